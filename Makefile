@@ -1,0 +1,37 @@
+# Two commands do all the set-up on a fresh machine with Python >= 3.11 and make:
+#   make report   set up, then build the sample report end to end
+#   make test     set up, then run the test suite
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.synced
+# Never download an interpreter: use the one that runs make.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup report test sample clean
+
+setup: $(STAMP)
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+report: $(STAMP)
+	$(VENV)/bin/pulsecheck run raw/pulse_check/2016
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+# Regenerate the synthetic sample wave (deterministic; the result is committed).
+sample: $(STAMP)
+	$(VENV)/bin/pulsecheck sample survey_instrument/pulse_check/2016 --out raw/pulse_check/2016
+
+clean:
+	rm -rf $(VENV) $(TOOLS) reports/out

@@ -1,0 +1,381 @@
+"""The error catalogue: every problem pulsecheck can report, with a stable code.
+
+Each entry has a code ``<AREA>_<NNN>`` (never reused), a severity, a title, the rule that was
+broken and the fix, both as ``str.format`` templates. Messages read location → rule → fix::
+
+    [export.csv row 14, column year_formed] value '2106' is outside 1950–2016. Correct the
+    year in the export, or leave it blank if unknown. (VAL_004)
+
+Two kinds of use:
+
+* **Fatal problems** (unusable input or configuration) raise :class:`PulsecheckError`, which
+  the CLI turns into the message and exit code 2 — never a traceback.
+* **Data problems** become rows of one tidy *issues* table (:func:`make_issue`,
+  :func:`issues_frame`), collected lazily so a user sees every problem at once.
+
+Areas: ``CLI`` command line, ``INST`` instrument, ``WAVE`` wave description and manifest,
+``READ`` reading exports, ``VAL`` validating answers, ``CLS`` classification, ``STAT``
+statistics engine, ``RUN`` running and writing outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+#: Severities of data issues, most serious first.
+SEVERITIES = ("fatal", "error", "warning", "info")
+
+#: Columns of the issues table, in order.
+ISSUE_COLUMNS = (
+    "code",
+    "severity",
+    "file",
+    "row",
+    "column",
+    "value",
+    "respondent",
+    "rule",
+    "fix",
+    "message",
+)
+
+#: Exit codes of the command line.
+EXIT_OK = 0
+EXIT_DATA_ERRORS = 1
+EXIT_UNUSABLE = 2
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    """One catalogue entry.
+
+    Parameters
+    ----------
+    code : str
+        ``<AREA>_<NNN>``, stable and never reused.
+    severity : str
+        One of :data:`SEVERITIES`. ``fatal`` entries stop the run (exit 2); ``error`` entries
+        quarantine a row; ``warning`` entries set a cell to missing and keep the row; ``info``
+        entries only inform.
+    title : str
+        A short name for the problem, used in summaries.
+    rule : str
+        Template for what was expected.
+    fix : str
+        Template for how to put it right.
+    """
+
+    code: str
+    severity: str
+    title: str
+    rule: str
+    fix: str
+
+
+_ENTRIES: tuple[ErrorSpec, ...] = (
+    # --- command line -------------------------------------------------------------------------
+    ErrorSpec("CLI_001", "fatal", "path not found",
+              "path '{path}' does not exist.",
+              "Check the spelling, or run the command from the project folder."),
+    ErrorSpec("CLI_002", "fatal", "output folder not writable",
+              "cannot write to output folder '{path}': {reason}.",
+              "Choose another --out folder or fix its permissions."),
+    ErrorSpec("CLI_003", "fatal", "bad option value",
+              "option {option} has value '{value}', expected {expected}.",
+              "Use one of the accepted values (see --help)."),
+    # --- instrument -----------------------------------------------------------------------------
+    ErrorSpec("INST_001", "fatal", "instrument file missing",
+              "the instrument has no '{name}'.",
+              "Add the file; see survey_instrument/README.md for the layout."),
+    ErrorSpec("INST_002", "fatal", "instrument table unreadable",
+              "cannot read the table: {reason}.",
+              "Save it as UTF-8 CSV with a header row."),
+    ErrorSpec("INST_003", "error", "missing column",
+              "the table has no column '{name}' (it has: {present}).",
+              "Add the column to the header row."),
+    ErrorSpec("INST_004", "error", "duplicate name",
+              "name '{name}' is used more than once (first at row {first_row}).",
+              "Give every question a unique name."),
+    ErrorSpec("INST_005", "error", "invalid name",
+              "name '{name}' is not a valid identifier (letters, digits and _; not starting with a digit).",
+              "Rename the question or choice."),
+    ErrorSpec("INST_006", "error", "unknown question type",
+              "type '{type}' is not supported (supported: {supported}).",
+              "Use one of the supported XLSForm types."),
+    ErrorSpec("INST_007", "error", "choice list missing",
+              "list '{list_name}' has no choices.",
+              "Add the list to choices.csv or fix the spelling."),
+    ErrorSpec("INST_008", "error", "duplicate choice",
+              "list '{list_name}' has choice '{name}' more than once.",
+              "Give every choice in a list a unique name."),
+    ErrorSpec("INST_009", "error", "expression does not parse",
+              "the {field} expression '{expression}' does not parse: {reason}.",
+              "Fix the expression; see survey_instrument/README.md for the supported syntax."),
+    ErrorSpec("INST_010", "error", "unknown reference",
+              "the {field} expression refers to ${{{name}}}, which is not a question.",
+              "Fix the name or add the question."),
+    ErrorSpec("INST_011", "error", "skip-logic cycle",
+              "skip logic forms a cycle: {cycle}.",
+              "Break the cycle: a question cannot depend, directly or not, on itself."),
+    ErrorSpec("INST_012", "error", "phase map incomplete",
+              "choice '{name}' of list '{list_name}' has no row in the phase map.",
+              "Add a row for it to phase_map.csv (use 'unclassified' if it places no phase)."),
+    ErrorSpec("INST_013", "error", "phase map unknown code",
+              "phase map row refers to '{name}', which is not a choice of '{list_name}'.",
+              "Remove the row or fix the code."),
+    ErrorSpec("INST_014", "error", "phase map bad value",
+              "phase map column {column} has '{value}', expected one of {expected}.",
+              "Use one of the expected values."),
+    ErrorSpec("INST_015", "error", "manifest invalid",
+              "manifest field '{field}' {problem}.",
+              "Fix manifest.toml."),
+    ErrorSpec("INST_016", "error", "unbalanced group",
+              "group '{name}' is {problem}.",
+              "Pair every begin_group with an end_group."),
+    ErrorSpec("INST_017", "error", "bad flag",
+              "column {column} has '{value}', expected yes or no.",
+              "Write yes or no (or leave blank for no)."),
+    ErrorSpec("INST_018", "error", "exclusive choice on non-multiple question",
+              "list '{list_name}' marks '{name}' exclusive but is not used by a select_multiple question.",
+              "Remove the exclusive flag or use the list in a select_multiple question."),
+    ErrorSpec("INST_019", "error", "choice code clash",
+              "list '{list_name}' uses code '{code}' for both '{first}' and '{second}'.",
+              "Give every choice in a list a unique code."),
+    ErrorSpec("INST_020", "fatal", "instrument has problems",
+              "the instrument at '{path}' has {n} problem(s).",
+              "Run 'pulsecheck instrument check {path}' to list them."),
+    # --- wave description and raw manifest -------------------------------------------------------
+    ErrorSpec("WAVE_001", "fatal", "wave description missing",
+              "folder '{path}' has no wave.toml.",
+              "Add a wave description; see raw/README.md."),
+    ErrorSpec("WAVE_002", "fatal", "wave description invalid",
+              "{problem}.",
+              "Fix wave.toml; see raw/README.md for the fields."),
+    ErrorSpec("WAVE_003", "fatal", "path outside the project",
+              "'{path}' points outside {root}.",
+              "Keep every file the wave names inside the project."),
+    ErrorSpec("WAVE_004", "fatal", "raw file missing",
+              "the wave names '{path}', which does not exist.",
+              "Restore the file or fix its name in wave.toml."),
+    ErrorSpec("WAVE_005", "fatal", "checksum mismatch",
+              "sha256 of '{path}' is {actual}, the manifest records {expected}.",
+              "Raw files are immutable: restore the original export, or if this is a new export "
+              "record it with 'pulsecheck manifest {folder}'."),
+    ErrorSpec("WAVE_006", "fatal", "file not in manifest",
+              "'{path}' is not listed in {manifest}.",
+              "Record it with 'pulsecheck manifest {folder}'."),
+    ErrorSpec("WAVE_007", "fatal", "unknown exclusion rule",
+              "exclusion step '{step}' uses rule '{rule}' (known: {known}).",
+              "Use one of the known rules."),
+    ErrorSpec("WAVE_008", "fatal", "unknown platform",
+              "platform '{platform}' has no profile (known: {known}).",
+              "Use a known platform or add a profile under survey_instrument/platforms/."),
+    # --- reading exports -------------------------------------------------------------------------
+    ErrorSpec("READ_001", "fatal", "file empty",
+              "the file is empty.",
+              "Export the responses again; the file has no header and no rows."),
+    ErrorSpec("READ_002", "fatal", "not a text export",
+              "the file is not readable as {expected}: {reason}.",
+              "Export the responses again as {expected}."),
+    ErrorSpec("READ_003", "fatal", "header rows missing",
+              "expected {expected} header rows, found {found}.",
+              "Export with the platform's standard header rows (see the platform profile)."),
+    ErrorSpec("READ_004", "fatal", "required column missing",
+              "the export has no column '{name}' ({role}).",
+              "Include the column in the export, or map it in the platform profile."),
+    ErrorSpec("READ_005", "fatal", "duplicate column",
+              "column '{name}' appears more than once.",
+              "Remove or rename the duplicate column in the export."),
+    ErrorSpec("READ_006", "warning", "column not in instrument",
+              "column '{name}' is neither a question of instrument {version} nor platform metadata; "
+              "it is not analysed.",
+              "Map it in the platform profile, add it to the instrument, or remove it from the export."),
+    ErrorSpec("READ_007", "info", "question not in export",
+              "question '{name}' has no column in the export; its answers are all missing.",
+              "Check the export settings if the question was asked."),
+    ErrorSpec("READ_008", "error", "ragged row",
+              "row has {found} fields, the header has {expected}.",
+              "Re-export the file; a field separator or quote was lost."),
+    ErrorSpec("READ_009", "fatal", "encoding not decodable",
+              "the file is not valid {encoding}: {reason}.",
+              "Re-save as UTF-8, or pass --encoding."),
+    # --- validating answers ----------------------------------------------------------------------
+    ErrorSpec("VAL_001", "warning", "not a number",
+              "'{value}' is not a {kind}.",
+              "Enter a plain number (no units or thousands separators); it is treated as missing."),
+    ErrorSpec("VAL_002", "warning", "code not in choice list",
+              "'{value}' is not a choice of list '{list_name}' (choices: {choices}).",
+              "Recode the answer to one of the choices; it is treated as missing."),
+    ErrorSpec("VAL_003", "warning", "required answer missing",
+              "question '{question}' is required but has no answer.",
+              "Follow up with the partnership; the answer is treated as missing."),
+    ErrorSpec("VAL_004", "warning", "constraint violated",
+              "'{value}' breaks the constraint {constraint}{message}.",
+              "Correct the answer; it is treated as missing."),
+    ErrorSpec("VAL_005", "warning", "exclusive choice with others",
+              "'{exclusive}' is exclusive but was ticked with {others}.",
+              "Keep either the exclusive choice or the others; the whole answer is treated as missing."),
+    ErrorSpec("VAL_006", "warning", "answer where skip logic hides the question",
+              "question '{question}' has an answer but is not relevant ({relevant}).",
+              "Check the survey's display logic; the answer is ignored."),
+    ErrorSpec("VAL_007", "error", "respondent key missing",
+              "the row has no {key}, so it cannot be attributed to a partnership.",
+              "Fill in the {key} for this response, or remove the row."),
+    ErrorSpec("VAL_008", "info", "duplicate submission",
+              "{key} '{value}' has {n} submissions; the {rule} one (row {kept}) is kept.",
+              "No action needed if this is the same partnership answering twice."),
+    ErrorSpec("VAL_009", "warning", "integer expected",
+              "'{value}' is not a whole number.",
+              "Enter a whole number; it is treated as missing."),
+    ErrorSpec("VAL_010", "error", "too many invalid answers",
+              "{n} answers on this row are invalid (limit {limit}).",
+              "Check whether the row is a test or a corrupted record; it is quarantined."),
+    ErrorSpec("VAL_011", "error", "duplicate response id",
+              "response id '{value}' appears on rows {rows}.",
+              "Every export row needs its own response id; remove the repeated row."),
+    # --- classification ----------------------------------------------------------------------------
+    ErrorSpec("CLS_001", "info", "phase not classified",
+              "self-placement '{value}' places no phase.",
+              "No action needed; the partnership is counted as unclassified."),
+    # --- statistics engine -------------------------------------------------------------------------
+    # (STAT_ entries are added here.)
+    # --- run and outputs ---------------------------------------------------------------------------
+    ErrorSpec("RUN_001", "fatal", "output folder would be replaced",
+              "'{path}' exists and was not made by pulsecheck.",
+              "Choose an empty folder, or one from an earlier run."),
+)
+
+CATALOGUE: Mapping[str, ErrorSpec] = {entry.code: entry for entry in _ENTRIES}
+
+
+def spec(code: str) -> ErrorSpec:
+    """Return the catalogue entry for ``code``.
+
+    Raises
+    ------
+    KeyError
+        If the code is not in the catalogue (a programming error, not a user error).
+    """
+    return CATALOGUE[code]
+
+
+def format_location(file: str | None = None, row: int | None = None,
+                    column: str | None = None) -> str:
+    """Render a location as ``file row R, column C`` (parts omitted when unknown)."""
+    parts = []
+    if file:
+        parts.append(str(file))
+    if row is not None and not pd.isna(row):
+        parts.append(f"row {int(row)}")
+    where = " ".join(parts)
+    if column:
+        where = f"{where}, column {column}" if where else f"column {column}"
+    return where
+
+
+def render_message(code: str, *, file: str | None = None, row: int | None = None,
+                   column: str | None = None, **params: Any) -> tuple[str, str, str]:
+    """Fill an entry's templates.
+
+    Returns
+    -------
+    tuple of str
+        ``(rule, fix, message)`` where ``message`` is ``[location] rule fix (CODE)``.
+    """
+    entry = spec(code)
+    rule = entry.rule.format(**params)
+    fix = entry.fix.format(**params)
+    where = format_location(file, row, column)
+    prefix = f"[{where}] " if where else ""
+    return rule, fix, f"{prefix}{_capitalise(rule)} {fix} ({code})"
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+class PulsecheckError(Exception):
+    """A problem the user can fix, carrying its catalogue code and location.
+
+    The CLI prints ``str(error)`` and exits with :attr:`exit_code`; no traceback is shown.
+    """
+
+    exit_code = EXIT_UNUSABLE
+
+    def __init__(self, code: str, *, file: str | None = None, row: int | None = None,
+                 column: str | None = None, **params: Any) -> None:
+        self.code = code
+        self.file = file
+        self.row = row
+        self.column = column
+        self.params = params
+        self.rule, self.fix, self.message = render_message(
+            code, file=file, row=row, column=column, **params)
+        super().__init__(self.message)
+
+
+class InstrumentError(PulsecheckError):
+    """The instrument cannot be used; ``problems`` is its issues table."""
+
+    def __init__(self, path: str, problems: pd.DataFrame) -> None:
+        self.problems = problems
+        super().__init__("INST_020", path=path, n=len(problems))
+
+
+def make_issue(code: str, *, file: str | None = None, row: int | None = None,
+               column: str | None = None, value: Any = None, respondent: str | None = None,
+               **params: Any) -> dict[str, Any]:
+    """Build one row of the issues table.
+
+    Parameters
+    ----------
+    code : str
+        Catalogue code.
+    file, row, column : optional
+        Where the problem is. ``row`` is the 1-based line number in the file as a user sees it
+        in a text editor or spreadsheet.
+    value : optional
+        The offending value, as found.
+    respondent : str, optional
+        The platform's response id, so research staff can find the response there.
+    **params
+        Values for the entry's templates.
+    """
+    entry = spec(code)
+    rule, fix, message = render_message(code, file=file, row=row, column=column,
+                                        value=value, **params)
+    return {
+        "code": code,
+        "severity": entry.severity,
+        "file": file,
+        "row": row,
+        "column": column,
+        "value": None if value is None else str(value),
+        "respondent": respondent,
+        "rule": rule,
+        "fix": fix,
+        "message": message,
+    }
+
+
+def issues_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Collect issue rows into the tidy issues table, sorted by file, row, column and code."""
+    frame = pd.DataFrame(list(records), columns=list(ISSUE_COLUMNS))
+    frame["row"] = frame["row"].astype("Int64")
+    if frame.empty:
+        return frame
+    severity_rank = frame["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    frame = frame.assign(_rank=severity_rank).sort_values(
+        ["file", "row", "column", "_rank", "code"], na_position="first", kind="stable")
+    return frame.drop(columns="_rank").reset_index(drop=True)
+
+
+def catalogue_frame() -> pd.DataFrame:
+    """The whole catalogue as a table (for documentation and the README)."""
+    return pd.DataFrame(
+        [(e.code, e.severity, e.title, e.rule, e.fix) for e in _ENTRIES],
+        columns=["code", "severity", "title", "rule", "fix"],
+    )
