@@ -1,0 +1,423 @@
+"""Ingest: read instruments, platform profiles, wave descriptions and exports (the input edge).
+
+This is one of the few modules that touches files. Everything it returns is plain data:
+frozen dataclasses, dicts, and DataFrames of *strings* — decoding and typing answers is the
+job of :mod:`pipeline.validate`.
+
+After ingest the only identifiers are the instrument's question names and a few platform
+*roles* (``response_id``, ``submitted_at``, ``finished``, ``progress``, ``channel``); platform
+column names and question text travel no further.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import pandas as pd
+
+from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
+from pipeline.instrument import Instrument, build_instrument, check_instrument
+
+#: Folder of platform profiles, relative to the project root.
+PLATFORMS_DIR = Path("survey_instrument") / "platforms"
+#: Canonical names of the bookkeeping columns added to every export row.
+FILE_COLUMN = "_file"
+ROW_COLUMN = "_row"
+ROLES = ("response_id", "submitted_at", "finished", "progress", "channel")
+#: The checksum manifest of a raw folder, in ``sha256sum`` format.
+CHECKSUMS_FILE = "SHA256SUMS"
+
+
+def project_root() -> Path:
+    """The folder that holds ``pipeline/``, ``survey_instrument/`` and ``raw/``."""
+    return Path(__file__).resolve().parent.parent
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks (the file is opened read-only)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Instruments
+# --------------------------------------------------------------------------------------------
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise PulsecheckError("INST_001", file=str(path.parent), name=path.name)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def read_instrument_tables(path: Path) -> dict[str, Any]:
+    """Read an instrument folder's files into tables (no checking beyond readability)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise PulsecheckError("CLI_001", path=str(path))
+    manifest_path = path / "manifest.toml"
+    if not manifest_path.exists():
+        raise PulsecheckError("INST_001", file=str(path), name="manifest.toml")
+    try:
+        manifest = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise PulsecheckError("INST_002", file=str(manifest_path), reason=str(error))
+    tables: dict[str, Any] = {
+        "manifest": manifest,
+        "survey": _read_table(path / "survey.csv"),
+        "choices": _read_table(path / "choices.csv"),
+    }
+    phase_file = manifest.get("phase", {}).get("map")
+    if phase_file:
+        tables["phase_map"] = _read_table(path / phase_file)
+    return tables
+
+
+def instrument_sources(path: Path, tables: Mapping[str, Any]) -> dict[str, str]:
+    """sha256 of each file the instrument was read from."""
+    names = ["manifest.toml", "survey.csv", "choices.csv"]
+    phase_file = tables["manifest"].get("phase", {}).get("map")
+    if phase_file:
+        names.append(phase_file)
+    return {name: sha256_file(Path(path) / name) for name in names}
+
+
+def read_instrument(path: Path) -> Instrument:
+    """Read, check and build an instrument; raise :class:`InstrumentError` if it has problems."""
+    tables = read_instrument_tables(path)
+    problems = check_instrument(tables)
+    if len(problems):
+        raise InstrumentError(str(path), problems)
+    return build_instrument(tables, source=instrument_sources(path, tables))
+
+
+# --------------------------------------------------------------------------------------------
+# Platform profiles
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Platform:
+    """How one survey platform lays out its exports (from ``survey_instrument/platforms``)."""
+
+    name: str
+    title: str
+    header_rows: int
+    name_row: int
+    encoding: str
+    multiple_separator: str
+    roles: Mapping[str, str]
+    finished_true: tuple[str, ...]
+    submitted_at_format: str
+    metadata: tuple[str, ...]
+    personal: tuple[str, ...]
+
+
+def known_platforms(root: Path | None = None) -> list[str]:
+    folder = (root or project_root()) / PLATFORMS_DIR
+    return sorted(p.stem for p in folder.glob("*.toml"))
+
+
+def read_platform(name: str, root: Path | None = None) -> Platform:
+    """Load a platform profile by name."""
+    folder = (root or project_root()) / PLATFORMS_DIR
+    path = folder / f"{name}.toml"
+    if not path.exists():
+        raise PulsecheckError("WAVE_008", platform=name,
+                              known=", ".join(known_platforms(root)) or "none")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    values = data.get("values", {})
+    metadata = data.get("metadata", {})
+    return Platform(
+        name=data["name"],
+        title=data.get("title", data["name"]),
+        header_rows=int(data.get("header_rows", 1)),
+        name_row=int(data.get("name_row", 1)),
+        encoding=data.get("encoding", "utf-8-sig"),
+        multiple_separator=data.get("multiple_separator", ","),
+        roles=MappingProxyType(dict(data.get("roles", {}))),
+        finished_true=tuple(values.get("finished_true", ("1",))),
+        submitted_at_format=values.get("submitted_at_format", "%Y-%m-%d %H:%M:%S"),
+        metadata=tuple(metadata.get("columns", ())),
+        personal=tuple(metadata.get("personal", ())),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Wave descriptions
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the raw → analysed flow, as declared in ``wave.toml``."""
+
+    id: str
+    rule: str
+    reason: str
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Wave:
+    """A wave description: which instrument, platform and files, and the exclusion steps."""
+
+    path: Path
+    root: Path
+    survey: str
+    wave: str
+    title: str
+    synthetic: bool
+    instrument_path: Path
+    platform: str
+    files: tuple[Path, ...]
+    steps: tuple[Step, ...]
+    config: Mapping[str, Any]
+
+
+#: Rules an exclusion step may use (see :mod:`pipeline.run`).
+STEP_RULES = ("metadata_in", "incomplete", "answer_in", "quarantine", "deduplicate")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that holds ``survey_instrument/``."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / "survey_instrument").is_dir():
+            return candidate
+    return start
+
+
+def read_wave(folder: Path) -> Wave:
+    """Read and check a wave description (``wave.toml``) and the files it names.
+
+    Paths in ``wave.toml`` are relative to the wave folder and must stay inside the project.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise PulsecheckError("CLI_001", path=str(folder))
+    wave_file = folder / "wave.toml" if folder.is_dir() else folder
+    folder = wave_file.parent
+    if not wave_file.exists():
+        raise PulsecheckError("WAVE_001", path=str(folder))
+    try:
+        config = tomllib.loads(wave_file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise PulsecheckError("WAVE_002", file=str(wave_file), problem=str(error))
+    root = find_root(folder)
+    for key in ("survey", "wave", "instrument", "platform", "files", "steps"):
+        if key not in config:
+            raise PulsecheckError("WAVE_002", file=str(wave_file),
+                                  problem=f"field '{key}' is missing")
+    if not isinstance(config["wave"], str):
+        raise PulsecheckError("WAVE_002", file=str(wave_file),
+                              problem="field 'wave' must be a quoted string")
+
+    def resolve(relative: str) -> Path:
+        target = (folder / relative)
+        if not _inside(target, root):
+            raise PulsecheckError("WAVE_003", file=str(wave_file), path=relative,
+                                  root=str(root.name or root))
+        if not target.exists():
+            raise PulsecheckError("WAVE_004", file=str(wave_file), path=relative)
+        return target
+
+    steps = []
+    for number, entry in enumerate(config["steps"], start=1):
+        rule = entry.get("rule", "")
+        step_id = entry.get("id", f"step {number}")
+        if rule not in STEP_RULES:
+            raise PulsecheckError("WAVE_007", file=str(wave_file), step=step_id, rule=rule,
+                                  known=", ".join(STEP_RULES))
+        params = {k: v for k, v in entry.items() if k not in ("id", "rule", "reason")}
+        steps.append(Step(id=step_id, rule=rule, reason=entry.get("reason", step_id),
+                          params=MappingProxyType(params)))
+    return Wave(
+        path=wave_file,
+        root=root,
+        survey=str(config["survey"]),
+        wave=str(config["wave"]),
+        title=str(config.get("title", f"{config['survey']} {config['wave']}")),
+        synthetic=bool(config.get("synthetic", False)),
+        instrument_path=resolve(config["instrument"]),
+        platform=str(config["platform"]),
+        files=tuple(resolve(name) for name in config["files"]),
+        steps=tuple(steps),
+        config=MappingProxyType(config),
+    )
+
+
+def read_checksums(folder: Path) -> dict[str, str]:
+    """Parse a ``SHA256SUMS`` file: file name → hex digest."""
+    path = Path(folder) / CHECKSUMS_FILE
+    if not path.exists():
+        return {}
+    sums = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            sums[name.lstrip("*").strip()] = digest.lower()
+    return sums
+
+
+def verify_checksums(wave: Wave) -> dict[str, str]:
+    """Check every raw file of a wave against the folder's ``SHA256SUMS``.
+
+    Returns
+    -------
+    dict
+        Relative file name → sha256, for the run manifest.
+    """
+    folder = wave.path.parent
+    sums = read_checksums(folder)
+    actual = {}
+    for path in wave.files:
+        name = path.relative_to(folder).as_posix()
+        digest = sha256_file(path)
+        if name not in sums:
+            raise PulsecheckError("WAVE_006", path=name, manifest=CHECKSUMS_FILE,
+                                  folder=str(folder))
+        if sums[name] != digest:
+            raise PulsecheckError("WAVE_005", path=name, actual=digest[:12] + "…",
+                                  expected=sums[name][:12] + "…", folder=str(folder))
+        actual[name] = digest
+    return actual
+
+
+def write_checksums(folder: Path, names: list[str]) -> Path:
+    """Record the sha256 of ``names`` (relative to ``folder``) in its ``SHA256SUMS``."""
+    folder = Path(folder)
+    lines = [f"{sha256_file(folder / name)}  {name}\n" for name in sorted(names)]
+    target = folder / CHECKSUMS_FILE
+    target.write_text("".join(lines), encoding="utf-8")
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# Exports
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Export:
+    """An export read as strings: the canonical frame and the problems met while reading."""
+
+    frame: pd.DataFrame
+    issues: pd.DataFrame
+    n_rows: int
+
+
+def read_records(path: Path, platform: Platform) -> tuple[list[list[str]], list[list[str]]]:
+    """Read a delimited export into header records and data records (all strings)."""
+    path = Path(path)
+    if not path.exists():
+        raise PulsecheckError("CLI_001", path=str(path))
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise PulsecheckError("READ_001", file=path.name)
+    if b"\x00" in raw[:4096]:
+        raise PulsecheckError("READ_002", file=path.name, expected="a CSV text export",
+                              reason="it contains NUL bytes, so it is binary or UTF-16")
+    try:
+        text = raw.decode(platform.encoding)
+    except UnicodeDecodeError as error:
+        raise PulsecheckError("READ_009", file=path.name, encoding=platform.encoding,
+                              reason=f"byte {error.start + 1} cannot be decoded")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise PulsecheckError("READ_002", file=path.name, expected="a CSV text export",
+                              reason=str(error))
+    if len(records) < platform.header_rows:
+        raise PulsecheckError("READ_003", file=path.name, expected=platform.header_rows,
+                              found=len(records))
+    return records[:platform.header_rows], records[platform.header_rows:]
+
+
+def to_canonical(headers: list[list[str]], records: list[list[str]], file_name: str,
+                 instrument: Instrument, platform: Platform) -> Export:
+    """Map platform columns to instrument questions and roles (pure).
+
+    Returns
+    -------
+    Export
+        ``frame`` has ``_file``, ``_row`` (the row number a spreadsheet shows, header rows
+        included), the platform roles present, then one string column per answerable
+        question (blank where unanswered or absent). Platform metadata and personal metadata
+        columns are dropped here; columns the instrument does not know are reported.
+    """
+    names = [name.strip() for name in headers[platform.name_row - 1]]
+    issues: list[dict] = []
+    seen: set[str] = set()
+    for name in names:
+        if name in seen and name:
+            raise PulsecheckError("READ_005", file=file_name, row=platform.name_row,
+                                  column=name, name=name)
+        seen.add(name)
+    response_column = platform.roles.get("response_id")
+    if response_column not in names:
+        raise PulsecheckError("READ_004", file=file_name, row=platform.name_row,
+                              name=response_column, role="response id")
+
+    width = len(names)
+    first_row = platform.header_rows + 1
+    fixed: list[list[str]] = []
+    for offset, record in enumerate(records):
+        if len(record) != width:
+            if not any(cell.strip() for cell in record):
+                continue
+            issues.append(make_issue("READ_008", file=file_name, row=first_row + offset,
+                                     found=len(record), expected=width))
+            record = (record + [""] * width)[:width]
+        fixed.append(record + [str(first_row + offset)])
+    table = pd.DataFrame(fixed, columns=names + [ROW_COLUMN], dtype=object) if fixed else \
+        pd.DataFrame(columns=names + [ROW_COLUMN], dtype=object)
+
+    questions = [q.name for q in instrument.answerable]
+    data: dict[str, Any] = {
+        FILE_COLUMN: pd.Series(file_name, index=table.index, dtype=object),
+        ROW_COLUMN: table[ROW_COLUMN].astype(int),
+    }
+    for role in ROLES:
+        column = platform.roles.get(role)
+        if column and column in names:
+            data[role] = table[column].astype(str).str.strip()
+    for question in questions:
+        if question in names:
+            data[question] = table[question].astype(str)
+        else:
+            data[question] = pd.Series("", index=table.index, dtype=object)
+            issues.append(make_issue("READ_007", file=file_name, column=question,
+                                     name=question))
+    known = set(questions) | set(platform.metadata) | set(platform.roles.values())
+    for name in names:
+        if name and name not in known:
+            issues.append(make_issue("READ_006", file=file_name, row=platform.name_row,
+                                     column=name, name=name, version=instrument.version))
+    frame = pd.DataFrame(data)
+    return Export(frame=frame, issues=issues_frame(issues), n_rows=len(records))
+
+
+def read_export(path: Path, instrument: Instrument, platform: Platform) -> Export:
+    """Read one export file into the canonical string frame (see :func:`to_canonical`)."""
+    headers, records = read_records(path, platform)
+    return to_canonical(headers, records, Path(path).name, instrument, platform)
