@@ -1,0 +1,308 @@
+"""Run: take a wave folder from raw export to validated, phase-classified partnerships.
+
+:func:`analyse_wave` is the pure core (exports in, frozen result out); :func:`run_wave` is the
+edge that reads inputs, calls it and publishes the outputs atomically: everything is written to
+a temporary folder beside the destination and moved into place only when complete, so a failed
+or interrupted run never leaves half a report.
+
+Outputs (in the run folder)::
+
+    run.json            inputs and their sha256, instrument version, config, package versions
+    flow.csv            one row per step: step, n_in, n_out, n_removed, reason
+    dispositions.csv    one row per raw row: where it went and why
+    issues.csv          every data problem, with the row's outcome
+    quarantine.csv      rows quarantined, with the rules they broke
+    partnerships.csv    the analysed set, one row per partnership, with phase_group
+    overview.html       flow, issues summary and phase distribution
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform as host_platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+
+from pipeline import __version__
+from pipeline.classify import PHASE_COLUMN, classify_phase
+from pipeline.errors import EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, issues_frame
+from pipeline.flow import ANALYSED, FlowResult, apply_steps
+from pipeline.ingest import (FILE_COLUMN, ROW_COLUMN, Export, Platform, Wave, read_export,
+                             read_instrument, read_platform, read_wave, verify_checksums)
+from pipeline.instrument import Instrument
+from pipeline.validate import ValidationConfig, validate_responses
+
+#: Marker file that says a folder was written by pulsecheck (so it may be replaced).
+RUN_MANIFEST = "run.json"
+_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "click", "rich", "jinja2")
+
+
+@dataclass(frozen=True)
+class WaveResult:
+    """Everything computed for one wave (no I/O)."""
+
+    instrument: Instrument
+    typed: pd.DataFrame
+    issues: pd.DataFrame
+    flow: FlowResult
+    partnerships: pd.DataFrame
+
+    @property
+    def counts(self) -> dict[str, int]:
+        disposition = self.flow.dispositions["disposition"].value_counts()
+        return {
+            "raw": int(len(self.flow.dispositions)),
+            "analysed": int(disposition.get("analysed", 0)),
+            "excluded": int(disposition.get("excluded", 0)),
+            "quarantined": int(disposition.get("quarantined", 0)),
+        }
+
+    @property
+    def exit_code(self) -> int:
+        """1 when rows were quarantined or analysed rows carry error issues, else 0."""
+        outcome = self.issues["outcome"] if "outcome" in self.issues else pd.Series(dtype=str)
+        errors = self.issues["severity"].eq("error") & outcome.isin(["analysed", "quarantined"])
+        return EXIT_DATA_ERRORS if errors.any() else EXIT_OK
+
+
+def validation_config(wave: Wave, platform: Platform) -> ValidationConfig:
+    """Validation settings from the platform profile and the wave's quarantine step."""
+    max_invalid = 10
+    for step in wave.steps:
+        if step.rule == "quarantine" and "max_invalid" in step.params:
+            max_invalid = int(step.params["max_invalid"])
+    return ValidationConfig(multiple_separator=platform.multiple_separator,
+                            finished_true=platform.finished_true, max_invalid=max_invalid)
+
+
+def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
+                 config: ValidationConfig, keep_personal: bool = False) -> WaveResult:
+    """Validate, apply the flow and classify (pure).
+
+    Parameters
+    ----------
+    exports : sequence of Export
+        The wave's exports, read by :func:`pipeline.ingest.read_export`.
+    instrument : Instrument
+        The wave's instrument version.
+    wave : Wave
+        Supplies the exclusion steps.
+    config : ValidationConfig
+        Validation settings.
+    keep_personal : bool
+        Keep the instrument's personal questions in ``partnerships`` (internal use only).
+    """
+    frame = pd.concat([e.frame for e in exports], ignore_index=True)
+    validation = validate_responses(frame, instrument, config)
+    read_issues = [e.issues for e in exports if len(e.issues)]
+    issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
+        if read_issues else validation.issues
+    flow = apply_steps(validation.frame, issues, wave.steps, instrument)
+    analysed = validation.frame.loc[flow.analysed]
+    classification = classify_phase(analysed, instrument)
+
+    all_issues = issues_frame(
+        pd.concat([issues, flow.issues, classification.issues], ignore_index=True)
+        .to_dict("records"))
+    outcome_of = {(f, r): d for f, r, d in zip(flow.dispositions["file"],
+                                               flow.dispositions["row"],
+                                               flow.dispositions["disposition"])}
+    all_issues["outcome"] = [outcome_of.get((f, None if pd.isna(r) else int(r)), "")
+                             for f, r in zip(all_issues["file"], all_issues["row"])]
+    partnerships = _partnerships_table(analysed, classification.phase, instrument,
+                                       keep_personal)
+    return WaveResult(instrument=instrument, typed=validation.frame, issues=all_issues,
+                      flow=flow, partnerships=partnerships)
+
+
+def _partnerships_table(analysed: pd.DataFrame, phase: pd.Series, instrument: Instrument,
+                        keep_personal: bool) -> pd.DataFrame:
+    key = instrument.respondent_key
+    columns: list[str] = []
+    for question in instrument.answerable:
+        if question.personal and not keep_personal:
+            continue
+        if question.name == key:
+            continue
+        if question.type == "select_multiple":
+            columns.extend(instrument.indicator_columns(question))
+        else:
+            columns.append(question.name)
+    table = pd.DataFrame({
+        key: analysed[key],
+        "response_id": analysed.get("response_id"),
+        PHASE_COLUMN: phase.astype(str),
+    }, index=analysed.index)
+    table = pd.concat([table, analysed[columns]], axis=1)
+    table["source_file"] = analysed[FILE_COLUMN]
+    table["source_row"] = analysed[ROW_COLUMN]
+    return table.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The edge: reading, provenance and atomic publication
+# --------------------------------------------------------------------------------------------
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        result = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+                                capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": host_platform.python_version(), "pulsecheck": __version__}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, str],
+                 result: WaveResult, outputs: Mapping[str, str],
+                 keep_personal: bool) -> dict[str, Any]:
+    """The provenance record written as ``run.json`` (no timestamps: reruns are identical)."""
+    folder = wave.path.parent
+    return {
+        "pulsecheck": __version__,
+        "code": {"version": __version__, "git_commit": _git_commit(wave.root)},
+        "survey": wave.survey,
+        "wave": wave.wave,
+        "title": wave.title,
+        "synthetic": wave.synthetic,
+        "wave_description": {"path": _relative(wave.path, wave.root),
+                             "config": dict(wave.config)},
+        "inputs": [
+            {"path": _relative(folder / name, wave.root), "sha256": digest,
+             "bytes": (folder / name).stat().st_size}
+            for name, digest in sorted(input_sums.items())
+        ],
+        "instrument": {"id": instrument.id, "version": instrument.version,
+                       "path": _relative(wave.instrument_path, wave.root),
+                       "files": dict(sorted(instrument.source.items()))},
+        "settings": {"keep_personal": keep_personal},
+        "packages": package_versions(),
+        "counts": result.counts,
+        "exit_code": result.exit_code,
+        "outputs": dict(sorted(outputs.items())),
+    }
+
+
+def default_out(wave: Wave) -> Path:
+    return wave.root / "reports" / "out" / f"{wave.survey}-{wave.wave}"
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def publish(out: Path, write: Callable[[Path], None]) -> None:
+    """Write a run folder atomically.
+
+    ``write`` fills a fresh temporary folder on the same filesystem; only when it returns is
+    the folder moved to ``out`` (an earlier run there is replaced, anything else refused).
+    """
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not (out / RUN_MANIFEST).exists():
+        raise PulsecheckError("RUN_001", path=str(out))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as error:
+        raise PulsecheckError("CLI_002", path=str(out), reason=error.strerror or str(error))
+    try:
+        write(staging)
+        os.chmod(staging, 0o755)
+        if out.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, retired / out.name)
+            os.replace(staging, out)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapping[str, str],
+                  keep_personal: bool) -> None:
+    """Write every output of a run into ``folder``."""
+    from pipeline.ingest import sha256_file
+    from pipeline.render import render_overview
+
+    flow = result.flow
+    quarantined = flow.dispositions[flow.dispositions["disposition"].eq("quarantined")]
+    files = {
+        "flow.csv": flow.flow,
+        "dispositions.csv": flow.dispositions,
+        "issues.csv": result.issues,
+        "quarantine.csv": quarantined[["file", "row", "response_id", "reason"]],
+        "partnerships.csv": result.partnerships,
+    }
+    for name, frame in files.items():
+        _write_csv(frame, folder / name)
+    (folder / "overview.html").write_text(
+        render_overview(wave, result), encoding="utf-8")
+    outputs = {path.name: sha256_file(path) for path in sorted(folder.iterdir())}
+    manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
+                            keep_personal)
+    (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
+                                       + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    out: Path
+    counts: Mapping[str, int]
+    flow: pd.DataFrame
+    issues: pd.DataFrame
+    phase_counts: Mapping[str, int]
+    exit_code: int
+
+
+def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = False,
+             progress: Callable[[str], None] = lambda message: None) -> RunSummary:
+    """Run a wave end to end and publish its outputs (the command ``pulsecheck run``)."""
+    wave = read_wave(Path(wave_dir))
+    progress(f"wave {wave.survey} {wave.wave}: {wave.title}")
+    input_sums = verify_checksums(wave)
+    progress(f"checked {len(input_sums)} raw file(s) against SHA256SUMS")
+    instrument = read_instrument(wave.instrument_path)
+    progress(f"instrument {instrument.id} {instrument.version}: "
+             f"{len(instrument.questions)} questions")
+    platform = read_platform(wave.platform, wave.root)
+    exports = [read_export(path, instrument, platform) for path in wave.files]
+    progress(f"read {sum(e.n_rows for e in exports)} rows ({platform.title})")
+    result = analyse_wave(exports, instrument, wave, validation_config(wave, platform),
+                          keep_personal)
+    counts = result.counts
+    progress(f"validated: {len(result.issues)} issue(s); analysed {counts['analysed']}, "
+             f"excluded {counts['excluded']}, quarantined {counts['quarantined']}")
+    target = Path(out) if out else default_out(wave)
+    publish(target, lambda folder: write_outputs(folder, wave, result, input_sums,
+                                                 keep_personal))
+    phase_counts = result.partnerships[PHASE_COLUMN].value_counts()
+    ordered = {name: int(phase_counts.get(name, 0))
+               for name in (*instrument.phase_order, instrument.unclassified)}
+    return RunSummary(out=target, counts=counts, flow=result.flow.flow, issues=result.issues,
+                      phase_counts=ordered, exit_code=result.exit_code)

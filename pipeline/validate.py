@@ -1,0 +1,335 @@
+"""Validate: decode and type every answer against the instrument, and report every problem.
+
+Validation is lazy: nothing stops at the first bad cell. Each problem becomes a row of the
+issues table (see :mod:`pipeline.errors`) and, by severity:
+
+* ``warning`` — the cell is unusable (not a number, unknown code, broken constraint, an
+  exclusive choice ticked with others, an answer that skip logic hides) and is set to missing;
+  the row is kept. A required answer that is missing is reported the same way.
+* ``error`` — the row cannot be analysed (no respondent key, a repeated response id, a ragged
+  record, too many invalid answers); the run's quarantine step moves it to ``quarantine.csv``.
+
+The typed frame has one column per select-one, number and text question, and one column
+``question/choice`` (1/0, missing when unanswered) per choice of a select-multiple question.
+Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline import expressions
+from pipeline.errors import issues_frame, make_issue
+from pipeline.ingest import FILE_COLUMN, ROLES, ROW_COLUMN
+from pipeline.instrument import MULTI_SEPARATOR, Instrument, Question
+
+_INTEGER = re.compile(r"^[+-]?\d+(?:\.0+)?$")
+_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EXCEL_CODE = re.compile(r"^(\d+)\.0+$")
+_SHOWN_CHOICES = 8
+#: Shown instead of the value when an invalid answer is personal data.
+WITHHELD = "(personal data withheld)"
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """Settings of validation (from the wave description).
+
+    Parameters
+    ----------
+    multiple_separator : str
+        How the platform joins select-multiple codes in one cell.
+    finished_true : tuple of str
+        Values of the platform's ``finished`` role that mean the response was completed;
+        required answers are only checked on completed responses.
+    max_invalid : int
+        A row with more invalid answers than this is quarantined (``VAL_010``).
+    """
+
+    multiple_separator: str = ","
+    finished_true: tuple[str, ...] = ("1",)
+    max_invalid: int = 10
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The typed frame and the issues found (one row per problem)."""
+
+    frame: pd.DataFrame
+    issues: pd.DataFrame
+
+
+class _Context:
+    """Gives expressions access to the typed answers built so far."""
+
+    def __init__(self, columns: dict[str, pd.Series], instrument: Instrument,
+                 current: str | None = None):
+        self.columns = columns
+        self.instrument = instrument
+        self.current = current
+
+    def _question(self, name: str | None) -> Question:
+        return self.instrument.question(name or self.current)
+
+    def value(self, name: str | None) -> pd.Series:
+        question = self._question(name)
+        if question.type == "select_multiple":
+            indicators = [self.columns[c] for c in self.instrument.indicator_columns(question)]
+            names = [c.name for c in self.instrument.choices_for(question)]
+            frame = pd.concat(indicators, axis=1)
+            frame.columns = names
+            joined = frame.apply(
+                lambda row: " ".join(n for n, v in row.items() if v == 1), axis=1)
+            return joined.astype(object)
+        return self.columns[question.name]
+
+    def selected(self, name: str | None, choice: str) -> pd.Series:
+        question = self._question(name)
+        if question.type == "select_multiple":
+            column = f"{question.name}{MULTI_SEPARATOR}{choice}"
+            if column not in self.columns:
+                return pd.Series(False, index=next(iter(self.columns.values())).index)
+            return self.columns[column].eq(1).fillna(False).astype(bool)
+        return self.columns[question.name].eq(choice).fillna(False).astype(bool)
+
+    def count_selected(self, name: str | None) -> pd.Series:
+        question = self._question(name)
+        if question.type == "select_multiple":
+            indicators = [self.columns[c] for c in self.instrument.indicator_columns(question)]
+            return pd.concat(indicators, axis=1).fillna(0).sum(axis=1).astype(float)
+        return self.columns[question.name].notna().astype(float)
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    return series.isna() | series.astype(str).str.strip().eq("")
+
+
+def _choice_lookup(instrument: Instrument, question: Question) -> dict[str, str]:
+    """Accept a choice's code, its name, or its label (case-insensitive) → choice name."""
+    lookup: dict[str, str] = {}
+    for choice in instrument.choices_for(question):
+        lookup[choice.label.strip().lower()] = choice.name
+    for choice in instrument.choices_for(question):
+        lookup[choice.name.lower()] = choice.name
+    for choice in instrument.choices_for(question):
+        lookup[choice.code.lower()] = choice.name
+    return lookup
+
+
+def _normalise_code(text: str) -> str:
+    text = text.strip()
+    match = _EXCEL_CODE.match(text)
+    return (match.group(1) if match else text).lower()
+
+
+def validate_responses(frame: pd.DataFrame, instrument: Instrument,
+                       config: ValidationConfig = ValidationConfig()) -> ValidationResult:
+    """Decode, type and check every answer of a canonical export frame.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The canonical string frame from :func:`pipeline.ingest.to_canonical` (or several
+        concatenated). Not modified.
+    instrument : Instrument
+        The instrument version the answers belong to.
+    config : ValidationConfig
+        Validation settings.
+
+    Returns
+    -------
+    ValidationResult
+        The typed frame (same index and row order as ``frame``) and the issues table.
+    """
+    issues: list[dict[str, Any]] = []
+    index = frame.index
+    files = frame[FILE_COLUMN] if FILE_COLUMN in frame else pd.Series("", index=index)
+    rows = frame[ROW_COLUMN] if ROW_COLUMN in frame else pd.Series(range(1, len(frame) + 1),
+                                                                     index=index)
+    respondents = frame["response_id"] if "response_id" in frame else pd.Series(
+        "", index=index)
+
+    personal = set(instrument.personal_questions)
+
+    def report(code: str, mask: pd.Series, column: str, values: pd.Series | None = None,
+               **params: Any) -> None:
+        if column in personal and values is not None:
+            # Personal answers never travel into issue tables, even when invalid.
+            values = pd.Series(WITHHELD, index=index)
+        for position in np.flatnonzero(mask.to_numpy(dtype=bool)):
+            label = index[position]
+            value = None if values is None else values.iloc[position]
+            issues.append(make_issue(
+                code, file=files.iloc[position], row=int(rows.iloc[position]), column=column,
+                value=value, respondent=respondents.iloc[position],
+                **{k: (v.loc[label] if isinstance(v, pd.Series) else v)
+                   for k, v in params.items()}))
+
+    columns: dict[str, pd.Series] = {}
+    for name in (FILE_COLUMN, ROW_COLUMN, *ROLES):
+        if name in frame:
+            columns[name] = frame[name]
+    if "finished" in frame:
+        finished = frame["finished"].astype(str).str.strip().isin(config.finished_true)
+    else:
+        finished = pd.Series(True, index=index)
+    if "progress" in frame:
+        columns["progress"] = pd.to_numeric(frame["progress"], errors="coerce").astype("Float64")
+    columns["finished"] = finished
+
+    invalid = pd.Series(0, index=index)
+    decode_failed: dict[str, pd.Series] = {}
+
+    # 1. Decode and type each question's answers.
+    for question in instrument.answerable:
+        raw = frame[question.name] if question.name in frame else pd.Series("", index=index)
+        blank = _blank(raw)
+        text = raw.where(~blank, "").astype(str).str.strip()
+        failed = pd.Series(False, index=index)
+        if question.type == "select_one":
+            lookup = _choice_lookup(instrument, question)
+            decoded = text.map(lambda v: lookup.get(_normalise_code(v)) if v else None)
+            failed = ~blank & decoded.isna()
+            report("VAL_002", failed, question.name, raw, list_name=question.list_name,
+                   choices=_choices_hint(instrument, question))
+            columns[question.name] = decoded.astype("str").where(decoded.notna(), pd.NA)
+        elif question.type == "select_multiple":
+            lookup = _choice_lookup(instrument, question)
+            tokens = text.map(lambda v: [t for t in (_normalise_code(p) for p in
+                                                     v.split(config.multiple_separator)) if t])
+            names = tokens.map(lambda ts: [lookup.get(t) for t in ts])
+            failed = ~blank & names.map(lambda ns: (not ns) or any(n is None for n in ns))
+            report("VAL_002", failed, question.name, raw, list_name=question.list_name,
+                   choices=_choices_hint(instrument, question))
+            usable = ~blank & ~failed
+            chosen = names.where(usable, None)
+            exclusive = {c.name for c in instrument.choices_for(question) if c.exclusive}
+            clash = usable & chosen.map(
+                lambda ns: bool(ns) and bool(exclusive & set(ns)) and len(set(ns)) > 1)
+            if clash.any():
+                report("VAL_005", clash, question.name, raw,
+                       exclusive=chosen.where(clash, None).map(
+                           lambda ns: ", ".join(sorted(exclusive & set(ns))) if ns else ""),
+                       others=chosen.where(clash, None).map(
+                           lambda ns: ", ".join(n for n in ns if n not in exclusive)
+                           if ns else ""))
+                failed = failed | clash
+                usable = usable & ~clash
+            for choice in instrument.choices_for(question):
+                indicator = chosen.map(lambda ns, c=choice.name: (c in ns) if ns else None)
+                values = pd.array([pd.NA if v is None else int(v) for v in indicator],
+                                  dtype="Int8")
+                columns[f"{question.name}{MULTI_SEPARATOR}{choice.name}"] = pd.Series(
+                    values, index=index)
+        elif question.type in ("integer", "decimal"):
+            cleaned = text.str.replace(r"\s+", "", regex=True)
+            pattern = _INTEGER if question.type == "integer" else _DECIMAL
+            ok = cleaned.str.match(pattern.pattern)
+            if question.type == "integer":
+                fractional = ~blank & ~ok & cleaned.str.match(_DECIMAL.pattern)
+                report("VAL_009", fractional, question.name, raw)
+                not_number = ~blank & ~ok & ~fractional
+            else:
+                fractional = pd.Series(False, index=index)
+                not_number = ~blank & ~ok
+            report("VAL_001", not_number, question.name, raw,
+                   kind="whole number" if question.type == "integer" else "number")
+            failed = fractional | not_number
+            numbers = pd.to_numeric(cleaned.where(ok & ~blank, None), errors="coerce")
+            dtype = "Int64" if question.type == "integer" else "Float64"
+            columns[question.name] = numbers.round().astype(dtype) \
+                if question.type == "integer" else numbers.astype(dtype)
+        elif question.type == "date":
+            ok = text.str.match(_ISO_DATE.pattern)
+            parsed = pd.to_datetime(text.where(ok & ~blank, None), format="%Y-%m-%d",
+                                    errors="coerce")
+            failed = ~blank & parsed.isna()
+            report("VAL_001", failed, question.name, raw, kind="date (YYYY-MM-DD)")
+            columns[question.name] = parsed
+        else:
+            columns[question.name] = raw.where(~blank, pd.NA).astype("str").where(~blank, pd.NA)
+        decode_failed[question.name] = failed
+        invalid = invalid + failed.astype(int)
+
+    # 2. Skip logic, required answers and constraints, in instrument order.
+    for question in instrument.answerable:
+        answered = _answered(columns, instrument, question)
+        failed = decode_failed[question.name]
+        relevant = pd.Series(True, index=index)
+        for condition in question.conditions:
+            relevant &= expressions.evaluate_bool(
+                expressions.parse(condition), _Context(columns, instrument, question.name),
+                index)
+        hidden = answered & ~relevant
+        if hidden.any():
+            report("VAL_006", hidden, question.name,
+                   _display(columns, instrument, question), question=question.name,
+                   relevant=" and ".join(question.conditions))
+            _set_missing(columns, instrument, question, hidden)
+            answered = answered & relevant
+        if question.required:
+            missing = relevant & ~answered & ~failed & finished
+            report("VAL_003", missing, question.name, question=question.name)
+        if question.constraint:
+            holds = expressions.evaluate_bool(
+                expressions.parse(question.constraint),
+                _Context(columns, instrument, question.name), index)
+            broken = answered & ~holds
+            if broken.any():
+                message = f" ({question.constraint_message})" if question.constraint_message \
+                    else ""
+                report("VAL_004", broken, question.name,
+                       _display(columns, instrument, question),
+                       constraint=question.constraint, message=message)
+                _set_missing(columns, instrument, question, broken)
+                invalid = invalid + broken.astype(int)
+
+    # 3. Row-level rules.
+    key = instrument.respondent_key
+    no_key = ~_answered(columns, instrument, instrument.question(key))
+    report("VAL_007", no_key & ~decode_failed[key], key, key=key)
+    if "response_id" in frame:
+        ids = frame["response_id"].astype(str).str.strip()
+        repeated = ids.duplicated(keep=False) & ids.ne("")
+        if repeated.any():
+            where = rows.groupby(ids.where(repeated)).agg(
+                lambda r: ", ".join(str(int(x)) for x in r))
+            report("VAL_011", repeated, "response_id", ids, rows=ids.map(where))
+    too_many = invalid > config.max_invalid
+    report("VAL_010", too_many, None, n=invalid, limit=config.max_invalid)
+
+    typed = pd.DataFrame(columns, index=index)
+    return ValidationResult(frame=typed, issues=issues_frame(issues))
+
+
+def _choices_hint(instrument: Instrument, question: Question) -> str:
+    choices = instrument.choices_for(question)
+    shown = ", ".join(f"{c.code}={c.name}" for c in choices[:_SHOWN_CHOICES])
+    return shown + (f", … ({len(choices)} in all)" if len(choices) > _SHOWN_CHOICES else "")
+
+
+def _answered(columns: dict[str, pd.Series], instrument: Instrument,
+              question: Question) -> pd.Series:
+    if question.type == "select_multiple":
+        indicators = [columns[c] for c in instrument.indicator_columns(question)]
+        return pd.concat(indicators, axis=1).notna().any(axis=1)
+    return columns[question.name].notna()
+
+
+def _display(columns: dict[str, pd.Series], instrument: Instrument,
+             question: Question) -> pd.Series:
+    return _Context(columns, instrument, question.name).value(None)
+
+
+def _set_missing(columns: dict[str, pd.Series], instrument: Instrument, question: Question,
+                 mask: pd.Series) -> None:
+    names = instrument.indicator_columns(question) if question.type == "select_multiple" \
+        else (question.name,)
+    for name in names:
+        columns[name] = columns[name].mask(mask)
