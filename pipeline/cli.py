@@ -198,5 +198,9 @@ def main() -> None:
         sys.exit(EXIT_UNUSABLE)
 
 
+from pipeline.cli_sample import sample  # noqa: E402
+cli.add_command(sample)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

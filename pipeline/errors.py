@@ -242,6 +242,13 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "No action needed; the partnership is counted as unclassified."),
     # --- statistics engine -------------------------------------------------------------------------
     # (STAT_ entries are added here.)
+    # --- synthetic sample --------------------------------------------------------------------------
+    ErrorSpec("SAMPLE_001", "fatal", "sample profile missing",
+              "the sample profile {path} does not exist.",
+              "Pass --profile, or add sample_profile.toml to the instrument folder."),
+    ErrorSpec("SAMPLE_002", "fatal", "sample profile invalid",
+              "{problem}.",
+              "Correct the sample profile; every name in it must match the instrument."),
     # --- run and outputs ---------------------------------------------------------------------------
     ErrorSpec("RUN_001", "fatal", "output folder would be replaced",
               "'{path}' exists and was not made by pulsecheck.",
