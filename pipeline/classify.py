@@ -13,11 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.errors import issues_frame, make_issue
-from pipeline.ingest import FILE_COLUMN, ROW_COLUMN
+from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.instrument import Instrument
-
-#: Name of the column that holds the phase group in analysed data.
-PHASE_COLUMN = "phase_group"
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ from typing import Sequence
 import pandas as pd
 
 from pipeline.errors import PulsecheckError, issues_frame, make_issue
-from pipeline.ingest import FILE_COLUMN, ROW_COLUMN, Step
+from pipeline.columns import FILE_COLUMN, ROW_COLUMN
 from pipeline.instrument import Instrument
+from pipeline.wave import STEP_RULES, Step
 
 ANALYSED, EXCLUDED, QUARANTINED = "analysed", "excluded", "quarantined"
 FLOW_COLUMNS = ("step", "n_in", "n_out", "n_removed", "reason")
@@ -107,8 +108,7 @@ def _step_mask(step: Step, frame: pd.DataFrame, remaining: pd.Index,
                 reasons[label] = "; ".join(f"{code}: {rule}" for code, rule in
                                            zip(broken["code"], broken["rule"]))
         return removed, reasons
-    raise PulsecheckError("WAVE_007", step=step.id, rule=step.rule,
-                          known="metadata_in, incomplete, answer_in, quarantine, deduplicate")
+    raise PulsecheckError("WAVE_007", step=step.id, rule=step.rule, known=", ".join(STEP_RULES))
 
 
 def _deduplicate(step: Step, frame: pd.DataFrame, remaining: pd.Index,

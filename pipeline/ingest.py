@@ -15,22 +15,20 @@ import csv
 import hashlib
 import io
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
 import pandas as pd
 
+from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
 from pipeline.instrument import Instrument, build_instrument, check_instrument
+from pipeline.wave import STEP_RULES, Step, Wave
 
 #: Folder of platform profiles, relative to the project root.
 PLATFORMS_DIR = Path("survey_instrument") / "platforms"
-#: Canonical names of the bookkeeping columns added to every export row.
-FILE_COLUMN = "_file"
-ROW_COLUMN = "_row"
-ROLES = ("response_id", "submitted_at", "finished", "progress", "channel")
 #: The checksum manifest of a raw folder, in ``sha256sum`` format.
 CHECKSUMS_FILE = "SHA256SUMS"
 
@@ -159,37 +157,6 @@ def read_platform(name: str, root: Path | None = None) -> Platform:
 # --------------------------------------------------------------------------------------------
 # Wave descriptions
 # --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Step:
-    """One step of the raw → analysed flow, as declared in ``wave.toml``."""
-
-    id: str
-    rule: str
-    reason: str
-    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-
-
-@dataclass(frozen=True)
-class Wave:
-    """A wave description: which instrument, platform and files, and the exclusion steps."""
-
-    path: Path
-    root: Path
-    survey: str
-    wave: str
-    title: str
-    synthetic: bool
-    instrument_path: Path
-    platform: str
-    files: tuple[Path, ...]
-    steps: tuple[Step, ...]
-    config: Mapping[str, Any]
-
-
-#: Rules an exclusion step may use (see :mod:`pipeline.run`).
-STEP_RULES = ("metadata_in", "incomplete", "answer_in", "quarantine", "deduplicate")
-
 
 def _inside(path: Path, root: Path) -> bool:
     try:

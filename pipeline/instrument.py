@@ -22,6 +22,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from pipeline import expressions
+from pipeline.columns import MULTI_SEPARATOR
 from pipeline.errors import make_issue, issues_frame
 
 #: Question types the pipeline understands (XLSForm names).
@@ -37,8 +38,6 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _YES = {"yes", "true", "1", "y"}
 _NO = {"no", "false", "0", "n", ""}
 
-#: Separator between a select-multiple question and a choice in column names (``q/choice``).
-MULTI_SEPARATOR = "/"
 
 
 @dataclass(frozen=True)
@@ -216,9 +215,9 @@ def check_instrument(tables: Mapping[str, Any]) -> pd.DataFrame:
         lists.setdefault(list_name, []).append(name)
         if "exclusive" in choices.columns and _flag(record.get("exclusive", "")) is None:
             add("INST_017", "choices.csv", position, "exclusive",
-                value=record["exclusive"], column="exclusive")
+                value=record["exclusive"], field="exclusive")
     if "code" in choices.columns:
-        for list_name, group in choices.assign(_row=range(2, len(choices) + 2)).groupby(
+        for list_name, group in choices.assign(line=range(2, len(choices) + 2)).groupby(
                 "list_name", sort=False):
             seen: dict[str, str] = {}
             for row in group.itertuples(index=False):
@@ -226,8 +225,8 @@ def check_instrument(tables: Mapping[str, Any]) -> pd.DataFrame:
                 if not code:
                     continue
                 if code in seen:
-                    add("INST_019", "choices.csv", row._row, "code", list_name=list_name,
-                        code=code, first=seen[code], second=row.name)
+                    add("INST_019", "choices.csv", row.line, "code", list_name=list_name,
+                        choice_code=code, first=seen[code], second=row.name)
                 else:
                     seen[code] = row.name
 
@@ -273,7 +272,7 @@ def check_instrument(tables: Mapping[str, Any]) -> pd.DataFrame:
         for flag_column in ("required", "personal"):
             if flag_column in survey.columns and _flag(record.get(flag_column, "")) is None:
                 add("INST_017", "survey.csv", position, flag_column,
-                    value=record[flag_column], column=flag_column)
+                    value=record[flag_column], field=flag_column)
         for column in ("relevant", "constraint"):
             text = str(record.get(column, "") or "").strip()
             if not text:
@@ -369,8 +368,8 @@ def _check_manifest(manifest: Mapping[str, Any], questions: set[str]) -> list[di
             add("phase.question", f"names '{phase.get('question')}', which is not a question")
         if not phase.get("order"):
             add("phase.order", "is missing (the phase groups in developmental order)")
-        if not phase.get("unclassified"):
-            add("phase.unclassified", "is missing")
+        if not phase.get("unclassified_group"):
+            add("phase.unclassified_group", "is missing")
     return issues
 
 
@@ -384,7 +383,7 @@ def _check_phase_map(phase_map: pd.DataFrame, manifest: Mapping[str, Any],
                                      present=", ".join(phase_map.columns)))
     if issues or not phase:
         return issues
-    allowed_groups = list(phase.get("order", [])) + [phase.get("unclassified", "")]
+    allowed_groups = list(phase.get("order", [])) + [phase.get("unclassified_group", "")]
     question_rows = survey[survey["name"].str.strip() == phase.get("question", "")]
     if question_rows.empty:
         return issues
@@ -399,11 +398,11 @@ def _check_phase_map(phase_map: pd.DataFrame, manifest: Mapping[str, Any],
         if row.phase_group.strip() not in allowed_groups:
             issues.append(make_issue("INST_014", file="phase_map.csv", row=position,
                                      column="phase_group", value=row.phase_group,
-                                     expected=", ".join(allowed_groups)))
+                                     field="phase_group", expected=", ".join(allowed_groups)))
         if row.basis.strip() not in PHASE_BASES:
             issues.append(make_issue("INST_014", file="phase_map.csv", row=position,
                                      column="basis", value=row.basis,
-                                     expected=", ".join(PHASE_BASES)))
+                                     field="basis", expected=", ".join(PHASE_BASES)))
     for code in codes:
         if code not in mapped:
             issues.append(make_issue("INST_012", file="phase_map.csv", name=code,
@@ -489,7 +488,7 @@ def build_instrument(tables: Mapping[str, Any], source: Mapping[str, str] | None
         respondent_key=manifest["keys"]["respondent"],
         phase_question=phase.get("question", ""),
         phase_order=tuple(phase.get("order", ())),
-        unclassified=phase.get("unclassified", "unclassified"),
+        unclassified=str(phase.get("unclassified_group", "")),
         questions=tuple(questions),
         choices=MappingProxyType({k: tuple(v) for k, v in lists.items()}),
         phase_map=rules,

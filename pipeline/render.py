@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 import jinja2
 import pandas as pd
 
-from pipeline.classify import PHASE_COLUMN
+from pipeline.columns import PHASE_COLUMN
 from pipeline.errors import CATALOGUE, SEVERITIES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pipeline.ingest import Wave
+    from pipeline.wave import Wave
     from pipeline.run import WaveResult
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"

@@ -32,11 +32,13 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from pipeline import __version__
-from pipeline.classify import PHASE_COLUMN, classify_phase
+from pipeline.classify import classify_phase
+from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.errors import EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, issues_frame
-from pipeline.flow import ANALYSED, FlowResult, apply_steps
-from pipeline.ingest import (FILE_COLUMN, ROW_COLUMN, Export, Platform, Wave, read_export,
-                             read_instrument, read_platform, read_wave, verify_checksums)
+from pipeline.flow import FlowResult, apply_steps
+from pipeline.ingest import (Export, Platform, read_export, read_instrument, read_platform,
+                             read_wave, verify_checksums)
+from pipeline.wave import Wave
 from pipeline.instrument import Instrument
 from pipeline.validate import ValidationConfig, validate_responses
 

@@ -25,8 +25,8 @@ import pandas as pd
 
 from pipeline import expressions
 from pipeline.errors import issues_frame, make_issue
-from pipeline.ingest import FILE_COLUMN, ROLES, ROW_COLUMN
-from pipeline.instrument import MULTI_SEPARATOR, Instrument, Question
+from pipeline.columns import FILE_COLUMN, MULTI_SEPARATOR, ROLES, ROW_COLUMN
+from pipeline.instrument import Instrument, Question
 
 _INTEGER = re.compile(r"^[+-]?\d+(?:\.0+)?$")
 _DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
@@ -80,13 +80,20 @@ class _Context:
     def value(self, name: str | None) -> pd.Series:
         question = self._question(name)
         if question.type == "select_multiple":
-            indicators = [self.columns[c] for c in self.instrument.indicator_columns(question)]
-            names = [c.name for c in self.instrument.choices_for(question)]
-            frame = pd.concat(indicators, axis=1)
-            frame.columns = names
-            joined = frame.apply(
-                lambda row: " ".join(n for n, v in row.items() if v == 1), axis=1)
-            return joined.astype(object)
+            # Space-separated names of the ticked choices, as ODK stores them; blank when
+            # the question was not answered.
+            joined: pd.Series | None = None
+            answered: pd.Series | None = None
+            for choice, column in zip(self.instrument.choices_for(question),
+                                      self.instrument.indicator_columns(question)):
+                indicator = self.columns[column]
+                hit = indicator.eq(1).fillna(False).astype(bool)
+                if joined is None:
+                    joined = pd.Series("", index=indicator.index, dtype=object)
+                    answered = pd.Series(False, index=indicator.index)
+                joined = joined.where(~hit, joined + " " + choice.name)
+                answered = answered | indicator.notna()
+            return joined.str.strip().where(answered, None)
         return self.columns[question.name]
 
     def selected(self, name: str | None, choice: str) -> pd.Series:
@@ -201,8 +208,11 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
             columns[question.name] = decoded.astype("str").where(decoded.notna(), pd.NA)
         elif question.type == "select_multiple":
             lookup = _choice_lookup(instrument, question)
+            # Codes and names never contain blanks, so blanks separate them as well as the
+            # platform's separator does.
+            splitter = re.compile(rf"[{re.escape(config.multiple_separator)}\s]+")
             tokens = text.map(lambda v: [t for t in (_normalise_code(p) for p in
-                                                     v.split(config.multiple_separator)) if t])
+                                                     splitter.split(v)) if t])
             names = tokens.map(lambda ts: [lookup.get(t) for t in ts])
             failed = ~blank & names.map(lambda ns: (not ns) or any(n is None for n in ns))
             report("VAL_002", failed, question.name, raw, list_name=question.list_name,
@@ -220,7 +230,7 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
                            lambda ns: ", ".join(n for n in ns if n not in exclusive)
                            if ns else ""))
                 failed = failed | clash
-                usable = usable & ~clash
+                chosen = chosen.where(~clash, None)
             for choice in instrument.choices_for(question):
                 indicator = chosen.map(lambda ns, c=choice.name: (c in ns) if ns else None)
                 values = pd.array([pd.NA if v is None else int(v) for v in indicator],
@@ -273,7 +283,8 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
                    relevant=" and ".join(question.conditions))
             _set_missing(columns, instrument, question, hidden)
             answered = answered & relevant
-        if question.required:
+        if question.required and question.name != instrument.respondent_key:
+            # A missing respondent key is reported once, as the row-level VAL_007.
             missing = relevant & ~answered & ~failed & finished
             report("VAL_003", missing, question.name, question=question.name)
         if question.constraint:

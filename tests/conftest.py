@@ -1,0 +1,198 @@
+"""Shared fixtures: tiny inline instruments and waves, built from CSV text inside the tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.ingest import (Platform, read_platform, to_canonical, write_checksums)
+from pipeline.instrument import Instrument, build_instrument, check_instrument
+
+PROJECT = Path(__file__).resolve().parent.parent
+INSTRUMENT_2016 = PROJECT / "survey_instrument" / "pulse_check" / "2016"
+SAMPLE_WAVE = PROJECT / "raw" / "pulse_check" / "2016"
+
+TINY_SURVEY = """\
+type,name,label,required,relevant,constraint,constraint_message,personal
+text,pid,Partnership id,yes,,,,no
+text,email,Email,no,,"regex(., '^[^@ ]+@[^@ ]+$')",Enter an email.,yes
+select_one yn,screen,Multi-sector?,yes,,,,no
+begin_group,core,Core,,${screen} = 'yes',,,
+integer,year,Year formed,yes,,. >= 1950 and . <= 2016,Year between 1950 and 2016,no
+decimal,staff,Staff FTE,no,,. > 0,More than zero,no
+select_multiple bar,barriers,Barriers,yes,,,,no
+text,barriers_other,Other barrier,no,"selected(${barriers}, 'other')",,,no
+select_one stage,stage,Stage,yes,,,,no
+end_group,,,,,,,
+"""
+TINY_CHOICES = """\
+list_name,name,label,code,exclusive
+yn,yes,Yes,1,
+yn,no,No,2,
+bar,money,Lack of money,1,
+bar,data,Data sharing,2,
+bar,other,Other,3,
+bar,none,None of these,4,yes
+stage,first,First stage,1,
+stage,second,Second stage,2,
+stage,third,Third stage,3,
+stage,unsure,Not sure,4,
+"""
+TINY_MANIFEST = """\
+id = "tiny"
+version = "1"
+year = 2016
+languages = ["en"]
+[keys]
+respondent = "pid"
+[phase]
+question = "stage"
+map = "phase_map.csv"
+order = ["Early", "Late"]
+unclassified_group = "unclassified"
+"""
+TINY_PHASE_MAP = """\
+value,phase_group,basis
+first,Early,GUESS
+second,Early,GUESS
+third,Late,GUESS
+unsure,unclassified,sourced
+"""
+TINY_WAVE = """\
+survey = "tiny"
+wave = "2016"
+title = "Tiny test wave"
+instrument = "../../instrument"
+platform = "csv"
+files = ["export.csv"]
+
+[[steps]]
+id = "preview"
+rule = "metadata_in"
+role = "channel"
+values = ["preview"]
+reason = "Preview"
+
+[[steps]]
+id = "incomplete"
+rule = "incomplete"
+min_progress = 100
+reason = "Partial"
+
+[[steps]]
+id = "screened_out"
+rule = "answer_in"
+question = "screen"
+values = ["no"]
+reason = "Not multi-sector"
+
+[[steps]]
+id = "quarantine"
+rule = "quarantine"
+max_invalid = 3
+reason = "Error-severity problem"
+
+[[steps]]
+id = "duplicate"
+rule = "deduplicate"
+keep = ["most_complete", "latest"]
+reason = "Duplicate"
+"""
+#: Header of the tiny exports (the csv platform: one header row of names).
+EXPORT_HEADER = ["response_id", "submitted_at", "finished", "progress", "channel",
+                 "pid", "email", "screen", "year", "staff", "barriers", "barriers_other",
+                 "stage"]
+
+
+def tables_from_text(survey: str = TINY_SURVEY, choices: str = TINY_CHOICES,
+                     manifest: str = TINY_MANIFEST, phase_map: str | None = TINY_PHASE_MAP
+                     ) -> dict:
+    """Instrument tables as :func:`pipeline.ingest.read_instrument_tables` returns them."""
+    def read(text: str) -> pd.DataFrame:
+        return pd.read_csv(io.StringIO(textwrap.dedent(text)), dtype=str,
+                           keep_default_na=False)
+    tables = {"survey": read(survey), "choices": read(choices),
+              "manifest": tomllib.loads(manifest)}
+    if phase_map is not None:
+        tables["phase_map"] = read(phase_map)
+    return tables
+
+
+def tiny_instrument(**overrides) -> Instrument:
+    tables = tables_from_text(**overrides)
+    problems = check_instrument(tables)
+    assert problems.empty, problems["message"].tolist()
+    return build_instrument(tables)
+
+
+def csv_platform() -> Platform:
+    return read_platform("csv", PROJECT)
+
+
+def row(**answers) -> dict:
+    """A complete, valid tiny response; keyword arguments override answers."""
+    base = {"response_id": "R1", "submitted_at": "2016-06-01 10:00:00", "finished": "1",
+            "progress": "100", "channel": "email", "pid": "P1", "email": "a@example.org",
+            "screen": "1", "year": "2012", "staff": "2.5", "barriers": "1 2",
+            "barriers_other": "", "stage": "1"}
+    base.update(answers)
+    return base
+
+
+def canonical(rows: list[dict], instrument: Instrument | None = None,
+              file_name: str = "export.csv"):
+    """Run tiny rows through the csv platform's ingest mapping."""
+    instrument = instrument or tiny_instrument()
+    header = list(EXPORT_HEADER)
+    records = [[r.get(column, "") for column in header] for r in rows]
+    return to_canonical([header], records, file_name, instrument, csv_platform())
+
+
+def write_export(path: Path, rows: list[dict], header: list[str] | None = None) -> None:
+    header = header or EXPORT_HEADER
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for r in rows:
+            writer.writerow([r.get(column, "") for column in header])
+
+
+def make_project(root: Path, rows: list[dict], wave_text: str = TINY_WAVE) -> Path:
+    """A tiny project: instrument, csv platform profile and a wave with its checksums."""
+    instrument_dir = root / "instrument"
+    instrument_dir.mkdir(parents=True, exist_ok=True)
+    (instrument_dir / "survey.csv").write_text(TINY_SURVEY, encoding="utf-8")
+    (instrument_dir / "choices.csv").write_text(TINY_CHOICES, encoding="utf-8")
+    (instrument_dir / "manifest.toml").write_text(TINY_MANIFEST, encoding="utf-8")
+    (instrument_dir / "phase_map.csv").write_text(TINY_PHASE_MAP, encoding="utf-8")
+    platforms = root / "survey_instrument" / "platforms"
+    platforms.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT / "survey_instrument" / "platforms" / "csv.toml", platforms)
+    wave_dir = root / "raw" / "tiny"
+    wave_dir.mkdir(parents=True, exist_ok=True)
+    (wave_dir / "wave.toml").write_text(wave_text, encoding="utf-8")
+    write_export(wave_dir / "export.csv", rows)
+    write_checksums(wave_dir, ["export.csv"])
+    return wave_dir
+
+
+@pytest.fixture
+def tiny_rows() -> list[dict]:
+    """Seven responses: four analysed, one preview, one partial, one screened out."""
+    return [
+        row(response_id="R1", pid="P1", stage="1"),
+        row(response_id="R2", pid="P2", stage="3", barriers="4", staff=""),
+        row(response_id="R3", pid="P3", stage="4"),
+        row(response_id="R4", pid="P4", stage="2", barriers="1 3", barriers_other="Weather"),
+        row(response_id="R5", pid="P5", channel="preview"),
+        row(response_id="R6", pid="P6", finished="0", progress="40", year="", barriers="",
+            stage=""),
+        row(response_id="R7", pid="P7", screen="2", year="", staff="", barriers="", stage=""),
+    ]
