@@ -166,7 +166,7 @@ def check_profile(profile: SampleProfile, instrument: Instrument) -> list[str]:
     for entry in profile.questions:
         kind = entry.get("kind", "")
         targets = list(entry.get("questions", [])) + ([entry["name"]] if "name" in entry else [])
-        targets += list(entry.get("sectors", {}))
+        targets += list(entry.get("items", {}))
         if kind not in _KINDS:
             problems.append(f"unknown kind '{kind}' (known: {', '.join(sorted(_KINDS))})")
             continue
@@ -561,12 +561,12 @@ def _kind_shares(batch: _Batch, entry: Mapping[str, Any]) -> dict[str, list[Any]
 
 
 def _kind_roles(batch: _Batch, entry: Mapping[str, Any]) -> dict[str, list[Any]]:
-    sectors = entry["sectors"]
-    names = list(sectors)
+    items = entry["items"]
+    names = list(items)
     mask = batch.relevant(names[0])
     rng = batch.rng("roles", *names)
     # A log-normal breadth weight per row: broad partnerships are more likely to have any
-    # given sector active, while each sector's active count stays exact.
+    # given item active, while each item's active count stays exact.
     breadth = np.exp(rng.normal(0.0, float(entry.get("breadth_spread", 0.0)), size=batch.n))
     shifts = entry.get("phase_shift", {})
     values = {n: [None] * batch.n for n in names}
@@ -574,24 +574,24 @@ def _kind_roles(batch: _Batch, entry: Mapping[str, Any]) -> dict[str, list[Any]]
         m = len(rows)
         shift = float(shifts.get(group, shifts.get(DEFAULT_KEY, 0.0)))
         for n in names:
-            settings = sectors[n]
-            share = min(1.0, max(0.0, float(settings["active"]) + shift))
+            settings = items[n]
+            share = min(1.0, max(0.0, float(settings["active_share"]) + shift))
             k = _round(share * m)
             active = rows[_top_k(rng, breadth[rows], k)]
-            lead = set(rng.permutation(active)[: _round(float(settings["lead"]) * k)].tolist())
+            lead = set(rng.permutation(active)[: _round(float(settings["lead_share"]) * k)].tolist())
             rest = np.setdiff1d(rows, active)
             involved = set(rng.permutation(rest)[
-                : _round(float(settings["involved"]) * len(rest))].tolist())
+                : _round(float(settings["involved_share"]) * len(rest))].tolist())
             active_rows = set(active.tolist())
             for row in rows:
                 if row in lead:
-                    values[n][row] = entry["lead"]
+                    values[n][row] = entry["role_lead"]
                 elif row in active_rows:
-                    values[n][row] = entry["active"]
+                    values[n][row] = entry["role_active"]
                 elif row in involved:
-                    values[n][row] = entry["involved"]
+                    values[n][row] = entry["role_involved"]
                 else:
-                    values[n][row] = entry["absent"]
+                    values[n][row] = entry["role_absent"]
     return values
 
 
