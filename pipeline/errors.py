@@ -225,7 +225,7 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "the row has no {key}, so it cannot be attributed to a partnership.",
               "Fill in the {key} for this response, or remove the row."),
     ErrorSpec("VAL_008", "info", "duplicate submission",
-              "{key} '{value}' has {n} submissions; the {rule} one (row {kept}) is kept.",
+              "the partnership with {key} '{value}' sent {n} submissions; the {rule} one (row {kept}) is kept.",
               "No action needed if this is the same partnership answering twice."),
     ErrorSpec("VAL_009", "warning", "integer expected",
               "'{value}' is not a whole number.",

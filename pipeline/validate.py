@@ -293,8 +293,8 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
                 _Context(columns, instrument, question.name), index)
             broken = answered & ~holds
             if broken.any():
-                message = f" ({question.constraint_message})" if question.constraint_message \
-                    else ""
+                text = question.constraint_message.rstrip(". ")
+                message = f" ({text})" if text else ""
                 report("VAL_004", broken, question.name,
                        _display(columns, instrument, question),
                        constraint=question.constraint, message=message)

@@ -1,0 +1,83 @@
+"""The committed sample wave, run end to end as `make report` does."""
+
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from conftest import INSTRUMENT_2016, PROJECT, SAMPLE_WAVE
+from pipeline.cli import cli
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample") / "run"
+    result = CliRunner().invoke(cli, ["run", str(SAMPLE_WAVE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_sample_run__flow__reports_260_in_and_237_analysed(run_dir):
+    flow = pd.read_csv(run_dir / "flow.csv")
+    assert flow.iloc[0]["n_in"] == 260
+    assert flow.iloc[-1]["n_out"] == 237
+    assert flow["n_removed"].sum() == 260 - 237
+    removed = flow[flow["n_removed"] > 0]
+    assert removed["reason"].str.len().gt(10).all()
+
+
+def test_sample_run__every_raw_row__ends_in_exactly_one_place(run_dir):
+    with open(SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv", encoding="utf-8-sig") as f:
+        raw_ids = [r["ResponseId"] for r in list(csv.DictReader(f))[2:]]
+    dispositions = pd.read_csv(run_dir / "dispositions.csv")
+    assert sorted(dispositions["response_id"]) == sorted(raw_ids)
+    counts = dispositions["disposition"].value_counts().to_dict()
+    assert counts == {"analysed": 237, "excluded": 23}
+    partnerships = pd.read_csv(run_dir / "partnerships.csv")
+    analysed = dispositions.loc[dispositions["disposition"] == "analysed", "response_id"]
+    assert sorted(partnerships["response_id"]) == sorted(analysed)
+    assert not partnerships["partnership_id"].duplicated().any()
+
+
+def test_sample_run__phases__clear_majority_earlier_and_middle_above_later(run_dir):
+    phases = pd.read_csv(run_dir / "partnerships.csv")["phase_group"].value_counts()
+    classified = phases[["Earlier", "Middle", "Later"]].sum()
+    assert phases["Earlier"] > classified / 2
+    assert phases["Middle"] > phases["Later"] > 0
+
+
+def test_sample_run__issues__name_file_row_column_rule_and_fix(run_dir):
+    issues = pd.read_csv(run_dir / "issues.csv")
+    cells = issues[issues["severity"] == "warning"]
+    assert len(cells) >= 4
+    assert cells["file"].eq("pulse_check_2016_qualtrics.csv").all()
+    assert cells["row"].gt(3).all() and cells["column"].notna().all()
+    assert cells["rule"].str.len().gt(0).all() and cells["fix"].str.len().gt(0).all()
+
+
+def test_sample_run__no_personal_value_from_the_raw_export__reaches_any_output(run_dir):
+    profile = tomllib.loads((PROJECT / "survey_instrument" / "platforms" / "qualtrics.toml")
+                            .read_text())
+    survey = pd.read_csv(INSTRUMENT_2016 / "survey.csv", dtype=str, keep_default_na=False)
+    personal = set(profile["metadata"]["personal"]) | set(
+        survey.loc[survey["personal"] == "yes", "name"])
+    with open(SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))[2:]
+    values = {r[c].strip() for r in rows for c in personal if c in r and len(r[c].strip()) > 3}
+    assert len(values) > 500
+    for path in run_dir.iterdir():
+        text = path.read_text(encoding="utf-8")
+        leaked = [v for v in values if v in text]
+        assert not leaked, f"{path.name} contains {leaked[:3]}"
+
+
+def test_sample_run__run_json__records_the_raw_checksum_from_the_manifest(run_dir):
+    manifest = json.loads((run_dir / "run.json").read_text())
+    recorded = (SAMPLE_WAVE / "SHA256SUMS").read_text().split()[0]
+    assert manifest["inputs"][0]["sha256"] == recorded
+    assert manifest["counts"]["analysed"] == 237
