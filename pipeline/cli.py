@@ -201,6 +201,11 @@ def main() -> None:
 from pipeline.cli_sample import sample  # noqa: E402
 cli.add_command(sample)
 
+from pipeline.cli_stats import crosstab, proportion  # noqa: E402
+
+cli.add_command(crosstab)
+cli.add_command(proportion)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,278 @@
+"""Small-cell protection of tidy tables: primary and complementary suppression.
+
+Public API
+----------
+* :class:`DisclosureRule` — threshold (default 5), whether zeros are protected, the display
+  symbol.
+* ``suppress_table(table, rule)`` — a copy of a tidy table (:mod:`pipeline.tabulate`) with
+  ``suppressed`` (bool), ``suppression`` (``primary``/``complementary``/empty), and the display
+  strings ``n_display`` and ``pct_display``. The analyst's numbers are left as they are.
+* ``published_view(table)`` — the same table with the hidden numbers blanked, for output
+  that leaves the project.
+* ``recoverable_cells(values, suppressed, equations)`` — which suppressed cells the
+  published numbers still determine (used to check the protection).
+
+How it works: counts with ``0 < n < threshold`` (and zeros if ``suppress_zeros``) are
+suppressed (primary). The published table also shows totals, so each table is described by
+linear equations (each row of levels adds up to the ``All`` column, each column of levels
+adds up to its base; for check-all tables, each item adds up across columns). Complementary
+cells are then suppressed, smallest count first, until no suppressed cell can be solved
+from the published cells and these equations. Where a column of the data is not shown
+(respondents with a blank banner variable count in ``All`` only), the equation gets an
+unknown slack term and so reveals nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+
+from pipeline.errors import PulsecheckError
+
+#: Columns added by :func:`suppress_table`.
+DISCLOSURE_COLUMNS = ("suppressed", "suppression", "n_display", "pct_display")
+
+
+@dataclass(frozen=True)
+class DisclosureRule:
+    """The small-cell rule.
+
+    Parameters
+    ----------
+    threshold : int
+        Counts below this (and above zero) are suppressed. Default 5, usual for data about
+        organisations or partnerships that could be recognised.
+    suppress_zeros : bool
+        Also suppress zero counts (they can disclose that nobody in a group did something).
+    complementary : bool
+        Add complementary suppression so that suppressed cells cannot be recovered from
+        totals. Switch off only for analyst-only views.
+    symbol : str
+        Display text of a suppressed cell; ``{k}`` is replaced by the threshold.
+    """
+
+    threshold: int = 5
+    suppress_zeros: bool = False
+    complementary: bool = True
+    symbol: str = "<{k}"
+
+
+Equation = tuple[tuple[int, ...], tuple[float, ...], bool]
+
+
+def recoverable_cells(values: np.ndarray, suppressed: np.ndarray,
+                      equations: Sequence[Equation]) -> np.ndarray:
+    """Which suppressed cells are determined by the published cells and the equations.
+
+    Parameters
+    ----------
+    values : ndarray
+        All cell values (only the shape is used).
+    suppressed : ndarray of bool
+    equations : sequence of (cells, coefficients, has_slack)
+        Each equation says ``sum(coef * value) (+ slack) = 0``; ``has_slack`` adds an
+        unpublished non-negative unknown.
+
+    Returns
+    -------
+    ndarray of bool
+        True for suppressed cells whose value is a linear function of published numbers.
+
+    References
+    ----------
+    .. [1] Hundepool, A. et al. (2012). *Statistical Disclosure Control*, sec. 4.2
+       (linked tables and the audit of suppression patterns). Wiley.
+    """
+    unknown = np.flatnonzero(suppressed)
+    if unknown.size == 0:
+        return np.zeros(len(values), dtype=bool)
+    index = {cell: k for k, cell in enumerate(unknown)}
+    n_slack = sum(1 for eq in equations if eq[2])
+    a = np.zeros((len(equations), unknown.size + n_slack))
+    slack = unknown.size
+    for row, (cells, coefs, has_slack) in enumerate(equations):
+        for cell, coef in zip(cells, coefs):
+            if cell in index:
+                a[row, index[cell]] += coef
+        if has_slack:
+            a[row, slack] = 1.0
+            slack += 1
+    # A cell is determined exactly when every solution of the homogeneous system leaves it
+    # unchanged, i.e. the null space has no component on it.
+    null = linalg.null_space(a) if a.size else np.eye(a.shape[1])
+    free = np.abs(null[: unknown.size]).max(axis=1) > 1e-9 if null.size else \
+        np.zeros(unknown.size, dtype=bool)
+    out = np.zeros(len(values), dtype=bool)
+    out[unknown[~free]] = True
+    return out
+
+
+def _equations(group: pd.DataFrame) -> list[Equation]:
+    """Linear relations among the published counts of one table (positions in ``group``)."""
+    pos = {idx: k for k, idx in enumerate(group.index)}
+    table_type = group["table_type"].iloc[0]
+    equations: list[Equation] = []
+    cols = [c for c in dict.fromkeys(group["col_level"]) if c != "All"]
+    has_all = (group["col_level"] == "All").any()
+    if table_type == "single":
+        parts = group[group["row_type"].isin(["level", "missing"])]
+        totals = group[group["row_type"] == "total"]
+        line_rows = list(dict.fromkeys(parts["row_level"])) + ["__total__"]
+        source = pd.concat([parts, totals])
+    elif table_type == "multi":
+        items = group[group["row_type"] == "item"]
+        line_rows = list(dict.fromkeys(items["row_level"]))
+        source = group[group["row_type"].isin(["item", "respondents", "mentions", "net"])]
+        line_rows = list(dict.fromkeys(source["row_level"]))
+    else:
+        return equations
+    cell = {(r.row_level, r.col_level): pos[i] for i, r in source.iterrows()}
+    # Across columns: each line adds up to its All cell.
+    if has_all and cols:
+        for row_level in line_rows:
+            members = [cell[(row_level, c)] for c in cols if (row_level, c) in cell]
+            if (row_level, "All") not in cell or not members:
+                continue
+            total = cell[(row_level, "All")]
+            n_parts = group.loc[group.index[members], "n"].sum()
+            slack = bool(group.loc[group.index[total], "n"] != n_parts)
+            equations.append((tuple(members) + (total,),
+                              tuple([1.0] * len(members)) + (-1.0,), slack))
+    # Down rows: levels add up to the base (single), items add up to mentions (multi).
+    for c in (["All"] if has_all else []) + cols:
+        if table_type == "single":
+            members = [cell[(r, c)] for r in line_rows[:-1] if (r, c) in cell]
+            total_key = ("__total__", c)
+        else:
+            members = [cell[(r, c)] for r in line_rows
+                       if (r, c) in cell and group.loc[group.index[cell[(r, c)]],
+                                                       "row_type"] == "item"]
+            total_key = ("__mentions__", c)
+        if total_key in cell and members:
+            equations.append((tuple(members) + (cell[total_key],),
+                              tuple([1.0] * len(members)) + (-1.0,), False))
+    return equations
+
+
+def _complementary(values: np.ndarray, suppressed: np.ndarray, is_total: np.ndarray,
+                   equations: Sequence[Equation]) -> np.ndarray:
+    extra = np.zeros_like(suppressed)
+    current = suppressed.copy()
+    for _ in range(len(values) + 1):
+        exposed = recoverable_cells(values, current, equations)
+        if not exposed.any():
+            break
+        target = int(np.flatnonzero(exposed)[0])
+        candidates = sorted(
+            {c for cells, _, _ in equations if target in cells for c in cells
+             if not current[c]},
+            # Prefer non-zero interior cells with the smallest counts.
+            key=lambda c: (values[c] == 0, bool(is_total[c]), values[c], c))
+        if not candidates:
+            break
+        current[candidates[0]] = True
+        extra[candidates[0]] = True
+    return extra
+
+
+def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
+    """Apply primary and complementary suppression to a tidy table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A tidy table from :mod:`pipeline.tabulate` (one or several ``table_id``); not
+        modified.
+    rule : DisclosureRule
+
+    Returns
+    -------
+    DataFrame
+        A copy with :data:`DISCLOSURE_COLUMNS` added. ``n`` and ``pct`` keep the analyst's
+        numbers; ``n_display`` and ``pct_display`` show ``<k`` where suppressed. Numeric
+        summaries (``table_type = "numeric"``) are suppressed when their group has fewer
+        than ``threshold`` respondents.
+
+    References
+    ----------
+    .. [1] Hundepool, A. et al. (2012). *Statistical Disclosure Control*, ch. 4 (magnitude
+       and frequency tables; primary and secondary suppression). Wiley.
+    .. [2] Cox, L. H. (1980). Suppression methodology and statistical disclosure control.
+       *JASA* 75, 377–385.
+    """
+    if not isinstance(rule.threshold, (int, np.integer)) or rule.threshold < 1:
+        raise PulsecheckError("STAT_008", name="threshold", value=rule.threshold,
+                              expected="a whole number of at least 1")
+    for column in ("table_id", "table_type", "n"):
+        if column not in table.columns:
+            present = ", ".join(map(str, table.columns[:20]))
+            raise PulsecheckError("STAT_001", name=column, present=present)
+    out = table.copy()
+    suppressed = np.zeros(len(out), dtype=bool)
+    kind = np.array([""] * len(out), dtype=object)
+    counts = pd.to_numeric(out["n"], errors="coerce").to_numpy(dtype=float)
+    small = (counts < rule.threshold) & ((counts > 0) | rule.suppress_zeros)
+    small &= ~np.isnan(counts)
+    for _, group in out.groupby("table_id", sort=False):
+        positions = out.index.get_indexer(group.index)
+        values = counts[positions]
+        primary = small[positions].copy()
+        if group["table_type"].iloc[0] == "numeric":
+            suppressed[positions] = primary
+            kind[positions[primary]] = "primary"
+            continue
+        extra = np.zeros_like(primary)
+        if rule.complementary and primary.any():
+            is_total = group["row_type"].isin(
+                ["total", "respondents", "mentions"]).to_numpy() | \
+                (group["col_level"] == "All").to_numpy()
+            extra = _complementary(values, primary, is_total,
+                                   _equations(group.reset_index(drop=True)))
+        suppressed[positions] = primary | extra
+        kind[positions[primary]] = "primary"
+        kind[positions[extra]] = "complementary"
+    symbol = rule.symbol.format(k=rule.threshold)
+    out["suppressed"] = suppressed
+    out["suppression"] = kind
+    out["n_display"] = [symbol if s else ("" if np.isnan(v) else str(int(v)))
+                        for s, v in zip(suppressed, counts)]
+    if "pct" in out.columns:
+        pct = pd.to_numeric(out["pct"], errors="coerce").to_numpy(dtype=float)
+        out["pct_display"] = ["" if s else ("" if np.isnan(p) else f"{p:.1f}")
+                              for s, p in zip(suppressed, pct)]
+        out.loc[suppressed, "pct_display"] = symbol
+    else:
+        out["pct_display"] = ""
+    return out
+
+
+def published_view(table: pd.DataFrame) -> pd.DataFrame:
+    """Blank the hidden numbers of a suppressed table (for output that leaves the project).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`suppress_table`; not modified.
+
+    Returns
+    -------
+    DataFrame
+        A copy where every numeric column that could reveal a suppressed count (``n``,
+        ``n_weighted``, ``pct``, ``se``, ``ci_low``, ``ci_high``, ``pct_of_mentions``,
+        ``value``) is blank on suppressed rows.
+    """
+    if "suppressed" not in table.columns:
+        raise PulsecheckError("STAT_001", name="suppressed",
+                              present=", ".join(map(str, table.columns[:20])))
+    out = table.copy()
+    hidden = out["suppressed"].to_numpy(dtype=bool)
+    for column in ("n", "n_weighted", "pct", "se", "ci_low", "ci_high", "pct_of_mentions",
+                   "value", "sig_letters"):
+        if column in out.columns:
+            out[column] = out[column].astype(object)
+            out.loc[hidden, column] = None
+    return out

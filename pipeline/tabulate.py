@@ -1,0 +1,799 @@
+"""Cross-tabulation: tidy frequency tables with intervals and tests, for report tables.
+
+All functions are pure: a frame (never modified) and explicit arguments in, a frozen
+:class:`TableResult` out. Levels, labels and their order always come from the caller
+(normally the instrument), so empty levels are kept, in order, and a value outside the
+levels is an error (``STAT_006``) rather than a silently dropped row.
+
+Public API
+----------
+* ``single_choice_table(frame, row, *, levels, labels, col, col_levels, col_labels, design,
+  ci_method, level, missing, tests, continuity, trend_scores, pairwise, alpha, table_id)``
+  — one-way (``col=None``) or two-way table of a single-choice question.
+* ``check_all_table(frame, items, *, labels, row_var, col, col_levels, col_labels, design,
+  ci_method, level, nets, tests, pairwise, alpha, table_id)`` — a check-all question from
+  its 0/1 indicator columns (blank = not answered); the base is the respondents who
+  answered the question, and respondents and mentions are counted separately.
+* ``any_of_net(frame, items)`` — the "any of" indicator (1, 0, or blank if not answered).
+* ``numeric_summary(frame, var, *, col, col_levels, col_labels, design, level, quantiles,
+  table_id)`` — mean (with design-based t interval), quantiles, min, max by group.
+* ``crosstab_matrices(frame, row, col, *, row_levels, col_levels, design)`` — the matrices
+  and headline tests of a two-way table (used by ``pulsecheck crosstab --json``).
+* Small-cell protection lives in :mod:`pipeline.disclosure` (``suppress_table``).
+
+The tidy table (:data:`TIDY_COLUMNS`) has one row per (row level, column level): ``n`` is the
+unweighted count, ``base_n`` the unweighted base of the column, ``pct`` the (weighted,
+when a design is given) column percentage in 0–100 with ``ci_low``/``ci_high`` and the
+interval method in ``ci_method``. The overall column has ``col_level = "All"``. ``row_type``
+tells levels (``level``), shown missing answers (``missing``), the base (``total``), check-all
+items (``item``), nets (``net``), respondents (``respondents``) and mentions (``mentions``)
+apart. ``sig_letters`` lists the columns (by ``col_letter``) that a cell is significantly
+higher than, when pairwise tests were asked for. ``warnings`` is never silent.
+
+Columns of the tests frame: :data:`TEST_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline import stats
+from pipeline.design import (ResolvedDesign, SurveyDesign, design_df, ratio_estimate,
+                             resolve_design, total_covariance)
+from pipeline.errors import PulsecheckError
+
+#: Label of the overall column.
+ALL = "All"
+
+TIDY_COLUMNS = (
+    "table_id", "table_type", "row_var", "row_level", "row_label", "row_type",
+    "col_var", "col_level", "col_label", "col_letter", "n", "base_n", "n_weighted",
+    "base_weighted", "pct", "se", "ci_low", "ci_high", "ci_method", "pct_of_mentions",
+    "sig_letters", "warnings",
+)
+
+TEST_COLUMNS = ("table_id", "row_var", "row_level", "col_var", "test", "method", "statistic",
+                "df", "ddf", "p_value", "warnings")
+
+NUMERIC_COLUMNS = ("table_id", "table_type", "row_var", "col_var", "col_level", "col_label",
+                   "n", "n_missing", "stat", "value", "se", "ci_low", "ci_high", "ci_method",
+                   "warnings")
+
+#: Tests a table can ask for.
+TABLE_TESTS = ("pearson", "pearson_yates", "lr", "fisher", "rao_scott_f", "rao_scott_chisq",
+               "wald", "adj_wald", "trend")
+
+MISSING_RULES = ("exclude", "show")
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """A tabulation: the tidy table, its tests and pairwise comparisons.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Columns :data:`TIDY_COLUMNS` (or :data:`NUMERIC_COLUMNS` for numeric summaries).
+    tests : DataFrame
+        Columns :data:`TEST_COLUMNS`.
+    pairwise : DataFrame
+        Pairwise column comparisons (:data:`pipeline.stats.PAIRWISE_COLUMNS` plus
+        ``row_level``); empty when not asked for.
+    warnings : tuple of str
+        Table-level warnings (also repeated in the rows they concern).
+    """
+
+    table: pd.DataFrame
+    tests: pd.DataFrame
+    pairwise: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+def _key(value: Any) -> str | None:
+    """Comparable text of a code: 1, 1.0 and "1" are the same level."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if np.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+    if isinstance(value, (np.integer,)):
+        return str(int(value))
+    if isinstance(value, np.floating):
+        return _key(float(value))
+    return str(value)
+
+
+def _require(frame: pd.DataFrame, *names: str | None) -> None:
+    for name in names:
+        if name is not None and name not in frame.columns:
+            present = ", ".join(map(str, frame.columns[:20]))
+            raise PulsecheckError("STAT_001", name=name, present=present)
+
+
+def _codes(series: pd.Series, levels: Sequence[Any], name: str) -> np.ndarray:
+    """Index of each value in ``levels`` (-1 for missing); unknown values are an error."""
+    lookup = {_key(level): i for i, level in enumerate(levels)}
+    if len(lookup) != len(levels):
+        raise PulsecheckError("STAT_008", name=f"levels of {name}", value=list(levels),
+                              expected="distinct levels")
+    keys = [_key(v) if not pd.isna(v) else None for v in series.tolist()]
+    unknown = sorted({k for k in keys if k is not None and k not in lookup})
+    if unknown:
+        raise PulsecheckError("STAT_006", name=name, values=", ".join(unknown[:10]),
+                              levels=", ".join(_key(v) or "" for v in levels))
+    return np.asarray([lookup[k] if k is not None else -1 for k in keys], dtype=np.int64)
+
+
+def _labels(levels: Sequence[Any], labels: Sequence[str] | Mapping[Any, str] | None,
+            name: str) -> list[str]:
+    if labels is None:
+        return [str(_key(level)) for level in levels]
+    if isinstance(labels, Mapping):
+        by_key = {_key(k): v for k, v in labels.items()}
+        return [str(by_key.get(_key(level), _key(level))) for level in levels]
+    if len(labels) != len(levels):
+        raise PulsecheckError("STAT_008", name=f"labels of {name}", value=len(labels),
+                              expected=f"{len(levels)} labels, one per level")
+    return [str(label) for label in labels]
+
+
+def _check_choice(value: str, allowed: Sequence[str], what: str) -> None:
+    if value not in allowed:
+        raise PulsecheckError("STAT_004", what=what, value=value, supported=", ".join(allowed))
+
+
+def _columns(frame: pd.DataFrame, col: str | None, col_levels: Sequence[Any] | None,
+             col_labels: Any) -> tuple[np.ndarray, list[tuple[str, str, str, np.ndarray]]]:
+    """Column codes and the list of (level, label, letter, mask), All first."""
+    n = len(frame)
+    everyone = np.ones(n, dtype=bool)
+    columns = [(ALL, ALL, "", everyone)]
+    if col is None:
+        return np.zeros(n, dtype=np.int64), columns
+    if col_levels is None:
+        raise PulsecheckError("STAT_008", name="col_levels", value=None,
+                              expected="the ordered levels of the column variable")
+    codes = _codes(frame[col], col_levels, col)
+    names = _labels(col_levels, col_labels, col)
+    for j, level in enumerate(col_levels):
+        columns.append((str(_key(level)), names[j], stats._letter(j), codes == j))
+    return codes, columns
+
+
+def _empty_tests() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(TEST_COLUMNS))
+
+
+def _interval(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDesign, method: str,
+              level: float) -> stats.Interval:
+    if not domain.any():
+        return stats.Interval(estimate=float("nan"), low=float("nan"), high=float("nan"),
+                              method=method, level=level, n=0,
+                              warnings=("no respondents in this column",))
+    return stats.proportion_interval(y, domain, resolved, method=method, level=level)
+
+
+def _cell(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDesign, method: str,
+          level: float) -> dict[str, Any]:
+    interval = _interval(y, domain, resolved, method, level)
+    w = resolved.weights
+    chosen = domain & (y > 0.5)
+    return {
+        "n": int(chosen.sum()),
+        "base_n": int(domain.sum()),
+        "n_weighted": float(w[chosen].sum()),
+        "base_weighted": float(w[domain].sum()),
+        "pct": 100.0 * interval.estimate,
+        "se": 100.0 * interval.se,
+        "ci_low": 100.0 * interval.low,
+        "ci_high": 100.0 * interval.high,
+        "ci_method": interval.method,
+        "warnings": "; ".join(interval.warnings),
+    }
+
+
+def _run_tests(tests: Sequence[str], row_codes: np.ndarray, col_codes: np.ndarray,
+               n_row: int, n_col: int, resolved: ResolvedDesign, *, continuity: bool,
+               trend_scores: Sequence[float] | None) -> list[stats.TestResult]:
+    """Tests of association on the complete cases of the shown levels."""
+    complete = (row_codes >= 0) & (col_codes >= 0)
+    counts = np.zeros((n_row, n_col))
+    np.add.at(counts, (row_codes[complete], col_codes[complete]), 1.0)
+    results = []
+    for test in tests:
+        _check_choice(test, TABLE_TESTS, "test")
+        if test == "trend":
+            continue
+        if test == "pearson":
+            results.append(stats.pearson_chisq(counts, continuity=False))
+        elif test == "pearson_yates":
+            results.append(stats.pearson_chisq(counts, continuity=True))
+        elif test == "lr":
+            results.append(stats.likelihood_ratio_chisq(counts))
+        elif test == "fisher":
+            results.append(stats.fisher_exact(counts))
+        else:
+            statistic = {"rao_scott_f": "F", "rao_scott_chisq": "Chisq", "wald": "Wald",
+                         "adj_wald": "adjWald"}[test]
+            results.append(stats.design_chisq(row_codes, col_codes, n_row, n_col, resolved,
+                                              statistic=statistic))
+        if not resolved.is_simple and test in ("pearson", "pearson_yates", "lr", "fisher"):
+            note = "computed on unweighted counts; the design is ignored by this test"
+            last = results[-1]
+            results[-1] = stats.TestResult(**{**last.__dict__,
+                                              "warnings": last.warnings + (note,)})
+    return results
+
+
+def _trend_tests(counts: np.ndarray, bases: np.ndarray, scores: Sequence[float],
+                 resolved: ResolvedDesign) -> list[tuple[int, stats.TestResult]]:
+    if not resolved.is_simple:
+        raise PulsecheckError("STAT_009", method="Cochran-Armitage trend")
+    if len(scores) != counts.shape[1]:
+        raise PulsecheckError("STAT_008", name="trend_scores", value=list(scores),
+                              expected=f"{counts.shape[1]} scores, one per column level")
+    keep = bases > 0
+    return [(i, stats.cochran_armitage(counts[i, keep], bases[keep],
+                                       np.asarray(scores, float)[keep]))
+            for i in range(counts.shape[0])]
+
+
+def _pairwise(indicators: list[np.ndarray], col_masks: list[np.ndarray],
+              resolved: ResolvedDesign, adjust: str, alpha: float,
+              base_mask: np.ndarray) -> pd.DataFrame:
+    """Pairwise column tests for each row indicator (rows of the result: row index)."""
+    n_rows, n_cols = len(indicators), len(col_masks)
+    if resolved.is_simple:
+        counts = np.array([[float(((y > 0.5) & m & base_mask).sum()) for m in col_masks]
+                           for y in indicators])
+        bases = np.array([float((m & base_mask).sum()) for m in col_masks])
+        return stats.column_proportion_tests(counts, bases, adjust=adjust, alpha=alpha)
+    estimates = np.zeros((n_rows, n_cols))
+    covariances = []
+    for i, y in enumerate(indicators):
+        scores = []
+        for j, m in enumerate(col_masks):
+            est, _, sc = ratio_estimate(resolved, y, m & base_mask)
+            estimates[i, j] = est
+            scores.append(sc)
+        covariances.append(total_covariance(resolved, np.column_stack(scores)))
+    df = design_df(resolved)
+    return stats.design_column_proportion_tests(estimates, covariances, df, adjust=adjust,
+                                                alpha=alpha)
+
+
+def _tests_frame(table_id: str, row_var: str, col_var: str | None,
+                 results: Sequence[tuple[str | None, stats.TestResult]]) -> pd.DataFrame:
+    if not results:
+        return _empty_tests()
+    rows = []
+    for row_level, res in results:
+        d = res.as_dict()
+        rows.append({"table_id": table_id, "row_var": row_var, "row_level": row_level,
+                     "col_var": col_var, **{k: d[k] for k in TEST_COLUMNS[4:]}})
+    return pd.DataFrame(rows, columns=list(TEST_COLUMNS))
+
+
+def _finish(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for column in TIDY_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    return frame[list(TIDY_COLUMNS)].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# single choice
+
+def single_choice_table(
+    frame: pd.DataFrame,
+    row: str,
+    *,
+    levels: Sequence[Any],
+    labels: Sequence[str] | Mapping[Any, str] | None = None,
+    col: str | None = None,
+    col_levels: Sequence[Any] | None = None,
+    col_labels: Sequence[str] | Mapping[Any, str] | None = None,
+    design: SurveyDesign = SurveyDesign(),
+    ci_method: str,
+    level: float = 0.95,
+    missing: str = "exclude",
+    missing_label: str = "Missing",
+    tests: Sequence[str] = (),
+    continuity: bool = False,
+    trend_scores: Sequence[float] | None = None,
+    pairwise: str | None = None,
+    alpha: float = 0.05,
+    table_id: str | None = None,
+) -> TableResult:
+    """One-way or two-way frequency table of a single-choice question.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Respondents, one row each (not modified).
+    row : str
+        Column of the question tabulated.
+    levels, labels : sequence
+        The question's levels in instrument order and their labels (default: the codes).
+    col, col_levels, col_labels : optional
+        Column (banner) variable with its ordered levels and labels. Respondents with a
+        blank column variable count in the ``All`` column only.
+    design : SurveyDesign
+        ``SurveyDesign()`` for an unweighted simple random sample.
+    ci_method : str
+        One of :data:`pipeline.stats.CI_METHODS` (binomial methods only without a design).
+    level : float
+        Confidence level.
+    missing : {"exclude", "show"}
+        ``exclude``: blank answers are left out of the base; ``show``: they are a row
+        (``row_type = "missing"``) and part of the base.
+    tests : sequence of str
+        Any of :data:`TABLE_TESTS` (needs ``col``). Tests use the shown levels only (never
+        the missing row). ``trend`` needs ``trend_scores`` (one per column level) and is
+        computed for each row level.
+    continuity : bool
+        Passed to nothing but ``pearson_yates``; kept explicit for the record.
+    pairwise : {"none", "bonferroni", "holm", "bh"}, optional
+        Pairwise column-proportion tests (SPSS-style letters in ``sig_letters``).
+    alpha : float
+        Significance level of the pairwise tests.
+    table_id : str, optional
+        Identifier of the table (default: ``row`` or ``row_by_col``).
+
+    Returns
+    -------
+    TableResult
+
+    References
+    ----------
+    .. [1] Lumley, T. (2010). *Complex Surveys*, ch. 2 and 6. Wiley.
+    .. [2] Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., ch. 2–3. Wiley.
+    """
+    _check_choice(missing, MISSING_RULES, "missing rule")
+    _require(frame, row, col)
+    if tests and col is None:
+        raise PulsecheckError("STAT_008", name="tests", value=list(tests),
+                              expected="no tests for a one-way table (give col=)")
+    table_id = table_id or (row if col is None else f"{row}_by_{col}")
+    resolved = resolve_design(frame, design)
+    row_codes = _codes(frame[row], levels, row)
+    row_names = _labels(levels, labels, row)
+    col_codes, columns = _columns(frame, col, col_levels, col_labels)
+    base_mask = row_codes >= 0 if missing == "exclude" else np.ones(len(frame), dtype=bool)
+
+    shown: list[tuple[str, str, str, np.ndarray]] = [
+        (str(_key(lev)), row_names[i], "level", (row_codes == i).astype(float))
+        for i, lev in enumerate(levels)]
+    if missing == "show":
+        shown.append(("__missing__", missing_label, "missing", (row_codes < 0).astype(float)))
+
+    letters = [["" for _ in columns] for _ in shown]
+    pair_frame = pd.DataFrame()
+    if pairwise is not None and col is not None:
+        masks = [c[3] for c in columns[1:]]
+        pair_frame = _pairwise([s[3] for s in shown], masks, resolved, pairwise, alpha,
+                               base_mask)
+        grid = stats.column_letters(pair_frame, len(shown), len(masks))
+        for i in range(len(shown)):
+            letters[i][1:] = grid[i]
+        pair_frame = pair_frame.assign(row_level=[shown[i][0] for i in pair_frame["row"]])
+
+    out = []
+    for j, (col_level, col_label, letter, col_mask) in enumerate(columns):
+        domain = col_mask & base_mask
+        for i, (row_level, row_label, row_type, y) in enumerate(shown):
+            out.append({"table_id": table_id, "table_type": "single", "row_var": row,
+                        "row_level": row_level, "row_label": row_label, "row_type": row_type,
+                        "col_var": col, "col_level": col_level, "col_label": col_label,
+                        "col_letter": letter, "sig_letters": letters[i][j],
+                        **_cell(y, domain, resolved, ci_method, level)})
+        w = resolved.weights
+        out.append({"table_id": table_id, "table_type": "single", "row_var": row,
+                    "row_level": "__total__", "row_label": "Total", "row_type": "total",
+                    "col_var": col, "col_level": col_level, "col_label": col_label,
+                    "col_letter": letter, "n": int(domain.sum()), "base_n": int(domain.sum()),
+                    "n_weighted": float(w[domain].sum()),
+                    "base_weighted": float(w[domain].sum()),
+                    "pct": 100.0 if domain.any() else float("nan"), "ci_method": "none",
+                    "sig_letters": "", "warnings": ""})
+    table = _finish(out)
+
+    results: list[tuple[str | None, stats.TestResult]] = []
+    if col is not None and tests:
+        n_col = len(col_levels or ())
+        for res in _run_tests([t for t in tests if t != "trend"], row_codes, col_codes,
+                              len(levels), n_col, resolved, continuity=continuity,
+                              trend_scores=trend_scores):
+            results.append((None, res))
+        if "trend" in tests:
+            if trend_scores is None:
+                raise PulsecheckError("STAT_008", name="trend_scores", value=None,
+                                      expected="one score per column level for the trend test")
+            counts = np.zeros((len(levels), n_col))
+            ok = (row_codes >= 0) & (col_codes >= 0)
+            np.add.at(counts, (row_codes[ok], col_codes[ok]), 1.0)
+            bases = counts.sum(axis=0)
+            for i, res in _trend_tests(counts, bases, trend_scores, resolved):
+                results.append((shown[i][0], res))
+    tests_frame = _tests_frame(table_id, row, col, results)
+    warnings = tuple(dict.fromkeys(w for r in results for w in r[1].warnings))
+    return TableResult(table=table, tests=tests_frame, pairwise=pair_frame, warnings=warnings)
+
+
+# --------------------------------------------------------------------------------------------
+# check-all
+
+def _indicator_matrix(frame: pd.DataFrame, items: Sequence[str]) -> np.ndarray:
+    _require(frame, *items)
+    mats = []
+    for item in items:
+        values = pd.to_numeric(frame[item], errors="coerce").to_numpy(dtype=float)
+        raw_blank = frame[item].isna().to_numpy()
+        bad = (~raw_blank & np.isnan(values)) | (~np.isnan(values) & ~np.isin(values, (0, 1)))
+        if bad.any():
+            found = sorted({str(v) for v in frame[item][bad].tolist()})
+            raise PulsecheckError("STAT_007", name=item, values=", ".join(found[:10]))
+        mats.append(values)
+    return np.column_stack(mats) if mats else np.zeros((len(frame), 0))
+
+
+def any_of_net(frame: pd.DataFrame, items: Sequence[str]) -> pd.Series:
+    """The "any of" net of check-all items: 1 if any item is chosen, 0 if the question was
+    answered with none of them, blank if it was not answered.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    items : sequence of str
+        Indicator columns (0/1, blank = not answered).
+
+    Returns
+    -------
+    Series of float, aligned with ``frame``.
+    """
+    mat = _indicator_matrix(frame, items)
+    answered = ~np.isnan(mat).all(axis=1)
+    chosen = (np.nan_to_num(mat) > 0.5).any(axis=1)
+    return pd.Series(np.where(answered, chosen.astype(float), np.nan), index=frame.index,
+                     name="any_of")
+
+
+def check_all_table(
+    frame: pd.DataFrame,
+    items: Sequence[str],
+    *,
+    labels: Sequence[str] | Mapping[str, str] | None = None,
+    row_var: str | None = None,
+    col: str | None = None,
+    col_levels: Sequence[Any] | None = None,
+    col_labels: Sequence[str] | Mapping[Any, str] | None = None,
+    design: SurveyDesign = SurveyDesign(),
+    ci_method: str,
+    level: float = 0.95,
+    nets: Mapping[str, Sequence[str]] | None = None,
+    tests: Sequence[str] = (),
+    pairwise: str | None = None,
+    alpha: float = 0.05,
+    table_id: str | None = None,
+) -> TableResult:
+    """Table of a check-all (multiple-response) question.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    items : sequence of str
+        The indicator columns, in instrument order: 1 chosen, 0 not chosen, blank not
+        answered. A respondent answered the question when any item is non-blank; blank
+        items of such a respondent count as not chosen (with a warning).
+    labels : sequence or mapping, optional
+        Label of each item.
+    row_var : str, optional
+        Name of the question (default: the common prefix of the items, or ``items``).
+    col, col_levels, col_labels : optional
+        Banner variable.
+    design : SurveyDesign
+    ci_method : str
+    level : float
+    nets : mapping of label to items, optional
+        "Any of" nets, e.g. ``{"Any funding barrier": ["b_money", "b_staff"]}``.
+    tests : sequence of str
+        Tests of each item (and net) against ``col`` (see :func:`single_choice_table`).
+    pairwise : str, optional
+        p-value adjustment for pairwise column tests of each item.
+    alpha : float
+    table_id : str, optional
+
+    Returns
+    -------
+    TableResult
+        Rows ``item`` and ``net`` carry respondents choosing (``n``) over respondents who
+        answered (``base_n``), and ``pct_of_mentions`` (share of all ticks); a
+        ``respondents`` row gives the base and a ``mentions`` row the number of ticks.
+
+    References
+    ----------
+    .. [1] Bilder, C. R. and Loughin, T. M. (2004). Testing for marginal independence
+       between two categorical variables with multiple responses. *Biometrics* 60, 241–248.
+    .. [2] Lumley, T. (2010). *Complex Surveys*, ch. 2. Wiley.
+    """
+    if not items:
+        raise PulsecheckError("STAT_008", name="items", value="[]",
+                              expected="at least one indicator column")
+    _require(frame, col)
+    mat = _indicator_matrix(frame, items)
+    answered = ~np.isnan(mat).all(axis=1)
+    partial = answered & np.isnan(mat).any(axis=1)
+    table_warnings: list[str] = []
+    if partial.any():
+        table_warnings.append(f"{int(partial.sum())} respondent(s) left some items blank; "
+                              "those items count as not chosen")
+    chosen = np.where(answered[:, None], np.nan_to_num(mat), np.nan)
+    row_var = row_var or _common_prefix(items)
+    table_id = table_id or (row_var if col is None else f"{row_var}_by_{col}")
+    item_labels = _labels(list(items), labels, row_var)
+    resolved = resolve_design(frame, design)
+    col_codes, columns = _columns(frame, col, col_levels, col_labels)
+
+    shown: list[tuple[str, str, str, np.ndarray]] = [
+        (item, item_labels[k], "item", np.nan_to_num(chosen[:, k])) for k, item in enumerate(items)]
+    for net_label, members in (nets or {}).items():
+        unknown = [m for m in members if m not in items]
+        if unknown:
+            raise PulsecheckError("STAT_008", name=f"net '{net_label}'", value=unknown,
+                                  expected="items of this question")
+        idx = [list(items).index(m) for m in members]
+        shown.append((f"net:{net_label}", net_label, "net",
+                      (np.nan_to_num(chosen[:, idx]) > 0.5).any(axis=1).astype(float)))
+
+    letters = [["" for _ in columns] for _ in shown]
+    pair_frame = pd.DataFrame()
+    if pairwise is not None and col is not None:
+        masks = [c[3] for c in columns[1:]]
+        pair_frame = _pairwise([s[3] for s in shown], masks, resolved, pairwise, alpha,
+                               answered)
+        grid = stats.column_letters(pair_frame, len(shown), len(masks))
+        for i in range(len(shown)):
+            letters[i][1:] = grid[i]
+        pair_frame = pair_frame.assign(row_level=[shown[i][0] for i in pair_frame["row"]])
+
+    w = resolved.weights
+    item_matrix = np.nan_to_num(chosen)
+    out = []
+    for j, (col_level, col_label, letter, col_mask) in enumerate(columns):
+        domain = col_mask & answered
+        mentions = int(item_matrix[domain].sum())
+        mentions_w = float((item_matrix[domain] * w[domain, None]).sum())
+        common = {"table_id": table_id, "table_type": "multi", "row_var": row_var,
+                  "col_var": col, "col_level": col_level, "col_label": col_label,
+                  "col_letter": letter}
+        for i, (row_level, row_label, row_type, y) in enumerate(shown):
+            cell = _cell(y, domain, resolved, ci_method, level)
+            share = (100.0 * cell["n_weighted"] / mentions_w
+                     if row_type == "item" and mentions_w > 0 else float("nan"))
+            out.append({**common, "row_level": row_level, "row_label": row_label,
+                        "row_type": row_type, "sig_letters": letters[i][j],
+                        "pct_of_mentions": share, **cell})
+        out.append({**common, "row_level": "__respondents__", "row_label": "Respondents",
+                    "row_type": "respondents", "n": int(domain.sum()),
+                    "base_n": int(domain.sum()), "n_weighted": float(w[domain].sum()),
+                    "base_weighted": float(w[domain].sum()),
+                    "pct": 100.0 if domain.any() else float("nan"), "ci_method": "none",
+                    "sig_letters": "", "warnings": "; ".join(table_warnings)})
+        out.append({**common, "row_level": "__mentions__", "row_label": "Mentions",
+                    "row_type": "mentions", "n": mentions, "base_n": int(domain.sum()),
+                    "n_weighted": mentions_w, "base_weighted": float(w[domain].sum()),
+                    "pct": float("nan"), "ci_method": "none", "pct_of_mentions": 100.0
+                    if mentions else float("nan"), "sig_letters": "", "warnings": ""})
+    table = _finish(out)
+
+    results: list[tuple[str | None, stats.TestResult]] = []
+    if tests:
+        if col is None:
+            raise PulsecheckError("STAT_008", name="tests", value=list(tests),
+                                  expected="no tests for a one-way table (give col=)")
+        for row_level, _, _, y in shown:
+            codes = np.where(answered, (y > 0.5).astype(np.int64), -1)
+            for res in _run_tests(tests, codes, col_codes, 2, len(col_levels or ()), resolved,
+                                  continuity="pearson_yates" in tests, trend_scores=None):
+                results.append((row_level, res))
+    tests_frame = _tests_frame(table_id, row_var, col, results)
+    warnings = tuple(dict.fromkeys(table_warnings + [w for r in results for w in r[1].warnings]))
+    return TableResult(table=table, tests=tests_frame, pairwise=pair_frame, warnings=warnings)
+
+
+def _common_prefix(items: Sequence[str]) -> str:
+    prefix = str(items[0])
+    for item in items[1:]:
+        while not str(item).startswith(prefix):
+            prefix = prefix[:-1]
+    prefix = prefix.rstrip("_/.")
+    return prefix or "items"
+
+
+# --------------------------------------------------------------------------------------------
+# numeric summaries
+
+def numeric_summary(
+    frame: pd.DataFrame,
+    var: str,
+    *,
+    col: str | None = None,
+    col_levels: Sequence[Any] | None = None,
+    col_labels: Sequence[str] | Mapping[Any, str] | None = None,
+    design: SurveyDesign = SurveyDesign(),
+    level: float = 0.95,
+    quantiles: Sequence[float] = (0.25, 0.5, 0.75),
+    table_id: str | None = None,
+) -> TableResult:
+    """Mean, quantiles, minimum and maximum of a numeric variable by group.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    var : str
+        Numeric column; blanks are left out (their count is ``n_missing``).
+    col, col_levels, col_labels : optional
+        Grouping variable.
+    design : SurveyDesign
+    level : float
+        Confidence level of the mean's interval: :math:`\\bar y \\pm t_{df}\\, se`, with the
+        linearisation standard error and the domain's design df (``ci_method = "mean_t"``);
+        R's ``confint(svymean(...), df = degf(design))``.
+    quantiles : sequence of float
+        Weighted quantiles (definition in :func:`pipeline.stats.weighted_quantile`); rows
+        ``stat = "q0.25"`` etc. (``median`` for 0.5). No interval is given for quantiles.
+    table_id : str, optional
+
+    Returns
+    -------
+    TableResult
+        ``table`` has columns :data:`NUMERIC_COLUMNS`, one row per group and statistic.
+
+    References
+    ----------
+    .. [1] Lumley, T. (2010). *Complex Surveys*, sec. 2.4 (``svymean``, ``svyby``). Wiley.
+    .. [2] Hyndman, R. J. and Fan, Y. (1996). *The American Statistician* 50, 361–365.
+    """
+    _require(frame, var, col)
+    values = pd.to_numeric(frame[var], errors="coerce").to_numpy(dtype=float)
+    bad = ~frame[var].isna().to_numpy() & np.isnan(values)
+    if bad.any():
+        found = sorted({str(v) for v in frame[var][bad].tolist()})
+        raise PulsecheckError("STAT_008", name=var, value=", ".join(found[:5]),
+                              expected="numbers or blanks")
+    table_id = table_id or (var if col is None else f"{var}_by_{col}")
+    resolved = resolve_design(frame, design)
+    _, columns = _columns(frame, col, col_levels, col_labels)
+    present = ~np.isnan(values)
+    alpha = 1.0 - level
+    out = []
+    for col_level, col_label, _, col_mask in columns:
+        domain = col_mask & present
+        common = {"table_id": table_id, "table_type": "numeric", "row_var": var,
+                  "col_var": col, "col_level": col_level, "col_label": col_label,
+                  "n": int(domain.sum()), "n_missing": int((col_mask & ~present).sum())}
+        if not domain.any():
+            out.append({**common, "stat": "mean", "value": float("nan"), "ci_method": "mean_t",
+                        "warnings": "no respondents in this group"})
+            continue
+        est, var_est, _ = ratio_estimate(resolved, np.nan_to_num(values), domain)
+        se = float(np.sqrt(max(var_est, 0.0)))
+        df = design_df(resolved, domain)
+        warn = ""
+        if df > 0:
+            q = float(stats.sps.t.ppf(1 - alpha / 2, df))
+            low, high = est - q * se, est + q * se
+        else:
+            low = high = float("nan")
+            warn = f"design degrees of freedom are {df}; no interval"
+        out.append({**common, "stat": "mean", "value": est, "se": se, "ci_low": low,
+                    "ci_high": high, "ci_method": "mean_t", "warnings": warn})
+        for q_ in quantiles:
+            name = "median" if q_ == 0.5 else f"q{q_:g}"
+            out.append({**common, "stat": name,
+                        "value": stats.weighted_quantile(values[domain],
+                                                         resolved.weights[domain], q_),
+                        "ci_method": "none"})
+        out.append({**common, "stat": "min", "value": float(values[domain].min()),
+                    "ci_method": "none"})
+        out.append({**common, "stat": "max", "value": float(values[domain].max()),
+                    "ci_method": "none"})
+    table = pd.DataFrame(out)
+    for column in NUMERIC_COLUMNS:
+        if column not in table.columns:
+            table[column] = None
+    return TableResult(table=table[list(NUMERIC_COLUMNS)], tests=_empty_tests(),
+                       pairwise=pd.DataFrame())
+
+
+# --------------------------------------------------------------------------------------------
+# matrices for scripting
+
+def crosstab_matrices(frame: pd.DataFrame, row: str, col: str, *, row_levels: Sequence[Any],
+                      col_levels: Sequence[Any],
+                      design: SurveyDesign = SurveyDesign()) -> dict[str, Any]:
+    """Counts, proportions and headline tests of a two-way table, as plain lists.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    row, col : str
+    row_levels, col_levels : sequence
+        Ordered levels (empty levels are kept as zero rows or columns).
+    design : SurveyDesign
+
+    Returns
+    -------
+    dict
+        ``row_levels``, ``col_levels``, ``unweighted_counts``, ``weighted_counts`` (row-major
+        matrices), ``row_proportions``, ``col_proportions`` (weighted), and ``tests`` with
+        ``pearson`` (unweighted counts), ``fisher`` and, for a weighted or complex design,
+        ``rao_scott`` (second-order F). Each test carries its ``method`` and ``warnings``.
+
+    References
+    ----------
+    .. [1] Rao, J. N. K. and Scott, A. J. (1984). *Annals of Statistics* 12, 46–60.
+    .. [2] Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., ch. 3. Wiley.
+    """
+    _require(frame, row, col)
+    resolved = resolve_design(frame, design)
+    rc = _codes(frame[row], row_levels, row)
+    cc = _codes(frame[col], col_levels, col)
+    ok = (rc >= 0) & (cc >= 0)
+    shape = (len(row_levels), len(col_levels))
+    counts = np.zeros(shape)
+    weighted = np.zeros(shape)
+    np.add.at(counts, (rc[ok], cc[ok]), 1.0)
+    np.add.at(weighted, (rc[ok], cc[ok]), resolved.weights[ok])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        row_prop = weighted / weighted.sum(axis=1, keepdims=True)
+        col_prop = weighted / weighted.sum(axis=0, keepdims=True)
+
+    def clean(matrix: np.ndarray) -> list[list[float | None]]:
+        return [[None if np.isnan(v) else float(v) for v in line] for line in matrix]
+
+    tests: dict[str, Any] = {}
+    try:
+        res = stats.pearson_chisq(counts, continuity=False)
+        tests["pearson"] = {"statistic": res.statistic, "df": res.df, "p_value": res.p_value,
+                            "method": res.method, "warnings": list(res.warnings)}
+    except PulsecheckError as error:
+        tests["pearson"] = {"statistic": None, "df": None, "p_value": None,
+                            "warnings": [error.message]}
+    try:
+        res = stats.fisher_exact(counts)
+        tests["fisher"] = {"p_value": res.p_value, "method": res.method,
+                           "warnings": list(res.warnings)}
+    except PulsecheckError as error:
+        tests["fisher"] = {"p_value": None, "warnings": [error.message]}
+    if not resolved.is_simple:
+        try:
+            res = stats.design_chisq(rc, cc, shape[0], shape[1], resolved, statistic="F")
+            tests["rao_scott"] = {"statistic": res.statistic, "ndf": res.df, "ddf": res.ddf,
+                                  "p_value": res.p_value, "method": res.method,
+                                  "warnings": list(res.warnings)}
+        except PulsecheckError as error:
+            tests["rao_scott"] = {"statistic": None, "ndf": None, "ddf": None,
+                                  "p_value": None, "warnings": [error.message]}
+    return {
+        "row_var": row,
+        "col_var": col,
+        "design": design.describe(),
+        "row_levels": [_key(v) for v in row_levels],
+        "col_levels": [_key(v) for v in col_levels],
+        "unweighted_counts": [[int(v) for v in line] for line in counts],
+        "weighted_counts": clean(weighted),
+        "row_proportions": clean(row_prop),
+        "col_proportions": clean(col_prop),
+        "tests": tests,
+    }
