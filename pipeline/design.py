@@ -220,7 +220,9 @@ def resolve_design(frame: pd.DataFrame, design: SurveyDesign) -> ResolvedDesign:
     else:
         weights = np.ones(n)
 
-    if design.lonely_psu == "fail":
+    # Without strata or clusters a single respondent is not a design problem: its variance
+    # is simply not estimable (zero degrees of freedom), which the intervals report.
+    if design.lonely_psu == "fail" and (design.strata or design.cluster):
         lonely = np.flatnonzero(n_psu == 1)
         if lonely.size:
             raise PulsecheckError("STAT_003", stratum=stratum_labels[lonely[0]])

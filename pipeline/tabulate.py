@@ -209,9 +209,18 @@ def _run_tests(tests: Sequence[str], row_codes: np.ndarray, col_codes: np.ndarra
     counts = np.zeros((n_row, n_col))
     np.add.at(counts, (row_codes[complete], col_codes[complete]), 1.0)
     results = []
+    testable = (counts.sum(axis=1) > 0).sum() >= 2 and (counts.sum(axis=0) > 0).sum() >= 2
     for test in tests:
         _check_choice(test, TABLE_TESTS, "test")
         if test == "trend":
+            continue
+        if not testable:
+            # A level chosen by nobody (or by everybody) carries no information about an
+            # association; say so rather than stop the whole table.
+            results.append(stats.TestResult(
+                test=test, method="not tested", statistic=float("nan"), df=float("nan"),
+                ddf=float("nan"), p_value=float("nan"),
+                warnings=("not tested: fewer than two non-empty rows or columns",)))
             continue
         if test == "pearson":
             results.append(stats.pearson_chisq(counts, continuity=False))

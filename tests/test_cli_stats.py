@@ -1,0 +1,129 @@
+"""The crosstab and proportion commands: JSON for scripts, text for people, clean errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+
+ORACLE = Path(__file__).parent / "oracles" / "r_survey"
+REF = pd.read_csv(ORACLE / "reference.csv").set_index("id")["value"].astype(float).to_dict()
+STRAT = str(ORACLE / "apistrat.csv")
+CLUS1 = str(ORACLE / "apiclus1.csv")
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_crosstab_json__has_the_documented_fields_and_matches_r():
+    result = run("crosstab", STRAT, "--row", "sch.wide", "--col", "stype", "--weight", "pw",
+                 "--strata", "stype", "--fpc", "fpc", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["row_levels"] == ["No", "Yes"] and out["col_levels"] == ["E", "H", "M"]
+    assert out["unweighted_counts"] == [[9, 24, 15], [91, 26, 35]]
+    assert out["weighted_counts"][1][0] == pytest.approx(
+        REF["strat_fpc/svytable/sch.wide/stype/Yes/E"], rel=1e-6)
+    assert sum(out["col_proportions"][i][2] for i in range(2)) == pytest.approx(1.0)
+    assert sum(out["row_proportions"][0]) == pytest.approx(1.0)
+    rs = out["tests"]["rao_scott"]
+    key = "strat_fpc/svychisq/sch.wide/stype/F"
+    assert rs["statistic"] == pytest.approx(REF[f"{key}/statistic"], rel=1e-6)
+    assert rs["ndf"] == pytest.approx(REF[f"{key}/parameter[1]"], rel=1e-6)
+    assert rs["ddf"] == pytest.approx(REF[f"{key}/parameter[2]"], rel=1e-6)
+    assert rs["p_value"] == pytest.approx(REF[f"{key}/p_value"], rel=1e-6)
+    assert set(out["tests"]["pearson"]) >= {"statistic", "df", "p_value"}
+    assert 0 <= out["tests"]["fisher"]["p_value"] <= 1
+
+
+def test_crosstab_json_without_design__has_no_rao_scott_and_matches_r_tests():
+    result = run("crosstab", STRAT, "--row", "api_band", "--col", "stype", "--json")
+    out = json.loads(result.output)
+    assert "rao_scott" not in out["tests"]
+    assert out["tests"]["fisher"]["p_value"] == pytest.approx(
+        REF["srs/band_by_stype/fisher/p_value"], rel=1e-6)
+    assert out["tests"]["pearson"]["statistic"] == pytest.approx(
+        REF["srs/band_by_stype/chisq/none/statistic"], rel=1e-6)
+
+
+def test_crosstab_text__is_a_readable_table_with_tests():
+    result = run("crosstab", CLUS1, "--row", "sch.wide", "--col", "stype", "--weight", "pw",
+                 "--cluster", "dnum", "--fpc", "fpc")
+    assert result.exit_code == 0
+    assert "Rao-Scott F" in result.output and "Fisher" in result.output
+    assert "svydesign(id=~dnum" in result.output
+
+
+@pytest.mark.parametrize("method", ["logit", "likelihood", "asin", "beta", "mean", "xlogit"])
+def test_proportion_json__matches_r_svyciprop_on_the_cluster_sample(method):
+    result = run("proportion", CLUS1, "--var", "sch.wide", "--level", "Yes", "--weight", "pw",
+                 "--cluster", "dnum", "--fpc", "fpc", "--ci", method, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    key = f"clus1_fpc/svyciprop/sch.wide/Yes/All/{method}"
+    assert out["method"] == method and out["design_df"] == 14
+    assert out["ci"][0] == pytest.approx(REF[f"{key}/ci[1]"], rel=1e-6)
+    assert out["ci"][1] == pytest.approx(REF[f"{key}/ci[2]"], rel=1e-6)
+    assert out["estimate"] == pytest.approx(REF[f"{key}/estimate"], rel=1e-8)
+    assert out["se"] == pytest.approx(REF["clus1_fpc/svymean/sch.wide/Yes/All/se"], rel=1e-6)
+
+
+def test_proportion_by_group__gives_each_domain_with_its_own_df():
+    result = run("proportion", STRAT, "--var", "awards", "--level", "Yes", "--by", "stype",
+                 "--weight", "pw", "--strata", "stype", "--fpc", "fpc", "--ci", "beta",
+                 "--json")
+    out = json.loads(result.output)
+    groups = {g["group"]: g for g in out["by_groups"]}
+    assert groups["E"]["design_df"] == 99 and groups["H"]["design_df"] == 49
+    assert groups["H"]["ci"][1] == pytest.approx(
+        REF["strat_fpc/svyciprop/awards/Yes/H/beta/ci[2]"], rel=1e-6)
+
+
+def test_proportion_text__names_the_method():
+    result = run("proportion", STRAT, "--var", "sch.wide", "--level", "Yes",
+                 "--ci", "clopper_pearson")
+    assert result.exit_code == 0
+    assert "clopper_pearson" in result.output and "82.79" not in result.output
+
+
+def test_proportion_with_binomial_method_and_weights__exits_2_with_a_message():
+    result = run("proportion", STRAT, "--var", "sch.wide", "--level", "Yes", "--weight", "pw",
+                 "--ci", "wilson")
+    assert result.exit_code == 2
+    assert "STAT_009" in result.output and "Traceback" not in result.output
+
+
+def test_missing_file__exits_2_with_cli_001():
+    result = run("crosstab", "no_such_file.csv", "--row", "a", "--col", "b")
+    assert result.exit_code == 2 and "CLI_001" in result.output
+
+
+def test_unknown_column__exits_2_with_stat_001():
+    result = run("crosstab", STRAT, "--row", "nope", "--col", "stype")
+    assert result.exit_code == 2 and "STAT_001" in result.output
+
+
+def test_xlsx_and_sav_files__are_read_like_csv(tmp_path):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    frame = pd.read_csv(STRAT)[["stype", "sch.wide", "pw"]].rename(columns={"sch.wide": "sw"})
+    sav = tmp_path / "api.sav"
+    pyreadstat.write_sav(frame, str(sav))
+    expected = json.loads(run("crosstab", STRAT, "--row", "sch.wide", "--col", "stype",
+                              "--json").output)
+    got = json.loads(run("crosstab", str(sav), "--row", "sw", "--col", "stype",
+                         "--json").output)
+    assert got["unweighted_counts"] == expected["unweighted_counts"]
+    xlsx = tmp_path / "api.xlsx"
+    try:
+        frame.to_excel(xlsx, index=False)
+    except ImportError:
+        pytest.skip("no Excel writer installed")
+    got = json.loads(run("crosstab", str(xlsx), "--row", "sw", "--col", "stype",
+                         "--json").output)
+    assert got["unweighted_counts"] == expected["unweighted_counts"]
