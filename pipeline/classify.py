@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import issues_frame, make_issue
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.instrument import Instrument
+from pipeline.spec import PhaseCriteria
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,130 @@ def classify_phase(frame: pd.DataFrame, instrument: Instrument) -> Classificatio
         for label in frame.index[unclassified.to_numpy()]
     ]
     return Classification(phase=phase, issues=issues_frame(issues))
+
+
+# --------------------------------------------------------------------------------------------
+# Criteria-based placement and its agreement with self-placement
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CriteriaPlacement:
+    """A criteria-based phase per partnership, with the criteria that placed it.
+
+    Attributes
+    ----------
+    phase : pandas.Series
+        Categorical phase group (unclassified when the points fall in no band).
+    points : pandas.Series
+        Total points per partnership.
+    explanation : pandas.DataFrame
+        One column per criterion id: 1 met, 0 not met (a missing answer does not meet it).
+    """
+
+    phase: pd.Series
+    points: pd.Series
+    explanation: pd.DataFrame
+
+
+def classify_by_criteria(frame: pd.DataFrame, criteria: PhaseCriteria,
+                         instrument: Instrument) -> CriteriaPlacement:
+    """Place each partnership by the criteria of a :class:`~pipeline.spec.PhaseCriteria`.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Analysed partnerships with derived variables. Not modified.
+    criteria : PhaseCriteria
+        Criteria and the bands of total points that place each phase (from data).
+    instrument : Instrument
+        Supplies the phase order and the unclassified group.
+
+    Notes
+    -----
+    The criteria and the bands are assumption A-PHASE-4; a missing answer earns no point.
+    """
+    met: dict[str, pd.Series] = {}
+    points = pd.Series(0, index=frame.index, dtype="int64")
+    for criterion in criteria.criteria:
+        values = frame[criterion.variable]
+        if criterion.values:
+            hit = values.astype("object").isin(criterion.values)
+        else:
+            numbers = pd.to_numeric(values, errors="coerce").astype(float)
+            hit = numbers.notna()
+            if criterion.min is not None:
+                hit &= numbers >= float(criterion.min)
+            if criterion.max is not None:
+                hit &= numbers <= float(criterion.max)
+        hit = hit.fillna(False).astype(bool)
+        met[criterion.id] = hit.astype("int64")
+        points = points + hit.astype("int64") * criterion.points
+    placed = pd.Series(instrument.unclassified, index=frame.index, dtype=object)
+    for band in reversed(criteria.placement):
+        inside = pd.Series(True, index=frame.index)
+        if band.min is not None:
+            inside &= points >= band.min
+        if band.max is not None:
+            inside &= points <= band.max
+        placed = placed.mask(inside, band.label)
+    categories = list(instrument.phase_order) + [instrument.unclassified]
+    phase = pd.Series(pd.Categorical(placed, categories=categories, ordered=True),
+                      index=frame.index, name=PHASE_COLUMN)
+    return CriteriaPlacement(phase=phase, points=points,
+                             explanation=pd.DataFrame(met, index=frame.index))
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Agreement between two placements of the same partnerships.
+
+    Attributes
+    ----------
+    confusion : pandas.DataFrame
+        Counts, rows = first placement, columns = second, phases in developmental order.
+    n : int
+        Partnerships placed in a phase by both.
+    observed, expected, kappa, se, ci_low, ci_high : float
+        Observed and chance agreement, Cohen's κ, its standard error and 95% interval.
+    """
+
+    confusion: pd.DataFrame
+    n: int
+    observed: float
+    expected: float
+    kappa: float
+    se: float
+    ci_low: float
+    ci_high: float
+    method: str = "Cohen's kappa, asymptotic 95% interval"
+
+
+def phase_agreement(first: pd.Series, second: pd.Series, order: tuple[str, ...]) -> Agreement:
+    """Cohen's κ between two phase placements, over partnerships both place in a phase.
+
+    The standard error is the large-sample one of Fleiss, Cohen and Everitt (1969), as
+    computed by :func:`statsmodels.stats.inter_rater.cohens_kappa`; the interval is κ ± 1.96 se.
+
+    References
+    ----------
+    Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational and
+    Psychological Measurement* 20, 37–46.
+    Fleiss, J. L., Cohen, J. and Everitt, B. S. (1969). Large sample standard errors of kappa
+    and weighted kappa. *Psychological Bulletin* 72, 323–327.
+    """
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    both = first.astype(str).isin(order) & second.astype(str).isin(order)
+    a = pd.Categorical(first[both].astype(str), categories=list(order))
+    b = pd.Categorical(second[both].astype(str), categories=list(order))
+    confusion = pd.crosstab(a, b, dropna=False).reindex(index=list(order), columns=list(order),
+                                                         fill_value=0)
+    table = confusion.to_numpy(dtype=float)
+    n = int(table.sum())
+    observed = float(np.trace(table) / n) if n else float("nan")
+    expected = float((table.sum(axis=1) @ table.sum(axis=0)) / n ** 2) if n else float("nan")
+    result = cohens_kappa(table, return_results=True)
+    confusion.index.name, confusion.columns.name = None, None
+    return Agreement(confusion=confusion, n=n, observed=observed, expected=expected,
+                     kappa=float(result.kappa), se=float(result.std_kappa),
+                     ci_low=float(result.kappa_low), ci_high=float(result.kappa_upp))

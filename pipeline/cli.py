@@ -81,7 +81,11 @@ def _issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
 @click.option("--keep-personal", is_flag=True, default=False,
               help="Keep personal questions (names, emails) in partnerships.csv. "
                    "For internal use only; never share such a run folder.")
-def run_command(wave_dir: Path, out: Path | None, keep_personal: bool) -> None:
+@click.option("--phase-basis", type=click.Choice(["self", "criteria"]), default=None,
+              help="Phase placement the report uses (default: the setting in the "
+                   "instrument's tables.toml).")
+def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
+                phase_basis: str | None) -> None:
     """Run a wave: read, validate, exclude, classify, and write the run folder.
 
     WAVE_DIR is a folder with a wave.toml (see raw/README.md). Exit code 0 when the run is
@@ -93,7 +97,8 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool) -> None:
       pulsecheck run raw/pulse_check/2016
       pulsecheck run raw/pulse_check/2016 --out /tmp/pc2016
     """
-    summary = run_wave(wave_dir, out, keep_personal=keep_personal, progress=_echo_progress)
+    summary = run_wave(wave_dir, out, keep_personal=keep_personal, progress=_echo_progress,
+                       phase_basis=phase_basis)
     _print_table(summary.flow[["step", "n_in", "n_removed", "n_out", "reason"]],
                  "Raw → analysed")
     phases = pd.DataFrame({"phase": list(summary.phase_counts),

@@ -202,6 +202,33 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("READ_009", "fatal", "encoding not decodable",
               "the file is not valid {encoding}: {reason}.",
               "Re-save as UTF-8, or pass --encoding."),
+    ErrorSpec("READ_010", "info", "platform detected",
+              "read as a {platform} export: {reason}.",
+              "If this is wrong, name the platform with --source (or platform in wave.toml)."),
+    ErrorSpec("READ_011", "info", "encoding detected",
+              "text decoded as {encoding} ({reason}).",
+              "If characters look wrong, name the encoding with --encoding."),
+    ErrorSpec("READ_012", "warning", "answer matches no choice",
+              "'{value}' matches no choice of question '{question}' by name, code or label; "
+              "it is not analysed.",
+              "Add the choice to the instrument, or map the value in a --map file."),
+    ErrorSpec("READ_013", "warning", "choice not in the row's instrument version",
+              "choice '{value}' of question '{question}' was added after version {version}, "
+              "the version this row was answered in; it is not analysed.",
+              "Check the row's form version, or the since_version of the choice."),
+    ErrorSpec("READ_014", "warning", "typed answer has no question",
+              "typed text for choice '{choice}' of question '{question}' has no follow-up "
+              "text question in the instrument; it is not analysed.",
+              "Add a text question shown when that choice is selected (its relevant names it)."),
+    ErrorSpec("READ_015", "fatal", "mapping file invalid",
+              "the mapping file is not usable: {problem}.",
+              "Give a CSV with columns export_column, question and optional choice."),
+    ErrorSpec("READ_016", "fatal", "platform not recognised",
+              "the export matches no platform profile ({reason}).",
+              "Name the platform with --source ({known})."),
+    ErrorSpec("READ_017", "fatal", "export unreadable by its adapter",
+              "the file cannot be read as a {platform} export: {reason}.",
+              "Export the responses again, or name another platform with --source."),
     # --- validating answers ----------------------------------------------------------------------
     ErrorSpec("VAL_001", "warning", "not a number",
               "'{value}' is not a {kind}.",
@@ -283,6 +310,22 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("SAMPLE_002", "fatal", "sample profile invalid",
               "{problem}.",
               "Correct the sample profile; every name in it must match the instrument."),
+    # --- report specification -------------------------------------------------------------------
+    ErrorSpec("SPEC_001", "error", "unknown kind",
+              "{what} '{value}' is not known (known: {known}).",
+              "Use one of the known values."),
+    ErrorSpec("SPEC_002", "error", "unknown name",
+              "'{name}' is neither a question, a group, a derived variable nor a table.",
+              "Fix the spelling or define it."),
+    ErrorSpec("SPEC_003", "error", "incomplete entry",
+              "the entry {problem}.",
+              "Complete the entry; see the comments at the top of the specification file."),
+    ErrorSpec("SPEC_004", "error", "duplicate table id",
+              "table id '{name}' is used more than once.",
+              "Give every table its own id."),
+    ErrorSpec("SPEC_005", "fatal", "report specification has problems",
+              "the report specification '{path}' has {n} problem(s).",
+              "Fix the entries listed below."),
     # --- run and outputs ---------------------------------------------------------------------------
     ErrorSpec("RUN_001", "fatal", "output folder would be replaced",
               "'{path}' exists and was not made by pulsecheck.",
@@ -364,6 +407,14 @@ class InstrumentError(PulsecheckError):
     def __init__(self, path: str, problems: pd.DataFrame) -> None:
         self.problems = problems
         super().__init__("INST_020", path=path, n=len(problems))
+
+
+class SpecError(PulsecheckError):
+    """The report specification cannot be used; ``problems`` is its issues table."""
+
+    def __init__(self, path: str, problems: pd.DataFrame) -> None:
+        self.problems = problems
+        super().__init__("SPEC_005", path=path, n=len(problems))
 
 
 def make_issue(code: str, *, file: str | None = None, row: int | None = None,

@@ -61,6 +61,20 @@ def phase_distribution(partnerships: pd.DataFrame, order: list[str]) -> list[dic
             for name in order]
 
 
+def findings_summary(findings: pd.DataFrame) -> list[dict]:
+    """The phase-distinctive findings, strongest difference first within each phase."""
+    if findings.empty:
+        return []
+    chosen = findings[findings["distinctive"].astype(bool)]
+    return [
+        {"phase": f.phase, "table": f.table_id, "label": f.item_label,
+         "rate": f.rate, "others": f.other_rates, "difference": f.difference,
+         "q": f.q_value}
+        for f in chosen.sort_values(["phase", "difference"], ascending=[True, False])
+        .itertuples(index=False)
+    ]
+
+
 def render_overview(wave: "Wave", result: "WaveResult") -> str:
     """The first HTML overview of a run: counts, flow, issues summary, phase distribution."""
     instrument = result.instrument
@@ -76,4 +90,8 @@ def render_overview(wave: "Wave", result: "WaveResult") -> str:
         flow=result.flow.flow.to_dict("records"),
         issues=issues_summary(result.issues),
         phases=phase_distribution(result.partnerships, order),
+        report=result.report,
+        findings=findings_summary(result.report.tables.findings) if result.report else [],
+        rule=result.report.spec.distinctive if result.report else None,
+        agreement=result.report.agreement if result.report else None,
     )

@@ -32,19 +32,37 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from pipeline import __version__
-from pipeline.classify import classify_phase
+from pipeline.classify import (Agreement, CriteriaPlacement, classify_by_criteria,
+                               classify_phase, phase_agreement)
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
-from pipeline.errors import EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, issues_frame
+from pipeline.derive import derive_variables
+from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, SpecError,
+                             issues_frame)
 from pipeline.flow import FlowResult, apply_steps
 from pipeline.ingest import (Export, Platform, read_export, read_instrument, read_platform,
                              read_wave, verify_checksums)
 from pipeline.wave import Wave
 from pipeline.instrument import Instrument
+from pipeline.spec import ReportSpec, build_spec, check_spec
+from pipeline.tables import ReportTables, build_report_tables, protect
 from pipeline.validate import ValidationConfig, validate_responses
 
 #: Marker file that says a folder was written by pulsecheck (so it may be replaced).
 RUN_MANIFEST = "run.json"
 _PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "click", "rich", "jinja2")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """The report tables of a wave and the phase placements behind them."""
+
+    spec: ReportSpec
+    basis: str
+    tables: ReportTables
+    protected: Mapping[str, pd.DataFrame]
+    self_phase: pd.Series
+    criteria: CriteriaPlacement | None
+    agreement: Agreement | None
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,7 @@ class WaveResult:
     issues: pd.DataFrame
     flow: FlowResult
     partnerships: pd.DataFrame
+    report: ReportResult | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -86,8 +105,10 @@ def validation_config(wave: Wave, platform: Platform) -> ValidationConfig:
 
 
 def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
-                 config: ValidationConfig, keep_personal: bool = False) -> WaveResult:
-    """Validate, apply the flow and classify (pure).
+                 config: ValidationConfig, keep_personal: bool = False,
+                 spec: ReportSpec | None = None, phase_basis: str | None = None
+                 ) -> WaveResult:
+    """Validate, apply the flow, classify and tabulate (pure).
 
     Parameters
     ----------
@@ -101,6 +122,10 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
         Validation settings.
     keep_personal : bool
         Keep the instrument's personal questions in ``partnerships`` (internal use only).
+    spec : ReportSpec, optional
+        The report specification; without it no tables are computed.
+    phase_basis : {"self", "criteria"}, optional
+        Overrides the specification's choice of phase placement for the report.
     """
     frame = pd.concat([e.frame for e in exports], ignore_index=True)
     validation = validate_responses(frame, instrument, config)
@@ -119,14 +144,43 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
                                                flow.dispositions["disposition"])}
     all_issues["outcome"] = [outcome_of.get((f, None if pd.isna(r) else int(r)), "")
                              for f, r in zip(all_issues["file"], all_issues["row"])]
-    partnerships = _partnerships_table(analysed, classification.phase, instrument,
-                                       keep_personal)
+    report = None
+    phase = classification.phase
+    extra: dict[str, pd.Series] = {}
+    if spec is not None:
+        report = tabulate_wave(analysed, classification.phase, instrument, spec, phase_basis)
+        if report.basis == "criteria" and report.criteria is not None:
+            phase = report.criteria.phase
+        extra["phase_self"] = classification.phase.astype(str)
+        if report.criteria is not None:
+            extra["phase_criteria"] = report.criteria.phase.astype(str)
+            extra["criteria_points"] = report.criteria.points
+    partnerships = _partnerships_table(analysed, phase, instrument, keep_personal, extra)
     return WaveResult(instrument=instrument, typed=validation.frame, issues=all_issues,
-                      flow=flow, partnerships=partnerships)
+                      flow=flow, partnerships=partnerships, report=report)
+
+
+def tabulate_wave(analysed: pd.DataFrame, self_phase: pd.Series, instrument: Instrument,
+                  spec: ReportSpec, phase_basis: str | None = None) -> ReportResult:
+    """Derived variables, criteria placement, agreement and every report table (pure)."""
+    derived = derive_variables(analysed, instrument, spec)
+    criteria = classify_by_criteria(derived, spec.criteria, instrument) \
+        if spec.criteria else None
+    agreement = phase_agreement(self_phase, criteria.phase, instrument.phase_order) \
+        if criteria is not None else None
+    basis = phase_basis or spec.phase_basis
+    if basis == "criteria" and criteria is None:
+        raise PulsecheckError("CLI_003", option="--phase-basis", value=basis,
+                              expected="'self' (this instrument defines no criteria)")
+    phase = criteria.phase if basis == "criteria" else self_phase
+    tables = build_report_tables(derived, phase, instrument, spec)
+    return ReportResult(spec=spec, basis=basis, tables=tables,
+                        protected=protect(tables, spec.disclosure_threshold),
+                        self_phase=self_phase, criteria=criteria, agreement=agreement)
 
 
 def _partnerships_table(analysed: pd.DataFrame, phase: pd.Series, instrument: Instrument,
-                        keep_personal: bool) -> pd.DataFrame:
+                        keep_personal: bool, extra: Mapping[str, pd.Series]) -> pd.DataFrame:
     key = instrument.respondent_key
     columns: list[str] = []
     for question in instrument.answerable:
@@ -142,6 +196,7 @@ def _partnerships_table(analysed: pd.DataFrame, phase: pd.Series, instrument: In
         key: analysed[key],
         "response_id": analysed.get("response_id"),
         PHASE_COLUMN: phase.astype(str),
+        **extra,
     }, index=analysed.index)
     table = pd.concat([table, analysed[columns]], axis=1)
     table["source_file"] = analysed[FILE_COLUMN]
@@ -263,13 +318,128 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
     }
     for name, frame in files.items():
         _write_csv(frame, folder / name)
+    if result.report is not None:
+        write_report_outputs(folder, wave, result)
     (folder / "overview.html").write_text(
         render_overview(wave, result), encoding="utf-8")
-    outputs = {path.name: sha256_file(path) for path in sorted(folder.iterdir())}
+    outputs = {path.relative_to(folder).as_posix(): sha256_file(path)
+               for path in sorted(folder.rglob("*")) if path.is_file()}
     manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
                             keep_personal)
     (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                        + "\n", encoding="utf-8")
+
+
+def agreement_frame(agreement: Agreement) -> pd.DataFrame:
+    """``phase_agreement.csv``: the confusion counts and κ, in one tidy table."""
+    rows = [("count", a, b, float(agreement.confusion.loc[a, b]), "")
+            for a in agreement.confusion.index for b in agreement.confusion.columns]
+    rows += [
+        ("n", "", "", float(agreement.n), "partnerships placed in a phase by both"),
+        ("observed_agreement", "", "", agreement.observed, ""),
+        ("expected_agreement", "", "", agreement.expected, "by chance"),
+        ("kappa", "", "", agreement.kappa, agreement.method),
+        ("kappa_se", "", "", agreement.se, ""),
+        ("kappa_ci_low", "", "", agreement.ci_low, ""),
+        ("kappa_ci_high", "", "", agreement.ci_high, ""),
+    ]
+    return pd.DataFrame(rows, columns=["measure", "self_placement", "criteria_placement",
+                                       "value", "note"])
+
+
+def criteria_frame(result: WaveResult) -> pd.DataFrame:
+    """``phase_criteria.csv``: per partnership, both placements and the criteria met."""
+    report = result.report
+    instrument = result.instrument
+    criteria = report.criteria
+    key = instrument.respondent_key
+    analysed = result.typed.loc[report.self_phase.index]
+    labels = {c.id: c.label for c in report.spec.criteria.criteria}
+    met_text = criteria.explanation.apply(
+        lambda row: "; ".join(labels[c] for c, v in row.items() if v) or "none", axis=1)
+    frame = pd.DataFrame({
+        key: analysed[key],
+        "phase_self": report.self_phase.astype(str),
+        "phase_criteria": criteria.phase.astype(str),
+        "criteria_points": criteria.points,
+    }, index=analysed.index)
+    frame = pd.concat([frame, criteria.explanation.add_prefix("met_")], axis=1)
+    classified = frame["phase_self"].isin(instrument.phase_order)
+    frame["discordant"] = classified & (frame["phase_self"] != frame["phase_criteria"])
+    frame["criteria_met"] = met_text
+    return frame.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
+    """The report tables (CSV and XLSX), findings and phase agreement."""
+    import datetime as dt
+
+    from pipeline.workbook import write_workbook
+
+    report = result.report
+    tables_dir = folder / "tables"
+    tables_dir.mkdir()
+    for table_id, frame in report.protected.items():
+        _write_csv(frame, tables_dir / f"{table_id}.csv")
+    _write_csv(report.tables.tests, tables_dir / "tests.csv")
+    _write_csv(report.tables.findings, folder / "findings.csv")
+    if report.agreement is not None:
+        _write_csv(agreement_frame(report.agreement), folder / "phase_agreement.csv")
+        placements = criteria_frame(result)
+        _write_csv(placements, folder / "phase_criteria.csv")
+        _write_csv(placements[placements["discordant"]], folder / "phase_review.csv")
+    instrument = result.instrument
+    columns = ["All", *instrument.phase_order]
+    basis = "self-placement on the Pathway" if report.basis == "self" else \
+        "the criteria-based placement (phase_criteria.toml)"
+    notes = [
+        f"{wave.title}. Instrument {instrument.id} {instrument.version}. "
+        f"{result.counts['analysed']} partnerships analysed.",
+        f"Phases are from {basis}; partnerships without a phase count in All only.",
+        "Percentages are unweighted, with 95% intervals; the sample is voluntary, not a "
+        "probability sample, so intervals describe sampling variability only.",
+        f"Counts below {report.spec.disclosure_threshold} are suppressed (<"
+        f"{report.spec.disclosure_threshold}) with complementary cells hidden.",
+    ]
+    if wave.synthetic:
+        notes.insert(0, "SYNTHETIC SAMPLE DATA: no real partnership is described here.")
+    write_workbook(folder / "tables.xlsx", report.tables, report.protected, report.spec,
+                   title=wave.title, columns=columns, notes=notes,
+                   created=dt.datetime(instrument.year, 1, 1))
+
+
+def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpec | None:
+    """Read and check the instrument's report specification (``manifest.toml`` ``[report]``).
+
+    Returns ``None`` when the instrument names no tables.
+    """
+    import tomllib
+
+    manifest = tomllib.loads((Path(instrument_path) / "manifest.toml").read_text("utf-8"))
+    names = manifest.get("report", {})
+    if not names.get("tables"):
+        return None
+
+    def load(name: str) -> dict:
+        path = Path(instrument_path) / name
+        if not path.exists():
+            raise PulsecheckError("INST_001", file=str(instrument_path), name=name)
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise PulsecheckError("INST_002", file=str(path), reason=str(error))
+
+    tables = load(names["tables"])
+    criteria = load(names["criteria"]) if names.get("criteria") else None
+    try:
+        spec = build_spec(tables, criteria)
+    except (KeyError, TypeError, ValueError) as error:
+        raise PulsecheckError("INST_002", file=names["tables"],
+                              reason=f"an entry is malformed ({error})")
+    problems = check_spec(spec, instrument, file=names["tables"], phase_column=PHASE_COLUMN)
+    if len(problems):
+        raise SpecError(names["tables"], problems)
+    return spec
 
 
 @dataclass(frozen=True)
@@ -283,7 +453,8 @@ class RunSummary:
 
 
 def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = False,
-             progress: Callable[[str], None] = lambda message: None) -> RunSummary:
+             progress: Callable[[str], None] = lambda message: None,
+             phase_basis: str | None = None) -> RunSummary:
     """Run a wave end to end and publish its outputs (the command ``pulsecheck run``)."""
     wave = read_wave(Path(wave_dir))
     progress(f"wave {wave.survey} {wave.wave}: {wave.title}")
@@ -292,11 +463,16 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
     instrument = read_instrument(wave.instrument_path)
     progress(f"instrument {instrument.id} {instrument.version}: "
              f"{len(instrument.questions)} questions")
+    spec = read_report_spec(wave.instrument_path, instrument)
     platform = read_platform(wave.platform, wave.root)
     exports = [read_export(path, instrument, platform) for path in wave.files]
     progress(f"read {sum(e.n_rows for e in exports)} rows ({platform.title})")
     result = analyse_wave(exports, instrument, wave, validation_config(wave, platform),
-                          keep_personal)
+                          keep_personal, spec=spec, phase_basis=phase_basis)
+    if result.report is not None:
+        n_found = int(result.report.tables.findings["distinctive"].sum())
+        progress(f"tabulated {len(result.report.tables.tables)} tables; "
+                 f"{n_found} phase-distinctive finding(s)")
     counts = result.counts
     progress(f"validated: {len(result.issues)} issue(s); analysed {counts['analysed']}, "
              f"excluded {counts['excluded']}, quarantined {counts['quarantined']}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import tomllib
+import zipfile
 
 import pandas as pd
 import pytest
@@ -70,10 +72,21 @@ def test_sample_run__no_personal_value_from_the_raw_export__reaches_any_output(r
         rows = list(csv.DictReader(f))[2:]
     values = {r[c].strip() for r in rows for c in personal if c in r and len(r[c].strip()) > 3}
     assert len(values) > 500
-    for path in run_dir.iterdir():
-        text = path.read_text(encoding="utf-8")
-        leaked = [v for v in values if v in text]
+    files = [p for p in run_dir.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".xlsx" for p in files)
+    for path in files:
+        text = _text_of(path)
+        # Whole words only: a first name such as "Brin" may begin an ordinary word.
+        leaked = [v for v in values if v in text and re.search(rf"(?<!\w){re.escape(v)}(?!\w)", text)]
         assert not leaked, f"{path.name} contains {leaked[:3]}"
+
+
+def _text_of(path) -> str:
+    """A file's text; for an XLSX, the text of every XML part inside it."""
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as book:
+            return "\n".join(book.read(name).decode("utf-8") for name in book.namelist())
+    return path.read_text(encoding="utf-8")
 
 
 def test_sample_run__run_json__records_the_raw_checksum_from_the_manifest(run_dir):

@@ -1,0 +1,242 @@
+"""Report tables: every table of the specification, overall and by phase, and the findings.
+
+Pure: analysed partnerships, the instrument and the report specification in; frozen results
+out. The statistics come from :mod:`pipeline.tabulate` and :mod:`pipeline.stats`; nothing
+here knows a question, table or phase name — all of it comes from the specification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline import stats, tabulate
+from pipeline.columns import PHASE_COLUMN
+from pipeline.derive import multi_items, single_levels
+from pipeline.disclosure import DisclosureRule, suppress_table
+from pipeline.instrument import Instrument
+from pipeline.spec import ReportSpec, TableSpec
+
+#: The banner column used for by-phase tables: the phase, blank when unclassified.
+BANNER = "_phase_banner"
+#: Columns of the findings table.
+FINDING_COLUMNS = ("table_id", "row_var", "item", "item_label", "phase", "rate", "n", "base_n",
+                   "other_phases", "other_rates", "difference", "test", "statistic", "df",
+                   "p_value", "q_value", "adjust", "min_difference", "alpha", "distinctive")
+#: How the specification names tests → the engine's tests.
+_TESTS = {"chisq": "pearson", "trend": "trend"}
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One computed table with its specification."""
+
+    spec: TableSpec
+    table: pd.DataFrame
+    tests: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ReportTables:
+    """Every table of the report, and the phase-distinctive findings."""
+
+    tables: tuple[ReportTable, ...]
+    findings: pd.DataFrame
+
+    @property
+    def tests(self) -> pd.DataFrame:
+        frames = [t.tests for t in self.tables if len(t.tests)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=list(tabulate.TEST_COLUMNS))
+
+    def get(self, table_id: str) -> ReportTable:
+        for table in self.tables:
+            if table.spec.id == table_id:
+                return table
+        raise KeyError(table_id)
+
+
+def _with_banner(frame: pd.DataFrame, phase: pd.Series, order: Sequence[str]) -> pd.DataFrame:
+    banner = phase.astype("object").where(phase.astype(str).isin(order), None)
+    return frame.assign(**{BANNER: banner, PHASE_COLUMN: phase.astype(str)})
+
+
+def _order_items(table: pd.DataFrame) -> pd.DataFrame:
+    """Rank item rows by their overall percentage (highest first), keeping other rows last."""
+    overall = table[(table["col_level"] == tabulate.ALL) & table["row_type"].isin(["item", "level"])]
+    ranking = overall.sort_values("pct", ascending=False, kind="stable")["row_level"].tolist()
+    rank = {level: i + 1 for i, level in enumerate(ranking)}
+    ranked = table.assign(rank=table["row_level"].map(rank).astype("Int64"))
+    order = ranked["rank"].fillna(len(rank) + 1).astype(int)
+    return ranked.assign(_order=order).sort_values(["_order"], kind="stable") \
+        .drop(columns="_order").reset_index(drop=True)
+
+
+def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
+                spec: ReportSpec) -> ReportTable:
+    """Compute one table of the specification (``frame`` has the banner column)."""
+    order = list(instrument.phase_order)
+    banner = dict(col=BANNER, col_levels=order, col_labels=order) if table.by_phase else {}
+    tests: list[str] = []
+    if table.by_phase and table.kind in ("single", "multi"):
+        tests = [_TESTS.get(table.test, "pearson")]
+        if table.kind == "single" and "trend" not in tests:
+            # Phases are ordered, so each level also gets a test for a trend across them.
+            tests.append("trend")
+    trend = dict(trend_scores=list(range(1, len(order) + 1))) if "trend" in tests else {}
+    if table.kind == "single":
+        if table.row == PHASE_COLUMN:
+            levels = [*order, instrument.unclassified]
+            labels = levels
+        else:
+            pairs = single_levels(table.row, instrument, spec)
+            levels, labels = [p[0] for p in pairs], [p[1] for p in pairs]
+        result = tabulate.single_choice_table(
+            frame, table.row, levels=levels, labels=labels, ci_method=spec.ci_method,
+            level=spec.level, missing="show" if table.show_missing else "exclude",
+            tests=tests, pairwise="holm" if table.by_phase else None, table_id=table.id,
+            **banner, **trend)
+    elif table.kind == "multi":
+        items = multi_items(table.row, instrument, spec)
+        result = tabulate.check_all_table(
+            frame, [i.column for i in items], labels=[i.label for i in items],
+            row_var=table.row, ci_method=spec.ci_method, level=spec.level, tests=tests,
+            pairwise="holm" if table.by_phase else None, table_id=table.id, **banner, **trend)
+    else:
+        result = tabulate.numeric_summary(frame, table.row, level=spec.level,
+                                          table_id=table.id, **banner)
+    tidy = result.table
+    if table.kind == "multi":
+        # Item levels are the instrument's choice (or source question) names.
+        names = {i.column: i.name for i in items}
+        tidy = tidy.assign(row_level=tidy["row_level"].map(lambda v: names.get(v, v)))
+        tests_frame = result.tests.assign(
+            row_level=result.tests["row_level"].map(lambda v: names.get(v, v)))
+    else:
+        tests_frame = result.tests
+    if table.sort == "descending" and table.kind in ("single", "multi"):
+        tidy = _order_items(tidy)
+    # The banner is the phase column with unclassified partnerships blanked; name it as such.
+    tidy = tidy.assign(col_var=tidy["col_var"].replace({BANNER: PHASE_COLUMN}))
+    tests_frame = tests_frame.assign(col_var=tests_frame["col_var"].replace({BANNER: PHASE_COLUMN}))
+    return ReportTable(spec=table, table=tidy, tests=tests_frame)
+
+
+def _distinctive_candidates(report: ReportTable, order: Sequence[str]) -> list[dict]:
+    """Per item (or level) and phase: the rate there and in the other phases."""
+    table = report.table
+    rows = table[table["row_type"].isin(["item", "level"]) & table["col_level"].isin(order)]
+    candidates = []
+    for item, group in rows.groupby("row_level", sort=False):
+        by_phase = group.set_index("col_level")
+        if not set(order) <= set(by_phase.index):
+            continue
+        counts = by_phase.loc[list(order), "n"].to_numpy(dtype=float)
+        bases = by_phase.loc[list(order), "base_n"].to_numpy(dtype=float)
+        rates = by_phase.loc[list(order), "pct"].to_numpy(dtype=float)
+        for position, phase in enumerate(order):
+            others = [i for i in range(len(order)) if i != position]
+            candidates.append({
+                "table_id": report.spec.id, "row_var": report.spec.row, "item": item,
+                "item_label": group["row_label"].iloc[0], "phase": phase,
+                "rate": rates[position], "n": int(counts[position]),
+                "base_n": int(bases[position]),
+                "other_phases": "; ".join(order[i] for i in others),
+                "other_rates": "; ".join(f"{rates[i]:.1f}" for i in others),
+                "difference": rates[position] - np.nanmax(rates[others]),
+                "_counts": counts, "_bases": bases,
+            })
+    return candidates
+
+
+def distinctive_findings(reports: Sequence[ReportTable], spec: ReportSpec,
+                         order: Sequence[str]) -> pd.DataFrame:
+    """Apply the specification's phase-distinctive rule to the tables it names.
+
+    Every item (a check-all item, or a level of a single-choice table) is tested once for an
+    association with phase: Pearson's χ² on the phase × (item, not item) table, or the
+    Cochran–Armitage trend test across the ordered phases. The p-values of all items are
+    adjusted together (``adjust``, e.g. Benjamini–Hochberg); an item is distinctive for a phase
+    when its rate there exceeds every other phase's by at least ``min_difference`` points,
+    its q-value is below ``alpha`` and the phase has at least ``min_base`` partnerships.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item and phase (:data:`FINDING_COLUMNS`), ``distinctive`` marking those
+        that meet the rule.
+
+    References
+    ----------
+    Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate. *JRSS B* 57,
+    289–300. Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., §3.4 (trend test).
+    """
+    rule = spec.distinctive
+    if rule is None:
+        return pd.DataFrame(columns=list(FINDING_COLUMNS))
+    wanted = [r for r in reports if r.spec.id in rule.tables]
+    candidates = [c for r in wanted for c in _distinctive_candidates(r, order)]
+    if not candidates:
+        return pd.DataFrame(columns=list(FINDING_COLUMNS))
+    frame = pd.DataFrame(candidates)
+    # One test per item (not per phase): the association of phase with the item.
+    tests: dict[tuple[str, str], stats.TestResult] = {}
+    for candidate in candidates:
+        key = (candidate["table_id"], candidate["item"])
+        if key in tests:
+            continue
+        counts, bases = candidate["_counts"], candidate["_bases"]
+        if counts.sum() == 0 or (bases - counts).sum() == 0 or (bases > 0).sum() < 2:
+            # Chosen by nobody or by everybody: nothing to test, never distinctive.
+            tests[key] = stats.TestResult(test=rule.test, method="not tested",
+                                          statistic=float("nan"), df=float("nan"),
+                                          ddf=float("nan"), p_value=float("nan"))
+        elif rule.test == "trend":
+            tests[key] = stats.cochran_armitage(counts, bases, list(range(1, len(order) + 1)))
+        else:
+            table = np.vstack([counts, bases - counts])
+            tests[key] = stats.pearson_chisq(table, continuity=False)
+    keys = list(tests)
+    q_values = stats.adjust_pvalues([tests[k].p_value for k in keys], method=rule.adjust)
+    q_of = dict(zip(keys, q_values))
+    frame["test"] = [tests[(t, i)].method for t, i in zip(frame["table_id"], frame["item"])]
+    frame["statistic"] = [tests[(t, i)].statistic for t, i in zip(frame["table_id"], frame["item"])]
+    frame["df"] = [tests[(t, i)].df for t, i in zip(frame["table_id"], frame["item"])]
+    frame["p_value"] = [tests[(t, i)].p_value for t, i in zip(frame["table_id"], frame["item"])]
+    frame["q_value"] = [q_of[(t, i)] for t, i in zip(frame["table_id"], frame["item"])]
+    frame["adjust"] = rule.adjust
+    frame["min_difference"] = rule.min_difference
+    frame["alpha"] = rule.alpha
+    frame["distinctive"] = ((frame["difference"] >= rule.min_difference)
+                            & (frame["q_value"] < rule.alpha)
+                            & (frame["base_n"] >= rule.min_base))
+    return frame[list(FINDING_COLUMNS)].reset_index(drop=True)
+
+
+def build_report_tables(frame: pd.DataFrame, phase: pd.Series, instrument: Instrument,
+                        spec: ReportSpec) -> ReportTables:
+    """Compute every table of the specification and the phase-distinctive findings.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Analysed partnerships with derived variables (:func:`pipeline.derive.derive_variables`).
+        Not modified.
+    phase : pandas.Series
+        The phase group of each partnership on the report's basis (same index as ``frame``).
+    instrument : Instrument
+    spec : ReportSpec
+    """
+    order = list(instrument.phase_order)
+    data = _with_banner(frame, phase, order)
+    reports = tuple(build_table(data, table, instrument, spec) for table in spec.tables)
+    return ReportTables(tables=reports, findings=distinctive_findings(reports, spec, order))
+
+
+def protect(tables: ReportTables, threshold: int) -> dict[str, pd.DataFrame]:
+    """Each table with small-cell suppression applied (analyst numbers kept beside)."""
+    rule = DisclosureRule(threshold=threshold)
+    return {t.spec.id: suppress_table(t.table, rule) for t in tables.tables}

@@ -1,0 +1,266 @@
+"""Render the report tables as an Excel workbook people can read without any code.
+
+One sheet per table (title, what the numbers are, a two-row header with frozen panes, the
+levels or items with n, % and the 95% interval per column, the base, the tests and the
+footnotes) and a contents sheet that links to each. Small cells are shown as the disclosure
+rule displays them (``<5``); the analyst's unsuppressed numbers are in ``tables/*.csv``.
+
+The file is byte-identical on every run: its document properties carry a fixed date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+import xlsxwriter
+
+from pipeline.spec import ReportSpec
+from pipeline.tables import ReportTables
+
+_SHEET_NAME_LIMIT = 31
+_NUMERIC_LABELS = {"mean": "Mean", "median": "Median", "q25": "25th percentile",
+                   "q75": "75th percentile", "min": "Minimum", "max": "Maximum",
+                   "sd": "Standard deviation"}
+
+
+def _sheet_name(table_id: str, used: set[str]) -> str:
+    name = table_id[:_SHEET_NAME_LIMIT]
+    suffix = 2
+    while name in used:
+        tail = f"~{suffix}"
+        name = table_id[:_SHEET_NAME_LIMIT - len(tail)] + tail
+        suffix += 1
+    used.add(name)
+    return name
+
+
+def _formats(book: xlsxwriter.Workbook) -> dict:
+    base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+    return {
+        "title": book.add_format({**base, "bold": True, "font_size": 14}),
+        "subtitle": book.add_format({**base, "italic": True, "font_color": "#52606D"}),
+        "head": book.add_format({**base, "bold": True, "bg_color": "#E4E7EB", "border": 1,
+                                 "align": "center", "text_wrap": True}),
+        "head_left": book.add_format({**base, "bold": True, "bg_color": "#E4E7EB",
+                                      "border": 1, "text_wrap": True}),
+        "label": book.add_format({**base, "text_wrap": True}),
+        "label_bold": book.add_format({**base, "bold": True}),
+        "count": book.add_format({**base, "num_format": "0", "align": "right"}),
+        "pct": book.add_format({**base, "num_format": "0.0", "align": "right"}),
+        "number": book.add_format({**base, "num_format": "0.0", "align": "right"}),
+        "text_right": book.add_format({**base, "align": "right"}),
+        "ci": book.add_format({**base, "font_color": "#52606D", "align": "right"}),
+        "note": book.add_format({**base, "font_color": "#52606D", "text_wrap": True}),
+        "p": book.add_format({**base, "num_format": "0.0000", "align": "right"}),
+        "link": book.add_format({**base, "font_color": "#0B5FA5", "underline": 1}),
+    }
+
+
+def _cell_value(row: pd.Series, column: str, display: str):
+    """The number, or the disclosure display text when the cell is suppressed."""
+    if bool(row.get("suppressed", False)):
+        return row.get(display, "")
+    value = row.get(column)
+    return None if pd.isna(value) else float(value)
+
+
+def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
+                     start: int) -> int:
+    """Levels or items × columns, three sub-columns each; returns the next free row."""
+    sheet.write(start, 0, "", f["head_left"])
+    sheet.write(start + 1, 0, "", f["head_left"])
+    for position, column in enumerate(columns):
+        first = 1 + 3 * position
+        letter = table.loc[table["col_level"] == column, "col_letter"].dropna()
+        heading = column if letter.empty or not letter.iloc[0] else \
+            f"{column} ({letter.iloc[0]})"
+        sheet.merge_range(start, first, start, first + 2, heading, f["head"])
+        for offset, text in enumerate(("n", "%", "95% CI")):
+            sheet.write(start + 1, first + offset, text, f["head"])
+    row_index = start + 2
+    body = table[table["row_type"].isin(["level", "item", "net", "missing"])]
+    order = list(dict.fromkeys(body["row_level"]))
+    for level in order:
+        cells = body[body["row_level"] == level].set_index("col_level")
+        sheet.write(row_index, 0, cells["row_label"].iloc[0], f["label"])
+        for position, column in enumerate(columns):
+            if column not in cells.index:
+                continue
+            cell = cells.loc[column]
+            first = 1 + 3 * position
+            n = _cell_value(cell, "n", "n_display")
+            pct = _cell_value(cell, "pct", "pct_display")
+            sheet.write(row_index, first, n, f["count"] if isinstance(n, float) else
+                        f["text_right"])
+            sheet.write(row_index, first + 1, pct, f["pct"] if isinstance(pct, float) else
+                        f["text_right"])
+            if not bool(cell.get("suppressed", False)) and pd.notna(cell.get("ci_low")):
+                letters = cell.get("sig_letters")
+                ci = f"{cell['ci_low']:.1f}–{cell['ci_high']:.1f}"
+                if isinstance(letters, str) and letters:
+                    ci = f"{ci} {letters}"
+                sheet.write(row_index, first + 2, ci, f["ci"])
+        row_index += 1
+    bases = table.drop_duplicates("col_level").set_index("col_level")["base_n"]
+    respondents = table[table["row_type"] == "respondents"].set_index("col_level")
+    sheet.write(row_index, 0, "Base (partnerships)", f["label_bold"])
+    for position, column in enumerate(columns):
+        source = respondents["n"] if not respondents.empty else bases
+        if column in source.index and pd.notna(source.loc[column]):
+            sheet.write(row_index, 1 + 3 * position, float(source.loc[column]), f["count"])
+    mentions = table[table["row_type"] == "mentions"].set_index("col_level")
+    if not mentions.empty:
+        row_index += 1
+        sheet.write(row_index, 0, "Mentions (ticks)", f["label"])
+        for position, column in enumerate(columns):
+            if column in mentions.index:
+                sheet.write(row_index, 1 + 3 * position, float(mentions.loc[column, "n"]),
+                            f["count"])
+    sheet.set_column(0, 0, 46)
+    sheet.set_column(1, 3 * len(columns), 9)
+    return row_index + 2
+
+
+def _write_numeric(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
+                   start: int) -> int:
+    sheet.write(start, 0, "", f["head_left"])
+    sheet.write(start + 1, 0, "", f["head_left"])
+    for position, column in enumerate(columns):
+        first = 1 + 2 * position
+        sheet.merge_range(start, first, start, first + 1, column, f["head"])
+        sheet.write(start + 1, first, "value", f["head"])
+        sheet.write(start + 1, first + 1, "95% CI", f["head"])
+    row_index = start + 2
+    for stat in list(dict.fromkeys(table["stat"])):
+        cells = table[table["stat"] == stat].set_index("col_level")
+        sheet.write(row_index, 0, _NUMERIC_LABELS.get(stat, stat), f["label"])
+        for position, column in enumerate(columns):
+            if column not in cells.index:
+                continue
+            cell = cells.loc[column]
+            first = 1 + 2 * position
+            if bool(cell.get("suppressed", False)):
+                sheet.write(row_index, first, cell.get("n_display", ""), f["text_right"])
+                continue
+            if pd.notna(cell["value"]):
+                sheet.write(row_index, first, float(cell["value"]), f["number"])
+            if pd.notna(cell.get("ci_low")):
+                sheet.write(row_index, first + 1,
+                            f"{cell['ci_low']:.1f}–{cell['ci_high']:.1f}", f["ci"])
+        row_index += 1
+    sheet.write(row_index, 0, "Base (partnerships with an answer)", f["label_bold"])
+    counts = table.drop_duplicates("col_level").set_index("col_level")["n"]
+    for position, column in enumerate(columns):
+        if column in counts.index:
+            sheet.write(row_index, 1 + 2 * position, float(counts.loc[column]), f["count"])
+    sheet.set_column(0, 0, 40)
+    sheet.set_column(1, 2 * len(columns), 11)
+    return row_index + 2
+
+
+def _write_tests(sheet, f: dict, tests: pd.DataFrame, start: int) -> int:
+    if tests.empty:
+        return start
+    sheet.write(start, 0, "Tests of association with phase", f["label_bold"])
+    headers = ("Row", "Test", "Statistic", "df", "p-value", "Warnings")
+    for offset, text in enumerate(headers):
+        sheet.write(start + 1, offset, text, f["head_left"])
+    row_index = start + 2
+    for test in tests.itertuples(index=False):
+        level = test.row_level if isinstance(test.row_level, str) else "whole table"
+        sheet.write(row_index, 0, level, f["label"])
+        sheet.write(row_index, 1, test.method, f["label"])
+        for offset, value, fmt in ((2, test.statistic, "number"), (3, test.df, "number"),
+                                   (4, test.p_value, "p")):
+            if pd.notna(value):
+                sheet.write(row_index, offset, float(value), f[fmt])
+        if isinstance(test.warnings, str) and test.warnings:
+            sheet.write(row_index, 5, test.warnings, f["note"])
+        row_index += 1
+    return row_index + 1
+
+
+def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.DataFrame],
+                   spec: ReportSpec, *, title: str, columns: Sequence[str],
+                   notes: Sequence[str], created: dt.datetime) -> None:
+    """Write ``tables.xlsx``.
+
+    Parameters
+    ----------
+    path : Path
+        Where to write.
+    tables : ReportTables
+        The computed tables and tests.
+    protected : mapping
+        Table id → the table after :func:`pipeline.disclosure.suppress_table`.
+    spec : ReportSpec
+        For titles, sections and footnotes.
+    title : str
+        Shown on the contents sheet.
+    columns : sequence of str
+        The column levels in display order (``All`` then the phases).
+    notes : sequence of str
+        General notes for the contents sheet (method, suppression, phase basis, data).
+    created : datetime
+        Fixed document date, so reruns are byte-identical.
+    """
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_urls": False})
+    book.set_properties({"title": title, "author": "pulsecheck", "created": created,
+                         "comments": "Generated by pulsecheck"})
+    f = _formats(book)
+    contents = book.add_worksheet("Contents")
+    used = {"Contents"}
+    contents.write(0, 0, title, f["title"])
+    row_index = 2
+    for note in notes:
+        contents.merge_range(row_index, 0, row_index, 3, note, f["note"])
+        contents.set_row(row_index, 28)
+        row_index += 1
+    row_index += 1
+    for offset, text in enumerate(("Section", "Sheet", "Table")):
+        contents.write(row_index, offset, text, f["head_left"])
+    contents.freeze_panes(row_index + 1, 0)
+    row_index += 1
+    contents.set_column(0, 0, 24)
+    contents.set_column(1, 1, 28)
+    contents.set_column(2, 2, 70)
+    for report in tables.tables:
+        name = _sheet_name(report.spec.id, used)
+        contents.write(row_index, 0, report.spec.section, f["label"])
+        contents.write_url(row_index, 1, f"internal:'{name}'!A1", f["link"], name)
+        contents.write(row_index, 2, report.spec.title, f["label"])
+        row_index += 1
+
+        sheet = book.add_worksheet(name)
+        sheet.write(0, 0, report.spec.title, f["title"])
+        shown = [c for c in columns if report.spec.by_phase or c == columns[0]]
+        table = protected[report.spec.id]
+        if report.spec.kind == "numeric":
+            sheet.write(1, 0, "Mean (95% t interval), median and quartiles; by phase where "
+                        "shown.", f["subtitle"])
+            next_row = _write_numeric(sheet, f, table, shown, 3)
+        else:
+            method = table["ci_method"].dropna()
+            method_text = method.iloc[0] if not method.empty else spec.ci_method
+            base = "partnerships that answered" if report.spec.kind == "multi" else \
+                "partnerships with an answer"
+            sheet.write(1, 0, f"Percent of {base}, with 95% intervals ({method_text}). "
+                        "Letters after an interval name the phase columns this one is "
+                        "significantly higher than (Holm-adjusted).", f["subtitle"])
+            next_row = _write_frequency(sheet, f, table, shown, 3)
+        sheet.freeze_panes(5, 1)
+        next_row = _write_tests(sheet, f, report.tests, next_row)
+        for footnote in report.spec.footnotes:
+            sheet.merge_range(next_row, 0, next_row, 6, footnote, f["note"])
+            next_row += 1
+        sheet.merge_range(next_row, 0, next_row, 6,
+                          f"Counts below {spec.disclosure_threshold} are shown as "
+                          f"<{spec.disclosure_threshold}, and further cells are hidden so "
+                          "they cannot be worked out from the totals.", f["note"])
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+    book.close()
