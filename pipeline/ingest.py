@@ -15,13 +15,20 @@ import csv
 import hashlib
 import io
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
 import pandas as pd
 
+from pipeline.adapters import CLASSIFIERS
+from pipeline.adapters.assemble import ROLE, assemble, conventions_from
+from pipeline.adapters.detect import detect_platform
+from pipeline.adapters.forms import redcap_tables, xlsform_tables
+from pipeline.adapters.mapping import check_mapping
+from pipeline.adapters.spss import read_sav, table_from_sav
+from pipeline.adapters.text import SPREADSHEET_SUFFIXES, cell_text, read_grid
 from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
 from pipeline.instrument import Instrument, build_instrument, check_instrument
@@ -62,9 +69,35 @@ def _read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _read_instrument_file(path: Path) -> dict[str, Any]:
+    """An XLSForm workbook (``.xlsx``) or a REDCap data dictionary (``.csv``) as tables."""
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        try:
+            sheets = pd.read_excel(path, sheet_name=None, header=0, dtype=object,
+                                   engine="calamine")
+        except Exception as error:  # calamine raises its own error types
+            raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
+        sheets = {name: frame.map(cell_text) for name, frame in sheets.items()}
+        return xlsform_tables(sheets)
+    try:
+        dictionary = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
+    if len(dictionary.columns) < 6:
+        raise PulsecheckError("INST_002", file=str(path),
+                              reason="not a REDCap data dictionary (fewer than 6 columns)")
+    return redcap_tables(dictionary)
+
+
 def read_instrument_tables(path: Path) -> dict[str, Any]:
-    """Read an instrument folder's files into tables (no checking beyond readability)."""
+    """Read an instrument into tables (no checking beyond readability).
+
+    ``path`` is an instrument folder, an XLSForm workbook (``.xlsx``: survey, choices and
+    settings sheets) or a REDCap data dictionary (``.csv``).
+    """
     path = Path(path)
+    if path.is_file():
+        return _read_instrument_file(path)
     if not path.is_dir():
         raise PulsecheckError("CLI_001", path=str(path))
     manifest_path = path / "manifest.toml"
@@ -87,6 +120,8 @@ def read_instrument_tables(path: Path) -> dict[str, Any]:
 
 def instrument_sources(path: Path, tables: Mapping[str, Any]) -> dict[str, str]:
     """sha256 of each file the instrument was read from."""
+    if Path(path).is_file():
+        return {Path(path).name: sha256_file(Path(path))}
     names = ["manifest.toml", "survey.csv", "choices.csv"]
     phase_file = tables["manifest"].get("phase", {}).get("map")
     if phase_file:
@@ -122,6 +157,9 @@ class Platform:
     submitted_at_format: str
     metadata: tuple[str, ...]
     personal: tuple[str, ...]
+    #: The whole profile as read (detection rules, value conventions, column patterns), for
+    #: the adapters in :mod:`pipeline.adapters`.
+    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def known_platforms(root: Path | None = None) -> list[str]:
@@ -151,6 +189,7 @@ def read_platform(name: str, root: Path | None = None) -> Platform:
         submitted_at_format=values.get("submitted_at_format", "%Y-%m-%d %H:%M:%S"),
         metadata=tuple(metadata.get("columns", ())),
         personal=tuple(metadata.get("personal", ())),
+        settings=MappingProxyType(data),
     )
 
 
@@ -291,6 +330,13 @@ class Export:
     frame: pd.DataFrame
     issues: pd.DataFrame
     n_rows: int
+    #: ``(row position, question)`` of check-all questions answered with nothing ticked.
+    none_selected: tuple[tuple[int, str], ...] = ()
+    #: The platform profile the export was read with.
+    platform: str = ""
+    #: How the file was read (detected platform and encoding) as info issues; kept apart
+    #: from ``issues`` so that data problems are not mixed with reading decisions.
+    notes: pd.DataFrame | None = None
 
 
 def read_records(path: Path, platform: Platform) -> tuple[list[list[str]], list[list[str]]]:
@@ -384,7 +430,127 @@ def to_canonical(headers: list[list[str]], records: list[list[str]], file_name: 
     return Export(frame=frame, issues=issues_frame(issues), n_rows=len(records))
 
 
-def read_export(path: Path, instrument: Instrument, platform: Platform) -> Export:
-    """Read one export file into the canonical string frame (see :func:`to_canonical`)."""
-    headers, records = read_records(path, platform)
-    return to_canonical(headers, records, Path(path).name, instrument, platform)
+def read_profiles(root: Path | None = None) -> list[Mapping[str, Any]]:
+    """Every platform profile's settings (for detection), the project's own included."""
+    roots = [project_root()] + ([Path(root)] if root and Path(root) != project_root() else [])
+    found: dict[str, Mapping[str, Any]] = {}
+    for folder in roots:
+        for name in known_platforms(folder):
+            found[name] = read_platform(name, folder).settings
+    return [settings for settings in found.values() if settings.get("adapter") != "auto"]
+
+
+def read_mapping(path: Path, instrument: Instrument) -> dict[str, tuple[str, str, str]]:
+    """Read an explicit column mapping (CSV: ``export_column, question[, choice, kind]``)."""
+    path = Path(path)
+    if not path.exists():
+        raise PulsecheckError("CLI_001", path=str(path))
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise PulsecheckError("READ_015", file=path.name, problem=str(error).splitlines()[0])
+    if not {"export_column", "question"} <= set(frame.columns):
+        raise PulsecheckError("READ_015", file=path.name,
+                              problem="columns export_column and question are required")
+    mapping, problems = check_mapping(frame.to_dict("records"), instrument)
+    if problems:
+        raise PulsecheckError("READ_015", file=path.name, problem="; ".join(problems))
+    return mapping
+
+
+def read_choice_versions(path: Path) -> dict[tuple[str, str], str]:
+    """``(list_name, choice)`` → the instrument version that added it (``since_version``).
+
+    Choices without a ``since_version`` are valid in every version.
+    """
+    choices = read_instrument_tables(path)["choices"]
+    if "since_version" not in choices.columns:
+        return {}
+    return {(row["list_name"].strip(), row["name"].strip()): row["since_version"].strip()
+            for row in choices.to_dict("records") if str(row["since_version"]).strip()}
+
+
+def _choose_profile(path: Path, first_rows: list, family: str,
+                    profiles: list[Mapping[str, Any]]) -> tuple[Mapping[str, Any], str]:
+    found = detect_platform(profiles, first_rows, path.suffix, family)
+    if found is not None:
+        return found
+    named = [p for p in profiles if p.get("family", p["name"]) == family]
+    if named:
+        first = next((p for p in named if p["name"] == family), named[0])
+        return first, "named explicitly; its header did not match the usual layout"
+    known = ", ".join(sorted({p.get("family", p["name"]) for p in profiles}))
+    raise PulsecheckError("READ_016", file=path.name, known=known,
+                          reason="no profile's detection rules fit its first rows")
+
+
+def read_export(path: Path, instrument: Instrument, platform: Platform | None = None, *,
+                source: str | None = None,
+                mapping: Mapping[str, tuple[str, str, str]] | None = None,
+                encoding: str | None = None,
+                choice_versions: Mapping[tuple[str, str], str] | None = None,
+                root: Path | None = None) -> Export:
+    """Read one export file of any supported platform into the canonical string frame.
+
+    Parameters
+    ----------
+    path : Path
+        The export (CSV, TSV, XLSX or SAV).
+    instrument : Instrument
+        The instrument its answers belong to.
+    platform : Platform, optional
+        The wave's platform profile; its family limits detection (``auto``: any platform).
+    source : str, optional
+        A platform family named by the user (``--source``); overrides ``platform``.
+    mapping : mapping, optional
+        Explicit column mapping (:func:`read_mapping`), tried before names and labels.
+    encoding : str, optional
+        Text encoding to use instead of detecting it.
+    choice_versions : mapping, optional
+        First instrument version of each choice (:func:`read_choice_versions`).
+    root : Path, optional
+        Project root whose platform profiles are also considered.
+
+    Returns
+    -------
+    Export
+        The canonical frame (see :mod:`pipeline.adapters.assemble`) and the issues met,
+        starting with the detected platform and encoding (info).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise PulsecheckError("CLI_001", path=str(path))
+    family = source or (platform.settings.get("family", platform.name) if platform else "auto")
+    profiles = read_profiles(root)
+    if platform is not None and platform.settings.get("adapter") not in (None, "auto") and \
+            platform.name not in {p["name"] for p in profiles}:
+        profiles.append(platform.settings)
+    issues: list[dict] = []
+    is_sav = path.suffix.lower() in (".sav", ".zsav")
+    grid = None if is_sav else read_grid(path, encoding=encoding)
+    first_rows = [] if grid is None else list(grid.records[:3])
+    settings, reason = _choose_profile(path, first_rows, family, profiles)
+    issues.append(make_issue("READ_010", file=path.name, platform=settings.get("title"),
+                             reason=reason))
+    if grid is not None and grid.encoding:
+        issues.append(make_issue("READ_011", file=path.name, encoding=grid.encoding,
+                                 reason=grid.reason))
+    if settings.get("adapter") == "spss":
+        data, meta = read_sav(path)
+        table, targets, extra = table_from_sav(data, meta, path.name, instrument, settings,
+                                               mapping)
+    else:
+        classify = CLASSIFIERS[settings.get("adapter", "columns")]
+        table, targets, extra = classify(grid, instrument, settings, mapping)
+    response_ids = None
+    if settings.get("response_id_from_row"):
+        response_ids = [f"{path.stem}-{row}" for row in table.rows]
+    elif not any(t.kind == ROLE and t.name == "response_id" for t in targets):
+        raise PulsecheckError("READ_004", file=path.name, row=int(settings.get("name_row", 1)),
+                              name=settings.get("roles", {}).get("response_id", "?"),
+                              role="response id")
+    built = assemble(table, targets, instrument, conventions_from(settings),
+                     response_ids=response_ids, choice_versions=choice_versions or {})
+    return Export(frame=built.frame, issues=issues_frame(extra + built.issues),
+                  n_rows=len(table.records), none_selected=built.none_selected,
+                  platform=str(settings["name"]), notes=issues_frame(issues))

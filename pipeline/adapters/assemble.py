@@ -1,0 +1,339 @@
+"""From classified export columns to the canonical string frame (pure).
+
+Every adapter ends here: it says what each export column is (a :class:`Target`) and which
+conventions its platform follows (:class:`Conventions`), and :func:`assemble` builds the
+canonical frame that :func:`pipeline.validate.validate_responses` consumes:
+
+``_file``, ``_row``, the platform roles present, ``instrument_version``, then one string
+column per answerable question — a select-one as its choice *name*, a select-multiple as the
+ticked choice names joined by a space (blank when skipped), anything else verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from pipeline.adapters.labels import find_choice, other_specify, split_labels
+from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
+from pipeline.errors import make_issue
+from pipeline.instrument import Instrument, Question
+
+#: Column of the canonical frame holding the instrument version a row was answered in.
+VERSION_COLUMN = "instrument_version"
+
+# What an export column holds.
+ROLE = "role"          # a platform role (response id, finished, ...): ``name`` is the role
+VERSION = "version"    # the form version the row was answered in
+ANSWER = "answer"      # a whole answer to question ``name``
+CHOICE = "choice"      # one choice ``choice`` of select-multiple ``name`` (a split column)
+OTHER = "other"        # typed text for choice ``choice`` of question ``name``
+METADATA = "metadata"  # platform bookkeeping, never analysed
+UNMAPPED = "unmapped"  # nothing known: reported
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one export column holds, and how that was found (``by``: name, label, map)."""
+
+    kind: str
+    name: str = ""
+    choice: str = ""
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """An export's data rows as strings, with a display name per column."""
+
+    file_name: str
+    columns: tuple[str, ...]
+    records: tuple[tuple[str, ...], ...]
+    rows: tuple[int, ...]
+    header_row: int = 1
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """How a platform writes values (``[values]`` of its profile).
+
+    Parameters
+    ----------
+    ticked, unticked : tuple of str
+        Values of a split select-multiple column meaning ticked / shown but not ticked.
+    missing : tuple of str
+        Codes meaning "shown, not answered" (user-missing codes such as ``-99``): blank.
+    zeros_mean_seen : bool
+        Whether an unticked value shows the question was answered. REDCap writes 0 for every
+        checkbox of every record, shown or not, so there it proves nothing.
+    text_ticks : bool
+        Whether a split column holding any other text (the choice label) means ticked.
+    label_separator : str
+        How labels are joined when a select-multiple cell holds labels.
+    other_in_cell : bool
+        Whether typed "other" text is written into the answer cell itself.
+    finished_true : tuple of str
+        Values of the ``finished`` role meaning completed (normalised to ``1``/``0``).
+    """
+
+    ticked: tuple[str, ...] = ("1",)
+    unticked: tuple[str, ...] = ("0",)
+    missing: tuple[str, ...] = ()
+    zeros_mean_seen: bool = True
+    text_ticks: bool = False
+    label_separator: str = ","
+    other_in_cell: bool = False
+    finished_true: tuple[str, ...] = ("1",)
+
+
+def conventions_from(settings: Mapping[str, Any]) -> Conventions:
+    """Read :class:`Conventions` from a profile's ``[values]`` table."""
+    values = settings.get("values", {})
+    base = Conventions()
+    return Conventions(
+        ticked=tuple(values.get("ticked", base.ticked)),
+        unticked=tuple(values.get("unticked", base.unticked)),
+        missing=tuple(values.get("missing", base.missing)),
+        zeros_mean_seen=bool(values.get("zeros_mean_seen", base.zeros_mean_seen)),
+        text_ticks=bool(values.get("text_ticks", base.text_ticks)),
+        label_separator=str(values.get("label_separator", base.label_separator)),
+        other_in_cell=bool(values.get("other_in_cell", base.other_in_cell)),
+        finished_true=tuple(values.get("finished_true", base.finished_true)),
+    )
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The canonical frame, issues, and where a check-all question was answered with none."""
+
+    frame: pd.DataFrame
+    issues: list[dict]
+    none_selected: tuple[tuple[int, str], ...] = ()
+
+
+def version_key(version: str) -> tuple:
+    """Order versions naturally (``2`` before ``10``; ``2016-06`` before ``2016-07``)."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p)
+                 for p in re.split(r"(\d+)", str(version)) if p)
+
+
+@dataclass
+class _Answer:
+    """What one row says about one question while columns are being read."""
+
+    raw: str | None = None
+    ticks: list[str] = field(default_factory=list)
+    seen: bool = False
+    others: dict[str, str] = field(default_factory=dict)
+
+
+def assemble(table: Table, targets: Sequence[Target], instrument: Instrument,
+             conventions: Conventions, *,
+             response_ids: Sequence[str] | None = None,
+             choice_versions: Mapping[tuple[str, str], str] = MappingProxyType({})
+             ) -> Assembled:
+    """Build the canonical string frame from classified columns (see module docstring).
+
+    Parameters
+    ----------
+    table : Table
+        The export's data rows.
+    targets : sequence of Target
+        One per column of ``table``.
+    instrument : Instrument
+        The instrument the answers belong to.
+    conventions : Conventions
+        The platform's value conventions.
+    response_ids : sequence of str, optional
+        Ids to use when the export carries none (one per row).
+    choice_versions : mapping, optional
+        ``(list_name, choice name)`` → the first instrument version offering the choice.
+
+    Notes
+    -----
+    A check-all question counts as skipped unless a choice was ticked, or the platform shows
+    that it was answered with nothing ticked (``zeros_mean_seen``): then it is listed in
+    ``none_selected`` (assumption A-ADAPT-2).
+    """
+    issues: list[dict] = []
+    questions = {q.name: q for q in instrument.answerable}
+    followups = {name: other_specify(instrument, q) for name, q in questions.items()
+                 if q.is_select}
+    ticked = {v.casefold() for v in conventions.ticked}
+    unticked = {v.casefold() for v in conventions.unticked}
+    missing = {v.casefold() for v in conventions.missing}
+    finished_true = {v.casefold() for v in conventions.finished_true}
+
+    for column, target in zip(table.columns, targets):
+        if target.kind == UNMAPPED and column.strip():
+            issues.append(make_issue("READ_006", file=table.file_name, row=table.header_row,
+                                     column=column, name=column, version=instrument.version))
+    mapped = {t.name for t in targets if t.kind in (ANSWER, CHOICE, OTHER)}
+    for name in questions:
+        if name not in mapped and not _is_followup(name, followups, targets):
+            issues.append(make_issue("READ_007", file=table.file_name, column=name, name=name))
+
+    role_columns = [r for r in ROLES if any(t.kind == ROLE and t.name == r for t in targets)]
+    if response_ids is not None and "response_id" not in role_columns:
+        role_columns.insert(0, "response_id")
+    out: dict[str, list[str]] = {name: [] for name in
+                                 (*role_columns, VERSION_COLUMN, *questions)}
+    none_selected: list[tuple[int, str]] = []
+
+    for position, (record, row_number) in enumerate(zip(table.records, table.rows)):
+        roles: dict[str, str] = {}
+        version = instrument.version
+        answers: dict[str, _Answer] = {name: _Answer() for name in questions}
+
+        def problem(code: str, column: str, value: str, **params: Any) -> None:
+            issues.append(make_issue(code, file=table.file_name, row=row_number,
+                                     column=column, value=value,
+                                     respondent=roles.get("response_id"), **params))
+
+        for column, target, cell in zip(table.columns, targets, record):
+            if target.kind == ROLE:
+                # "[not completed]" and similar placeholders are no value.
+                roles[target.name] = "" if cell.strip().casefold() in missing else cell.strip()
+            elif target.kind == VERSION and cell.strip():
+                version = cell.strip()
+        if response_ids is not None and "response_id" not in roles:
+            roles["response_id"] = response_ids[position]
+        if "finished" in roles and roles["finished"]:
+            roles["finished"] = "1" if roles["finished"].casefold() in finished_true else "0"
+
+        for column, target, cell in zip(table.columns, targets, record):
+            if target.kind not in (ANSWER, CHOICE, OTHER):
+                continue
+            question = questions[target.name]
+            answer = answers[target.name]
+            value = cell.strip()
+            if target.kind == ANSWER:
+                if question.is_select:
+                    _read_select(question, instrument, cell, conventions, answer,
+                                 followups[question.name], lambda v: problem(
+                                     "READ_012", column, v, question=question.name))
+                else:
+                    answer.raw = cell
+            elif target.kind == CHOICE:
+                folded = value.casefold()
+                if not value or folded in missing:
+                    continue
+                if folded in ticked or (conventions.text_ticks and folded not in unticked):
+                    answer.ticks.append(target.choice)
+                elif folded in unticked:
+                    answer.seen = True
+                else:
+                    problem("READ_012", column, cell, question=question.name)
+            elif target.kind == OTHER and value:
+                answer.others[target.choice] = cell
+                if question.type == "select_multiple":
+                    answer.ticks.append(target.choice)
+                elif not (answer.raw or "").strip():
+                    answer.raw = target.choice
+
+        for name in role_columns:
+            out[name].append(roles.get(name, ""))
+        out[VERSION_COLUMN].append(version)
+        texts: dict[str, str] = {}
+        for name, question in questions.items():
+            answer = answers[name]
+            for choice_name, text in answer.others.items():
+                target_question = followups.get(name, {}).get(choice_name)
+                if target_question is None:
+                    problem("READ_014", name, text, question=name, choice=choice_name)
+                else:
+                    texts[target_question] = text
+            if question.is_select:
+                picked = _allowed(question, instrument, answer, version, choice_versions,
+                                  lambda v: problem("READ_013", name, v, question=name,
+                                                    version=version))
+                if question.type == "select_multiple":
+                    order = [c.name for c in instrument.choices_for(question)]
+                    names = sorted(set(picked), key=lambda n: order.index(n)
+                                   if n in order else len(order))
+                    out[name].append(" ".join(names))
+                    if not names and answer.seen and conventions.zeros_mean_seen:
+                        none_selected.append((position, name))
+                else:
+                    out[name].append(picked[0] if picked else (answer.raw or ""))
+            else:
+                out[name].append(answer.raw or "")
+        for name, text in texts.items():
+            index = len(out[name]) - 1
+            if not out[name][index].strip():
+                out[name][index] = text
+
+    data: dict[str, Any] = {
+        FILE_COLUMN: pd.Series([table.file_name] * len(table.records), dtype=object),
+        ROW_COLUMN: pd.Series(list(table.rows), dtype=int),
+    }
+    for name, values in out.items():
+        data[name] = pd.Series(values, dtype=object)
+    return Assembled(frame=pd.DataFrame(data), issues=issues,
+                     none_selected=tuple(none_selected))
+
+
+def _is_followup(name: str, followups: Mapping[str, Mapping[str, str]],
+                 targets: Sequence[Target]) -> bool:
+    """Whether an other-specify text question is filled from another column's typed text."""
+    for question, by_choice in followups.items():
+        if name in by_choice.values():
+            choice = next(c for c, q in by_choice.items() if q == name)
+            if any(t.kind == OTHER and t.name == question and t.choice == choice
+                   for t in targets):
+                return True
+    return False
+
+
+def _read_select(question: Question, instrument: Instrument, cell: str,
+                 conventions: Conventions, answer: _Answer, followups: Mapping[str, str],
+                 unmatched) -> None:
+    """Decode a whole select answer (codes, names or labels) into choice names."""
+    value = cell.strip()
+    if not value or value.casefold() in {m.casefold() for m in conventions.missing}:
+        return
+    choices = instrument.choices_for(question)
+    other_choice = next(iter(followups), None)
+    if question.type == "select_one":
+        choice = find_choice(value, choices)
+        if choice is not None:
+            answer.ticks.append(choice.name)
+        elif conventions.other_in_cell and other_choice:
+            answer.ticks.append(other_choice)
+            answer.others[other_choice] = cell.strip()
+        else:
+            # Left as found: validation reports it against the choice list (VAL_002).
+            answer.raw = cell
+        return
+    # Names and codes never contain blanks, so try them split on blanks and separators.
+    separator = re.escape(conventions.label_separator.strip() or ",")
+    tokens = [t for t in re.split(rf"[{separator}\s]+", value) if t]
+    decoded = [find_choice(t, [c for c in choices if t in (c.name, c.code)]) for t in tokens]
+    if tokens and all(decoded):
+        answer.ticks.extend(c.name for c in decoded if c)
+        return
+    found, rest = split_labels(value, choices, conventions.label_separator)
+    answer.ticks.extend(c.name for c in found)
+    if rest:
+        if conventions.other_in_cell and other_choice:
+            answer.ticks.append(other_choice)
+            answer.others[other_choice] = rest
+        else:
+            unmatched(rest)
+
+
+def _allowed(question: Question, instrument: Instrument, answer: _Answer, version: str,
+             choice_versions: Mapping[tuple[str, str], str], report) -> list[str]:
+    """Ticked choices that exist in the row's instrument version (others reported)."""
+    kept = []
+    for name in answer.ticks:
+        since = choice_versions.get((question.list_name or "", name))
+        if since is not None and version_key(version) < version_key(since):
+            report(name)
+            continue
+        kept.append(name)
+    return kept
