@@ -211,6 +211,9 @@ from pipeline.cli_stats import crosstab, proportion  # noqa: E402
 cli.add_command(crosstab)
 cli.add_command(proportion)
 
+from pipeline.cli_ingest import ingest  # noqa: E402
+cli.add_command(ingest)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

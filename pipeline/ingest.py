@@ -74,7 +74,7 @@ def _read_instrument_file(path: Path) -> dict[str, Any]:
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         try:
             sheets = pd.read_excel(path, sheet_name=None, header=0, dtype=object,
-                                   engine="calamine")
+                                   engine="calamine", keep_default_na=False, na_filter=False)
         except Exception as error:  # calamine raises its own error types
             raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
         sheets = {name: frame.map(cell_text) for name, frame in sheets.items()}

@@ -121,7 +121,7 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         try:
             frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object,
-                                  engine="calamine")
+                                  engine="calamine", keep_default_na=False, na_filter=False)
         except Exception as error:  # calamine raises its own error types
             raise PulsecheckError("READ_002", file=path.name, expected="a spreadsheet",
                                   reason=str(error).splitlines()[0] if str(error) else "unreadable")
