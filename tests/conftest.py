@@ -196,3 +196,16 @@ def tiny_rows() -> list[dict]:
             stage=""),
         row(response_id="R7", pid="P7", screen="2", year="", staff="", barriers="", stage=""),
     ]
+
+
+@pytest.fixture(scope="session")
+def sample_run_dir(tmp_path_factory) -> Path:
+    """The committed sample wave run once per test session (tests only read it)."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    out = tmp_path_factory.mktemp("sample") / "run"
+    result = CliRunner().invoke(cli, ["run", str(SAMPLE_WAVE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out

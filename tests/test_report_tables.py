@@ -8,11 +8,9 @@ import zipfile
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from conftest import PROJECT, SAMPLE_WAVE, canonical, row, tiny_instrument
+from conftest import PROJECT, canonical, row, tiny_instrument
 from pipeline.classify import classify_phase
-from pipeline.cli import cli
 from pipeline.spec import build_spec
 from pipeline.run import tabulate_wave
 from pipeline.validate import ValidationConfig, validate_responses
@@ -157,12 +155,9 @@ def test_report_tables__agreement__compares_self_and_criteria_placements():
 
 # --- the sample wave -----------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "run"
-    result = CliRunner().invoke(cli, ["run", str(SAMPLE_WAVE), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+@pytest.fixture
+def sample_run(sample_run_dir):
+    return sample_run_dir
 
 
 def overall(run_dir, table_id: str) -> pd.DataFrame:

@@ -10,18 +10,13 @@ import zipfile
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from conftest import INSTRUMENT_2016, PROJECT, SAMPLE_WAVE
-from pipeline.cli import cli
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sample") / "run"
-    result = CliRunner().invoke(cli, ["run", str(SAMPLE_WAVE), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+@pytest.fixture
+def run_dir(sample_run_dir):
+    return sample_run_dir
 
 
 def test_sample_run__flow__reports_260_in_and_237_analysed(run_dir):
