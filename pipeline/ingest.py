@@ -172,6 +172,9 @@ def read_platform(name: str, root: Path | None = None) -> Platform:
     folder = (root or project_root()) / PLATFORMS_DIR
     path = folder / f"{name}.toml"
     if not path.exists():
+        # The profiles shipped with pulsecheck serve every project.
+        path = project_root() / PLATFORMS_DIR / f"{name}.toml"
+    if not path.exists():
         raise PulsecheckError("WAVE_008", platform=name,
                               known=", ".join(known_platforms(root)) or "none")
     data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -309,14 +309,19 @@ def _read_select(question: Question, instrument: Instrument, cell: str,
             # Left as found: validation reports it against the choice list (VAL_002).
             answer.raw = cell
         return
-    # Names and codes never contain blanks, so try them split on blanks and separators.
-    separator = re.escape(conventions.label_separator.strip() or ",")
-    tokens = [t for t in re.split(rf"[{separator}\s]+", value) if t]
-    decoded = [find_choice(t, [c for c in choices if t in (c.name, c.code)]) for t in tokens]
-    if tokens and all(decoded):
-        answer.ticks.extend(c.name for c in decoded if c)
-        return
     found, rest = split_labels(value, choices, conventions.label_separator)
+    if rest and not conventions.other_in_cell:
+        # Names and codes never contain blanks: try the cell as names or codes instead.
+        separator = re.escape(conventions.label_separator.strip() or ",")
+        tokens = [t for t in re.split(rf"[{separator}\s]+", value) if t]
+        by_token = {t: next((c for c in choices if t in (c.name, c.code)), None)
+                    for t in tokens}
+        if any(by_token.values()):
+            answer.ticks.extend(c.name for c in by_token.values() if c)
+            for token, choice in by_token.items():
+                if choice is None:
+                    unmatched(token)
+            return
     answer.ticks.extend(c.name for c in found)
     if rest:
         if conventions.other_in_cell and other_choice:

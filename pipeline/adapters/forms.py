@@ -50,8 +50,8 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     settings_frame = _tidy(by_name.get("settings", pd.DataFrame()))
     settings = settings_frame.iloc[0].to_dict() if len(settings_frame) else {}
     if "type" in survey:
-        base = survey["type"].str.split().str[0].fillna("")
-        survey = survey[~base.isin(METADATA_TYPES)].reset_index(drop=True)
+        # "end" alone is the end-time metadata; "end group" closes a group.
+        survey = survey[~survey["type"].str.strip().isin(METADATA_TYPES)].reset_index(drop=True)
         survey["type"] = survey["type"].str.replace(r"^(begin|end)\s+group", r"\1_group",
                                                     regex=True)
     for column in ("required",):
