@@ -214,6 +214,10 @@ cli.add_command(proportion)
 from pipeline.cli_ingest import ingest  # noqa: E402
 cli.add_command(ingest)
 
+from pipeline.cli_verify import verify  # noqa: E402
+
+cli.add_command(verify)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

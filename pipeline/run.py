@@ -256,7 +256,9 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
         "instrument": {"id": instrument.id, "version": instrument.version,
                        "path": _relative(wave.instrument_path, wave.root),
                        "files": dict(sorted(instrument.source.items()))},
-        "settings": {"keep_personal": keep_personal},
+        # Everything `pulsecheck verify` needs to replay the run exactly.
+        "settings": {"keep_personal": keep_personal,
+                     "phase_basis": result.report.basis if result.report else None},
         "packages": package_versions(),
         "counts": result.counts,
         "exit_code": result.exit_code,

@@ -1,0 +1,107 @@
+"""Reproducibility (`pulsecheck verify`) and atomic publication under random kills."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import make_project, row, write_export
+from pipeline.cli import cli
+from pipeline.ingest import write_checksums
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_verify__untouched_run__is_rebuilt_byte_for_byte(tmp_path, tiny_rows):
+    wave = make_project(tmp_path, tiny_rows)
+    out = tmp_path / "out"
+    assert invoke("run", str(wave), "--out", str(out)).exit_code == 0
+    result = invoke("verify", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Verified" in result.output
+
+
+def test_verify__edited_output__is_reported_as_different_and_exits_1(tmp_path, tiny_rows):
+    wave = make_project(tmp_path, tiny_rows)
+    out = tmp_path / "out"
+    invoke("run", str(wave), "--out", str(out))
+    flow = out / "flow.csv"
+    flow.write_text(flow.read_text().replace("read,7", "read,8"))
+    result = invoke("verify", str(out))
+    assert result.exit_code == 1
+    assert "differs: flow.csv" in result.output
+
+
+def test_verify__raw_input_changed_since_the_run__stops_with_exit_2(tmp_path, tiny_rows):
+    wave = make_project(tmp_path, tiny_rows)
+    out = tmp_path / "out"
+    invoke("run", str(wave), "--out", str(out))
+    write_export(wave / "export.csv", tiny_rows[:4])
+    result = invoke("verify", str(out))
+    assert result.exit_code == 2
+    assert "VERIFY_004" in result.output and "export.csv" in result.output
+
+
+def test_verify__folder_without_run_json__is_refused(tmp_path):
+    result = invoke("verify", str(tmp_path))
+    assert result.exit_code == 2 and "VERIFY_001" in result.output
+
+
+def _many_rows(n: int, stage: str) -> list[dict]:
+    return [row(response_id=f"R{i}", pid=f"P{i}", stage=stage) for i in range(n)]
+
+
+def test_run__killed_at_random_moments__leaves_the_previous_output_or_the_new_one_whole(
+        tmp_path):
+    wave = make_project(tmp_path, _many_rows(1500, "1"))
+    out = tmp_path / "out"
+    assert invoke("run", str(wave), "--out", str(out)).exit_code == 0
+    before = snapshot(out)
+    # The next run reads a different export, so its complete output differs from `before`.
+    write_export(wave / "export.csv", _many_rows(1500, "3"))
+    write_checksums(wave, ["export.csv"])
+    command = [sys.executable, "-m", "pipeline.cli", "run", str(wave), "--out", str(out)]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    started = time.monotonic()
+    subprocess.run(command, capture_output=True, env=env, check=False)
+    duration = time.monotonic() - started
+    after = snapshot(out)
+    assert after != before
+    write_export(wave / "export.csv", _many_rows(1500, "1"))
+    write_checksums(wave, ["export.csv"])
+    assert invoke("run", str(wave), "--out", str(out)).exit_code == 0
+    write_export(wave / "export.csv", _many_rows(1500, "3"))
+    write_checksums(wave, ["export.csv"])
+
+    chooser = random.Random(20161)
+    outcomes = set()
+    for _ in range(6):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env=env)
+        time.sleep(chooser.uniform(0.05, duration * 1.1))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        state = snapshot(out)
+        assert state in (before, after), "a killed run left a partial output folder"
+        outcomes.add("old" if state == before else "new")
+        if state == after:  # put the previous output back for the next attempt
+            write_export(wave / "export.csv", _many_rows(1500, "1"))
+            write_checksums(wave, ["export.csv"])
+            invoke("run", str(wave), "--out", str(out))
+            write_export(wave / "export.csv", _many_rows(1500, "3"))
+            write_checksums(wave, ["export.csv"])
+    assert outcomes  # every kill ended in one of the two whole states
