@@ -160,22 +160,30 @@ def _equations(group: pd.DataFrame) -> list[Equation]:
 
 def _complementary(values: np.ndarray, suppressed: np.ndarray, is_total: np.ndarray,
                    equations: Sequence[Equation]) -> np.ndarray:
+    """Greedy complementary suppression: add, one at a time, the published cell (on an
+    equation that exposes a suppressed cell) that leaves the fewest cells exposed, and
+    among those a non-zero interior cell with the smallest count."""
     extra = np.zeros_like(suppressed)
     current = suppressed.copy()
     for _ in range(len(values) + 1):
         exposed = recoverable_cells(values, current, equations)
         if not exposed.any():
             break
-        target = int(np.flatnonzero(exposed)[0])
-        candidates = sorted(
-            {c for cells, _, _ in equations if target in cells for c in cells
-             if not current[c]},
-            # Prefer non-zero interior cells with the smallest counts.
-            key=lambda c: (values[c] == 0, bool(is_total[c]), values[c], c))
+        hot = set(np.flatnonzero(exposed).tolist())
+        candidates = {c for cells, _, _ in equations if hot & set(cells) for c in cells
+                      if not current[c]}
         if not candidates:
             break
-        current[candidates[0]] = True
-        extra[candidates[0]] = True
+
+        def score(c: int) -> tuple:
+            trial = current.copy()
+            trial[c] = True
+            left = int(recoverable_cells(values, trial, equations).sum())
+            return (left, bool(values[c] == 0), bool(is_total[c]), values[c], c)
+
+        best = min(candidates, key=score)
+        current[best] = True
+        extra[best] = True
     return extra
 
 

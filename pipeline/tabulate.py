@@ -8,10 +8,10 @@ levels is an error (``STAT_006``) rather than a silently dropped row.
 Public API
 ----------
 * ``single_choice_table(frame, row, *, levels, labels, col, col_levels, col_labels, design,
-  ci_method, level, missing, tests, continuity, trend_scores, pairwise, alpha, table_id)``
+  ci_method, level, missing, tests, trend_scores, pairwise, alpha, table_id)``
   — one-way (``col=None``) or two-way table of a single-choice question.
 * ``check_all_table(frame, items, *, labels, row_var, col, col_levels, col_labels, design,
-  ci_method, level, nets, tests, pairwise, alpha, table_id)`` — a check-all question from
+  ci_method, level, nets, tests, trend_scores, pairwise, alpha, table_id)`` — a check-all question from
   its 0/1 indicator columns (blank = not answered); the base is the respondents who
   answered the question, and respondents and mentions are counted separately.
 * ``any_of_net(frame, items)`` — the "any of" indicator (1, 0, or blank if not answered).
@@ -202,8 +202,7 @@ def _cell(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDesign, method: s
 
 
 def _run_tests(tests: Sequence[str], row_codes: np.ndarray, col_codes: np.ndarray,
-               n_row: int, n_col: int, resolved: ResolvedDesign, *, continuity: bool,
-               trend_scores: Sequence[float] | None) -> list[stats.TestResult]:
+               n_row: int, n_col: int, resolved: ResolvedDesign) -> list[stats.TestResult]:
     """Tests of association on the complete cases of the shown levels."""
     complete = (row_codes >= 0) & (col_codes >= 0)
     counts = np.zeros((n_row, n_col))
@@ -229,7 +228,15 @@ def _run_tests(tests: Sequence[str], row_codes: np.ndarray, col_codes: np.ndarra
         elif test == "lr":
             results.append(stats.likelihood_ratio_chisq(counts))
         elif test == "fisher":
-            results.append(stats.fisher_exact(counts))
+            try:
+                results.append(stats.fisher_exact(counts))
+            except PulsecheckError as error:
+                if error.code != "STAT_010":
+                    raise
+                results.append(stats.TestResult(
+                    test=test, method="not tested", statistic=float("nan"), df=float("nan"),
+                    ddf=float("nan"), p_value=float("nan"),
+                    warnings=(f"not tested: {error.message}",)))
         else:
             statistic = {"rao_scott_f": "F", "rao_scott_chisq": "Chisq", "wald": "Wald",
                          "adj_wald": "adjWald"}[test]
@@ -318,7 +325,6 @@ def single_choice_table(
     missing: str = "exclude",
     missing_label: str = "Missing",
     tests: Sequence[str] = (),
-    continuity: bool = False,
     trend_scores: Sequence[float] | None = None,
     pairwise: str | None = None,
     alpha: float = 0.05,
@@ -350,8 +356,6 @@ def single_choice_table(
         Any of :data:`TABLE_TESTS` (needs ``col``). Tests use the shown levels only (never
         the missing row). ``trend`` needs ``trend_scores`` (one per column level) and is
         computed for each row level.
-    continuity : bool
-        Passed to nothing but ``pearson_yates``; kept explicit for the record.
     pairwise : {"none", "bonferroni", "holm", "bh"}, optional
         Pairwise column-proportion tests (SPSS-style letters in ``sig_letters``).
     alpha : float
@@ -421,8 +425,7 @@ def single_choice_table(
     if col is not None and tests:
         n_col = len(col_levels or ())
         for res in _run_tests([t for t in tests if t != "trend"], row_codes, col_codes,
-                              len(levels), n_col, resolved, continuity=continuity,
-                              trend_scores=trend_scores):
+                              len(levels), n_col, resolved):
             results.append((None, res))
         if "trend" in tests:
             if trend_scores is None:
@@ -491,6 +494,7 @@ def check_all_table(
     level: float = 0.95,
     nets: Mapping[str, Sequence[str]] | None = None,
     tests: Sequence[str] = (),
+    trend_scores: Sequence[float] | None = None,
     pairwise: str | None = None,
     alpha: float = 0.05,
     table_id: str | None = None,
@@ -516,7 +520,10 @@ def check_all_table(
     nets : mapping of label to items, optional
         "Any of" nets, e.g. ``{"Any funding barrier": ["b_money", "b_staff"]}``.
     tests : sequence of str
-        Tests of each item (and net) against ``col`` (see :func:`single_choice_table`).
+        Tests of each item (and net) against ``col`` (see :func:`single_choice_table`),
+        on the respondents who answered.
+    trend_scores : sequence of float, optional
+        Scores of the column levels for the ``trend`` test of each item.
     pairwise : str, optional
         p-value adjustment for pairwise column tests of each item.
     alpha : float
@@ -612,9 +619,23 @@ def check_all_table(
                                   expected="no tests for a one-way table (give col=)")
         for row_level, _, _, y in shown:
             codes = np.where(answered, (y > 0.5).astype(np.int64), -1)
-            for res in _run_tests(tests, codes, col_codes, 2, len(col_levels or ()), resolved,
-                                  continuity="pearson_yates" in tests, trend_scores=None):
+            for res in _run_tests([t for t in tests if t != "trend"], codes, col_codes, 2,
+                                  len(col_levels or ()), resolved):
                 results.append((row_level, res))
+        if "trend" in tests:
+            if trend_scores is None:
+                raise PulsecheckError("STAT_008", name="trend_scores", value=None,
+                                      expected="one score per column level for the trend test")
+            n_col = len(col_levels or ())
+            counts = np.zeros((len(shown), n_col))
+            bases = np.zeros(n_col)
+            for j in range(n_col):
+                in_col = answered & (col_codes == j)
+                bases[j] = in_col.sum()
+                for i, (_, _, _, y) in enumerate(shown):
+                    counts[i, j] = ((y > 0.5) & in_col).sum()
+            for i, res in _trend_tests(counts, bases, trend_scores, resolved):
+                results.append((shown[i][0], res))
     tests_frame = _tests_frame(table_id, row_var, col, results)
     warnings = tuple(dict.fromkeys(table_warnings + [w for r in results for w in r[1].warnings]))
     return TableResult(table=table, tests=tests_frame, pairwise=pair_frame, warnings=warnings)

@@ -88,3 +88,22 @@ def test_fisher_exact__weighted_counts__are_refused():
     with pytest.raises(PulsecheckError) as info:
         stats.fisher_exact([[1.5, 2], [3, 4]])
     assert info.value.code == "STAT_005"
+
+
+def test_fisher_monte_carlo__is_close_to_the_exact_p_value_and_reproducible():
+    table = np.array([[3, 2, 0], [1, 4, 2], [0, 1, 5]])
+    exact = stats.fisher_exact(table).p_value
+    first = stats.fisher_monte_carlo(table, n_sim=20000, seed=11)
+    again = stats.fisher_monte_carlo(table, n_sim=20000, seed=11)
+    assert first.p_value == again.p_value
+    # Monte Carlo standard error sqrt(p(1-p)/B) is about 0.0013 here.
+    assert first.p_value == pytest.approx(exact, abs=0.006)
+    assert "20000 tables, seed 11" in first.method
+
+
+def test_fisher_exact_of_two_row_table_of_survey_size__agrees_with_monte_carlo():
+    table = np.array([[22, 30, 25, 18, 35, 22], [20, 21, 18, 25, 19, 24]])
+    exact = stats.fisher_exact(table).p_value
+    simulated = stats.fisher_monte_carlo(table, n_sim=20000, seed=5).p_value
+    assert 0.05 < exact < 0.95
+    assert simulated == pytest.approx(exact, abs=0.015)

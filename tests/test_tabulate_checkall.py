@@ -92,3 +92,19 @@ def test_check_all_table__does_not_modify_its_input():
     check_all_table(frame, ITEMS, col="g", col_levels=["x", "y"], ci_method="wilson",
                     nets={"any": ITEMS}, tests=["fisher"], pairwise="bh")
     pd.testing.assert_frame_equal(frame, before)
+
+
+def test_check_all_trend__is_tested_per_item_over_the_respondents_who_answered():
+    # Item b_money chosen by 1/5, 3/5, 5/5 across three ordered groups; one blank row per
+    # group must not enter the bases.
+    money = [1, 0, 0, 0, 0, np.nan] + [1, 1, 1, 0, 0, np.nan] + [1, 1, 1, 1, 1, np.nan]
+    frame = pd.DataFrame({"b_money": money, "b_staff": [0 if v == v else v for v in money],
+                          "b_time": [0 if v == v else v for v in money],
+                          "g": [1] * 6 + [2] * 6 + [3] * 6})
+    result = check_all_table(frame, ITEMS, col="g", col_levels=[1, 2, 3], ci_method="wilson",
+                             tests=["trend"], trend_scores=[1, 2, 3])
+    trend = result.tests.set_index("row_level")
+    # Hand check: p = (0.2, 0.6, 1.0), n = 5 each, pbar = 0.6, sbar = 2:
+    # X² = [5(-0.4)(-1) + 0 + 5(0.4)(1)]² / (0.24 * 10) = 16 / 2.4.
+    assert trend.loc["b_money", "statistic"] == pytest.approx(16 / 2.4, rel=1e-12)
+    assert np.isnan(trend.loc["b_staff", "statistic"])
