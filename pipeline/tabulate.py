@@ -27,7 +27,8 @@ when a design is given) column percentage in 0–100 with ``ci_low``/``ci_high``
 interval method in ``ci_method``. The overall column has ``col_level = "All"``. ``row_type``
 tells levels (``level``), shown missing answers (``missing``), the base (``total``), check-all
 items (``item``), nets (``net``), respondents (``respondents``) and mentions (``mentions``)
-apart. ``sig_letters`` lists the columns (by ``col_letter``) that a cell is significantly
+apart; the special rows have ``row_level`` ``__missing__``, ``__total__``, ``net:<label>``,
+``__respondents__`` and ``__mentions__``. ``sig_letters`` lists the columns (by ``col_letter``) that a cell is significantly
 higher than, when pairwise tests were asked for. ``warnings`` is never silent.
 
 Columns of the tests frame: :data:`TEST_COLUMNS`.

@@ -65,6 +65,7 @@ def test_every_stat_error_code_used__is_in_the_catalogue():
 STATISTICAL = [
     stats.binomial_interval, stats.design_interval, stats.proportion_interval,
     stats.pearson_chisq, stats.likelihood_ratio_chisq, stats.fisher_exact,
+    stats.fisher_monte_carlo,
     stats.cochran_armitage, stats.adjust_pvalues, stats.design_chisq,
     stats.column_proportion_tests, stats.design_column_proportion_tests,
     stats.column_letters, stats.weighted_quantile, stats.expected_counts,
