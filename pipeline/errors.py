@@ -203,7 +203,7 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "the file is not valid {encoding}: {reason}.",
               "Re-save as UTF-8, or pass --encoding."),
     ErrorSpec("READ_010", "info", "platform detected",
-              "read as a {platform} export: {reason}.",
+              "read with the platform profile '{platform}': {reason}.",
               "If this is wrong, name the platform with --source (or platform in wave.toml)."),
     ErrorSpec("READ_011", "info", "encoding detected",
               "text decoded as {encoding} ({reason}).",
@@ -229,6 +229,40 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("READ_017", "fatal", "export unreadable by its adapter",
               "the file cannot be read as a {platform} export: {reason}.",
               "Export the responses again, or name another platform with --source."),
+    ErrorSpec("READ_018", "fatal", "no response rows",
+              "the export has its header row(s) but no response rows.",
+              "Export again once responses are in, or leave the file out of the wave."),
+    ErrorSpec("READ_019", "fatal", "unterminated quote",
+              "a quote opened on this row is never closed, so every later row would be read "
+              "as part of one answer.",
+              "Re-export the file (or close the quote); editing an export in a text editor "
+              "often causes this."),
+    ErrorSpec("READ_020", "fatal", "NUL bytes in a text export",
+              "the file holds {n} NUL byte(s), the first on this row; a text export never "
+              "contains them.",
+              "Re-export the file: NUL bytes come from a damaged copy or from a binary file "
+              "saved under a text name."),
+    ErrorSpec("READ_021", "warning", "mixed text encodings",
+              "line(s) {lines} are not valid UTF-8 while the rest of the file is; they were "
+              "read as Windows-1252.",
+              "Check the accented characters on those rows; re-save the whole file as UTF-8 "
+              "to be sure."),
+    ErrorSpec("READ_022", "fatal", "too many columns",
+              "the export has {n} columns, more than the limit max_columns = {limit}.",
+              "Check that this is a survey export; if it really has that many columns, raise "
+              "max_columns in the wave's [limits] table or in survey_instrument/limits.toml."),
+    ErrorSpec("READ_023", "fatal", "cell too long",
+              "a cell holds {n} characters, more than the limit max_cell_chars = {limit}.",
+              "Check the cell (a lost quote can join many rows into one); if the answer is "
+              "real, raise max_cell_chars in the wave's [limits] table."),
+    ErrorSpec("READ_024", "fatal", "file too large",
+              "the file has {n} bytes, more than the limit max_file_bytes = {limit}.",
+              "Check that this is the survey export; if it is, raise max_file_bytes in the "
+              "wave's [limits] table or in survey_instrument/limits.toml."),
+    ErrorSpec("READ_025", "fatal", "too many rows",
+              "the export has {n} data rows, more than the limit max_rows = {limit}.",
+              "Check that this is the survey export; if it is, raise max_rows in the wave's "
+              "[limits] table or in survey_instrument/limits.toml."),
     # --- validating answers ----------------------------------------------------------------------
     ErrorSpec("VAL_001", "warning", "not a number",
               "'{value}' is not a {kind}.",
@@ -263,6 +297,13 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("VAL_011", "error", "duplicate response id",
               "response id '{value}' appears on rows {rows}.",
               "Every export row needs its own response id; remove the repeated row."),
+    ErrorSpec("VAL_012", "info", "thousands separators removed",
+              "'{value}' was read as {number}: the commas are thousands separators.",
+              "No action needed; enter plain numbers to avoid this note."),
+    ErrorSpec("VAL_013", "warning", "submission time not understood",
+              "'{value}' is not a date and time in the form {expected}.",
+              "Re-export with the platform's date format; the time is not used to choose "
+              "between duplicate submissions."),
     # --- classification ----------------------------------------------------------------------------
     ErrorSpec("CLS_001", "info", "phase not classified",
               "self-placement '{value}' places no phase.",

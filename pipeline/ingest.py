@@ -23,12 +23,14 @@ from typing import Any, Mapping
 import pandas as pd
 
 from pipeline.adapters import CLASSIFIERS
-from pipeline.adapters.assemble import ROLE, assemble, conventions_from
+from pipeline.adapters.assemble import (ANSWER, CHOICE, ROLE, VERSION, assemble,
+                                        conventions_from)
 from pipeline.adapters.detect import detect_platform
 from pipeline.adapters.forms import redcap_tables, xlsform_tables
 from pipeline.adapters.mapping import check_mapping
 from pipeline.adapters.spss import read_sav, table_from_sav
-from pipeline.adapters.text import SPREADSHEET_SUFFIXES, cell_text, read_grid
+from pipeline.adapters.text import (SPREADSHEET_SUFFIXES, Limits, cell_text, check_grid,
+                                    check_size, read_grid)
 from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
 from pipeline.instrument import Instrument, build_instrument, check_instrument
@@ -38,6 +40,8 @@ from pipeline.wave import STEP_RULES, Step, Wave
 PLATFORMS_DIR = Path("survey_instrument") / "platforms"
 #: The checksum manifest of a raw folder, in ``sha256sum`` format.
 CHECKSUMS_FILE = "SHA256SUMS"
+#: Default input limits, relative to the project root (a wave's ``[limits]`` overrides them).
+LIMITS_FILE = Path("survey_instrument") / "limits.toml"
 
 
 def project_root() -> Path:
@@ -197,6 +201,43 @@ def read_platform(name: str, root: Path | None = None) -> Platform:
 
 
 # --------------------------------------------------------------------------------------------
+# Input limits
+# --------------------------------------------------------------------------------------------
+
+def check_limits(table: Mapping[str, Any], file: str) -> dict[str, int]:
+    """Check a ``[limits]`` table: known names, whole numbers above zero."""
+    known = Limits.__dataclass_fields__
+    values = {}
+    for name, value in table.items():
+        if name not in known:
+            raise PulsecheckError("WAVE_002", file=file,
+                                  problem=f"[limits] has '{name}', expected one of "
+                                          f"{', '.join(known)}")
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise PulsecheckError("WAVE_002", file=file,
+                                  problem=f"[limits] {name} is {value!r}, expected a whole "
+                                          f"number above zero")
+        values[name] = value
+    return values
+
+
+def read_limits(root: Path | None = None,
+                overrides: Mapping[str, Any] | None = None) -> Limits:
+    """The project's input limits (``survey_instrument/limits.toml``), then ``overrides``."""
+    values: dict[str, int] = {}
+    for folder in dict.fromkeys([project_root(), *([Path(root)] if root else [])]):
+        path = folder / LIMITS_FILE
+        if path.exists():
+            try:
+                table = tomllib.loads(path.read_text(encoding="utf-8")).get("limits", {})
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+                raise PulsecheckError("WAVE_002", file=str(LIMITS_FILE), problem=str(error))
+            values.update(check_limits(table, str(LIMITS_FILE)))
+    values.update(overrides or {})
+    return Limits(**values)
+
+
+# --------------------------------------------------------------------------------------------
 # Wave descriptions
 # --------------------------------------------------------------------------------------------
 
@@ -241,6 +282,18 @@ def read_wave(folder: Path) -> Wave:
     if not isinstance(config["wave"], str):
         raise PulsecheckError("WAVE_002", file=str(wave_file),
                               problem="field 'wave' must be a quoted string")
+    if not isinstance(config["files"], list) or not config["files"] or \
+            not all(isinstance(name, str) for name in config["files"]):
+        raise PulsecheckError("WAVE_002", file=str(wave_file),
+                              problem="field 'files' must be a list of file names")
+    if not isinstance(config["steps"], list) or \
+            not all(isinstance(entry, dict) for entry in config["steps"]):
+        raise PulsecheckError("WAVE_002", file=str(wave_file),
+                              problem="'steps' must be [[steps]] tables")
+    if not isinstance(config.get("limits", {}), dict):
+        raise PulsecheckError("WAVE_002", file=str(wave_file),
+                              problem="'limits' must be a [limits] table")
+    check_limits(config.get("limits", {}), str(wave_file.name))
 
     def resolve(relative: str) -> Path:
         target = (folder / relative)
@@ -492,7 +545,7 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
                 mapping: Mapping[str, tuple[str, str, str]] | None = None,
                 encoding: str | None = None,
                 choice_versions: Mapping[tuple[str, str], str] | None = None,
-                root: Path | None = None) -> Export:
+                root: Path | None = None, limits: Limits | None = None) -> Export:
     """Read one export file of any supported platform into the canonical string frame.
 
     Parameters
@@ -513,6 +566,8 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
         First instrument version of each choice (:func:`read_choice_versions`).
     root : Path, optional
         Project root whose platform profiles are also considered.
+    limits : Limits, optional
+        Input limits (:func:`read_limits`); the project's defaults when not given.
 
     Returns
     -------
@@ -528,9 +583,11 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
     if platform is not None and platform.settings.get("adapter") not in (None, "auto") and \
             platform.name not in {p["name"] for p in profiles}:
         profiles.append(platform.settings)
+    limits = limits or read_limits(root)
     issues: list[dict] = []
     is_sav = path.suffix.lower() in (".sav", ".zsav")
-    grid = None if is_sav else read_grid(path, encoding=encoding)
+    check_size(path, limits)
+    grid = None if is_sav else read_grid(path, encoding=encoding, limits=limits)
     first_rows = [] if grid is None else list(grid.records[:3])
     settings, reason = _choose_profile(path, first_rows, family, profiles)
     issues.append(make_issue("READ_010", file=path.name, platform=settings.get("title"),
@@ -538,13 +595,25 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
     if grid is not None and grid.encoding:
         issues.append(make_issue("READ_011", file=path.name, encoding=grid.encoding,
                                  reason=grid.reason))
+    if (settings.get("adapter") == "spss") != is_sav:
+        # Only .sav files hold SPSS data, and a .sav file is not text.
+        raise PulsecheckError("READ_017", file=path.name, platform=settings.get("title"),
+                              reason="the file name ending does not fit this platform; "
+                                     "SPSS data must end in .sav and nothing else may")
     if settings.get("adapter") == "spss":
         data, meta = read_sav(path)
         table, targets, extra = table_from_sav(data, meta, path.name, instrument, settings,
                                                mapping)
     else:
+        check_grid(grid, limits, int(settings.get("header_rows", 1)))
         classify = CLASSIFIERS[settings.get("adapter", "columns")]
         table, targets, extra = classify(grid, instrument, settings, mapping)
+        if grid.mixed_lines:
+            extra = [make_issue("READ_021", file=path.name,
+                                lines=_ranges(grid.mixed_lines)), *extra]
+    _check_duplicate_targets(path.name, table, targets)
+    if not table.records:
+        raise PulsecheckError("READ_018", file=path.name)
     response_ids = None
     if settings.get("response_id_from_row"):
         response_ids = [f"{path.stem}-{row}" for row in table.rows]
@@ -557,3 +626,25 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
     return Export(frame=built.frame, issues=issues_frame(extra + built.issues),
                   n_rows=len(table.records), none_selected=built.none_selected,
                   platform=str(settings["name"]), notes=issues_frame(issues))
+
+
+def _ranges(numbers: tuple[int, ...], shown: int = 10) -> str:
+    listed = ", ".join(str(n) for n in numbers[:shown])
+    return listed + (f" and {len(numbers) - shown} more" if len(numbers) > shown else "")
+
+
+def _check_duplicate_targets(file_name: str, table: Any, targets: list[Any]) -> None:
+    """Refuse an export in which two columns hold the same answer or role.
+
+    Which of the two to believe cannot be decided from the file (an Excel copy-paste that
+    duplicated a column, or a re-export appended to the right), so the user must choose.
+    """
+    seen: dict[tuple[str, str, str], str] = {}
+    for column, target in zip(table.columns, targets):
+        if target.kind not in (ROLE, ANSWER, CHOICE, VERSION):
+            continue
+        key = (target.kind, target.name, target.choice)
+        if key in seen:
+            raise PulsecheckError("READ_005", file=file_name, row=table.header_row,
+                                  column=column, name=column)
+        seen[key] = column

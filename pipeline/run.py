@@ -39,8 +39,9 @@ from pipeline.derive import derive_variables
 from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, SpecError,
                              issues_frame)
 from pipeline.flow import FlowResult, apply_steps
-from pipeline.ingest import (Export, Platform, read_export, read_instrument, read_platform,
-                             read_wave, verify_checksums)
+from pipeline.ingest import (Export, Platform, read_choice_versions, read_export,
+                             read_instrument, read_limits, read_platform, read_wave,
+                             verify_checksums)
 from pipeline.wave import Wave
 from pipeline.instrument import Instrument
 from pipeline.spec import ReportSpec, build_spec, check_spec
@@ -100,8 +101,11 @@ def validation_config(wave: Wave, platform: Platform) -> ValidationConfig:
     for step in wave.steps:
         if step.rule == "quarantine" and "max_invalid" in step.params:
             max_invalid = int(step.params["max_invalid"])
+    # Only a profile that states its time format has it checked (VAL_013).
+    stated = platform.settings.get("values", {}).get("submitted_at_format", "")
     return ValidationConfig(multiple_separator=platform.multiple_separator,
-                            finished_true=platform.finished_true, max_invalid=max_invalid)
+                            finished_true=platform.finished_true, max_invalid=max_invalid,
+                            submitted_at_format=stated)
 
 
 def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
@@ -129,7 +133,9 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
     """
     frame = pd.concat([e.frame for e in exports], ignore_index=True)
     validation = validate_responses(frame, instrument, config)
-    read_issues = [e.issues for e in exports if len(e.issues)]
+    # How each file was read (platform, encoding) is reported with the data problems.
+    read_issues = [part for e in exports for part in (e.notes, e.issues)
+                   if part is not None and len(part)]
     issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
         if read_issues else validation.issues
     flow = apply_steps(validation.frame, issues, wave.steps, instrument)
@@ -467,7 +473,10 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
              f"{len(instrument.questions)} questions")
     spec = read_report_spec(wave.instrument_path, instrument)
     platform = read_platform(wave.platform, wave.root)
-    exports = [read_export(path, instrument, platform) for path in wave.files]
+    limits = read_limits(wave.root, wave.config.get("limits"))
+    versions = read_choice_versions(wave.instrument_path)
+    exports = [read_export(path, instrument, platform, choice_versions=versions,
+                           root=wave.root, limits=limits) for path in wave.files]
     progress(f"read {sum(e.n_rows for e in exports)} rows ({platform.title})")
     result = analyse_wave(exports, instrument, wave, validation_config(wave, platform),
                           keep_personal, spec=spec, phase_basis=phase_basis)

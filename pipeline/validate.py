@@ -32,6 +32,10 @@ _INTEGER = re.compile(r"^[+-]?\d+(?:\.0+)?$")
 _DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EXCEL_CODE = re.compile(r"^(\d+)\.0+$")
+# Commas every three digits before any decimal point: "1,250" or "12,500.5". A comma with
+# other spacing ("1,5") may be a decimal comma and is not guessed at.
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
 _SHOWN_CHOICES = 8
 #: Shown instead of the value when an invalid answer is personal data.
 WITHHELD = "(personal data withheld)"
@@ -50,11 +54,15 @@ class ValidationConfig:
         required answers are only checked on completed responses.
     max_invalid : int
         A row with more invalid answers than this is quarantined (``VAL_010``).
+    submitted_at_format : str
+        ``strptime`` format of the ``submitted_at`` role; values in another form are
+        reported (``VAL_013``). Empty: not checked.
     """
 
     multiple_separator: str = ","
     finished_true: tuple[str, ...] = ("1",)
     max_invalid: int = 10
+    submitted_at_format: str = ""
 
 
 @dataclass(frozen=True)
@@ -240,7 +248,12 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
         elif question.type in ("integer", "decimal"):
             cleaned = text.str.replace(r"\s+", "", regex=True)
             pattern = _INTEGER if question.type == "integer" else _DECIMAL
+            # Spreadsheets format numbers with thousands separators; the number is not in
+            # doubt, so it is read and the assumption noted (VAL_012) rather than dropped.
+            grouped = ~blank & cleaned.str.match(_THOUSANDS.pattern)
+            cleaned = cleaned.where(~grouped, cleaned.str.replace(",", "", regex=False))
             ok = cleaned.str.match(pattern.pattern)
+            report("VAL_012", grouped & ok, question.name, raw, number=cleaned)
             if question.type == "integer":
                 fractional = ~blank & ~ok & cleaned.str.match(_DECIMAL.pattern)
                 report("VAL_009", fractional, question.name, raw)
@@ -302,6 +315,16 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
                 invalid = invalid + broken.astype(int)
 
     # 3. Row-level rules.
+    if "submitted_at" in frame and config.submitted_at_format:
+        # The submission time only decides between duplicate submissions; one that is not in
+        # the platform's format is reported, not guessed (a spreadsheet re-save turns
+        # 2016-06-01 10:00:00 into 01/06/2016 10:00, which is 1 June or 6 January).
+        stamp = frame["submitted_at"].astype(str).str.strip()
+        parsed = pd.to_datetime(stamp.where(stamp.ne(""), None),
+                                format=config.submitted_at_format, errors="coerce")
+        unreadable = stamp.ne("") & parsed.isna()
+        report("VAL_013", unreadable, "submitted_at", stamp,
+               expected=config.submitted_at_format)
     key = instrument.respondent_key
     no_key = ~_answered(columns, instrument, instrument.question(key))
     report("VAL_007", no_key & ~decode_failed[key], key, key=key)

@@ -36,9 +36,25 @@ def test_validate__text_in_number_field__warns_and_sets_missing():
     assert pd.isna(result.frame.loc[0, "staff"])
 
 
-def test_validate__number_with_thousands_separator__is_not_silently_read():
-    result = validate([row(year="2,012")])
-    assert found(result) == [(2, "year", "VAL_001")]
+def test_validate__number_with_thousands_separators__is_read_with_an_info_note():
+    # Spreadsheets write 1,250 for 1250; the number is not in doubt, so it is read and the
+    # assumption is noted (VAL_012) instead of the answer being dropped as VAL_001.
+    result = validate([row(staff="1,250")])
+    assert found(result) == [(2, "staff", "VAL_012")]
+    assert result.issues["severity"].tolist() == ["info"]
+    assert result.frame.loc[0, "staff"] == 1250
+
+
+def test_validate__comma_that_may_be_a_decimal_comma__is_not_guessed():
+    result = validate([row(staff="2,5")])
+    assert found(result) == [(2, "staff", "VAL_001")]
+
+
+def test_validate__submission_time_in_a_local_format__is_reported_not_guessed():
+    config = ValidationConfig(multiple_separator=" ", finished_true=("1",),
+                              submitted_at_format="%Y-%m-%d %H:%M:%S")
+    result = validate([row(submitted_at="01/06/2016 10:00")], config)
+    assert found(result) == [(2, "submitted_at", "VAL_013")]
 
 
 def test_validate__fraction_in_integer_field__warns_integer_expected():

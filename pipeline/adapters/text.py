@@ -25,6 +25,38 @@ SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 DELIMITERS = (",", ";", "\t")
 
 
+#: Magic numbers of binary formats that are sometimes saved under a text export's name.
+BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "a zip archive, probably an XLSX spreadsheet"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or other Office file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"$FL2", "an SPSS .sav file"),
+)
+#: Share of control characters above which decoded "text" is taken to be binary data.
+BINARY_CONTROL_SHARE = 0.05
+# Python's csv module refuses fields over 128 KiB with an unhelpful message; cell lengths are
+# checked against the configured limit instead (Limits.max_cell_chars).
+csv.field_size_limit(1 << 30)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes beyond which an input is refused with a clear message rather than read.
+
+    Defaults are in ``survey_instrument/limits.toml``; a wave may override them in a
+    ``[limits]`` table of its ``wave.toml``. They guard against reading the wrong file (a
+    database dump, a binary) and against one lost quote turning a file into one giant cell.
+    """
+
+    max_file_bytes: int = 256 * 1024 * 1024
+    max_rows: int = 1_000_000
+    max_columns: int = 2_000
+    max_cell_chars: int = 100_000
+
+
 @dataclass(frozen=True)
 class Grid:
     """The cells of an export as strings, and how the text was decoded.
@@ -38,6 +70,8 @@ class Grid:
     encoding: str = ""
     reason: str = ""
     delimiter: str = ""
+    #: Physical lines decoded as Windows-1252 in an otherwise UTF-8 file.
+    mixed_lines: tuple[int, ...] = ()
 
 
 def decode_text(raw: bytes, forced: str | None = None) -> tuple[str, str, str]:
@@ -80,6 +114,67 @@ def decode_text(raw: bytes, forced: str | None = None) -> tuple[str, str, str]:
         return raw.decode("latin-1"), "latin-1", "neither UTF-8 nor Windows-1252; read as Latin-1"
 
 
+def decode_mixed(raw: bytes) -> tuple[str, tuple[int, ...]] | None:
+    """Decode a file whose lines are partly UTF-8 and partly Windows-1252, line by line.
+
+    Returns ``None`` unless some lines hold UTF-8 multi-byte characters and others are not
+    valid UTF-8 — the mark of rows typed or pasted on different machines. Newlines are the
+    same byte in both encodings, so lines can be decoded separately.
+    """
+    lines = raw.split(b"\n")
+    utf8_lines, other_lines, decoded = 0, [], []
+    for number, line in enumerate(lines, start=1):
+        try:
+            text = line.decode("utf-8")
+            utf8_lines += any(byte >= 0x80 for byte in line)
+        except UnicodeDecodeError:
+            try:
+                text = line.decode("cp1252")
+            except UnicodeDecodeError:
+                text = line.decode("latin-1")
+            other_lines.append(number)
+        decoded.append(text)
+    if not utf8_lines or not other_lines:
+        return None
+    return "\n".join(decoded), tuple(other_lines)
+
+
+def binary_kind(raw: bytes) -> str | None:
+    """What a file is, when its bytes show it is not a text export (else ``None``)."""
+    for signature, kind in BINARY_SIGNATURES:
+        if raw.startswith(signature):
+            return kind
+    return None
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4096]
+    controls = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n")
+                   or 0x7f <= ord(ch) <= 0x9f)
+    return bool(sample) and controls / len(sample) > BINARY_CONTROL_SHARE
+
+
+def _check_quotes(text: str, delimiter: str) -> int | None:
+    """The line where a quote opens that is never closed (``None`` when all are closed).
+
+    Python's lenient reader would silently read the rest of the file into that one field;
+    the strict reader stops at the end of the data, and the record's first line is reported.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1
+    while True:
+        start = reader.line_num + 1
+        try:
+            next(reader)
+        except StopIteration:
+            return None
+        except csv.Error as error:
+            if "unexpected end of data" in str(error):
+                return start
+            # Other strictness complaints (a stray quote inside a field) are read leniently.
+            return None
+
+
 def sniff_delimiter(text: str) -> str:
     """The delimiter that splits the first line into the most fields (outside quotes)."""
     first = text.split("\n", 1)[0]
@@ -112,12 +207,44 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
+def check_size(path: Path, limits: Limits) -> None:
+    """Refuse a file larger than ``limits.max_file_bytes`` before reading it."""
+    size = Path(path).stat().st_size
+    if size > limits.max_file_bytes:
+        raise PulsecheckError("READ_024", file=Path(path).name, n=size,
+                              limit=limits.max_file_bytes)
+
+
+def check_grid(grid: Grid, limits: Limits, header_rows: int = 1) -> None:
+    """Refuse a grid with more rows, columns or longer cells than ``limits`` allow."""
+    n_rows = max(len(grid.records) - header_rows, 0)
+    if n_rows > limits.max_rows:
+        raise PulsecheckError("READ_025", file=grid.file_name, n=n_rows, limit=limits.max_rows)
+    width = max((len(record) for record in grid.records), default=0)
+    if width > limits.max_columns:
+        raise PulsecheckError("READ_022", file=grid.file_name, n=width,
+                              limit=limits.max_columns)
+    header = grid.records[0] if grid.records else ()
+    for number, record in enumerate(grid.records, start=1):
+        for position, cell in enumerate(record):
+            if len(cell) > limits.max_cell_chars:
+                column = header[position] if position < len(header) else f"#{position + 1}"
+                raise PulsecheckError("READ_023", file=grid.file_name, row=number,
+                                      column=column, n=len(cell),
+                                      limit=limits.max_cell_chars)
+
+
 def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = None,
-              sheet: str | int = 0) -> Grid:
-    """Read a delimited text export or a spreadsheet's first sheet into a :class:`Grid`."""
+              sheet: str | int = 0, limits: Limits = Limits()) -> Grid:
+    """Read a delimited text export or a spreadsheet's first sheet into a :class:`Grid`.
+
+    The file is only read (never opened for writing). Files that are binary, hold NUL bytes,
+    leave a quote open or break ``limits`` are refused with a catalogue error.
+    """
     path = Path(path)
     if not path.exists():
         raise PulsecheckError("CLI_001", path=str(path))
+    check_size(path, limits)
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         try:
             frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object,
@@ -133,15 +260,37 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
     raw = path.read_bytes()
     if not raw.strip():
         raise PulsecheckError("READ_001", file=path.name)
+    kind = binary_kind(raw)
+    if kind:
+        raise PulsecheckError("READ_002", file=path.name, expected="a delimited text export",
+                              reason=f"it is {kind}, not text (if it is a spreadsheet, give "
+                                     f"it its own ending such as .xlsx)")
     try:
         text, used, reason = decode_text(raw, encoding)
     except PulsecheckError as error:
         raise PulsecheckError("READ_009", file=path.name, **error.params)
+    mixed: tuple[int, ...] = ()
+    if used == "cp1252" and not encoding:
+        found = decode_mixed(raw)
+        if found is not None:
+            text, mixed = found
+            used, reason = "utf-8", "valid UTF-8 except some lines (see READ_021)"
+    if "\x00" in text:
+        # UTF-16 without NULs left over, or a damaged file: never valid in a text export.
+        first = text.index("\x00")
+        raise PulsecheckError("READ_020", file=path.name, row=text.count("\n", 0, first) + 1,
+                              n=text.count("\x00"))
+    if _looks_binary(text):
+        raise PulsecheckError("READ_002", file=path.name, expected="a delimited text export",
+                              reason="it is binary data, not text")
     chosen = delimiter or sniff_delimiter(text)
+    open_quote = _check_quotes(text, chosen)
+    if open_quote is not None:
+        raise PulsecheckError("READ_019", file=path.name, row=open_quote)
     try:
         records = parse_delimited(text, chosen)
     except csv.Error as error:
         raise PulsecheckError("READ_002", file=path.name, expected="a delimited text export",
                               reason=str(error))
     return Grid(file_name=path.name, records=tuple(tuple(r) for r in records), encoding=used,
-                reason=reason, delimiter=chosen)
+                reason=reason, delimiter=chosen, mixed_lines=mixed)
