@@ -19,6 +19,7 @@ from pipeline.errors import (CATALOGUE, EXIT_DATA_ERRORS, EXIT_UNUSABLE, Pulsech
 from pipeline.ingest import (read_export, read_instrument, read_instrument_tables,
                              read_platform, read_wave, write_checksums)
 from pipeline.instrument import build_instrument, check_instrument
+from pipeline.privacy import inert_frame
 from pipeline.run import run_wave
 from pipeline.validate import ValidationConfig, validate_responses
 
@@ -139,7 +140,7 @@ def validate_command(export: Path, instrument_dir: Path, platform_name: str,
         _print_table(_issue_counts(issues), "Data issues")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        issues.to_csv(out / "issues.csv", index=False, lineterminator="\n")
+        inert_frame(issues).to_csv(out / "issues.csv", index=False, lineterminator="\n")
         click.echo(f"Wrote {out / 'issues.csv'}")
     sys.exit(EXIT_DATA_ERRORS if issues["severity"].eq("error").any() else 0)
 

@@ -11,6 +11,7 @@ from pipeline.adapters import SOURCES
 from pipeline.adapters.responses import to_responses
 from pipeline.errors import EXIT_DATA_ERRORS, issues_frame
 from pipeline.ingest import (read_choice_versions, read_export, read_instrument, read_mapping)
+from pipeline.privacy import inert_frame
 from pipeline.validate import ValidationConfig, validate_responses
 
 #: Canonical frames join select-multiple names with a space and give finished as 1/0.
@@ -28,14 +29,18 @@ CANONICAL_CONFIG = ValidationConfig(multiple_separator=" ", finished_true=("1",)
 @click.option("--encoding", default=None, help="Text encoding (default: detect).")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder to write responses.csv and issues.csv into.")
+@click.option("--keep-personal", is_flag=True, default=False,
+              help="Keep the instrument's personal questions (names, emails) in "
+                   "responses.csv. For internal use only.")
 def ingest(export: Path, instrument_path: Path, source: str, map_path: Path | None,
-           encoding: str | None, out_dir: Path) -> None:
+           encoding: str | None, out_dir: Path, keep_personal: bool) -> None:
     """Read one export of any supported platform into the canonical responses table.
 
     Writes OUT/responses.csv (one row per export row: response_id, instrument_version, each
     select-one as its choice name, each select-multiple as question/choice columns of 1/0,
     empty when unanswered, text verbatim) and OUT/issues.csv (how the file was read, and
-    every problem found).
+    every problem found). Questions marked personal in the instrument are left out unless
+    --keep-personal is given.
 
     \b
     Examples:
@@ -53,9 +58,14 @@ def ingest(export: Path, instrument_path: Path, source: str, map_path: Path | No
     issues = pd.concat(parts, ignore_index=True) if parts else issues_frame([])
     responses = to_responses(exported.frame, instrument, exported.none_selected)
     out_dir.mkdir(parents=True, exist_ok=True)
-    responses.to_csv(out_dir / "responses.csv", index=False, lineterminator="\n",
-                     encoding="utf-8")
-    issues.to_csv(out_dir / "issues.csv", index=False, lineterminator="\n", encoding="utf-8")
+    if not keep_personal:
+        responses = responses.drop(columns=[name for name in instrument.personal_questions
+                                            if name in responses])
+    # Respondent text never runs as a spreadsheet formula (pipeline.privacy.inert_cell).
+    inert_frame(responses).to_csv(out_dir / "responses.csv", index=False, lineterminator="\n",
+                                  encoding="utf-8")
+    inert_frame(issues).to_csv(out_dir / "issues.csv", index=False, lineterminator="\n",
+                               encoding="utf-8")
     if exported.notes is not None:
         for message in exported.notes["message"]:
             click.echo(message, err=True)

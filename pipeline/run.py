@@ -39,6 +39,7 @@ from pipeline.derive import derive_variables
 from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, SpecError,
                              issues_frame)
 from pipeline.flow import FlowResult, apply_steps
+from pipeline.privacy import inert_frame
 from pipeline.ingest import (Export, Platform, read_choice_versions, read_export,
                              read_instrument, read_limits, read_platform, read_wave,
                              verify_checksums)
@@ -277,7 +278,8 @@ def default_out(wave: Wave) -> Path:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, lineterminator="\n")
+    # Respondent text never runs as a spreadsheet formula (pipeline.privacy.inert_cell).
+    inert_frame(frame).to_csv(path, index=False, lineterminator="\n")
 
 
 def publish(out: Path, write: Callable[[Path], None]) -> None:
