@@ -525,3 +525,23 @@ def catalogue_frame() -> pd.DataFrame:
         [(e.code, e.severity, e.title, e.rule, e.fix) for e in _ENTRIES],
         columns=["code", "severity", "title", "rule", "fix"],
     )
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as a Markdown table (code, severity, exit code, problem) for the README."""
+    exits = {"fatal": EXIT_UNUSABLE, "error": EXIT_DATA_ERRORS}
+    lines = ["| code | severity | exit | problem |", "|---|---|---|---|"]
+    for entry in _ENTRIES:
+        lines.append(f"| `{entry.code}` | {entry.severity} | {exits.get(entry.severity, EXIT_OK)} "
+                     f"| {entry.title} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m pipeline.errors --markdown
+    import sys
+
+    if sys.argv[1:] == ["--markdown"]:
+        sys.stdout.write(catalogue_markdown())
+    else:
+        sys.stderr.write("usage: python -m pipeline.errors --markdown\n")
+        sys.exit(EXIT_UNUSABLE)

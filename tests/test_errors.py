@@ -55,3 +55,15 @@ def test_issues_frame__sorts_by_file_row_and_severity_and_keeps_columns():
     ])
     assert list(zip(frame["file"], frame["row"], frame["code"])) == [
         ("a.csv", 9, "VAL_007"), ("a.csv", 9, "VAL_001"), ("b.csv", 2, "VAL_001")]
+
+
+def test_readme__error_code_table__matches_the_catalogue():
+    from pathlib import Path
+
+    from pipeline.errors import catalogue_markdown
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- catalogue:start -->\n") + len("<!-- catalogue:start -->\n")
+    end = readme.index("<!-- catalogue:end -->")
+    assert readme[start:end] == catalogue_markdown(), \
+        "README table is out of date: run python -m pipeline.errors --markdown"
