@@ -85,8 +85,11 @@ def _issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
 @click.option("--phase-basis", type=click.Choice(["self", "criteria"]), default=None,
               help="Phase placement the report uses (default: the setting in the "
                    "instrument's tables.toml).")
+@click.option("--partner-reports", is_flag=True, default=False,
+              help="Also write a one-page \"where you stand\" report per partnership "
+                   "(partners/<id>.html and .pdf).")
 def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
-                phase_basis: str | None) -> None:
+                phase_basis: str | None, partner_reports: bool) -> None:
     """Run a wave: read, validate, exclude, classify, and write the run folder.
 
     WAVE_DIR is a folder with a wave.toml (see raw/README.md). Exit code 0 when the run is
@@ -99,7 +102,7 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
       pulsecheck run raw/pulse_check/2016 --out /tmp/pc2016
     """
     summary = run_wave(wave_dir, out, keep_personal=keep_personal, progress=_echo_progress,
-                       phase_basis=phase_basis)
+                       phase_basis=phase_basis, partner_reports=partner_reports)
     _print_table(summary.flow[["step", "n_in", "n_removed", "n_out", "reason"]],
                  "Raw → analysed")
     phases = pd.DataFrame({"phase": list(summary.phase_counts),
@@ -218,6 +221,11 @@ cli.add_command(ingest)
 from pipeline.cli_verify import verify  # noqa: E402
 
 cli.add_command(verify)
+
+
+from pipeline.cli_report import report  # noqa: E402
+
+cli.add_command(report)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -380,6 +380,12 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("VERIFY_004", "fatal", "input changed",
               "sha256 of '{path}' is now {actual}, run.json records {expected}.",
               "The input changed since the run: restore it, or re-run to make a new record."),
+    ErrorSpec("RENDER_001", "fatal", "run folder incomplete for reports",
+              "'{path}' has no {name}, which the reports are rendered from.",
+              "Re-run the wave with `pulsecheck run` (it writes everything the reports need)."),
+    ErrorSpec("RENDER_002", "fatal", "analyst notebook failed",
+              "the notebook template {name} stopped with an error: {reason}.",
+              "Fix the template in reports/ (or the run folder it reads) and render again."),
     # --- run and outputs ---------------------------------------------------------------------------
     ErrorSpec("RUN_001", "fatal", "output folder would be replaced",
               "'{path}' exists and was not made by pulsecheck.",

@@ -19,6 +19,7 @@ from pipeline.errors import CATALOGUE, SEVERITIES
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.wave import Wave
     from pipeline.run import WaveResult
+    from pipeline.report_content import RunBundle
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 
@@ -95,3 +96,200 @@ def render_overview(wave: "Wave", result: "WaveResult") -> str:
         rule=result.report.spec.distinctive if result.report else None,
         agreement=result.report.agreement if result.report else None,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Reports for three audiences: funder summary, partnership pages (and the analyst notebook,
+# in pipeline.notebook). Content comes from pipeline.report_content; this is layout and files.
+# --------------------------------------------------------------------------------------------
+
+REPORTS = TEMPLATES.parent
+#: The run-folder file that carries what rendering needs from the specification.
+REPORT_CONTEXT = "report.json"
+#: Fixed document date of every PDF, so reruns are byte-identical (the run's data date is
+#: the wave; a clock date would change on every run).
+_PDF_DATE = "{year}-01-01T00:00:00Z"
+
+
+def read_report_data() -> tuple[dict, dict, dict]:
+    """The report layout, wording and recommendations (``reports/*.toml``)."""
+    import tomllib
+
+    def load(*parts: str) -> dict:
+        return tomllib.loads(REPORTS.joinpath(*parts).read_text(encoding="utf-8"))
+
+    return (load("report.toml"), load("funder", "wording.toml"),
+            load("funder", "recommendations.toml"))
+
+
+def load_run(folder: Path, manifest: dict | None = None,
+             with_partnerships: bool = False) -> "RunBundle":
+    """Read what a run folder holds for rendering (no recomputation).
+
+    Parameters
+    ----------
+    folder : Path
+        A run folder written by ``pulsecheck run``.
+    manifest : dict, optional
+        ``run.json`` content when it is not written yet (during a run).
+    with_partnerships : bool
+        Also read ``partnerships.csv`` (partnership reports only).
+    """
+    import json
+
+    from pipeline.errors import PulsecheckError
+    from pipeline.report_content import RunBundle, with_published
+
+    folder = Path(folder)
+    context_path = folder / REPORT_CONTEXT
+    if not context_path.exists():
+        raise PulsecheckError("RENDER_001", path=str(folder), name=REPORT_CONTEXT)
+    context = json.loads(context_path.read_text(encoding="utf-8"))
+    if manifest is None:
+        manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+
+    def read(name: str) -> pd.DataFrame:
+        path = folder / name
+        if not path.exists():
+            raise PulsecheckError("RENDER_001", path=str(folder), name=name)
+        return pd.read_csv(path, keep_default_na=False, na_values=[""],
+                           dtype={"row_level": str, "col_level": str, "item": str,
+                                  "phase": str, "n_display": str, "pct_display": str})
+
+    tables = {t["id"]: read(f"tables/{t['id']}.csv") for t in context["tables"]}
+    agreement = read("phase_agreement.csv") if (folder / "phase_agreement.csv").exists() \
+        else None
+    partnerships = None
+    if with_partnerships:
+        key = context["respondent_key"]
+        partnerships = pd.read_csv(folder / "partnerships.csv", dtype={key: str,
+                                                                      "phase_group": str},
+                                   keep_default_na=False, na_values=[""])
+    return with_published(RunBundle(
+        manifest=manifest, context=context, tables=tables, tests=read("tables/tests.csv"),
+        findings=read("findings.csv"), flow=read("flow.csv"), issues=read("issues.csv"),
+        agreement=agreement, partnerships=partnerships))
+
+
+def _svg_uri(svg: bytes) -> str:
+    import base64
+
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def render_chart(chart: dict, spec: dict, fmt: str = "svg") -> bytes:
+    """Draw one chart of ``reports/report.toml`` from its series."""
+    from pipeline import charts
+
+    if chart["kind"] == "bars":
+        return charts.bar_chart(chart["estimates"], title=spec["title"],
+                                xlabel=spec["xlabel"], fmt=fmt)
+    if chart["kind"] == "paired_bars":
+        return charts.paired_bar_chart(chart["labels"], chart["series"], chart["names"],
+                                       title=spec["title"], xlabel=spec["xlabel"], fmt=fmt)
+    return charts.dots_by_group_chart(chart["labels"], chart["groups"], chart["estimates"],
+                                      title=spec["title"], xlabel=spec["xlabel"], fmt=fmt)
+
+
+def funder_figures(bundle: "RunBundle", layout: dict) -> dict[str, dict]:
+    """Chart id → {uri, alt, title} for the funder summary."""
+    from pipeline.report_content import chart_series
+
+    figures = {}
+    for chart_id, spec in layout["charts"].items():
+        series = chart_series(bundle, spec)
+        figures[chart_id] = {"uri": _svg_uri(render_chart(series, spec)),
+                             "alt": series["alt"], "title": spec["title"]}
+    return figures
+
+
+def render_funder_html(bundle: "RunBundle") -> str:
+    """``funder_summary.html``: the same document WeasyPrint turns into the PDF."""
+    from pipeline.report_content import funder_content
+
+    layout, wording, recommendations = read_report_data()
+    content = funder_content(bundle, layout, wording, recommendations)
+    template = _environment().get_template("funder_summary.html.j2")
+    return template.render(c=content, figures=funder_figures(bundle, layout),
+                           year=bundle.context["instrument"]["year"],
+                           css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
+
+
+def html_to_pdf(html: str, path: Path) -> None:
+    """Write ``html`` as a PDF (WeasyPrint); the document date comes from the page's meta."""
+    import weasyprint
+
+    weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
+        str(path), pdf_identifier=b"pulsecheck", uncompressed_pdf=False)
+
+
+def render_partner_html(bundle: "RunBundle", partnership: str, layout: dict,
+                        wording: dict) -> str:
+    """One partnership's "where you stand" page."""
+    from pipeline.report_content import partner_content
+
+    content = partner_content(bundle, partnership, layout, wording)
+    template = _environment().get_template("partner.html.j2")
+    return template.render(c=content, year=bundle.context["instrument"]["year"],
+                            css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
+
+
+def write_reports(folder: Path, manifest: dict | None = None, *,
+                  partner_reports: bool = False, notebook: bool = True) -> list[str]:
+    """Render every report of a run folder into it; returns the files written.
+
+    Reads only the run folder (:func:`load_run`), so ``pulsecheck report`` gives the same
+    files as ``pulsecheck run`` did.
+    """
+    import json
+
+    folder = Path(folder)
+    if manifest is not None and not (folder / "run.json").exists():
+        # During a run the final run.json (with every output's hash) is written last; the
+        # notebook reads the provenance from this provisional one.
+        (folder / "run.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
+                                         + "\n", encoding="utf-8")
+    bundle = load_run(folder, manifest, with_partnerships=partner_reports)
+    written = []
+    html = render_funder_html(bundle)
+    (folder / "funder_summary.html").write_text(html, encoding="utf-8")
+    html_to_pdf(html, folder / "funder_summary.pdf")
+    written += ["funder_summary.html", "funder_summary.pdf"]
+    if partner_reports:
+        written += write_partner_reports(folder, bundle)
+    if notebook:
+        from pipeline.notebook import write_analyst_notebook
+
+        written += write_analyst_notebook(folder)
+    return written
+
+
+def write_partner_reports(folder: Path, bundle: "RunBundle") -> list[str]:
+    """``partners/<id>.html`` and ``.pdf`` for every analysed partnership."""
+    from pipeline.report_content import partner_ids
+
+    layout, wording, _ = read_report_data()
+    out = folder / "partners"
+    out.mkdir(exist_ok=True)
+    written = []
+    for partnership in partner_ids(bundle):
+        html = render_partner_html(bundle, partnership, layout, wording)
+        (out / f"{partnership}.html").write_text(html, encoding="utf-8")
+        html_to_pdf(html, out / f"{partnership}.pdf")
+        written += [f"partners/{partnership}.html", f"partners/{partnership}.pdf"]
+    return written
+
+
+def assumptions_in_force(context: dict) -> pd.DataFrame:
+    """The assumptions log (``survey_instrument/ASSUMPTIONS.md``) as a table, the ones the
+    report specification cites first."""
+    path = REPORTS.parent / "survey_instrument" / "ASSUMPTIONS.md"
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("A-"):
+            rows.append({"id": cells[0], "assumption": cells[1], "basis": cells[2],
+                         "cited by the tables": cells[0] in context.get("assumptions", [])})
+    frame = pd.DataFrame(rows, columns=["id", "assumption", "basis", "cited by the tables"])
+    return frame.sort_values("cited by the tables", ascending=False, kind="stable") \
+        .reset_index(drop=True)

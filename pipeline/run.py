@@ -312,10 +312,14 @@ def publish(out: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapping[str, str],
-                  keep_personal: bool) -> None:
-    """Write every output of a run into ``folder``."""
+                  keep_personal: bool, partner_reports: bool = False) -> None:
+    """Write every output of a run into ``folder``.
+
+    The reports (funder summary, analyst notebook, partnership pages) are rendered from the
+    files written here, exactly as ``pulsecheck report`` re-renders them later.
+    """
     from pipeline.ingest import sha256_file
-    from pipeline.render import render_overview
+    from pipeline.render import render_overview, write_reports
 
     flow = result.flow
     quarantined = flow.dispositions[flow.dispositions["disposition"].eq("quarantined")]
@@ -332,6 +336,11 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
         write_report_outputs(folder, wave, result)
     (folder / "overview.html").write_text(
         render_overview(wave, result), encoding="utf-8")
+    if result.report is not None:
+        # Provenance shown in the reports: run.json without the output hashes (which
+        # cannot include the reports themselves).
+        write_reports(folder, run_manifest(wave, result.instrument, input_sums, result, {},
+                                           keep_personal), partner_reports=partner_reports)
     outputs = {path.relative_to(folder).as_posix(): sha256_file(path)
                for path in sorted(folder.rglob("*")) if path.is_file()}
     manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
@@ -386,7 +395,12 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
 
     from pipeline.workbook import write_workbook
 
+    from pipeline.report_content import report_context
+
     report = result.report
+    (folder / "report.json").write_text(
+        json.dumps(report_context(wave, result), indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8")
     tables_dir = folder / "tables"
     tables_dir.mkdir()
     for table_id, frame in report.protected.items():
@@ -464,7 +478,7 @@ class RunSummary:
 
 def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = False,
              progress: Callable[[str], None] = lambda message: None,
-             phase_basis: str | None = None) -> RunSummary:
+             phase_basis: str | None = None, partner_reports: bool = False) -> RunSummary:
     """Run a wave end to end and publish its outputs (the command ``pulsecheck run``)."""
     wave = read_wave(Path(wave_dir))
     progress(f"wave {wave.survey} {wave.wave}: {wave.title}")
@@ -491,7 +505,7 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
              f"excluded {counts['excluded']}, quarantined {counts['quarantined']}")
     target = Path(out) if out else default_out(wave)
     publish(target, lambda folder: write_outputs(folder, wave, result, input_sums,
-                                                 keep_personal))
+                                                 keep_personal, partner_reports))
     phase_counts = result.partnerships[PHASE_COLUMN].value_counts()
     ordered = {name: int(phase_counts.get(name, 0))
                for name in (*instrument.phase_order, instrument.unclassified)}

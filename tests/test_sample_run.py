@@ -81,6 +81,10 @@ def _text_of(path) -> str:
     if path.suffix == ".xlsx":
         with zipfile.ZipFile(path) as book:
             return "\n".join(book.read(name).decode("utf-8") for name in book.namelist())
+    if path.suffix == ".pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() for page in PdfReader(path).pages)
     return path.read_text(encoding="utf-8")
 
 

@@ -1,0 +1,161 @@
+"""Charts for the reports: accessible, vector, byte-identical on every run.
+
+Every chart is drawn with matplotlib's Agg-free SVG backend and returned as SVG text (or PNG
+bytes for the workbook). Charts only draw numbers they are given; they never compute a
+statistic. Choices that make them readable by everyone:
+
+* the Okabe–Ito palette, which stays distinguishable under the common colour-vision
+  deficiencies, with a different marker per series so colour is never the only cue;
+* labelled axes, type no smaller than 9 pt, intervals drawn on every estimate;
+* text kept as text (crisp, searchable, light; DejaVu Sans or the viewer's sans-serif)
+  and fixed ids and no date in the file
+  (``svg.hashsalt`` and ``metadata={"Date": None}``), so two runs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+from dataclasses import dataclass
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+#: Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, vermillion, ...
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+_RC = {
+    "svg.hashsalt": "pulsecheck",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9.5,
+    "ytick.labelsize": 9.5,
+    "legend.fontsize": 9.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#52606D",
+    "axes.labelcolor": "#1F2933",
+    "xtick.color": "#1F2933",
+    "ytick.color": "#1F2933",
+    "path.simplify": False,
+}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimate to draw: a percentage and its interval (NaN when not shown)."""
+
+    label: str
+    value: float
+    low: float
+    high: float
+
+
+def _wrap(label: str, width: int = 34) -> str:
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
+def _finish(fig, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    fig.savefig(buffer, format=fmt, metadata=metadata, bbox_inches="tight",
+                dpi=150 if fmt == "png" else 72)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _errors(estimates: Sequence[Estimate]) -> tuple[list[float], list[list[float]]]:
+    values, lower, upper = [], [], []
+    for e in estimates:
+        shown = not math.isnan(e.value)
+        values.append(e.value if shown else math.nan)
+        lower.append(max(e.value - e.low, 0.0) if shown and not math.isnan(e.low) else 0.0)
+        upper.append(max(e.high - e.value, 0.0) if shown and not math.isnan(e.high) else 0.0)
+    return values, [lower, upper]
+
+
+def _axes(height: float, width: float = 7.0):
+    fig, ax = plt.subplots(figsize=(width, height))
+    ax.set_xlim(0, 100)
+    ax.xaxis.grid(True, color="#D9E2EC", linewidth=0.8)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def bar_chart(estimates: Sequence[Estimate], *, title: str, xlabel: str,
+              fmt: str = "svg") -> bytes:
+    """Horizontal bars with interval whiskers, one per estimate, in the order given."""
+    with plt.rc_context(_RC):
+        fig, ax = _axes(0.55 * len(estimates) + 1.2)
+        positions = list(range(len(estimates)))[::-1]
+        values, errors = _errors(estimates)
+        ax.barh(positions, [0 if math.isnan(v) else v for v in values], color=PALETTE[0],
+                height=0.6, xerr=errors, error_kw={"ecolor": "#1F2933", "capsize": 4,
+                                                   "elinewidth": 1.2})
+        for position, value in zip(positions, values):
+            if not math.isnan(value):
+                ax.text(1.5, position, f"{value:.0f}%", va="center", ha="left",
+                        color="white", fontweight="bold", fontsize=9.5)
+        ax.set_yticks(positions, [_wrap(e.label) for e in estimates])
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, loc="left", fontweight="bold")
+        return _finish(fig, fmt)
+
+
+def paired_bar_chart(labels: Sequence[str], series: Sequence[Sequence[Estimate]],
+                     names: Sequence[str], *, title: str, xlabel: str,
+                     fmt: str = "svg") -> bytes:
+    """Horizontal bars for two or more series per label (e.g. participating and leading)."""
+    with plt.rc_context(_RC):
+        fig, ax = _axes(0.42 * len(labels) * max(len(series), 1) / 1.6 + 1.4)
+        count = len(series)
+        height = 0.8 / count
+        base = [float(i) for i in range(len(labels))][::-1]
+        for index, (estimates, name) in enumerate(zip(series, names)):
+            offset = (count - 1) / 2 * height - index * height
+            values, errors = _errors(estimates)
+            ax.barh([b + offset for b in base], [0 if math.isnan(v) else v for v in values],
+                    height=height * 0.92, color=PALETTE[index], label=name, xerr=errors,
+                    hatch=(None, "///", "..")[index % 3], edgecolor="white",
+                    error_kw={"ecolor": "#1F2933", "capsize": 2.5, "elinewidth": 1})
+        ax.set_yticks(base, [_wrap(label, 30) for label in labels])
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, loc="left", fontweight="bold")
+        ax.legend(loc="lower right", frameon=True, framealpha=0.95)
+        return _finish(fig, fmt)
+
+
+def dots_by_group_chart(labels: Sequence[str], groups: Sequence[str],
+                        estimates: Sequence[Sequence[Estimate]], *, title: str, xlabel: str,
+                        fmt: str = "svg") -> bytes:
+    """A dot plot: one row per label, one dot with its interval per group (e.g. phase).
+
+    ``estimates[g][i]`` is group ``g``'s estimate for label ``i``; NaN values (suppressed
+    cells) are left out rather than drawn as zero.
+    """
+    with plt.rc_context(_RC):
+        fig, ax = _axes(0.5 * len(labels) + 1.5)
+        spread = 0.22
+        base = list(range(len(labels)))[::-1]
+        for g, (name, row) in enumerate(zip(groups, estimates)):
+            offset = spread * ((len(groups) - 1) / 2 - g)
+            values, errors = _errors(row)
+            ax.errorbar(values, [b + offset for b in base], xerr=errors, fmt=MARKERS[g],
+                        color=PALETTE[g], markersize=6.5, capsize=2.5, elinewidth=1.1,
+                        label=name, markeredgecolor="white", markeredgewidth=0.6)
+        for b in base[:-1]:
+            ax.axhline(b - 0.5, color="#EEF1F4", linewidth=0.8, zorder=0)
+        ax.set_yticks(base, [_wrap(label) for label in labels])
+        ax.set_ylim(-0.6, len(labels) - 0.4)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, loc="left", fontweight="bold")
+        ax.legend(title="Phase", loc="upper center", bbox_to_anchor=(0.5, -0.05 - 0.5 / len(labels)),
+                  ncols=len(groups), frameon=False)
+        return _finish(fig, fmt)
