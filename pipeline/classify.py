@@ -48,6 +48,14 @@ def classify_phase(frame: pd.DataFrame, instrument: Instrument) -> Classificatio
     -----
     The grouping of Pathway stages into phases is assumption A-PHASE-1.
     """
+    categories = list(instrument.phase_order) + [instrument.unclassified]
+    if not instrument.phase_question:
+        # No self-placement question in this version: every partnership has no phase, which
+        # is a property of the instrument, not a problem of any row, so no issue is raised.
+        phase = pd.Series(pd.Categorical([instrument.unclassified] * len(frame),
+                                         categories=categories, ordered=True),
+                          index=frame.index, name=PHASE_COLUMN)
+        return Classification(phase=phase, issues=issues_frame([]))
     answers = frame[instrument.phase_question]
     lookup = instrument.phase_lookup
     placed = answers.map(lambda value: lookup.get(value) if isinstance(value, str) else None)

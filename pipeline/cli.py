@@ -92,7 +92,9 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
                 phase_basis: str | None, partner_reports: bool) -> None:
     """Run a wave: read, validate, exclude, classify, and write the run folder.
 
-    WAVE_DIR is a folder with a wave.toml (see raw/README.md). Exit code 0 when the run is
+    WAVE_DIR is a folder with a wave.toml (see raw/README.md), or a survey folder of such
+    folders: then every wave is run and the trends across waves are written to
+    reports/out/<survey>-trends/ (or under --out). Exit code 0 when the run is
     clean, 1 when rows were quarantined for error-severity problems, 2 when the input or
     configuration is unusable.
 
@@ -101,6 +103,13 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
       pulsecheck run raw/pulse_check/2016
       pulsecheck run raw/pulse_check/2016 --out /tmp/pc2016
     """
+    from pipeline.waves import is_waves_folder, run_waves
+
+    if is_waves_folder(wave_dir):
+        # A survey folder of waves: run each wave, then the trends and histories across them.
+        waves = run_waves(wave_dir, out, progress=_echo_progress)
+        click.echo(f"Ran waves {', '.join(waves.waves)}; wrote {waves.out}")
+        sys.exit(waves.exit_code)
     summary = run_wave(wave_dir, out, keep_personal=keep_personal, progress=_echo_progress,
                        phase_basis=phase_basis, partner_reports=partner_reports)
     _print_table(summary.flow[["step", "n_in", "n_removed", "n_out", "reason"]],
@@ -226,6 +235,9 @@ cli.add_command(verify)
 from pipeline.cli_report import report  # noqa: E402
 
 cli.add_command(report)
+
+from pipeline.cli_waves import instrument_diff  # noqa: E402
+instrument_group.add_command(instrument_diff)
 
 
 if __name__ == "__main__":  # pragma: no cover

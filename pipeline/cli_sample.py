@@ -29,9 +29,19 @@ def sample(instrument_dir: Path, out_dir: Path, profile_path: Path | None) -> No
           --profile my_profile.toml
     """
     instrument = read_instrument(instrument_dir)
-    profile = read_profile(profile_path or Path(instrument_dir) / PROFILE_FILE)
+    profile_file = Path(profile_path or Path(instrument_dir) / PROFILE_FILE)
+    profile = read_profile(profile_file)
     platform = read_platform(profile.platform)
-    export = generate_sample(instrument, platform, profile)
+    linked = None
+    settings = profile.section("linked_wave")
+    if settings:
+        # Another wave's partnerships recur in this sample: read them (path relative to the
+        # profile) so that identifiers, names and carried answers can be reused.
+        from pipeline.waves import read_linked_partnerships
+
+        linked = read_linked_partnerships(profile_file.parent / settings["wave"],
+                                          settings["name"], list(settings.get("carry", ())))
+    export = generate_sample(instrument, platform, profile, linked)
     target = write_sample(export, out_dir, profile.file, platform.encoding)
     kinds = {kind: export.kinds.count(kind) for kind in dict.fromkeys(export.kinds)}
     summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items())

@@ -363,7 +363,13 @@ def _check_manifest(manifest: Mapping[str, Any], questions: set[str]) -> list[di
     elif respondent not in questions:
         add("keys.respondent", f"names '{respondent}', which is not a question")
     phase = manifest.get("phase", {})
-    if phase:
+    if phase and not phase.get("question"):
+        # A version without a self-placement question (e.g. a first wave) names only the
+        # group every partnership falls in; it has no phase order and no phase map.
+        if not phase.get("unclassified_group"):
+            add("phase.unclassified_group", "is missing (the group of partnerships when the "
+                "instrument has no phase question)")
+    elif phase:
         if phase.get("question") not in questions:
             add("phase.question", f"names '{phase.get('question')}', which is not a question")
         if not phase.get("order"):

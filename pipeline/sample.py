@@ -51,6 +51,8 @@ DEFAULT_KEY = "default"
 BY_PHASE = "phase"
 _ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: Column of the linked wave's partnerships holding their phase answer (see ``linked_overrides``).
+LINKED_PHASE = "_linked_phase"
 _REQUIRED_SECTIONS = ("seed", "platform", "file", "phase", "screener", "partial", "previews",
                       "duplicates", "timing", "people", "metadata", "questions")
 
@@ -156,7 +158,11 @@ def check_profile(profile: SampleProfile, instrument: Instrument) -> list[str]:
         return {c.name for c in instrument.choices_for(instrument.question(name))}
 
     phase_counts = profile.section("phase").get("counts", {})
-    if instrument.phase_question not in names:
+    if not instrument.phase_question:
+        # A version without a phase question gives the number of analysed rows instead.
+        if "total" not in profile.section("phase"):
+            problems.append("the instrument has no phase question, so [phase] needs 'total'")
+    elif instrument.phase_question not in names:
         problems.append("the instrument names no phase question")
     else:
         unknown = set(phase_counts) - choices_of(instrument.phase_question)
@@ -660,9 +666,11 @@ def _generate_batch(instrument: Instrument, profile: SampleProfile, label: str,
     """Generate one batch of rows; ``overrides`` pins answers of given rows (by position)."""
     lookup = instrument.phase_lookup
     batch = _Batch(instrument=instrument, profile=profile, label=label, calibrated=calibrated,
-                   groups=[lookup[c] for c in phase_codes], start=start, total=total)
+                   groups=[lookup.get(c, instrument.unclassified) for c in phase_codes],
+                   start=start, total=total)
     batch.answers = {q.name: [None] * batch.n for q in instrument.answerable}
-    batch.answers[instrument.phase_question] = list(phase_codes)
+    if instrument.phase_question:
+        batch.answers[instrument.phase_question] = list(phase_codes)
     people = profile.section("people")
     rng = batch.rng("people")
     firsts = rng.integers(0, len(people["first_names"]), size=batch.n)
@@ -715,7 +723,9 @@ def _format_answer(question: Question, instrument: Instrument, value: Any,
 
 
 def _phase_codes_for_extras(profile: SampleProfile, n: int, seed_label: str) -> list[str]:
-    counts = profile.section("phase")["counts"]
+    counts = profile.section("phase").get("counts")
+    if not counts:  # no phase question: every row's phase answer is empty
+        return [""] * n
     codes = list(counts)
     split = quota(n, [counts[c] for c in codes])
     pool = np.repeat(np.array(codes, dtype=object), split)
@@ -758,8 +768,8 @@ def _response_ids(rng: np.random.Generator, n: int) -> list[str]:
     return ids
 
 
-def generate_sample(instrument: Instrument, platform: Platform, profile: SampleProfile
-                    ) -> SampleExport:
+def generate_sample(instrument: Instrument, platform: Platform, profile: SampleProfile,
+                    linked: pd.DataFrame | None = None) -> SampleExport:
     """Generate the whole synthetic export (pure: same inputs, same output).
 
     Parameters
@@ -770,6 +780,10 @@ def generate_sample(instrument: Instrument, platform: Platform, profile: SampleP
         The export layout (metadata columns, separator for select-multiple answers).
     profile : SampleProfile
         What to generate (see ``sample_profile.toml``).
+    linked : pandas.DataFrame, optional
+        The analysed partnerships of another wave named by the profile's ``[linked_wave]``
+        (read by :func:`pipeline.waves.read_linked_partnerships`): some of them recur in this
+        sample (see :func:`linked_overrides`).
 
     Returns
     -------
@@ -786,7 +800,7 @@ def generate_sample(instrument: Instrument, platform: Platform, profile: SampleP
     if problems:
         raise PulsecheckError("SAMPLE_002", file=profile.path, problem="; ".join(problems))
     sections = profile.sections
-    counts = sections["phase"]["counts"]
+    counts = sections["phase"].get("counts") or {"": int(sections["phase"].get("total", 0))}
     n_previews = int(sections["previews"]["count"])
     n_partial = int(sections["partial"]["count"])
     n_screened = int(sections["screener"]["count"])
@@ -800,7 +814,15 @@ def generate_sample(instrument: Instrument, platform: Platform, profile: SampleP
     total = n_analysed + n_extra
     separator = platform.multiple_separator
 
-    analysed = _generate_batch(instrument, profile, "analysed", analysed_codes, True, 0, total)
+    pinned = linked_overrides(instrument, profile, analysed_codes, linked) \
+        if linked is not None and "linked_wave" in sections else {}
+    analysed = _generate_batch(instrument, profile, "analysed", analysed_codes, True, 0, total,
+                               pinned)
+    keys = [k for k in analysed.answers[instrument.respondent_key] if k is not None]
+    if len(set(keys)) != len(keys):
+        raise PulsecheckError("SAMPLE_002", file=profile.path,
+                              problem="a recurring partnership's identifier is also drawn for a "
+                                      "new one: give new identifiers a range of their own")
     screener = sections["screener"]
     extra_kinds = ["preview"] * n_previews + ["partial"] * n_partial + \
         ["screened_out"] * n_screened
@@ -892,6 +914,91 @@ def generate_sample(instrument: Instrument, platform: Platform, profile: SampleP
     data = tuple(tuple([records[i][c] for c in meta_columns] + rows[i]["cells"]) for i in order)
     return SampleExport(headers=(header_names, header_labels, header_ids), records=data,
                         kinds=tuple(rows[i]["kind"] for i in order))
+
+
+def linked_overrides(instrument: Instrument, profile: SampleProfile,
+                     phase_codes: Sequence[str], linked: pd.DataFrame
+                     ) -> dict[int, dict[str, Any]]:
+    """Which analysed rows are partnerships of the linked wave, and the answers they keep.
+
+    Parameters
+    ----------
+    instrument : Instrument
+        This sample's instrument (its respondent key is the stable identifier).
+    profile : SampleProfile
+        Its ``[linked_wave]`` table: ``count`` partnerships of the linked wave recur; the first
+        ``without_stable_id`` of them answer with a new identifier (same name and carried
+        answers, so only a name and place match can link them); ``lookalikes`` new
+        partnerships get the name of a non-recurring linked partnership with
+        ``lookalike_prefix`` in front and its carried answers (a near match that is *not* the
+        same partnership); ``transitions`` gives, per phase answer in the linked wave, the
+        probabilities of this wave's phase answer.
+    phase_codes : sequence of str
+        The phase answer of each analysed row, already drawn (counts stay exact: a recurring
+        partnership takes a row whose answer is its drawn next answer, or the nearest free one).
+    linked : pandas.DataFrame
+        One row per linked partnership: the respondent key, ``name`` and ``carry`` questions
+        (answers as choice names, tuples for select-multiple) and :data:`LINKED_PHASE`.
+
+    Returns
+    -------
+    dict
+        Row position → pinned answers (question name → value).
+    """
+    settings = profile.section("linked_wave")
+    key = instrument.respondent_key
+    name = settings["name"]
+    carry = list(settings.get("carry", ()))
+    count = min(int(settings.get("count", 0)), len(linked), len(phase_codes))
+    without_id = int(settings.get("without_stable_id", 0))
+    transitions = settings.get("transitions", {})
+    rng = _rng(profile.seed, "linked wave")
+    source = linked.sort_values(key, kind="stable").reset_index(drop=True)
+    # A partnership whose carried answers were invalid (missing) there does not recur: its
+    # answers here could not be generated consistently.
+    complete = [all(not (v is None or v == () or (isinstance(v, float) and math.isnan(v)))
+                    for v in values) for values in zip(*(source[q] for q in [name, *carry]))]
+    source = source[complete].reset_index(drop=True)
+    # Only partnerships whose answers lie within ``restrict`` may recur (e.g. a wave that
+    # covered fewer places than the linked one).
+    for question, allowed in settings.get("restrict", {}).items():
+        inside = [set(v if isinstance(v, tuple) else (v,)) <= set(allowed)
+                  for v in source[question]]
+        source = source[inside].reset_index(drop=True)
+    chosen = rng.permutation(len(source))
+    free = [int(i) for i in rng.permutation(len(phase_codes))]
+    pinned: dict[int, dict[str, Any]] = {}
+
+    def take(wanted: Sequence[str]) -> int:
+        for code in wanted:
+            for row in free:
+                if phase_codes[row] == code:
+                    free.remove(row)
+                    return row
+        return free.pop(0)
+
+    for position, index in enumerate(chosen[:count]):
+        record = source.iloc[int(index)]
+        table = transitions.get(str(record.get(LINKED_PHASE, "")), {})
+        wanted: list[str] = []
+        if table:
+            codes = list(table)
+            first = codes[int(rng.choice(len(codes), p=np.array([table[c] for c in codes],
+                                                                dtype=float)
+                                         / sum(table.values())))]
+            wanted = [first] + sorted(codes, key=lambda c: -float(table[c]))
+        row = take(wanted)
+        answers = {name: record[name], **{q: record[q] for q in carry}}
+        if position >= without_id:
+            answers[key] = record[key]
+        pinned[row] = answers
+    prefix = str(settings.get("lookalike_prefix", ""))
+    for index in chosen[count: count + int(settings.get("lookalikes", 0))]:
+        record = source.iloc[int(index)]
+        row = free.pop(0)
+        pinned[row] = {name: f"{prefix} {record[name]}".strip(),
+                       **{q: record[q] for q in carry}}
+    return pinned
 
 
 def _import_id(settings: Mapping[str, Any], timing: Mapping[str, Any]) -> str:

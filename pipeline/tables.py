@@ -79,9 +79,11 @@ def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
                 spec: ReportSpec) -> ReportTable:
     """Compute one table of the specification (``frame`` has the banner column)."""
     order = list(instrument.phase_order)
-    banner = dict(col=BANNER, col_levels=order, col_labels=order) if table.by_phase else {}
+    # An instrument without phases (no self-placement question) has only overall figures.
+    by_phase = table.by_phase and bool(order)
+    banner = dict(col=BANNER, col_levels=order, col_labels=order) if by_phase else {}
     tests: list[str] = []
-    if table.by_phase and table.kind in ("single", "multi"):
+    if by_phase and table.kind in ("single", "multi"):
         tests = [_TESTS.get(table.test, "pearson")]
         if table.kind == "single" and "trend" not in tests:
             # Phases are ordered, so each level also gets a test for a trend across them.
@@ -97,14 +99,14 @@ def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
         result = tabulate.single_choice_table(
             frame, table.row, levels=levels, labels=labels, ci_method=spec.ci_method,
             level=spec.level, missing="show" if table.show_missing else "exclude",
-            tests=tests, pairwise="holm" if table.by_phase else None, table_id=table.id,
+            tests=tests, pairwise="holm" if by_phase else None, table_id=table.id,
             **banner, **trend)
     elif table.kind == "multi":
         items = multi_items(table.row, instrument, spec)
         result = tabulate.check_all_table(
             frame, [i.column for i in items], labels=[i.label for i in items],
             row_var=table.row, ci_method=spec.ci_method, level=spec.level, tests=tests,
-            pairwise="holm" if table.by_phase else None, table_id=table.id, **banner, **trend)
+            pairwise="holm" if by_phase else None, table_id=table.id, **banner, **trend)
     else:
         result = tabulate.numeric_summary(frame, table.row, level=spec.level,
                                           table_id=table.id, **banner)
