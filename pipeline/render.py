@@ -280,16 +280,26 @@ def write_partner_reports(folder: Path, bundle: "RunBundle") -> list[str]:
     return written
 
 
-def assumptions_in_force(context: dict) -> pd.DataFrame:
-    """The assumptions log (``survey_instrument/ASSUMPTIONS.md``) as a table, the ones the
-    report specification cites first."""
-    path = REPORTS.parent / "survey_instrument" / "ASSUMPTIONS.md"
+ASSUMPTIONS = REPORTS.parent / "survey_instrument" / "ASSUMPTIONS.md"
+
+
+def read_assumptions(path: Path = ASSUMPTIONS) -> pd.DataFrame:
+    """The assumptions log (``survey_instrument/ASSUMPTIONS.md``) as a table: id, text, basis.
+
+    A run keeps a copy (``assumptions.csv``) so that its reports show the assumptions in force
+    when it ran, even after the log changes.
+    """
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 3 and cells[0].startswith("A-"):
-            rows.append({"id": cells[0], "assumption": cells[1], "basis": cells[2],
-                         "cited by the tables": cells[0] in context.get("assumptions", [])})
-    frame = pd.DataFrame(rows, columns=["id", "assumption", "basis", "cited by the tables"])
+            rows.append({"id": cells[0], "assumption": cells[1], "basis": cells[2]})
+    return pd.DataFrame(rows, columns=["id", "assumption", "basis"])
+
+
+def assumptions_in_force(folder: Path, context: dict) -> pd.DataFrame:
+    """The run's assumptions, the ones the report specification cites first."""
+    frame = pd.read_csv(Path(folder) / "assumptions.csv", dtype=str, keep_default_na=False)
+    frame["cited by the tables"] = frame["id"].isin(context.get("assumptions", []))
     return frame.sort_values("cited by the tables", ascending=False, kind="stable") \
         .reset_index(drop=True)

@@ -342,7 +342,8 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
         write_reports(folder, run_manifest(wave, result.instrument, input_sums, result, {},
                                            keep_personal), partner_reports=partner_reports)
     outputs = {path.relative_to(folder).as_posix(): sha256_file(path)
-               for path in sorted(folder.rglob("*")) if path.is_file()}
+               for path in sorted(folder.rglob("*"))
+               if path.is_file() and path.name != RUN_MANIFEST}
     manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
                             keep_personal)
     (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
@@ -395,9 +396,11 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
 
     from pipeline.workbook import write_workbook
 
+    from pipeline.render import read_assumptions
     from pipeline.report_content import report_context
 
     report = result.report
+    _write_csv(read_assumptions(), folder / "assumptions.csv")
     (folder / "report.json").write_text(
         json.dumps(report_context(wave, result), indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8")

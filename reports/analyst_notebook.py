@@ -124,7 +124,7 @@ display(chosen[["phase", "table_id", "item_label", "rate", "n", "base_n", "other
 
 # %% [markdown]
 # ## 7. Assumptions in force
-# Every guess and design choice this run relies on (from `survey_instrument/ASSUMPTIONS.md`).
+# Every guess and design choice this run relies on (the run's copy of `survey_instrument/ASSUMPTIONS.md`, in `assumptions.csv`).
 
 # %%
-display(assumptions_in_force(context))
+display(assumptions_in_force(Path(run_dir), context))
