@@ -254,8 +254,11 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
             cleaned = cleaned.where(~grouped, cleaned.str.replace(",", "", regex=False))
             ok = cleaned.str.match(pattern.pattern)
             report("VAL_012", grouped & ok, question.name, raw, number=cleaned)
+            # More than 15 digits cannot be held exactly; such a "number" is not an answer.
+            huge = ok & cleaned.str.replace(r"^[+-]|\.\d*$", "", regex=True).str.len().gt(15)
+            ok = ok & ~huge
             if question.type == "integer":
-                fractional = ~blank & ~ok & cleaned.str.match(_DECIMAL.pattern)
+                fractional = ~blank & ~ok & ~huge & cleaned.str.match(_DECIMAL.pattern)
                 report("VAL_009", fractional, question.name, raw)
                 not_number = ~blank & ~ok & ~fractional
             else:

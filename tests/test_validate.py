@@ -173,3 +173,8 @@ def test_validate__select_multiple_separator__follows_the_platform(separator, ce
     result = validate([row(barriers=cell)], config)
     assert result.issues.empty
     assert result.frame.loc[0, ["barriers/money", "barriers/data"]].tolist() == [1, 1]
+
+
+def test_validate__number_with_more_digits_than_can_be_held__is_not_a_number():
+    result = validate([row(year="2012000000000000000000")])
+    assert found(result) == [(2, "year", "VAL_001")]

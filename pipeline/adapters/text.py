@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,17 +94,24 @@ def decode_text(raw: bytes, forced: str | None = None) -> tuple[str, str, str]:
             return raw.decode(forced), forced, "given with --encoding"
         except (UnicodeDecodeError, LookupError) as error:
             raise PulsecheckError("READ_009", encoding=forced, reason=str(error))
-    if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig", \
-            "UTF-8 byte-order mark"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16"), "utf-16", "UTF-16 byte-order mark"
-    sample = raw[:4096]
-    if sample.count(b"\x00") > len(sample) // 4:
-        # ASCII text in UTF-16 without a BOM: every other byte is NUL.
-        little = sample[1::2].count(b"\x00") > sample[0::2].count(b"\x00")
-        encoding = "utf-16-le" if little else "utf-16-be"
-        return raw.decode(encoding), encoding, "no byte-order mark, NUL bytes every other byte"
+    try:
+        if raw.startswith(codecs.BOM_UTF8):
+            return raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig", \
+                "UTF-8 byte-order mark"
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return raw.decode("utf-16"), "utf-16", "UTF-16 byte-order mark"
+        sample = raw[:4096]
+        if sample.count(b"\x00") > len(sample) // 4:
+            # ASCII text in UTF-16 without a BOM: every other byte is NUL.
+            little = sample[1::2].count(b"\x00") > sample[0::2].count(b"\x00")
+            encoding = "utf-16-le" if little else "utf-16-be"
+            return raw.decode(encoding), encoding, \
+                "no byte-order mark, NUL bytes every other byte"
+    except UnicodeDecodeError as error:
+        # The byte-order mark (or the NUL pattern) promised an encoding the bytes break.
+        raise PulsecheckError("READ_009", encoding=error.encoding.upper(),
+                              reason=f"byte {error.start + 1} breaks it, although the file "
+                                     f"starts as {error.encoding.upper()}")
     try:
         return raw.decode("utf-8"), "utf-8", "valid UTF-8 without a byte-order mark"
     except UnicodeDecodeError:
@@ -177,10 +185,14 @@ def _check_quotes(text: str, delimiter: str) -> int | None:
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter that splits the first line into the most fields (outside quotes)."""
-    first = text.split("\n", 1)[0]
+    # A lone carriage return also ends a line (old Mac files, damaged copies).
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     counts = {}
     for delimiter in DELIMITERS:
-        counts[delimiter] = len(next(csv.reader([first], delimiter=delimiter), []))
+        try:
+            counts[delimiter] = len(next(csv.reader([first], delimiter=delimiter), []))
+        except csv.Error:
+            counts[delimiter] = 0
     best = max(DELIMITERS, key=lambda d: counts[d])
     return best if counts[best] > 1 else ","
 
