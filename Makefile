@@ -11,7 +11,7 @@ STAMP := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup report test sample clean
+.PHONY: setup report test sample bench clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ test: $(STAMP)
 # Regenerate the synthetic sample wave (deterministic; the result is committed).
 sample: $(STAMP)
 	$(VENV)/bin/pulsecheck sample survey_instrument/pulse_check/2016 --out raw/pulse_check/2016
+
+# Benchmarks at 1 k to 1 M responses; rewrites benchmarks/RESULTS.md and its chart.
+bench: $(STAMP)
+	$(VENV)/bin/pulsecheck bench
 
 clean:
 	rm -rf $(VENV) $(TOOLS) reports/out

@@ -240,5 +240,9 @@ from pipeline.cli_waves import instrument_diff  # noqa: E402
 instrument_group.add_command(instrument_diff)
 
 
+from pipeline.cli_bench import bench  # noqa: E402
+
+cli.add_command(bench)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -179,10 +179,13 @@ def resolve_design(frame: pd.DataFrame, design: SurveyDesign) -> ResolvedDesign:
     if design.cluster:
         cluster, _ = _codes(frame[design.cluster], design.cluster)
         # PSUs are nested within strata: the pair identifies the PSU.
-        pairs = pd.MultiIndex.from_arrays([stratum, cluster])
+        # One integer per (stratum, cluster) pair, ordered as the sorted pairs, so a single
+        # factorisation numbers the PSUs.
+        n_clusters = int(cluster.max()) + 1 if n else 1
+        pairs = stratum * n_clusters + cluster
         psu, uniques = pd.factorize(pairs, sort=True)
         psu = np.asarray(psu, dtype=np.int64)
-        psu_stratum = np.asarray([u[0] for u in uniques], dtype=np.int64)
+        psu_stratum = np.asarray(uniques, dtype=np.int64) // n_clusters
     else:
         psu = np.arange(n, dtype=np.int64)
         psu_stratum = stratum.copy()
@@ -273,11 +276,35 @@ def total_covariance(resolved: ResolvedDesign, scores: np.ndarray) -> np.ndarray
     if z.ndim == 1:
         z = z[:, None]
     n_psu_total = resolved.psu_stratum.shape[0]
-    psu_totals = np.zeros((n_psu_total, z.shape[1]))
-    np.add.at(psu_totals, resolved.psu, z)
+    # One pass per column with bincount: the same sums, in the same order, as np.add.at, but
+    # tens of times faster on large surveys.
+    psu_totals = np.column_stack([np.bincount(resolved.psu, weights=z[:, k],
+                                              minlength=n_psu_total)
+                                  for k in range(z.shape[1])]) if z.shape[1] else \
+        np.zeros((n_psu_total, 0))
+    return psu_covariance(resolved, psu_totals)
+
+
+def psu_covariance(resolved: ResolvedDesign, psu_totals: np.ndarray) -> np.ndarray:
+    """Design covariance from PSU totals of weighted scores (sufficient statistics).
+
+    Parameters
+    ----------
+    resolved : ResolvedDesign
+    psu_totals : ndarray, shape (P, k)
+        Total of each score over the rows of each PSU (PSU index as in ``resolved.psu``).
+
+    Returns
+    -------
+    ndarray, shape (k, k)
+        As :func:`total_covariance`, which sums the rows and calls this.
+    """
+    psu_totals = np.asarray(psu_totals, dtype=float)
     n_strata = resolved.n_psu.shape[0]
-    stratum_sums = np.zeros((n_strata, z.shape[1]))
-    np.add.at(stratum_sums, resolved.psu_stratum, psu_totals)
+    stratum_sums = np.zeros((n_strata, psu_totals.shape[1]))
+    for k in range(psu_totals.shape[1]):
+        stratum_sums[:, k] = np.bincount(resolved.psu_stratum, weights=psu_totals[:, k],
+                                         minlength=n_strata)
     n_h = resolved.n_psu.astype(float)
     centred = psu_totals - (stratum_sums / n_h[:, None])[resolved.psu_stratum]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -309,9 +336,12 @@ def design_df(resolved: ResolvedDesign, domain: np.ndarray | None = None) -> int
     if domain is None:
         domain = np.ones(resolved.n_rows, dtype=bool)
     domain = np.asarray(domain, dtype=bool)
-    psus = np.unique(resolved.psu[domain])
-    strata = np.unique(resolved.stratum[domain])
-    return int(psus.size - strata.size)
+    # Distinct PSUs and strata by counting (linear) rather than sorting.
+    psus = np.count_nonzero(np.bincount(resolved.psu[domain],
+                                        minlength=resolved.psu_stratum.shape[0]))
+    strata = np.count_nonzero(np.bincount(resolved.stratum[domain],
+                                          minlength=resolved.n_psu.shape[0]))
+    return int(psus - strata)
 
 
 def ratio_estimate(resolved: ResolvedDesign, y: np.ndarray,

@@ -432,6 +432,12 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("WAVES_004", "fatal", "trends settings invalid",
               "the trends settings '{path}' {problem}.",
               "Correct the file; see the comments in it."),
+    ErrorSpec("BENCH_001", "fatal", "benchmarks folder missing",
+              "the benchmark code was not found in '{path}'.",
+              "Run `pulsecheck bench` from a checkout of the project, which has benchmarks/."),
+    ErrorSpec("BENCH_002", "fatal", "benchmark step failed",
+              "a benchmark step stopped: {reason}",
+              "Fix the cause shown, or run the failing size alone with --sizes."),
     # --- run and outputs ---------------------------------------------------------------------------
     ErrorSpec("RUN_001", "fatal", "output folder would be replaced",
               "'{path}' exists and was not made by pulsecheck.",

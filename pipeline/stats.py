@@ -50,7 +50,8 @@ import pandas as pd
 from scipy import optimize, special
 from scipy import stats as sps
 
-from pipeline.design import ResolvedDesign, design_df, ratio_estimate, total_covariance
+from pipeline.design import (ResolvedDesign, design_df, psu_covariance, ratio_estimate,
+                             total_covariance)
 from pipeline.errors import PulsecheckError
 
 #: Intervals for an unweighted simple random sample.
@@ -1108,14 +1109,18 @@ def design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int
     w = np.where(complete, resolved.weights, 0.0)
     cell = np.where(complete, c_idx * nr + r_idx, 0)  # column-major cell index
     k = nr * nc
-    indicators = np.zeros((resolved.n_rows, k))
-    indicators[np.flatnonzero(complete), cell[complete]] = 1.0
     nu = design_df(resolved)
     if statistic in ("F", "Chisq"):
         total_w = w.sum()
-        props = (w[:, None] * indicators).sum(axis=0) / total_w
-        scores = w[:, None] * (indicators - props) / total_w
-        v = total_covariance(resolved, scores)
+        props = np.bincount(cell[complete], weights=w[complete], minlength=k) / total_w
+        # Sufficient statistics: the PSU totals of the scores w (indicator - props) / total_w
+        # are (weight of each cell in the PSU - props × weight of the PSU) / total_w, so no
+        # rows × cells matrix is ever built.
+        n_psu = resolved.psu_stratum.shape[0]
+        cell_w = np.bincount(resolved.psu[complete] * k + cell[complete], weights=w[complete],
+                             minlength=n_psu * k).reshape(n_psu, k)
+        psu_w = np.bincount(resolved.psu, weights=w, minlength=n_psu)
+        v = psu_covariance(resolved, (cell_w - psu_w[:, None] * props[None, :]) / total_w)
         n_obs = int(complete.sum())
         table = props.reshape(nc, nr).T * n_obs
         exp = expected_counts(table)
@@ -1150,6 +1155,8 @@ def design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int
                           ddf=float("nan"), p_value=float(sps.chi2.sf(chisq, delta.shape[0])),
                           warnings=warnings)
     # Wald tests on the linearised residuals N_ij - N_i. N_.j / N.
+    indicators = np.zeros((resolved.n_rows, k))
+    indicators[np.flatnonzero(complete), cell[complete]] = 1.0
     row_ind = np.zeros((resolved.n_rows, nr))
     row_ind[np.flatnonzero(complete), r_idx[complete]] = 1.0
     col_ind = np.zeros((resolved.n_rows, nc))

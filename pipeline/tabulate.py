@@ -126,12 +126,17 @@ def _codes(series: pd.Series, levels: Sequence[Any], name: str) -> np.ndarray:
     if len(lookup) != len(levels):
         raise PulsecheckError("STAT_008", name=f"levels of {name}", value=list(levels),
                               expected="distinct levels")
-    keys = [_key(v) if not pd.isna(v) else None for v in series.tolist()]
+    # Survey answers take few distinct values: key each distinct value once, not each row.
+    positions, uniques = pd.factorize(series, use_na_sentinel=True)
+    keys = [_key(v) if not pd.isna(v) else None for v in uniques]
     unknown = sorted({k for k in keys if k is not None and k not in lookup})
     if unknown:
         raise PulsecheckError("STAT_006", name=name, values=", ".join(unknown[:10]),
                               levels=", ".join(_key(v) or "" for v in levels))
-    return np.asarray([lookup[k] if k is not None else -1 for k in keys], dtype=np.int64)
+    # The trailing -1 is what a missing value's position (-1) picks.
+    mapping = np.asarray([lookup[k] if k is not None else -1 for k in keys] + [-1],
+                         dtype=np.int64)
+    return mapping[np.asarray(positions, dtype=np.int64)]
 
 
 def _labels(levels: Sequence[Any], labels: Sequence[str] | Mapping[Any, str] | None,
@@ -170,6 +175,14 @@ def _columns(frame: pd.DataFrame, col: str | None, col_levels: Sequence[Any] | N
     return codes, columns
 
 
+def _cross_counts(row_codes: np.ndarray, col_codes: np.ndarray, shape: tuple[int, int],
+                  weights: np.ndarray | None = None) -> np.ndarray:
+    """Counts (or weight totals) of each (row, column) pair: one bincount, not a loop."""
+    cells = row_codes * shape[1] + col_codes
+    return np.bincount(cells, weights=weights, minlength=shape[0] * shape[1]) \
+        .astype(float).reshape(shape)
+
+
 def _empty_tests() -> pd.DataFrame:
     return pd.DataFrame(columns=list(TEST_COLUMNS))
 
@@ -206,8 +219,7 @@ def _run_tests(tests: Sequence[str], row_codes: np.ndarray, col_codes: np.ndarra
                n_row: int, n_col: int, resolved: ResolvedDesign) -> list[stats.TestResult]:
     """Tests of association on the complete cases of the shown levels."""
     complete = (row_codes >= 0) & (col_codes >= 0)
-    counts = np.zeros((n_row, n_col))
-    np.add.at(counts, (row_codes[complete], col_codes[complete]), 1.0)
+    counts = _cross_counts(row_codes[complete], col_codes[complete], (n_row, n_col))
     results = []
     testable = (counts.sum(axis=1) > 0).sum() >= 2 and (counts.sum(axis=0) > 0).sum() >= 2
     for test in tests:
@@ -432,9 +444,8 @@ def single_choice_table(
             if trend_scores is None:
                 raise PulsecheckError("STAT_008", name="trend_scores", value=None,
                                       expected="one score per column level for the trend test")
-            counts = np.zeros((len(levels), n_col))
             ok = (row_codes >= 0) & (col_codes >= 0)
-            np.add.at(counts, (row_codes[ok], col_codes[ok]), 1.0)
+            counts = _cross_counts(row_codes[ok], col_codes[ok], (len(levels), n_col))
             bases = counts.sum(axis=0)
             for i, res in _trend_tests(counts, bases, trend_scores, resolved):
                 results.append((shown[i][0], res))
@@ -782,10 +793,8 @@ def crosstab_matrices(frame: pd.DataFrame, row: str, col: str, *, row_levels: Se
     cc = _codes(frame[col], col_levels, col)
     ok = (rc >= 0) & (cc >= 0)
     shape = (len(row_levels), len(col_levels))
-    counts = np.zeros(shape)
-    weighted = np.zeros(shape)
-    np.add.at(counts, (rc[ok], cc[ok]), 1.0)
-    np.add.at(weighted, (rc[ok], cc[ok]), resolved.weights[ok])
+    counts = _cross_counts(rc[ok], cc[ok], shape)
+    weighted = _cross_counts(rc[ok], cc[ok], shape, resolved.weights[ok])
     with np.errstate(invalid="ignore", divide="ignore"):
         row_prop = weighted / weighted.sum(axis=1, keepdims=True)
         col_prop = weighted / weighted.sum(axis=0, keepdims=True)

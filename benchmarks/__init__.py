@@ -1,0 +1,1 @@
+"""Benchmarks of the pulsecheck pipeline: scaled synthetic waves, stage timings, baselines."""

@@ -1,0 +1,87 @@
+"""Design-based tables and tests: the workload compared with R's ``survey`` package.
+
+One file (written by the pipeline child from the analysed partnerships, with the design
+columns of :func:`benchmarks.scaled.design_columns`) and one plan (which tables) are read by
+both sides, so the comparison is like for like:
+
+* ``chisq``: for each (row, col) pair, the design-based phase × item table through
+  :func:`pipeline.tabulate.single_choice_table` (column percentages with logit intervals for
+  every cell, and the Rao–Scott F test) — R computes ``svychisq(~row + col, statistic="F")``
+  only, so pulsecheck does strictly more work here;
+* ``ciprop``: for each 0/1 item, the weighted proportion with its logit interval
+  (:func:`pipeline.stats.proportion_interval`; R ``svyciprop(method="logit")``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.scaled import PSU, STRATUM, WEIGHT
+
+#: The design, as R's ``svydesign(id=~psu, strata=~stratum, weights=~w)``.
+DESIGN_FORMULA = f"id=~{PSU}, strata=~{STRATUM}, weights=~{WEIGHT}"
+
+
+def plan_from_spec(spec: Any, columns: list[str], n_chisq: int = 5,
+                   n_ciprop: int = 5) -> dict[str, Any]:
+    """Pick the benchmark's tables from the report specification (pure).
+
+    The first ``n_chisq`` by-phase single-choice tables whose row is a column of the file,
+    and the first ``n_ciprop`` check-all item columns.
+    """
+    from pipeline.columns import PHASE_COLUMN
+
+    singles = [t.row for t in spec.tables if t.kind == "single" and t.by_phase
+               and t.row in columns and t.row != PHASE_COLUMN]
+    chisq = [[row, PHASE_COLUMN] for row in dict.fromkeys(singles)][:n_chisq]
+    multis = [t.row for t in spec.tables if t.kind == "multi"]
+    items = [c for m in multis for c in columns if c.startswith(m + "/")]
+    return {"chisq": chisq, "ciprop": items[:n_ciprop]}
+
+
+def design_file(partnerships: pd.DataFrame, plan: Mapping[str, Any], order: list[str]
+                ) -> pd.DataFrame:
+    """The comparison file: the plan's columns, phase blanked outside ``order``, design."""
+    from benchmarks.scaled import design_columns
+    from pipeline.columns import PHASE_COLUMN
+
+    names = list(dict.fromkeys([c for pair in plan["chisq"] for c in pair] + plan["ciprop"]))
+    frame = partnerships[names].copy()
+    frame[PHASE_COLUMN] = frame[PHASE_COLUMN].where(frame[PHASE_COLUMN].isin(order), "")
+    return pd.concat([frame.reset_index(drop=True), design_columns(len(frame))], axis=1)
+
+
+def read_design_file(path: str) -> pd.DataFrame:
+    """Read the comparison file: answers as text (blank = missing), design as numbers."""
+    types = {STRATUM: "int64", PSU: "int64", WEIGHT: "float64"}
+    header = pd.read_csv(path, nrows=0).columns
+    return pd.read_csv(path, dtype={c: types.get(c, "str") for c in header})
+
+
+def run_design_tables(frame: pd.DataFrame, plan: Mapping[str, Any]) -> dict[str, Any]:
+    """Compute the plan's tables with the design; return the headline numbers."""
+    from pipeline import stats, tabulate
+    from pipeline.design import SurveyDesign, resolve_design
+
+    design = SurveyDesign(weights=WEIGHT, strata=STRATUM, cluster=PSU)
+    out: dict[str, Any] = {"chisq": [], "ciprop": []}
+    for row, col in plan["chisq"]:
+        levels = sorted(frame[row].dropna().unique())
+        col_levels = sorted(frame[col].dropna().unique())
+        result = tabulate.single_choice_table(
+            frame, row, levels=levels, col=col, col_levels=col_levels, design=design,
+            ci_method="logit", tests=["rao_scott_f"])
+        test = result.tests.iloc[0]
+        out["chisq"].append({"row": row, "col": col, "statistic": float(test["statistic"]),
+                             "p_value": float(test["p_value"])})
+    resolved = resolve_design(frame, design)
+    for item in plan["ciprop"]:
+        y = pd.to_numeric(frame[item], errors="coerce").to_numpy(dtype=float)
+        domain = ~np.isnan(y)
+        interval = stats.proportion_interval(y, domain, resolved, method="logit")
+        out["ciprop"].append({"item": item, "estimate": float(interval.estimate),
+                              "ci_low": float(interval.low), "ci_high": float(interval.high)})
+    return out

@@ -1,0 +1,152 @@
+"""Write the benchmark results: the text table, ``RESULTS.md`` and the scaling chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmarks.runner import CORE_STAGES, STAGES
+
+CHART = "scaling.svg"
+
+
+def _s(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _mb(value: float | None) -> str:
+    return "—" if value is None else f"{value / 1024 ** 2:.0f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def stage_rows(payload: dict[str, Any]) -> list[list[str]]:
+    """One row per size: seconds per stage, baselines and ratios."""
+    rows = []
+    for size in payload["sizes"]:
+        stages = size["pipeline"]["stages"]
+        rows.append([
+            f"{size['n']:,}",
+            *[_s(stages[s]["seconds"]) if s in stages else "—" for s in STAGES],
+            _s(size["core_seconds"]),
+            _s(size["read_csv"]["stages"]["read_csv"]["seconds"]),
+            _ratio(size["ratio_vs_read_csv"]),
+            _mb(max(stages[s]["peak_bytes"] for s in CORE_STAGES)),
+            _mb(size["read_csv"]["frame_bytes"]),
+            _ratio(size["memory_ratio"]),
+            _s(size["design_seconds"]), _s(size["r_seconds"]), _ratio(size["ratio_vs_r"]),
+        ])
+    return rows
+
+
+HEADER = ["rows", *[f"{s} s" for s in STAGES], "read→tabulate s", "read_csv s",
+          "ratio_vs_read_csv", "peak MB", "frame MB", "memory ratio", "design tables s",
+          "R survey s", "ratio_vs_r"]
+
+
+def text_table(payload: dict[str, Any]) -> str:
+    """The results as an aligned text table and the headline ratios (for the terminal)."""
+    rows = [HEADER, *stage_rows(payload)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines) + "\n" + headline(payload)
+
+
+def headline(payload: dict[str, Any]) -> str:
+    summary = payload["summary"]
+    parts = [f"ratio_vs_read_csv={_ratio(summary['ratio_vs_read_csv'])}",
+             f"memory_ratio={_ratio(summary['memory_ratio'])}",
+             f"ratio_vs_r={_ratio(summary['ratio_vs_r'])}"]
+    if "scaling_exponent" in summary:
+        parts.append(f"scaling_exponent={summary['scaling_exponent']:.2f}")
+    return f"at {summary['largest_size']:,} rows: " + " ".join(parts)
+
+
+def write_chart(payload: dict[str, Any], path: Path) -> None:
+    """Seconds per stage against rows, log–log, with the read_csv and R baselines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams["svg.hashsalt"] = "pulsecheck-bench"
+    sizes = [s["n"] for s in payload["sizes"]]
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for stage in CORE_STAGES:
+        ax.plot(sizes, [s["pipeline"]["stages"][stage]["seconds"] for s in payload["sizes"]],
+                marker="o", label=stage)
+    ax.plot(sizes, [s["core_seconds"] for s in payload["sizes"]], marker="s", color="black",
+            linewidth=2, label="read → tabulate")
+    ax.plot(sizes, [s["read_csv"]["stages"]["read_csv"]["seconds"] for s in payload["sizes"]],
+            linestyle="--", color="grey", label="pandas.read_csv")
+    design = [(s["n"], s["design_seconds"]) for s in payload["sizes"] if s["design_seconds"]]
+    ax.plot([d[0] for d in design], [d[1] for d in design], marker="^", linestyle=":",
+            label="design tables (pulsecheck)")
+    r = [(s["n"], s["r_seconds"]) for s in payload["sizes"] if s["r_seconds"]]
+    if r:
+        ax.plot([d[0] for d in r], [d[1] for d in r], marker="v", linestyle=":",
+                color="firebrick", label="design tables (R survey)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("responses")
+    ax.set_ylabel("seconds")
+    ax.set_title("pulsecheck: time per stage by number of responses")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)
+
+
+def results_markdown(payload: dict[str, Any], chart: str) -> str:
+    """``RESULTS.md``: machine, method, the table per size, ratios, and the chart."""
+    machine = payload["machine"]
+    summary = payload["summary"]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Regenerate with `make bench` (or `pulsecheck bench`; `--quick` stops at 100 000 "
+        "rows). Every size runs in a fresh process; times are wall-clock seconds of one run, "
+        "peak memory is the resident-set high-water mark above the imported libraries.",
+        "",
+        "## Machine",
+        "",
+        *[f"- {key}: {value}" for key, value in machine.items()],
+        "",
+        "## Headline",
+        "",
+        f"`{headline(payload)}`",
+        "",
+        "- `ratio_vs_read_csv`: read → validate → classify → tabulate (all report tables) "
+        "over `pandas.read_csv` of the same file.",
+        "- `memory_ratio`: peak memory of those stages over the in-memory size of the frame "
+        "`pandas.read_csv` returns.",
+        "- `ratio_vs_r`: R `survey` (design, `svychisq` and `svyciprop`) over pulsecheck "
+        "(the same tables with cell intervals and Rao–Scott F tests), both on the same file "
+        "and design; reading the file is not counted on either side.",
+        "- `scaling_exponent`: slope of log(read → tabulate seconds) on log(rows) from "
+        f"{summary.get('scaling_from', 0):,} rows up (1 is linear).",
+    ]
+    if summary.get("r_agreement") is not None:
+        lines.append(f"- pulsecheck and R agree to a relative difference of at most "
+                     f"{summary['r_agreement']:.1e} on every statistic and interval compared.")
+    lines += ["", "## Per size", "",
+              "| " + " | ".join(HEADER) + " |",
+              "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(row) + " |" for row in stage_rows(payload)]
+    notes = sorted({s["r_note"] for s in payload["sizes"] if s["r_note"]})
+    lines += ["", "Render (every output file: CSV, XLSX, HTML, PDF, executed notebook) is "
+              "measured only up to the largest size shown in its column.", *notes, "",
+              f"![time per stage]({chart})", ""]
+    return "\n".join(lines)
+
+
+def write_results(payload: dict[str, Any], out: Path, results_md: Path) -> None:
+    """Write the chart into ``out`` and ``RESULTS.md`` pointing at it."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_chart(payload, out / CHART)
+    relative = (out / CHART).resolve().relative_to(results_md.parent.resolve()).as_posix() \
+        if (out / CHART).resolve().is_relative_to(results_md.parent.resolve()) else CHART
+    results_md.write_text(results_markdown(payload, relative), encoding="utf-8")

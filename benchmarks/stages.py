@@ -1,0 +1,231 @@
+"""Time and memory of each pipeline stage on one scaled wave, and of the baselines.
+
+Every measurement runs in a fresh interpreter (``python -m benchmarks.stages``), so imports,
+caches and the memory high-water mark of one size never leak into the next. The child prints
+one JSON object; :mod:`benchmarks.runner` collects them.
+
+Stages (the same calls, in the same order, as :func:`pipeline.run.run_wave`):
+
+read       ``read_export``: bytes → the canonical string frame
+validate   ``validate_responses``: decoding, typing and every validation rule
+classify   the wave's flow steps, phase classification and the issues table
+tabulate   derived variables, criteria placement and every report table with its tests
+render     every output file of a run (CSV, XLSX, HTML, PDF, executed notebook)
+
+Peak memory is the resident set size high-water mark (``VmHWM``) above the level reached
+once the libraries are imported; Linux lets a process reset the mark, so each stage reports
+its own peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+#: Where Linux lets a process reset its resident-set high-water mark.
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+_STATUS = Path("/proc/self/status")
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak() -> bool:
+    try:
+        _CLEAR_REFS.write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_bytes() -> int:
+    """The resident-set high-water mark (since the last reset where supported)."""
+    kib = _status_kib("VmHWM")
+    if kib is None:
+        import resource
+        # ru_maxrss is in KiB on Linux (bytes on macOS; only used when /proc is absent).
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib * 1024
+
+
+def _rss_bytes() -> int:
+    kib = _status_kib("VmRSS")
+    return (kib or 0) * 1024
+
+
+class _Meter:
+    """Runs stages one after another, recording wall time and peak memory of each."""
+
+    def __init__(self) -> None:
+        gc.collect()
+        self.base = _rss_bytes()
+        self.resettable = _reset_peak()
+        self.stages: dict[str, dict[str, float]] = {}
+
+    def run(self, name: str, call: Callable[[], Any]) -> Any:
+        gc.collect()
+        if self.resettable:
+            _reset_peak()
+        start = time.perf_counter()
+        value = call()
+        seconds = time.perf_counter() - start
+        self.stages[name] = {"seconds": seconds,
+                             "peak_bytes": max(0, _peak_bytes() - self.base)}
+        return value
+
+
+def measure_pipeline(wave_dir: Path, render: bool, design_out: Path | None = None
+                     ) -> dict[str, Any]:
+    """Run every stage of a wave once; return the per-stage timings and sizes.
+
+    With ``design_out``, also write (untimed) the design-comparison file and its plan there.
+    """
+    import pandas as pd
+
+    from pipeline.classify import classify_phase
+    from pipeline.errors import issues_frame
+    from pipeline.flow import apply_steps
+    from pipeline.ingest import (read_choice_versions, read_export, read_instrument,
+                                 read_limits, read_platform, read_wave)
+    from pipeline.run import (_partnerships_table, publish, read_report_spec, tabulate_wave,
+                              validation_config, write_outputs, WaveResult)
+    from pipeline.validate import validate_responses
+
+    wave = read_wave(wave_dir)
+    instrument = read_instrument(wave.instrument_path)
+    spec = read_report_spec(wave.instrument_path, instrument)
+    platform = read_platform(wave.platform, wave.root)
+    limits = read_limits(wave.root, wave.config.get("limits"))
+    versions = read_choice_versions(wave.instrument_path)
+    config = validation_config(wave, platform)
+    meter = _Meter()
+
+    exports = meter.run("read", lambda: [
+        read_export(path, instrument, platform, choice_versions=versions, root=wave.root,
+                    limits=limits) for path in wave.files])
+    frame = pd.concat([e.frame for e in exports], ignore_index=True)
+    validation = meter.run("validate", lambda: validate_responses(frame, instrument, config))
+
+    def classify() -> tuple:
+        # As in pipeline.run.analyse_wave: flow, phase, then the issues with each row's outcome.
+        read_issues = [part for e in exports for part in (e.notes, e.issues)
+                       if part is not None and len(part)]
+        issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
+            if read_issues else validation.issues
+        flow = apply_steps(validation.frame, issues, wave.steps, instrument)
+        analysed = validation.frame.loc[flow.analysed]
+        classification = classify_phase(analysed, instrument)
+        all_issues = issues_frame(
+            pd.concat([issues, flow.issues, classification.issues], ignore_index=True)
+            .to_dict("records"))
+        outcome_of = {(f, r): d for f, r, d in zip(flow.dispositions["file"],
+                                                   flow.dispositions["row"],
+                                                   flow.dispositions["disposition"])}
+        all_issues["outcome"] = [outcome_of.get((f, None if pd.isna(r) else int(r)), "")
+                                 for f, r in zip(all_issues["file"], all_issues["row"])]
+        return flow, analysed, classification, all_issues
+
+    flow, analysed, classification, all_issues = meter.run("classify", classify)
+
+    def tabulate() -> tuple:
+        report = tabulate_wave(analysed, classification.phase, instrument, spec)
+        extra = {"phase_self": classification.phase.astype(str)}
+        if report.criteria is not None:
+            extra["phase_criteria"] = report.criteria.phase.astype(str)
+            extra["criteria_points"] = report.criteria.points
+        phase = report.criteria.phase if report.basis == "criteria" else classification.phase
+        partnerships = _partnerships_table(analysed, phase, instrument, False, extra)
+        return report, partnerships
+
+    report, partnerships = meter.run("tabulate", tabulate)
+    result = WaveResult(instrument=instrument, typed=validation.frame, issues=all_issues,
+                        flow=flow, partnerships=partnerships, report=report)
+    if design_out is not None:
+        from benchmarks.design_tables import design_file, plan_from_spec
+        design_out.mkdir(parents=True, exist_ok=True)
+        plan = plan_from_spec(spec, list(partnerships.columns))
+        (design_out / "plan.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
+        design_file(partnerships, plan, list(instrument.phase_order)).to_csv(
+            design_out / "design.csv", index=False)
+    if render:
+        scratch = Path(tempfile.mkdtemp(prefix="pulsecheck-bench-"))
+        try:
+            input_sums = {path.name: "not hashed in benchmarks" for path in wave.files}
+            meter.run("render", lambda: publish(scratch / "run", lambda folder: write_outputs(
+                folder, wave, result, input_sums, keep_personal=False)))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return {
+        "stages": meter.stages,
+        "rows": int(sum(e.n_rows for e in exports)),
+        "analysed": int(len(analysed)),
+        "issues": int(len(all_issues)),
+        "tables": len(report.tables.tables),
+        "columns": int(validation.frame.shape[1]),
+        "peak_resettable": meter.resettable,
+    }
+
+
+def measure_read_csv(path: Path, header_rows: int) -> dict[str, Any]:
+    """``pandas.read_csv`` of the same file with default settings (the baseline)."""
+    import pandas as pd
+
+    meter = _Meter()
+    frame = meter.run("read_csv", lambda: pd.read_csv(
+        path, skiprows=range(1, header_rows), encoding="utf-8-sig", low_memory=False))
+    return {"stages": meter.stages, "frame_bytes": int(frame.memory_usage(deep=True).sum()),
+            "frame_shape": list(frame.shape)}
+
+
+def measure_design(path: Path, plan_file: Path) -> dict[str, Any]:
+    """The design-based tables and tests of :mod:`benchmarks.design_tables` on one file."""
+    from benchmarks.design_tables import read_design_file, run_design_tables
+
+    plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+    # Libraries load on first use; R's survey package is also loaded before its clock starts.
+    warm = read_design_file(path)
+    run_design_tables(warm.iloc[::max(1, len(warm) // 2000)], plan)
+    del warm
+    meter = _Meter()
+    frame = meter.run("design_read", lambda: read_design_file(path))
+    summary = meter.run("design_tables", lambda: run_design_tables(frame, plan))
+    return {"stages": meter.stages, "summary": summary}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["pipeline", "read_csv", "design"])
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--no-render", action="store_true")
+    parser.add_argument("--header-rows", type=int, default=3)
+    parser.add_argument("--plan", type=Path)
+    parser.add_argument("--design-out", type=Path)
+    args = parser.parse_args(argv)
+    if args.what == "pipeline":
+        out = measure_pipeline(args.path, render=not args.no_render,
+                               design_out=args.design_out)
+    elif args.what == "read_csv":
+        out = measure_read_csv(args.path, args.header_rows)
+    else:
+        out = measure_design(args.path, args.plan)
+    sys.stdout.write(json.dumps(out) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The benchmark machinery works at a tiny size (no timing assertions, no R)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.runner import BenchOptions, run_bench, scaling_exponent
+from benchmarks.scaled import design_columns, prepare_wave
+from pipeline.ingest import project_root
+
+ROOT = project_root()
+
+
+def test_scaling_exponent__linear_times__is_one():
+    assert scaling_exponent([10, 100, 1000], [0.5, 5.0, 50.0]) == pytest.approx(1.0)
+
+
+def test_scaling_exponent__quadratic_times__is_two():
+    assert scaling_exponent([10, 100], [1.0, 100.0]) == pytest.approx(2.0)
+
+
+def test_design_columns__psus_nest_in_strata_with_two_or_more_each():
+    design = design_columns(5000)
+    assert design.groupby("psu")["stratum"].nunique().max() == 1
+    assert design.groupby("stratum")["psu"].nunique().min() >= 2
+    assert (design["w"] > 0).all()
+
+
+def test_prepare_wave__scaled_export__keeps_header_and_gives_fresh_ids(tmp_path):
+    data = ROOT / "benchmarks" / "data" / "test"
+    wave = prepare_wave(ROOT, 300, data)
+    export = next(wave.glob("scaled_*.csv"))
+    sample = ROOT / "raw" / "pulse_check" / "2016" / "pulse_check_2016_qualtrics.csv"
+    with open(export, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    with open(sample, encoding="utf-8-sig", newline="") as handle:
+        header = list(csv.reader(handle))[:3]
+    assert rows[:3] == header
+    ids = [r[header[0].index("ResponseId")] for r in rows[3:]]
+    assert len(ids) == 300 and len(set(ids)) == 300
+
+
+@pytest.mark.slow
+def test_run_bench__tiny_sizes__writes_results_with_every_stage(tmp_path):
+    options = BenchOptions(root=ROOT, sizes=(200,), out=tmp_path / "results",
+                           data_dir=ROOT / "benchmarks" / "data" / "test", render_max=0,
+                           with_r=False, write_report=False)
+    payload = run_bench(options, say=lambda message: None)
+    saved = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert [s["n"] for s in saved["sizes"]] == [200]
+    stages = saved["sizes"][0]["pipeline"]["stages"]
+    assert set(stages) == {"read", "validate", "classify", "tabulate"}
+    assert saved["sizes"][0]["pipeline"]["rows"] == 200
+    assert payload["summary"]["ratio_vs_r"] is None
+    assert saved["sizes"][0]["design"]["summary"]["chisq"]
