@@ -25,7 +25,7 @@ unknown slack term and so reveals nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -283,4 +283,215 @@ def published_view(table: pd.DataFrame) -> pd.DataFrame:
         if column in out.columns:
             out[column] = out[column].astype(object)
             out.loc[hidden, column] = None
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Linked tables: suppression that holds across tables of the same variable
+# --------------------------------------------------------------------------------------------
+
+#: The column of respondents a tidy table counts in ``All`` but does not show.
+_HIDDEN = "\x00hidden"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A published relation between two tables: in every column, the count of
+    ``coarse_level`` in ``coarse_table`` equals the sum of ``fine_levels`` in ``fine_table``
+    (e.g. a band "before 2010" and the year bands inside it, or a recode and its sources)."""
+
+    coarse_table: str
+    coarse_level: str
+    fine_table: str
+    fine_levels: tuple[str, ...]
+
+
+def _columns(table: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
+    cells = table[table["row_type"].isin(["level", "item"])]
+    shown = [c for c in dict.fromkeys(cells["col_level"]) if c != "All"]
+    bases = cells.groupby("col_level")["base_n"].first()
+    if not shown:
+        return ["All"], {"All": float(bases.get("All", np.nan))}
+    base = {c: float(bases[c]) for c in shown}
+    base[_HIDDEN] = float(bases["All"]) - sum(base.values())
+    return shown + [_HIDDEN], base
+
+
+def _published_system(tables: Mapping[str, pd.DataFrame], links: Sequence[Link]):
+    """Unknowns (every cell, plus a hidden column per table) and what publication fixes."""
+    index: dict[tuple[str, str, str], int] = {}
+    upper: list[float] = []
+    rows: list[dict[int, float]] = []
+    rhs: list[float] = []
+
+    def var(table: str, level: str, column: str) -> int:
+        key = (table, level, column)
+        if key not in index:
+            index[key] = len(index)
+            upper.append(np.inf)
+        return index[key]
+
+    for name, table in tables.items():
+        columns, base = _columns(table)
+        cells = table[table["row_type"].isin(["level", "item"])]
+        levels = list(dict.fromkeys(cells["row_level"]))
+        for level, group in cells.groupby("row_level", sort=False):
+            by_col = group.set_index("col_level")
+            parts = [var(name, level, c) for c in columns]
+            all_cell = by_col.loc["All"] if "All" in by_col.index else None
+            if columns != ["All"] and all_cell is not None and not bool(all_cell["suppressed"]):
+                rows.append({p: 1.0 for p in parts})
+                rhs.append(float(all_cell["n"]))
+            for column, variable in zip(columns, parts):
+                upper[variable] = min(upper[variable], base[column])
+                if column in by_col.index and not bool(by_col.loc[column, "suppressed"]):
+                    rows.append({variable: 1.0})
+                    rhs.append(float(by_col.loc[column, "n"]))
+        if table["table_type"].iloc[0] == "single":
+            for column in columns:
+                rows.append({var(name, level, column): 1.0 for level in levels})
+                rhs.append(base[column])
+        else:
+            mentions = table[(table["row_type"] == "mentions")
+                             & ~table["suppressed"].astype(bool)].set_index("col_level")["n"]
+            known = {c: float(mentions[c]) for c in mentions.index}
+            shown = [c for c in columns if c != _HIDDEN]
+            if _HIDDEN in columns and "All" in known and all(c in known for c in shown):
+                known[_HIDDEN] = known["All"] - sum(known[c] for c in shown)
+            for column in columns:
+                if column in known:
+                    rows.append({var(name, level, column): 1.0 for level in levels})
+                    rhs.append(known[column])
+    for link in links:
+        coarse_columns, _ = _columns(tables[link.coarse_table])
+        fine_columns, _ = _columns(tables[link.fine_table])
+        if coarse_columns != fine_columns:
+            continue
+        for column in coarse_columns:
+            terms = {var(link.coarse_table, link.coarse_level, column): 1.0}
+            for level in link.fine_levels:
+                terms[var(link.fine_table, level, column)] = \
+                    terms.get(var(link.fine_table, level, column), 0.0) - 1.0
+            rows.append(terms)
+            rhs.append(0.0)
+    return index, upper, rows, rhs
+
+
+def linked_recoverable(tables: Mapping[str, pd.DataFrame], links: Sequence[Link]
+                       ) -> list[tuple[str, str, str]]:
+    """Suppressed cells that the published cells of linked tables pin to one whole number.
+
+    Every table's cells add up to its bases (or mentions), the ``All`` column is the shown
+    columns plus an unshown one (respondents without a banner value), and each :class:`Link`
+    ties a coarse cell to the sum of fine cells. Each suppressed, non-zero cell is bounded by
+    linear programming over all of it; the cell is recoverable when its bounds hold a single
+    whole number.
+
+    Parameters
+    ----------
+    tables : mapping of table id to DataFrame
+        Tidy tables after :func:`suppress_table` (single-choice and check-all only).
+    links : sequence of Link
+
+    Returns
+    -------
+    list of (table id, row level, column level)
+
+    References
+    ----------
+    .. [1] Hundepool, A. et al. (2012). *Statistical Disclosure Control*, sec. 4.2 and 4.4
+       (auditing suppression in linked tables by linear programming). Wiley.
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import lil_matrix
+
+    index, upper, rows, rhs = _published_system(tables, links)
+    matrix = lil_matrix((len(rows), len(index)))
+    for r, terms in enumerate(rows):
+        for c, coefficient in terms.items():
+            matrix[r, c] = coefficient
+    matrix = matrix.tocsr()
+    bounds = [(0.0, None if np.isinf(u) else u) for u in upper]
+    found = []
+    for name, table in tables.items():
+        columns, _ = _columns(table)
+        hidden = table[table["suppressed"].astype(bool) & (table["n"] > 0)
+                       & table["row_type"].isin(["level", "item"])]
+        for cell in hidden.itertuples(index=False):
+            if cell.col_level == "All" and columns != ["All"]:
+                continue  # an All cell is the sum of its columns, which are audited
+            target = index[(name, cell.row_level, cell.col_level)]
+            cost = np.zeros(len(index))
+            cost[target] = 1.0
+            low = linprog(cost, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
+            high = linprog(-cost, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
+            if low.status != 0 or high.status != 0:
+                continue
+            if np.ceil(low.fun - 1e-6) == np.floor(-high.fun + 1e-6):
+                found.append((name, cell.row_level, cell.col_level))
+    return found
+
+
+def _hide(table: pd.DataFrame, positions: Sequence[int], symbol: str) -> pd.DataFrame:
+    out = table.copy()
+    labels = out.index[list(positions)]
+    out.loc[labels, "suppressed"] = True
+    out.loc[labels, "suppression"] = "linked"
+    out.loc[labels, "n_display"] = symbol
+    out.loc[labels, "pct_display"] = symbol
+    return out
+
+
+def protect_linked(tables: Mapping[str, pd.DataFrame], links: Sequence[Link],
+                   rule: DisclosureRule) -> dict[str, pd.DataFrame]:
+    """Extend suppression until no cell of linked tables can be recovered.
+
+    While :func:`linked_recoverable` finds a cell, one more cell is hidden in the same table
+    and column (the smallest non-zero published cell, preferring the cell's siblings in a
+    link), or failing that in the same row. Each round hides at least one more cell, so the
+    loop ends; hiding more never lets an attacker learn more.
+
+    Parameters
+    ----------
+    tables : mapping of table id to DataFrame
+        Tables after :func:`suppress_table`; not modified.
+    links : sequence of Link
+    rule : DisclosureRule
+        Supplies the display symbol.
+
+    Returns
+    -------
+    dict
+        Every table of ``tables``; cells hidden here have ``suppression = "linked"``.
+    """
+    linked = {l.coarse_table for l in links} | {l.fine_table for l in links}
+    out = {name: table.copy() for name, table in tables.items()}
+    audited = {name: out[name] for name in linked if name in out}
+    symbol = rule.symbol.format(k=rule.threshold)
+    siblings: dict[tuple[str, str], set[str]] = {}
+    for link in links:
+        for level in link.fine_levels:
+            siblings.setdefault((link.fine_table, level), set()).update(link.fine_levels)
+    for _ in range(sum(len(t) for t in audited.values()) + 1):
+        leaks = linked_recoverable(audited, links)
+        if not leaks:
+            break
+        name, level, column = leaks[0]
+        table = audited[name]
+        open_cells = table[~table["suppressed"].astype(bool) & (table["n"] > 0)
+                           & table["row_type"].isin(["level", "item"])]
+        same_column = open_cells[(open_cells["col_level"] == column)
+                                 & (open_cells["row_level"] != level)]
+        near = same_column[same_column["row_level"].isin(siblings.get((name, level), set()))]
+        pool = near if not near.empty else same_column
+        if pool.empty:
+            pool = open_cells[(open_cells["row_level"] == level)
+                              & (open_cells["col_level"] != "All")]
+        if pool.empty:
+            pool = open_cells
+        if pool.empty:
+            break
+        chosen = pool.sort_values(["n", "row_level"], kind="stable").index[0]
+        audited[name] = _hide(table, [table.index.get_loc(chosen)], symbol)
+    out.update(audited)
     return out

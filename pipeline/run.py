@@ -182,7 +182,7 @@ def tabulate_wave(analysed: pd.DataFrame, self_phase: pd.Series, instrument: Ins
     phase = criteria.phase if basis == "criteria" else self_phase
     tables = build_report_tables(derived, phase, instrument, spec)
     return ReportResult(spec=spec, basis=basis, tables=tables,
-                        protected=protect(tables, spec.disclosure_threshold),
+                        protected=protect(tables, spec.disclosure_threshold, spec),
                         self_phase=self_phase, criteria=criteria, agreement=agreement)
 
 

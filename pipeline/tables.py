@@ -16,7 +16,7 @@ import pandas as pd
 from pipeline import stats, tabulate
 from pipeline.columns import PHASE_COLUMN
 from pipeline.derive import multi_items, single_levels
-from pipeline.disclosure import DisclosureRule, suppress_table
+from pipeline.disclosure import DisclosureRule, Link, protect_linked, suppress_table
 from pipeline.instrument import Instrument
 from pipeline.spec import ReportSpec, TableSpec
 
@@ -238,7 +238,57 @@ def build_report_tables(frame: pd.DataFrame, phase: pd.Series, instrument: Instr
     return ReportTables(tables=reports, findings=distinctive_findings(reports, spec, order))
 
 
-def protect(tables: ReportTables, threshold: int) -> dict[str, pd.DataFrame]:
-    """Each table with small-cell suppression applied (analyst numbers kept beside)."""
+def table_links(spec: ReportSpec) -> list[Link]:
+    """Relations between published tables that an attacker could use, from the spec.
+
+    Two single-choice tables whose rows are bands of the same number are linked band by
+    band (a coarse band is the sum of the fine bands inside it); a table of a recoded
+    variable is linked to a table of its source (each group is the sum of its levels).
+    """
+    by_row: dict[str, list[str]] = {}
+    for table in spec.tables:
+        if table.kind == "single":
+            by_row.setdefault(table.row, []).append(table.id)
+    derived = {d.name: d for d in spec.derived}
+    links: list[Link] = []
+    bands = [d for d in spec.derived if d.kind == "bands"]
+    for coarse in bands:
+        for fine in bands:
+            if coarse.name == fine.name or coarse.source != fine.source:
+                continue
+            for band in coarse.bands:
+                low = -np.inf if band.min is None else band.min
+                high = np.inf if band.max is None else band.max
+                inside = tuple(b.label for b in fine.bands
+                               if (-np.inf if b.min is None else b.min) >= low
+                               and (np.inf if b.max is None else b.max) <= high)
+                if not inside:
+                    continue
+                for coarse_id in by_row.get(coarse.name, []):
+                    for fine_id in by_row.get(fine.name, []):
+                        links.append(Link(coarse_id, band.label, fine_id, inside))
+    for name, entry in derived.items():
+        if entry.kind != "recode":
+            continue
+        groups: dict[str, list[str]] = {}
+        for level, group in entry.mapping.items():
+            groups.setdefault(group, []).append(level)
+        for coarse_id in by_row.get(name, []):
+            for fine_id in by_row.get(entry.source, []):
+                links.extend(Link(coarse_id, group, fine_id, tuple(levels))
+                             for group, levels in groups.items())
+    return links
+
+
+def protect(tables: ReportTables, threshold: int,
+            spec: ReportSpec | None = None) -> dict[str, pd.DataFrame]:
+    """Each table with small-cell suppression applied (analyst numbers kept beside).
+
+    Suppression is first applied table by table (primary and complementary), then extended
+    across tables that the specification links (:func:`table_links`), so that no hidden cell
+    can be worked out by combining published tables.
+    """
     rule = DisclosureRule(threshold=threshold)
-    return {t.spec.id: suppress_table(t.table, rule) for t in tables.tables}
+    protected = {t.spec.id: suppress_table(t.table, rule) for t in tables.tables}
+    links = table_links(spec) if spec is not None else []
+    return protect_linked(protected, links, rule) if links else protected
