@@ -386,6 +386,10 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("RENDER_002", "fatal", "analyst notebook failed",
               "the notebook template {name} stopped with an error: {reason}.",
               "Fix the template in reports/ (or the run folder it reads) and render again."),
+    ErrorSpec("RENDER_003", "fatal", "report could not be rendered",
+              "the {document} could not be rendered from '{path}' ({reason}).",
+              "Check reports/report.toml and reports/funder/wording.toml against the tables "
+              "the run wrote (listed in its report.json), then run `pulsecheck report` again."),
     # --- crosswalks between instrument versions ------------------------------------------------
     ErrorSpec("XWALK_001", "fatal", "crosswalk columns missing",
               "the crosswalk lacks the column(s) {names}.",

@@ -7,8 +7,9 @@ and every value is escaped.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import jinja2
 import pandas as pd
@@ -192,11 +193,13 @@ def render_chart(chart: dict, spec: dict, fmt: str = "svg") -> bytes:
 
 
 def funder_figures(bundle: "RunBundle", layout: dict) -> dict[str, dict]:
-    """Chart id → {uri, alt, title} for the funder summary."""
-    from pipeline.report_content import chart_series
+    """Chart id → {uri, alt, title} for the funder summary (charts the wave can draw)."""
+    from pipeline.report_content import chart_drawable, chart_series
 
     figures = {}
-    for chart_id, spec in layout["charts"].items():
+    for chart_id, spec in layout.get("charts", {}).items():
+        if not chart_drawable(bundle, spec):
+            continue  # the summary prints a note instead (report_content.missing_notes)
         series = chart_series(bundle, spec)
         figures[chart_id] = {"uri": _svg_uri(render_chart(series, spec)),
                              "alt": series["alt"], "title": spec["title"]}
@@ -251,17 +254,39 @@ def write_reports(folder: Path, manifest: dict | None = None, *,
                                          + "\n", encoding="utf-8")
     bundle = load_run(folder, manifest, with_partnerships=partner_reports)
     written = []
-    html = render_funder_html(bundle)
-    (folder / "funder_summary.html").write_text(html, encoding="utf-8")
-    html_to_pdf(html, folder / "funder_summary.pdf")
+    with render_errors("funder summary", folder):
+        html = render_funder_html(bundle)
+        (folder / "funder_summary.html").write_text(html, encoding="utf-8")
+        html_to_pdf(html, folder / "funder_summary.pdf")
     written += ["funder_summary.html", "funder_summary.pdf"]
     if partner_reports:
-        written += write_partner_reports(folder, bundle)
+        with render_errors("partnership pages", folder):
+            written += write_partner_reports(folder, bundle)
     if notebook:
         from pipeline.notebook import write_analyst_notebook
 
-        written += write_analyst_notebook(folder)
+        with render_errors("analyst notebook", folder):
+            written += write_analyst_notebook(folder)
     return written
+
+
+@contextlib.contextmanager
+def render_errors(document: str, folder: Path) -> Iterator[None]:
+    """Turn an unexpected failure while rendering ``document`` into RENDER_003.
+
+    Catalogue errors pass through unchanged. Anything else (a report configuration naming
+    something the run lacks, a template slip) would otherwise reach the user as a traceback.
+    """
+    from pipeline.errors import PulsecheckError
+
+    try:
+        yield
+    except PulsecheckError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the catch-all is the point (see docstring)
+        reason = f"{type(error).__name__}: {error}".strip()
+        raise PulsecheckError("RENDER_003", document=document, path=str(folder),
+                              reason=reason) from error
 
 
 def write_partner_reports(folder: Path, bundle: "RunBundle") -> list[str]:

@@ -49,6 +49,15 @@ class RunBundle:
     published: Mapping[str, pd.DataFrame] = field(
         default_factory=lambda: MappingProxyType({}))
 
+    def has(self, table_id: str | None) -> bool:
+        """Whether the run wrote the table ``table_id`` (a wave's instrument may lack it)."""
+        return bool(table_id) and table_id in self.tables
+
+    @property
+    def has_phases(self) -> bool:
+        """Whether the wave's instrument asked partnerships for their phase."""
+        return bool(self.context.get("phase_order"))
+
     def table(self, table_id: str) -> pd.DataFrame:
         """The published view of a table (hidden numbers blanked)."""
         if table_id in self.published:
@@ -158,10 +167,27 @@ def ranked_items(table: pd.DataFrame) -> list[tuple[str, str]]:
 # Funder summary
 # --------------------------------------------------------------------------------------------
 
+def topic(layout: Mapping[str, Any], table_id: str) -> str:
+    """What a table is about, in words (``[topics]`` of ``reports/report.toml``)."""
+    return str(layout.get("topics", {}).get(table_id, f"the table “{table_id}”"))
+
+
+def not_asked(layout: Mapping[str, Any], wording: Mapping[str, Any], table_id: str) -> str:
+    """The note printed where a wave's instrument has no table ``table_id`` to show."""
+    text = wording.get("missing", {}).get(
+        "table", "This wave did not ask about {topic}, so it is not shown.")
+    return text.format(topic=topic(layout, table_id))
+
+
 def headlines(bundle: RunBundle, layout: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The headline tiles: a big number and what it counts."""
+    """The headline tiles: a big number and what it counts.
+
+    A headline whose table the wave does not have is left out (see :func:`missing_notes`).
+    """
     tiles = []
     for spec in layout.get("headlines", []):
+        if not bundle.has(spec.get("table")):
+            continue
         table = bundle.table(spec["table"])
         show = spec["show"]
         if show == "base":
@@ -187,9 +213,38 @@ def headlines(bundle: RunBundle, layout: Mapping[str, Any]) -> list[dict[str, st
     return tiles
 
 
-def phase_rows(bundle: RunBundle, table_id: str) -> list[dict[str, str]]:
-    """The phase distribution as printed: phase, n, %, interval."""
-    rows = []
+def missing_notes(bundle: RunBundle, layout: Mapping[str, Any],
+                  wording: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Notes for the parts of the funder summary this wave cannot fill, by section.
+
+    Keys: ``headlines``, ``findings`` and each chart id of ``[charts]``. A headline or chart
+    whose table the wave's instrument lacks is skipped with a note saying the wave did not
+    ask about it, so a reader sees the gap instead of a number that was never computed.
+    """
+    notes: dict[str, list[str]] = {"headlines": [], "findings": []}
+    for spec in layout.get("headlines", []):
+        table_id = spec.get("table")
+        if not bundle.has(table_id):
+            note = not_asked(layout, wording, str(table_id))
+            if note not in notes["headlines"]:
+                notes["headlines"].append(note)
+    for chart_id, spec in layout.get("charts", {}).items():
+        wanted = list(spec.get("tables", [])) or [spec.get("table")]
+        notes[chart_id] = [not_asked(layout, wording, str(t)) for t in wanted
+                           if not bundle.has(t)]
+        if not notes[chart_id] and spec.get("kind") == "dots_by_phase" \
+                and not bundle.has_phases:
+            notes[chart_id] = [wording.get("missing", {}).get("by_phase", "")]
+    if not bundle.has_phases:
+        notes["findings"].append(wording.get("missing", {}).get("findings", ""))
+    return {k: [n for n in v if n] for k, v in notes.items()}
+
+
+def phase_rows(bundle: RunBundle, table_id: str | None) -> list[dict[str, str]]:
+    """The phase distribution as printed: phase, n, %, interval (empty when not asked)."""
+    rows: list[dict[str, str]] = []
+    if not bundle.has(table_id):
+        return rows
     for level, label in [(lv, lb) for lv, lb in _levels(bundle.table(table_id))]:
         row = cell(bundle.table(table_id), level)
         if row is None:
@@ -234,6 +289,8 @@ def finding_sentences(bundle: RunBundle, wording: Mapping[str, Any]
     other = wording["finding_other"]
     groups: dict[str, list[tuple[float, str]]] = {phase: [] for phase in order}
     for f in chosen.itertuples(index=False):
+        if not bundle.has(f.table_id):
+            continue
         table = bundle.table(f.table_id)
         spec = _table_spec(bundle, f.table_id)
         own = cell(table, f.item, f.phase)
@@ -255,9 +312,20 @@ def finding_sentences(bundle: RunBundle, wording: Mapping[str, Any]
             for phase, items in groups.items()]
 
 
+def chart_drawable(bundle: RunBundle, chart: Mapping[str, Any]) -> bool:
+    """Whether every table a chart of ``reports/report.toml`` draws is in the run."""
+    wanted = list(chart.get("tables", [])) or [chart.get("table")]
+    return all(bundle.has(t) for t in wanted)
+
+
 def chart_series(bundle: RunBundle, chart: Mapping[str, Any]) -> dict[str, Any]:
-    """The estimates a chart of ``reports/report.toml`` draws, and its alt text."""
-    order = list(bundle.context["phase_order"])
+    """The estimates a chart of ``reports/report.toml`` draws, and its alt text.
+
+    In a wave without phases a chart by phase draws the overall column only (one group).
+    The caller checks :func:`chart_drawable` first; a missing table is a ``KeyError``.
+    """
+    # Without phases there is only the overall column to draw.
+    order = list(bundle.context["phase_order"]) or [ALL]
     kind = chart["kind"]
     if kind == "bars":
         table = bundle.table(chart["table"])
@@ -295,14 +363,14 @@ def methods_text(bundle: RunBundle, wording: Mapping[str, Any]) -> list[str]:
         text["sample"],
         text["intervals"].format(level=f"{100 * settings['level']:.0f}",
                                  ci_method=_method_name(settings["ci_method"])),
-        text["phases"],
+        text["phases"] if bundle.has_phases else text.get("no_phases", ""),
         text["suppression"].format(threshold=settings["disclosure_threshold"]),
     ]
     if rule:
         paragraphs.insert(3, text["distinctive"].format(
             min_difference=f"{rule['min_difference']:.0f}",
             alpha_pct=f"{100 * rule['alpha']:.0f}"))
-    return paragraphs
+    return [p for p in paragraphs if p]
 
 
 def _method_name(method: str) -> str:
@@ -339,6 +407,7 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
                "source": cite(p)} for p in recommendations.get("phases", [])]
     patterns = {p["phase"]: {"text": p["text"], "source": cite(p)}
                 for p in recommendations.get("published_patterns", [])}
+    phase_table = layout.get("charts", {}).get("phases", {}).get("table")
     findings = finding_sentences(bundle, wording)
     for group in findings:
         group["published"] = patterns.get(group["phase"])
@@ -349,7 +418,8 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
         "survey_title": context["title"],
         "synthetic": wording["synthetic"]["banner"] if context.get("synthetic") else "",
         "headlines": headlines(bundle, layout),
-        "phases": phase_rows(bundle, layout["charts"]["phases"]["table"]),
+        "phases": phase_rows(bundle, phase_table),
+        "notes": missing_notes(bundle, layout, wording),
         "findings": findings,
         "all_phases": {"text": recommendations.get("all_phases", {}).get("text", ""),
                        "source": cite(recommendations.get("all_phases", {}))},
@@ -393,17 +463,27 @@ def partner_content(bundle: RunBundle, partnership: str, layout: Mapping[str, An
     order = list(context["phase_order"])
     column = phase if phase in order else ALL
     text = wording["partner"]
-    distribution = bundle.table(layout["charts"]["phases"]["table"])
-    phase_cell = cell(distribution, phase)
-    if column == ALL or not _shown(phase_cell):
-        base = _body(distribution)
-        total = int(base[base["col_level"] == ALL]["base_n"].iloc[0])
-        intro_phase = text["no_phase"].format(base=total)
+    phase_table = layout.get("charts", {}).get("phases", {}).get("table")
+    if not bundle.has_phases or not bundle.has(phase_table):
+        # The wave did not ask for a phase: there is no count of phase peers to print.
+        intro_phase = text.get("phase_not_asked", "")
+        column = ALL
     else:
-        intro_phase = text["phase"].format(phase=phase, n=int(phase_cell["n"]),
-                                           base=int(phase_cell["base_n"]))
+        distribution = bundle.table(phase_table)
+        phase_cell = cell(distribution, phase)
+        if column == ALL or not _shown(phase_cell):
+            base = _body(distribution)
+            total = int(base[base["col_level"] == ALL]["base_n"].iloc[0])
+            intro_phase = text["no_phase"].format(base=total)
+        else:
+            intro_phase = text["phase"].format(phase=phase, n=int(phase_cell["n"]),
+                                               base=int(phase_cell["base_n"]))
     sections = []
-    for table_id in layout["partner"]["tables"]:
+    for table_id in layout.get("partner", {}).get("tables", []):
+        if not bundle.has(table_id):
+            sections.append({"title": "", "rows": [],
+                             "note": not_asked(layout, wording, table_id)})
+            continue
         table = bundle.table(table_id)
         spec = _table_spec(bundle, table_id)
         columns = context["items"].get(table_id, {})
@@ -418,14 +498,14 @@ def partner_content(bundle: RunBundle, partnership: str, layout: Mapping[str, An
                          "peer_text": f"{pct_text(peer['pct'])}%" if _shown(peer)
                          else text["suppressed"],
                          "base": int(peer["base_n"]) if _shown(peer) else None})
-        sections.append({"title": spec["title"], "rows": rows})
+        sections.append({"title": spec["title"], "rows": rows, "note": ""})
     return {
         "title": wording["document"]["partner_title"],
         "survey_title": context["title"],
         "partnership": partnership,
         "phase": phase if column != ALL else "",
         "compared_with": column,
-        "intro": text["intro"],
+        "intro": text["intro"] if bundle.has_phases else text.get("intro_all", text["intro"]),
         "intro_phase": intro_phase,
         "yours": text["yours"],
         "not_yours": text["not_yours"],

@@ -63,7 +63,11 @@ display(summary if len(summary) else Markdown("No data issues."))
 # %%
 layout = {"kind": "bars", "table": "phase_distribution", "title": "Phase of development",
           "xlabel": "Percent of partnerships (95% interval)", "alt": "{values}"}
-display(SVG(render_chart(chart_series(bundle, layout), layout)))
+if bundle.has_phases and bundle.has(layout["table"]):
+    display(SVG(render_chart(chart_series(bundle, layout), layout)))
+else:
+    display(Markdown("*This wave did not ask partnerships to place themselves in a phase: "
+                     "there is no phase distribution, and every table is overall only.*"))
 if bundle.agreement is not None:
     display(Markdown("Self-placement (rows) against the criteria-based placement (columns), "
                      "and Cohen's κ:"))
@@ -101,6 +105,7 @@ for table_id, title in [("sector_active", "Sectors participating actively"),
                         ("barriers", "Barriers to progress, by phase"),
                         ("momentum_builders", "Momentum builders, by phase")]:
     if table_id not in bundle.tables:
+        display(Markdown(f"*This wave did not ask about {title.lower()}: no `{table_id}` table.*"))
         continue
     kind = "dots_by_phase" if table_id != "sector_active" else "bars"
     layout = {"kind": kind, "table": table_id, "title": title, "top": top_items,
@@ -114,6 +119,9 @@ for table_id, title in [("sector_active", "Sectors participating actively"),
 
 # %%
 rule = context.get("distinctive") or {}
+if not rule:
+    display(Markdown("*This wave has no phase-distinctive rule (it did not ask for a phase), "
+                     "so there are no phase-distinctive findings.*"))
 display(Markdown(f"Rule: difference ≥ {rule.get('min_difference')} points, "
                  f"{rule.get('adjust')}-adjusted q < {rule.get('alpha')}, "
                  f"phase base ≥ {rule.get('min_base')}."))

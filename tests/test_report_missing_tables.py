@@ -1,0 +1,121 @@
+"""Reports of a wave whose instrument lacks what the report configuration names: the 2014
+wave (no phase question, no phase distribution, no momentum builders) and a configuration
+naming a table no wave has. Every renderer skips the part with a note; none crashes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from conftest import PROJECT
+from pipeline.cli import cli
+
+WAVE_2014 = PROJECT / "raw" / "pulse_check" / "2014"
+
+
+@pytest.fixture(scope="module")
+def run_2014(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wave2014") / "run"
+    result = CliRunner().invoke(cli, ["run", str(WAVE_2014), "--out", str(out),
+                                      "--partner-reports"])
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+    return out
+
+
+def test_run_of_the_2014_wave__writes_every_report_output(run_2014):
+    for name in ("funder_summary.html", "funder_summary.pdf", "analyst.ipynb",
+                 "analyst.html", "tables.xlsx", "overview.html"):
+        assert (run_2014 / name).stat().st_size > 0, name
+    pages = sorted((run_2014 / "partners").glob("*.pdf"))
+    assert pages and len(pages) == len(list((run_2014 / "partners").glob("*.html")))
+
+
+def test_funder_summary_of_the_2014_wave__says_what_the_wave_did_not_ask(run_2014):
+    text = " ".join(page.extract_text() for page in
+                    PdfReader(run_2014 / "funder_summary.pdf").pages)
+    text = re.sub(r"\s+", " ", text)
+    assert "This wave did not ask about the partnership’s phase of development" in text
+    assert "This wave did not ask about momentum builders" in text
+    assert "there are no phase-distinctive findings" in text
+    assert "Momentum builders, by phase" not in text
+
+
+def test_funder_summary_of_the_2014_wave__prints_no_phase_name(run_2014):
+    html = (run_2014 / "funder_summary.html").read_text(encoding="utf-8")
+    body = html.split("<main>", 1)[1].split('id="recommendations"', 1)[0]
+    for phase in ("Earlier phase", "Middle phase", "Later phase"):
+        assert phase not in body
+
+
+def test_analyst_notebook_of_the_2014_wave__ran_every_cell_and_notes_the_missing_phase(
+        run_2014):
+    notebook = nbformat.read(run_2014 / "analyst.ipynb", as_version=4)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    html = (run_2014 / "analyst.html").read_text(encoding="utf-8")
+    assert "did not ask partnerships to place themselves in a phase" in html
+
+
+def test_partner_page_of_the_2014_wave__compares_with_all_partnerships(run_2014):
+    page = sorted((run_2014 / "partners").glob("*.html"))[0].read_text(encoding="utf-8")
+    assert "This wave did not ask partnerships to place themselves in a phase." in page
+    assert "All partnerships" in page
+    assert "did not ask about momentum builders" in page
+
+
+def test_funder_summary__with_a_configuration_naming_a_missing_table__skips_it_with_a_note(
+        run_2014):
+    from pipeline.render import load_run, read_report_data
+    from pipeline.report_content import funder_content, partner_content, partner_ids
+
+    bundle = load_run(run_2014, with_partnerships=True)
+    layout, wording, recommendations = read_report_data()
+    layout = {**layout,
+              "topics": {"no_such_table": "the weather"},
+              "headlines": [*layout["headlines"],
+                            {"table": "no_such_table", "show": "top", "label": "x {item}"}],
+              "charts": {**layout["charts"],
+                         "weather": {"kind": "bars", "table": "no_such_table", "title": "W",
+                                     "xlabel": "", "alt": "{values}"}},
+              "partner": {"tables": ["no_such_table", "barriers"]}}
+    content = funder_content(bundle, layout, wording, recommendations)
+    assert "This wave did not ask about the weather, so it is not shown." in \
+        content["notes"]["headlines"]
+    assert content["notes"]["weather"] == [
+        "This wave did not ask about the weather, so it is not shown."]
+    page = partner_content(bundle, partner_ids(bundle)[0], layout, wording)
+    assert page["sections"][0]["note"] == \
+        "This wave did not ask about the weather, so it is not shown."
+    assert page["sections"][1]["rows"]
+
+
+def test_funder_summary__with_a_configuration_without_charts__renders(run_2014, monkeypatch):
+    from pipeline import render
+
+    layout, wording, recommendations = render.read_report_data()
+    monkeypatch.setattr(render, "read_report_data",
+                        lambda: ({"headlines": [{"table": "gone", "show": "base",
+                                                 "label": "n"}]}, wording, recommendations))
+    html = render.render_funder_html(render.load_run(run_2014))
+    assert "This wave did not ask about the table “gone”, so it is not shown." in html
+
+
+def test_report_command__an_unexpected_failure__exits_2_with_render_003_and_no_traceback(
+        run_2014, monkeypatch):
+    from pipeline import render
+
+    def broken(bundle):
+        raise KeyError("something unforeseen")
+
+    monkeypatch.setattr(render, "render_funder_html", broken)
+    result = CliRunner().invoke(cli, ["report", str(run_2014), "--no-notebook"])
+    assert result.exit_code == 2
+    assert "RENDER_003" in result.output
+    assert "funder summary" in result.output
+    assert "Traceback" not in result.output
