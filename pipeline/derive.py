@@ -79,7 +79,9 @@ def derive_variables(frame: pd.DataFrame, instrument: Instrument,
             columns[derived.name] = _band_labels(get(derived.source), derived)
         elif derived.kind == "recode":
             source = get(derived.source)
-            mapped = source.map(lambda v: derived.mapping.get(str(v)) if pd.notna(v) else None)
+            # Recode each distinct answer once, then spread it to the rows.
+            lookup = {v: derived.mapping.get(str(v)) for v in source.dropna().unique()}
+            mapped = source.map(lookup)
             columns[derived.name] = mapped.astype("str").where(mapped.notna(), pd.NA)
         elif derived.kind == "count_selected":
             question = instrument.question(derived.source)
