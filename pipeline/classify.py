@@ -197,8 +197,13 @@ def phase_agreement(first: pd.Series, second: pd.Series, order: tuple[str, ...])
     n = int(table.sum())
     observed = float(np.trace(table) / n) if n else float("nan")
     expected = float((table.sum(axis=1) @ table.sum(axis=0)) / n ** 2) if n else float("nan")
-    result = cohens_kappa(table, return_results=True)
     confusion.index.name, confusion.columns.name = None, None
+    if n == 0 or expected >= 1.0:
+        # No partnership placed by both, or all in one phase on both sides: κ is undefined.
+        nan = float("nan")
+        return Agreement(confusion=confusion, n=n, observed=observed, expected=expected,
+                         kappa=nan, se=nan, ci_low=nan, ci_high=nan)
+    result = cohens_kappa(table, return_results=True)
     return Agreement(confusion=confusion, n=n, observed=observed, expected=expected,
                      kappa=float(result.kappa), se=float(result.std_kappa),
                      ci_low=float(result.kappa_low), ci_high=float(result.kappa_upp))

@@ -190,3 +190,9 @@ def test_phase_agreement__unclassified_on_either_side__is_left_out():
     second = pd.Series(["Early", "Early", "unclassified", "Late"])
     agreement = phase_agreement(first, second, ("Early", "Late"))
     assert agreement.n == 2
+
+
+def test_phase_agreement__nobody_placed_by_both__gives_undefined_kappa_not_an_error():
+    agreement = phase_agreement(pd.Series(["unclassified"]), pd.Series(["Early"]),
+                                ("Early", "Late"))
+    assert agreement.n == 0 and math.isnan(agreement.kappa)
