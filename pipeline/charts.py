@@ -159,3 +159,41 @@ def dots_by_group_chart(labels: Sequence[str], groups: Sequence[str],
         ax.legend(title="Phase", loc="upper center", bbox_to_anchor=(0.5, -0.05 - 0.5 / len(labels)),
                   ncols=len(groups), frameon=False)
         return _finish(fig, fmt)
+
+
+def trend_chart(waves: Sequence[str],
+                series: Sequence[tuple[str, Sequence[tuple[str, Estimate, str]]]], *,
+                title: str, ylabel: str, fmt: str = "svg") -> bytes:
+    """A trend: one point per wave with its interval, a line only within a series.
+
+    ``series`` is a list of (series id, [(wave, estimate, mark)]). Points of different
+    series are never joined (the measure is not comparable across the break); a second
+    series gets its own colour and marker and the legend says a new series starts. A
+    ``mark`` (e.g. ``†``) is written above a point whose wave carries a caveat.
+    """
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(3.5, 2.6))
+        position = {wave: i for i, wave in enumerate(waves)}
+        ax.set_xlim(-0.4, len(waves) - 0.6)
+        ax.set_ylim(0, 100)
+        ax.yaxis.grid(True, color="#D9E2EC", linewidth=0.8)
+        ax.set_axisbelow(True)
+        for index, (name, points) in enumerate(series):
+            xs = [position[w] for w, _, _ in points]
+            values, errors = _errors([e for _, e, _ in points])
+            ax.errorbar(xs, values, yerr=errors, fmt="-" + MARKERS[index % len(MARKERS)],
+                        color=PALETTE[index % len(PALETTE)], markersize=6, capsize=3,
+                        elinewidth=1.1, linewidth=1.6, markeredgecolor="white",
+                        markeredgewidth=0.6,
+                        label=f"series {name}" if len(series) > 1 else None)
+            for x, (_, estimate, mark) in zip(xs, points):
+                if not math.isnan(estimate.value):
+                    top = estimate.high if not math.isnan(estimate.high) else estimate.value
+                    ax.text(x, min(top + 3, 96), f"{estimate.value:.0f}%{mark}",
+                            ha="center", va="bottom", fontsize=8.5, color="#1F2933")
+        ax.set_xticks(range(len(waves)), list(waves))
+        ax.set_ylabel(ylabel)
+        ax.set_title(_wrap(title, 40), loc="left", fontweight="bold", fontsize=10)
+        if len(series) > 1:
+            ax.legend(loc="lower left", frameon=False, fontsize=8)
+        return _finish(fig, fmt)

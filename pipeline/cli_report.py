@@ -38,10 +38,17 @@ def report(run_dir: Path, partner_reports: bool, no_notebook: bool) -> None:
     Examples:
       pulsecheck report reports/out/pulse_check-2016
       pulsecheck report reports/out/pulse_check-2016 --partner-reports
+      pulsecheck report reports/out/pulse_check-trends
     """
-    from pipeline.render import write_reports
+    from pipeline.render import is_trends_folder, write_reports, write_trend_reports
 
     folder = Path(run_dir)
+    if is_trends_folder(folder):
+        # A trends folder (pulsecheck run over a folder of waves): workbook, summary, notebook.
+        written = write_trend_reports(folder, notebook=not no_notebook)
+        refresh_manifest(folder)
+        click.echo(f"Wrote {len(written)} file(s) in {folder}")
+        return
     if not (folder / "run.json").exists():
         raise PulsecheckError("RENDER_001", path=str(folder), name="run.json")
     written = write_reports(folder, partner_reports=partner_reports,

@@ -17,6 +17,8 @@ import nbformat
 from pipeline.errors import PulsecheckError
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "reports" / "analyst_notebook.py"
+#: The trends notebook template, executed in a trends folder.
+TRENDS_TEMPLATE = TEMPLATE.parent / "trends_notebook.py"
 #: Seconds a single cell may run before the notebook is declared stuck.
 _CELL_TIMEOUT = 300
 
@@ -36,7 +38,8 @@ def build_notebook(template: Path = TEMPLATE) -> nbformat.NotebookNode:
     return notebook
 
 
-def execute_notebook(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookNode:
+def execute_notebook(notebook: nbformat.NotebookNode, folder: Path,
+                     template: Path = TEMPLATE) -> nbformat.NotebookNode:
     """Run every cell with ``folder`` as the working directory; errors become RENDER_002."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -52,7 +55,7 @@ def execute_notebook(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.
         # errors still arrive through the kernel's messages and stop the run.
         client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as error:
-        raise PulsecheckError("RENDER_002", name=TEMPLATE.name,
+        raise PulsecheckError("RENDER_002", name=template.name,
                               reason=str(error).strip().splitlines()[-1])
     return notebook
 
@@ -71,8 +74,13 @@ def notebook_html(notebook: nbformat.NotebookNode) -> str:
 
 def write_analyst_notebook(folder: Path) -> list[str]:
     """Write ``analyst.ipynb`` and ``analyst.html`` into a run folder."""
+    return write_notebook(folder, TEMPLATE, "analyst")
+
+
+def write_notebook(folder: Path, template: Path, stem: str) -> list[str]:
+    """Execute ``template`` in ``folder`` and write ``<stem>.ipynb`` and ``<stem>.html``."""
     folder = Path(folder)
-    notebook = execute_notebook(build_notebook(), folder)
-    (folder / "analyst.ipynb").write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
-    (folder / "analyst.html").write_text(notebook_html(notebook), encoding="utf-8")
-    return ["analyst.ipynb", "analyst.html"]
+    notebook = execute_notebook(build_notebook(template), folder, template)
+    (folder / f"{stem}.ipynb").write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
+    (folder / f"{stem}.html").write_text(notebook_html(notebook), encoding="utf-8")
+    return [f"{stem}.ipynb", f"{stem}.html"]

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from pipeline.wave import Wave
     from pipeline.run import WaveResult
     from pipeline.report_content import RunBundle
+    from pipeline.trend_content import TrendsBundle
+    from pipeline.disclosure import DisclosureRule
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 
@@ -328,3 +330,129 @@ def assumptions_in_force(folder: Path, context: dict) -> pd.DataFrame:
     frame["cited by the tables"] = frame["id"].isin(context.get("assumptions", []))
     return frame.sort_values("cited by the tables", ascending=False, kind="stable") \
         .reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The trends folder: workbook, summary for funders and analyst notebook, rendered from the
+# CSV files run_waves wrote (so `pulsecheck report` can render them again).
+# --------------------------------------------------------------------------------------------
+
+#: Files of a trends folder the trend reports are rendered from (never histories_review.csv,
+#: which holds partnership names).
+TREND_FILES = {"trends": "trends.csv", "changes": "trend_changes.csv",
+               "trend_tests": "trend_tests.csv", "caveats": "caveats.csv",
+               "transitions": "transitions.csv", "movers": "phase_changes_barriers.csv"}
+
+
+def is_trends_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a trends folder written by ``pulsecheck run`` over waves."""
+    folder = Path(folder)
+    return (folder / "trends.csv").exists() and not (folder / REPORT_CONTEXT).exists()
+
+
+def load_trends(folder: Path, manifest: dict | None = None) -> "TrendsBundle":
+    """Read what a trends folder holds for rendering (no recomputation)."""
+    import json
+
+    from pipeline.errors import PulsecheckError
+    from pipeline.trend_content import TrendsBundle
+
+    folder = Path(folder)
+    frames = {}
+    for key, name in TREND_FILES.items():
+        if not (folder / name).exists():
+            raise PulsecheckError("RENDER_001", path=str(folder), name=name)
+        frames[key] = pd.read_csv(folder / name, keep_default_na=False, na_values=[""],
+                                  dtype={"wave": str, "from_wave": str, "to_wave": str,
+                                         "phase": str, "series": str, "from_phase": str,
+                                         "to_phase": str})
+    if manifest is None:
+        path = folder / "run.json"
+        manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return TrendsBundle(manifest=manifest, **frames)
+
+
+def trend_year(bundle: "TrendsBundle") -> int:
+    """The fixed document year of the trend reports: the latest wave (reruns identical)."""
+    years = [int(w) for w in bundle.trends["wave"].astype(str) if w.isdigit()]
+    return max(years) if years else 2000
+
+
+def trend_figures(bundle: "TrendsBundle", config: dict, threshold: int) -> dict[str, dict]:
+    """Measure → {uri, alt, title, caveats} for the trends summary."""
+    from pipeline import charts
+    from pipeline.trend_content import chart_series, waves
+
+    figures = {}
+    order = waves(bundle)
+    for measure in config.get("key_measures", []):
+        series = chart_series(bundle, measure, threshold)
+        if not series["series"]:
+            continue
+        title = config.get("title", "{label}").format(label=series["label"])
+        svg = charts.trend_chart(order, series["series"], title=title,
+                                 ylabel=config.get("ylabel", "%"))
+        figures[measure] = {"uri": _svg_uri(svg), "title": title,
+                            "alt": config.get("alt", "{label}: {values}").format(
+                                label=series["label"], values=series["alt"]),
+                            "caveats": series["caveats"],
+                            "breaks": len(series["series"]) > 1}
+    return figures
+
+
+def _trend_data() -> tuple[dict, dict]:
+    import tomllib
+
+    layout = tomllib.loads((REPORTS / "report.toml").read_text(encoding="utf-8"))
+    wording = tomllib.loads((REPORTS / "trends" / "wording.toml").read_text(encoding="utf-8"))
+    return layout.get("trends", {}), wording
+
+
+def trend_rule(bundle: "TrendsBundle") -> "DisclosureRule":
+    """The disclosure rule of the trend reports: the waves' threshold (default rule)."""
+    from pipeline.disclosure import DisclosureRule
+
+    threshold = bundle.manifest.get("disclosure_threshold")
+    return DisclosureRule(threshold=int(threshold)) if threshold else DisclosureRule()
+
+
+def render_trends_html(bundle: "TrendsBundle") -> str:
+    """``trends_summary.html``: the same document WeasyPrint turns into the PDF."""
+    from pipeline.trend_content import trends_content
+
+    config, wording = _trend_data()
+    rule = trend_rule(bundle)
+    content = trends_content(bundle, config, wording, rule)
+    template = _environment().get_template("trends_summary.html.j2")
+    return template.render(c=content, figures=trend_figures(bundle, config, rule.threshold),
+                           year=trend_year(bundle),
+                           css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
+
+
+def write_trend_reports(folder: Path, manifest: dict | None = None, *,
+                        notebook: bool = True) -> list[str]:
+    """Render the trend reports of a trends folder into it; returns the files written.
+
+    ``trends.xlsx`` (the finished workbook), ``trends_summary.html`` and ``.pdf`` (funders)
+    and the executed ``trends.ipynb`` and ``.html`` (analysts). Reads only the folder.
+    """
+    from pipeline.workbook import write_trends_workbook
+
+    folder = Path(folder)
+    bundle = load_trends(folder, manifest)
+    written = []
+    with render_errors("trends workbook", folder):
+        write_trends_workbook(folder / "trends.xlsx", bundle, trend_rule(bundle),
+                              created_year=trend_year(bundle))
+    written.append("trends.xlsx")
+    with render_errors("trends summary", folder):
+        html = render_trends_html(bundle)
+        (folder / "trends_summary.html").write_text(html, encoding="utf-8")
+        html_to_pdf(html, folder / "trends_summary.pdf")
+    written += ["trends_summary.html", "trends_summary.pdf"]
+    if notebook:
+        from pipeline.notebook import TRENDS_TEMPLATE, write_notebook
+
+        with render_errors("trends notebook", folder):
+            written += write_notebook(folder, TRENDS_TEMPLATE, "trends")
+    return written

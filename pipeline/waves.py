@@ -18,7 +18,9 @@ Outputs of the combined folder (default ``reports/out/<survey>-trends/``)::
     phase_changes_barriers.csv  measures that changed for partnerships that moved phase
     histories.csv               every link between waves (stable id or confirmed)
     histories_review.csv        name/location candidates for research staff to confirm
-    trends.xlsx                 the tables above as a workbook
+    trends.xlsx                 the finished workbook (pipeline.workbook.write_trends_workbook)
+    trends_summary.html, .pdf   the summary for funders (pipeline.render.write_trend_reports)
+    trends.ipynb, trends.html   the executed analyst notebook (reports/trends_notebook.py)
 """
 
 from __future__ import annotations
@@ -286,9 +288,13 @@ def run_waves(root_dir: Path, out: Path | None = None,
         "histories.csv": histories.links, "histories_review.csv": histories.review,
     }
     synthetic = any(a.wave.synthetic for a in analysed)
+    # The strictest small-cell threshold of the waves protects the trend reports (A-TREND-2).
+    threshold = max((a.result.report.spec.disclosure_threshold for a in analysed
+                     if a.result.report is not None), default=5)
 
     def write(folder: Path) -> None:
         from pipeline.ingest import sha256_file
+        from pipeline.render import write_trend_reports
         from pipeline.run import RUN_MANIFEST, package_versions
 
         for name, frame in outputs.items():
@@ -297,21 +303,26 @@ def run_waves(root_dir: Path, out: Path | None = None,
         for measure, frame in trends.table.groupby("measure", sort=False):
             frame.to_csv(folder / "trends" / f"{measure}.csv", index=False,
                          lineterminator="\n")
-        write_trends_workbook(folder / "trends.xlsx", outputs, synthetic,
-                              created_year=int(max(a.instrument.year for a in analysed)))
-        files = {p.relative_to(folder).as_posix(): sha256_file(p)
-                 for p in sorted(folder.rglob("*")) if p.is_file()}
         manifest = {
             "survey": analysed[0].wave.survey, "synthetic": synthetic,
             "waves": [{"wave": a.wave.wave, "instrument": a.instrument.version,
                        "counts": a.result.counts} for a in analysed],
             "crosswalks": [f"{c.old}__{c.new}.csv" for c in crosswalks],
             "settings": {"trends": dict(trend_config), "histories": dict(history)},
+            "disclosure_threshold": threshold,
             "links": {"stable_id": int(histories.links["method"].eq("stable_id").sum()),
                       "confirmed": int(histories.links["method"].eq("confirmed").sum()),
                       "review": int(len(histories.review))},
-            "packages": package_versions(), "outputs": files,
+            "packages": package_versions(),
         }
+        # The trends notebook reads the provenance from this provisional manifest; the final
+        # one (with every output's hash) replaces it below.
+        (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
+                                           + "\n", encoding="utf-8")
+        write_trend_reports(folder, manifest)
+        files = {p.relative_to(folder).as_posix(): sha256_file(p)
+                 for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RUN_MANIFEST}
+        manifest["outputs"] = files
         (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                            + "\n", encoding="utf-8")
 
@@ -322,41 +333,3 @@ def run_waves(root_dir: Path, out: Path | None = None,
                                "confirmed": int(histories.links["method"].eq("confirmed").sum()),
                                "review": int(len(histories.review))},
                         exit_code=max(a.result.exit_code for a in analysed))
-
-
-def write_trends_workbook(path: Path, tables: Mapping[str, pd.DataFrame], synthetic: bool,
-                          created_year: int) -> None:
-    """``trends.xlsx``: a notes sheet, then one sheet per table (fixed creation date, so a
-    rerun writes the same bytes)."""
-    import datetime as dt
-
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
-    book.set_properties({"title": "Pulse Check trends across waves",
-                         "created": dt.datetime(created_year, 1, 1)})
-    bold = book.add_format({"bold": True})
-    notes = book.add_worksheet("notes")
-    lines = ["Pulse Check: harmonised measures by wave, tests of change, caveats, histories."]
-    if synthetic:
-        lines.insert(0, "SYNTHETIC SAMPLE DATA: no real partnership is described here.")
-    lines += ["Items marked not_comparable are shown per wave but never pooled or tested "
-              "across waves (a new series starts).",
-              "Every caveat is in the caveat column of the rows it concerns and in 'caveats'."]
-    for i, line in enumerate(lines):
-        notes.write(i, 0, line)
-    for name, frame in tables.items():
-        sheet = book.add_worksheet(name.removesuffix(".csv")[:31])
-        for j, column in enumerate(frame.columns):
-            sheet.write(0, j, column, bold)
-        for i, row in enumerate(frame.itertuples(index=False), start=1):
-            for j, value in enumerate(row):
-                if value is None or (isinstance(value, float) and pd.isna(value)):
-                    sheet.write_blank(i, j, None)
-                elif isinstance(value, (bool,)):
-                    sheet.write_boolean(i, j, value)
-                elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                    sheet.write_number(i, j, float(value))
-                else:
-                    sheet.write_string(i, j, str(value))
-    book.close()

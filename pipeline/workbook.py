@@ -264,3 +264,218 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
         sheet.set_landscape()
         sheet.fit_to_pages(1, 0)
     book.close()
+
+
+# --------------------------------------------------------------------------------------------
+# trends.xlsx: the trends folder as a finished workbook
+# --------------------------------------------------------------------------------------------
+
+_TREND_WAVE_COLUMNS = ("n", "base", "%", "95% interval", "note")
+_CHANGE_COLUMNS = (("measure", "Measure"), ("phase", "Phase"), ("from_wave", "From"),
+                   ("to_wave", "To"), ("pct_from", "% from"), ("pct_to", "% to"),
+                   ("difference", "Difference (points)"), ("test", "Test"),
+                   ("statistic", "Statistic"), ("p_value", "p"), ("q_value", "q (adjusted)"),
+                   ("significant", "Significant"))
+
+
+def _small(count: float, threshold: int) -> bool:
+    return not pd.isna(count) and 0 < int(count) < threshold
+
+
+def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str],
+                        threshold: int) -> tuple[int, list[str]]:
+    """Measures × phases with waves as columns; returns the next row and the footnotes."""
+    sheet.merge_range(3, 0, 4, 0, "Measure", f["head_left"])
+    sheet.merge_range(3, 1, 4, 1, "Phase", f["head_left"])
+    width = len(_TREND_WAVE_COLUMNS)
+    for position, wave in enumerate(waves):
+        first = 2 + width * position
+        sheet.merge_range(3, first, 3, first + width - 1, wave, f["head"])
+        for offset, name in enumerate(_TREND_WAVE_COLUMNS):
+            sheet.write(4, first + offset, name, f["head"])
+    notes: list[str] = []
+    index = 5
+    for (measure, phase), group in rows.groupby(["measure", "phase"], sort=False):
+        sheet.write(index, 0, str(group["label"].iloc[0]), f["label"])
+        sheet.write(index, 1, str(phase), f["label"])
+        by_wave = group.set_index(group["wave"].astype(str))
+        for position, wave in enumerate(waves):
+            first = 2 + width * position
+            if wave not in by_wave.index:
+                continue
+            cell = by_wave.loc[wave]
+            hidden = _small(cell["n"], threshold) or _small(cell["base_n"], threshold)
+            symbol = f"<{threshold}"
+            if _small(cell["n"], threshold):
+                sheet.write(index, first, symbol, f["text_right"])
+            else:
+                sheet.write_number(index, first, float(cell["n"]), f["count"])
+            if _small(cell["base_n"], threshold):
+                sheet.write(index, first + 1, symbol, f["text_right"])
+            else:
+                sheet.write_number(index, first + 1, float(cell["base_n"]), f["count"])
+            if not hidden:
+                sheet.write_number(index, first + 2, float(cell["pct"]), f["pct"])
+                sheet.write(index, first + 3,
+                            f"{cell['ci_low']:.1f}–{cell['ci_high']:.1f}", f["ci"])
+            mark = []
+            if str(cell["series"]) != "1":
+                mark.append(f"series {cell['series']}")
+            caveat = cell["caveat"]
+            if isinstance(caveat, str) and caveat:
+                if caveat not in notes:
+                    notes.append(caveat)
+                mark.append(f"[{notes.index(caveat) + 1}]")
+            if mark:
+                sheet.write(index, first + 4, " ".join(mark), f["note"])
+        index += 1
+    sheet.set_column(0, 0, 46)
+    sheet.set_column(1, 1, 10)
+    sheet.set_column(2, 1 + width * len(waves), 9)
+    return index + 1, notes
+
+
+def _write_changes(sheet, f: dict, changes: pd.DataFrame, start: int) -> int:
+    if changes.empty:
+        return start
+    sheet.write(start, 0, "Tests of change between consecutive waves (p-values adjusted "
+                "together, Benjamini–Hochberg)", f["label_bold"])
+    start += 1
+    for j, (_, name) in enumerate(_CHANGE_COLUMNS):
+        sheet.write(start, j, name, f["head_left"])
+    start += 1
+    for row in changes.itertuples(index=False):
+        for j, (column, _) in enumerate(_CHANGE_COLUMNS):
+            value = getattr(row, column)
+            if column == "measure":
+                value = row.label
+            if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    and not pd.isna(value):
+                fmt = f["p"] if column in ("p_value", "q_value") else f["number"]
+                sheet.write_number(start, j, float(value), fmt)
+            elif value is None or (isinstance(value, float) and pd.isna(value)):
+                sheet.write_blank(start, j, None)
+            else:
+                sheet.write_string(start, j, str(value), f["label"])
+        start += 1
+    return start + 1
+
+
+def _write_plain(sheet, f: dict, frame: pd.DataFrame, start: int) -> int:
+    for j, column in enumerate(frame.columns):
+        sheet.write(start, j, str(column), f["head_left"])
+    for i, row in enumerate(frame.itertuples(index=False), start=start + 1):
+        for j, value in enumerate(row):
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                sheet.write_blank(i, j, None)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                sheet.write_number(i, j, float(value), f["number"])
+            else:
+                sheet.write_string(i, j, str(value), f["label"])
+    return start + len(frame) + 2
+
+
+def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> None:
+    """Write ``trends.xlsx``: contents, one sheet per measure family with waves as columns
+    (n, base, %, interval; caveats as numbered footnotes; tests of change with q-values),
+    trend tests, phase transitions (small counts as ``<k``) and every caveat.
+
+    Parameters
+    ----------
+    path : Path
+        Where to write.
+    bundle : pipeline.trend_content.TrendsBundle
+        The trends folder's tables.
+    rule : pipeline.disclosure.DisclosureRule
+        Counts (and bases) below its threshold are shown as ``<k`` with no percentage.
+    created_year : int
+        Fixed document date (1 January), so reruns are byte-identical.
+    """
+    trends, changes = bundle.trends, bundle.changes
+    waves = sorted(trends["wave"].astype(str).unique())
+    threshold = int(rule.threshold)
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_urls": False})
+    title = "Pulse Check: trends across waves " + ", ".join(waves)
+    book.set_properties({"title": title, "author": "pulsecheck",
+                         "created": dt.datetime(created_year, 1, 1),
+                         "comments": "Generated by pulsecheck"})
+    f = _formats(book)
+    contents = book.add_worksheet("Contents")
+    used = {"Contents"}
+    contents.write(0, 0, title, f["title"])
+    notes = [
+        "Percent of partnerships that answered, per wave, with 95% intervals; waves are "
+        "columns. A measure compared with a caveat carries a numbered footnote; 'series 2' "
+        "marks a wave that starts a new series (not comparable with the earlier waves, "
+        "never tested against them).",
+        f"Counts or bases below {threshold} are shown as <{threshold} without a "
+        "percentage.",
+        "Tests of change compare consecutive waves; p-values are adjusted together "
+        "(q). Only a significant difference is a change.",
+    ]
+    if bundle.manifest.get("synthetic"):
+        notes.insert(0, "SYNTHETIC SAMPLE DATA: no real partnership is described here.")
+    general = bundle.caveats[bundle.caveats["measure"].astype(str).str.startswith("(")]
+    notes += [str(c) for c in general["caveat"]]
+    row_index = 2
+    for note in notes:
+        contents.merge_range(row_index, 0, row_index, 2, note, f["note"])
+        contents.set_row(row_index, 42)
+        row_index += 1
+    row_index += 1
+    for offset, text in enumerate(("Sheet", "What it holds")):
+        contents.write(row_index, offset, text, f["head_left"])
+    contents.freeze_panes(row_index + 1, 0)
+    row_index += 1
+    contents.set_column(0, 0, 28)
+    contents.set_column(1, 1, 80)
+    contents.set_column(2, 2, 20)
+
+    def entry(name: str, text: str) -> str:
+        nonlocal row_index
+        sheet_name = _sheet_name(name, used)
+        contents.write_url(row_index, 0, f"internal:'{sheet_name}'!A1", f["link"], sheet_name)
+        contents.write(row_index, 1, text, f["label"])
+        row_index += 1
+        return sheet_name
+
+    for family, rows in trends.groupby("family", sort=False):
+        name = entry(str(family), f"{family}: every measure by wave and phase, with the "
+                                  "tests of change")
+        sheet = book.add_worksheet(name)
+        sheet.write(0, 0, f"{family} by wave", f["title"])
+        sheet.write(1, 0, "n / base, percent and 95% interval per wave; phases where the "
+                    "wave asked for one.", f["subtitle"])
+        next_row, footnotes = _write_trend_family(sheet, f, rows, waves, threshold)
+        sheet.freeze_panes(5, 2)
+        family_changes = changes[changes["family"] == family]
+        next_row = _write_changes(sheet, f, family_changes, next_row)
+        for number, text in enumerate(footnotes, start=1):
+            sheet.merge_range(next_row, 0, next_row, 11, f"[{number}] {text}", f["note"])
+            sheet.set_row(next_row, 28)
+            next_row += 1
+        for text in general["caveat"]:
+            sheet.merge_range(next_row, 0, next_row, 11, str(text), f["note"])
+            next_row += 1
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+
+    plain = [("Trend tests", "Cochran–Armitage test over each comparable series",
+              bundle.trend_tests)]
+    transitions = bundle.transitions.copy()
+    if not transitions.empty:
+        transitions["count"] = [f"<{threshold}" if 0 < int(c) < threshold else str(int(c))
+                                for c in transitions["count"]]
+    plain += [("Transitions", f"Phase transitions of partnerships that answered in two "
+               f"waves (counts below {threshold} shown as <{threshold})", transitions),
+              ("Caveats", "Every caveat, with the measure and waves it concerns",
+               bundle.caveats)]
+    for name, text, frame in plain:
+        sheet_name = entry(name, text)
+        sheet = book.add_worksheet(sheet_name)
+        sheet.write(0, 0, text, f["title"])
+        _write_plain(sheet, f, frame, 2)
+        sheet.freeze_panes(3, 0)
+        sheet.set_column(0, max(len(frame.columns) - 1, 0), 16)
+    book.close()
