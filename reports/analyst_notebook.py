@@ -72,8 +72,9 @@ if bundle.agreement is not None:
     display(Markdown("Self-placement (rows) against the criteria-based placement (columns), "
                      "and Cohen's κ:"))
     counts = bundle.agreement[bundle.agreement["measure"] == "count"]
+    order = context["phase_order"]  # developmental order, not alphabetical
     display(counts.pivot(index="self_placement", columns="criteria_placement",
-                         values="value").astype(int))
+                         values="value").reindex(index=order, columns=order).astype(int))
     display(bundle.agreement[bundle.agreement["measure"] != "count"]
             [["measure", "value", "note"]])
 
