@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from pipeline.adapters.labels import find_choice, other_specify, split_labels
@@ -180,6 +181,25 @@ def assemble(table: Table, targets: Sequence[Target], instrument: Instrument,
     role_columns = [r for r in ROLES if any(t.kind == ROLE and t.name == r for t in targets)]
     if response_ids is not None and "response_id" not in role_columns:
         role_columns.insert(0, "response_id")
+    context = _Context(table, targets, instrument, conventions, questions, followups,
+                       ticked, unticked, missing, finished_true, tuple(role_columns),
+                       choice_versions)
+    width = len(table.columns)
+    if all(len(record) == width for record in table.records):
+        frame, found, none_selected = _assemble_by_column(context, response_ids)
+    else:
+        # Rows of another width (only from callers that build tables themselves): the
+        # row-by-row reading keeps what each short or long row means exactly.
+        frame, found, none_selected = _assemble_by_row(context, response_ids)
+    return Assembled(frame=frame, issues=issues + found, none_selected=none_selected)
+
+
+def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
+                     ) -> tuple[pd.DataFrame, list[dict], tuple[tuple[int, str], ...]]:
+    """The canonical frame read one row at a time (any row widths; the reference reading)."""
+    (table, targets, instrument, conventions, questions, followups, ticked, unticked,
+     missing, finished_true, role_columns, choice_versions) = context
+    issues: list[dict] = []
     out: dict[str, list[str]] = {name: [] for name in
                                  (*role_columns, VERSION_COLUMN, *questions)}
     none_selected: list[tuple[int, str]] = []
@@ -273,9 +293,242 @@ def assemble(table: Table, targets: Sequence[Target], instrument: Instrument,
     }
     for name, values in out.items():
         data[name] = pd.Series(values, dtype=object)
-    return Assembled(frame=pd.DataFrame(data), issues=issues,
-                     none_selected=tuple(none_selected))
+    return pd.DataFrame(data), issues, tuple(none_selected)
 
+
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every row of one export is read with (see :func:`assemble`)."""
+
+    table: Table
+    targets: Sequence[Target]
+    instrument: Instrument
+    conventions: Conventions
+    questions: Mapping[str, Question]
+    followups: Mapping[str, Mapping[str, str]]
+    ticked: frozenset[str] | set[str]
+    unticked: frozenset[str] | set[str]
+    missing: frozenset[str] | set[str]
+    finished_true: frozenset[str] | set[str]
+    role_columns: tuple[str, ...]
+    choice_versions: Mapping[tuple[str, str], str]
+
+    def __iter__(self):
+        # Unpacked in order by the row-by-row reading.
+        return iter((self.table, self.targets, self.instrument, self.conventions,
+                     self.questions, self.followups, self.ticked, self.unticked,
+                     self.missing, self.finished_true, self.role_columns,
+                     self.choice_versions))
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """What one combination of a question's cells (and the row's version) comes to.
+
+    ``cell_problems`` are raised while the columns are read (column index, code, value,
+    params); ``answer_problems`` once the answer is settled (code, value, params).
+    """
+
+    output: str
+    none_selected: bool
+    cell_problems: tuple[tuple[int, str, str, dict], ...]
+    answer_problems: tuple[tuple[str, str, dict], ...]
+    texts: tuple[tuple[str, str], ...]
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """A 1-d object array of ``values`` (tuples stay elements, not rows)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = list(values) if not isinstance(values, list) else values
+    return array
+
+
+def _map_distinct(values: np.ndarray, decide) -> np.ndarray:
+    """``decide`` applied once per distinct value, spread back over every row."""
+    codes, uniques = pd.factorize(values)
+    return _objects([decide(value) for value in uniques])[codes]
+
+
+def _combination_codes(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A code per row for each distinct combination of ``arrays``' values, and one row
+    holding each combination (so a combination is decided once, however many rows share it)."""
+    key = None
+    for values in arrays:
+        codes, uniques = pd.factorize(values)
+        if key is None:
+            key = codes.astype(np.int64)
+        else:
+            # Re-coding after each column keeps the mixed-radix key small.
+            key, _ = pd.factorize(key * len(uniques) + codes)
+    _, first = np.unique(key, return_index=True)
+    return key, first
+
+
+def _decide(context: _Context, question: Question,
+            cells: Sequence[tuple[int, Target, str]], version: str) -> _Decision:
+    """One row's answer to ``question`` from its columns' cells (as the row reading does)."""
+    conventions, instrument = context.conventions, context.instrument
+    name = question.name
+    answer = _Answer()
+    cell_problems: list[tuple[int, str, str, dict]] = []
+    for index, target, cell in cells:
+        value = cell.strip()
+        if target.kind == ANSWER:
+            if question.is_select:
+                _read_select(question, instrument, cell, conventions, answer,
+                             context.followups[name],
+                             lambda v, index=index: cell_problems.append(
+                                 (index, "READ_012", v, {"question": name})))
+            else:
+                answer.raw = cell
+        elif target.kind == CHOICE:
+            folded = value.casefold()
+            if not value or folded in context.missing:
+                continue
+            if folded in context.ticked or (conventions.text_ticks
+                                            and folded not in context.unticked):
+                answer.ticks.append(target.choice)
+            elif folded in context.unticked:
+                answer.seen = True
+            else:
+                cell_problems.append((index, "READ_012", cell, {"question": name}))
+        elif target.kind == OTHER and value:
+            answer.others[target.choice] = cell
+            if question.type == "select_multiple":
+                answer.ticks.append(target.choice)
+            elif not (answer.raw or "").strip():
+                answer.raw = target.choice
+    answer_problems: list[tuple[str, str, dict]] = []
+    texts: list[tuple[str, str]] = []
+    for choice_name, text in answer.others.items():
+        target_question = context.followups.get(name, {}).get(choice_name)
+        if target_question is None:
+            answer_problems.append(("READ_014", text, {"question": name,
+                                                       "choice": choice_name}))
+        else:
+            texts.append((target_question, text))
+    none_selected = False
+    if question.is_select:
+        picked = _allowed(question, instrument, answer, version, context.choice_versions,
+                          lambda v: answer_problems.append(
+                              ("READ_013", v, {"question": name, "version": version})))
+        if question.type == "select_multiple":
+            order = [c.name for c in instrument.choices_for(question)]
+            names = sorted(set(picked), key=lambda n: order.index(n)
+                           if n in order else len(order))
+            output = " ".join(names)
+            none_selected = not names and answer.seen and conventions.zeros_mean_seen
+        else:
+            output = picked[0] if picked else (answer.raw or "")
+    else:
+        output = answer.raw or ""
+    return _Decision(output, bool(none_selected), tuple(cell_problems),
+                     tuple(answer_problems), tuple(texts))
+
+
+def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
+                        ) -> tuple[pd.DataFrame, list[dict], tuple[tuple[int, str], ...]]:
+    """The canonical frame read a column at a time, each distinct value decided once.
+
+    Gives exactly what :func:`_assemble_by_row` gives for a table whose rows all have the
+    header's width: a question's answer depends only on its own columns' cells and the row's
+    version, so each distinct combination of those is decided once and spread over its rows;
+    problems are collected with their place in the row reading's order and sorted back.
+    """
+    table, targets, questions = context.table, context.targets, context.questions
+    n = len(table.records)
+    columns = [_objects(column) for column in zip(*table.records)] if n else \
+        [_objects([]) for _ in table.columns]
+
+    def stripped(values: np.ndarray) -> np.ndarray:
+        return _map_distinct(values, str.strip)
+
+    roles: dict[str, np.ndarray] = {}
+    version = np.full(n, context.instrument.version, dtype=object)
+    for values, target in zip(columns, targets):
+        if target.kind == ROLE:
+            # "[not completed]" and similar placeholders are no value.
+            roles[target.name] = _map_distinct(
+                values, lambda v: "" if v.strip().casefold() in context.missing else v.strip())
+        elif target.kind == VERSION:
+            found = stripped(values)
+            version = np.where(found != "", found, version)
+    if response_ids is not None and "response_id" not in roles:
+        roles["response_id"] = _objects(list(response_ids))
+    if "finished" in roles:
+        roles["finished"] = _map_distinct(
+            roles["finished"], lambda v: v and ("1" if v.casefold() in context.finished_true
+                                                else "0"))
+    respondent = roles.get("response_id")
+
+    out: dict[str, np.ndarray] = {}
+    for name in context.role_columns:
+        out[name] = roles.get(name, np.full(n, "", dtype=object))
+    out[VERSION_COLUMN] = version
+    by_question: dict[str, list[int]] = {}
+    for index, target in enumerate(targets[:len(columns)]):
+        if target.kind in (ANSWER, CHOICE, OTHER):
+            questions[target.name]  # an unknown question fails as in the row reading
+            by_question.setdefault(target.name, []).append(index)
+
+    found: list[tuple[tuple[int, int, int, int], str, str, str, dict]] = []
+    texts: dict[str, np.ndarray] = {}
+    flagged: list[tuple[int, int, str]] = []
+    for number, (name, question) in enumerate(questions.items()):
+        indices = by_question.get(name, [])
+        if not indices:
+            out[name] = np.full(n, "", dtype=object)
+            continue
+        if not question.is_select and len(indices) == 1 and targets[indices[0]].kind == ANSWER:
+            # A text, number or date answer is kept verbatim.
+            out[name] = columns[indices[0]]
+            continue
+        keys = [columns[i] for i in indices]
+        if question.is_select and context.choice_versions:
+            keys.append(version)
+        codes, first = _combination_codes(keys)
+        decisions = [_decide(context, question,
+                             [(i, targets[i], columns[i][row]) for i in indices],
+                             version[row]) for row in first]
+        out[name] = _objects([d.output for d in decisions])[codes]
+        if any(d.none_selected for d in decisions):
+            for row in np.flatnonzero(np.array([d.none_selected for d in decisions])[codes]):
+                flagged.append((int(row), number, name))
+        if any(d.texts for d in decisions):
+            for row in np.flatnonzero(np.array([bool(d.texts) for d in decisions])[codes]):
+                for target_question, text in decisions[codes[row]].texts:
+                    texts.setdefault(target_question, np.full(n, None, dtype=object))[row] = text
+        if any(d.cell_problems or d.answer_problems for d in decisions):
+            has = np.array([bool(d.cell_problems or d.answer_problems) for d in decisions])
+            for row in np.flatnonzero(has[codes]):
+                decision = decisions[codes[row]]
+                for sub, (index, code, value, params) in enumerate(decision.cell_problems):
+                    found.append(((int(row), 0, index, sub), code, table.columns[index],
+                                  value, params))
+                for sub, (code, value, params) in enumerate(decision.answer_problems):
+                    found.append(((int(row), 1, number, sub), code, name, value, params))
+    for name, text in texts.items():
+        current = out[name]
+        fill = np.array([t is not None for t in text]) & (stripped(current) == "")
+        if fill.any():
+            out[name] = np.where(fill, text, current)
+
+    found.sort(key=lambda item: item[0])
+    issues = [make_issue(code, file=table.file_name, row=table.rows[place[0]], column=column,
+                         value=value,
+                         respondent=None if respondent is None else respondent[place[0]],
+                         **params)
+              for place, code, column, value, params in found]
+    data: dict[str, Any] = {
+        FILE_COLUMN: pd.Series(np.full(n, table.file_name, dtype=object), dtype=object),
+        ROW_COLUMN: pd.Series(list(table.rows), dtype=int),
+    }
+    for name, values in out.items():
+        data[name] = pd.Series(values, dtype=object)
+    flagged.sort()
+    return pd.DataFrame(data), issues, tuple((row, name) for row, _, name in flagged)
 
 def _is_followup(name: str, followups: Mapping[str, Mapping[str, str]],
                  targets: Sequence[Target]) -> bool:
