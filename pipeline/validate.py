@@ -125,6 +125,30 @@ def _blank(series: pd.Series) -> pd.Series:
     return series.isna() | series.astype(str).str.strip().eq("")
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each row's position among the distinct values, and those values (first seen first).
+
+    Missing values count as one distinct value (placed last): every decoding step treats
+    them alike, as blank.
+    """
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in (
+            "string", "empty"):
+        # Hashing treats 1, 1.0 and True as one value although their text differs: cells
+        # that are not all text are decoded one by one.
+        return np.arange(len(values)), values.reset_index(drop=True)
+    codes, uniques = pd.factorize(values)
+    distinct = list(uniques)
+    if (codes < 0).any():
+        distinct.append(values.iloc[int(np.flatnonzero(codes < 0)[0])])
+        codes = np.where(codes < 0, len(distinct) - 1, codes)
+    return codes, pd.Series(distinct, dtype=values.dtype, name=values.name)
+
+
+def _spread(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Values computed per distinct value, back on every row (dtype kept)."""
+    return values.take(codes).set_axis(index)
+
+
 def _choice_lookup(instrument: Instrument, question: Question) -> dict[str, str]:
     """Accept a choice's code, its name, or its label (case-insensitive) → choice name."""
     lookup: dict[str, str] = {}
@@ -201,19 +225,35 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
     invalid = pd.Series(0, index=index)
     decode_failed: dict[str, pd.Series] = {}
 
-    # 1. Decode and type each question's answers.
+    # 1. Decode and type each question's answers. Every step is a function of the cell
+    # alone, so it runs once per distinct value and is spread back over the rows.
     for question in instrument.answerable:
-        raw = frame[question.name] if question.name in frame else pd.Series("", index=index)
+        found = frame[question.name] if question.name in frame else pd.Series("", index=index)
+        codes, raw = _distinct(found)
+
+        def spread(values: pd.Series) -> pd.Series:
+            return _spread(values, codes, index)
+
+        def report_distinct(code: str, mask: pd.Series, column: str,
+                            values: pd.Series | None = None, **params: Any) -> None:
+            if not mask.any():
+                return
+            report(code, spread(mask), column,
+                   None if values is None else found if values is raw else spread(values),
+                   **{k: spread(v) if isinstance(v, pd.Series) else v
+                      for k, v in params.items()})
+
         blank = _blank(raw)
         text = raw.where(~blank, "").astype(str).str.strip()
-        failed = pd.Series(False, index=index)
+        failed = pd.Series(False, index=raw.index)
         if question.type == "select_one":
             lookup = _choice_lookup(instrument, question)
             decoded = text.map(lambda v: lookup.get(_normalise_code(v)) if v else None)
             failed = ~blank & decoded.isna()
-            report("VAL_002", failed, question.name, raw, list_name=question.list_name,
+            report_distinct("VAL_002", failed, question.name, raw, list_name=question.list_name,
                    choices=_choices_hint(instrument, question))
-            columns[question.name] = decoded.astype("str").where(decoded.notna(), pd.NA)
+            columns[question.name] = spread(
+                decoded.astype("str").where(decoded.notna(), pd.NA))
         elif question.type == "select_multiple":
             lookup = _choice_lookup(instrument, question)
             # Codes and names never contain blanks, so blanks separate them as well as the
@@ -223,7 +263,7 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
                                                      splitter.split(v)) if t])
             names = tokens.map(lambda ts: [lookup.get(t) for t in ts])
             failed = ~blank & names.map(lambda ns: (not ns) or any(n is None for n in ns))
-            report("VAL_002", failed, question.name, raw, list_name=question.list_name,
+            report_distinct("VAL_002", failed, question.name, raw, list_name=question.list_name,
                    choices=_choices_hint(instrument, question))
             usable = ~blank & ~failed
             chosen = names.where(usable, None)
@@ -231,7 +271,7 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
             clash = usable & chosen.map(
                 lambda ns: bool(ns) and bool(exclusive & set(ns)) and len(set(ns)) > 1)
             if clash.any():
-                report("VAL_005", clash, question.name, raw,
+                report_distinct("VAL_005", clash, question.name, raw,
                        exclusive=chosen.where(clash, None).map(
                            lambda ns: ", ".join(sorted(exclusive & set(ns))) if ns else ""),
                        others=chosen.where(clash, None).map(
@@ -243,8 +283,8 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
                 indicator = chosen.map(lambda ns, c=choice.name: (c in ns) if ns else None)
                 values = pd.array([pd.NA if v is None else int(v) for v in indicator],
                                   dtype="Int8")
-                columns[f"{question.name}{MULTI_SEPARATOR}{choice.name}"] = pd.Series(
-                    values, index=index)
+                columns[f"{question.name}{MULTI_SEPARATOR}{choice.name}"] = spread(
+                    pd.Series(values, index=raw.index))
         elif question.type in ("integer", "decimal"):
             cleaned = text.str.replace(r"\s+", "", regex=True)
             pattern = _INTEGER if question.type == "integer" else _DECIMAL
@@ -253,33 +293,36 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
             grouped = ~blank & cleaned.str.match(_THOUSANDS.pattern)
             cleaned = cleaned.where(~grouped, cleaned.str.replace(",", "", regex=False))
             ok = cleaned.str.match(pattern.pattern)
-            report("VAL_012", grouped & ok, question.name, raw, number=cleaned)
+            report_distinct("VAL_012", grouped & ok, question.name, raw, number=cleaned)
             # More than 15 digits cannot be held exactly; such a "number" is not an answer.
             huge = ok & cleaned.str.replace(r"^[+-]|\.\d*$", "", regex=True).str.len().gt(15)
             ok = ok & ~huge
             if question.type == "integer":
                 fractional = ~blank & ~ok & ~huge & cleaned.str.match(_DECIMAL.pattern)
-                report("VAL_009", fractional, question.name, raw)
+                report_distinct("VAL_009", fractional, question.name, raw)
                 not_number = ~blank & ~ok & ~fractional
             else:
-                fractional = pd.Series(False, index=index)
+                fractional = pd.Series(False, index=raw.index)
                 not_number = ~blank & ~ok
-            report("VAL_001", not_number, question.name, raw,
+            report_distinct("VAL_001", not_number, question.name, raw,
                    kind="whole number" if question.type == "integer" else "number")
             failed = fractional | not_number
             numbers = pd.to_numeric(cleaned.where(ok & ~blank, None), errors="coerce")
             dtype = "Int64" if question.type == "integer" else "Float64"
-            columns[question.name] = numbers.round().astype(dtype) \
-                if question.type == "integer" else numbers.astype(dtype)
+            columns[question.name] = spread(numbers.round().astype(dtype)
+                                            if question.type == "integer"
+                                            else numbers.astype(dtype))
         elif question.type == "date":
             ok = text.str.match(_ISO_DATE.pattern)
             parsed = pd.to_datetime(text.where(ok & ~blank, None), format="%Y-%m-%d",
                                     errors="coerce")
             failed = ~blank & parsed.isna()
-            report("VAL_001", failed, question.name, raw, kind="date (YYYY-MM-DD)")
-            columns[question.name] = parsed
+            report_distinct("VAL_001", failed, question.name, raw, kind="date (YYYY-MM-DD)")
+            columns[question.name] = spread(parsed)
         else:
-            columns[question.name] = raw.where(~blank, pd.NA).astype("str").where(~blank, pd.NA)
+            columns[question.name] = spread(
+                raw.where(~blank, pd.NA).astype("str").where(~blank, pd.NA))
+        failed = spread(failed)
         decode_failed[question.name] = failed
         invalid = invalid + failed.astype(int)
 
