@@ -101,12 +101,14 @@ def _step_mask(step: Step, frame: pd.DataFrame, remaining: pd.Index,
         keys = set(zip(errors["file"], errors["row"].astype("Int64")))
         row_keys = list(zip(current[FILE_COLUMN], current[ROW_COLUMN]))
         removed = pd.Series([key in keys for key in row_keys], index=remaining)
-        reasons = {}
-        for label, key in zip(remaining, row_keys):
-            if key in keys:
-                broken = errors[(errors["file"] == key[0]) & (errors["row"] == key[1])]
-                reasons[label] = "; ".join(f"{code}: {rule}" for code, rule in
-                                           zip(broken["code"], broken["rule"]))
+        # Each row's errors in the issues' order, gathered in one pass over the errors.
+        found: dict[tuple, list[str]] = {}
+        for file, number, code, rule in zip(errors["file"], errors["row"].astype("Int64"),
+                                            errors["code"], errors["rule"]):
+            if number is not pd.NA:
+                found.setdefault((file, number), []).append(f"{code}: {rule}")
+        reasons = {label: "; ".join(found.get(key, ()))
+                   for label, key in zip(remaining, row_keys) if key in keys}
         return removed, reasons
     raise PulsecheckError("WAVE_007", step=step.id, rule=step.rule, known=", ".join(STEP_RULES))
 
@@ -142,10 +144,14 @@ def _deduplicate(step: Step, frame: pd.DataFrame, remaining: pd.Index,
     removed = ranking["key"].notna() & ~ranking.index.isin(kept.index)
     issues = []
     rule_text = " then ".join(o.replace("_", " ") for o in keep)
-    for value, group in ranking[ranking["key"].notna()].groupby("key", sort=True):
+    # Only repeated keys make issues; singletons are left out before grouping.
+    keyed = ranking[ranking["key"].notna()]
+    repeated = keyed[keyed["key"].duplicated(keep=False)]
+    winners = dict(zip(kept["key"], kept.index))
+    for value, group in repeated.groupby("key", sort=True):
         if len(group) < 2:
             continue
-        winner = kept.index[kept["key"] == value][0]
+        winner = winners[value]
         for label in group.index:
             issues.append(make_issue(
                 "VAL_008", file=current.at[label, FILE_COLUMN],
@@ -190,8 +196,12 @@ def apply_steps(frame: pd.DataFrame, issues: pd.DataFrame, steps: Sequence[Step]
         outcome = QUARANTINED if step.rule == "quarantine" else EXCLUDED
         disposition.loc[removed_labels] = outcome
         step_of.loc[removed_labels] = step.id
-        for label in removed_labels:
-            reason_of.loc[label] = reasons.get(label, step.reason)
+        if frame.index.is_unique:
+            reason_of.loc[removed_labels] = [reasons.get(label, step.reason)
+                                             for label in removed_labels]
+        else:
+            for label in removed_labels:
+                reason_of.loc[label] = reasons.get(label, step.reason)
         remaining = remaining[~removed.to_numpy(dtype=bool)]
         flow_rows.append((step.id, n_in, len(remaining), n_in - len(remaining), step.reason))
     flow_rows.append(("analysed", len(remaining), len(remaining), 0,
