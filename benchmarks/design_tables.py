@@ -54,9 +54,15 @@ def design_file(partnerships: pd.DataFrame, plan: Mapping[str, Any], order: list
     return pd.concat([frame.reset_index(drop=True), design_columns(len(frame))], axis=1)
 
 
-def read_design_file(path: str) -> pd.DataFrame:
-    """Read the comparison file: answers as text (blank = missing), design as numbers."""
-    types = {STRATUM: "int64", PSU: "int64", WEIGHT: "float64"}
+def read_design_file(path: str, numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read the comparison file: answers as text (blank = missing), design as numbers.
+
+    ``numeric`` names 0/1 item columns read as numbers (blank = NaN): R converts those with
+    ``as.numeric`` before its clock starts, so the conversion is part of reading on both
+    sides.
+    """
+    types = {STRATUM: "int64", PSU: "int64", WEIGHT: "float64",
+             **{c: "float64" for c in numeric}}
     header = pd.read_csv(path, nrows=0).columns
     return pd.read_csv(path, dtype={c: types.get(c, "str") for c in header})
 

@@ -198,11 +198,12 @@ def measure_design(path: Path, plan_file: Path) -> dict[str, Any]:
 
     plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
     # Libraries load on first use; R's survey package is also loaded before its clock starts.
-    warm = read_design_file(path)
+    numeric = tuple(plan["ciprop"])
+    warm = read_design_file(path, numeric)
     run_design_tables(warm.iloc[::max(1, len(warm) // 2000)], plan)
     del warm
     meter = _Meter()
-    frame = meter.run("design_read", lambda: read_design_file(path))
+    frame = meter.run("design_read", lambda: read_design_file(path, numeric))
     summary = meter.run("design_tables", lambda: run_design_tables(frame, plan))
     return {"stages": meter.stages, "summary": summary}
 

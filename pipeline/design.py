@@ -134,9 +134,30 @@ def _require_columns(frame: pd.DataFrame, names: tuple[str, ...]) -> None:
             raise PulsecheckError("STAT_001", name=name, present=present)
 
 
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` of integers, by counting when their range is small.
+
+    Design codes (strata, PSUs) are usually small integers: marking the values present in a
+    table as long as their range is linear, where factorising with sorting is not.
+    """
+    values = np.asarray(values)
+    if values.size and np.issubdtype(values.dtype, np.integer):
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * values.size + 1024:
+            shifted = values.astype(np.int64) - low
+            present = np.bincount(shifted, minlength=high - low + 1) > 0
+            position = np.cumsum(present) - 1
+            return position[shifted], np.flatnonzero(present) + low
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques)
+
+
 def _codes(series: pd.Series, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
     if series.isna().any():
         raise PulsecheckError("STAT_002", name=name, problem="has blank values")
+    if pd.api.types.is_integer_dtype(series.dtype):
+        codes, uniques = _sorted_codes(series.to_numpy(dtype=np.int64))
+        return codes, tuple(str(u) for u in uniques)
     codes, uniques = pd.factorize(series, sort=True)
     return np.asarray(codes, dtype=np.int64), tuple(str(u) for u in uniques)
 
@@ -183,8 +204,7 @@ def resolve_design(frame: pd.DataFrame, design: SurveyDesign) -> ResolvedDesign:
         # factorisation numbers the PSUs.
         n_clusters = int(cluster.max()) + 1 if n else 1
         pairs = stratum * n_clusters + cluster
-        psu, uniques = pd.factorize(pairs, sort=True)
-        psu = np.asarray(psu, dtype=np.int64)
+        psu, uniques = _sorted_codes(pairs)
         psu_stratum = np.asarray(uniques, dtype=np.int64) // n_clusters
     else:
         psu = np.arange(n, dtype=np.int64)

@@ -1098,14 +1098,20 @@ def design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int
     rc = np.asarray(row_codes, dtype=np.int64)
     cc = np.asarray(col_codes, dtype=np.int64)
     complete = (rc >= 0) & (cc >= 0)
-    present_r = np.unique(rc[complete])
-    present_c = np.unique(cc[complete])
+    # Levels present, in order, by counting (linear) rather than sorting the rows.
+    present_r = np.flatnonzero(np.bincount(rc[complete], minlength=n_row_levels))
+    present_c = np.flatnonzero(np.bincount(cc[complete], minlength=n_col_levels))
     nr, nc = present_r.size, present_c.size
     if nr < 2 or nc < 2:
         raise PulsecheckError("STAT_005",
                               problem=f"has {nr}×{nc} non-empty rows×columns; at least 2×2 needed")
-    r_idx = np.searchsorted(present_r, np.where(complete, rc, present_r[0]))
-    c_idx = np.searchsorted(present_c, np.where(complete, cc, present_c[0]))
+    # Position of each level among the present ones (a lookup, not a search per row).
+    r_pos = np.zeros(max(int(present_r[-1]) + 1, 1), dtype=np.int64)
+    r_pos[present_r] = np.arange(nr)
+    c_pos = np.zeros(max(int(present_c[-1]) + 1, 1), dtype=np.int64)
+    c_pos[present_c] = np.arange(nc)
+    r_idx = np.where(complete, r_pos[np.clip(rc, 0, r_pos.size - 1)], 0)
+    c_idx = np.where(complete, c_pos[np.clip(cc, 0, c_pos.size - 1)], 0)
     w = np.where(complete, resolved.weights, 0.0)
     cell = np.where(complete, c_idx * nr + r_idx, 0)  # column-major cell index
     k = nr * nc

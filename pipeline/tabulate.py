@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline import stats
-from pipeline.design import (ResolvedDesign, SurveyDesign, design_df, ratio_estimate,
-                             resolve_design, total_covariance)
+from pipeline.design import (ResolvedDesign, SurveyDesign, design_df, psu_covariance,
+                             ratio_estimate, resolve_design, total_covariance)
 from pipeline.errors import PulsecheckError
 
 #: Label of the overall column.
@@ -215,6 +215,101 @@ def _cell(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDesign, method: s
     }
 
 
+def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, level: float,
+                  *, codes: np.ndarray | None = None, indicators: np.ndarray | None = None,
+                  n_shown: int) -> list[dict[str, Any]]:
+    """The cells of one column (``domain``) for every shown row at once.
+
+    The shown rows are either mutually exclusive (``codes``: the shown row of each
+    respondent, any value for rows outside ``domain``) or overlapping 0/1 ``indicators``
+    (one column per shown row, as check-all items and nets). Counts, weighted sums and,
+    for a design-based interval, the PSU totals of every cell's linearisation scores come
+    from a few ``bincount`` passes over the column's respondents instead of several passes
+    over all rows per cell; each cell's interval is then computed from these sums exactly
+    as :func:`pipeline.stats.proportion_interval` computes it from the rows.
+
+    Returns
+    -------
+    list of dict
+        One ``_cell``-style dict per shown row, in order.
+    """
+    # Row numbers of the column's respondents, found once and shared by every gather below.
+    rows = np.flatnonzero(domain)
+    base_n = int(rows.size)
+    if base_n == 0:
+        empty = _interval(np.zeros(0), domain, resolved, method, level)
+        cell = {"n": 0, "base_n": 0, "n_weighted": 0.0, "base_weighted": 0.0,
+                "pct": 100.0 * empty.estimate, "se": 100.0 * empty.se,
+                "ci_low": 100.0 * empty.low, "ci_high": 100.0 * empty.high,
+                "ci_method": empty.method, "warnings": "; ".join(empty.warnings)}
+        return [dict(cell) for _ in range(n_shown)]
+    stats._check_method(method, stats.CI_METHODS, "interval method")
+    binomial = method in stats.BINOMIAL_METHODS
+    if binomial and not resolved.is_simple:
+        raise PulsecheckError("STAT_009", method=method)
+    w_d = resolved.weights[rows]
+    base_w = float(w_d.sum())
+    if codes is not None:
+        c_d = np.asarray(codes, dtype=np.int64)[rows]
+        counts = np.bincount(c_d, minlength=n_shown)[:n_shown]
+        sums = np.bincount(c_d, weights=w_d, minlength=n_shown)[:n_shown]
+    else:
+        chosen_d = np.asarray(indicators, dtype=float)[rows] > 0.5
+        counts = chosen_d.sum(axis=0)
+        sums = np.array([w_d[chosen_d[:, i]].sum() for i in range(n_shown)])
+    estimates = sums / base_w
+    variances = np.full(n_shown, np.nan)
+    df = 0
+    if not binomial:
+        # PSU totals of the scores w (y - p) / W of each cell are
+        # (weight chosen in the PSU - p × weight of the PSU) / W: no rows × cells matrix.
+        n_psu = resolved.psu_stratum.shape[0]
+        psu_d = resolved.psu[rows]
+        psu_w = np.bincount(psu_d, weights=w_d, minlength=n_psu)
+        # Design df of the domain (as design_df): its PSUs minus their strata, counted from
+        # the PSUs the domain's respondents fall in (PSUs are nested in strata).
+        in_domain = np.bincount(psu_d, minlength=n_psu) > 0
+        df = int(np.count_nonzero(in_domain)
+                 - np.count_nonzero(np.bincount(resolved.psu_stratum[in_domain],
+                                                minlength=resolved.n_psu.shape[0])))
+        if codes is not None:
+            chosen_w = np.bincount(psu_d * n_shown + c_d, weights=w_d,
+                                   minlength=n_psu * n_shown).reshape(n_psu, n_shown)
+        else:
+            chosen_w = np.column_stack([np.bincount(psu_d, weights=w_d * chosen_d[:, i],
+                                                    minlength=n_psu)
+                                        for i in range(n_shown)])
+        totals = (chosen_w - psu_w[:, None] * estimates[None, :]) / base_w
+        variances = np.diag(psu_covariance(resolved, totals))
+    out = []
+    for i in range(n_shown):
+        if binomial:
+            interval = stats.binomial_interval(int(counts[i]), base_n, method=method,
+                                               level=level)
+        else:
+            y_d = None
+            if method == "likelihood":
+                # The profile likelihood needs the domain's values, not only their sums.
+                y_d = (c_d == i).astype(float) if codes is not None \
+                    else chosen_d[:, i].astype(float)
+            interval = stats.design_interval(float(estimates[i]), float(variances[i]),
+                                             n=base_n, df=df, method=method, level=level,
+                                             y=y_d, weights=w_d)
+        out.append({
+            "n": int(counts[i]),
+            "base_n": base_n,
+            "n_weighted": float(sums[i]),
+            "base_weighted": base_w,
+            "pct": 100.0 * interval.estimate,
+            "se": 100.0 * interval.se,
+            "ci_low": 100.0 * interval.low,
+            "ci_high": 100.0 * interval.high,
+            "ci_method": interval.method,
+            "warnings": "; ".join(interval.warnings),
+        })
+    return out
+
+
 def _run_tests(tests: Sequence[str], row_codes: np.ndarray, col_codes: np.ndarray,
                n_row: int, n_col: int, resolved: ResolvedDesign) -> list[stats.TestResult]:
     """Tests of association on the complete cases of the shown levels."""
@@ -282,9 +377,15 @@ def _pairwise(indicators: list[np.ndarray], col_masks: list[np.ndarray],
     """Pairwise column tests for each row indicator (rows of the result: row index)."""
     n_rows, n_cols = len(indicators), len(col_masks)
     if resolved.is_simple:
-        counts = np.array([[float(((y > 0.5) & m & base_mask).sum()) for m in col_masks]
-                           for y in indicators])
-        bases = np.array([float((m & base_mask).sum()) for m in col_masks])
+        # Column of each respondent in the base (-1: none), so each row's counts in every
+        # column are one bincount rather than a pass per column.
+        col_index = np.full(base_mask.shape[0], -1, dtype=np.int64)
+        for j, m in enumerate(col_masks):
+            col_index[m] = j
+        in_base = base_mask & (col_index >= 0)
+        counts = np.array([np.bincount(col_index[in_base & (y > 0.5)], minlength=n_cols)
+                           for y in indicators], dtype=float).reshape(n_rows, n_cols)
+        bases = np.bincount(col_index[in_base], minlength=n_cols).astype(float)
         return stats.column_proportion_tests(counts, bases, adjust=adjust, alpha=alpha)
     estimates = np.zeros((n_rows, n_cols))
     covariances = []
@@ -397,18 +498,19 @@ def single_choice_table(
     col_codes, columns = _columns(frame, col, col_levels, col_labels)
     base_mask = row_codes >= 0 if missing == "exclude" else np.ones(len(frame), dtype=bool)
 
-    shown: list[tuple[str, str, str, np.ndarray]] = [
-        (str(_key(lev)), row_names[i], "level", (row_codes == i).astype(float))
-        for i, lev in enumerate(levels)]
+    shown: list[tuple[str, str, str]] = [
+        (str(_key(lev)), row_names[i], "level") for i, lev in enumerate(levels)]
     if missing == "show":
-        shown.append(("__missing__", missing_label, "missing", (row_codes < 0).astype(float)))
+        shown.append(("__missing__", missing_label, "missing"))
+    # The shown row of each respondent: its level, or the missing row after the levels.
+    shown_codes = np.where(row_codes >= 0, row_codes, len(levels))
 
     letters = [["" for _ in columns] for _ in shown]
     pair_frame = pd.DataFrame()
     if pairwise is not None and col is not None:
         masks = [c[3] for c in columns[1:]]
-        pair_frame = _pairwise([s[3] for s in shown], masks, resolved, pairwise, alpha,
-                               base_mask)
+        indicators = [(shown_codes == i).astype(float) for i in range(len(shown))]
+        pair_frame = _pairwise(indicators, masks, resolved, pairwise, alpha, base_mask)
         grid = stats.column_letters(pair_frame, len(shown), len(masks))
         for i in range(len(shown)):
             letters[i][1:] = grid[i]
@@ -417,12 +519,14 @@ def single_choice_table(
     out = []
     for j, (col_level, col_label, letter, col_mask) in enumerate(columns):
         domain = col_mask & base_mask
-        for i, (row_level, row_label, row_type, y) in enumerate(shown):
+        cells = _column_cells(domain, resolved, ci_method, level, codes=shown_codes,
+                              n_shown=len(shown))
+        for i, (row_level, row_label, row_type) in enumerate(shown):
             out.append({"table_id": table_id, "table_type": "single", "row_var": row,
                         "row_level": row_level, "row_label": row_label, "row_type": row_type,
                         "col_var": col, "col_level": col_level, "col_label": col_label,
                         "col_letter": letter, "sig_letters": letters[i][j],
-                        **_cell(y, domain, resolved, ci_method, level)})
+                        **cells[i]})
         w = resolved.weights
         out.append({"table_id": table_id, "table_type": "single", "row_var": row,
                     "row_level": "__total__", "row_label": "Total", "row_type": "total",
@@ -596,6 +700,7 @@ def check_all_table(
 
     w = resolved.weights
     item_matrix = np.nan_to_num(chosen)
+    shown_matrix = np.column_stack([s[3] for s in shown])
     out = []
     for j, (col_level, col_label, letter, col_mask) in enumerate(columns):
         domain = col_mask & answered
@@ -604,8 +709,10 @@ def check_all_table(
         common = {"table_id": table_id, "table_type": "multi", "row_var": row_var,
                   "col_var": col, "col_level": col_level, "col_label": col_label,
                   "col_letter": letter}
-        for i, (row_level, row_label, row_type, y) in enumerate(shown):
-            cell = _cell(y, domain, resolved, ci_method, level)
+        cells = _column_cells(domain, resolved, ci_method, level, indicators=shown_matrix,
+                              n_shown=len(shown))
+        for i, (row_level, row_label, row_type, _) in enumerate(shown):
+            cell = cells[i]
             share = (100.0 * cell["n_weighted"] / mentions_w
                      if row_type == "item" and mentions_w > 0 else float("nan"))
             out.append({**common, "row_level": row_level, "row_label": row_label,
