@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.adapters.columnar import ColumnRecords
 from pipeline.adapters.labels import find_choice, other_specify, split_labels
 from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import make_issue
@@ -53,7 +54,8 @@ class Table:
 
     file_name: str
     columns: tuple[str, ...]
-    records: tuple[tuple[str, ...], ...]
+    #: A tuple of tuples, or the same records held column-wise (:class:`ColumnRecords`).
+    records: tuple[tuple[str, ...], ...] | ColumnRecords
     rows: tuple[int, ...]
     header_row: int = 1
 
@@ -185,7 +187,12 @@ def assemble(table: Table, targets: Sequence[Target], instrument: Instrument,
                        ticked, unticked, missing, finished_true, tuple(role_columns),
                        choice_versions)
     width = len(table.columns)
-    if all(len(record) == width for record in table.records):
+    if isinstance(table.records, ColumnRecords):
+        # Held column-wise: every record is full width by construction.
+        full_width = len(table.records.columns) == width
+    else:
+        full_width = all(len(record) == width for record in table.records)
+    if full_width:
         frame, found, none_selected = _assemble_by_column(context, response_ids)
     else:
         # Rows of another width (only from callers that build tables themselves): the
@@ -439,8 +446,11 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
     """
     table, targets, questions = context.table, context.targets, context.questions
     n = len(table.records)
-    columns = [_objects(column) for column in zip(*table.records)] if n else \
-        [_objects([]) for _ in table.columns]
+    if isinstance(table.records, ColumnRecords):
+        columns = list(table.records.columns)
+    else:
+        columns = [_objects(column) for column in zip(*table.records)] if n else \
+            [_objects([]) for _ in table.columns]
 
     def stripped(values: np.ndarray) -> np.ndarray:
         return _map_distinct(values, str.strip)

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
+import pandas as pd
+
 from pipeline.adapters.assemble import Table, Target
+from pipeline.adapters.columnar import ColumnRecords
 from pipeline.adapters.mapping import classify_columns
 from pipeline.adapters.text import Grid
 from pipeline.errors import PulsecheckError, make_issue
@@ -45,6 +49,10 @@ def split_grid(grid: Grid, settings: Mapping[str, Any]
     width = len(names)
     labels = list(grid.records[label_row - 1][:width]) if label_row else [""] * width
     labels += [""] * (width - len(labels))
+    if isinstance(grid.records, ColumnRecords):
+        table = _column_table(grid, grid.records, names, header_rows, name_row)
+        if table is not None:
+            return names, labels, table, []
     issues: list[dict] = []
     records, rows = [], []
     for offset, record in enumerate(grid.records[header_rows:]):
@@ -61,6 +69,35 @@ def split_grid(grid: Grid, settings: Mapping[str, Any]
     table = Table(file_name=grid.file_name, columns=tuple(names), records=tuple(records),
                   rows=tuple(rows), header_row=name_row)
     return names, labels, table, issues
+
+
+def _column_table(grid: Grid, records: ColumnRecords, names: list[str], header_rows: int,
+                  name_row: int) -> Table | None:
+    """The data :class:`Table` of column-wise records, as the record loop builds it.
+
+    ``None`` when some data record would be reported (a non-blank cell beyond the header's
+    width): the record loop then builds the table and its issues.
+    """
+    n, width = len(records), len(names)
+    if not width:
+        return None
+    data = slice(min(header_rows, n), n)
+    for column in records.columns[width:]:
+        if any(value.strip() for value in pd.unique(column[data])):
+            return None
+    keep = ~records.empty[data]
+    for index in records.maybe_blank[records.maybe_blank >= header_rows]:
+        # Only records without a visible character can be blank; look at those alone.
+        if not any(cell.strip() for cell in records[int(index)]):
+            keep[index - header_rows] = False
+    if keep.all():
+        columns = tuple(column[data] for column in records.columns[:width])
+        rows = tuple(range(header_rows + 1, n + 1))
+    else:
+        columns = tuple(column[data][keep] for column in records.columns[:width])
+        rows = tuple((np.flatnonzero(keep) + header_rows + 1).tolist())
+    return Table(file_name=grid.file_name, columns=tuple(names), records=ColumnRecords(columns),
+                 rows=rows, header_row=name_row)
 
 
 def read_columns(grid: Grid, instrument: Instrument, settings: Mapping[str, Any],

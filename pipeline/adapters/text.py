@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.adapters.columnar import ColumnRecords, read_columns_fast
 from pipeline.errors import PulsecheckError
 
 #: File name endings read as spreadsheets.
@@ -67,7 +68,8 @@ class Grid:
     """
 
     file_name: str
-    records: tuple[tuple[str, ...], ...]
+    #: A tuple of tuples, or the same records held column-wise (:class:`ColumnRecords`).
+    records: tuple[tuple[str, ...], ...] | ColumnRecords
     encoding: str = ""
     reason: str = ""
     delimiter: str = ""
@@ -186,7 +188,8 @@ def _check_quotes(text: str, delimiter: str) -> int | None:
 def sniff_delimiter(text: str) -> str:
     """The delimiter that splits the first line into the most fields (outside quotes)."""
     # A lone carriage return also ends a line (old Mac files, damaged copies).
-    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    end = re.search(r"[\r\n]", text)
+    first = text if end is None else text[:end.start()]
     counts = {}
     for delimiter in DELIMITERS:
         try:
@@ -232,10 +235,18 @@ def check_grid(grid: Grid, limits: Limits, header_rows: int = 1) -> None:
     n_rows = max(len(grid.records) - header_rows, 0)
     if n_rows > limits.max_rows:
         raise PulsecheckError("READ_025", file=grid.file_name, n=n_rows, limit=limits.max_rows)
-    width = max((len(record) for record in grid.records), default=0)
+    records = grid.records
+    if isinstance(records, ColumnRecords):
+        # Every non-empty record is full width; empty lines have no field.
+        width = len(records.columns) if not records.empty.all() else 0
+    else:
+        width = max((len(record) for record in records), default=0)
     if width > limits.max_columns:
         raise PulsecheckError("READ_022", file=grid.file_name, n=width,
                               limit=limits.max_columns)
+    if isinstance(records, ColumnRecords) and records.longest is not None and \
+            records.longest <= limits.max_cell_chars:
+        return  # no cell is longer than the longest record
     header = grid.records[0] if grid.records else ()
     for number, record in enumerate(grid.records, start=1):
         # Most records have no long cell: one length pass per record, detail only if needed.
@@ -254,7 +265,9 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
     """Read a delimited text export or a spreadsheet's first sheet into a :class:`Grid`.
 
     The file is only read (never opened for writing). Files that are binary, hold NUL bytes,
-    leave a quote open or break ``limits`` are refused with a catalogue error.
+    leave a quote open or break ``limits`` are refused with a catalogue error. A cleanly
+    quoted delimited file is parsed column-wise (:mod:`pipeline.adapters.columnar`), giving
+    the records the record-by-record reading gives.
     """
     path = Path(path)
     if not path.exists():
@@ -273,7 +286,8 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
             raise PulsecheckError("READ_001", file=path.name)
         return Grid(file_name=path.name, records=records)
     raw = path.read_bytes()
-    if not raw.strip():
+    # isspace stops at the first visible byte; strip would copy the whole file.
+    if not raw or raw.isspace():
         raise PulsecheckError("READ_001", file=path.name)
     kind = binary_kind(raw)
     if kind:
@@ -299,6 +313,11 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
         raise PulsecheckError("READ_002", file=path.name, expected="a delimited text export",
                               reason="it is binary data, not text")
     chosen = delimiter or sniff_delimiter(text)
+    fast = read_columns_fast(text, chosen)
+    if fast is not None:
+        # Cleanly quoted (proven by the scan), so no quote is left open.
+        return Grid(file_name=path.name, records=fast, encoding=used, reason=reason,
+                    delimiter=chosen, mixed_lines=mixed)
     open_quote = _check_quotes(text, chosen)
     if open_quote is not None:
         raise PulsecheckError("READ_019", file=path.name, row=open_quote)

@@ -1,0 +1,212 @@
+"""The column-wise reading of delimited text gives exactly what the record reading gives.
+
+A cleanly quoted delimited export is parsed by pandas' C parser a column at a time
+(pipeline/adapters/columnar.py); anything else is read record by record with the csv module.
+Random text, every bad input of the catalogue, every platform fixture, the sample waves and
+Hypothesis-damaged exports are read both ways: the records (or the error), and the exports
+(frame, issues, row count, none-selected rows, notes) must be identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pipeline.adapters.columnar as columnar
+import pipeline.adapters.text as text_module
+from bad_inputs.cases import CASES
+from conftest import SAMPLE_WAVE
+from fixtures.exports import CHOICES, MANIFEST, SURVEY, WRITERS
+from pipeline.adapters.columnar import ColumnRecords, read_columns_fast
+from pipeline.adapters.text import read_grid
+from pipeline.errors import PulsecheckError
+from pipeline.ingest import (read_choice_versions, read_export, read_instrument, read_platform,
+                             read_wave)
+from test_fuzz_readers import apply_damage, damage
+
+ROOT = Path(__file__).resolve().parents[1]
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow,
+                                       HealthCheck.function_scoped_fixture])
+
+
+def both_ways(monkeypatch, read):
+    """``read()`` as it is, then with the record reading forced (errors as their message)."""
+    def attempt():
+        try:
+            return read()
+        except PulsecheckError as error:
+            return f"{error.code}: {error.message}"
+
+    fast = attempt()
+    with monkeypatch.context() as patch:
+        patch.setattr(text_module, "read_columns_fast", lambda text, delimiter: None)
+        slow = attempt()
+    return fast, slow
+
+
+def assert_same_export(fast, slow) -> None:
+    if isinstance(slow, str) or isinstance(fast, str):
+        assert fast == slow
+        return
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    pd.testing.assert_frame_equal(fast.issues, slow.issues)
+    pd.testing.assert_frame_equal(fast.notes, slow.notes)
+    assert fast.n_rows == slow.n_rows
+    assert fast.none_selected == slow.none_selected
+    assert fast.platform == slow.platform
+
+
+def assert_same_grid(fast, slow) -> None:
+    if isinstance(slow, str) or isinstance(fast, str):
+        assert fast == slow
+        return
+    assert [tuple(r) for r in fast.records] == [tuple(r) for r in slow.records]
+    assert (fast.encoding, fast.reason, fast.delimiter, fast.mixed_lines) == \
+        (slow.encoding, slow.reason, slow.delimiter, slow.mixed_lines)
+
+
+# Text made of the characters that decide how records and fields are split.
+pieces = st.lists(st.sampled_from(["a", "b", " ", ",", ";", "\t", '"', '""', "\n", "\r\n",
+                                   "\r", "é", "\u00a0", "x,y", '"q"', '"a,b"', '"l\nm"']),
+                  max_size=40)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(parts=pieces, delimiter=st.sampled_from([",", ";", "\t"]))
+def test_read_paths__random_text__fast_records_are_the_csv_modules_or_none(parts, delimiter):
+    text = "".join(parts)
+    fast = read_columns_fast(text, delimiter)
+    if fast is None:
+        return
+    expected = [tuple(r) for r in csv.reader(io.StringIO(text, newline=""),
+                                             delimiter=delimiter)]
+    assert list(fast) == expected
+    assert [fast[i] for i in range(len(fast))] == expected
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 64])
+def test_read_paths__records_across_scan_chunks__are_the_csv_modules(chunk, monkeypatch):
+    # Quoted and unquoted fields, embedded delimiters, quotes and line breaks, blank and
+    # short records, stray characters: the scan reads the bytes in chunks of ``chunk``.
+    monkeypatch.setattr(columnar, "CHUNK_BYTES", chunk)
+    chosen = random.Random(chunk)
+    values = ["", "a", " ", "\u00a0", "é", 'x"y', "a,b", "l\nm", "l\r\nm", " b ", "1;2", "\t"]
+    for _ in range(400):
+        delimiter, width = chosen.choice(",;\t"), chosen.randrange(1, 5)
+        lines = []
+        for _ in range(chosen.randrange(1, 6)):
+            cells = []
+            for _ in range(width if chosen.random() < 0.85 else chosen.randrange(0, width + 2)):
+                value = chosen.choice(values)
+                if chosen.random() < 0.5 or any(c in value for c in (delimiter, '"', "\n")):
+                    value = '"' + value.replace('"', '""') + '"'
+                cells.append(value)
+            lines.append(delimiter.join(cells))
+        text = chosen.choice(["\n", "\r\n"]).join(lines) + chosen.choice(["", "\n"])
+        if chosen.random() < 0.2:
+            at = chosen.randrange(len(text) + 1)
+            text = text[:at] + chosen.choice(['"', ",", "\n", " "]) + text[at:]
+        fast = read_columns_fast(text, delimiter)
+        if fast is None:
+            continue
+        expected = [tuple(r) for r in csv.reader(io.StringIO(text, newline=""),
+                                                 delimiter=delimiter)]
+        assert list(fast) == expected
+        candidates = set(fast.maybe_blank.tolist())
+        assert all(i in candidates for i, record in enumerate(expected)
+                   if record and not any(cell.strip() for cell in record))
+
+
+def test_read_paths__clean_export__is_read_column_wise():
+    text = 'id,a,b\r\n1,"x, ""y""",\r\n\r\n2,"two\r\nlines",z\r\n'
+    fast = read_columns_fast(text, ",")
+    assert isinstance(fast, ColumnRecords)
+    assert list(fast) == [("id", "a", "b"), ("1", 'x, "y"', ""), (), ("2", "two\r\nlines", "z")]
+
+
+@pytest.mark.parametrize("text", ['id,a\n1\n', 'id,a\n1,2,3\n', 'id,a\n1,"open\n',
+                                  'id,a\n1,x"y\n', 'id,a\n"1"x,2\n', "id,a\r1,2\r",
+                                  "\ufeffid,a\n1,2\n", "id,a\n  \n1,2\n"])
+def test_read_paths__damaged_text__is_left_to_the_record_reading(text):
+    assert read_columns_fast(text, ",") is None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.case_id for c in CASES])
+def test_read_paths__every_bad_input__reads_the_same_both_ways(case, tmp_path, monkeypatch):
+    case.builder(tmp_path)
+    exports = [p for p in sorted(tmp_path.rglob("*")) if p.is_file() and
+               p.suffix.lower() in (".csv", ".tsv", ".txt") and "instrument" not in p.parts
+               and p.name not in ("survey.csv", "choices.csv")]
+    for path in exports:
+        assert_same_grid(*both_ways(monkeypatch, lambda: read_grid(path)))
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mini")
+    (folder / "survey.csv").write_text(SURVEY, encoding="utf-8")
+    (folder / "choices.csv").write_text(CHOICES, encoding="utf-8")
+    (folder / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
+    return read_instrument(folder)
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_read_paths__every_platform_fixture__same_export_both_ways(fmt, mini, tmp_path,
+                                                                  monkeypatch):
+    path = WRITERS[fmt](tmp_path)
+    assert_same_export(*both_ways(monkeypatch, lambda: read_export(path, mini)))
+
+
+@pytest.mark.parametrize("year", ["2014", "2016", "2018"])
+def test_read_paths__sample_waves__same_export_both_ways(year, monkeypatch):
+    wave = read_wave(ROOT / "raw" / "pulse_check" / year)
+    instrument = read_instrument(wave.instrument_path)
+    platform = read_platform(wave.platform, wave.root)
+    versions = read_choice_versions(wave.instrument_path)
+    for path in wave.files:
+        assert isinstance(read_grid(path).records, ColumnRecords)
+        assert_same_export(*both_ways(monkeypatch, lambda: read_export(
+            path, instrument, platform, choice_versions=versions, root=wave.root)))
+
+
+@pytest.fixture(scope="module")
+def sample_head():
+    wave = read_wave(SAMPLE_WAVE)
+    lines = (SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv").read_bytes().split(b"\n")
+    return b"\n".join(lines[:33]) + b"\n", read_instrument(wave.instrument_path), \
+        read_platform(wave.platform)
+
+
+@FUZZ
+@given(damages=st.lists(damage, min_size=1, max_size=4))
+def test_read_paths__damaged_sample_export__same_export_both_ways(damages, sample_head,
+                                                                  tmp_path, monkeypatch):
+    data, instrument, platform = sample_head
+    path = tmp_path / "pulse_check_2016_qualtrics.csv"
+    path.write_bytes(apply_damage(data, damages))
+    assert_same_export(*both_ways(monkeypatch, lambda: read_export(path, instrument, platform)))
+
+
+@pytest.fixture(scope="module")
+def fixture_exports(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("exports")
+    return {name: writer(folder) for name, writer in WRITERS.items()}
+
+
+@FUZZ
+@given(name=st.sampled_from(sorted(WRITERS)), damages=st.lists(damage, min_size=1, max_size=3))
+def test_read_paths__damaged_platform_export__same_export_both_ways(name, damages, mini,
+                                                                    fixture_exports, tmp_path,
+                                                                    monkeypatch):
+    source = fixture_exports[name]
+    path = tmp_path / f"damaged{source.suffix}"
+    path.write_bytes(apply_damage(source.read_bytes(), damages))
+    assert_same_export(*both_ways(monkeypatch, lambda: read_export(path, mini)))
