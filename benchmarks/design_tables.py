@@ -75,8 +75,9 @@ def run_design_tables(frame: pd.DataFrame, plan: Mapping[str, Any]) -> dict[str,
     design = SurveyDesign(weights=WEIGHT, strata=STRATUM, cluster=PSU)
     out: dict[str, Any] = {"chisq": [], "ciprop": []}
     for row, col in plan["chisq"]:
-        levels = sorted(frame[row].dropna().unique())
-        col_levels = sorted(frame[col].dropna().unique())
+        # The levels found in the data (as R's factor() does); blanks are NaN, not text.
+        levels = sorted(v for v in frame[row].unique() if isinstance(v, str))
+        col_levels = sorted(v for v in frame[col].unique() if isinstance(v, str))
         result = tabulate.single_choice_table(
             frame, row, levels=levels, col=col, col_levels=col_levels, design=design,
             ci_method="logit", tests=["rao_scott_f"])

@@ -305,7 +305,8 @@ def total_covariance(resolved: ResolvedDesign, scores: np.ndarray) -> np.ndarray
     return psu_covariance(resolved, psu_totals)
 
 
-def psu_covariance(resolved: ResolvedDesign, psu_totals: np.ndarray) -> np.ndarray:
+def psu_covariance(resolved: ResolvedDesign, psu_totals: np.ndarray, *,
+                   blas: bool = True) -> np.ndarray:
     """Design covariance from PSU totals of weighted scores (sufficient statistics).
 
     Parameters
@@ -313,6 +314,9 @@ def psu_covariance(resolved: ResolvedDesign, psu_totals: np.ndarray) -> np.ndarr
     resolved : ResolvedDesign
     psu_totals : ndarray, shape (P, k)
         Total of each score over the rows of each PSU (PSU index as in ``resolved.psu``).
+    blas : bool
+        Form the cross-product with BLAS (default) or with numpy's own single-threaded
+        loop, which is faster for narrow matrices on a busy machine.
 
     Returns
     -------
@@ -332,7 +336,47 @@ def psu_covariance(resolved: ResolvedDesign, psu_totals: np.ndarray) -> np.ndarr
     # A stratum sampled completely (f = 1) contributes nothing.
     scale = np.where(resolved.fpc_fraction >= 1.0 - 1e-12, 0.0, scale)
     weighted = centred * scale[resolved.psu_stratum][:, None]
+    if not blas:
+        # einsum's own loop: a multithreaded BLAS product of a few columns can spend more on
+        # waking its threads than on the arithmetic (the sums differ in the last bits).
+        return np.einsum("pi,pj->ij", weighted, centred)
     return weighted.T @ centred
+
+
+def psu_variances(resolved: ResolvedDesign, psu_totals: np.ndarray) -> np.ndarray:
+    """Design variances (the diagonal of :func:`psu_covariance`) from PSU totals.
+
+    Parameters
+    ----------
+    resolved : ResolvedDesign
+    psu_totals : ndarray, shape (P, k)
+        Total of each score over the rows of each PSU.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        The variance of the total of each score: the same terms as the diagonal of
+        :func:`psu_covariance`, summed without a matrix product (a multithreaded matrix
+        product of a few columns costs more in thread wake-ups than it saves).
+
+    References
+    ----------
+    .. [1] Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed., ch. 6.
+       Springer.
+    .. [2] Lumley, T. (2010). *Complex Surveys*, appendix C; R ``survey::svyrecvar``. Wiley.
+    """
+    psu_totals = np.asarray(psu_totals, dtype=float)
+    n_strata = resolved.n_psu.shape[0]
+    stratum_sums = np.zeros((n_strata, psu_totals.shape[1]))
+    for k in range(psu_totals.shape[1]):
+        stratum_sums[:, k] = np.bincount(resolved.psu_stratum, weights=psu_totals[:, k],
+                                         minlength=n_strata)
+    n_h = resolved.n_psu.astype(float)
+    centred = psu_totals - (stratum_sums / n_h[:, None])[resolved.psu_stratum]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(n_h > 1, (1.0 - resolved.fpc_fraction) * n_h / (n_h - 1.0), 0.0)
+    scale = np.where(resolved.fpc_fraction >= 1.0 - 1e-12, 0.0, scale)
+    return (centred * centred * scale[resolved.psu_stratum][:, None]).sum(axis=0)
 
 
 def design_df(resolved: ResolvedDesign, domain: np.ndarray | None = None) -> int:
@@ -364,8 +408,8 @@ def design_df(resolved: ResolvedDesign, domain: np.ndarray | None = None) -> int
     return int(psus - strata)
 
 
-def ratio_estimate(resolved: ResolvedDesign, y: np.ndarray,
-                   domain: np.ndarray) -> tuple[float, float, np.ndarray]:
+def ratio_estimate(resolved: ResolvedDesign, y: np.ndarray, domain: np.ndarray, *,
+                   variance: bool = True) -> tuple[float, float, np.ndarray]:
     """Weighted domain mean of ``y`` with its linearisation variance.
 
     Parameters
@@ -374,6 +418,9 @@ def ratio_estimate(resolved: ResolvedDesign, y: np.ndarray,
     y : ndarray
         Values; only rows in ``domain`` are used (they must not be NaN).
     domain : ndarray of bool
+    variance : bool
+        Compute the variance (otherwise NaN is returned for it, and the caller forms it
+        from the scores).
 
     Returns
     -------
@@ -396,5 +443,6 @@ def ratio_estimate(resolved: ResolvedDesign, y: np.ndarray,
     y_in = np.where(domain, np.asarray(y, dtype=float), 0.0)
     estimate = float((w * y_in).sum() / total_w)
     scores = w * (y_in - estimate) / total_w
-    variance = float(total_covariance(resolved, scores)[0, 0])
-    return estimate, variance, scores
+    if not variance:
+        return estimate, float("nan"), scores
+    return estimate, float(total_covariance(resolved, scores)[0, 0]), scores

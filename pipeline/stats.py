@@ -50,8 +50,8 @@ import pandas as pd
 from scipy import optimize, special
 from scipy import stats as sps
 
-from pipeline.design import (ResolvedDesign, design_df, psu_covariance, ratio_estimate,
-                             total_covariance)
+from pipeline.design import (ResolvedDesign, design_df, psu_covariance, psu_variances,
+                             ratio_estimate, total_covariance)
 from pipeline.errors import PulsecheckError
 
 #: Intervals for an unweighted simple random sample.
@@ -569,7 +569,12 @@ def proportion_interval(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDes
         successes = int(np.asarray(y, dtype=float)[domain].sum())
         return binomial_interval(successes, n, method=method, level=level)
     y_clean = np.nan_to_num(np.asarray(y, float))
-    estimate, variance, _ = ratio_estimate(resolved, y_clean, domain)
+    estimate, _, scores = ratio_estimate(resolved, y_clean, domain, variance=False)
+    # The variance alone: no matrix product, for one column.
+    variance = float(psu_variances(
+        resolved, np.bincount(resolved.psu, weights=scores,
+                              minlength=resolved.psu_stratum.shape[0])[:, None])[0]) \
+        if math.isfinite(estimate) else float("nan")
     return design_interval(estimate, variance, n=n, df=design_df(resolved, domain),
                            method=method, level=level, y=y_clean[domain],
                            weights=resolved.weights[domain])
@@ -1126,7 +1131,8 @@ def design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int
         cell_w = np.bincount(resolved.psu[complete] * k + cell[complete], weights=w[complete],
                              minlength=n_psu * k).reshape(n_psu, k)
         psu_w = np.bincount(resolved.psu, weights=w, minlength=n_psu)
-        v = psu_covariance(resolved, (cell_w - psu_w[:, None] * props[None, :]) / total_w)
+        v = psu_covariance(resolved, (cell_w - psu_w[:, None] * props[None, :]) / total_w,
+                           blas=False)
         n_obs = int(complete.sum())
         table = props.reshape(nc, nr).T * n_obs
         exp = expected_counts(table)

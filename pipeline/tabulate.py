@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import stats
-from pipeline.design import (ResolvedDesign, SurveyDesign, design_df, psu_covariance,
+from pipeline.design import (ResolvedDesign, SurveyDesign, design_df, psu_variances,
                              ratio_estimate, resolve_design, total_covariance)
 from pipeline.errors import PulsecheckError
 
@@ -280,7 +280,7 @@ def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, lev
                                                     minlength=n_psu)
                                         for i in range(n_shown)])
         totals = (chosen_w - psu_w[:, None] * estimates[None, :]) / base_w
-        variances = np.diag(psu_covariance(resolved, totals))
+        variances = psu_variances(resolved, totals)
     out = []
     for i in range(n_shown):
         if binomial:
