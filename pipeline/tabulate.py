@@ -256,7 +256,9 @@ def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, lev
     else:
         chosen_d = np.asarray(indicators, dtype=float)[rows] > 0.5
         counts = chosen_d.sum(axis=0)
-        sums = np.array([w_d[chosen_d[:, i]].sum() for i in range(n_shown)])
+        # Unit weights: the weighted sums are the counts (exactly, as sums of ones are).
+        sums = counts.astype(float) if resolved.is_simple else \
+            np.array([w_d[chosen_d[:, i]].sum() for i in range(n_shown)])
     estimates = sums / base_w
     variances = np.full(n_shown, np.nan)
     df = 0
@@ -746,13 +748,11 @@ def check_all_table(
                 raise PulsecheckError("STAT_008", name="trend_scores", value=None,
                                       expected="one score per column level for the trend test")
             n_col = len(col_levels or ())
-            counts = np.zeros((len(shown), n_col))
-            bases = np.zeros(n_col)
-            for j in range(n_col):
-                in_col = answered & (col_codes == j)
-                bases[j] = in_col.sum()
-                for i, (_, _, _, y) in enumerate(shown):
-                    counts[i, j] = ((y > 0.5) & in_col).sum()
+            # One bincount over the columns per item, not a pass per (item, column).
+            in_cols = answered & (col_codes >= 0)
+            bases = np.bincount(col_codes[in_cols], minlength=n_col).astype(float)
+            counts = np.array([np.bincount(col_codes[in_cols & (y > 0.5)], minlength=n_col)
+                               for _, _, _, y in shown], dtype=float).reshape(len(shown), n_col)
             for i, res in _trend_tests(counts, bases, trend_scores, resolved):
                 results.append((shown[i][0], res))
     tests_frame = _tests_frame(table_id, row_var, col, results)
