@@ -47,7 +47,7 @@ def both_ways(monkeypatch, read):
 
     fast = attempt()
     with monkeypatch.context() as patch:
-        patch.setattr(text_module, "read_columns_fast", lambda text, delimiter: None)
+        patch.setattr(text_module, "read_columns_fast", lambda *args: None)
         slow = attempt()
     return fast, slow
 
@@ -137,6 +137,15 @@ def test_read_paths__clean_export__is_read_column_wise():
                                   "\ufeffid,a\n1,2\n", "id,a\n  \n1,2\n"])
 def test_read_paths__damaged_text__is_left_to_the_record_reading(text):
     assert read_columns_fast(text, ",") is None
+
+
+@pytest.mark.parametrize("saved", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+@pytest.mark.parametrize("given", [None, "utf-8", "utf-8-sig"])
+def test_read_paths__every_encoding__reads_the_same_both_ways(saved, given, tmp_path,
+                                                              monkeypatch):
+    path = tmp_path / "export.csv"
+    path.write_bytes('id,"a, b"\r\n1,"é ""x"""\r\n\r\n2,\u00a0\r\n'.encode(saved))
+    assert_same_grid(*both_ways(monkeypatch, lambda: read_grid(path, encoding=given)))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.case_id for c in CASES])

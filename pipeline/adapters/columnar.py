@@ -165,19 +165,33 @@ def _scan(data: bytes, delimiter: int) -> dict | None:
             "length": length, "empty": empty}
 
 
-def read_columns_fast(text: str, delimiter: str) -> ColumnRecords | None:
+def read_columns_fast(text: str, delimiter: str, data: bytes | None = None
+                      ) -> ColumnRecords | None:
     """The records of ``text`` column by column, or ``None`` if it must be read record-wise.
 
     Gives exactly the records ``csv.reader(io.StringIO(text, newline=""), delimiter)``
     gives (see module docstring for when that is proven).
+
+    Parameters
+    ----------
+    text : str
+        The decoded export.
+    delimiter : str
+        The field delimiter.
+    data : bytes, optional
+        ``text`` encoded as UTF-8, when the caller already holds it (a UTF-8 file's own
+        bytes): saves encoding the whole text again.
     """
     if len(delimiter) != 1 or delimiter in '"\r\n' or ord(delimiter) > 127 or \
-            text.startswith("\ufeff") or text.count("\r") != text.count("\r\n"):
+            text.startswith("\ufeff"):
         return None
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
+    if data is None:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a lone carriage return: the csv module's handling is kept
     shape = _scan(data, ord(delimiter))
     if shape is None or not len(shape["empty"]):
         return None

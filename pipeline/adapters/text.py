@@ -313,7 +313,11 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
         raise PulsecheckError("READ_002", file=path.name, expected="a delimited text export",
                               reason="it is binary data, not text")
     chosen = delimiter or sniff_delimiter(text)
-    fast = read_columns_fast(text, chosen)
+    # A UTF-8 file's bytes (after any byte-order mark) are already the text's UTF-8 form.
+    own = None if mixed or used not in ("utf-8", "utf-8-sig") else \
+        raw[len(codecs.BOM_UTF8):] if used == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8) \
+        else raw
+    fast = read_columns_fast(text, chosen, own)
     if fast is not None:
         # Cleanly quoted (proven by the scan), so no quote is left open.
         return Grid(file_name=path.name, records=fast, encoding=used, reason=reason,
