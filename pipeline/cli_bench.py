@@ -30,7 +30,8 @@ def _project_root() -> Path:
 @click.option("--render-max", type=int, default=10_000, show_default=True,
               help="Largest size at which the render stage is measured.")
 @click.option("--no-report", is_flag=True, default=False,
-              help="Do not rewrite benchmarks/RESULTS.md.")
+              help="Do not rewrite benchmarks/RESULTS.md (implied by --out: results "
+                   "written elsewhere never replace the recorded ones).")
 def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_max: int,
           no_report: bool) -> None:
     """Benchmark every stage at 1 k to 1 M responses against pandas.read_csv and R.
@@ -62,7 +63,7 @@ def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_m
     options = BenchOptions(root=root, sizes=chosen,
                            out=out or root / "benchmarks" / "results",
                            data_dir=root / "benchmarks" / "data", render_max=render_max,
-                           with_r=not no_r, write_report=not no_report)
+                           with_r=not no_r, write_report=not no_report and out is None)
     try:
         payload = run_bench(options, say=lambda message: click.echo(message, err=True))
     except RuntimeError as error:

@@ -57,3 +57,17 @@ def test_run_bench__tiny_sizes__writes_results_with_every_stage(tmp_path):
     assert saved["sizes"][0]["pipeline"]["rows"] == 200
     assert payload["summary"]["ratio_vs_r"] is None
     assert saved["sizes"][0]["design"]["summary"]["chisq"]
+
+
+def test_bench_command__results_written_elsewhere__leave_the_recorded_results_alone(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    recorded = Path(__file__).resolve().parent.parent / "benchmarks" / "RESULTS.md"
+    before = recorded.read_bytes()
+    result = CliRunner().invoke(cli, ["bench", "--sizes", "200", "--no-r", "--render-max", "0",
+                                      "--out", str(tmp_path / "bench")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "bench" / "results.json").exists()
+    assert recorded.read_bytes() == before
