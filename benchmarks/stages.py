@@ -97,13 +97,10 @@ def measure_pipeline(wave_dir: Path, render: bool, design_out: Path | None = Non
     """
     import pandas as pd
 
-    from pipeline.classify import classify_phase
-    from pipeline.errors import issues_frame
-    from pipeline.flow import apply_steps
     from pipeline.ingest import (read_choice_versions, read_export, read_instrument,
                                  read_limits, read_platform, read_wave)
-    from pipeline.run import (_partnerships_table, publish, read_report_spec, tabulate_wave,
-                              validation_config, write_outputs, WaveResult)
+    from pipeline.run import (_partnerships_table, classify_rows, publish, read_report_spec,
+                              tabulate_wave, validation_config, write_outputs, WaveResult)
     from pipeline.validate import validate_responses
 
     wave = read_wave(wave_dir)
@@ -122,23 +119,7 @@ def measure_pipeline(wave_dir: Path, render: bool, design_out: Path | None = Non
     validation = meter.run("validate", lambda: validate_responses(frame, instrument, config))
 
     def classify() -> tuple:
-        # As in pipeline.run.analyse_wave: flow, phase, then the issues with each row's outcome.
-        read_issues = [part for e in exports for part in (e.notes, e.issues)
-                       if part is not None and len(part)]
-        issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
-            if read_issues else validation.issues
-        flow = apply_steps(validation.frame, issues, wave.steps, instrument)
-        analysed = validation.frame.loc[flow.analysed]
-        classification = classify_phase(analysed, instrument)
-        all_issues = issues_frame(
-            pd.concat([issues, flow.issues, classification.issues], ignore_index=True)
-            .to_dict("records"))
-        outcome_of = {(f, r): d for f, r, d in zip(flow.dispositions["file"],
-                                                   flow.dispositions["row"],
-                                                   flow.dispositions["disposition"])}
-        all_issues["outcome"] = [outcome_of.get((f, None if pd.isna(r) else int(r)), "")
-                                 for f, r in zip(all_issues["file"], all_issues["row"])]
-        return flow, analysed, classification, all_issues
+        return classify_rows(exports, validation, wave, instrument)
 
     flow, analysed, classification, all_issues = meter.run("classify", classify)
 

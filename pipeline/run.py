@@ -32,8 +32,8 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from pipeline import __version__
-from pipeline.classify import (Agreement, CriteriaPlacement, classify_by_criteria,
-                               classify_phase, phase_agreement)
+from pipeline.classify import (Agreement, Classification, CriteriaPlacement,
+                               classify_by_criteria, classify_phase, phase_agreement)
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.derive import derive_variables
 from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, SpecError,
@@ -47,7 +47,7 @@ from pipeline.wave import Wave
 from pipeline.instrument import Instrument
 from pipeline.spec import ReportSpec, build_spec, check_spec
 from pipeline.tables import ReportTables, build_report_tables, protect
-from pipeline.validate import ValidationConfig, validate_responses
+from pipeline.validate import ValidationConfig, ValidationResult, validate_responses
 
 #: Marker file that says a folder was written by pulsecheck (so it may be replaced).
 RUN_MANIFEST = "run.json"
@@ -134,23 +134,8 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
     """
     frame = pd.concat([e.frame for e in exports], ignore_index=True)
     validation = validate_responses(frame, instrument, config)
-    # How each file was read (platform, encoding) is reported with the data problems.
-    read_issues = [part for e in exports for part in (e.notes, e.issues)
-                   if part is not None and len(part)]
-    issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
-        if read_issues else validation.issues
-    flow = apply_steps(validation.frame, issues, wave.steps, instrument)
-    analysed = validation.frame.loc[flow.analysed]
-    classification = classify_phase(analysed, instrument)
-
-    all_issues = issues_frame(
-        pd.concat([issues, flow.issues, classification.issues], ignore_index=True)
-        .to_dict("records"))
-    outcome_of = {(f, r): d for f, r, d in zip(flow.dispositions["file"],
-                                               flow.dispositions["row"],
-                                               flow.dispositions["disposition"])}
-    all_issues["outcome"] = [outcome_of.get((f, None if pd.isna(r) else int(r)), "")
-                             for f, r in zip(all_issues["file"], all_issues["row"])]
+    flow, analysed, classification, all_issues = classify_rows(exports, validation, wave,
+                                                               instrument)
     report = None
     phase = classification.phase
     extra: dict[str, pd.Series] = {}
@@ -165,6 +150,37 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
     partnerships = _partnerships_table(analysed, phase, instrument, keep_personal, extra)
     return WaveResult(instrument=instrument, typed=validation.frame, issues=all_issues,
                       flow=flow, partnerships=partnerships, report=report)
+
+
+def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave: Wave,
+                  instrument: Instrument) -> tuple[FlowResult, pd.DataFrame,
+                                                   Classification, pd.DataFrame]:
+    """Apply the flow, classify the analysed rows, and give every issue its row's outcome.
+
+    Returns
+    -------
+    tuple
+        ``(flow, analysed, classification, issues)``: where every row went, the analysed
+        typed rows, their phases, and all issues (reading notes, validation, flow and
+        classification) with an ``outcome`` column.
+    """
+    # How each file was read (platform, encoding) is reported with the data problems.
+    read_issues = [part for e in exports for part in (e.notes, e.issues)
+                   if part is not None and len(part)]
+    issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
+        if read_issues else validation.issues
+    flow = apply_steps(validation.frame, issues, wave.steps, instrument)
+    analysed = validation.frame.loc[flow.analysed]
+    classification = classify_phase(analysed, instrument)
+    all_issues = issues_frame(
+        pd.concat([issues, flow.issues, classification.issues], ignore_index=True)
+        .to_dict("records"))
+    outcome_of = {(f, r): d for f, r, d in zip(flow.dispositions["file"],
+                                               flow.dispositions["row"],
+                                               flow.dispositions["disposition"])}
+    all_issues["outcome"] = [outcome_of.get((f, None if pd.isna(r) else int(r)), "")
+                             for f, r in zip(all_issues["file"], all_issues["row"])]
+    return flow, analysed, classification, all_issues
 
 
 def tabulate_wave(analysed: pd.DataFrame, self_phase: pd.Series, instrument: Instrument,
