@@ -81,6 +81,16 @@ def with_instrument(survey: str = TINY_SURVEY, choices: str = TINY_CHOICES,
     return build
 
 
+def with_instrument_and_rows(survey: str, choices: str, rows: list[dict]) -> Builder:
+    """A tiny project with its instrument tables replaced and these responses; ``run`` it."""
+    def build(root: Path) -> list[str]:
+        wave = project(root, rows)
+        (root / "instrument" / "survey.csv").write_text(survey, encoding="utf-8")
+        (root / "instrument" / "choices.csv").write_text(choices, encoding="utf-8")
+        return run_args(root, wave)
+    return build
+
+
 def with_wave(wave_text: str, extra: Callable[[Path], None] = lambda wave: None) -> Builder:
     """A tiny project whose wave description is ``wave_text``."""
     def build(root: Path) -> list[str]:

@@ -142,6 +142,21 @@ CASES: tuple[Case, ...] = (
     Case("BAD-037", "a submission time in a spreadsheet's local format",
          b.with_rows(_rows(submitted_at="01/06/2016 10:00")), 0, ("VAL_013",),
          ("01/06/2016 10:00", "submitted_at")),
+    Case("BAD-052", "choice codes whose leading zeros a spreadsheet stripped (01 → 1)",
+         b.with_instrument_and_rows(TINY_SURVEY, TINY_CHOICES.replace(
+             "stage,first,First stage,1,", "stage,first,First stage,01,").replace(
+             "stage,second,Second stage,2,", "stage,second,Second stage,02,"),
+             _rows(stage="1")), 0, ("VAL_002",), ("'1'", "01=first", "stage")),
+    Case("BAD-053", "a date answer in a day/month/year format",
+         b.with_instrument_and_rows(
+             TINY_SURVEY.replace("text,barriers_other,Other barrier", "date,barriers_other,Other barrier"),
+             TINY_CHOICES, _rows(barriers="1 3", barriers_other="14/06/2016")),
+         0, ("VAL_001",), ("14/06/2016", "YYYY-MM-DD", "barriers_other")),
+    Case("BAD-054", "a date answer as a spreadsheet serial number",
+         b.with_instrument_and_rows(
+             TINY_SURVEY.replace("text,barriers_other,Other barrier", "date,barriers_other,Other barrier"),
+             TINY_CHOICES, _rows(barriers="1 3", barriers_other="42535")),
+         0, ("VAL_001",), ("42535", "YYYY-MM-DD")),
     # --- instruments ---------------------------------------------------------------------------
     Case("BAD-038", "skip logic with a cycle", b.with_instrument(TINY_SURVEY.replace(
         "decimal,staff,Staff FTE,no,,", "decimal,staff,Staff FTE,no,${barriers_other} != '',")
