@@ -305,6 +305,25 @@ def total_covariance(resolved: ResolvedDesign, scores: np.ndarray) -> np.ndarray
     return psu_covariance(resolved, psu_totals)
 
 
+def _centred_psu_totals(resolved: ResolvedDesign, psu_totals: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """PSU totals centred on their stratum mean, and each stratum's variance factor
+    ``(1 - f) n_h / (n_h - 1)`` (0 for a single-PSU or completely sampled stratum)."""
+    psu_totals = np.asarray(psu_totals, dtype=float)
+    n_strata = resolved.n_psu.shape[0]
+    stratum_sums = np.zeros((n_strata, psu_totals.shape[1]))
+    for k in range(psu_totals.shape[1]):
+        stratum_sums[:, k] = np.bincount(resolved.psu_stratum, weights=psu_totals[:, k],
+                                         minlength=n_strata)
+    n_h = resolved.n_psu.astype(float)
+    centred = psu_totals - (stratum_sums / n_h[:, None])[resolved.psu_stratum]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(n_h > 1, (1.0 - resolved.fpc_fraction) * n_h / (n_h - 1.0), 0.0)
+    # A stratum sampled completely (f = 1) contributes nothing.
+    scale = np.where(resolved.fpc_fraction >= 1.0 - 1e-12, 0.0, scale)
+    return centred, scale
+
+
 def psu_covariance(resolved: ResolvedDesign, psu_totals: np.ndarray, *,
                    blas: bool = True) -> np.ndarray:
     """Design covariance from PSU totals of weighted scores (sufficient statistics).
@@ -323,18 +342,7 @@ def psu_covariance(resolved: ResolvedDesign, psu_totals: np.ndarray, *,
     ndarray, shape (k, k)
         As :func:`total_covariance`, which sums the rows and calls this.
     """
-    psu_totals = np.asarray(psu_totals, dtype=float)
-    n_strata = resolved.n_psu.shape[0]
-    stratum_sums = np.zeros((n_strata, psu_totals.shape[1]))
-    for k in range(psu_totals.shape[1]):
-        stratum_sums[:, k] = np.bincount(resolved.psu_stratum, weights=psu_totals[:, k],
-                                         minlength=n_strata)
-    n_h = resolved.n_psu.astype(float)
-    centred = psu_totals - (stratum_sums / n_h[:, None])[resolved.psu_stratum]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(n_h > 1, (1.0 - resolved.fpc_fraction) * n_h / (n_h - 1.0), 0.0)
-    # A stratum sampled completely (f = 1) contributes nothing.
-    scale = np.where(resolved.fpc_fraction >= 1.0 - 1e-12, 0.0, scale)
+    centred, scale = _centred_psu_totals(resolved, psu_totals)
     weighted = centred * scale[resolved.psu_stratum][:, None]
     if not blas:
         # einsum's own loop: a multithreaded BLAS product of a few columns can spend more on
@@ -365,17 +373,7 @@ def psu_variances(resolved: ResolvedDesign, psu_totals: np.ndarray) -> np.ndarra
        Springer.
     .. [2] Lumley, T. (2010). *Complex Surveys*, appendix C; R ``survey::svyrecvar``. Wiley.
     """
-    psu_totals = np.asarray(psu_totals, dtype=float)
-    n_strata = resolved.n_psu.shape[0]
-    stratum_sums = np.zeros((n_strata, psu_totals.shape[1]))
-    for k in range(psu_totals.shape[1]):
-        stratum_sums[:, k] = np.bincount(resolved.psu_stratum, weights=psu_totals[:, k],
-                                         minlength=n_strata)
-    n_h = resolved.n_psu.astype(float)
-    centred = psu_totals - (stratum_sums / n_h[:, None])[resolved.psu_stratum]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(n_h > 1, (1.0 - resolved.fpc_fraction) * n_h / (n_h - 1.0), 0.0)
-    scale = np.where(resolved.fpc_fraction >= 1.0 - 1e-12, 0.0, scale)
+    centred, scale = _centred_psu_totals(resolved, psu_totals)
     return (centred * centred * scale[resolved.psu_stratum][:, None]).sum(axis=0)
 
 
