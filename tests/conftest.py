@@ -209,3 +209,23 @@ def sample_run_dir(tmp_path_factory) -> Path:
     result = CliRunner().invoke(cli, ["run", str(SAMPLE_WAVE), "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="session")
+def instrument_dir(tmp_path_factory) -> Path:
+    """The small instrument that the platform export fixtures are written for."""
+    from fixtures.exports import CHOICES, MANIFEST, SURVEY
+
+    folder = tmp_path_factory.mktemp("mini")
+    (folder / "survey.csv").write_text(SURVEY, encoding="utf-8")
+    (folder / "choices.csv").write_text(CHOICES, encoding="utf-8")
+    (folder / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mini(instrument_dir):
+    """That instrument, read and checked."""
+    from pipeline.ingest import read_instrument
+
+    return read_instrument(instrument_dir)

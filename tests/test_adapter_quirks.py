@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from fixtures.exports import CHOICES, MANIFEST, SURVEY, write_kobo_csv
+from fixtures.exports import write_kobo_csv
 from pipeline.adapters.assemble import (CHOICE, Conventions, Table, Target, ANSWER, ROLE,
                                         assemble)
 from pipeline.adapters.forms import redcap_tables, xlsform_tables
@@ -19,22 +19,8 @@ from pipeline.adapters.spss import mr_set_targets
 from pipeline.adapters.text import decode_text
 from pipeline.cli import cli
 from pipeline.errors import PulsecheckError
-from pipeline.ingest import read_choice_versions, read_export, read_instrument
+from pipeline.ingest import read_choice_versions, read_export
 from pipeline.instrument import build_instrument, check_instrument
-
-
-@pytest.fixture(scope="module")
-def instrument_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("mini")
-    (folder / "survey.csv").write_text(SURVEY, encoding="utf-8")
-    (folder / "choices.csv").write_text(CHOICES, encoding="utf-8")
-    (folder / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def mini(instrument_dir):
-    return read_instrument(instrument_dir)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

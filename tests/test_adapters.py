@@ -7,27 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fixtures.exports import (CHOICES, DETECTED, MANIFEST, RESPONDENTS, SURVEY, WRITERS,
-                              expected_responses)
+from fixtures.exports import DETECTED, RESPONDENTS, WRITERS, expected_responses
 from pipeline.adapters.responses import to_responses
-from pipeline.ingest import read_export, read_instrument
+from pipeline.ingest import read_export
 from pipeline.validate import ValidationConfig, validate_responses
 
 CANONICAL = ValidationConfig(multiple_separator=" ", finished_true=("1",))
-
-
-@pytest.fixture(scope="module")
-def instrument_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("mini")
-    (folder / "survey.csv").write_text(SURVEY, encoding="utf-8")
-    (folder / "choices.csv").write_text(CHOICES, encoding="utf-8")
-    (folder / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def mini(instrument_dir):
-    return read_instrument(instrument_dir)
 
 
 @pytest.fixture(scope="module")

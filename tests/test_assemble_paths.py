@@ -14,21 +14,12 @@ import pandas as pd
 import pytest
 
 import pipeline.adapters.assemble as assemble_module
-from fixtures.exports import CHOICES, MANIFEST, SURVEY, WRITERS
+from fixtures.exports import WRITERS
 from pipeline.ingest import (read_choice_versions, read_export, read_instrument, read_platform,
                              read_wave)
 from pipeline.errors import PulsecheckError
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def mini(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("mini")
-    (folder / "survey.csv").write_text(SURVEY, encoding="utf-8")
-    (folder / "choices.csv").write_text(CHOICES, encoding="utf-8")
-    (folder / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
-    return read_instrument(folder)
 
 
 def both_ways(monkeypatch, read):

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SAMPLE_WAVE
-from fixtures.exports import CHOICES, MANIFEST, SURVEY, WRITERS
+from fixtures.exports import WRITERS
 from pipeline.errors import CATALOGUE, PulsecheckError
 from pipeline.flow import apply_steps
 from pipeline.ingest import read_export, read_instrument, read_platform, read_wave
@@ -99,13 +99,10 @@ def test_fuzz__damaged_sample_export__is_refused_or_every_row_is_accounted_for(
 
 
 @pytest.fixture(scope="module")
-def fixture_exports(tmp_path_factory):
+def fixture_exports(tmp_path_factory, mini):
     folder = tmp_path_factory.mktemp("fuzz_fixtures")
-    (folder / "survey.csv").write_text(SURVEY, encoding="utf-8")
-    (folder / "choices.csv").write_text(CHOICES, encoding="utf-8")
-    (folder / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
     exports = {name: writer(folder) for name, writer in WRITERS.items()}
-    return read_instrument(folder), {name: path.read_bytes() for name, path in exports.items()}, \
+    return mini, {name: path.read_bytes() for name, path in exports.items()}, \
         {name: path.suffix for name, path in exports.items()}
 
 

@@ -23,7 +23,7 @@ import pipeline.adapters.columnar as columnar
 import pipeline.adapters.text as text_module
 from bad_inputs.cases import CASES
 from conftest import SAMPLE_WAVE
-from fixtures.exports import CHOICES, MANIFEST, SURVEY, WRITERS
+from fixtures.exports import WRITERS
 from pipeline.adapters.columnar import ColumnRecords, read_columns_fast
 from pipeline.adapters.text import read_grid
 from pipeline.errors import PulsecheckError
@@ -156,15 +156,6 @@ def test_read_paths__every_bad_input__reads_the_same_both_ways(case, tmp_path, m
                and p.name not in ("survey.csv", "choices.csv")]
     for path in exports:
         assert_same_grid(*both_ways(monkeypatch, lambda: read_grid(path)))
-
-
-@pytest.fixture(scope="module")
-def mini(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("mini")
-    (folder / "survey.csv").write_text(SURVEY, encoding="utf-8")
-    (folder / "choices.csv").write_text(CHOICES, encoding="utf-8")
-    (folder / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
-    return read_instrument(folder)
 
 
 @pytest.mark.parametrize("fmt", list(WRITERS))
