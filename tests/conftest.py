@@ -229,3 +229,18 @@ def mini(instrument_dir):
     from pipeline.ingest import read_instrument
 
     return read_instrument(instrument_dir)
+
+
+def sample_personal_values() -> set[str]:
+    """Every personal value (longer than 3 characters) in the committed sample export: the
+    platform's personal metadata and the instrument's personal questions."""
+    import csv as csv_module
+
+    profile = tomllib.loads((PROJECT / "survey_instrument" / "platforms" / "qualtrics.toml")
+                            .read_text(encoding="utf-8"))
+    survey = pd.read_csv(INSTRUMENT_2016 / "survey.csv", dtype=str, keep_default_na=False)
+    personal = set(profile["metadata"]["personal"]) | set(
+        survey.loc[survey["personal"] == "yes", "name"])
+    with open(SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv", encoding="utf-8-sig") as f:
+        rows = list(csv_module.DictReader(f))[2:]
+    return {r[c].strip() for r in rows for c in personal if c in r and len(r[c].strip()) > 3}

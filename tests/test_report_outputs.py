@@ -3,7 +3,6 @@ notebook and the partnership pages, checked on the rendered files of one sample 
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
@@ -17,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from conftest import INSTRUMENT_2016, PROJECT, SAMPLE_WAVE
+from conftest import INSTRUMENT_2016, PROJECT, sample_personal_values
 from pipeline.cli import cli
 
 HEADINGS = ("Headline numbers", "Where partnerships place themselves",
@@ -26,11 +25,8 @@ HEADINGS = ("Headline numbers", "Where partnerships place themselves",
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports") / "run"
-    result = CliRunner().invoke(cli, ["run", str(SAMPLE_WAVE), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+def run_dir(sample_run_dir) -> Path:
+    return sample_run_dir
 
 
 @pytest.fixture(scope="module")
@@ -113,15 +109,6 @@ def _numbers(text: str) -> list[str]:
     return re.findall(r"(?<![\w.])\d+(?:\.\d+)?", text)
 
 
-def _personal_values() -> set[str]:
-    profile = tomllib.loads((PROJECT / "survey_instrument" / "platforms" / "qualtrics.toml")
-                            .read_text())
-    survey = pd.read_csv(INSTRUMENT_2016 / "survey.csv", dtype=str, keep_default_na=False)
-    personal = set(profile["metadata"]["personal"]) | set(
-        survey.loc[survey["personal"] == "yes", "name"])
-    with open(SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))[2:]
-    return {r[c].strip() for r in rows for c in personal if c in r and len(r[c].strip()) > 3}
 
 
 def _leaks(text: str, values: set[str]) -> list[str]:
@@ -200,7 +187,7 @@ def test_funder_summary__every_number_traces_to_a_table_cell_of_the_same_run(run
 
 
 def test_funder_summary__no_personal_value_from_the_raw_export_appears(run_dir, pdf_text):
-    values = _personal_values()
+    values = sample_personal_values()
     assert len(values) > 500
     html = (run_dir / "funder_summary.html").read_text(encoding="utf-8")
     assert not _leaks(html, values)
@@ -311,7 +298,7 @@ def test_partner_page__peer_rates_are_the_published_cells_of_its_phase(partner_d
 
 def test_partner_pages__show_no_other_partnership_and_no_personal_value(partner_dir):
     ids = set(pd.read_csv(partner_dir / "partnerships.csv", dtype=str)["partnership_id"])
-    values = _personal_values()
+    values = sample_personal_values()
     for page in sorted((partner_dir / "partners").glob("*.html")):
         text = page.read_text(encoding="utf-8")
         others = [i for i in ids - {page.stem} if re.search(rf"\b{i}\b", text)]

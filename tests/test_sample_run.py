@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import re
-import tomllib
 import zipfile
 
 import pandas as pd
 import pytest
 
-from conftest import INSTRUMENT_2016, PROJECT, SAMPLE_WAVE
+from conftest import SAMPLE_WAVE, sample_personal_values
 
 
 @pytest.fixture
@@ -58,14 +57,7 @@ def test_sample_run__issues__name_file_row_column_rule_and_fix(run_dir):
 
 
 def test_sample_run__no_personal_value_from_the_raw_export__reaches_any_output(run_dir):
-    profile = tomllib.loads((PROJECT / "survey_instrument" / "platforms" / "qualtrics.toml")
-                            .read_text())
-    survey = pd.read_csv(INSTRUMENT_2016 / "survey.csv", dtype=str, keep_default_na=False)
-    personal = set(profile["metadata"]["personal"]) | set(
-        survey.loc[survey["personal"] == "yes", "name"])
-    with open(SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))[2:]
-    values = {r[c].strip() for r in rows for c in personal if c in r and len(r[c].strip()) > 3}
+    values = sample_personal_values()
     assert len(values) > 500
     files = [p for p in run_dir.rglob("*") if p.is_file()]
     assert any(p.suffix == ".xlsx" for p in files)
