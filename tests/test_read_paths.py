@@ -83,7 +83,7 @@ pieces = st.lists(st.sampled_from(["a", "b", " ", ",", ";", "\t", '"', '""', "\n
 @given(parts=pieces, delimiter=st.sampled_from([",", ";", "\t"]))
 def test_read_paths__random_text__fast_records_are_the_csv_modules_or_none(parts, delimiter):
     text = "".join(parts)
-    fast = read_columns_fast(text, delimiter)
+    fast = read_columns_fast(text.encode("utf-8"), delimiter)
     if fast is None:
         return
     expected = [tuple(r) for r in csv.reader(io.StringIO(text, newline=""),
@@ -101,21 +101,27 @@ def test_read_paths__records_across_scan_chunks__are_the_csv_modules(chunk, monk
     values = ["", "a", " ", "\u00a0", "é", 'x"y', "a,b", "l\nm", "l\r\nm", " b ", "1;2", "\t"]
     for _ in range(400):
         delimiter, width = chosen.choice(",;\t"), chosen.randrange(1, 5)
-        lines = []
+        lines, full_width = [], True
         for _ in range(chosen.randrange(1, 6)):
             cells = []
-            for _ in range(width if chosen.random() < 0.85 else chosen.randrange(0, width + 2)):
+            count = width if chosen.random() < 0.85 else chosen.randrange(0, width + 2)
+            full_width &= count == width
+            for _ in range(count):
                 value = chosen.choice(values)
                 if chosen.random() < 0.5 or any(c in value for c in (delimiter, '"', "\n")):
                     value = '"' + value.replace('"', '""') + '"'
                 cells.append(value)
             lines.append(delimiter.join(cells))
         text = chosen.choice(["\n", "\r\n"]).join(lines) + chosen.choice(["", "\n"])
-        if chosen.random() < 0.2:
+        damaged = chosen.random() < 0.2
+        if damaged:
             at = chosen.randrange(len(text) + 1)
             text = text[:at] + chosen.choice(['"', ",", "\n", " "]) + text[at:]
-        fast = read_columns_fast(text, delimiter)
+        fast = read_columns_fast(text.encode("utf-8"), delimiter)
         if fast is None:
+            # Cleanly quoted full-width records are never left to the record reading (pandas
+            # takes the width from the first line, so that must not be empty).
+            assert damaged or not full_width or not lines[0], repr((text, delimiter))
             continue
         expected = [tuple(r) for r in csv.reader(io.StringIO(text, newline=""),
                                                  delimiter=delimiter)]
@@ -127,7 +133,7 @@ def test_read_paths__records_across_scan_chunks__are_the_csv_modules(chunk, monk
 
 def test_read_paths__clean_export__is_read_column_wise():
     text = 'id,a,b\r\n1,"x, ""y""",\r\n\r\n2,"two\r\nlines",z\r\n'
-    fast = read_columns_fast(text, ",")
+    fast = read_columns_fast(text.encode("utf-8"), ",")
     assert isinstance(fast, ColumnRecords)
     assert list(fast) == [("id", "a", "b"), ("1", 'x, "y"', ""), (), ("2", "two\r\nlines", "z")]
 
@@ -136,7 +142,7 @@ def test_read_paths__clean_export__is_read_column_wise():
                                   'id,a\n1,x"y\n', 'id,a\n"1"x,2\n', "id,a\r1,2\r",
                                   "\ufeffid,a\n1,2\n", "id,a\n  \n1,2\n"])
 def test_read_paths__damaged_text__is_left_to_the_record_reading(text):
-    assert read_columns_fast(text, ",") is None
+    assert read_columns_fast(text.encode("utf-8"), ",") is None
 
 
 @pytest.mark.parametrize("saved", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
@@ -146,6 +152,103 @@ def test_read_paths__every_encoding__reads_the_same_both_ways(saved, given, tmp_
     path = tmp_path / "export.csv"
     path.write_bytes('id,"a, b"\r\n1,"é ""x"""\r\n\r\n2,\u00a0\r\n'.encode(saved))
     assert_same_grid(*both_ways(monkeypatch, lambda: read_grid(path, encoding=given)))
+
+
+# Bytes that decide splitting, and bytes that are or break UTF-8: a lone Latin-1 byte, a
+# two-, three- and four-byte character, an encoded surrogate, a cut-off character.
+byte_pieces = st.lists(st.sampled_from([b"a", b" ", b",", b";", b'"', b"\n", b"\r\n", b"\r",
+                                        b"\xe9", b"\xc3\xa9", b"\xe2\x82\xac",
+                                        b"\xf0\x9f\x98\x80", b"\xed\xa0\x80", b"\xe2\x82",
+                                        b"\xa0", b'"x\xc3\xa9"', b"\xef\xbb\xbf"]),
+                       max_size=30)
+
+
+@FUZZ
+@given(parts=byte_pieces, delimiter=st.sampled_from([",", ";"]),
+       chunk=st.sampled_from([1, 2, 3, 5, 64, 1 << 23]), begin=st.sampled_from([0, 1]))
+def test_read_paths__random_bytes__fast_records_are_the_decoded_texts_or_none(
+        parts, delimiter, chunk, begin, monkeypatch):
+    # Only UTF-8 is read column-wise (the scan proves it, however the chunks fall); the
+    # records are then those of the decoded text.
+    data = b"".join(parts)
+    with monkeypatch.context() as patch:
+        patch.setattr(columnar, "CHUNK_BYTES", chunk)
+        fast = read_columns_fast(data, delimiter, begin)
+    try:
+        text = data[begin:].decode("utf-8")
+    except UnicodeDecodeError:
+        assert fast is None
+        # The scan itself proves the bytes are UTF-8 (pandas' decoding is not relied on).
+        with monkeypatch.context() as patch:
+            patch.setattr(columnar, "CHUNK_BYTES", chunk)
+            assert columnar._scan(data, ord(delimiter), begin) is None
+        return
+    if fast is None:
+        return
+    expected = [tuple(r) for r in csv.reader(io.StringIO(text, newline=""),
+                                             delimiter=delimiter)]
+    assert list(fast) == expected
+    assert fast.longest >= max((len(cell) for record in expected for cell in record),
+                               default=0)
+
+
+def late_bytes(tail: bytes) -> bytes:
+    """A clean UTF-8 export whose bytes after the first 40 kB end with ``tail``."""
+    rows = "".join(f'{n},"caf\u00e9 {n}",x\r\n' for n in range(2000))
+    return ("id,name,other\r\n" + rows).encode("utf-8") + tail
+
+
+@pytest.mark.parametrize("tail", [b'1,"caf\xe9",x\r\n', b'2,"\xed\xa0\x80",x\r\n',
+                                  b'3,"\xe2\x82",x\r\n', b'4,"\x81",x', b'5,"\xe2\x82\xac",x\r\n'])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_read_paths__bytes_breaking_utf8_late__read_the_same_both_ways(tail, bom, tmp_path,
+                                                                       monkeypatch):
+    # Past the start that is decoded to find the delimiter: only the scan can see them.
+    path = tmp_path / "export.csv"
+    path.write_bytes(bom + late_bytes(tail))
+    fast, slow = both_ways(monkeypatch, lambda: read_grid(path))
+    assert_same_grid(fast, slow)
+    if not isinstance(slow, str):
+        assert isinstance(fast.records, ColumnRecords)
+
+
+def test_read_paths__clean_utf8_export__is_read_without_decoding_it_whole(tmp_path,
+                                                                          monkeypatch):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + late_bytes(b""))
+    expected = read_grid(path)
+
+    def refuse(*args):
+        raise AssertionError("the whole file was decoded")
+
+    monkeypatch.setattr(text_module, "decode_text", refuse)
+    grid = read_grid(path)
+    assert isinstance(grid.records, ColumnRecords)
+    assert_same_grid(grid, expected)
+    assert (grid.encoding, grid.delimiter) == ("utf-8-sig", ",")
+
+
+def test_read_paths__first_line_longer_than_the_decoded_start__same_both_ways(tmp_path,
+                                                                            monkeypatch):
+    # The line's first 16 kB have more commas than semicolons, the whole line fewer.
+    header = "x," * 6000 + ";y" * 10000
+    start = header[:text_module.HEAD_BYTES]
+    assert start.count(",") > start.count(";") and header.count(",") < header.count(";")
+    path = tmp_path / "export.csv"
+    # Records alike under either delimiter: only the whole first line tells them apart.
+    path.write_bytes((header + "\n" + header + "\n").encode("utf-8"))
+    fast, slow = both_ways(monkeypatch, lambda: read_grid(path))
+    assert_same_grid(fast, slow)
+    assert fast.delimiter == ";"
+    assert isinstance(fast.records, ColumnRecords)
+
+
+@pytest.mark.parametrize("shift", range(4))
+@pytest.mark.parametrize("begin", [0, 3])
+def test_read_paths__decoded_start__is_a_prefix_of_whole_characters(shift, begin):
+    text = "a" * shift + "\n" + "\u00e9\u20ac\U0001f600" * 3000
+    head = text_module.utf8_head(b"\xef\xbb\xbf"[:begin] + text.encode("utf-8"), begin)
+    assert head is not None and text.startswith(head) and len(head) >= 4096
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.case_id for c in CASES])

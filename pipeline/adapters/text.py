@@ -37,11 +37,17 @@ BINARY_SIGNATURES = (
     (b"\x1f\x8b", "a gzip archive"),
     (b"$FL2", "an SPSS .sav file"),
 )
+#: How a UTF-8 file with and without a byte-order mark is described (encoding, reason).
+UTF8_WITH_BOM = ("utf-8-sig", "UTF-8 byte-order mark")
+UTF8_WITHOUT_BOM = ("utf-8", "valid UTF-8 without a byte-order mark")
+#: Bytes decoded to look at the start of a text (at least 4096 characters).
+HEAD_BYTES = 4 * 4096 + 4
 #: Share of control characters above which decoded "text" is taken to be binary data.
 BINARY_CONTROL_SHARE = 0.05
 # Python's csv module refuses fields over 128 KiB with an unhelpful message; cell lengths are
 # checked against the configured limit instead (Limits.max_cell_chars).
 csv.field_size_limit(1 << 30)
+_LINE_END = re.compile(rb"[\r\n]")
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,8 @@ def decode_text(raw: bytes, forced: str | None = None) -> tuple[str, str, str]:
             raise PulsecheckError("READ_009", encoding=forced, reason=str(error))
     try:
         if raw.startswith(codecs.BOM_UTF8):
-            return raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig", \
-                "UTF-8 byte-order mark"
+            return (raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"),
+                    *UTF8_WITH_BOM)
         if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return raw.decode("utf-16"), "utf-16", "UTF-16 byte-order mark"
         sample = raw[:4096]
@@ -115,7 +121,7 @@ def decode_text(raw: bytes, forced: str | None = None) -> tuple[str, str, str]:
                               reason=f"byte {error.start + 1} breaks it, although the file "
                                      f"starts as {error.encoding.upper()}")
     try:
-        return raw.decode("utf-8"), "utf-8", "valid UTF-8 without a byte-order mark"
+        return (raw.decode("utf-8"), *UTF8_WITHOUT_BOM)
     except UnicodeDecodeError:
         pass
     try:
@@ -155,6 +161,19 @@ def binary_kind(raw: bytes) -> str | None:
         if raw.startswith(signature):
             return kind
     return None
+
+
+def utf8_head(raw: bytes, begin: int = 0) -> str | None:
+    """The start of ``raw[begin:]`` decoded as UTF-8: its first line and at least 4096
+    characters (all of it when shorter). ``None`` if those bytes are not UTF-8."""
+    line_end = _LINE_END.search(raw, begin)
+    stop = min(len(raw), max(begin + HEAD_BYTES, line_end.start() if line_end else len(raw)))
+    while stop < len(raw) and 0x80 <= raw[stop] < 0xC0:
+        stop -= 1  # back to the start of a character (a continuation byte cannot start one)
+    try:
+        return raw[begin:stop].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _looks_binary(text: str) -> bool:
@@ -294,6 +313,10 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
         raise PulsecheckError("READ_002", file=path.name, expected="a delimited text export",
                               reason=f"it is {kind}, not text (if it is a spreadsheet, give "
                                      f"it its own ending such as .xlsx)")
+    if encoding is None:
+        grid = _read_utf8_columns(path.name, raw, delimiter)
+        if grid is not None:
+            return grid
     try:
         text, used, reason = decode_text(raw, encoding)
     except PulsecheckError as error:
@@ -314,10 +337,14 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
                               reason="it is binary data, not text")
     chosen = delimiter or sniff_delimiter(text)
     # A UTF-8 file's bytes (after any byte-order mark) are already the text's UTF-8 form.
-    own = None if mixed or used not in ("utf-8", "utf-8-sig") else \
-        raw[len(codecs.BOM_UTF8):] if used == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8) \
-        else raw
-    fast = read_columns_fast(text, chosen, own)
+    own = not mixed and used in ("utf-8", "utf-8-sig")
+    begin = len(codecs.BOM_UTF8) if own and used == "utf-8-sig" and \
+        raw.startswith(codecs.BOM_UTF8) else 0
+    try:
+        data = raw if own else text.encode("utf-8")
+    except UnicodeEncodeError:
+        data = None  # lone surrogates from a UTF-16 file: read record by record
+    fast = None if data is None else read_columns_fast(data, chosen, begin)
     if fast is not None:
         # Cleanly quoted (proven by the scan), so no quote is left open.
         return Grid(file_name=path.name, records=fast, encoding=used, reason=reason,
@@ -332,3 +359,27 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
                               reason=str(error))
     return Grid(file_name=path.name, records=tuple(tuple(r) for r in records), encoding=used,
                 reason=reason, delimiter=chosen, mixed_lines=mixed)
+
+
+def _read_utf8_columns(file_name: str, raw: bytes, delimiter: str | None) -> Grid | None:
+    """A UTF-8 export read column-wise straight from its bytes, never decoded as a whole.
+
+    Gives the :class:`Grid` :func:`read_grid` gives when it decodes the file as UTF-8 and
+    reads it column-wise: the scan of :func:`~pipeline.adapters.columnar.read_columns_fast`
+    proves the bytes are UTF-8, and only the first line and the first characters (which the
+    delimiter and the binary check look at) are decoded here. ``None`` for anything else
+    (NUL bytes, another encoding, binary data, text that must be read record by record).
+    """
+    if b"\x00" in raw:
+        return None
+    begin = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    head = utf8_head(raw, begin)
+    if head is None or _looks_binary(head):
+        return None
+    chosen = delimiter or sniff_delimiter(head)
+    records = read_columns_fast(raw, chosen, begin)
+    if records is None:
+        return None
+    used, reason = UTF8_WITH_BOM if begin else UTF8_WITHOUT_BOM
+    return Grid(file_name=file_name, records=records, encoding=used, reason=reason,
+                delimiter=chosen)
