@@ -210,6 +210,11 @@ def references(node: Node) -> frozenset[str]:
     return found
 
 
+def refers_to_current(node: Node) -> bool:
+    """Whether an expression uses ``.``, the question being checked."""
+    return node.kind == "dot" or any(refers_to_current(arg) for arg in node.args)
+
+
 class Context(Protocol):
     """What an expression needs from the data it is evaluated on."""
 
@@ -221,6 +226,13 @@ class Context(Protocol):
 
     def count_selected(self, name: str | None) -> pd.Series:
         """Number of choices among the answers."""
+
+
+class RowsContext(Context, Protocol):
+    """A :class:`Context` that can also give the same answers for a subset of its rows."""
+
+    def take(self, positions: np.ndarray) -> "Context":
+        """The context of the rows at ``positions`` (in that order, on a fresh range index)."""
 
 
 def evaluate(node: Node, context: Context, index: pd.Index) -> pd.Series:
@@ -238,6 +250,85 @@ def evaluate(node: Node, context: Context, index: pd.Index) -> pd.Series:
 def evaluate_bool(node: Node, context: Context, index: pd.Index) -> pd.Series:
     """Evaluate and coerce to a plain boolean Series (blank → False)."""
     return _truthy(evaluate(node, context, index), index)
+
+
+def evaluate_bool_distinct(node: Node, context: RowsContext, index: pd.Index,
+                           keys: list[tuple[np.ndarray, int]]) -> pd.Series:
+    """:func:`evaluate_bool`, computed once per distinct combination of ``keys``.
+
+    Every operation of an expression is a function of one row's answers, so rows whose
+    referenced answers are equal get equal results: the expression is evaluated on one row per
+    distinct combination and the results are spread back over all rows. When the keys are
+    (nearly) unique the expression is evaluated on all rows directly.
+
+    Parameters
+    ----------
+    node : Node
+        The parsed expression.
+    context : RowsContext
+        The answers of every row of ``index``.
+    index : pandas.Index
+        The rows.
+    keys : list of (ndarray, int)
+        For each question the expression refers to (``.`` included), each row's code in
+        ``range(count)`` and ``count``; rows with the same code have the same answers.
+
+    Returns
+    -------
+    pandas.Series
+        Exactly what :func:`evaluate_bool` returns.
+    """
+    size = len(index)
+    if size == 0 or any(2 * count > size for _, count in keys):
+        return evaluate_bool(node, context, index)
+    representatives, inverse = distinct_rows(keys, size)
+    if 2 * len(representatives) > size:
+        return evaluate_bool(node, context, index)
+    few = evaluate_bool(node, context.take(representatives),
+                        pd.RangeIndex(len(representatives)))
+    return pd.Series(few.to_numpy()[inverse], index=index, name=few.name)
+
+
+def distinct_rows(keys: list[tuple[np.ndarray, int]], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """One row per distinct combination of codes, and each row's combination.
+
+    Parameters
+    ----------
+    keys : list of (ndarray, int)
+        Per key, each row's code in ``range(count)`` and ``count``.
+    size : int
+        Number of rows (the length of every code array).
+
+    Returns
+    -------
+    representatives : numpy.ndarray
+        A row position for each distinct combination.
+    inverse : numpy.ndarray
+        For each row, the position of its combination in ``representatives``.
+    """
+    dense_limit = 2 * size + 1024
+    combined = np.zeros(size, dtype=np.int64)
+    span = 1
+    for codes, count in keys:
+        if span * count > dense_limit:
+            combined, span = _compact(combined)
+        combined = combined * count + codes.astype(np.int64, copy=False)
+        span *= count
+    if span > dense_limit:
+        inverse, span = _compact(combined)
+    else:
+        seen = np.zeros(span, dtype=bool)
+        seen[combined] = True
+        inverse = (np.cumsum(seen) - 1)[combined]
+        span = int(seen.sum())
+    representatives = np.empty(span, dtype=np.intp)
+    representatives[inverse] = np.arange(size)
+    return representatives, inverse
+
+
+def _compact(combined: np.ndarray) -> tuple[np.ndarray, int]:
+    codes, uniques = pd.factorize(combined)
+    return codes.astype(np.int64, copy=False), len(uniques)
 
 
 def _name(node: Node) -> str | None:
@@ -300,7 +391,8 @@ def _call(node: Node, context: Context, index: pd.Index):
         compiled = re.compile(pattern)
     except re.error as error:
         raise ExpressionError(f"regex pattern {pattern!r} is invalid: {error}") from error
-    return text.map(lambda value: bool(compiled.search(value))).astype(bool)
+    found = [compiled.search(value) is not None for value in text.to_numpy()]
+    return pd.Series(np.array(found, dtype=bool), index=text.index, name=text.name)
 
 
 def _is_numeric(value) -> bool:
@@ -328,6 +420,10 @@ def _text(value, index: pd.Index) -> pd.Series:
             formatted = value.map(lambda v: "" if pd.isna(v) else
                                   (str(int(v)) if float(v).is_integer() else str(v)))
             return formatted.astype(object)
+        if isinstance(value.dtype, pd.StringDtype):
+            # Already text: only the blanks need replacing.
+            return pd.Series(value.to_numpy(dtype=object, na_value=""), index=value.index,
+                             name=value.name, dtype=object)
         return value.astype(object).where(value.notna(), "").map(str)
     if isinstance(value, float) and value.is_integer():
         value = int(value)

@@ -17,6 +17,7 @@ Inputs are never modified.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,10 @@ class _Context:
     def _question(self, name: str | None) -> Question:
         return self.instrument.question(name or self.current)
 
+    def take(self, positions: np.ndarray) -> "_Context":
+        """The same answers for the rows at ``positions`` only."""
+        return _Context(_Rows(self.columns, positions), self.instrument, self.current)
+
     def value(self, name: str | None) -> pd.Series:
         question = self._question(name)
         if question.type == "select_multiple":
@@ -119,6 +124,29 @@ class _Context:
             indicators = [self.columns[c] for c in self.instrument.indicator_columns(question)]
             return pd.concat(indicators, axis=1).fillna(0).sum(axis=1).astype(float)
         return self.columns[question.name].notna().astype(float)
+
+
+class _Rows(Mapping):
+    """Typed columns restricted to some rows; a column is taken when first asked for."""
+
+    def __init__(self, columns: Mapping[str, pd.Series], positions: np.ndarray):
+        self._columns = columns
+        self._positions = positions
+        self._taken: dict[str, pd.Series] = {}
+
+    def __getitem__(self, name: str) -> pd.Series:
+        if name not in self._taken:
+            self._taken[name] = self._columns[name].iloc[self._positions].reset_index(drop=True)
+        return self._taken[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
 
 
 def _blank(series: pd.Series) -> pd.Series:
@@ -196,19 +224,31 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
 
     personal = set(instrument.personal_questions)
 
+    def record(code: str, positions: np.ndarray, column: str, values: list | None,
+               per_row: dict[str, list], fixed: dict[str, Any]) -> None:
+        """One issue per row at ``positions``; ``values`` and ``per_row`` hold one per row."""
+        shown = [None] * len(positions) if values is None else values
+        for j, (file, row, respondent) in enumerate(zip(
+                _pick(files, positions), _pick(rows, positions),
+                _pick(respondents, positions))):
+            issues.append(make_issue(
+                code, file=file, row=int(row), column=column, value=shown[j],
+                respondent=respondent, **fixed, **{k: v[j] for k, v in per_row.items()}))
+
+    def withheld(column: str, positions: np.ndarray) -> list | None:
+        # Personal answers never travel into issue tables, even when invalid.
+        return [WITHHELD] * len(positions) if column in personal else None
+
     def report(code: str, mask: pd.Series, column: str, values: pd.Series | None = None,
                **params: Any) -> None:
-        if column in personal and values is not None:
-            # Personal answers never travel into issue tables, even when invalid.
-            values = pd.Series(WITHHELD, index=index)
-        for position in np.flatnonzero(mask.to_numpy(dtype=bool)):
-            label = index[position]
-            value = None if values is None else values.iloc[position]
-            issues.append(make_issue(
-                code, file=files.iloc[position], row=int(rows.iloc[position]), column=column,
-                value=value, respondent=respondents.iloc[position],
-                **{k: (v.loc[label] if isinstance(v, pd.Series) else v)
-                   for k, v in params.items()}))
+        positions = np.flatnonzero(mask.to_numpy(dtype=bool))
+        if len(positions):
+            record(code, positions, column,
+                   None if values is None else
+                   withheld(column, positions) or _pick(values, positions),
+                   {k: _pick_labels(v, positions, index) for k, v in params.items()
+                    if isinstance(v, pd.Series)},
+                   {k: v for k, v in params.items() if not isinstance(v, pd.Series)})
 
     columns: dict[str, pd.Series] = {}
     for name in (FILE_COLUMN, ROW_COLUMN, *ROLES):
@@ -224,24 +264,34 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
 
     invalid = pd.Series(0, index=index)
     decode_failed: dict[str, pd.Series] = {}
+    # Per question, each row's code among the question's distinct answers (rows with one code
+    # have equal typed answers) and the number of codes: expressions are evaluated once per
+    # distinct combination of the answers they refer to.
+    keys: dict[str, tuple[np.ndarray, int]] = {}
+    evaluated: dict[tuple[str, str | None], tuple[tuple[np.ndarray, ...], pd.Series]] = {}
 
     # 1. Decode and type each question's answers. Every step is a function of the cell
     # alone, so it runs once per distinct value and is spread back over the rows.
     for question in instrument.answerable:
         found = frame[question.name] if question.name in frame else pd.Series("", index=index)
         codes, raw = _distinct(found)
+        keys[question.name] = (codes, len(raw))
 
         def spread(values: pd.Series) -> pd.Series:
             return _spread(values, codes, index)
 
         def report_distinct(code: str, mask: pd.Series, column: str,
                             values: pd.Series | None = None, **params: Any) -> None:
+            # ``mask``, ``values`` and Series in ``params`` hold one entry per distinct value.
             if not mask.any():
                 return
-            report(code, spread(mask), column,
-                   None if values is None else found if values is raw else spread(values),
-                   **{k: spread(v) if isinstance(v, pd.Series) else v
-                      for k, v in params.items()})
+            positions = np.flatnonzero(mask.to_numpy(dtype=bool)[codes])
+            shown = None if values is None else withheld(column, positions) or (
+                _pick(found, positions) if values is raw else _pick(values, codes[positions]))
+            record(code, positions, column, shown,
+                   {k: _pick_labels(v, positions, index, codes) for k, v in params.items()
+                    if isinstance(v, pd.Series)},
+                   {k: v for k, v in params.items() if not isinstance(v, pd.Series)})
 
         blank = _blank(raw)
         text = raw.where(~blank, "").astype(str).str.strip()
@@ -332,32 +382,30 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
         failed = decode_failed[question.name]
         relevant = pd.Series(True, index=index)
         for condition in question.conditions:
-            relevant &= expressions.evaluate_bool(
-                expressions.parse(condition), _Context(columns, instrument, question.name),
-                index)
+            relevant &= _holds(condition, _Context(columns, instrument, question.name), keys,
+                               index, evaluated)
         hidden = answered & ~relevant
         if hidden.any():
             report("VAL_006", hidden, question.name,
-                   _display(columns, instrument, question), question=question.name,
+                   _display(columns, instrument, question, hidden), question=question.name,
                    relevant=" and ".join(question.conditions))
-            _set_missing(columns, instrument, question, hidden)
+            _set_missing(columns, keys, instrument, question, hidden)
             answered = answered & relevant
         if question.required and question.name != instrument.respondent_key:
             # A missing respondent key is reported once, as the row-level VAL_007.
             missing = relevant & ~answered & ~failed & finished
             report("VAL_003", missing, question.name, question=question.name)
         if question.constraint:
-            holds = expressions.evaluate_bool(
-                expressions.parse(question.constraint),
-                _Context(columns, instrument, question.name), index)
+            holds = _holds(question.constraint, _Context(columns, instrument, question.name),
+                           keys, index, evaluated)
             broken = answered & ~holds
             if broken.any():
                 text = question.constraint_message.rstrip(". ")
                 message = f" ({text})" if text else ""
                 report("VAL_004", broken, question.name,
-                       _display(columns, instrument, question),
+                       _display(columns, instrument, question, broken),
                        constraint=question.constraint, message=message)
-                _set_missing(columns, instrument, question, broken)
+                _set_missing(columns, keys, instrument, question, broken)
                 invalid = invalid + broken.astype(int)
 
     # 3. Row-level rules.
@@ -398,18 +446,75 @@ def _answered(columns: dict[str, pd.Series], instrument: Instrument,
               question: Question) -> pd.Series:
     if question.type == "select_multiple":
         indicators = [columns[c] for c in instrument.indicator_columns(question)]
-        return pd.concat(indicators, axis=1).notna().any(axis=1)
+        present = np.logical_or.reduce([column.notna().to_numpy() for column in indicators])
+        return pd.Series(present, index=indicators[0].index)
     return columns[question.name].notna()
 
 
-def _display(columns: dict[str, pd.Series], instrument: Instrument,
-             question: Question) -> pd.Series:
-    return _Context(columns, instrument, question.name).value(None)
+def _display(columns: dict[str, pd.Series], instrument: Instrument, question: Question,
+             mask: pd.Series) -> pd.Series:
+    """The answers as expressions see them, on the rows of ``mask`` (elsewhere: None).
+
+    Select-multiple answers are joined only on those rows; other answers are the typed column.
+    """
+    context = _Context(columns, instrument, question.name)
+    if question.type != "select_multiple":
+        return context.value(None)
+    positions = np.flatnonzero(mask.to_numpy(dtype=bool))
+    shown = np.full(len(mask), None, dtype=object)
+    shown[positions] = context.take(positions).value(None).to_numpy()
+    return pd.Series(shown, index=mask.index)
 
 
-def _set_missing(columns: dict[str, pd.Series], instrument: Instrument, question: Question,
-                 mask: pd.Series) -> None:
+def _holds(text: str, context: _Context, keys: dict[str, tuple[np.ndarray, int]],
+           index: pd.Index,
+           evaluated: dict[tuple[str, str | None], tuple[tuple[np.ndarray, ...], pd.Series]]
+           ) -> pd.Series:
+    """Evaluate an expression to booleans, once per distinct combination of its answers.
+
+    ``evaluated`` remembers results; one is reused while the codes of every question the
+    expression refers to are the same arrays (:func:`_set_missing` replaces them).
+    """
+    node = expressions.parse(text)
+    current = context.current if expressions.refers_to_current(node) else None
+    names = sorted(expressions.references(node)) + ([] if current is None else [current])
+    if not all(name in keys for name in names):
+        return expressions.evaluate_bool(node, context, index)
+    used = tuple(keys[name][0] for name in names)
+    remembered = evaluated.get((text, current))
+    if remembered is not None and len(remembered[0]) == len(used) and all(
+            a is b for a, b in zip(remembered[0], used)):
+        return remembered[1]
+    result = expressions.evaluate_bool_distinct(node, context, index,
+                                                [keys[name] for name in names])
+    evaluated[(text, current)] = (used, result)
+    return result
+
+
+def _set_missing(columns: dict[str, pd.Series], keys: dict[str, tuple[np.ndarray, int]],
+                 instrument: Instrument, question: Question, mask: pd.Series) -> None:
+    """Blank the question's answers where ``mask``; its masked rows get a code of their own."""
     names = instrument.indicator_columns(question) if question.type == "select_multiple" \
         else (question.name,)
     for name in names:
         columns[name] = columns[name].mask(mask)
+    codes, count = keys[question.name]
+    keys[question.name] = (np.where(mask.to_numpy(dtype=bool), count, codes), count + 1)
+
+
+def _pick(values: pd.Series, positions: np.ndarray) -> list:
+    """The values at ``positions``, each as ``values.iloc[position]`` gives it."""
+    return list(values.array[positions])
+
+
+def _pick_labels(values: pd.Series, positions: np.ndarray, index: pd.Index,
+                 codes: np.ndarray | None = None) -> list:
+    """``values.loc[index[position]]`` for each position.
+
+    ``values`` is aligned with ``index``, or (given ``codes``) holds one value per distinct
+    answer and ``codes`` each row's.
+    """
+    if index.is_unique:
+        return _pick(values, positions if codes is None else codes[positions])
+    aligned = values if codes is None else _spread(values, codes, index)
+    return [aligned.loc[index[position]] for position in positions]
