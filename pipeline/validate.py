@@ -38,6 +38,10 @@ _EXCEL_CODE = re.compile(r"^(\d+)\.0+$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
 _SHOWN_CHOICES = 8
+#: :func:`_distinct` does not hash a column when most of its first this many rows differ.
+_PROBE_ROWS = 1000
+#: Question types whose answers are decoded from their stripped text.
+_DECODED_TYPES = ("select_one", "select_multiple", "integer", "decimal", "date")
 #: Shown instead of the value when an invalid answer is personal data.
 WITHHELD = "(personal data withheld)"
 
@@ -150,21 +154,44 @@ class _Rows(Mapping):
 
 
 def _blank(series: pd.Series) -> pd.Series:
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string":
+        # Only text (the usual export): nothing is missing and str() changes nothing.
+        blank = np.fromiter((not value.strip() for value in series.to_numpy()), dtype=bool,
+                            count=len(series))
+        return pd.Series(blank, index=series.index, name=series.name)
     return series.isna() | series.astype(str).str.strip().eq("")
+
+
+def _stripped(series: pd.Series) -> pd.Series:
+    """``series.astype(str).str.strip()``; a column of text only stays an object column."""
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string":
+        return pd.Series([value.strip() for value in series.to_numpy()], index=series.index,
+                         name=series.name, dtype=object)
+    return series.astype(str).str.strip()
+
+
+def _one_by_one(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """:func:`_distinct`'s result with every row a value of its own."""
+    return np.arange(len(values)), values.reset_index(drop=True)
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Each row's position among the distinct values, and those values (first seen first).
 
     Missing values count as one distinct value (placed last): every decoding step treats
-    them alike, as blank.
+    them alike, as blank. Columns whose first rows are mostly distinct (identifiers) are not
+    hashed: each row is its own value.
     """
-    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in (
+    probe = values.iloc[:_PROBE_ROWS]
+    if len(values) > 2 * _PROBE_ROWS and 2 * probe.nunique(dropna=False) > len(probe):
+        return _one_by_one(values)
+    codes, uniques = pd.factorize(values)
+    if values.dtype == object and pd.api.types.infer_dtype(uniques, skipna=True) not in (
             "string", "empty"):
         # Hashing treats 1, 1.0 and True as one value although their text differs: cells
-        # that are not all text are decoded one by one.
-        return np.arange(len(values)), values.reset_index(drop=True)
-    codes, uniques = pd.factorize(values)
+        # that are not all text are decoded one by one. (Text never equals other values, so
+        # the column is all text when its distinct values are.)
+        return _one_by_one(values)
     distinct = list(uniques)
     if (codes < 0).any():
         distinct.append(values.iloc[int(np.flatnonzero(codes < 0)[0])])
@@ -173,8 +200,8 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
 
 
 def _spread(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
-    """Values computed per distinct value, back on every row (dtype kept)."""
-    return values.take(codes).set_axis(index)
+    """Values computed per distinct value, back on every row (dtype and name kept)."""
+    return pd.Series(values.array.take(codes), index=index, name=values.name, copy=False)
 
 
 def _choice_lookup(instrument: Instrument, question: Question) -> dict[str, str]:
@@ -255,19 +282,26 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
         if name in frame:
             columns[name] = frame[name]
     if "finished" in frame:
-        finished = frame["finished"].astype(str).str.strip().isin(config.finished_true)
+        # Per distinct value, as in decoding.
+        codes, raw = _distinct(frame["finished"])
+        finished = _spread(raw.astype(str).str.strip().isin(config.finished_true), codes, index)
     else:
         finished = pd.Series(True, index=index)
     if "progress" in frame:
-        columns["progress"] = pd.to_numeric(frame["progress"], errors="coerce").astype("Float64")
+        codes, raw = _distinct(frame["progress"])
+        columns["progress"] = _spread(
+            pd.to_numeric(raw, errors="coerce").astype("Float64"), codes, index)
     columns["finished"] = finished
 
-    invalid = pd.Series(0, index=index)
+    invalid = np.zeros(len(index), dtype=np.int64)  # invalid answers per row
     decode_failed: dict[str, pd.Series] = {}
     # Per question, each row's code among the question's distinct answers (rows with one code
     # have equal typed answers) and the number of codes: expressions are evaluated once per
     # distinct combination of the answers they refer to.
     keys: dict[str, tuple[np.ndarray, int]] = {}
+    # Which rows answer each question, as decoded (phase 2 blanks a question's answers only
+    # while checking that question).
+    answered_at_decode: dict[str, pd.Series] = {}
     evaluated: dict[tuple[str, str | None], tuple[tuple[np.ndarray, ...], pd.Series]] = {}
 
     # 1. Decode and type each question's answers. Every step is a function of the cell
@@ -294,16 +328,17 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
                    {k: v for k, v in params.items() if not isinstance(v, pd.Series)})
 
         blank = _blank(raw)
-        text = raw.where(~blank, "").astype(str).str.strip()
+        text = raw.where(~blank, "").astype(str).str.strip() \
+            if question.type in _DECODED_TYPES else None
         failed = pd.Series(False, index=raw.index)
+        typed: dict[str, pd.Series] = {}
         if question.type == "select_one":
             lookup = _choice_lookup(instrument, question)
             decoded = text.map(lambda v: lookup.get(_normalise_code(v)) if v else None)
             failed = ~blank & decoded.isna()
             report_distinct("VAL_002", failed, question.name, raw, list_name=question.list_name,
                    choices=_choices_hint(instrument, question))
-            columns[question.name] = spread(
-                decoded.astype("str").where(decoded.notna(), pd.NA))
+            typed[question.name] = decoded.astype("str").where(decoded.notna(), pd.NA)
         elif question.type == "select_multiple":
             lookup = _choice_lookup(instrument, question)
             # Codes and names never contain blanks, so blanks separate them as well as the
@@ -333,8 +368,8 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
                 indicator = chosen.map(lambda ns, c=choice.name: (c in ns) if ns else None)
                 values = pd.array([pd.NA if v is None else int(v) for v in indicator],
                                   dtype="Int8")
-                columns[f"{question.name}{MULTI_SEPARATOR}{choice.name}"] = spread(
-                    pd.Series(values, index=raw.index))
+                typed[f"{question.name}{MULTI_SEPARATOR}{choice.name}"] = pd.Series(
+                    values, index=raw.index)
         elif question.type in ("integer", "decimal"):
             cleaned = text.str.replace(r"\s+", "", regex=True)
             pattern = _INTEGER if question.type == "integer" else _DECIMAL
@@ -359,26 +394,27 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
             failed = fractional | not_number
             numbers = pd.to_numeric(cleaned.where(ok & ~blank, None), errors="coerce")
             dtype = "Int64" if question.type == "integer" else "Float64"
-            columns[question.name] = spread(numbers.round().astype(dtype)
-                                            if question.type == "integer"
-                                            else numbers.astype(dtype))
+            typed[question.name] = numbers.round().astype(dtype) \
+                if question.type == "integer" else numbers.astype(dtype)
         elif question.type == "date":
             ok = text.str.match(_ISO_DATE.pattern)
             parsed = pd.to_datetime(text.where(ok & ~blank, None), format="%Y-%m-%d",
                                     errors="coerce")
             failed = ~blank & parsed.isna()
             report_distinct("VAL_001", failed, question.name, raw, kind="date (YYYY-MM-DD)")
-            columns[question.name] = spread(parsed)
+            typed[question.name] = parsed
         else:
-            columns[question.name] = spread(
-                raw.where(~blank, pd.NA).astype("str").where(~blank, pd.NA))
+            typed[question.name] = raw.where(~blank, pd.NA).astype("str").where(~blank, pd.NA)
+        for name, values in typed.items():
+            columns[name] = spread(values)
+        answered_at_decode[question.name] = spread(_answered_distinct(typed, question))
         failed = spread(failed)
         decode_failed[question.name] = failed
-        invalid = invalid + failed.astype(int)
+        invalid += failed.to_numpy()
 
     # 2. Skip logic, required answers and constraints, in instrument order.
     for question in instrument.answerable:
-        answered = _answered(columns, instrument, question)
+        answered = answered_at_decode[question.name]
         failed = decode_failed[question.name]
         relevant = pd.Series(True, index=index)
         for condition in question.conditions:
@@ -406,40 +442,55 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
                        _display(columns, instrument, question, broken),
                        constraint=question.constraint, message=message)
                 _set_missing(columns, keys, instrument, question, broken)
-                invalid = invalid + broken.astype(int)
+                invalid += broken.to_numpy()
 
     # 3. Row-level rules.
     if "submitted_at" in frame and config.submitted_at_format:
         # The submission time only decides between duplicate submissions; one that is not in
         # the platform's format is reported, not guessed (a spreadsheet re-save turns
         # 2016-06-01 10:00:00 into 01/06/2016 10:00, which is 1 June or 6 January).
-        stamp = frame["submitted_at"].astype(str).str.strip()
+        codes, raw = _distinct(frame["submitted_at"])
+        stamp = raw.astype(str).str.strip()
         parsed = pd.to_datetime(stamp.where(stamp.ne(""), None),
                                 format=config.submitted_at_format, errors="coerce")
         unreadable = stamp.ne("") & parsed.isna()
-        report("VAL_013", unreadable, "submitted_at", stamp,
-               expected=config.submitted_at_format)
+        if unreadable.any():
+            report("VAL_013", _spread(unreadable, codes, index), "submitted_at",
+                   _spread(stamp, codes, index), expected=config.submitted_at_format)
     key = instrument.respondent_key
     no_key = ~_answered(columns, instrument, instrument.question(key))
     report("VAL_007", no_key & ~decode_failed[key], key, key=key)
     if "response_id" in frame:
-        ids = frame["response_id"].astype(str).str.strip()
+        ids = _stripped(frame["response_id"])
         repeated = ids.duplicated(keep=False) & ids.ne("")
         if repeated.any():
             where = rows.groupby(ids.where(repeated)).agg(
                 lambda r: ", ".join(str(int(x)) for x in r))
             report("VAL_011", repeated, "response_id", ids, rows=ids.map(where))
+    invalid = pd.Series(invalid, index=index)
     too_many = invalid > config.max_invalid
     report("VAL_010", too_many, None, n=invalid, limit=config.max_invalid)
 
-    typed = pd.DataFrame(columns, index=index)
-    return ValidationResult(frame=typed, issues=issues_frame(issues))
+    # The columns are new or read-only views of ``frame`` (copy-on-write): no copy needed.
+    return ValidationResult(frame=pd.DataFrame(columns, index=index, copy=False),
+                            issues=issues_frame(issues))
 
 
 def _choices_hint(instrument: Instrument, question: Question) -> str:
     choices = instrument.choices_for(question)
     shown = ", ".join(f"{c.code}={c.name}" for c in choices[:_SHOWN_CHOICES])
     return shown + (f", … ({len(choices)} in all)" if len(choices) > _SHOWN_CHOICES else "")
+
+
+def _answered_distinct(typed: dict[str, pd.Series], question: Question) -> pd.Series:
+    """Which distinct answers are answers, from the typed columns decoded from them.
+
+    The same as :func:`_answered` on those columns.
+    """
+    if question.type == "select_multiple":
+        present = np.logical_or.reduce([values.notna().to_numpy() for values in typed.values()])
+        return pd.Series(present, index=next(iter(typed.values())).index)
+    return typed[question.name].notna()
 
 
 def _answered(columns: dict[str, pd.Series], instrument: Instrument,
