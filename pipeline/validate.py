@@ -309,7 +309,7 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
     for question in instrument.answerable:
         found = frame[question.name] if question.name in frame else pd.Series("", index=index)
         codes, raw = _distinct(found)
-        keys[question.name] = (codes, len(raw))
+        keys[question.name] = _key(codes, len(raw))
 
         def spread(values: pd.Series) -> pd.Series:
             return _spread(values, codes, index)
@@ -549,8 +549,18 @@ def _set_missing(columns: dict[str, pd.Series], keys: dict[str, tuple[np.ndarray
         else (question.name,)
     for name in names:
         columns[name] = columns[name].mask(mask)
-    codes, count = keys[question.name]
-    keys[question.name] = (np.where(mask.to_numpy(dtype=bool), count, codes), count + 1)
+    keys[question.name] = _masked_key(keys[question.name], mask.to_numpy(dtype=bool))
+
+
+def _masked_key(key: tuple[np.ndarray, int], mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """The key after blanking the rows of ``mask``: they get a new code of their own."""
+    codes, count = key
+    return _key(np.where(mask, np.int64(count), codes.astype(np.int64)), count + 1)
+
+
+def _key(codes: np.ndarray, count: int) -> tuple[np.ndarray, int]:
+    """Codes in ``range(count)`` held in the smallest integer type that fits them."""
+    return codes.astype(np.min_scalar_type(-count), copy=False), count
 
 
 def _pick(values: pd.Series, positions: np.ndarray) -> list:

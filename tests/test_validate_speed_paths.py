@@ -246,3 +246,60 @@ def test_validate__answer_blanked_on_some_rows_of_one_value__is_blank_on_those_r
     assert _codes(result, "VAL_006") == sorted(
         [(n + 2, "staff") for n in range(10) if not n % 2]
         + [(n + 2, "stage") for n in range(10) if not n % 2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding shortcuts.
+
+TEXT = st.text(alphabet=st.sampled_from(["a", "1", " ", "\t", "\u00a0", "\u2003", "\n", "é"]),
+               max_size=4)
+
+
+@given(values=st.lists(TEXT, min_size=1, max_size=30))
+def test_blank__text_only_column__equals_the_general_rule(values):
+    series = pd.Series(values, dtype=object, name="q")
+    general = series.isna() | series.astype(str).str.strip().eq("")
+    pd.testing.assert_series_equal(validate._blank(series), general)
+
+
+@given(values=st.lists(TEXT, min_size=1, max_size=30))
+def test_stripped__text_only_column__has_the_values_of_astype_str_strip(values):
+    series = pd.Series(values, dtype=object, name="response_id")
+    general = series.astype(str).str.strip()
+    assert validate._stripped(series).tolist() == general.tolist()
+    assert validate._stripped(series).duplicated(keep=False).tolist() == \
+        general.duplicated(keep=False).tolist()
+
+
+def test_distinct__cells_that_are_not_all_text__are_decoded_one_by_one():
+    # 1, 1.0 and True hash alike but read differently.
+    codes, values = validate._distinct(pd.Series([1, 1.0, True, "1", 1], dtype=object))
+    assert codes.tolist() == [0, 1, 2, 3, 4]
+    assert values.tolist() == [1, 1.0, True, "1", 1]
+
+
+def test_masked_key__blanked_rows__get_a_code_no_other_row_has():
+    key = validate._key(np.arange(256) % 128, 128)  # the largest count of the smallest type
+    mask = np.arange(256) % 3 == 0
+    codes, count = validate._masked_key(key, mask)
+    assert count == 129
+    assert codes[mask].tolist() == [128] * int(mask.sum())
+    assert codes[~mask].tolist() == (np.arange(256) % 128)[~mask].tolist()
+
+
+def test_validate__identifier_columns_decoded_row_by_row__equals_hashing_them(
+        instrument, monkeypatch):
+    # More than twice the probe's rows, with pid distinct in the probe but repeated later,
+    # and answers that break pid's constraint.
+    size = 2 * validate._PROBE_ROWS + 50
+    rows = [row(response_id=f"R{n}", pid=f"P{n % (size - 40)}" if n % 7 else f" X{n} ",
+                year=str(1990 + n % 30)) for n in range(size)]
+    frame = canonical(rows, instrument).frame
+    assert len(validate._distinct(frame["pid"])[1]) == size
+    fast = validate_responses(frame, instrument, CONFIG)
+    monkeypatch.setattr(validate, "_PROBE_ROWS", size)
+    assert len(validate._distinct(frame["pid"])[1]) < size
+    slow = validate_responses(frame, instrument, CONFIG)
+    pd.testing.assert_frame_equal(fast.frame, slow.frame, check_exact=True)
+    pd.testing.assert_frame_equal(fast.issues, slow.issues, check_exact=True)
+    assert "VAL_004" in set(fast.issues["code"])
