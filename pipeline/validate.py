@@ -81,7 +81,7 @@ class ValidationResult:
 class _Context:
     """Gives expressions access to the typed answers built so far."""
 
-    def __init__(self, columns: dict[str, pd.Series], instrument: Instrument,
+    def __init__(self, columns: Mapping[str, pd.Series], instrument: Instrument,
                  current: str | None = None):
         self.columns = columns
         self.instrument = instrument
