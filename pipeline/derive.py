@@ -33,21 +33,49 @@ def _sources(derived: Derived, instrument: Instrument) -> list[str]:
     return [q.name for q in instrument.questions if q.group == derived.group]
 
 
+def _numbers(values: pd.Series) -> np.ndarray:
+    """The values as floats (blank or not a number: NaN)."""
+    return pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+
+
+def _text(labels: np.ndarray, index: pd.Index) -> pd.Series:
+    """Text labels (``None`` for blank) as a text column."""
+    return pd.Series(labels, index=index, dtype="str")
+
+
+def _whole_numbers(counts: np.ndarray, known: np.ndarray, index: pd.Index) -> pd.Series:
+    """Counts as a nullable integer column, blank where not ``known``."""
+    return pd.Series(pd.arrays.IntegerArray(np.where(known, counts, 0).astype(np.int64),
+                                            ~known), index=index)
+
+
 def _band_labels(values: pd.Series, derived: Derived) -> pd.Series:
-    numbers = pd.to_numeric(values, errors="coerce").astype(float)
-    result = pd.Series(pd.NA, index=values.index, dtype="object")
-    for band in reversed(derived.bands):
-        inside = numbers.notna()
-        if band.min is not None:
-            inside &= numbers >= float(band.min)
-        if band.max is not None:
-            inside &= numbers <= float(band.max)
-        result = result.mask(inside, band.label)
-    return result.astype("str").where(result.notna(), pd.NA)
+    numbers = _numbers(values)
+    # Index of each value's band (-1: none); the first band that holds a value wins.
+    band = np.full(numbers.shape[0], -1, dtype=np.int64)
+    for i in reversed(range(len(derived.bands))):
+        inside = ~np.isnan(numbers)
+        if derived.bands[i].min is not None:
+            inside &= numbers >= float(derived.bands[i].min)
+        if derived.bands[i].max is not None:
+            inside &= numbers <= float(derived.bands[i].max)
+        band[inside] = i
+    labels = np.array([b.label for b in derived.bands] + [None], dtype=object)
+    return _text(labels[band], values.index)
 
 
-def _answered_all(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    return frame[columns].notna().all(axis=1)
+def _counts_of_indicators(indicators: pd.DataFrame) -> pd.Series:
+    """Number of items chosen, blank when every item is blank."""
+    answered = indicators.notna().to_numpy().any(axis=1)
+    if all(pd.api.types.is_integer_dtype(t) or pd.api.types.is_bool_dtype(t)
+           for t in indicators.dtypes):
+        # Whole-number items: add them column by column (exact) rather than row-wise.
+        total = np.zeros(len(indicators), dtype=np.int64)
+        for name in indicators.columns:
+            total += indicators[name].to_numpy(dtype=np.int64, na_value=0)
+        return _whole_numbers(total, answered, indicators.index)
+    counts = indicators.fillna(0).sum(axis=1).astype("Int64")
+    return counts.where(answered, pd.NA)
 
 
 def derive_variables(frame: pd.DataFrame, instrument: Instrument,
@@ -70,9 +98,24 @@ def derive_variables(frame: pd.DataFrame, instrument: Instrument,
         ``name/item`` per source question).
     """
     columns: dict[str, pd.Series] = {}
+    index = frame.index
+    # Answers matched by several variables are matched once (text comparisons are costly).
+    hits: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+    answered: dict[str, np.ndarray] = {}
 
     def get(name: str) -> pd.Series:
         return columns[name] if name in columns else frame[name]
+
+    def matching(name: str, values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Which answers to ``name`` are one of ``values``, and which are not blank."""
+        if name in columns:
+            answer = columns[name]
+            return answer.isin(values).to_numpy(dtype=bool), answer.notna().to_numpy()
+        if (name, values) not in hits:
+            hits[(name, values)] = frame[name].isin(values).to_numpy(dtype=bool)
+        if name not in answered:
+            answered[name] = frame[name].notna().to_numpy()
+        return hits[(name, values)], answered[name]
 
     for derived in spec.derived:
         if derived.kind == "bands":
@@ -85,31 +128,31 @@ def derive_variables(frame: pd.DataFrame, instrument: Instrument,
             columns[derived.name] = mapped.astype("str").where(mapped.notna(), pd.NA)
         elif derived.kind == "count_selected":
             question = instrument.question(derived.source)
-            indicators = frame[list(instrument.indicator_columns(question))]
-            counts = indicators.fillna(0).sum(axis=1).astype("Int64")
-            columns[derived.name] = counts.where(indicators.notna().any(axis=1), pd.NA)
+            columns[derived.name] = _counts_of_indicators(
+                frame[list(instrument.indicator_columns(question))])
         elif derived.kind == "count_at_least":
-            values = pd.concat([pd.to_numeric(get(s), errors="coerce").astype(float)
-                                for s in derived.sources], axis=1)
-            counts = (values >= derived.threshold).sum(axis=1).astype("Int64")
-            columns[derived.name] = counts.where(values.notna().all(axis=1), pd.NA)
+            values = np.column_stack([_numbers(get(s)) for s in derived.sources])
+            columns[derived.name] = _whole_numbers(
+                (values >= derived.threshold).sum(axis=1), ~np.isnan(values).any(axis=1),
+                index)
         elif derived.kind == "count_matching":
-            sources = _sources(derived, instrument)
-            hits = pd.concat([get(s).isin(derived.values) for s in sources], axis=1)
-            counts = hits.sum(axis=1).astype("Int64")
-            complete = pd.concat([get(s).notna() for s in sources], axis=1).all(axis=1)
-            columns[derived.name] = counts.where(complete, pd.NA)
+            counts = np.zeros(len(frame), dtype=np.int64)
+            complete = np.ones(len(frame), dtype=bool)
+            for source in _sources(derived, instrument):
+                hit, present = matching(source, derived.values)
+                counts += hit
+                complete &= present
+            columns[derived.name] = _whole_numbers(counts, complete, index)
         elif derived.kind == "indicators":
             for source in _sources(derived, instrument):
-                answer = get(source)
-                values = np.where(answer.isin(derived.values).to_numpy(dtype=bool), 1, 0)
-                indicator = pd.Series(pd.array(values, dtype="Int8"), index=frame.index)
-                columns[f"{derived.name}{MULTI_SEPARATOR}{source}"] = indicator.where(
-                    answer.notna(), pd.NA)
+                hit, present = matching(source, derived.values)
+                columns[f"{derived.name}{MULTI_SEPARATOR}{source}"] = pd.Series(
+                    pd.arrays.IntegerArray((hit & present).astype(np.int8), ~present),
+                    index=index)
         elif derived.kind == "difference":
             numbers = pd.to_numeric(get(derived.source), errors="coerce").astype("Float64")
             columns[derived.name] = derived.constant - numbers
-    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+    return pd.concat([frame, pd.DataFrame(columns, index=index)], axis=1)
 
 
 def multi_items(name: str, instrument: Instrument, spec: ReportSpec) -> list[Item]:

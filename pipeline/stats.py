@@ -35,6 +35,12 @@ Tests (:class:`TestResult`):
   ``design_column_proportion_tests(estimates, covariances, df, *, adjust, alpha)`` —
   pairwise column comparisons; ``column_letters(...)`` turns them into SPSS-style letters.
 * ``expected_count_warnings(expected)`` — Cochran's rule for small expected counts.
+
+Quantiles:
+
+* ``weighted_quantile(values, weights, q)`` — inverse of the weighted empirical CDF;
+  ``sorted_weighted_quantiles(values, weights, quantiles)`` — several at once of values
+  already in order.
 """
 
 from __future__ import annotations
@@ -1355,6 +1361,11 @@ def _letter(j: int) -> str:
     return letters
 
 
+def _check_quantile(q: float) -> None:
+    if not (0.0 <= q <= 1.0):
+        raise PulsecheckError("STAT_008", name="quantile", value=q, expected="a number in [0, 1]")
+
+
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """Quantile of a weighted distribution: the smallest value whose cumulative weight
     share is at least ``q`` (inverse of the weighted empirical CDF).
@@ -1376,14 +1387,39 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     .. [1] Hyndman, R. J. and Fan, Y. (1996). Sample quantiles in statistical packages.
        *The American Statistician* 50, 361–365 (definition 1).
     """
-    if not (0.0 <= q <= 1.0):
-        raise PulsecheckError("STAT_008", name="quantile", value=q, expected="a number in [0, 1]")
+    _check_quantile(q)
     v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
     if v.size == 0:
         return float("nan")
     order = np.argsort(v, kind="stable")
-    v, w = v[order], w[order]
+    return sorted_weighted_quantiles(v[order], w[order], (q,))[0]
+
+
+def sorted_weighted_quantiles(values: np.ndarray, weights: np.ndarray,
+                              quantiles: Sequence[float]) -> list[float]:
+    """Several quantiles (as :func:`weighted_quantile`) of values already in order.
+
+    Parameters
+    ----------
+    values : ndarray
+        Values in ascending order, ties in their original order (a stable sort), so that
+        the result equals :func:`weighted_quantile` of the unsorted values.
+    weights : ndarray
+        The weight of each value, in the same order.
+    quantiles : sequence of float in [0, 1]
+
+    Returns
+    -------
+    list of float
+        One quantile per entry of ``quantiles`` (NaN for no values).
+    """
+    for q in quantiles:
+        _check_quantile(q)
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if v.size == 0:
+        return [float("nan") for _ in quantiles]
     share = np.cumsum(w) / w.sum()
-    idx = int(np.searchsorted(share, q - 1e-12, side="left"))
-    return float(v[min(idx, v.size - 1)])
+    return [float(v[min(int(np.searchsorted(share, q - 1e-12, side="left")), v.size - 1)])
+            for q in quantiles]

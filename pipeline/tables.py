@@ -60,8 +60,11 @@ class ReportTables:
 
 
 def _with_banner(frame: pd.DataFrame, phase: pd.Series, order: Sequence[str]) -> pd.DataFrame:
-    banner = phase.astype("object").where(phase.astype(str).isin(order), None)
-    return frame.assign(**{BANNER: banner, PHASE_COLUMN: phase.astype(str)})
+    labels = phase.astype(str)
+    # Categorical, so that every table finds each partnership's phase without matching text.
+    banner = pd.Series(pd.Categorical(labels.where(labels.isin(order)), categories=list(order)),
+                       index=phase.index)
+    return frame.assign(**{BANNER: banner, PHASE_COLUMN: labels})
 
 
 def _order_items(table: pd.DataFrame) -> pd.DataFrame:

@@ -37,7 +37,7 @@ Columns of the tests frame: :data:`TEST_COLUMNS`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -183,29 +183,49 @@ def _cross_counts(row_codes: np.ndarray, col_codes: np.ndarray, shape: tuple[int
         .astype(float).reshape(shape)
 
 
+def _tally(row_codes: np.ndarray, col_codes: np.ndarray,
+           shape: tuple[int, int]) -> np.ndarray:
+    """Unweighted counts (int) of each (row, column) pair of codes within ``shape``."""
+    cells = row_codes * shape[1] + col_codes
+    return np.bincount(cells, minlength=shape[0] * shape[1]).reshape(shape)
+
+
+def _groups(col_codes: np.ndarray, n_col: int) -> np.ndarray:
+    """Banner group of each respondent: its column level, or ``n_col`` for none."""
+    return np.where(col_codes >= 0, col_codes, n_col)
+
+
+def _column_counts(by_group: np.ndarray, j: int) -> np.ndarray:
+    """Counts of column ``j`` of a table (0 = All) from counts by banner group (last axis:
+    the column levels, then respondents outside every level)."""
+    return by_group.sum(axis=-1) if j == 0 else by_group[..., j - 1]
+
+
 def _empty_tests() -> pd.DataFrame:
     return pd.DataFrame(columns=list(TEST_COLUMNS))
+
+
+def _no_respondents(method: str, level: float) -> stats.Interval:
+    return stats.Interval(estimate=float("nan"), low=float("nan"), high=float("nan"),
+                          method=method, level=level, n=0,
+                          warnings=("no respondents in this column",))
 
 
 def _interval(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDesign, method: str,
               level: float) -> stats.Interval:
     if not domain.any():
-        return stats.Interval(estimate=float("nan"), low=float("nan"), high=float("nan"),
-                              method=method, level=level, n=0,
-                              warnings=("no respondents in this column",))
+        return _no_respondents(method, level)
     return stats.proportion_interval(y, domain, resolved, method=method, level=level)
 
 
-def _cell(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDesign, method: str,
-          level: float) -> dict[str, Any]:
-    interval = _interval(y, domain, resolved, method, level)
-    w = resolved.weights
-    chosen = domain & (y > 0.5)
+def _cell_of(count: int, base_n: int, n_weighted: float, base_weighted: float,
+             interval: stats.Interval) -> dict[str, Any]:
+    """One cell of the tidy table from its counts and interval."""
     return {
-        "n": int(chosen.sum()),
-        "base_n": int(domain.sum()),
-        "n_weighted": float(w[chosen].sum()),
-        "base_weighted": float(w[domain].sum()),
+        "n": count,
+        "base_n": base_n,
+        "n_weighted": n_weighted,
+        "base_weighted": base_weighted,
         "pct": 100.0 * interval.estimate,
         "se": 100.0 * interval.se,
         "ci_low": 100.0 * interval.low,
@@ -213,6 +233,41 @@ def _cell(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDesign, method: s
         "ci_method": interval.method,
         "warnings": "; ".join(interval.warnings),
     }
+
+
+def _counted_cells(resolved: ResolvedDesign, method: str) -> bool:
+    """True when every cell follows from unweighted counts alone: a binomial interval on an
+    unweighted simple random sample (weights of one, so weighted sums are the counts)."""
+    return resolved.is_simple and method in stats.BINOMIAL_METHODS
+
+
+def _cells_from_counts(counts: np.ndarray, base_n: int, method: str,
+                       level: float) -> list[dict[str, Any]]:
+    """The cells of one column from unweighted counts, with binomial intervals.
+
+    Parameters
+    ----------
+    counts : ndarray of int
+        Respondents of the column in each shown row.
+    base_n : int
+        Respondents of the column (the base of every cell).
+    method : str
+        One of :data:`pipeline.stats.BINOMIAL_METHODS`.
+    level : float
+
+    Returns
+    -------
+    list of dict
+        What :func:`_column_cells` gives for an unweighted simple random sample, where the
+        weighted sums (of weights of one) are the counts exactly.
+    """
+    if base_n == 0:
+        empty = _cell_of(0, 0, 0.0, 0.0, _no_respondents(method, level))
+        return [dict(empty) for _ in range(len(counts))]
+    stats._check_method(method, stats.CI_METHODS, "interval method")
+    return [_cell_of(int(count), base_n, float(count), float(base_n),
+                     stats.binomial_interval(int(count), base_n, method=method, level=level))
+            for count in counts]
 
 
 def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, level: float,
@@ -254,7 +309,7 @@ def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, lev
         counts = np.bincount(c_d, minlength=n_shown)[:n_shown]
         sums = np.bincount(c_d, weights=w_d, minlength=n_shown)[:n_shown]
     else:
-        chosen_d = np.asarray(indicators, dtype=float)[rows] > 0.5
+        chosen_d = np.asarray(indicators)[rows] > 0.5
         counts = chosen_d.sum(axis=0)
         # Unit weights: the weighted sums are the counts (exactly, as sums of ones are).
         sums = counts.astype(float) if resolved.is_simple else \
@@ -312,11 +367,16 @@ def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, lev
     return out
 
 
-def _run_tests(tests: Sequence[str], row_codes: np.ndarray, col_codes: np.ndarray,
-               n_row: int, n_col: int, resolved: ResolvedDesign) -> list[stats.TestResult]:
-    """Tests of association on the complete cases of the shown levels."""
-    complete = (row_codes >= 0) & (col_codes >= 0)
-    counts = _cross_counts(row_codes[complete], col_codes[complete], (n_row, n_col))
+def _run_tests(tests: Sequence[str], counts: np.ndarray,
+               codes: Callable[[], tuple[np.ndarray, np.ndarray]],
+               resolved: ResolvedDesign) -> list[stats.TestResult]:
+    """Tests of association on the complete cases of the shown levels.
+
+    ``counts`` is the unweighted (row level × column level) table of the complete cases;
+    ``codes`` gives the row and column code of each respondent (-1: not in the table), and
+    is called only for the design-based tests, which need the respondents themselves.
+    """
+    n_row, n_col = counts.shape
     results = []
     testable = (counts.sum(axis=1) > 0).sum() >= 2 and (counts.sum(axis=0) > 0).sum() >= 2
     for test in tests:
@@ -350,6 +410,7 @@ def _run_tests(tests: Sequence[str], row_codes: np.ndarray, col_codes: np.ndarra
         else:
             statistic = {"rao_scott_f": "F", "rao_scott_chisq": "Chisq", "wald": "Wald",
                          "adj_wald": "adjWald"}[test]
+            row_codes, col_codes = codes()
             results.append(stats.design_chisq(row_codes, col_codes, n_row, n_col, resolved,
                                               statistic=statistic))
         if not resolved.is_simple and test in ("pearson", "pearson_yates", "lr", "fisher"):
@@ -373,25 +434,25 @@ def _trend_tests(counts: np.ndarray, bases: np.ndarray, scores: Sequence[float],
             for i in range(counts.shape[0])]
 
 
-def _pairwise(indicators: list[np.ndarray], col_masks: list[np.ndarray],
+def _pairwise(counts: np.ndarray, bases: np.ndarray,
+              indicators: Callable[[], list[np.ndarray]], col_masks: list[np.ndarray],
               resolved: ResolvedDesign, adjust: str, alpha: float,
               base_mask: np.ndarray) -> pd.DataFrame:
-    """Pairwise column tests for each row indicator (rows of the result: row index)."""
-    n_rows, n_cols = len(indicators), len(col_masks)
+    """Pairwise column tests for each shown row (rows of the result: row index).
+
+    ``counts`` (shown rows × column levels) and ``bases`` (column levels) are the unweighted
+    counts in the base, all a simple random sample needs; a complex design estimates each
+    row's proportions from the 0/1 indicators of the rows, which ``indicators`` gives.
+    """
     if resolved.is_simple:
-        # Column of each respondent in the base (-1: none), so each row's counts in every
-        # column are one bincount rather than a pass per column.
-        col_index = np.full(base_mask.shape[0], -1, dtype=np.int64)
-        for j, m in enumerate(col_masks):
-            col_index[m] = j
-        in_base = base_mask & (col_index >= 0)
-        counts = np.array([np.bincount(col_index[in_base & (y > 0.5)], minlength=n_cols)
-                           for y in indicators], dtype=float).reshape(n_rows, n_cols)
-        bases = np.bincount(col_index[in_base], minlength=n_cols).astype(float)
-        return stats.column_proportion_tests(counts, bases, adjust=adjust, alpha=alpha)
+        return stats.column_proportion_tests(np.asarray(counts, dtype=float),
+                                             np.asarray(bases, dtype=float), adjust=adjust,
+                                             alpha=alpha)
+    rows = indicators()
+    n_rows, n_cols = len(rows), len(col_masks)
     estimates = np.zeros((n_rows, n_cols))
     covariances = []
-    for i, y in enumerate(indicators):
+    for i, y in enumerate(rows):
         scores = []
         for j, m in enumerate(col_masks):
             est, _, sc = ratio_estimate(resolved, y, m & base_mask)
@@ -507,53 +568,67 @@ def single_choice_table(
     # The shown row of each respondent: its level, or the missing row after the levels.
     shown_codes = np.where(row_codes >= 0, row_codes, len(levels))
 
+    # Respondents of the base by shown row and banner group: every unweighted count of the
+    # table (cells, totals, tests, pairwise comparisons) is a sum of these.
+    n_col = len(columns) - 1
+    by_group = _tally(shown_codes[base_mask], _groups(col_codes, n_col)[base_mask],
+                      (len(shown), n_col + 1))
+
     letters = [["" for _ in columns] for _ in shown]
     pair_frame = pd.DataFrame()
     if pairwise is not None and col is not None:
         masks = [c[3] for c in columns[1:]]
-        indicators = [(shown_codes == i).astype(float) for i in range(len(shown))]
-        pair_frame = _pairwise(indicators, masks, resolved, pairwise, alpha, base_mask)
+        pair_frame = _pairwise(
+            by_group[:, :n_col], by_group[:, :n_col].sum(axis=0),
+            lambda: [(shown_codes == i).astype(float) for i in range(len(shown))],
+            masks, resolved, pairwise, alpha, base_mask)
         grid = stats.column_letters(pair_frame, len(shown), len(masks))
         for i in range(len(shown)):
             letters[i][1:] = grid[i]
         pair_frame = pair_frame.assign(row_level=[shown[i][0] for i in pair_frame["row"]])
 
+    counted = _counted_cells(resolved, ci_method)
+    w = resolved.weights
     out = []
     for j, (col_level, col_label, letter, col_mask) in enumerate(columns):
-        domain = col_mask & base_mask
-        cells = _column_cells(domain, resolved, ci_method, level, codes=shown_codes,
-                              n_shown=len(shown))
+        counts = _column_counts(by_group, j)
+        base_n = int(counts.sum())
+        if counted:
+            cells = _cells_from_counts(counts, base_n, ci_method, level)
+            base_w = float(base_n)
+        else:
+            domain = col_mask & base_mask
+            cells = _column_cells(domain, resolved, ci_method, level, codes=shown_codes,
+                                  n_shown=len(shown))
+            base_w = float(w[domain].sum())
         for i, (row_level, row_label, row_type) in enumerate(shown):
             out.append({"table_id": table_id, "table_type": "single", "row_var": row,
                         "row_level": row_level, "row_label": row_label, "row_type": row_type,
                         "col_var": col, "col_level": col_level, "col_label": col_label,
                         "col_letter": letter, "sig_letters": letters[i][j],
                         **cells[i]})
-        w = resolved.weights
         out.append({"table_id": table_id, "table_type": "single", "row_var": row,
                     "row_level": "__total__", "row_label": "Total", "row_type": "total",
                     "col_var": col, "col_level": col_level, "col_label": col_label,
-                    "col_letter": letter, "n": int(domain.sum()), "base_n": int(domain.sum()),
-                    "n_weighted": float(w[domain].sum()),
-                    "base_weighted": float(w[domain].sum()),
-                    "pct": 100.0 if domain.any() else float("nan"), "ci_method": "none",
+                    "col_letter": letter, "n": base_n, "base_n": base_n,
+                    "n_weighted": base_w, "base_weighted": base_w,
+                    "pct": 100.0 if base_n else float("nan"), "ci_method": "none",
                     "sig_letters": "", "warnings": ""})
     table = _finish(out)
 
     results: list[tuple[str | None, stats.TestResult]] = []
     if col is not None and tests:
-        n_col = len(col_levels or ())
-        for res in _run_tests([t for t in tests if t != "trend"], row_codes, col_codes,
-                              len(levels), n_col, resolved):
+        # The complete cases: a level (not the missing row) and a column level.
+        complete = by_group[:len(levels), :n_col].astype(float)
+        for res in _run_tests([t for t in tests if t != "trend"], complete,
+                              lambda: (row_codes, col_codes), resolved):
             results.append((None, res))
         if "trend" in tests:
             if trend_scores is None:
                 raise PulsecheckError("STAT_008", name="trend_scores", value=None,
                                       expected="one score per column level for the trend test")
-            ok = (row_codes >= 0) & (col_codes >= 0)
-            counts = _cross_counts(row_codes[ok], col_codes[ok], (len(levels), n_col))
-            bases = counts.sum(axis=0)
-            for i, res in _trend_tests(counts, bases, trend_scores, resolved):
+            for i, res in _trend_tests(complete, complete.sum(axis=0), trend_scores,
+                                       resolved):
                 results.append((shown[i][0], res))
     tests_frame = _tests_frame(table_id, row, col, results)
     warnings = tuple(dict.fromkeys(w for r in results for w in r[1].warnings))
@@ -563,18 +638,30 @@ def single_choice_table(
 # --------------------------------------------------------------------------------------------
 # check-all
 
-def _indicator_matrix(frame: pd.DataFrame, items: Sequence[str]) -> np.ndarray:
+def _indicator_flags(frame: pd.DataFrame, items: Sequence[str]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Which respondents left each check-all item blank and which ticked it.
+
+    Returns
+    -------
+    blank, ticked : ndarray of bool, shape (items, respondents)
+        One row per item (so each item's flags are contiguous). An item is ticked when its
+        value is 1; values other than 0, 1 and blank are an error (``STAT_007``).
+    """
     _require(frame, *items)
-    mats = []
-    for item in items:
+    blank = np.empty((len(items), len(frame)), dtype=bool)
+    ticked = np.empty_like(blank)
+    for k, item in enumerate(items):
         values = pd.to_numeric(frame[item], errors="coerce").to_numpy(dtype=float)
-        raw_blank = frame[item].isna().to_numpy()
-        bad = (~raw_blank & np.isnan(values)) | (~np.isnan(values) & ~np.isin(values, (0, 1)))
+        missing = np.isnan(values)
+        bad = (missing & ~frame[item].isna().to_numpy()) \
+            | (~missing & (values != 0) & (values != 1))
         if bad.any():
             found = sorted({str(v) for v in frame[item][bad].tolist()})
             raise PulsecheckError("STAT_007", name=item, values=", ".join(found[:10]))
-        mats.append(values)
-    return np.column_stack(mats) if mats else np.zeros((len(frame), 0))
+        blank[k] = missing
+        ticked[k] = values > 0.5
+    return blank, ticked
 
 
 def any_of_net(frame: pd.DataFrame, items: Sequence[str]) -> pd.Series:
@@ -591,9 +678,9 @@ def any_of_net(frame: pd.DataFrame, items: Sequence[str]) -> pd.Series:
     -------
     Series of float, aligned with ``frame``.
     """
-    mat = _indicator_matrix(frame, items)
-    answered = ~np.isnan(mat).all(axis=1)
-    chosen = (np.nan_to_num(mat) > 0.5).any(axis=1)
+    blank, ticked = _indicator_flags(frame, items)
+    answered = ~blank.all(axis=0)
+    chosen = ticked.any(axis=0)
     return pd.Series(np.where(answered, chosen.astype(float), np.nan), index=frame.index,
                      name="any_of")
 
@@ -664,56 +751,78 @@ def check_all_table(
         raise PulsecheckError("STAT_008", name="items", value="[]",
                               expected="at least one indicator column")
     _require(frame, col)
-    mat = _indicator_matrix(frame, items)
-    answered = ~np.isnan(mat).all(axis=1)
-    partial = answered & np.isnan(mat).any(axis=1)
+    blank, item_ticks = _indicator_flags(frame, items)
+    answered = ~blank.all(axis=0)
+    partial = answered & blank.any(axis=0)
     table_warnings: list[str] = []
     if partial.any():
         table_warnings.append(f"{int(partial.sum())} respondent(s) left some items blank; "
                               "those items count as not chosen")
-    chosen = np.where(answered[:, None], np.nan_to_num(mat), np.nan)
     row_var = row_var or _common_prefix(items)
     table_id = table_id or (row_var if col is None else f"{row_var}_by_{col}")
     item_labels = _labels(list(items), labels, row_var)
     resolved = resolve_design(frame, design)
     col_codes, columns = _columns(frame, col, col_levels, col_labels)
 
-    shown: list[tuple[str, str, str, np.ndarray]] = [
-        (item, item_labels[k], "item", np.nan_to_num(chosen[:, k])) for k, item in enumerate(items)]
+    # Shown rows (items, then nets) and, row by row, the respondents choosing them: only
+    # respondents who answered can tick an item.
+    shown: list[tuple[str, str, str]] = [
+        (item, item_labels[k], "item") for k, item in enumerate(items)]
+    net_ticks = []
     for net_label, members in (nets or {}).items():
         unknown = [m for m in members if m not in items]
         if unknown:
             raise PulsecheckError("STAT_008", name=f"net '{net_label}'", value=unknown,
                                   expected="items of this question")
         idx = [list(items).index(m) for m in members]
-        shown.append((f"net:{net_label}", net_label, "net",
-                      (np.nan_to_num(chosen[:, idx]) > 0.5).any(axis=1).astype(float)))
+        shown.append((f"net:{net_label}", net_label, "net"))
+        net_ticks.append(item_ticks[idx].any(axis=0))
+    ticks = np.concatenate([item_ticks, np.array(net_ticks)]) if net_ticks else item_ticks
+
+    # Respondents who answered, and those choosing each shown row, by banner group: every
+    # unweighted count of the table is a sum of these.
+    n_col = len(columns) - 1
+    groups = _groups(col_codes, n_col)
+    bases = np.bincount(groups[answered], minlength=n_col + 1)
+    by_group = np.array([np.bincount(groups[t], minlength=n_col + 1) for t in ticks],
+                        dtype=np.int64).reshape(len(shown), n_col + 1)
 
     letters = [["" for _ in columns] for _ in shown]
     pair_frame = pd.DataFrame()
     if pairwise is not None and col is not None:
         masks = [c[3] for c in columns[1:]]
-        pair_frame = _pairwise([s[3] for s in shown], masks, resolved, pairwise, alpha,
-                               answered)
+        pair_frame = _pairwise(by_group[:, :n_col], bases[:n_col], lambda: list(ticks),
+                               masks, resolved, pairwise, alpha, answered)
         grid = stats.column_letters(pair_frame, len(shown), len(masks))
         for i in range(len(shown)):
             letters[i][1:] = grid[i]
         pair_frame = pair_frame.assign(row_level=[shown[i][0] for i in pair_frame["row"]])
 
+    counted = _counted_cells(resolved, ci_method)
     w = resolved.weights
-    item_matrix = np.nan_to_num(chosen)
-    shown_matrix = np.column_stack([s[3] for s in shown])
     out = []
     for j, (col_level, col_label, letter, col_mask) in enumerate(columns):
-        domain = col_mask & answered
-        mentions = int(item_matrix[domain].sum())
-        mentions_w = float((item_matrix[domain] * w[domain, None]).sum())
+        counts = _column_counts(by_group, j)
+        base_n = int(_column_counts(bases, j))
+        mentions = int(counts[:len(items)].sum())
+        if counted:
+            cells = _cells_from_counts(counts, base_n, ci_method, level)
+        else:
+            domain = col_mask & answered
+            cells = _column_cells(domain, resolved, ci_method, level, indicators=ticks.T,
+                                  n_shown=len(shown))
+        if resolved.is_simple:
+            # Weights of one: the weighted totals are the counts.
+            base_w, mentions_w = float(base_n), float(mentions)
+        else:
+            domain = col_mask & answered
+            base_w = float(w[domain].sum())
+            ticked = np.ascontiguousarray(item_ticks.T[domain], dtype=float)
+            mentions_w = float((ticked * w[domain, None]).sum())
         common = {"table_id": table_id, "table_type": "multi", "row_var": row_var,
                   "col_var": col, "col_level": col_level, "col_label": col_label,
                   "col_letter": letter}
-        cells = _column_cells(domain, resolved, ci_method, level, indicators=shown_matrix,
-                              n_shown=len(shown))
-        for i, (row_level, row_label, row_type, _) in enumerate(shown):
+        for i, (row_level, row_label, row_type) in enumerate(shown):
             cell = cells[i]
             share = (100.0 * cell["n_weighted"] / mentions_w
                      if row_type == "item" and mentions_w > 0 else float("nan"))
@@ -721,14 +830,13 @@ def check_all_table(
                         "row_type": row_type, "sig_letters": letters[i][j],
                         "pct_of_mentions": share, **cell})
         out.append({**common, "row_level": "__respondents__", "row_label": "Respondents",
-                    "row_type": "respondents", "n": int(domain.sum()),
-                    "base_n": int(domain.sum()), "n_weighted": float(w[domain].sum()),
-                    "base_weighted": float(w[domain].sum()),
-                    "pct": 100.0 if domain.any() else float("nan"), "ci_method": "none",
+                    "row_type": "respondents", "n": base_n, "base_n": base_n,
+                    "n_weighted": base_w, "base_weighted": base_w,
+                    "pct": 100.0 if base_n else float("nan"), "ci_method": "none",
                     "sig_letters": "", "warnings": "; ".join(table_warnings)})
         out.append({**common, "row_level": "__mentions__", "row_label": "Mentions",
-                    "row_type": "mentions", "n": mentions, "base_n": int(domain.sum()),
-                    "n_weighted": mentions_w, "base_weighted": float(w[domain].sum()),
+                    "row_type": "mentions", "n": mentions, "base_n": base_n,
+                    "n_weighted": mentions_w, "base_weighted": base_w,
                     "pct": float("nan"), "ci_method": "none", "pct_of_mentions": 100.0
                     if mentions else float("nan"), "sig_letters": "", "warnings": ""})
     table = _finish(out)
@@ -738,22 +846,21 @@ def check_all_table(
         if col is None:
             raise PulsecheckError("STAT_008", name="tests", value=list(tests),
                                   expected="no tests for a one-way table (give col=)")
-        for row_level, _, _, y in shown:
-            codes = np.where(answered, (y > 0.5).astype(np.int64), -1)
-            for res in _run_tests([t for t in tests if t != "trend"], codes, col_codes, 2,
-                                  len(col_levels or ()), resolved):
+        chosen = by_group[:, :n_col].astype(float)
+        answering = bases[:n_col].astype(float)
+        for i, (row_level, _, _) in enumerate(shown):
+            # (not chosen, chosen) × column level, among the respondents who answered.
+            counts = np.vstack([answering - chosen[i], chosen[i]])
+            codes = (lambda t=ticks[i]: (np.where(answered, t.astype(np.int64), -1),
+                                         col_codes))
+            for res in _run_tests([t for t in tests if t != "trend"], counts, codes,
+                                  resolved):
                 results.append((row_level, res))
         if "trend" in tests:
             if trend_scores is None:
                 raise PulsecheckError("STAT_008", name="trend_scores", value=None,
                                       expected="one score per column level for the trend test")
-            n_col = len(col_levels or ())
-            # One bincount over the columns per item, not a pass per (item, column).
-            in_cols = answered & (col_codes >= 0)
-            bases = np.bincount(col_codes[in_cols], minlength=n_col).astype(float)
-            counts = np.array([np.bincount(col_codes[in_cols & (y > 0.5)], minlength=n_col)
-                               for _, _, _, y in shown], dtype=float).reshape(len(shown), n_col)
-            for i, res in _trend_tests(counts, bases, trend_scores, resolved):
+            for i, res in _trend_tests(chosen, answering, trend_scores, resolved):
                 results.append((shown[i][0], res))
     tests_frame = _tests_frame(table_id, row_var, col, results)
     warnings = tuple(dict.fromkeys(table_warnings + [w for r in results for w in r[1].warnings]))
@@ -824,6 +931,11 @@ def numeric_summary(
     resolved = resolve_design(frame, design)
     _, columns = _columns(frame, col, col_levels, col_labels)
     present = ~np.isnan(values)
+    filled = np.nan_to_num(values)
+    # Respondents with a value, ordered by it (ties in row order): each group's values in
+    # order are this order's rows in the group, so one sort serves every group's quantiles.
+    with_value = np.flatnonzero(present)
+    by_value = with_value[np.argsort(values[with_value], kind="stable")]
     alpha = 1.0 - level
     out = []
     for col_level, col_label, _, col_mask in columns:
@@ -835,7 +947,7 @@ def numeric_summary(
             out.append({**common, "stat": "mean", "value": float("nan"), "ci_method": "mean_t",
                         "warnings": "no respondents in this group"})
             continue
-        est, var_est, _ = ratio_estimate(resolved, np.nan_to_num(values), domain)
+        est, var_est, _ = ratio_estimate(resolved, filled, domain)
         se = float(np.sqrt(max(var_est, 0.0)))
         df = design_df(resolved, domain)
         warn = ""
@@ -847,15 +959,16 @@ def numeric_summary(
             warn = f"design degrees of freedom are {df}; no interval"
         out.append({**common, "stat": "mean", "value": est, "se": se, "ci_low": low,
                     "ci_high": high, "ci_method": "mean_t", "warnings": warn})
-        for q_ in quantiles:
+        in_order = by_value[domain[by_value]]
+        found = stats.sorted_weighted_quantiles(values[in_order], resolved.weights[in_order],
+                                                quantiles)
+        for q_, value in zip(quantiles, found):
             name = "median" if q_ == 0.5 else f"q{q_:g}"
-            out.append({**common, "stat": name,
-                        "value": stats.weighted_quantile(values[domain],
-                                                         resolved.weights[domain], q_),
-                        "ci_method": "none"})
-        out.append({**common, "stat": "min", "value": float(values[domain].min()),
+            out.append({**common, "stat": name, "value": value, "ci_method": "none"})
+        in_domain = values[domain]
+        out.append({**common, "stat": "min", "value": float(in_domain.min()),
                     "ci_method": "none"})
-        out.append({**common, "stat": "max", "value": float(values[domain].max()),
+        out.append({**common, "stat": "max", "value": float(in_domain.max()),
                     "ci_method": "none"})
     table = pd.DataFrame(out)
     for column in NUMERIC_COLUMNS:
