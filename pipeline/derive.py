@@ -40,13 +40,13 @@ def _numbers(values: pd.Series) -> np.ndarray:
 
 def _text(labels: np.ndarray, index: pd.Index) -> pd.Series:
     """Text labels (``None`` for blank) as a text column."""
-    return pd.Series(labels, index=index, dtype="str")
+    return pd.Series(labels, index=index, dtype="str", copy=False)
 
 
 def _whole_numbers(counts: np.ndarray, known: np.ndarray, index: pd.Index) -> pd.Series:
     """Counts as a nullable integer column, blank where not ``known``."""
     return pd.Series(pd.arrays.IntegerArray(np.where(known, counts, 0).astype(np.int64),
-                                            ~known), index=index)
+                                            ~known), index=index, copy=False)
 
 
 def _band_labels(values: pd.Series, derived: Derived) -> pd.Series:
@@ -66,7 +66,9 @@ def _band_labels(values: pd.Series, derived: Derived) -> pd.Series:
 
 def _counts_of_indicators(indicators: pd.DataFrame) -> pd.Series:
     """Number of items chosen, blank when every item is blank."""
-    answered = indicators.notna().to_numpy().any(axis=1)
+    answered = np.zeros(len(indicators), dtype=bool)
+    for name in indicators.columns:
+        answered |= indicators[name].notna().to_numpy()
     if all(pd.api.types.is_integer_dtype(t) or pd.api.types.is_bool_dtype(t)
            for t in indicators.dtypes):
         # Whole-number items: add them column by column (exact) rather than row-wise.
@@ -148,11 +150,11 @@ def derive_variables(frame: pd.DataFrame, instrument: Instrument,
                 hit, present = matching(source, derived.values)
                 columns[f"{derived.name}{MULTI_SEPARATOR}{source}"] = pd.Series(
                     pd.arrays.IntegerArray((hit & present).astype(np.int8), ~present),
-                    index=index)
+                    index=index, copy=False)
         elif derived.kind == "difference":
             numbers = pd.to_numeric(get(derived.source), errors="coerce").astype("Float64")
             columns[derived.name] = derived.constant - numbers
-    return pd.concat([frame, pd.DataFrame(columns, index=index)], axis=1)
+    return pd.concat([frame, pd.DataFrame(columns, index=index, copy=False)], axis=1)
 
 
 def multi_items(name: str, instrument: Instrument, spec: ReportSpec) -> list[Item]:

@@ -305,6 +305,14 @@ def total_covariance(resolved: ResolvedDesign, scores: np.ndarray) -> np.ndarray
     return psu_covariance(resolved, psu_totals)
 
 
+def _by_psu(resolved: ResolvedDesign, per_stratum: np.ndarray) -> np.ndarray:
+    """Rows of ``per_stratum`` (one per stratum) for each PSU; with a single stratum, its
+    one row, which broadcasts to every PSU (the same numbers, without a copy per PSU)."""
+    if per_stratum.shape[0] == 1:
+        return per_stratum
+    return per_stratum[resolved.psu_stratum]
+
+
 def _centred_psu_totals(resolved: ResolvedDesign, psu_totals: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray]:
     """PSU totals centred on their stratum mean, and each stratum's variance factor
@@ -316,7 +324,7 @@ def _centred_psu_totals(resolved: ResolvedDesign, psu_totals: np.ndarray
         stratum_sums[:, k] = np.bincount(resolved.psu_stratum, weights=psu_totals[:, k],
                                          minlength=n_strata)
     n_h = resolved.n_psu.astype(float)
-    centred = psu_totals - (stratum_sums / n_h[:, None])[resolved.psu_stratum]
+    centred = psu_totals - _by_psu(resolved, stratum_sums / n_h[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(n_h > 1, (1.0 - resolved.fpc_fraction) * n_h / (n_h - 1.0), 0.0)
     # A stratum sampled completely (f = 1) contributes nothing.
@@ -343,7 +351,7 @@ def psu_covariance(resolved: ResolvedDesign, psu_totals: np.ndarray, *,
         As :func:`total_covariance`, which sums the rows and calls this.
     """
     centred, scale = _centred_psu_totals(resolved, psu_totals)
-    weighted = centred * scale[resolved.psu_stratum][:, None]
+    weighted = centred * _by_psu(resolved, scale[:, None])
     if not blas:
         # einsum's own loop: a multithreaded BLAS product of a few columns can spend more on
         # waking its threads than on the arithmetic (the sums differ in the last bits).
@@ -374,7 +382,7 @@ def psu_variances(resolved: ResolvedDesign, psu_totals: np.ndarray) -> np.ndarra
     .. [2] Lumley, T. (2010). *Complex Surveys*, appendix C; R ``survey::svyrecvar``. Wiley.
     """
     centred, scale = _centred_psu_totals(resolved, psu_totals)
-    return (centred * centred * scale[resolved.psu_stratum][:, None]).sum(axis=0)
+    return (centred * centred * _by_psu(resolved, scale[:, None])).sum(axis=0)
 
 
 def design_df(resolved: ResolvedDesign, domain: np.ndarray | None = None) -> int:
@@ -398,12 +406,16 @@ def design_df(resolved: ResolvedDesign, domain: np.ndarray | None = None) -> int
     if domain is None:
         domain = np.ones(resolved.n_rows, dtype=bool)
     domain = np.asarray(domain, dtype=bool)
-    # Distinct PSUs and strata by counting (linear) rather than sorting.
-    psus = np.count_nonzero(np.bincount(resolved.psu[domain],
-                                        minlength=resolved.psu_stratum.shape[0]))
-    strata = np.count_nonzero(np.bincount(resolved.stratum[domain],
-                                          minlength=resolved.n_psu.shape[0]))
-    return int(psus - strata)
+    # Distinct PSUs and strata by marking those seen (linear) rather than sorting.
+    return int(_count_distinct(resolved.psu[domain], resolved.psu_stratum.shape[0])
+               - _count_distinct(resolved.stratum[domain], resolved.n_psu.shape[0]))
+
+
+def _count_distinct(codes: np.ndarray, size: int) -> int:
+    """Number of distinct values among ``codes`` (each in ``0..size-1``)."""
+    seen = np.zeros(size, dtype=bool)
+    seen[codes] = True
+    return int(np.count_nonzero(seen))
 
 
 def ratio_estimate(resolved: ResolvedDesign, y: np.ndarray, domain: np.ndarray, *,

@@ -134,19 +134,25 @@ def _distinctive_candidates(report: ReportTable, order: Sequence[str]) -> list[d
     """Per item (or level) and phase: the rate there and in the other phases."""
     table = report.table
     rows = table[table["row_type"].isin(["item", "level"]) & table["col_level"].isin(order)]
+    # Each item's label and its (count, base, rate) in each phase, items in table order.
+    labels: dict[str, str] = {}
+    cells: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for item, label, phase, n, base_n, pct in zip(
+            rows["row_level"], rows["row_label"], rows["col_level"],
+            rows["n"].to_numpy(dtype=float), rows["base_n"].to_numpy(dtype=float),
+            rows["pct"].to_numpy(dtype=float)):
+        labels.setdefault(item, label)
+        cells.setdefault(item, {})[phase] = (n, base_n, pct)
     candidates = []
-    for item, group in rows.groupby("row_level", sort=False):
-        by_phase = group.set_index("col_level")
-        if not set(order) <= set(by_phase.index):
+    for item, by_phase in cells.items():
+        if not set(order) <= set(by_phase):
             continue
-        counts = by_phase.loc[list(order), "n"].to_numpy(dtype=float)
-        bases = by_phase.loc[list(order), "base_n"].to_numpy(dtype=float)
-        rates = by_phase.loc[list(order), "pct"].to_numpy(dtype=float)
+        counts, bases, rates = (np.array([by_phase[p][k] for p in order]) for k in range(3))
         for position, phase in enumerate(order):
             others = [i for i in range(len(order)) if i != position]
             candidates.append({
                 "table_id": report.spec.id, "row_var": report.spec.row, "item": item,
-                "item_label": group["row_label"].iloc[0], "phase": phase,
+                "item_label": labels[item], "phase": phase,
                 "rate": rates[position], "n": int(counts[position]),
                 "base_n": int(bases[position]),
                 "other_phases": "; ".join(order[i] for i in others),

@@ -127,7 +127,12 @@ def _codes(series: pd.Series, levels: Sequence[Any], name: str) -> np.ndarray:
         raise PulsecheckError("STAT_008", name=f"levels of {name}", value=list(levels),
                               expected="distinct levels")
     # Survey answers take few distinct values: key each distinct value once, not each row.
-    positions, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = series
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "python":
+        # Text held as Python strings: numbering the strings themselves is the same and
+        # quicker than numbering them through the text column.
+        values = series.to_numpy(dtype=object)
+    positions, uniques = pd.factorize(values, use_na_sentinel=True)
     keys = [_key(v) if not pd.isna(v) else None for v in uniques]
     unknown = sorted({k for k in keys if k is not None and k not in lookup})
     if unknown:
@@ -137,6 +142,24 @@ def _codes(series: pd.Series, levels: Sequence[Any], name: str) -> np.ndarray:
     mapping = np.asarray([lookup[k] if k is not None else -1 for k in keys] + [-1],
                          dtype=np.int64)
     return mapping[np.asarray(positions, dtype=np.int64)]
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """The values as floats: NaN for blanks and for values that are not numbers."""
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` of values without NaN, sorting whole numbers
+    in a narrow range as 16-bit keys (a radix sort, same order) rather than as floats."""
+    if values.size and np.isfinite(values).all():
+        lowest = values.min()
+        keys = values - lowest
+        if keys.max() < 2 ** 16 and (keys == np.floor(keys)).all():
+            return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(values, kind="stable")
 
 
 def _labels(levels: Sequence[Any], labels: Sequence[str] | Mapping[Any, str] | None,
@@ -652,10 +675,10 @@ def _indicator_flags(frame: pd.DataFrame, items: Sequence[str]
     blank = np.empty((len(items), len(frame)), dtype=bool)
     ticked = np.empty_like(blank)
     for k, item in enumerate(items):
-        values = pd.to_numeric(frame[item], errors="coerce").to_numpy(dtype=float)
+        values = _numbers(frame[item])
         missing = np.isnan(values)
-        bad = (missing & ~frame[item].isna().to_numpy()) \
-            | (~missing & (values != 0) & (values != 1))
+        # Valid: 0, 1, or blank (a value that is not a number is not blank).
+        bad = ~((values == 0) | (values == 1) | (missing & frame[item].isna().to_numpy()))
         if bad.any():
             found = sorted({str(v) for v in frame[item][bad].tolist()})
             raise PulsecheckError("STAT_007", name=item, values=", ".join(found[:10]))
@@ -784,8 +807,10 @@ def check_all_table(
     n_col = len(columns) - 1
     groups = _groups(col_codes, n_col)
     bases = np.bincount(groups[answered], minlength=n_col + 1)
-    by_group = np.array([np.bincount(groups[t], minlength=n_col + 1) for t in ticks],
-                        dtype=np.int64).reshape(len(shown), n_col + 1)
+    # One bincount per row of (group, chosen or not) pairs: no gather of the rows.
+    pairs = 2 * groups
+    by_group = np.array([np.bincount(pairs + t, minlength=2 * (n_col + 1))[1::2]
+                         for t in ticks], dtype=np.int64).reshape(len(shown), n_col + 1)
 
     letters = [["" for _ in columns] for _ in shown]
     pair_frame = pd.DataFrame()
@@ -921,7 +946,7 @@ def numeric_summary(
     .. [2] Hyndman, R. J. and Fan, Y. (1996). *The American Statistician* 50, 361–365.
     """
     _require(frame, var, col)
-    values = pd.to_numeric(frame[var], errors="coerce").to_numpy(dtype=float)
+    values = _numbers(frame[var])
     bad = ~frame[var].isna().to_numpy() & np.isnan(values)
     if bad.any():
         found = sorted({str(v) for v in frame[var][bad].tolist()})
@@ -929,16 +954,20 @@ def numeric_summary(
                               expected="numbers or blanks")
     table_id = table_id or (var if col is None else f"{var}_by_{col}")
     resolved = resolve_design(frame, design)
-    _, columns = _columns(frame, col, col_levels, col_labels)
     present = ~np.isnan(values)
     filled = np.nan_to_num(values)
-    # Respondents with a value, ordered by it (ties in row order): each group's values in
-    # order are this order's rows in the group, so one sort serves every group's quantiles.
+    # Respondents with a value, ordered by it (ties in row order), with their values,
+    # weights and banner columns in that order: each group's values in order are then the
+    # entries of its column, so one sort serves every group's quantiles.
+    col_codes, columns = _columns(frame, col, col_levels, col_labels)
     with_value = np.flatnonzero(present)
-    by_value = with_value[np.argsort(values[with_value], kind="stable")]
+    by_value = with_value[_stable_order(values[with_value])]
+    sorted_values = values[by_value]
+    sorted_weights = resolved.weights[by_value]
+    sorted_columns = col_codes[by_value]
     alpha = 1.0 - level
     out = []
-    for col_level, col_label, _, col_mask in columns:
+    for j, (col_level, col_label, _, col_mask) in enumerate(columns):
         domain = col_mask & present
         common = {"table_id": table_id, "table_type": "numeric", "row_var": var,
                   "col_var": col, "col_level": col_level, "col_label": col_label,
@@ -959,17 +988,19 @@ def numeric_summary(
             warn = f"design degrees of freedom are {df}; no interval"
         out.append({**common, "stat": "mean", "value": est, "se": se, "ci_low": low,
                     "ci_high": high, "ci_method": "mean_t", "warnings": warn})
-        in_order = by_value[domain[by_value]]
-        found = stats.sorted_weighted_quantiles(values[in_order], resolved.weights[in_order],
+        in_group = slice(None) if j == 0 else sorted_columns == j - 1
+        group_values = sorted_values[in_group]
+        found = stats.sorted_weighted_quantiles(group_values, sorted_weights[in_group],
                                                 quantiles)
         for q_, value in zip(quantiles, found):
             name = "median" if q_ == 0.5 else f"q{q_:g}"
             out.append({**common, "stat": name, "value": value, "ci_method": "none"})
-        in_domain = values[domain]
-        out.append({**common, "stat": "min", "value": float(in_domain.min()),
-                    "ci_method": "none"})
-        out.append({**common, "stat": "max", "value": float(in_domain.max()),
-                    "ci_method": "none"})
+        lowest, highest = group_values[0], group_values[-1]
+        if lowest == 0 or highest == 0:
+            # A zero can be signed: take it as the minimum (maximum) of the rows gives it.
+            lowest, highest = values[domain].min(), values[domain].max()
+        out.append({**common, "stat": "min", "value": float(lowest), "ci_method": "none"})
+        out.append({**common, "stat": "max", "value": float(highest), "ci_method": "none"})
     table = pd.DataFrame(out)
     for column in NUMERIC_COLUMNS:
         if column not in table.columns:
