@@ -11,10 +11,11 @@ ticked choice names joined by a space (blank when skipped), anything else verbat
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import AbstractSet, Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -204,8 +205,8 @@ def assemble(table: Table, targets: Sequence[Target], instrument: Instrument,
 def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
                      ) -> tuple[pd.DataFrame, list[dict], tuple[tuple[int, str], ...]]:
     """The canonical frame read one row at a time (any row widths; the reference reading)."""
-    (table, targets, instrument, conventions, questions, followups, ticked, unticked,
-     missing, finished_true, role_columns, choice_versions) = context
+    table, targets, instrument = context.table, context.targets, context.instrument
+    questions, missing, role_columns = context.questions, context.missing, context.role_columns
     issues: list[dict] = []
     out: dict[str, list[str]] = {name: [] for name in
                                  (*role_columns, VERSION_COLUMN, *questions)}
@@ -230,65 +231,29 @@ def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
         if response_ids is not None and "response_id" not in roles:
             roles["response_id"] = response_ids[position]
         if "finished" in roles and roles["finished"]:
-            roles["finished"] = "1" if roles["finished"].casefold() in finished_true else "0"
+            roles["finished"] = "1" if roles["finished"].casefold() in context.finished_true \
+                else "0"
 
         for column, target, cell in zip(table.columns, targets, record):
             if target.kind not in (ANSWER, CHOICE, OTHER):
                 continue
             question = questions[target.name]
-            answer = answers[target.name]
-            value = cell.strip()
-            if target.kind == ANSWER:
-                if question.is_select:
-                    _read_select(question, instrument, cell, conventions, answer,
-                                 followups[question.name], lambda v: problem(
-                                     "READ_012", column, v, question=question.name))
-                else:
-                    answer.raw = cell
-            elif target.kind == CHOICE:
-                folded = value.casefold()
-                if not value or folded in missing:
-                    continue
-                if folded in ticked or (conventions.text_ticks and folded not in unticked):
-                    answer.ticks.append(target.choice)
-                elif folded in unticked:
-                    answer.seen = True
-                else:
-                    problem("READ_012", column, cell, question=question.name)
-            elif target.kind == OTHER and value:
-                answer.others[target.choice] = cell
-                if question.type == "select_multiple":
-                    answer.ticks.append(target.choice)
-                elif not (answer.raw or "").strip():
-                    answer.raw = target.choice
+            _read_cell(context, question, target, cell, answers[target.name],
+                       lambda v, column=column, name=question.name: problem(
+                           "READ_012", column, v, question=name))
 
         for name in role_columns:
             out[name].append(roles.get(name, ""))
         out[VERSION_COLUMN].append(version)
         texts: dict[str, str] = {}
         for name, question in questions.items():
-            answer = answers[name]
-            for choice_name, text in answer.others.items():
-                target_question = followups.get(name, {}).get(choice_name)
-                if target_question is None:
-                    problem("READ_014", name, text, question=name, choice=choice_name)
-                else:
-                    texts[target_question] = text
-            if question.is_select:
-                picked = _allowed(question, instrument, answer, version, choice_versions,
-                                  lambda v: problem("READ_013", name, v, question=name,
-                                                    version=version))
-                if question.type == "select_multiple":
-                    order = [c.name for c in instrument.choices_for(question)]
-                    names = sorted(set(picked), key=lambda n: order.index(n)
-                                   if n in order else len(order))
-                    out[name].append(" ".join(names))
-                    if not names and answer.seen and conventions.zeros_mean_seen:
-                        none_selected.append((position, name))
-                else:
-                    out[name].append(picked[0] if picked else (answer.raw or ""))
-            else:
-                out[name].append(answer.raw or "")
+            settled = _settle(context, question, answers[name], version)
+            for code, value, params in settled.answer_problems:
+                problem(code, name, value, **params)
+            texts.update(settled.texts)
+            out[name].append(settled.output)
+            if settled.none_selected:
+                none_selected.append((position, name))
         for name, text in texts.items():
             index = len(out[name]) - 1
             if not out[name][index].strip():
@@ -322,13 +287,6 @@ class _Context:
     role_columns: tuple[str, ...]
     choice_versions: Mapping[tuple[str, str], str]
 
-    def __iter__(self):
-        # Unpacked in order by the row-by-row reading.
-        return iter((self.table, self.targets, self.instrument, self.conventions,
-                     self.questions, self.followups, self.ticked, self.unticked,
-                     self.missing, self.finished_true, self.role_columns,
-                     self.choice_versions))
-
 
 @dataclass(frozen=True)
 class _Decision:
@@ -352,61 +310,112 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
     return array
 
 
-def _map_distinct(values: np.ndarray, decide) -> np.ndarray:
-    """``decide`` applied once per distinct value, spread back over every row."""
+_STRIP = np.frompyfunc(str.strip, 1, 1)
+
+
+def _stripped(values: np.ndarray) -> np.ndarray:
+    """Every value without its surrounding blanks (an object array)."""
+    return _objects([]) if not len(values) else _STRIP(values)
+
+
+def _folded_in(values: np.ndarray, members: AbstractSet[str]) -> np.ndarray:
+    """Whether each value, case-folded, is one of ``members`` (given case-folded)."""
+    if not members or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    # Case folding never shortens a string: only values as short as a member can match.
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    short = lengths <= max(map(len, members))
+    everywhere = bool(short.all())
+    codes, distinct = pd.factorize(values if everywhere else values[short])
+    hit = np.fromiter((value.casefold() in members for value in distinct), dtype=bool,
+                      count=len(distinct))
+    if everywhere:
+        return hit[codes]
+    found = np.zeros(len(values), dtype=bool)
+    found[short] = hit[codes]
+    return found
+
+
+def _replaced(values: np.ndarray, where: np.ndarray, value: str) -> np.ndarray:
+    """A copy of ``values`` holding ``value`` where ``where`` is true (``values`` if nowhere)."""
+    if not where.any():
+        return values
+    result = values.copy()
+    result[where] = value
+    return result
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """A code per row for each distinct value (numbered in order of appearance), and how
+    many there are."""
     codes, uniques = pd.factorize(values)
-    return _objects([decide(value) for value in uniques])[codes]
+    return codes.astype(np.int64, copy=False), len(uniques)
 
 
-def _combination_codes(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """A code per row for each distinct combination of ``arrays``' values, and one row
-    holding each combination (so a combination is decided once, however many rows share it)."""
-    key = None
-    for values in arrays:
-        codes, uniques = pd.factorize(values)
-        if key is None:
-            key = codes.astype(np.int64)
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The row where each code first appears, for codes numbered in order of appearance."""
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    new = np.empty(len(codes), dtype=bool)
+    new[0] = True
+    # A code appears for the first time exactly where it exceeds every code before it.
+    np.greater(codes[1:], np.maximum.accumulate(codes)[:-1], out=new[1:])
+    return np.flatnonzero(new)
+
+
+def _combination_codes(coded: Sequence[tuple[np.ndarray, int]]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """A code per row for each distinct combination of values, and one row holding each
+    combination (so a combination is decided once, however many rows share it).
+
+    ``coded`` holds each array's :func:`_codes`.
+    """
+    key = coded[0][0]
+    for codes, count in coded[1:]:
+        # Re-coding after each column keeps the mixed-radix key small.
+        key, _ = pd.factorize(key * count + codes)
+    return key, _first_rows(key)
+
+
+def _read_cell(context: _Context, question: Question, target: Target, cell: str,
+               answer: _Answer, unmatched: Callable[[str], None]) -> None:
+    """Fold one cell of ``question``'s columns into ``answer`` (both readings use this).
+
+    ``unmatched`` is called with a value that matches no choice (``READ_012``).
+    """
+    value = cell.strip()
+    if target.kind == ANSWER:
+        if question.is_select:
+            _read_select(question, context.instrument, cell, context.conventions, answer,
+                         context.followups[question.name], unmatched)
         else:
-            # Re-coding after each column keeps the mixed-radix key small.
-            key, _ = pd.factorize(key * len(uniques) + codes)
-    _, first = np.unique(key, return_index=True)
-    return key, first
+            answer.raw = cell
+    elif target.kind == CHOICE:
+        folded = value.casefold()
+        if not value or folded in context.missing:
+            return
+        if folded in context.ticked or (context.conventions.text_ticks
+                                        and folded not in context.unticked):
+            answer.ticks.append(target.choice)
+        elif folded in context.unticked:
+            answer.seen = True
+        else:
+            unmatched(cell)
+    elif target.kind == OTHER and value:
+        answer.others[target.choice] = cell
+        if question.type == "select_multiple":
+            answer.ticks.append(target.choice)
+        elif not (answer.raw or "").strip():
+            answer.raw = target.choice
 
 
-def _decide(context: _Context, question: Question,
-            cells: Sequence[tuple[int, Target, str]], version: str) -> _Decision:
-    """One row's answer to ``question`` from its columns' cells (as the row reading does)."""
-    conventions, instrument = context.conventions, context.instrument
-    name = question.name
-    answer = _Answer()
-    cell_problems: list[tuple[int, str, str, dict]] = []
-    for index, target, cell in cells:
-        value = cell.strip()
-        if target.kind == ANSWER:
-            if question.is_select:
-                _read_select(question, instrument, cell, conventions, answer,
-                             context.followups[name],
-                             lambda v, index=index: cell_problems.append(
-                                 (index, "READ_012", v, {"question": name})))
-            else:
-                answer.raw = cell
-        elif target.kind == CHOICE:
-            folded = value.casefold()
-            if not value or folded in context.missing:
-                continue
-            if folded in context.ticked or (conventions.text_ticks
-                                            and folded not in context.unticked):
-                answer.ticks.append(target.choice)
-            elif folded in context.unticked:
-                answer.seen = True
-            else:
-                cell_problems.append((index, "READ_012", cell, {"question": name}))
-        elif target.kind == OTHER and value:
-            answer.others[target.choice] = cell
-            if question.type == "select_multiple":
-                answer.ticks.append(target.choice)
-            elif not (answer.raw or "").strip():
-                answer.raw = target.choice
+def _settle(context: _Context, question: Question, answer: _Answer, version: str
+            ) -> _Decision:
+    """What a row's answer to ``question``, read from all its cells, comes to.
+
+    The decision's ``cell_problems`` are empty: those are raised while the cells are read.
+    """
+    instrument, name = context.instrument, question.name
     answer_problems: list[tuple[str, str, dict]] = []
     texts: list[tuple[str, str]] = []
     for choice_name, text in answer.others.items():
@@ -426,13 +435,25 @@ def _decide(context: _Context, question: Question,
             names = sorted(set(picked), key=lambda n: order.index(n)
                            if n in order else len(order))
             output = " ".join(names)
-            none_selected = not names and answer.seen and conventions.zeros_mean_seen
+            none_selected = not names and answer.seen and context.conventions.zeros_mean_seen
         else:
             output = picked[0] if picked else (answer.raw or "")
     else:
         output = answer.raw or ""
-    return _Decision(output, bool(none_selected), tuple(cell_problems),
-                     tuple(answer_problems), tuple(texts))
+    return _Decision(output, bool(none_selected), (), tuple(answer_problems), tuple(texts))
+
+
+def _decide(context: _Context, question: Question,
+            cells: Sequence[tuple[int, Target, str]], version: str) -> _Decision:
+    """One row's answer to ``question`` from its columns' cells (as the row reading does)."""
+    answer = _Answer()
+    cell_problems: list[tuple[int, str, str, dict]] = []
+    for index, target, cell in cells:
+        _read_cell(context, question, target, cell, answer,
+                   lambda v, index=index: cell_problems.append(
+                       (index, "READ_012", v, {"question": question.name})))
+    settled = _settle(context, question, answer, version)
+    return dataclasses.replace(settled, cell_problems=tuple(cell_problems))
 
 
 def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
@@ -452,25 +473,24 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
         columns = [_objects(column) for column in zip(*table.records)] if n else \
             [_objects([]) for _ in table.columns]
 
-    def stripped(values: np.ndarray) -> np.ndarray:
-        return _map_distinct(values, str.strip)
-
     roles: dict[str, np.ndarray] = {}
     version = np.full(n, context.instrument.version, dtype=object)
     for values, target in zip(columns, targets):
         if target.kind == ROLE:
             # "[not completed]" and similar placeholders are no value.
-            roles[target.name] = _map_distinct(
-                values, lambda v: "" if v.strip().casefold() in context.missing else v.strip())
+            found = _stripped(values)
+            roles[target.name] = _replaced(found, _folded_in(found, context.missing), "")
         elif target.kind == VERSION:
-            found = stripped(values)
+            found = _stripped(values)
             version = np.where(found != "", found, version)
     if response_ids is not None and "response_id" not in roles:
         roles["response_id"] = _objects(list(response_ids))
     if "finished" in roles:
-        roles["finished"] = _map_distinct(
-            roles["finished"], lambda v: v and ("1" if v.casefold() in context.finished_true
-                                                else "0"))
+        finished = roles["finished"]
+        normalised = np.full(n, "0", dtype=object)
+        normalised[_folded_in(finished, context.finished_true)] = "1"
+        normalised[finished == ""] = ""  # blank stays blank
+        roles["finished"] = normalised
     respondent = roles.get("response_id")
 
     out: dict[str, np.ndarray] = {}
@@ -486,6 +506,7 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
     found: list[tuple[tuple[int, int, int, int], str, str, str, dict]] = []
     texts: dict[str, np.ndarray] = {}
     flagged: list[tuple[int, int, str]] = []
+    version_codes: tuple[np.ndarray, int] | None = None
     for number, (name, question) in enumerate(questions.items()):
         indices = by_question.get(name, [])
         if not indices:
@@ -495,9 +516,12 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
             # A text, number or date answer is kept verbatim.
             out[name] = columns[indices[0]]
             continue
-        keys = [columns[i] for i in indices]
+        keys = [_codes(columns[i]) for i in indices]
         if question.is_select and context.choice_versions:
-            keys.append(version)
+            if version_codes is None:
+                version_codes = _codes(version)
+            if version_codes[1] > 1:  # one version throughout tells nothing apart
+                keys.append(version_codes)
         codes, first = _combination_codes(keys)
         decisions = [_decide(context, question,
                              [(i, targets[i], columns[i][row]) for i in indices],
@@ -521,7 +545,7 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
                     found.append(((int(row), 1, number, sub), code, name, value, params))
     for name, text in texts.items():
         current = out[name]
-        fill = np.array([t is not None for t in text]) & (stripped(current) == "")
+        fill = np.not_equal(text, None) & (_stripped(current) == "")
         if fill.any():
             out[name] = np.where(fill, text, current)
 
@@ -531,14 +555,17 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
                          respondent=None if respondent is None else respondent[place[0]],
                          **params)
               for place, code, column, value, params in found]
+    # The arrays are final: the frame holds them as they are (no copy into one block).
     data: dict[str, Any] = {
-        FILE_COLUMN: pd.Series(np.full(n, table.file_name, dtype=object), dtype=object),
-        ROW_COLUMN: pd.Series(list(table.rows), dtype=int),
+        FILE_COLUMN: pd.Series(np.full(n, table.file_name, dtype=object), dtype=object,
+                               copy=False),
+        ROW_COLUMN: pd.Series(np.array(table.rows, dtype=int), copy=False),
     }
     for name, values in out.items():
-        data[name] = pd.Series(values, dtype=object)
+        data[name] = pd.Series(values, dtype=object, copy=False)
     flagged.sort()
-    return pd.DataFrame(data), issues, tuple((row, name) for row, _, name in flagged)
+    return pd.DataFrame(data, copy=False), issues, \
+        tuple((row, name) for row, _, name in flagged)
 
 def _is_followup(name: str, followups: Mapping[str, Mapping[str, str]],
                  targets: Sequence[Target]) -> bool:
