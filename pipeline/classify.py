@@ -13,10 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import issues_frame, make_issue
+from pipeline.errors import issues_frame, issues_table
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.instrument import Instrument
 from pipeline.spec import PhaseCriteria
+
+#: The value an unclassified issue shows for a missing self-placement.
+_BLANK = "(blank)"
 
 
 @dataclass(frozen=True)
@@ -57,24 +60,49 @@ def classify_phase(frame: pd.DataFrame, instrument: Instrument) -> Classificatio
                           index=frame.index, name=PHASE_COLUMN)
         return Classification(phase=phase, issues=issues_frame([]))
     answers = frame[instrument.phase_question]
-    lookup = instrument.phase_lookup
-    placed = answers.map(lambda value: lookup.get(value) if isinstance(value, str) else None)
-    placed = placed.where(placed.notna() & placed.ne(instrument.unclassified),
-                          instrument.unclassified)
-    categories = list(instrument.phase_order) + [instrument.unclassified]
-    phase = pd.Series(pd.Categorical(placed, categories=categories, ordered=True),
-                      index=frame.index, name=PHASE_COLUMN)
-    unclassified = phase.eq(instrument.unclassified)
-    issues = [
-        make_issue("CLS_001", file=frame.at[label, FILE_COLUMN] if FILE_COLUMN in frame else None,
-                   row=int(frame.at[label, ROW_COLUMN]) if ROW_COLUMN in frame else None,
-                   column=instrument.phase_question,
-                   value="(blank)" if pd.isna(answers.at[label]) else answers.at[label],
-                   respondent=frame.at[label, "response_id"] if "response_id" in frame
-                   else None)
-        for label in frame.index[unclassified.to_numpy()]
-    ]
-    return Classification(phase=phase, issues=issues_frame(issues))
+    # Each distinct answer is looked up once; a missing answer has code -1.
+    codes, distinct = pd.factorize(answers)
+    dtype = pd.CategoricalDtype(categories, ordered=True)
+    unclassified_code = categories.index(instrument.unclassified)
+    placed = np.array([_phase_code(value, instrument, dtype) for value in distinct]
+                      + [unclassified_code], dtype=np.intp)[codes]
+    phase = pd.Series(pd.Categorical.from_codes(placed, dtype=dtype), index=frame.index,
+                      name=PHASE_COLUMN)
+    return Classification(phase=phase, issues=_unclassified_issues(
+        frame, instrument.phase_question, codes, distinct, placed == unclassified_code))
+
+
+def _phase_code(answer: object, instrument: Instrument, dtype: pd.CategoricalDtype) -> int:
+    """The category code of one self-placement answer (-1 for a phase not in the order)."""
+    placed = instrument.phase_lookup.get(answer) if isinstance(answer, str) else None
+    if placed is None or pd.isna(placed) or placed == instrument.unclassified:
+        placed = instrument.unclassified
+    return int(dtype.categories.get_indexer([placed])[0])
+
+
+def _unclassified_issues(frame: pd.DataFrame, question: str, codes: np.ndarray,
+                         distinct: pd.Index, unclassified: np.ndarray) -> pd.DataFrame:
+    """One ``CLS_001`` issue per unclassified row, in row order, each answer's text made once."""
+    positions = np.flatnonzero(unclassified)
+    if all(isinstance(value, str) for value in distinct):
+        # Template values per distinct answer, then one for a blank answer.
+        params = [{"value": value} for value in distinct] + [{"value": _BLANK}]
+        group = np.where(codes[positions] >= 0, codes[positions], len(distinct))
+    else:
+        # Answers of other types that compare equal may still read differently: one each.
+        params = [{"value": _BLANK if pd.isna(value) else value}
+                  for value in frame[question].take(positions).tolist()]
+        group = np.arange(len(positions))
+
+    def column(name: str, convert=None) -> list:
+        if name not in frame:
+            return [None] * len(positions)
+        values = frame[name].take(positions).tolist()
+        return [convert(value) for value in values] if convert else values
+
+    return issues_table("CLS_001", file=column(FILE_COLUMN), row=column(ROW_COLUMN, int),
+                        column=question, respondent=column("response_id"), group=group,
+                        params=params)
 
 
 # --------------------------------------------------------------------------------------------

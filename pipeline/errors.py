@@ -21,8 +21,9 @@ statistics engine, ``RUN`` running and writing outputs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 #: Severities of data issues, most serious first.
@@ -485,12 +486,17 @@ def render_message(code: str, *, file: str | None = None, row: int | None = None
     tuple of str
         ``(rule, fix, message)`` where ``message`` is ``[location] rule fix (CODE)``.
     """
+    rule, fix, text = _texts(code, params)
+    where = format_location(file, row, column)
+    return rule, fix, f"[{where}] {text}" if where else text
+
+
+def _texts(code: str, params: Mapping[str, Any]) -> tuple[str, str, str]:
+    """An entry's filled rule and fix, and the message without its location."""
     entry = spec(code)
     rule = entry.rule.format(**params)
     fix = entry.fix.format(**params)
-    where = format_location(file, row, column)
-    prefix = f"[{where}] " if where else ""
-    return rule, fix, f"{prefix}{_capitalise(rule)} {fix} ({code})"
+    return rule, fix, f"{_capitalise(rule)} {fix} ({code})"
 
 
 def _capitalise(text: str) -> str:
@@ -571,7 +577,11 @@ def make_issue(code: str, *, file: str | None = None, row: int | None = None,
 
 def issues_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Collect issue rows into the tidy issues table, sorted by file, row, column and code."""
-    frame = pd.DataFrame(list(records), columns=list(ISSUE_COLUMNS))
+    return _tidy(pd.DataFrame(list(records), columns=list(ISSUE_COLUMNS)))
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a newly built issues table its row type and order (see :func:`issues_frame`)."""
     frame["row"] = frame["row"].astype("Int64")
     if frame.empty:
         return frame
@@ -579,6 +589,89 @@ def issues_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame = frame.assign(_rank=severity_rank).sort_values(
         ["file", "row", "column", "_rank", "code"], na_position="first", kind="stable")
     return frame.drop(columns="_rank").reset_index(drop=True)
+
+
+def _from_columns(columns: Mapping[str, list]) -> pd.DataFrame:
+    """The tidy issues table of issue rows given column by column.
+
+    A table built from equal-length lists of the values :func:`make_issue` gives infers the same
+    column types as one built from the rows themselves; only an empty table differs, so that
+    one is built from no rows.
+    """
+    if not len(columns[ISSUE_COLUMNS[0]]):
+        return issues_frame([])
+    return _tidy(pd.DataFrame(dict(columns), columns=list(ISSUE_COLUMNS)))
+
+
+def combine_issues(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Collect several issues tables into one tidy table.
+
+    Equal to :func:`issues_frame` of all their rows in order, built column by column.
+
+    Parameters
+    ----------
+    frames : sequence of pandas.DataFrame
+        Issues tables (at least one). Not modified.
+    """
+    combined = pd.concat(frames, ignore_index=True)
+    if any(column not in combined for column in ISSUE_COLUMNS):
+        return issues_frame(combined.to_dict("records"))
+    return _from_columns({column: combined[column].tolist() for column in ISSUE_COLUMNS})
+
+
+def format_locations(files: Sequence[Any], rows: Sequence[Any],
+                     column: str | None) -> list[str]:
+    """:func:`format_location` of each ``(file, row)`` pair, all in one column."""
+    tail = f", column {column}" if column else ""
+    return [f"{file} row {row}{tail}" if type(row) is int and type(file) is str and file
+            else format_location(file, row, column)
+            for file, row in zip(files, rows)]
+
+
+def issues_table(code: str, *, file: Sequence[Any], row: Sequence[Any], column: str | None,
+                 respondent: Sequence[Any], group: Sequence[int],
+                 params: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Many issues of one code as a tidy issues table, each distinct text rendered once.
+
+    Equal to :func:`issues_frame` of ``make_issue(code, file=file[i], row=row[i],
+    column=column, respondent=respondent[i], **params[group[i]])`` for each ``i`` in order.
+
+    Parameters
+    ----------
+    code : str
+        Catalogue code.
+    file, row, respondent : sequence
+        Per issue, as for :func:`make_issue`.
+    column : str or None
+        The column of every issue.
+    group : sequence of int
+        Per issue, the position in ``params`` of its template values.
+    params : sequence of mapping
+        Template values shared by issues; each includes ``value``, the offending value.
+    """
+    group = np.asarray(group, dtype=np.intp)
+    used = np.unique(group)
+    texts: dict[int, tuple[str | None, str, str, str]] = {}
+    for number in used.tolist():
+        value = params[number].get("value")
+        texts[number] = (None if value is None else str(value),
+                         *_texts(code, {**params[number], "value": value}))
+    per_issue = [texts[number] for number in group.tolist()]
+    where = format_locations(file, row, column)
+    n = len(per_issue)
+    return _from_columns({
+        "code": [code] * n,
+        "severity": [spec(code).severity] * n,
+        "file": list(file),
+        "row": list(row),
+        "column": [column] * n,
+        "value": [text[0] for text in per_issue],
+        "respondent": list(respondent),
+        "rule": [text[1] for text in per_issue],
+        "fix": [text[2] for text in per_issue],
+        "message": [f"[{place}] {text[3]}" if place else text[3]
+                    for place, text in zip(where, per_issue)],
+    })
 
 
 def catalogue_frame() -> pd.DataFrame:

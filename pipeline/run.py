@@ -37,7 +37,7 @@ from pipeline.classify import (Agreement, Classification, CriteriaPlacement,
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.derive import derive_variables
 from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, SpecError,
-                             issues_frame)
+                             combine_issues)
 from pipeline.flow import FlowResult, apply_steps
 from pipeline.privacy import inert_frame
 from pipeline.ingest import (Export, Platform, read_choice_versions, read_export,
@@ -170,16 +170,23 @@ def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave:
     issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
         if read_issues else validation.issues
     flow = apply_steps(validation.frame, issues, wave.steps, instrument)
-    analysed = validation.frame.loc[flow.analysed]
+    typed = validation.frame
+    # The same rows as ``typed.loc[flow.analysed]``; taken by position when labels are unique,
+    # which skips the checks for labels that are not there.
+    analysed = typed.take(typed.index.get_indexer(flow.analysed)) \
+        if typed.index.is_unique else typed.loc[flow.analysed]
     classification = classify_phase(analysed, instrument)
-    all_issues = issues_frame(
-        pd.concat([issues, flow.issues, classification.issues], ignore_index=True)
-        .to_dict("records"))
-    outcome_of = {(f, r): d for f, r, d in zip(flow.dispositions["file"],
-                                               flow.dispositions["row"],
-                                               flow.dispositions["disposition"])}
-    all_issues["outcome"] = [outcome_of.get((f, None if pd.isna(r) else int(r)), "")
-                             for f, r in zip(all_issues["file"], all_issues["row"])]
+    all_issues = combine_issues([issues, flow.issues, classification.issues])
+    numbers = [None if pd.isna(r) else int(r) for r in all_issues["row"]]
+    # Only dispositions whose row number has an issue can match one; the last of equal
+    # (file, row) pairs gives the outcome.
+    dispositions = flow.dispositions
+    candidates = dispositions[dispositions["row"].isin(
+        [number for number in numbers if number is not None])]
+    outcome_of = {(f, r): d for f, r, d in zip(candidates["file"], candidates["row"],
+                                               candidates["disposition"])}
+    all_issues["outcome"] = [outcome_of.get((f, r), "")
+                             for f, r in zip(all_issues["file"], numbers)]
     return flow, analysed, classification, all_issues
 
 
