@@ -201,3 +201,25 @@ def test_apply_steps__repeated_keys__raise_one_issue_per_submission_naming_the_k
     assert duplicates["rule"].str.contains("sent 3 submissions").tolist() == [
         True, False, True, True, False]
     assert duplicates["rule"].str.extract(r"row (\d+)")[0].tolist() == ["4", "2", "4", "4", "2"]
+
+
+def test_classify_phase__answers_equal_but_of_other_types__each_read_as_given():
+    frame = pd.DataFrame({FILE_COLUMN: "a.csv", ROW_COLUMN: [2, 3, 4, 5, 6],
+                          "response_id": "R1",
+                          "stage": pd.Series([1, 1.0, True, "first", None], dtype=object)})
+    instrument = tiny_instrument()
+    got = classify_phase(frame, instrument)
+    same(got.issues, reference.classify_phase(frame, instrument).issues)
+    assert got.issues["value"].tolist() == ["1", "1.0", "True", "(blank)"]
+
+
+def test_apply_steps__row_breaking_two_rules__is_quarantined_with_both_in_order():
+    exports, validation, instrument = validated(
+        [dict(pid="", year="two", staff="x", barriers="9", stage="8"), dict(pid="P2")],
+        [dict(year="two", staff="x", barriers="9", stage="8")])
+    result = apply_steps(validation.frame, validation.issues, STEPS, instrument)
+    expected = reference.apply_steps(validation.frame, validation.issues, STEPS, instrument)
+    same(result.dispositions, expected.dispositions)
+    reasons = result.dispositions.set_index(["file", "row"])["reason"]
+    assert reasons[("a.csv", 2)].count("VAL_") == 2
+    assert reasons[("b.csv", 2)].count("VAL_") == 1
