@@ -182,7 +182,7 @@ def _deduplicate(step: Step, frame: pd.DataFrame, where: np.ndarray,
     removed = np.zeros(len(where), dtype=bool)
     keyed = keys.notna().to_numpy(dtype=bool)
     repeated = keyed.copy()
-    repeated[keyed] = keys[keyed].duplicated(keep=False).to_numpy(dtype=bool)
+    repeated[keyed] = _repeated(keys[keyed])
     if not repeated.any():
         return removed, None
     rows = np.flatnonzero(repeated)
@@ -213,6 +213,22 @@ def _deduplicate(step: Step, frame: pd.DataFrame, where: np.ndarray,
     removed[rows] = True
     removed[rows[kept]] = False
     return removed, _duplicate_issues(key, keep, ranking, kept, current)
+
+
+def _repeated(values: pd.Series) -> np.ndarray:
+    """Whether each value occurs more than once (``values.duplicated(keep=False)``).
+
+    Equal values have equal hashes, so a value whose hash no other value shares is unique;
+    only values with a shared hash are compared.
+    """
+    hashes = np.fromiter(map(hash, values.to_numpy(dtype=object)), dtype=np.int64,
+                         count=len(values))
+    ordered = np.sort(hashes)
+    shared = np.isin(hashes, ordered[1:][ordered[1:] == ordered[:-1]])
+    repeated = np.zeros(len(values), dtype=bool)
+    if shared.any():
+        repeated[shared] = values[shared].duplicated(keep=False).to_numpy(dtype=bool)
+    return repeated
 
 
 def _duplicate_issues(key: str, keep: list[str], ranking: pd.DataFrame, kept: np.ndarray,

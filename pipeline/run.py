@@ -177,16 +177,17 @@ def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave:
         if typed.index.is_unique else typed.loc[flow.analysed]
     classification = classify_phase(analysed, instrument)
     all_issues = combine_issues([issues, flow.issues, classification.issues])
-    numbers = [None if pd.isna(r) else int(r) for r in all_issues["row"]]
+    numbers = [None if r is pd.NA else int(r) for r in all_issues["row"].tolist()]
     # Only dispositions whose row number has an issue can match one; the last of equal
     # (file, row) pairs gives the outcome.
     dispositions = flow.dispositions
     candidates = dispositions[dispositions["row"].isin(
         [number for number in numbers if number is not None])]
-    outcome_of = {(f, r): d for f, r, d in zip(candidates["file"], candidates["row"],
-                                               candidates["disposition"])}
+    outcome_of = {(f, r): d for f, r, d in zip(candidates["file"].tolist(),
+                                               candidates["row"].tolist(),
+                                               candidates["disposition"].tolist())}
     all_issues["outcome"] = [outcome_of.get((f, r), "")
-                             for f, r in zip(all_issues["file"], numbers)]
+                             for f, r in zip(all_issues["file"].tolist(), numbers)]
     return flow, analysed, classification, all_issues
 
 

@@ -18,7 +18,7 @@ from pipeline.classify import classify_phase
 from pipeline.columns import FILE_COLUMN, ROW_COLUMN
 from pipeline.errors import (combine_issues, format_location, format_locations, issues_frame,
                              issues_table, make_issue)
-from pipeline.flow import apply_steps
+from pipeline.flow import _repeated, apply_steps
 from pipeline.run import classify_rows
 from pipeline.validate import ValidationConfig, validate_responses
 from pipeline.wave import Step
@@ -223,3 +223,16 @@ def test_apply_steps__row_breaking_two_rules__is_quarantined_with_both_in_order(
     reasons = result.dispositions.set_index(["file", "row"])["reason"]
     assert reasons[("a.csv", 2)].count("VAL_") == 2
     assert reasons[("b.csv", 2)].count("VAL_") == 1
+
+
+# -1 and -2 share a hash, as do 1, 1.0 and True: values with a shared hash are compared.
+keys = st.one_of(st.sampled_from([-1, -2, 1, 1.0, True, 0, "P1", "P2", "", (1, 2)]),
+                 st.text(max_size=2))
+
+
+@SETTINGS
+@given(st.lists(keys, max_size=40))
+def test_repeated__equals_duplicated_keeping_none(values):
+    series = pd.Series(values, dtype=object)
+    expected = series.duplicated(keep=False).to_numpy(dtype=bool)
+    assert _repeated(series).tolist() == expected.tolist()
