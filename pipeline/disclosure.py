@@ -130,7 +130,10 @@ def _equations(group: pd.DataFrame) -> list[Equation]:
         line_rows = list(dict.fromkeys(source["row_level"]))
     else:
         return equations
-    cell = {(r.row_level, r.col_level): pos[i] for i, r in source.iterrows()}
+    cell = {(row_level, col_level): pos[i] for i, row_level, col_level
+            in zip(source.index, source["row_level"], source["col_level"])}
+    n = group["n"]
+    row_type = group["row_type"].to_numpy()
     # Across columns: each line adds up to its All cell.
     if has_all and cols:
         for row_level in line_rows:
@@ -138,8 +141,8 @@ def _equations(group: pd.DataFrame) -> list[Equation]:
             if (row_level, "All") not in cell or not members:
                 continue
             total = cell[(row_level, "All")]
-            n_parts = group.loc[group.index[members], "n"].sum()
-            slack = bool(group.loc[group.index[total], "n"] != n_parts)
+            n_parts = n.iloc[members].sum()
+            slack = bool(n.iloc[total] != n_parts)
             equations.append((tuple(members) + (total,),
                               tuple([1.0] * len(members)) + (-1.0,), slack))
     # Down rows: levels add up to the base (single), items add up to mentions (multi).
@@ -149,8 +152,7 @@ def _equations(group: pd.DataFrame) -> list[Equation]:
             total_key = ("__total__", c)
         else:
             members = [cell[(r, c)] for r in line_rows
-                       if (r, c) in cell and group.loc[group.index[cell[(r, c)]],
-                                                       "row_type"] == "item"]
+                       if (r, c) in cell and row_type[cell[(r, c)]] == "item"]
             total_key = ("__mentions__", c)
         if total_key in cell and members:
             equations.append((tuple(members) + (cell[total_key],),
@@ -219,7 +221,8 @@ def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
         if column not in table.columns:
             present = ", ".join(map(str, table.columns[:20]))
             raise PulsecheckError("STAT_001", name=column, present=present)
-    out = table.copy()
+    # A lazy copy: pandas copies a column of it only when it is changed.
+    out = table.copy(deep=False)
     suppressed = np.zeros(len(out), dtype=bool)
     kind = np.array([""] * len(out), dtype=object)
     counts = pd.to_numeric(out["n"], errors="coerce").to_numpy(dtype=float)
@@ -309,7 +312,11 @@ class Link:
 def _columns(table: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
     cells = table[table["row_type"].isin(["level", "item"])]
     shown = [c for c in dict.fromkeys(cells["col_level"]) if c != "All"]
-    bases = cells.groupby("col_level")["base_n"].first()
+    # The first base given in each column (NaN if none is).
+    bases: dict[str, float] = {}
+    for column, base_n in zip(cells["col_level"], cells["base_n"]):
+        if pd.isna(bases.get(column, np.nan)):
+            bases[column] = np.nan if pd.isna(base_n) else base_n
     if not shown:
         return ["All"], {"All": float(bases.get("All", np.nan))}
     base = {c: float(bases[c]) for c in shown}
@@ -335,18 +342,22 @@ def _published_system(tables: Mapping[str, pd.DataFrame], links: Sequence[Link])
         columns, base = _columns(table)
         cells = table[table["row_type"].isin(["level", "item"])]
         levels = list(dict.fromkeys(cells["row_level"]))
-        for level, group in cells.groupby("row_level", sort=False):
-            by_col = group.set_index("col_level")
+        # (suppressed, n) of each cell, by level (in table order) and column.
+        by_level: dict[str, dict[str, tuple[bool, float]]] = {}
+        for level, column, hidden, n in zip(cells["row_level"], cells["col_level"],
+                                            cells["suppressed"], cells["n"]):
+            by_level.setdefault(level, {})[column] = (bool(hidden), n)
+        for level, by_col in by_level.items():
             parts = [var(name, level, c) for c in columns]
-            all_cell = by_col.loc["All"] if "All" in by_col.index else None
-            if columns != ["All"] and all_cell is not None and not bool(all_cell["suppressed"]):
+            all_cell = by_col.get("All")
+            if columns != ["All"] and all_cell is not None and not all_cell[0]:
                 rows.append({p: 1.0 for p in parts})
-                rhs.append(float(all_cell["n"]))
+                rhs.append(float(all_cell[1]))
             for column, variable in zip(columns, parts):
                 upper[variable] = min(upper[variable], base[column])
-                if column in by_col.index and not bool(by_col.loc[column, "suppressed"]):
+                if column in by_col and not by_col[column][0]:
                     rows.append({variable: 1.0})
-                    rhs.append(float(by_col.loc[column, "n"]))
+                    rhs.append(float(by_col[column][1]))
         if table["table_type"].iloc[0] == "single":
             for column in columns:
                 rows.append({var(name, level, column): 1.0 for level in levels})
@@ -465,7 +476,7 @@ def protect_linked(tables: Mapping[str, pd.DataFrame], links: Sequence[Link],
         Every table of ``tables``; cells hidden here have ``suppression = "linked"``.
     """
     linked = {l.coarse_table for l in links} | {l.fine_table for l in links}
-    out = {name: table.copy() for name, table in tables.items()}
+    out = {name: table.copy(deep=False) for name, table in tables.items()}
     audited = {name: out[name] for name in linked if name in out}
     symbol = rule.symbol.format(k=rule.threshold)
     siblings: dict[tuple[str, str], set[str]] = {}
