@@ -11,7 +11,8 @@ Public API
 Intervals (:class:`Interval`):
 
 * ``binomial_interval(successes, trials, *, method, level=0.95)`` — ``wilson``,
-  ``wilson_cc``, ``clopper_pearson`` for an unweighted simple random sample.
+  ``wilson_cc``, ``clopper_pearson`` for an unweighted simple random sample;
+  ``binomial_intervals(successes, trials, ...)`` for several counts of one base.
 * ``design_interval(estimate, variance, *, n, df, method, level=0.95)`` — R
   ``svyciprop`` methods ``logit``, ``likelihood``, ``asin``, ``beta``, ``mean``, ``xlogit``
   from a design-based estimate and its linearisation variance.
@@ -261,6 +262,35 @@ def binomial_interval(successes: int, trials: int, *, method: str,
     """
     _check_method(method, BINOMIAL_METHODS, "binomial interval method")
     _check_level(level)
+    z = float(sps.norm.ppf(1 - (1.0 - level) / 2)) if method != "clopper_pearson" else 0.0
+    return _binomial(successes, trials, method, level, z)
+
+
+def binomial_intervals(successes: Sequence[int], trials: int, *, method: str,
+                       level: float = 0.95) -> list[Interval]:
+    """:func:`binomial_interval` of several counts out of the same base (for example the
+    cells of one column), computing the normal quantile once.
+
+    Parameters
+    ----------
+    successes : sequence of int
+    trials : int
+    method : {"wilson", "wilson_cc", "clopper_pearson"}
+    level : float
+
+    Returns
+    -------
+    list of Interval
+        The same intervals as :func:`binomial_interval` gives count by count.
+    """
+    _check_method(method, BINOMIAL_METHODS, "binomial interval method")
+    _check_level(level)
+    z = float(sps.norm.ppf(1 - (1.0 - level) / 2)) if method != "clopper_pearson" else 0.0
+    return [_binomial(x, trials, method, level, z) for x in successes]
+
+
+def _binomial(successes: int, trials: int, method: str, level: float, z: float) -> Interval:
+    """One binomial interval (``z``: the normal quantile of ``level``, for Wilson)."""
     x, n = int(successes), int(trials)
     if n <= 0 or x < 0 or x > n or x != successes or n != trials:
         raise PulsecheckError("STAT_008", name="successes/trials", value=f"{successes}/{trials}",
@@ -271,7 +301,6 @@ def binomial_interval(successes: int, trials: int, *, method: str,
         low = 0.0 if x == 0 else float(sps.beta.ppf(alpha / 2, x, n - x + 1))
         high = 1.0 if x == n else float(sps.beta.ppf(1 - alpha / 2, x + 1, n - x))
     else:
-        z = float(sps.norm.ppf(1 - alpha / 2))
         cc = 0.5 / n if method == "wilson_cc" else 0.0
         z22n = z * z / (2 * n)
 

@@ -288,9 +288,10 @@ def _cells_from_counts(counts: np.ndarray, base_n: int, method: str,
         empty = _cell_of(0, 0, 0.0, 0.0, _no_respondents(method, level))
         return [dict(empty) for _ in range(len(counts))]
     stats._check_method(method, stats.CI_METHODS, "interval method")
-    return [_cell_of(int(count), base_n, float(count), float(base_n),
-                     stats.binomial_interval(int(count), base_n, method=method, level=level))
-            for count in counts]
+    intervals = stats.binomial_intervals([int(count) for count in counts], base_n,
+                                         method=method, level=level)
+    return [_cell_of(int(count), base_n, float(count), float(base_n), interval)
+            for count, interval in zip(counts, intervals)]
 
 
 def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, level: float,

@@ -184,3 +184,19 @@ def test_sorted_weighted_quantiles__checks_every_quantile():
     with pytest.raises(PulsecheckError) as error:
         stats.sorted_weighted_quantiles(np.array([1.0]), np.array([1.0]), (0.5, 1.5))
     assert error.value.code == "STAT_008"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 500), st.data(), st.sampled_from(["wilson", "wilson_cc", "clopper_pearson"]),
+       st.sampled_from([0.9, 0.95, 0.99]))
+def test_binomial_intervals__equal_the_one_at_a_time_interval(trials, data, method, level):
+    counts = data.draw(st.lists(st.integers(0, trials), min_size=1, max_size=8))
+    together = stats.binomial_intervals(counts, trials, method=method, level=level)
+    assert together == [stats.binomial_interval(c, trials, method=method, level=level)
+                        for c in counts]
+
+
+def test_binomial_intervals__refuse_a_count_above_the_base():
+    with pytest.raises(PulsecheckError) as error:
+        stats.binomial_intervals([1, 4], 3, method="wilson")
+    assert error.value.code == "STAT_008"
