@@ -182,7 +182,7 @@ def _deduplicate(step: Step, frame: pd.DataFrame, where: np.ndarray,
     removed = np.zeros(len(where), dtype=bool)
     keyed = keys.notna().to_numpy(dtype=bool)
     repeated = keyed.copy()
-    repeated[keyed] = _repeated(keys[keyed])
+    repeated[keyed] = _repeated(keys if keyed.all() else keys[keyed])
     if not repeated.any():
         return removed, None
     rows = np.flatnonzero(repeated)
@@ -273,9 +273,9 @@ def apply_steps(frame: pd.DataFrame, issues: pd.DataFrame, steps: Sequence[Step]
     remaining = frame.index
     # Positions of the rows still in the flow; outcomes are recorded by position.
     where = np.arange(len(frame))
-    disposition = np.full(len(frame), ANALYSED, dtype=object)
-    step_of = np.full(len(frame), "", dtype=object)
-    reason_of = np.full(len(frame), "", dtype=object)
+    # Per row: disposition, step and reason, filled in place and used as the table's columns.
+    outcome = np.empty((3, len(frame)), dtype=object)
+    outcome[0], outcome[1], outcome[2] = ANALYSED, "", ""
     flow_rows = [("read", len(frame), len(frame), 0, "rows read from the export")]
     step_issues: list[pd.DataFrame] = []
     for step in steps:
@@ -288,23 +288,22 @@ def apply_steps(frame: pd.DataFrame, issues: pd.DataFrame, steps: Sequence[Step]
         else:
             removed, reasons = _step_mask(step, frame, where, issues)
         gone = where[removed]
-        disposition[gone] = QUARANTINED if step.rule == "quarantine" else EXCLUDED
-        step_of[gone] = step.id
-        reason_of[gone] = [reasons.get(position, step.reason) for position in gone.tolist()] \
+        outcome[0, gone] = QUARANTINED if step.rule == "quarantine" else EXCLUDED
+        outcome[1, gone] = step.id
+        outcome[2, gone] = [reasons.get(position, step.reason) for position in gone.tolist()] \
             if reasons else step.reason
         remaining = remaining[~removed]
         where = where[~removed]
         flow_rows.append((step.id, n_in, len(remaining), n_in - len(remaining), step.reason))
     flow_rows.append(("analysed", len(remaining), len(remaining), 0,
                       "partnerships in the analysed set"))
-    dispositions = pd.DataFrame({
+    located = pd.DataFrame({
         "file": frame[FILE_COLUMN],
         "row": frame[ROW_COLUMN].astype(int),
         "response_id": frame["response_id"] if "response_id" in frame else "",
-        "disposition": pd.Series(disposition, index=frame.index, dtype=object),
-        "step": pd.Series(step_of, index=frame.index, dtype=object),
-        "reason": pd.Series(reason_of, index=frame.index, dtype=object),
     }).reset_index(drop=True)
+    dispositions = pd.concat([located, pd.DataFrame(
+        outcome.T, columns=list(DISPOSITION_COLUMNS[3:]), dtype=object, copy=False)], axis=1)
     flow = pd.DataFrame(flow_rows, columns=list(FLOW_COLUMNS))
     return FlowResult(dispositions=dispositions, flow=flow, analysed=remaining,
                       issues=_all_of(step_issues))
