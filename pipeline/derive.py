@@ -35,6 +35,8 @@ def _sources(derived: Derived, instrument: Instrument) -> list[str]:
 
 def _numbers(values: pd.Series) -> np.ndarray:
     """The values as floats (blank or not a number: NaN)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values.to_numpy(dtype=float, na_value=np.nan)
     return pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
 
 

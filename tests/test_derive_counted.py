@@ -110,3 +110,14 @@ def test_count_selected__whole_number_and_decimal_items_give_the_same_counts(fra
     pd.testing.assert_series_equal(derive_variables(frame, instrument, spec)["n_barriers"],
                                    derive_variables(decimal, instrument, spec)["n_barriers"],
                                    check_exact=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(answers())
+def test_bands__of_numbers_and_of_the_same_numbers_as_text__agree(frame):
+    """Numeric columns are read as floats directly; other columns are parsed first."""
+    spec, instrument = build_spec(tomllib.loads(SPEC)), tiny_instrument()
+    text = frame.assign(year=frame["year"].astype("str").where(frame["year"].notna(), None))
+    pd.testing.assert_series_equal(derive_variables(frame, instrument, spec)["period"],
+                                   derive_variables(text, instrument, spec)["period"],
+                                   check_exact=True)
