@@ -38,6 +38,7 @@ from pipeline.errors import PulsecheckError
 from pipeline.ingest import (read_export, read_instrument, read_platform, read_wave,
                              verify_checksums)
 from pipeline.instrument import Instrument
+from pipeline.privacy import inert_frame
 from pipeline.run import (WaveResult, analyse_wave, read_report_spec, validation_config)
 from pipeline.sample import LINKED_PHASE
 from pipeline.wave import Wave
@@ -298,11 +299,11 @@ def run_waves(root_dir: Path, out: Path | None = None,
         from pipeline.run import RUN_MANIFEST, package_versions
 
         for name, frame in outputs.items():
-            frame.to_csv(folder / name, index=False, lineterminator="\n")
+            inert_frame(frame).to_csv(folder / name, index=False, lineterminator="\n")
         (folder / "trends").mkdir()
         for measure, frame in trends.table.groupby("measure", sort=False):
-            frame.to_csv(folder / "trends" / f"{measure}.csv", index=False,
-                         lineterminator="\n")
+            inert_frame(frame).to_csv(folder / "trends" / f"{measure}.csv", index=False,
+                                      lineterminator="\n")
         manifest = {
             "survey": analysed[0].wave.survey, "synthetic": synthetic,
             "waves": [{"wave": a.wave.wave, "instrument": a.instrument.version,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import textwrap
@@ -275,3 +276,37 @@ def test_run_waves__committed_sample__trends_over_three_waves_transitions_and_ca
         review["name_from"].str.startswith("Greater").sum() == 3
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert manifest["links"] == {"stable_id": 67 + 116, "confirmed": 0, "review": 10}
+
+
+def test_run_waves__formula_like_partnership_name__is_inert_in_the_trend_csvs(
+        tmp_path, monkeypatch):
+    import dataclasses
+
+    import pipeline.histories
+    import pipeline.render
+    import pipeline.run
+    from pipeline.waves import run_waves
+
+    hostile = '=HYPERLINK("http://example.com/x","click")'
+    original = pipeline.histories.link_partnerships
+
+    def link_with_hostile_name(*args, **kwargs):
+        # A partnership that typed a formula as its name, as a look-alike pair for review.
+        found = original(*args, **kwargs)
+        review = found.review.copy()
+        review.loc[review.index[0], "name_from"] = hostile
+        return dataclasses.replace(found, review=review)
+
+    def write_marker(folder, *args, **kwargs):
+        (folder / "run.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(pipeline.histories, "link_partnerships", link_with_hostile_name)
+    monkeypatch.setattr(pipeline.run, "write_outputs", write_marker)
+    monkeypatch.setattr(pipeline.render, "write_trend_reports", lambda *a, **k: None)
+    run_waves(PROJECT / "raw" / "pulse_check", tmp_path)
+    out = tmp_path / "pulse_check-trends"
+    review = pd.read_csv(out / "histories_review.csv", dtype=str, keep_default_na=False)
+    assert "'" + hostile in set(review["name_from"])
+    for path in sorted(out.rglob("*.csv")):
+        with open(path, newline="", encoding="utf-8") as handle:
+            cells = [cell for line in csv.reader(handle) for cell in line]
+        assert not [c for c in cells if c.startswith("=")], path.name
