@@ -393,20 +393,32 @@ def provenance(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def applies_to(entry: Mapping[str, Any], version: str) -> bool:
+    """Whether a wording or recommendations entry is shown for this instrument version.
+
+    An entry without ``instruments`` applies to every version; otherwise only to the listed
+    ones (a caveat about one questionnaire, or advice a report wrote about one wave).
+    """
+    listed = entry.get("instruments")
+    return listed is None or version in {str(v) for v in listed}
+
+
 def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
                    wording: Mapping[str, Any], recommendations: Mapping[str, Any]
                    ) -> dict[str, Any]:
     """Everything the funder summary shows except the chart images."""
     context = bundle.context
+    version = str(context["instrument"]["version"])
+    quoted = applies_to(recommendations, version)
     sources = recommendations.get("sources", {})
 
     def cite(entry: Mapping[str, Any]) -> str:
         return sources.get(entry.get("source", ""), entry.get("source", ""))
 
     phases = [{"phase": p["phase"], "lead": p["preamble"], "actions": list(p["actions"]),
-               "source": cite(p)} for p in recommendations.get("phases", [])]
+               "source": cite(p)} for p in recommendations.get("phases", [])] if quoted else []
     patterns = {p["phase"]: {"text": p["text"], "source": cite(p)}
-                for p in recommendations.get("published_patterns", [])}
+                for p in recommendations.get("published_patterns", [])} if quoted else {}
     phase_table = layout.get("charts", {}).get("phases", {}).get("table")
     findings = finding_sentences(bundle, wording)
     for group in findings:
@@ -421,14 +433,18 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
         "phases": phase_rows(bundle, phase_table),
         "notes": missing_notes(bundle, layout, wording),
         "findings": findings,
+        "report_year": recommendations.get("report_year", context["instrument"]["year"]),
+        "not_quoted": "" if quoted else wording.get("recommendations", {}).get(
+            "not_quoted", "").format(report_year=recommendations.get("report_year", ""),
+                                     year=context["instrument"]["year"]),
         "all_phases": {"text": recommendations.get("all_phases", {}).get("text", ""),
-                       "source": cite(recommendations.get("all_phases", {}))},
+                       "source": cite(recommendations.get("all_phases", {}))} if quoted else None,
         "recommendations": phases,
         "funders": {"lead": funders.get("preamble", ""), "actions": list(funders.get("actions", [])),
-                    "source": cite(funders)},
+                    "source": cite(funders)} if quoted else None,
         "methods": methods_text(bundle, wording),
         "caveats": [{"text": c["text"], "assumptions": ", ".join(c.get("assumptions", []))}
-                    for c in wording.get("caveats", [])],
+                    for c in wording.get("caveats", []) if applies_to(c, version)],
         "provenance": provenance(bundle.manifest),
     }
 

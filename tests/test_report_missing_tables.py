@@ -119,3 +119,50 @@ def test_report_command__an_unexpected_failure__exits_2_with_render_003_and_no_t
     assert "RENDER_003" in result.output
     assert "funder summary" in result.output
     assert "Traceback" not in result.output
+
+
+def _quoted_advice() -> list[str]:
+    import tomllib
+
+    recommendations = tomllib.loads((PROJECT / "reports" / "funder" / "recommendations.toml")
+                                    .read_text(encoding="utf-8"))
+    return [action for group in [*recommendations["phases"], recommendations["funders"]]
+            for action in group["actions"]] + \
+        [p["text"] for p in recommendations["published_patterns"]]
+
+
+def test_funder_summary_of_the_2014_wave__quotes_no_advice_written_about_2016(run_2014):
+    html = (run_2014 / "funder_summary.html").read_text(encoding="utf-8")
+    for text in _quoted_advice():
+        assert text not in html
+    assert "are quoted only in the summary of that wave" in html
+    assert "not about the ones that answered in 2014" in html
+
+
+def test_funder_summary_of_the_2014_wave__carries_the_caveats_of_its_own_questionnaire(
+        run_2014):
+    html = (run_2014 / "funder_summary.html").read_text(encoding="utf-8")
+    assert "Only the outline of the 2014 survey was published." in html
+    assert "The 2016 questionnaire was not published." not in html
+    # No phases in 2014, so no caveat about grouping stages into phases.
+    assert "grouping of the five Pathway stages" not in html
+
+
+def test_funder_content__a_later_wave__never_calls_the_2016_report_its_own(sample_run_dir):
+    from dataclasses import replace
+
+    from pipeline.render import load_run, read_report_data
+    from pipeline.report_content import funder_content
+
+    bundle = load_run(sample_run_dir)
+    own = funder_content(bundle, *read_report_data())
+    assert own["recommendations"] and [g for g in own["findings"] if g["published"]]
+    context = {**bundle.context, "instrument": {**bundle.context["instrument"],
+                                                "version": "2018", "year": 2018}}
+    content = funder_content(replace(bundle, context=context), *read_report_data())
+    assert content["recommendations"] == [] and content["funders"] is None
+    assert content["findings"]
+    assert all(group["published"] is None for group in content["findings"])
+    assert "answered in 2018" in content["not_quoted"]
+    texts = " ".join(c["text"] for c in content["caveats"])
+    assert "2018 questionnaire used here" in texts and "2016 questionnaire" not in texts
