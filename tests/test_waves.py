@@ -276,6 +276,16 @@ def test_run_waves__committed_sample__trends_over_three_waves_transitions_and_ca
         review["name_from"].str.startswith("Greater").sum() == 3
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert manifest["links"] == {"stable_id": 67 + 116, "confirmed": 0, "review": 10}
+    # The three changes planted in the 2018 profile (A-WAVE-18), about 20-25 points each, are
+    # found after adjusting for all 222 tests; nothing else is.
+    changes = pd.read_csv(out / "trend_changes.csv", dtype={"from_wave": str, "to_wave": str})
+    found = changes[changes["significant"]]
+    assert set(found["measure"]) == {"financial_plan", "backbone_dedicated",
+                                     "barrier_data_sharing"}
+    assert set(found["to_wave"]) == {"2018"}
+    overall = found[found["phase"].eq("All")].set_index("measure")["difference"]
+    assert overall["financial_plan"] > 15 and overall["backbone_dedicated"] > 15
+    assert overall["barrier_data_sharing"] < -15
 
 
 def test_run_waves__formula_like_partnership_name__is_inert_in_the_trend_csvs(
