@@ -2,7 +2,8 @@
 
 One sheet per table (title, what the numbers are, a two-row header with frozen panes, the
 levels or items with n, % and the 95% interval per column, the base, the tests and the
-footnotes) and a contents sheet that links to each. Small cells are shown as the disclosure
+footnotes, then a bar chart of the percentages with the numbers it plots) and a contents
+sheet that links to each. Small cells are shown as the disclosure
 rule displays them (``<5``); the analyst's unsuppressed numbers are in ``tables/*.csv``.
 
 The file is byte-identical on every run: its document properties carry a fixed date.
@@ -122,6 +123,60 @@ def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str]
     sheet.set_column(0, 0, 46)
     sheet.set_column(1, 3 * len(columns), 9)
     return row_index + 2
+
+
+def _chart_rows(table: pd.DataFrame) -> list[str]:
+    """The levels or items a chart shows, in the sheet's order (no nets, no missing row)."""
+    body = table[table["row_type"].isin(["level", "item"])]
+    return list(dict.fromkeys(body["row_level"]))
+
+
+def _write_chart(book: xlsxwriter.Workbook, sheet, name: str, f: dict, table: pd.DataFrame,
+                 columns: Sequence[str], start: int) -> int:
+    """A bar chart of the percentages of every shown column, with the data it plots.
+
+    The chart reads a block of plain numbers written under the table: a hidden (suppressed)
+    percentage is a blank cell there, drawn as a gap, never as zero. Returns the next free
+    row below the chart.
+    """
+    from pipeline.charts import PALETTE
+
+    levels = _chart_rows(table)
+    if not levels:
+        return start
+    sheet.write(start, 0, "Chart data: % (blank where a count is hidden)", f["head_left"])
+    for position, column in enumerate(columns):
+        sheet.write(start, 1 + position, column, f["head"])
+    first = start + 1
+    for offset, level in enumerate(levels):
+        cells = table[table["row_level"] == level].set_index("col_level")
+        sheet.write(first + offset, 0, cells["row_label"].iloc[0], f["label"])
+        for position, column in enumerate(columns):
+            if column not in cells.index:
+                continue
+            pct = _cell_value(cells.loc[column], "pct", "pct_display")
+            if isinstance(pct, float):
+                sheet.write_number(first + offset, 1 + position, pct, f["pct"])
+    last = first + len(levels) - 1
+    chart = book.add_chart({"type": "bar"})
+    for position, column in enumerate(columns):
+        chart.add_series({
+            "name": [name, start, 1 + position],
+            "categories": [name, first, 0, last, 0],
+            "values": [name, first, 1 + position, last, 1 + position],
+            "fill": {"color": PALETTE[position % len(PALETTE)]},
+            "border": {"none": True},
+        })
+    chart.set_x_axis({"name": "% of partnerships", "min": 0, "max": 100,
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9E2EC"}}})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"position": "bottom" if len(columns) > 1 else "none"})
+    chart.show_blanks_as("gap")
+    height = max(260, 28 * len(levels) * max(1, (len(columns) + 1) // 2) + 90)
+    chart.set_size({"width": 760, "height": height})
+    chart.set_title({"none": True})
+    sheet.insert_chart(last + 2, 0, chart)
+    return last + 2 + int(height / 20) + 2
 
 
 def _write_numeric(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
@@ -261,6 +316,8 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
                           f"Counts below {spec.disclosure_threshold} are shown as "
                           f"<{spec.disclosure_threshold}, and further cells are hidden so "
                           "they cannot be worked out from the totals.", f["note"])
+        if report.spec.kind != "numeric":
+            _write_chart(book, sheet, name, f, table, shown, next_row + 2)
         sheet.set_landscape()
         sheet.fit_to_pages(1, 0)
     book.close()

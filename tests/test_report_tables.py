@@ -239,3 +239,52 @@ def test_sample_workbook__has_contents_and_a_frozen_sheet_per_table(sample_run):
                           engine="calamine")
     assert sheet.iloc[0, 0] == "Barriers to progress"
     assert "Base (partnerships)" in sheet[0].tolist()
+
+
+def _chart_block(sheet: pd.DataFrame) -> pd.DataFrame:
+    """The numbers a sheet's chart plots: rows are labels, columns the shown columns."""
+    start = sheet.index[sheet[0].eq("Chart data: % (blank where a count is hidden)")][0]
+    header = [str(v) for v in sheet.iloc[start, 1:] if isinstance(v, str) and v]
+    rows = []
+    for index in range(start + 1, len(sheet)):
+        label = sheet.iloc[index, 0]
+        if not isinstance(label, str) or not label:
+            break
+        rows.append([label, *sheet.iloc[index, 1:1 + len(header)].tolist()])
+    return pd.DataFrame(rows, columns=["label", *header]).set_index("label")
+
+
+def test_sample_workbook__charts_plot_the_published_percentages_and_leave_hidden_ones_blank(
+        sample_run):
+    with zipfile.ZipFile(sample_run / "tables.xlsx") as book:
+        charts = [book.read(n).decode() for n in book.namelist()
+                  if n.startswith("xl/charts/chart")]
+    frequency = []
+    for path in sorted((sample_run / "tables").glob("*.csv")):
+        # A choice labelled "None" is text, not a missing value.
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        if "row_type" in table and table["table_type"].iloc[0] != "numeric":
+            frequency.append(table)
+    assert len(charts) == len(frequency)
+    # Blank cells are gaps (Excel's default, which the file leaves unstated), never zeros.
+    assert not [c for c in charts
+                if 'dispBlanksAs val="zero"' in c or 'dispBlanksAs val="span"' in c]
+    hidden = 0
+    for table in frequency:
+        table_id = table["table_id"].iloc[0]
+        block = _chart_block(pd.read_excel(sample_run / "tables.xlsx",
+                                           sheet_name=table_id[:31], header=None,
+                                           engine="calamine", keep_default_na=False))
+        body = table[table["row_type"].isin(["item", "level"])]
+        assert sorted(block.index) == sorted(body["row_label"].unique()), table_id
+        for cell in body.itertuples():
+            if cell.col_level not in block.columns:
+                continue
+            plotted = block.loc[cell.row_label, cell.col_level]
+            if bool(cell.suppressed):
+                hidden += 1
+                assert pd.isna(plotted) or plotted == "", (table_id, cell.row_label)
+            else:
+                assert plotted == pytest.approx(cell.pct, abs=1e-9), (table_id, cell.row_label)
+    # The sample has hidden cells, so the blank-not-zero rule is exercised.
+    assert hidden > 0
