@@ -3,7 +3,8 @@
 Linking, in order of trust:
 
 1. **stable id** — the same respondent key (the partnership ID of the invitation) in two
-   consecutive waves links the two answers;
+   consecutive waves links the two answers; a partnership that skipped one or more waves is
+   linked from its last answer to its next one by the same key (the link names both waves);
 2. **confirmed** — a pair research staff marked ``same`` in the links file;
 3. otherwise a pair of unlinked partnerships whose locations overlap and whose names are the
    same after normalising, or similar (:func:`name_similarity`: the share of words the two
@@ -60,7 +61,9 @@ class Histories:
 
 def link_partnerships(waves: Sequence[WavePartnerships], decisions: pd.DataFrame | None = None,
                       similarity: float = 0.7) -> Histories:
-    """Link partnerships of consecutive waves (see the module docstring).
+    """Link partnerships of consecutive waves, and across skipped waves by stable id.
+
+    See the module docstring. Name candidates are proposed between consecutive waves only.
 
     Parameters
     ----------
@@ -112,8 +115,24 @@ def link_partnerships(waves: Sequence[WavePartnerships], decisions: pd.DataFrame
                                "match": "same_name_and_location" if same_name
                                else "similar_name_same_location",
                                "similarity": round(score, 3), "decision": "", "note": ""})
+    links.extend(_links_across_gaps(waves))
     return Histories(links=pd.DataFrame(links, columns=list(LINK_COLUMNS)),
                      review=pd.DataFrame(review, columns=list(REVIEW_COLUMNS)))
+
+
+def _links_across_gaps(waves: Sequence[WavePartnerships]) -> list[dict]:
+    """Stable-id links from a partnership's answer to its next one after skipped waves."""
+    ids = [set(w.frame["id"]) for w in waves]
+    links: list[dict] = []
+    for first, before in enumerate(waves):
+        answered_since: set[str] = set()
+        for later in range(first + 2, len(waves)):
+            answered_since |= ids[later - 1]
+            for key in sorted((ids[first] & ids[later]) - answered_since):
+                links.append({"wave_from": before.wave, "id_from": key,
+                              "wave_to": waves[later].wave, "id_to": key,
+                              "method": "stable_id"})
+    return links
 
 
 def _phases(waves: Sequence[WavePartnerships]) -> dict[str, Mapping[str, str]]:

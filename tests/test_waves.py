@@ -187,6 +187,29 @@ def test_histories__recurring_partnerships_are_linked_and_look_alikes_sent_to_re
                       ("P3", "Q8", "similar_name_same_location")}
 
 
+def test_histories__a_partnership_that_skipped_a_wave__is_linked_to_its_next_answer():
+    waves = [
+        _wave("2014", [("P1", "a", ("CA",), "Earlier"), ("P2", "b", ("CA",), "Earlier"),
+                       ("P3", "c", ("CA",), "Earlier")]),
+        _wave("2016", [("P2", "b", ("CA",), "Middle")]),
+        _wave("2018", [("P1", "a", ("CA",), "Later"), ("P2", "b", ("CA",), "Later"),
+                       ("P3", "c", ("CA",), "Middle")]),
+        _wave("2020", [("P3", "c", ("CA",), "Later")]),
+    ]
+    links = link_partnerships(waves).links
+    pairs = {(r.wave_from, r.id_from, r.wave_to, r.id_to, r.method)
+             for r in links.itertuples(index=False)}
+    assert pairs == {
+        ("2014", "P2", "2016", "P2", "stable_id"), ("2016", "P2", "2018", "P2", "stable_id"),
+        # P1 and P3 skipped 2016: linked from 2014 to their next answer only.
+        ("2014", "P1", "2018", "P1", "stable_id"), ("2014", "P3", "2018", "P3", "stable_id"),
+        ("2018", "P3", "2020", "P3", "stable_id")}
+    table = phase_transitions(waves, links)
+    gap = table[table["from_wave"].eq("2014") & table["to_wave"].eq("2018")]
+    counts = {(r.from_phase, r.to_phase): r.count for r in gap.itertuples() if r.count}
+    assert counts == {("Earlier", "Later"): 1, ("Earlier", "Middle"): 1}
+
+
 def test_histories__research_staff_decisions__confirm_or_drop_candidates():
     first = _wave("2016", [("P2", "Bramble County Coalition", ("TX",), "Earlier"),
                            ("P3", "Cedar Hollow Wellness Network", ("NY",), "Later")])
