@@ -445,8 +445,12 @@ def _run_tests(tests: Sequence[str], counts: np.ndarray,
     return results
 
 
-def _trend_tests(counts: np.ndarray, bases: np.ndarray, scores: Sequence[float],
+def _trend_tests(counts: np.ndarray, bases: np.ndarray, scores: Sequence[float] | None,
                  resolved: ResolvedDesign) -> list[tuple[int, stats.TestResult]]:
+    """Cochran–Armitage trend test of each shown row across the column levels."""
+    if scores is None:
+        raise PulsecheckError("STAT_008", name="trend_scores", value=None,
+                              expected="one score per column level for the trend test")
     if not resolved.is_simple:
         raise PulsecheckError("STAT_009", method="Cochran-Armitage trend")
     if len(scores) != counts.shape[1]:
@@ -456,6 +460,28 @@ def _trend_tests(counts: np.ndarray, bases: np.ndarray, scores: Sequence[float],
     return [(i, stats.cochran_armitage(counts[i, keep], bases[keep],
                                        np.asarray(scores, float)[keep]))
             for i in range(counts.shape[0])]
+
+
+def _pairwise_letters(shown: Sequence[tuple[str, str, str]], columns: Sequence[tuple],
+                      counts: np.ndarray, bases: np.ndarray,
+                      indicators: Callable[[], list[np.ndarray]], resolved: ResolvedDesign,
+                      adjust: str | None, alpha: float, base_mask: np.ndarray
+                      ) -> tuple[list[list[str]], pd.DataFrame]:
+    """The significance letters of every shown row and column, and the pairwise tests.
+
+    Without ``adjust`` (no pairwise tests asked, or no banner) every letter is blank and the
+    tests frame is empty; otherwise as :func:`_pairwise`, each test row named by its level.
+    """
+    letters = [["" for _ in columns] for _ in shown]
+    if adjust is None:
+        return letters, pd.DataFrame()
+    masks = [c[3] for c in columns[1:]]
+    pair_frame = _pairwise(counts, bases, indicators, masks, resolved, adjust, alpha,
+                           base_mask)
+    grid = stats.column_letters(pair_frame, len(shown), len(masks))
+    for i in range(len(shown)):
+        letters[i][1:] = grid[i]
+    return letters, pair_frame.assign(row_level=[shown[i][0] for i in pair_frame["row"]])
 
 
 def _pairwise(counts: np.ndarray, bases: np.ndarray,
@@ -598,18 +624,10 @@ def single_choice_table(
     by_group = _tally(shown_codes[base_mask], _groups(col_codes, n_col)[base_mask],
                       (len(shown), n_col + 1))
 
-    letters = [["" for _ in columns] for _ in shown]
-    pair_frame = pd.DataFrame()
-    if pairwise is not None and col is not None:
-        masks = [c[3] for c in columns[1:]]
-        pair_frame = _pairwise(
-            by_group[:, :n_col], by_group[:, :n_col].sum(axis=0),
-            lambda: [(shown_codes == i).astype(float) for i in range(len(shown))],
-            masks, resolved, pairwise, alpha, base_mask)
-        grid = stats.column_letters(pair_frame, len(shown), len(masks))
-        for i in range(len(shown)):
-            letters[i][1:] = grid[i]
-        pair_frame = pair_frame.assign(row_level=[shown[i][0] for i in pair_frame["row"]])
+    letters, pair_frame = _pairwise_letters(
+        shown, columns, by_group[:, :n_col], by_group[:, :n_col].sum(axis=0),
+        lambda: [(shown_codes == i).astype(float) for i in range(len(shown))],
+        resolved, pairwise if col is not None else None, alpha, base_mask)
 
     counted = _counted_cells(resolved, ci_method)
     w = resolved.weights
@@ -648,9 +666,6 @@ def single_choice_table(
                               lambda: (row_codes, col_codes), resolved):
             results.append((None, res))
         if "trend" in tests:
-            if trend_scores is None:
-                raise PulsecheckError("STAT_008", name="trend_scores", value=None,
-                                      expected="one score per column level for the trend test")
             for i, res in _trend_tests(complete, complete.sum(axis=0), trend_scores,
                                        resolved):
                 results.append((shown[i][0], res))
@@ -813,16 +828,9 @@ def check_all_table(
     by_group = np.array([np.bincount(pairs + t, minlength=2 * (n_col + 1))[1::2]
                          for t in ticks], dtype=np.int64).reshape(len(shown), n_col + 1)
 
-    letters = [["" for _ in columns] for _ in shown]
-    pair_frame = pd.DataFrame()
-    if pairwise is not None and col is not None:
-        masks = [c[3] for c in columns[1:]]
-        pair_frame = _pairwise(by_group[:, :n_col], bases[:n_col], lambda: list(ticks),
-                               masks, resolved, pairwise, alpha, answered)
-        grid = stats.column_letters(pair_frame, len(shown), len(masks))
-        for i in range(len(shown)):
-            letters[i][1:] = grid[i]
-        pair_frame = pair_frame.assign(row_level=[shown[i][0] for i in pair_frame["row"]])
+    letters, pair_frame = _pairwise_letters(
+        shown, columns, by_group[:, :n_col], bases[:n_col], lambda: list(ticks), resolved,
+        pairwise if col is not None else None, alpha, answered)
 
     counted = _counted_cells(resolved, ci_method)
     w = resolved.weights
@@ -883,9 +891,6 @@ def check_all_table(
                                   resolved):
                 results.append((row_level, res))
         if "trend" in tests:
-            if trend_scores is None:
-                raise PulsecheckError("STAT_008", name="trend_scores", value=None,
-                                      expected="one score per column level for the trend test")
             for i, res in _trend_tests(chosen, answering, trend_scores, resolved):
                 results.append((shown[i][0], res))
     tests_frame = _tests_frame(table_id, row_var, col, results)
