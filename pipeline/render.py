@@ -228,6 +228,13 @@ def html_to_pdf(html: str, path: Path) -> None:
         str(path), pdf_identifier=b"pulsecheck", uncompressed_pdf=False)
 
 
+def write_html_and_pdf(html: str, folder: Path, stem: str) -> list[str]:
+    """Write one page as ``<stem>.html`` and ``<stem>.pdf``; return their names."""
+    (folder / f"{stem}.html").write_text(html, encoding="utf-8")
+    html_to_pdf(html, folder / f"{stem}.pdf")
+    return [f"{stem}.html", f"{stem}.pdf"]
+
+
 def render_partner_html(bundle: "RunBundle", partnership: str, layout: dict,
                         wording: dict) -> str:
     """One partnership's "where you stand" page."""
@@ -257,10 +264,7 @@ def write_reports(folder: Path, manifest: dict | None = None, *,
     bundle = load_run(folder, manifest, with_partnerships=partner_reports)
     written = []
     with render_errors("funder summary", folder):
-        html = render_funder_html(bundle)
-        (folder / "funder_summary.html").write_text(html, encoding="utf-8")
-        html_to_pdf(html, folder / "funder_summary.pdf")
-    written += ["funder_summary.html", "funder_summary.pdf"]
+        written += write_html_and_pdf(render_funder_html(bundle), folder, "funder_summary")
     if partner_reports:
         with render_errors("partnership pages", folder):
             written += write_partner_reports(folder, bundle)
@@ -301,9 +305,7 @@ def write_partner_reports(folder: Path, bundle: "RunBundle") -> list[str]:
     written = []
     for partnership in partner_ids(bundle):
         html = render_partner_html(bundle, partnership, layout, wording)
-        (out / f"{partnership}.html").write_text(html, encoding="utf-8")
-        html_to_pdf(html, out / f"{partnership}.pdf")
-        written += [f"partners/{partnership}.html", f"partners/{partnership}.pdf"]
+        written += [f"partners/{name}" for name in write_html_and_pdf(html, out, partnership)]
     return written
 
 
@@ -446,10 +448,7 @@ def write_trend_reports(folder: Path, manifest: dict | None = None, *,
                               created_year=trend_year(bundle))
     written.append("trends.xlsx")
     with render_errors("trends summary", folder):
-        html = render_trends_html(bundle)
-        (folder / "trends_summary.html").write_text(html, encoding="utf-8")
-        html_to_pdf(html, folder / "trends_summary.pdf")
-    written += ["trends_summary.html", "trends_summary.pdf"]
+        written += write_html_and_pdf(render_trends_html(bundle), folder, "trends_summary")
     if notebook:
         from pipeline.notebook import TRENDS_TEMPLATE, write_notebook
 
