@@ -318,6 +318,12 @@ def chart_drawable(bundle: RunBundle, chart: Mapping[str, Any]) -> bool:
     return all(bundle.has(t) for t in wanted)
 
 
+def chart_alt_values(estimates: Sequence[Estimate]) -> str:
+    """Alt-text list of the estimates a chart shows (those with a value)."""
+    return "; ".join(f"{e.label} {pct_text(e.value)}%" for e in estimates
+                     if not math.isnan(e.value))
+
+
 def chart_series(bundle: RunBundle, chart: Mapping[str, Any]) -> dict[str, Any]:
     """The estimates a chart of ``reports/report.toml`` draws, and its alt text.
 
@@ -330,15 +336,13 @@ def chart_series(bundle: RunBundle, chart: Mapping[str, Any]) -> dict[str, Any]:
     if kind == "bars":
         table = bundle.table(chart["table"])
         estimates = [estimate(cell(table, level), label) for level, label in _levels(table)]
-        values = "; ".join(f"{e.label} {pct_text(e.value)}%" for e in estimates
-                           if not math.isnan(e.value))
+        values = chart_alt_values(estimates)
         return {"kind": kind, "estimates": estimates, "alt": chart["alt"].format(values=values)}
     if kind == "paired_bars":
         tables = [bundle.table(t) for t in chart["tables"]]
         ranked = ranked_items(tables[0])
         series = [[estimate(cell(t, level), label) for level, label in ranked] for t in tables]
-        values = "; ".join(f"{e.label} {pct_text(e.value)}%" for e in series[0][:3]
-                           if not math.isnan(e.value))
+        values = chart_alt_values(series[0][:3])
         return {"kind": kind, "labels": [label for _, label in ranked], "series": series,
                 "names": list(chart["series"]), "alt": chart["alt"].format(values=values)}
     if kind == "dots_by_phase":
@@ -347,8 +351,7 @@ def chart_series(bundle: RunBundle, chart: Mapping[str, Any]) -> dict[str, Any]:
         estimates = [[estimate(cell(table, level, phase), label) for level, label in ranked]
                      for phase in order]
         overall = [estimate(cell(table, level), label) for level, label in ranked[:3]]
-        values = "; ".join(f"{e.label} {pct_text(e.value)}%" for e in overall
-                           if not math.isnan(e.value))
+        values = chart_alt_values(overall)
         return {"kind": kind, "labels": [label for _, label in ranked], "groups": order,
                 "estimates": estimates, "alt": chart["alt"].format(values=values)}
     raise ValueError(f"unknown chart kind {kind!r}")
@@ -529,12 +532,6 @@ def partner_content(bundle: RunBundle, partnership: str, layout: Mapping[str, An
         "synthetic": wording["synthetic"]["banner"] if context.get("synthetic") else "",
         "threshold": context["settings"]["disclosure_threshold"],
     }
-
-
-def chart_alt_values(estimates: Sequence[Estimate]) -> str:
-    """Alt-text list of the estimates shown (used by notebook charts)."""
-    return "; ".join(f"{e.label} {pct_text(e.value)}%" for e in estimates
-                     if not math.isnan(e.value))
 
 
 def analyst_view(table: pd.DataFrame) -> pd.DataFrame:
