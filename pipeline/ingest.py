@@ -11,9 +11,7 @@ column names and question text travel no further.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -393,33 +391,6 @@ class Export:
     #: How the file was read (detected platform and encoding) as info issues; kept apart
     #: from ``issues`` so that data problems are not mixed with reading decisions.
     notes: pd.DataFrame | None = None
-
-
-def read_records(path: Path, platform: Platform) -> tuple[list[list[str]], list[list[str]]]:
-    """Read a delimited export into header records and data records (all strings)."""
-    path = Path(path)
-    if not path.exists():
-        raise PulsecheckError("CLI_001", path=str(path))
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise PulsecheckError("READ_001", file=path.name)
-    if b"\x00" in raw[:4096]:
-        raise PulsecheckError("READ_002", file=path.name, expected="a CSV text export",
-                              reason="it contains NUL bytes, so it is binary or UTF-16")
-    try:
-        text = raw.decode(platform.encoding)
-    except UnicodeDecodeError as error:
-        raise PulsecheckError("READ_009", file=path.name, encoding=platform.encoding,
-                              reason=f"byte {error.start + 1} cannot be decoded")
-    try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:
-        raise PulsecheckError("READ_002", file=path.name, expected="a CSV text export",
-                              reason=str(error))
-    if len(records) < platform.header_rows:
-        raise PulsecheckError("READ_003", file=path.name, expected=platform.header_rows,
-                              found=len(records))
-    return records[:platform.header_rows], records[platform.header_rows:]
 
 
 def to_canonical(headers: list[list[str]], records: list[list[str]], file_name: str,
