@@ -5,11 +5,11 @@ columns of :func:`benchmarks.scaled.design_columns`) and one plan (which tables)
 both sides, so the comparison is like for like:
 
 * ``chisq``: for each (row, col) pair, the design-based phase × item table through
-  :func:`pipeline.tabulate.single_choice_table` (column percentages with logit intervals for
+  :func:`pipeline.stats.tabulate.single_choice_table` (column percentages with logit intervals for
   every cell, and the Rao–Scott F test) — R computes ``svychisq(~row + col, statistic="F")``
   only, so pulsecheck does strictly more work here;
 * ``ciprop``: for each 0/1 item, the weighted proportion with its logit interval
-  (:func:`pipeline.stats.proportion_interval`; R ``svyciprop(method="logit")``).
+  (:func:`pipeline.stats.stats.proportion_interval`; R ``svyciprop(method="logit")``).
 """
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ def read_design_file(path: str, numeric: tuple[str, ...] = ()) -> pd.DataFrame:
 
 def run_design_tables(frame: pd.DataFrame, plan: Mapping[str, Any]) -> dict[str, Any]:
     """Compute the plan's tables with the design; return the headline numbers."""
-    from pipeline import stats, tabulate
-    from pipeline.design import SurveyDesign, resolve_design
+    from pipeline.stats import stats
+    from pipeline.stats import tabulate
+    from pipeline.stats.design import SurveyDesign, resolve_design
 
     design = SurveyDesign(weights=WEIGHT, strata=STRATUM, cluster=PSU)
     out: dict[str, Any] = {"chisq": [], "ciprop": []}

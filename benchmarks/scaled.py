@@ -1,6 +1,6 @@
 """Scaled synthetic waves: the committed sample export resampled to any number of rows.
 
-The exact-count sample generator (:mod:`pipeline.sample`) builds a 260-row wave with exact
+The exact-count sample generator (:mod:`pipeline.synthetic.generate`) builds a 260-row wave with exact
 marginal counts; at a million rows that bookkeeping would dominate the benchmark. Here the
 sample's data rows are resampled with replacement (seeded), every row gets a fresh response
 id and partnership id, and a few numeric answers are perturbed, so the file has the shape,
@@ -110,7 +110,7 @@ def prepare_wave(root: Path, n: int, data_dir: Path) -> Path:
     """
     import tomllib
 
-    from pipeline.ingest import read_platform, write_checksums
+    from pipeline.ingest.readers import read_platform, write_checksums
 
     root = Path(root)
     source_dir = root / SOURCE_WAVE
@@ -173,6 +173,6 @@ def _toml_list(values: list[str]) -> str:
 
 
 def _respondent_key(root: Path, config: dict) -> str:
-    from pipeline.ingest import read_instrument
+    from pipeline.ingest.readers import read_instrument
     instrument = read_instrument(root / SOURCE_WAVE / config["instrument"])
     return instrument.respondent_key

@@ -4,7 +4,7 @@ Every measurement runs in a fresh interpreter (``python -m benchmarks.stages``),
 caches and the memory high-water mark of one size never leak into the next. The child prints
 one JSON object; :mod:`benchmarks.runner` collects them.
 
-Stages (the same calls, in the same order, as :func:`pipeline.run.run_wave`):
+Stages (the same calls, in the same order, as :func:`pipeline.run.analyse.run_wave`):
 
 read       ``read_export``: bytes → the canonical string frame
 validate   ``validate_responses``: decoding, typing and every validation rule
@@ -97,11 +97,11 @@ def measure_pipeline(wave_dir: Path, render: bool, design_out: Path | None = Non
     """
     import pandas as pd
 
-    from pipeline.ingest import (read_choice_versions, read_export, read_instrument,
+    from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument,
                                  read_limits, read_platform, read_wave)
-    from pipeline.run import (_partnerships_table, classify_rows, publish, read_report_spec,
+    from pipeline.run.analyse import (_partnerships_table, classify_rows, publish, read_report_spec,
                               tabulate_wave, validation_config, write_outputs, WaveResult)
-    from pipeline.validate import validate_responses
+    from pipeline.stages.validate import validate_responses
 
     wave = read_wave(wave_dir)
     instrument = read_instrument(wave.instrument_path)

@@ -30,8 +30,8 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import SVG, Markdown, display
 
-from pipeline.render import assumptions_in_force, issues_summary, load_run, render_chart
-from pipeline.report_content import analyst_view, chart_series
+from pipeline.report.html import assumptions_in_force, issues_summary, load_run, render_chart
+from pipeline.report.content import analyst_view, chart_series
 
 pd.set_option("display.max_rows", 200)
 pd.set_option("display.max_colwidth", 80)

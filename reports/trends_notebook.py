@@ -30,9 +30,9 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import SVG, Markdown, display
 
-from pipeline import charts
-from pipeline.render import REPORTS, load_trends, trend_rule
-from pipeline.trend_content import (caveat_list, chart_series, transition_matrix, waves,
+from pipeline.report import charts
+from pipeline.report.html import REPORTS, load_trends, trend_rule
+from pipeline.report.trend_content import (caveat_list, chart_series, transition_matrix, waves,
                                     wide_view)
 
 pd.set_option("display.max_rows", 300)

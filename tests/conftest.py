@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.ingest import (Platform, read_platform, to_canonical, write_checksums)
-from pipeline.instrument import Instrument, build_instrument, check_instrument
+from pipeline.ingest.readers import (Platform, read_platform, to_canonical, write_checksums)
+from pipeline.model.instrument import Instrument, build_instrument, check_instrument
 
 PROJECT = Path(__file__).resolve().parent.parent
 INSTRUMENT_2016 = PROJECT / "survey_instrument" / "pulse_check" / "2016"
@@ -114,7 +114,7 @@ EXPORT_HEADER = ["response_id", "submitted_at", "finished", "progress", "channel
 def tables_from_text(survey: str = TINY_SURVEY, choices: str = TINY_CHOICES,
                      manifest: str = TINY_MANIFEST, phase_map: str | None = TINY_PHASE_MAP
                      ) -> dict:
-    """Instrument tables as :func:`pipeline.ingest.read_instrument_tables` returns them."""
+    """Instrument tables as :func:`pipeline.ingest.readers.read_instrument_tables` returns them."""
     def read(text: str) -> pd.DataFrame:
         return pd.read_csv(io.StringIO(textwrap.dedent(text)), dtype=str,
                            keep_default_na=False)
@@ -203,7 +203,7 @@ def sample_run_dir(tmp_path_factory) -> Path:
     """The committed sample wave run once per test session (tests only read it)."""
     from click.testing import CliRunner
 
-    from pipeline.cli import cli
+    from pipeline.cli.main import cli
 
     out = tmp_path_factory.mktemp("sample") / "run"
     result = CliRunner().invoke(cli, ["run", str(SAMPLE_WAVE), "--out", str(out)])
@@ -226,7 +226,7 @@ def instrument_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def mini(instrument_dir):
     """That instrument, read and checked."""
-    from pipeline.ingest import read_instrument
+    from pipeline.ingest.readers import read_instrument
 
     return read_instrument(instrument_dir)
 

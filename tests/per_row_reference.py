@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.classify import Classification
+from pipeline.stages.classify import Classification
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.errors import issues_frame, make_issue
-from pipeline.flow import ANALYSED, EXCLUDED, FLOW_COLUMNS, QUARANTINED, FlowResult, \
+from pipeline.stages.flow import ANALYSED, EXCLUDED, FLOW_COLUMNS, QUARANTINED, FlowResult, \
     _answered_count
 
 

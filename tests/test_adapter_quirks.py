@@ -10,17 +10,17 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures.exports import write_kobo_csv
-from pipeline.adapters.assemble import (CHOICE, Conventions, Table, Target, ANSWER, ROLE,
+from pipeline.ingest.adapters.assemble import (CHOICE, Conventions, Table, Target, ANSWER, ROLE,
                                         assemble)
-from pipeline.adapters.forms import redcap_tables, xlsform_tables
-from pipeline.adapters.labels import split_labels
-from pipeline.adapters.responses import to_responses
-from pipeline.adapters.spss import mr_set_targets
-from pipeline.adapters.text import decode_text
-from pipeline.cli import cli
+from pipeline.ingest.adapters.forms import redcap_tables, xlsform_tables
+from pipeline.ingest.adapters.labels import split_labels
+from pipeline.ingest.adapters.responses import to_responses
+from pipeline.ingest.adapters.spss import mr_set_targets
+from pipeline.ingest.adapters.text import decode_text
+from pipeline.cli.main import cli
 from pipeline.errors import PulsecheckError
-from pipeline.ingest import read_choice_versions, read_export
-from pipeline.instrument import build_instrument, check_instrument
+from pipeline.ingest.readers import read_choice_versions, read_export
+from pipeline.model.instrument import build_instrument, check_instrument
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -225,7 +225,7 @@ def test_ingest_command__writes_responses_and_issues(tmp_path, instrument_dir):
 
 def test_run__wave_with_platform_auto__detects_its_plain_export_and_analyses_it(tmp_path, tiny_rows):
     from conftest import TINY_WAVE, make_project
-    from pipeline.run import run_wave
+    from pipeline.run.analyse import run_wave
 
     wave = make_project(tmp_path, tiny_rows, TINY_WAVE.replace('platform = "csv"',
                                                                'platform = "auto"'))

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from fixtures.exports import DETECTED, RESPONDENTS, WRITERS, expected_responses
-from pipeline.adapters.responses import to_responses
-from pipeline.ingest import read_export
-from pipeline.validate import ValidationConfig, validate_responses
+from pipeline.ingest.adapters.responses import to_responses
+from pipeline.ingest.readers import read_export
+from pipeline.stages.validate import ValidationConfig, validate_responses
 
 CANONICAL = ValidationConfig(multiple_separator=" ", finished_true=("1",))
 

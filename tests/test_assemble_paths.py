@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import pipeline.adapters.assemble as assemble_module
+import pipeline.ingest.adapters.assemble as assemble_module
 from fixtures.exports import WRITERS
-from pipeline.ingest import (read_choice_versions, read_export, read_instrument, read_platform,
+from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument, read_platform,
                              read_wave)
 from pipeline.errors import PulsecheckError
 

@@ -63,7 +63,7 @@ def test_bad_input__is_refused_or_quarantined_with_its_code_and_exit_code(case, 
                          ids=[c.case_id for c in CASES if c.subprocess])
 def test_bad_input__in_a_real_process__shows_only_the_message_on_stderr(case, tmp_path):
     args = case.builder(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=PROJECT,
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli.main", *args], cwd=PROJECT,
                           capture_output=True, text=True, timeout=120)
     _check(case, tmp_path, done.returncode, done.stderr + done.stdout)
     if case.exit_code == 2:
@@ -72,5 +72,5 @@ def test_bad_input__in_a_real_process__shows_only_the_message_on_stderr(case, tm
 
 
 def cli_group():
-    from pipeline.cli import cli
+    from pipeline.cli.main import cli
     return cli

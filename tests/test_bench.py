@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.runner import BenchOptions, run_bench, scaling_exponent
 from benchmarks.scaled import design_columns, prepare_wave
-from pipeline.ingest import project_root
+from pipeline.ingest.readers import project_root
 
 ROOT = project_root()
 
@@ -62,7 +62,7 @@ def test_run_bench__tiny_sizes__writes_results_with_every_stage(tmp_path):
 def test_bench_command__results_written_elsewhere__leave_the_recorded_results_alone(tmp_path):
     from click.testing import CliRunner
 
-    from pipeline.cli import cli
+    from pipeline.cli.main import cli
 
     recorded = Path(__file__).resolve().parent.parent / "benchmarks" / "RESULTS.md"
     before = recorded.read_bytes()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from conftest import canonical, row, tiny_instrument
-from pipeline.classify import classify_phase
-from pipeline.validate import ValidationConfig, validate_responses
+from pipeline.stages.classify import classify_phase
+from pipeline.stages.validate import ValidationConfig, validate_responses
 
 
 def typed(stages: list[str]) -> pd.DataFrame:

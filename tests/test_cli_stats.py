@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
+from pipeline.cli.main import cli
 
 ORACLE = Path(__file__).parent / "oracles" / "r_survey"
 REF = pd.read_csv(ORACLE / "reference.csv").set_index("id")["value"].astype(float).to_dict()

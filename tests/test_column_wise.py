@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 
 import per_row_reference as reference
 from conftest import TINY_WAVE, canonical, row, tiny_instrument
-from pipeline.classify import classify_phase
+from pipeline.stages.classify import classify_phase
 from pipeline.columns import FILE_COLUMN, ROW_COLUMN
 from pipeline.errors import (combine_issues, format_location, format_locations, issues_frame,
                              issues_table, make_issue)
-from pipeline.flow import _repeated, apply_steps
-from pipeline.run import classify_rows
-from pipeline.validate import ValidationConfig, validate_responses
-from pipeline.wave import Step
+from pipeline.stages.flow import _repeated, apply_steps
+from pipeline.run.analyse import classify_rows
+from pipeline.stages.validate import ValidationConfig, validate_responses
+from pipeline.model.wave import Step
 
 CONFIG = ValidationConfig(multiple_separator=" ", finished_true=("1",), max_invalid=3)
 STEPS = tuple(Step(id=s["id"], rule=s["rule"], reason=s["reason"],

@@ -29,7 +29,7 @@ import pytest
 from scipy.optimize import linprog
 
 from conftest import INSTRUMENT_2016
-from pipeline.disclosure import published_view
+from pipeline.stats.disclosure import published_view
 
 HIDDEN = "(unclassified)"
 

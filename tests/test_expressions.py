@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.expressions import ExpressionError, evaluate, evaluate_bool, parse, references
+from pipeline.model.expressions import ExpressionError, evaluate, evaluate_bool, parse, references
 
 
 class FrameContext:

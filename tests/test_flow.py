@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import TINY_WAVE, canonical, row, tiny_instrument
-from pipeline.flow import apply_steps
-from pipeline.wave import Step
-from pipeline.validate import ValidationConfig, validate_responses
+from pipeline.stages.flow import apply_steps
+from pipeline.model.wave import Step
+from pipeline.stages.validate import ValidationConfig, validate_responses
 
 CONFIG = ValidationConfig(multiple_separator=" ", finished_true=("1",), max_invalid=3)
 STEPS = tuple(Step(id=s["id"], rule=s["rule"], reason=s["reason"],

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 
 from bad_inputs.builders import sample_copy, tiny_rows
 from conftest import make_project, row
-from pipeline.cli import cli
-from pipeline.ingest import write_checksums
-from pipeline.privacy import (EMAIL_MASK, PHONE_MASK, inert_cell, inert_frame,
+from pipeline.cli.main import cli
+from pipeline.ingest.readers import write_checksums
+from pipeline.stages.privacy import (EMAIL_MASK, PHONE_MASK, inert_cell, inert_frame,
                               mask_contacts, mask_frame)
 
 SCRIPT = "<script>alert(1)</script>"

@@ -1,7 +1,7 @@
 """The column-wise reading of delimited text gives exactly what the record reading gives.
 
 A cleanly quoted delimited export is parsed by pandas' C parser a column at a time
-(pipeline/adapters/columnar.py); anything else is read record by record with the csv module.
+(pipeline/ingest/adapters/columnar.py); anything else is read record by record with the csv module.
 Random text, every bad input of the catalogue, every platform fixture, the sample waves and
 Hypothesis-damaged exports are read both ways: the records (or the error), and the exports
 (frame, issues, row count, none-selected rows, notes) must be identical.
@@ -19,15 +19,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import pipeline.adapters.columnar as columnar
-import pipeline.adapters.text as text_module
+import pipeline.ingest.adapters.columnar as columnar
+import pipeline.ingest.adapters.text as text_module
 from bad_inputs.cases import CASES
 from conftest import SAMPLE_WAVE
 from fixtures.exports import WRITERS
-from pipeline.adapters.columnar import ColumnRecords, read_columns_fast
-from pipeline.adapters.text import read_grid
+from pipeline.ingest.adapters.columnar import ColumnRecords, read_columns_fast
+from pipeline.ingest.adapters.text import read_grid
 from pipeline.errors import PulsecheckError
-from pipeline.ingest import (read_choice_versions, read_export, read_instrument, read_platform,
+from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument, read_platform,
                              read_wave)
 from test_fuzz_readers import apply_damage, damage
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from conftest import PROJECT
-from pipeline.cli import cli
+from pipeline.cli.main import cli
 
 WAVE_2014 = PROJECT / "raw" / "pulse_check" / "2014"
 
@@ -71,8 +71,8 @@ def test_partner_page_of_the_2014_wave__compares_with_all_partnerships(run_2014)
 
 def test_funder_summary__with_a_configuration_naming_a_missing_table__skips_it_with_a_note(
         run_2014):
-    from pipeline.render import load_run, read_report_data
-    from pipeline.report_content import funder_content, partner_content, partner_ids
+    from pipeline.report.html import load_run, read_report_data
+    from pipeline.report.content import funder_content, partner_content, partner_ids
 
     bundle = load_run(run_2014, with_partnerships=True)
     layout, wording, recommendations = read_report_data()
@@ -96,7 +96,7 @@ def test_funder_summary__with_a_configuration_naming_a_missing_table__skips_it_w
 
 
 def test_funder_summary__with_a_configuration_without_charts__renders(run_2014, monkeypatch):
-    from pipeline import render
+    from pipeline.report import html as render
 
     layout, wording, recommendations = render.read_report_data()
     monkeypatch.setattr(render, "read_report_data",
@@ -108,7 +108,7 @@ def test_funder_summary__with_a_configuration_without_charts__renders(run_2014, 
 
 def test_report_command__an_unexpected_failure__exits_2_with_render_003_and_no_traceback(
         run_2014, monkeypatch):
-    from pipeline import render
+    from pipeline.report import html as render
 
     def broken(bundle):
         raise KeyError("something unforeseen")
@@ -151,8 +151,8 @@ def test_funder_summary_of_the_2014_wave__carries_the_caveats_of_its_own_questio
 def test_funder_content__a_later_wave__never_calls_the_2016_report_its_own(sample_run_dir):
     from dataclasses import replace
 
-    from pipeline.render import load_run, read_report_data
-    from pipeline.report_content import funder_content
+    from pipeline.report.html import load_run, read_report_data
+    from pipeline.report.content import funder_content
 
     bundle = load_run(sample_run_dir)
     own = funder_content(bundle, *read_report_data())

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from conftest import INSTRUMENT_2016, PROJECT, sample_personal_values
-from pipeline.cli import cli
+from pipeline.cli.main import cli
 
 HEADINGS = ("Headline numbers", "Where partnerships place themselves",
             "Sector participation and leadership", "Barriers and momentum builders by phase",
@@ -249,7 +249,7 @@ def test_report_command__on_a_folder_without_report_data__exits_2_with_render_00
 def partner_dir(run_dir, tmp_path_factory) -> Path:
     """Partnership pages for partnerships of every phase (HTML) and a few PDFs, from a copy
     of the run."""
-    from pipeline.render import (html_to_pdf, load_run, read_report_data,
+    from pipeline.report.html import (html_to_pdf, load_run, read_report_data,
                                  render_partner_html)
 
     copy = tmp_path_factory.mktemp("partners") / "run"

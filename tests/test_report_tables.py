@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from conftest import PROJECT, canonical, row, tiny_instrument
-from pipeline.classify import classify_phase
-from pipeline.spec import build_spec
-from pipeline.run import tabulate_wave
-from pipeline.validate import ValidationConfig, validate_responses
+from pipeline.stages.classify import classify_phase
+from pipeline.model.report_spec import build_spec
+from pipeline.run.analyse import tabulate_wave
+from pipeline.stages.validate import ValidationConfig, validate_responses
 
 GOLDEN = PROJECT / "tests" / "golden"
 

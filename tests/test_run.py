@@ -8,7 +8,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from conftest import make_project, row, write_export
-from pipeline.cli import cli
+from pipeline.cli.main import cli
 
 OUTPUTS = {"run.json", "flow.csv", "dispositions.csv", "issues.csv", "quarantine.csv",
            "partnerships.csv", "overview.html"}

@@ -150,8 +150,8 @@ def _groups(rows, phase_group, choices, list_of) -> dict[str, list[dict[str, str
 # --------------------------------------------------------------------------------------------
 
 def test_generate_sample__same_seed__gives_identical_bytes():
-    from pipeline.ingest import read_instrument, read_platform
-    from pipeline.sample import generate_sample, read_profile, render_csv
+    from pipeline.ingest.readers import read_instrument, read_platform
+    from pipeline.synthetic.generate import generate_sample, read_profile, render_csv
 
     instrument = read_instrument(INSTRUMENT)
     profile = read_profile(INSTRUMENT / "sample_profile.toml")
@@ -163,7 +163,7 @@ def test_generate_sample__same_seed__gives_identical_bytes():
 
 def test_sample_command__regenerates_the_committed_export_byte_for_byte(tmp_path):
     from click.testing import CliRunner
-    from pipeline.cli import cli
+    from pipeline.cli.main import cli
 
     result = CliRunner().invoke(cli, ["sample", str(INSTRUMENT), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -179,8 +179,8 @@ def test_sample_command__records_the_checksum_of_the_export():
 def test_generate_sample__other_seed__gives_other_answers():
     import dataclasses
 
-    from pipeline.ingest import read_instrument, read_platform
-    from pipeline.sample import generate_sample, read_profile, render_csv
+    from pipeline.ingest.readers import read_instrument, read_platform
+    from pipeline.synthetic.generate import generate_sample, read_profile, render_csv
 
     instrument = read_instrument(INSTRUMENT)
     profile = read_profile(INSTRUMENT / "sample_profile.toml")
@@ -192,7 +192,7 @@ def test_generate_sample__other_seed__gives_other_answers():
 
 def test_sample_command__missing_profile__exits_with_a_catalogue_message(tmp_path):
     from click.testing import CliRunner
-    from pipeline.cli import cli
+    from pipeline.cli.main import cli
 
     result = CliRunner().invoke(cli, ["sample", str(INSTRUMENT), "--out", str(tmp_path),
                                       "--profile", str(tmp_path / "absent.toml")])
@@ -202,8 +202,8 @@ def test_sample_command__missing_profile__exits_with_a_catalogue_message(tmp_pat
 
 def test_sample_profile__unknown_question__is_refused():
     from pipeline.errors import PulsecheckError
-    from pipeline.ingest import read_instrument, read_platform
-    from pipeline.sample import generate_sample, parse_profile
+    from pipeline.ingest.readers import read_instrument, read_platform
+    from pipeline.synthetic.generate import generate_sample, parse_profile
 
     data = tomllib.loads((INSTRUMENT / "sample_profile.toml").read_text(encoding="utf-8"))
     data["questions"].append({"name": "no_such_question", "kind": "constant", "value": "x"})

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import design as design_module
-from pipeline import disclosure, stats, tabulate
-from pipeline.design import SurveyDesign, resolve_design, total_covariance
+from pipeline.stats import design as design_module
+from pipeline.stats import disclosure
+from pipeline.stats import stats
+from pipeline.stats import tabulate
+from pipeline.stats.design import SurveyDesign, resolve_design, total_covariance
 from pipeline.errors import CATALOGUE, PulsecheckError
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import fisher_exact as scipy_fisher
 
-from pipeline import stats
+from pipeline.stats import stats
 from pipeline.errors import PulsecheckError
 
 

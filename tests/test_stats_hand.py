@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from scipy.stats import norm
 
-from pipeline import stats
+from pipeline.stats import stats
 
 HAND = json.loads((Path(__file__).parent / "oracles" / "hand" / "two_by_two.json").read_text())
 REL = 1e-12

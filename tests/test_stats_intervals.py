@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import stats
-from pipeline.design import SurveyDesign, resolve_design
+from pipeline.stats import stats
+from pipeline.stats.design import SurveyDesign, resolve_design
 from pipeline.errors import PulsecheckError
 
 
@@ -112,7 +112,7 @@ def test_profile_likelihood_as_r__is_close_to_the_exact_profile_roots():
     resolved = resolve_design(frame, SurveyDesign(weights="w"))
     y = frame["x"].to_numpy(float)
     interval = stats.proportion_interval(y, np.ones(60, bool), resolved, method="likelihood")
-    from pipeline.design import ratio_estimate
+    from pipeline.stats.design import ratio_estimate
     p, v, _ = ratio_estimate(resolved, y, np.ones(60, bool))
     low, high = stats._profile_bounds(p, v, 60, abs(stats._qt(0.025, 59)))
     # Not equal: R's spline and dispersion differ from the idealised profile, but close.

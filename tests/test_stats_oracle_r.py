@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import stats
-from pipeline.design import SurveyDesign, design_df, ratio_estimate, resolve_design
-from pipeline.tabulate import check_all_table, crosstab_matrices, numeric_summary
+from pipeline.stats import stats
+from pipeline.stats.design import SurveyDesign, design_df, ratio_estimate, resolve_design
+from pipeline.stats.tabulate import check_all_table, crosstab_matrices, numeric_summary
 
 ORACLE = Path(__file__).parent / "oracles" / "r_survey"
 REL = 1e-6

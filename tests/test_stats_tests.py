@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import stats
-from pipeline.design import SurveyDesign, resolve_design
+from pipeline.stats import stats
+from pipeline.stats.design import SurveyDesign, resolve_design
 from pipeline.errors import PulsecheckError
 
 

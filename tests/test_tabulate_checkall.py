@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import PulsecheckError
-from pipeline.tabulate import any_of_net, check_all_table
+from pipeline.stats.tabulate import any_of_net, check_all_table
 
 ITEMS = ["b_money", "b_staff", "b_time"]
 

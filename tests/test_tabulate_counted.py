@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import stats
-from pipeline.design import SurveyDesign
+from pipeline.stats import stats
+from pipeline.stats.design import SurveyDesign
 from pipeline.errors import PulsecheckError
-from pipeline.tabulate import check_all_table, numeric_summary, single_choice_table
+from pipeline.stats.tabulate import check_all_table, numeric_summary, single_choice_table
 
 ITEMS = ["c_one", "c_two", "c_three"]
 LEVELS = ["a", "b", "c"]

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from pipeline.disclosure import DisclosureRule, published_view, suppress_table
-from pipeline.tabulate import check_all_table, single_choice_table
+from pipeline.stats.disclosure import DisclosureRule, published_view, suppress_table
+from pipeline.stats.tabulate import check_all_table, single_choice_table
 
 
 def frame_from_counts(counts: np.ndarray) -> pd.DataFrame:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.design import SurveyDesign
+from pipeline.stats.design import SurveyDesign
 from pipeline.errors import PulsecheckError
-from pipeline.tabulate import TIDY_COLUMNS, single_choice_table
+from pipeline.stats.tabulate import TIDY_COLUMNS, single_choice_table
 
 LEVELS = ["a", "b", "c", "d"]
 GROUPS = [1, 2, 3]

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from conftest import PROJECT
-from pipeline.cli import cli
+from pipeline.cli.main import cli
 
 WAVES = PROJECT / "raw" / "pulse_check"
 REPORT_FILES = ("trends.xlsx", "trends_summary.html", "trends_summary.pdf", "trends.ipynb",

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import canonical, row, tiny_instrument
-from pipeline.validate import WITHHELD, ValidationConfig, validate_responses
+from pipeline.stages.validate import WITHHELD, ValidationConfig, validate_responses
 
 CONFIG = ValidationConfig(multiple_separator=" ", finished_true=("1",), max_invalid=3)
 

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import canonical, row, tiny_instrument
-from pipeline import expressions, validate
-from pipeline.validate import ValidationConfig, validate_responses
+from pipeline.model import expressions
+from pipeline.stages import validate
+from pipeline.stages.validate import ValidationConfig, validate_responses
 
 # ---------------------------------------------------------------------------------------------
 # Expressions on a plain frame.

@@ -13,8 +13,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from conftest import make_project, row, write_export
-from pipeline.cli import cli
-from pipeline.ingest import write_checksums
+from pipeline.cli.main import cli
+from pipeline.ingest.readers import write_checksums
 
 
 def invoke(*args: str):
@@ -74,7 +74,7 @@ def test_run__killed_at_random_moments__leaves_the_previous_output_or_the_new_on
     # The next run reads a different export, so its complete output differs from `before`.
     write_export(wave / "export.csv", _many_rows(1500, "3"))
     write_checksums(wave, ["export.csv"])
-    command = [sys.executable, "-m", "pipeline.cli", "run", str(wave), "--out", str(out)]
+    command = [sys.executable, "-m", "pipeline.cli.main", "run", str(wave), "--out", str(out)]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     started = time.monotonic()
     subprocess.run(command, capture_output=True, env=env, check=False)

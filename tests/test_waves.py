@@ -13,13 +13,13 @@ import pytest
 from scipy import stats as sps
 
 from conftest import PROJECT
-from pipeline.classify import classify_phase
-from pipeline.crosswalk import build_crosswalk
-from pipeline.diff import diff_instruments, format_diff
-from pipeline.histories import (WavePartnerships, link_partnerships, phase_transitions)
-from pipeline.ingest import read_instrument
-from pipeline.instrument import build_instrument, check_instrument
-from pipeline.trends import WaveData, chain_measures, compute_trends
+from pipeline.stages.classify import classify_phase
+from pipeline.model.crosswalk import build_crosswalk
+from pipeline.model.instrument_diff import diff_instruments, format_diff
+from pipeline.multiwave.histories import (WavePartnerships, link_partnerships, phase_transitions)
+from pipeline.ingest.readers import read_instrument
+from pipeline.model.instrument import build_instrument, check_instrument
+from pipeline.multiwave.trends import WaveData, chain_measures, compute_trends
 
 VERSIONS = PROJECT / "survey_instrument" / "pulse_check"
 
@@ -272,13 +272,13 @@ def test_trends__not_comparable_measure__is_never_tested_across_waves():
 
 def test_run_waves__committed_sample__trends_over_three_waves_transitions_and_caveats(
         tmp_path, monkeypatch):
-    import pipeline.run
-    from pipeline.waves import run_waves
+    import pipeline.run.analyse
+    from pipeline.run.waves import run_waves
 
     # The per-wave run folders are tested elsewhere; here only the trends folder matters.
     def write_marker(folder, *args, **kwargs):
         (folder / "run.json").write_text("{}", encoding="utf-8")
-    monkeypatch.setattr(pipeline.run, "write_outputs", write_marker)
+    monkeypatch.setattr(pipeline.run.analyse, "write_outputs", write_marker)
     summary = run_waves(PROJECT / "raw" / "pulse_check", tmp_path)
     out = tmp_path / "pulse_check-trends"
     assert summary.counts == {"2014": 133, "2016": 237, "2018": 205}
@@ -315,13 +315,13 @@ def test_run_waves__formula_like_partnership_name__is_inert_in_the_trend_csvs(
         tmp_path, monkeypatch):
     import dataclasses
 
-    import pipeline.histories
-    import pipeline.render
-    import pipeline.run
-    from pipeline.waves import run_waves
+    import pipeline.multiwave.histories
+    import pipeline.report.html
+    import pipeline.run.analyse
+    from pipeline.run.waves import run_waves
 
     hostile = '=HYPERLINK("http://example.com/x","click")'
-    original = pipeline.histories.link_partnerships
+    original = pipeline.multiwave.histories.link_partnerships
 
     def link_with_hostile_name(*args, **kwargs):
         # A partnership that typed a formula as its name, as a look-alike pair for review.
@@ -332,9 +332,9 @@ def test_run_waves__formula_like_partnership_name__is_inert_in_the_trend_csvs(
 
     def write_marker(folder, *args, **kwargs):
         (folder / "run.json").write_text("{}", encoding="utf-8")
-    monkeypatch.setattr(pipeline.histories, "link_partnerships", link_with_hostile_name)
-    monkeypatch.setattr(pipeline.run, "write_outputs", write_marker)
-    monkeypatch.setattr(pipeline.render, "write_trend_reports", lambda *a, **k: None)
+    monkeypatch.setattr(pipeline.multiwave.histories, "link_partnerships", link_with_hostile_name)
+    monkeypatch.setattr(pipeline.run.analyse, "write_outputs", write_marker)
+    monkeypatch.setattr(pipeline.report.html, "write_trend_reports", lambda *a, **k: None)
     run_waves(PROJECT / "raw" / "pulse_check", tmp_path)
     out = tmp_path / "pulse_check-trends"
     review = pd.read_csv(out / "histories_review.csv", dtype=str, keep_default_na=False)

@@ -1,0 +1,1 @@
+"""Command-line edge: every `pulsecheck` command, turning catalogue errors into exit codes."""

@@ -1,0 +1,75 @@
+"""``pulsecheck bench``: time and memory of every stage on scaled synthetic waves.
+
+The benchmark code lives in the project's ``benchmarks/`` folder and is imported only when
+this command runs, so normal commands never load it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.errors import PulsecheckError
+
+
+def _project_root() -> Path:
+    from pipeline.ingest.readers import project_root
+    return project_root()
+
+
+@click.command("bench")
+@click.option("--quick", is_flag=True, default=False,
+              help="Stop at 100 000 responses (about a minute).")
+@click.option("--sizes", default=None,
+              help="Comma-separated numbers of responses, e.g. 1000,10000.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for results.json and the chart [default: benchmarks/results].")
+@click.option("--no-r", is_flag=True, default=False, help="Skip the R survey baseline.")
+@click.option("--render-max", type=int, default=10_000, show_default=True,
+              help="Largest size at which the render stage is measured.")
+@click.option("--no-report", is_flag=True, default=False,
+              help="Do not rewrite benchmarks/RESULTS.md (implied by --out: results "
+                   "written elsewhere never replace the recorded ones).")
+def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_max: int,
+          no_report: bool) -> None:
+    """Benchmark every stage at 1 k to 1 M responses against pandas.read_csv and R.
+
+    \b
+    Examples:
+      pulsecheck bench --quick
+      pulsecheck bench --sizes 1000,10000 --no-r --out /tmp/bench
+    """
+    root = _project_root()
+    if not (root / "benchmarks" / "runner.py").exists():
+        raise PulsecheckError("BENCH_001", path=str(root / "benchmarks"))
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks.report import text_table
+    from benchmarks.runner import FULL_SIZES, QUICK_SIZES, BenchOptions, run_bench
+
+    if sizes:
+        try:
+            chosen = tuple(sorted({int(s.replace("_", "")) for s in sizes.split(",") if s}))
+        except ValueError:
+            raise PulsecheckError("CLI_003", option="--sizes", value=sizes,
+                                  expected="comma-separated whole numbers")
+        if not chosen or min(chosen) < 1:
+            raise PulsecheckError("CLI_003", option="--sizes", value=sizes,
+                                  expected="whole numbers above zero")
+    else:
+        chosen = QUICK_SIZES if quick else FULL_SIZES
+    options = BenchOptions(root=root, sizes=chosen,
+                           out=out or root / "benchmarks" / "results",
+                           data_dir=root / "benchmarks" / "data", render_max=render_max,
+                           with_r=not no_r, write_report=not no_report and out is None)
+    try:
+        payload = run_bench(options, say=lambda message: click.echo(message, err=True))
+    except RuntimeError as error:
+        raise PulsecheckError("BENCH_002", reason=str(error))
+    click.echo(text_table(payload))
+    for size in payload["sizes"]:
+        if size["r_note"]:
+            click.echo(size["r_note"])
+            break

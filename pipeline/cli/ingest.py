@@ -1,0 +1,75 @@
+"""The ``pulsecheck ingest`` command: any platform's export → canonical responses (lossless)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from pipeline.ingest.adapters import SOURCES
+from pipeline.ingest.adapters.responses import to_responses
+from pipeline.errors import EXIT_DATA_ERRORS, issues_frame
+from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument, read_mapping)
+from pipeline.stages.privacy import inert_frame
+from pipeline.stages.validate import ValidationConfig, validate_responses
+
+#: Canonical frames join select-multiple names with a space and give finished as 1/0.
+CANONICAL_CONFIG = ValidationConfig(multiple_separator=" ", finished_true=("1",))
+
+
+@click.command("ingest")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--instrument", "instrument_path", required=True, type=click.Path(path_type=Path),
+              help="Instrument folder, XLSForm workbook (.xlsx) or REDCap data dictionary.")
+@click.option("--source", type=click.Choice(("auto", *SOURCES)), default="auto",
+              show_default=True, help="Platform of the export (auto: detect from its header).")
+@click.option("--map", "map_path", type=click.Path(path_type=Path), default=None,
+              help="CSV mapping export columns to questions: export_column,question[,choice].")
+@click.option("--encoding", default=None, help="Text encoding (default: detect).")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder to write responses.csv and issues.csv into.")
+@click.option("--keep-personal", is_flag=True, default=False,
+              help="Keep the instrument's personal questions (names, emails) in "
+                   "responses.csv. For internal use only.")
+def ingest(export: Path, instrument_path: Path, source: str, map_path: Path | None,
+           encoding: str | None, out_dir: Path, keep_personal: bool) -> None:
+    """Read one export of any supported platform into the canonical responses table.
+
+    Writes OUT/responses.csv (one row per export row: response_id, instrument_version, each
+    select-one as its choice name, each select-multiple as question/choice columns of 1/0,
+    empty when unanswered, text verbatim) and OUT/issues.csv (how the file was read, and
+    every problem found). Questions marked personal in the instrument are left out unless
+    --keep-personal is given.
+
+    \b
+    Examples:
+      pulsecheck ingest export.csv --instrument survey_instrument/pulse_check/2016 --out in/
+      pulsecheck ingest kobo.xlsx --instrument form.xlsx --source kobo --out in/
+    """
+    instrument = read_instrument(instrument_path)
+    mapping = read_mapping(map_path, instrument) if map_path else None
+    exported = read_export(export, instrument, source=None if source == "auto" else source,
+                           mapping=mapping, encoding=encoding,
+                           choice_versions=read_choice_versions(instrument_path))
+    checked = validate_responses(exported.frame, instrument, CANONICAL_CONFIG)
+    parts = [frame for frame in (exported.notes, exported.issues, checked.issues)
+             if frame is not None and len(frame)]
+    issues = pd.concat(parts, ignore_index=True) if parts else issues_frame([])
+    responses = to_responses(exported.frame, instrument, exported.none_selected)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not keep_personal:
+        responses = responses.drop(columns=[name for name in instrument.personal_questions
+                                            if name in responses])
+    # Respondent text never runs as a spreadsheet formula (pipeline.stages.privacy.inert_cell).
+    inert_frame(responses).to_csv(out_dir / "responses.csv", index=False, lineterminator="\n",
+                                  encoding="utf-8")
+    inert_frame(issues).to_csv(out_dir / "issues.csv", index=False, lineterminator="\n",
+                               encoding="utf-8")
+    if exported.notes is not None:
+        for message in exported.notes["message"]:
+            click.echo(message, err=True)
+    click.echo(f"{export}: {exported.n_rows} rows, {len(issues)} issue(s); wrote "
+               f"{out_dir / 'responses.csv'} and {out_dir / 'issues.csv'}")
+    if issues["severity"].eq("error").any():
+        raise SystemExit(EXIT_DATA_ERRORS)

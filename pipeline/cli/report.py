@@ -1,0 +1,57 @@
+"""``pulsecheck report RUN_DIR``: re-render a run's reports from its folder, without
+recomputing anything."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pipeline.errors import PulsecheckError
+
+
+def refresh_manifest(folder: Path) -> None:
+    """Update the output hashes in ``run.json`` after re-rendering (provenance stays true)."""
+    from pipeline.ingest.readers import sha256_file
+
+    path = folder / "run.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    outputs = {p.relative_to(folder).as_posix(): sha256_file(p)
+               for p in folder.rglob("*") if p.is_file() and p.name != "run.json"}
+    manifest["outputs"] = dict(sorted(outputs.items()))
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@click.command("report")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--partner-reports", is_flag=True, default=False,
+              help="Also write a one-page report for each partnership (partners/<id>.html "
+                   "and .pdf), for partnerships that asked for one.")
+@click.option("--no-notebook", is_flag=True, default=False,
+              help="Skip executing the analyst notebook (funder and partner reports only).")
+def report(run_dir: Path, partner_reports: bool, no_notebook: bool) -> None:
+    """Re-render the reports of a run folder (funder summary, analyst notebook, partnership
+    pages) from the tables it holds, without recomputing them.
+
+    \b
+    Examples:
+      pulsecheck report reports/out/pulse_check-2016
+      pulsecheck report reports/out/pulse_check-2016 --partner-reports
+      pulsecheck report reports/out/pulse_check-trends
+    """
+    from pipeline.report.html import is_trends_folder, write_reports, write_trend_reports
+
+    folder = Path(run_dir)
+    if is_trends_folder(folder):
+        # A trends folder (pulsecheck run over a folder of waves): workbook, summary, notebook.
+        written = write_trend_reports(folder, notebook=not no_notebook)
+        refresh_manifest(folder)
+        click.echo(f"Wrote {len(written)} file(s) in {folder}")
+        return
+    if not (folder / "run.json").exists():
+        raise PulsecheckError("RENDER_001", path=str(folder), name="run.json")
+    written = write_reports(folder, partner_reports=partner_reports,
+                            notebook=not no_notebook)
+    refresh_manifest(folder)
+    click.echo(f"Wrote {len(written)} file(s) in {folder}")

@@ -1,0 +1,48 @@
+"""The ``pulsecheck sample`` command: write the synthetic sample export of an instrument."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.ingest.readers import read_instrument, read_platform
+from pipeline.synthetic.generate import PROFILE_FILE, generate_sample, read_profile, write_sample
+
+
+@click.command("sample")
+@click.argument("instrument_dir", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Raw folder to write the export into (its SHA256SUMS is updated).")
+@click.option("--profile", "profile_path", type=click.Path(path_type=Path), default=None,
+              help=f"Sample profile (default: INSTRUMENT_DIR/{PROFILE_FILE}).")
+def sample(instrument_dir: Path, out_dir: Path, profile_path: Path | None) -> None:
+    """Generate the seeded synthetic sample export of an instrument.
+
+    The same instrument and profile always give the same bytes. Every partnership, person
+    and address in the output is invented.
+
+    \b
+    Examples:
+      pulsecheck sample survey_instrument/pulse_check/2016 --out raw/pulse_check/2016
+      pulsecheck sample survey_instrument/pulse_check/2016 --out /tmp/trial \\
+          --profile my_profile.toml
+    """
+    instrument = read_instrument(instrument_dir)
+    profile_file = Path(profile_path or Path(instrument_dir) / PROFILE_FILE)
+    profile = read_profile(profile_file)
+    platform = read_platform(profile.platform)
+    linked = None
+    settings = profile.section("linked_wave")
+    if settings:
+        # Another wave's partnerships recur in this sample: read them (path relative to the
+        # profile) so that identifiers, names and carried answers can be reused.
+        from pipeline.run.waves import read_linked_partnerships
+
+        linked = read_linked_partnerships(profile_file.parent / settings["wave"],
+                                          settings["name"], list(settings.get("carry", ())))
+    export = generate_sample(instrument, platform, profile, linked)
+    target = write_sample(export, out_dir, profile.file, platform.encoding)
+    kinds = {kind: export.kinds.count(kind) for kind in dict.fromkeys(export.kinds)}
+    summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+    click.echo(f"wrote {target} ({len(export.records)} submissions: {summary})")

@@ -1,0 +1,1 @@
+"""Reading files: instruments, platform profiles, wave folders and survey exports."""

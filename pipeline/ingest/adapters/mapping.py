@@ -1,0 +1,189 @@
+"""Which instrument question (and choice) each export column holds (pure).
+
+Columns are recognised, in this order: an explicit mapping file; the platform's role,
+version and metadata columns; the instrument's names (with group prefixes and split-column
+suffixes as the platform's profile describes them); then the text of the column's label,
+robust to truncation and platform decorations. Anything else is reported, never dropped
+silently.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Sequence
+
+from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, METADATA, OTHER, ROLE, UNMAPPED,
+                                        VERSION, Target)
+from pipeline.ingest.adapters.labels import find_choice, find_question
+from pipeline.model.instrument import Instrument, Question
+
+#: Role of the column holding the form version, in a profile's ``[roles]``.
+VERSION_ROLE = "instrument_version"
+
+
+def _names(settings: Mapping[str, Any]) -> Mapping[str, Any]:
+    return settings.get("names", {})
+
+
+def classify_meta(name: str, settings: Mapping[str, Any]) -> Target | None:
+    """A role, version or metadata column of the platform, by its exact name or pattern."""
+    roles = settings.get("roles", {})
+    for role, column in roles.items():
+        if column == name:
+            return Target(VERSION if role == VERSION_ROLE else ROLE,
+                          "" if role == VERSION_ROLE else role, by="name")
+    for role, pattern in settings.get("role_patterns", {}).items():
+        if re.search(pattern, name):
+            return Target(VERSION if role == VERSION_ROLE else ROLE,
+                          "" if role == VERSION_ROLE else role, by="pattern")
+    metadata = settings.get("metadata", {})
+    if name in metadata.get("columns", ()) or name in metadata.get("personal", ()):
+        return Target(METADATA, by="name")
+    if any(re.search(p, name) for p in metadata.get("patterns", ())):
+        return Target(METADATA, by="pattern")
+    return None
+
+
+def _stems(name: str, separators: Sequence[str]) -> list[str]:
+    """The name, then the name without each leading group (``g/h/q`` → ``h/q``, ``q``)."""
+    stems = [name]
+    for separator in separators:
+        text = name
+        while separator in text:
+            text = text.split(separator, 1)[1]
+            stems.append(text)
+    return stems
+
+
+def _split_choice(stem: str, joiners: Sequence[str], questions: Mapping[str, Question],
+                  instrument: Instrument, kinds: tuple[str, ...]) -> tuple[str, str] | None:
+    """``q<joiner>c`` where ``q`` is a select question of ``kinds`` and ``c`` one of its
+    choices by name or code; every split point is tried (names may hold the joiner)."""
+    for joiner in joiners:
+        start = 0
+        while (at := stem.find(joiner, start)) > 0:
+            left, right = stem[:at], stem[at + len(joiner):]
+            question = questions.get(left)
+            if question is not None and question.type in kinds:
+                options = [c for c in instrument.choices_for(question)
+                           if right in (c.name, c.code)]
+                if options:
+                    return question.name, options[0].name
+            start = at + 1
+    return None
+
+
+def classify_name(name: str, instrument: Instrument, settings: Mapping[str, Any]
+                  ) -> Target | None:
+    """A question column found by the instrument's names, as the profile lays them out."""
+    names = _names(settings)
+    questions = {q.name: q for q in instrument.answerable}
+    joiners = tuple(names.get("choice_joiners", ("/",)))
+    suffix = names.get("other_suffix", "")
+    for stem in _stems(name.strip(), tuple(names.get("group_separators", ()))):
+        if stem in questions:
+            return Target(ANSWER, stem, by="name")
+        if suffix and stem.endswith(suffix):
+            found = _split_choice(stem[:-len(suffix)], joiners, questions, instrument,
+                                  ("select_one", "select_multiple"))
+            if found:
+                return Target(OTHER, found[0], found[1], by="name")
+        found = _split_choice(stem, joiners, questions, instrument, ("select_multiple",))
+        if found:
+            return Target(CHOICE, found[0], found[1], by="name")
+    return None
+
+
+def classify_label(label: str, instrument: Instrument, settings: Mapping[str, Any]
+                   ) -> Target | None:
+    """A question column found by its label text, through the profile's label patterns.
+
+    Each pattern of ``[labels] patterns`` is a regular expression with a ``question`` group
+    and optionally a ``choice`` group; ``kind`` says whether a match is a whole answer, a
+    split choice column or typed other text. The plain label is tried last.
+    """
+    questions = instrument.answerable
+    for rule in settings.get("labels", {}).get("patterns", ()):
+        match = re.match(rule["pattern"], label.strip(), flags=re.DOTALL)
+        if not match:
+            continue
+        question = find_question(match.group("question"), questions)
+        if question is None:
+            continue
+        kind = rule.get("kind", ANSWER)
+        if kind == ANSWER:
+            return Target(ANSWER, question.name, by="label")
+        choice = find_choice(match.group("choice"), instrument.choices_for(question))
+        if choice is None:
+            continue
+        if kind == CHOICE and question.type == "select_multiple":
+            return Target(CHOICE, question.name, choice.name, by="label")
+        if kind == OTHER and question.is_select:
+            return Target(OTHER, question.name, choice.name, by="label")
+    question = find_question(label, questions)
+    if question is not None:
+        return Target(ANSWER, question.name, by="label")
+    return None
+
+
+def classify_mapped(name: str, label: str, mapping: Mapping[str, tuple[str, str, str]],
+                    instrument: Instrument) -> Target | None:
+    """A column named in the user's mapping file (by export column name or label)."""
+    for key in (name.strip(), label.strip()):
+        if key and key in mapping:
+            question, choice, kind = mapping[key]
+            if not question:
+                return Target(METADATA, by="map")
+            if kind:
+                return Target(kind, question, choice, by="map")
+            return Target(CHOICE if choice else ANSWER, question, choice, by="map")
+    return None
+
+
+def classify_columns(names: Sequence[str], labels: Sequence[str], instrument: Instrument,
+                     settings: Mapping[str, Any],
+                     mapping: Mapping[str, tuple[str, str, str]] | None = None
+                     ) -> list[Target]:
+    """Classify every column by mapping, platform metadata, name, then label."""
+    targets = []
+    for name, label in zip(names, labels):
+        target = (classify_mapped(name, label, mapping or {}, instrument)
+                  or classify_meta(name, settings)
+                  or classify_name(name, instrument, settings)
+                  or (classify_label(label, instrument, settings) if label else None)
+                  or Target(UNMAPPED))
+        targets.append(target)
+    return targets
+
+
+def check_mapping(rows: Sequence[Mapping[str, str]], instrument: Instrument
+                  ) -> tuple[dict[str, tuple[str, str, str]], list[str]]:
+    """Turn mapping-file rows into ``column → (question, choice, kind)``; list problems.
+
+    A row with an empty ``question`` marks a column as metadata to ignore.
+    """
+    mapping: dict[str, tuple[str, str, str]] = {}
+    problems: list[str] = []
+    questions = {q.name: q for q in instrument.answerable}
+    for number, row in enumerate(rows, start=2):
+        column = (row.get("export_column") or "").strip()
+        question = (row.get("question") or "").strip()
+        choice = (row.get("choice") or "").strip()
+        kind = (row.get("kind") or "").strip()
+        if not column:
+            problems.append(f"row {number} has no export_column")
+            continue
+        if question and question not in questions:
+            problems.append(f"row {number} names question '{question}', not in the instrument")
+            continue
+        if choice:
+            names = [c.name for c in instrument.choices_for(questions[question])]
+            if choice not in names:
+                problems.append(f"row {number} names choice '{choice}', not a choice of "
+                                f"'{question}'")
+                continue
+        if kind and kind not in (ANSWER, CHOICE, OTHER):
+            problems.append(f"row {number} has kind '{kind}' (use answer, choice or other)")
+            continue
+        mapping[column] = (question, choice, kind)
+    return mapping, problems

@@ -1,0 +1,1 @@
+"""The instrument, its expressions, wave settings and report specifications as frozen data."""

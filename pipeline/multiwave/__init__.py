@@ -1,0 +1,1 @@
+"""Across waves: partnership histories and trend tests."""

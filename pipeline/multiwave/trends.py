@@ -1,0 +1,268 @@
+"""Trends: harmonised measures by wave, with intervals and tests of change (pure).
+
+Each measure of the crosswalks (:mod:`pipeline.model.crosswalk`) is computed in every wave where a
+crosswalk defines it: the share of analysed partnerships whose answer counts, among those who
+answered, overall and — where the wave's instrument has phases — by phase. Consecutive waves
+whose crosswalk marks the measure ``not_comparable`` start a new *series*: their numbers are
+shown side by side but never pooled or tested together. Caveats travel in a column of every
+row they concern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline.stats import stats
+from pipeline.columns import MULTI_SEPARATOR
+from pipeline.model.crosswalk import NOT_COMPARABLE, Crosswalk, MeasureSide
+from pipeline.errors import issues_frame, make_issue
+from pipeline.model.instrument import Instrument
+
+#: The column level of overall figures.
+ALL = "All"
+TREND_COLUMNS = ("measure", "label", "family", "wave", "phase", "n", "base_n", "pct",
+                 "ci_low", "ci_high", "ci_method", "series", "comparability", "caveat",
+                 "question", "choices")
+CHANGE_COLUMNS = ("measure", "label", "family", "phase", "from_wave", "to_wave", "pct_from",
+                  "pct_to", "difference", "test", "statistic", "p_value", "q_value",
+                  "adjust", "significant", "comparability", "caveat")
+TREND_TEST_COLUMNS = ("measure", "label", "family", "phase", "series", "waves", "test",
+                      "statistic", "p_value", "q_value", "adjust", "caveat")
+CAVEAT_COLUMNS = ("measure", "label", "from_wave", "to_wave", "comparability", "caveat")
+
+
+@dataclass(frozen=True)
+class WaveData:
+    """One wave's analysed partnerships for trends.
+
+    ``frame`` holds typed answers (choice names; ``question/choice`` 0/1 columns for
+    check-all questions); ``phase`` the phase group of each row (same index).
+    """
+
+    wave: str
+    instrument: Instrument
+    frame: pd.DataFrame
+    phase: pd.Series
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How trends are computed (from ``trends.toml``)."""
+
+    ci_method: str = "wilson"
+    level: float = 0.95
+    adjust: str = "bh"
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True)
+class MeasureChain:
+    """A measure across the waves: its definition per wave and comparability with the last."""
+
+    measure: str
+    label: str
+    family: str
+    sides: Mapping[str, MeasureSide]
+    #: wave → (comparability, caveat) with the previous wave where it is defined.
+    links: Mapping[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Trends:
+    """Every measure by wave, the tests of change, the trend tests and the caveats."""
+
+    table: pd.DataFrame
+    changes: pd.DataFrame
+    trend_tests: pd.DataFrame
+    caveats: pd.DataFrame
+
+
+def chain_measures(crosswalks: Sequence[Crosswalk]) -> tuple[tuple[MeasureChain, ...],
+                                                             pd.DataFrame]:
+    """Join the crosswalks of consecutive versions into one chain per measure.
+
+    Returns the chains (in first-seen order) and the issues (``XWALK_008`` when two crosswalks
+    define a measure differently for the version they share).
+    """
+    issues: list[dict] = []
+    found: dict[str, dict] = {}
+    for crosswalk in crosswalks:
+        for link in crosswalk.links:
+            entry = found.setdefault(link.measure, {"label": link.label, "family": link.family,
+                                                    "sides": {}, "links": {}})
+            for version, side in ((crosswalk.old, link.old), (crosswalk.new, link.new)):
+                known = entry["sides"].get(version)
+                if known is not None and known != side:
+                    issues.append(make_issue(
+                        "XWALK_008", file=f"{crosswalk.old}__{crosswalk.new}.csv",
+                        measure=link.measure, version=version,
+                        first=f"{known.question} {', '.join(known.choices)}",
+                        second=f"{side.question} {', '.join(side.choices)}"))
+                entry["sides"][version] = side
+            entry["links"][crosswalk.new] = (link.comparability, link.caveat)
+    chains = tuple(MeasureChain(measure=m, label=e["label"], family=e["family"],
+                                sides=e["sides"], links=e["links"]) for m, e in found.items())
+    return chains, issues_frame(issues)
+
+
+def measure_indicator(frame: pd.DataFrame, instrument: Instrument, side: MeasureSide
+                      ) -> pd.Series:
+    """1 when the answer counts for the measure, 0 when it does not, missing if unanswered."""
+    question = instrument.question(side.question)
+    if question.type == "select_multiple":
+        columns = [f"{side.question}{MULTI_SEPARATOR}{c}" for c in side.choices]
+        ticks = frame[columns].apply(pd.to_numeric, errors="coerce")
+        answered = frame[list(instrument.indicator_columns(question))].apply(
+            pd.to_numeric, errors="coerce").notna().any(axis=1)
+        value = (ticks.fillna(0).sum(axis=1) > 0).astype(float)
+        return value.where(answered)
+    answers = frame[side.question].astype("object")
+    value = answers.isin(side.choices).astype(float)
+    return value.where(answers.notna())
+
+
+def _share(values: pd.Series, settings: Settings) -> dict:
+    valid = values.dropna()
+    n, base = int(valid.sum()), int(len(valid))
+    if base == 0:
+        return {"n": 0, "base_n": 0, "pct": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+    interval = stats.binomial_interval(n, base, method=settings.ci_method,
+                                       level=settings.level)
+    return {"n": n, "base_n": base, "pct": 100.0 * n / base,
+            "ci_low": 100.0 * interval.low, "ci_high": 100.0 * interval.high}
+
+
+def _change_test(n1: int, b1: int, n2: int, b2: int) -> stats.TestResult:
+    """Two-proportion test of change: Pearson χ² on the 2×2 table, Fisher when sparse."""
+    table = np.array([[n1, b1 - n1], [n2, b2 - n2]], dtype=float)
+    if table.sum(axis=0).min() == 0:
+        return stats.TestResult(test="none", method="not tested (no variation)",
+                                statistic=float("nan"), df=float("nan"), ddf=float("nan"),
+                                p_value=float("nan"))
+    if stats.expected_counts(table).min() < 5:
+        return stats.fisher_exact(table.astype(int))
+    return stats.pearson_chisq(table, continuity=False)
+
+
+def compute_trends(waves: Sequence[WaveData], chains: Sequence[MeasureChain],
+                   settings: Settings = Settings()) -> Trends:
+    """Every measure by wave, overall and by phase, with tests of change between waves.
+
+    Parameters
+    ----------
+    waves : sequence of WaveData
+        In wave order.
+    chains : sequence of MeasureChain
+        From :func:`chain_measures`.
+    settings : Settings
+
+    Returns
+    -------
+    Trends
+        ``table`` (:data:`TREND_COLUMNS`, one row per measure, wave and phase); ``changes``
+        (:data:`CHANGE_COLUMNS`): consecutive comparable waves, two-proportion Pearson χ²
+        without continuity correction or Fisher's exact test when an expected count is below 5,
+        p-values adjusted together (``settings.adjust``); ``trend_tests``: the
+        Cochran–Armitage test over each series of three or more waves (scores = the waves'
+        years), overall; ``caveats``: every caveat with the waves it concerns.
+
+    Notes
+    -----
+    Waves are treated as independent samples although many partnerships answer more than
+    once (assumption A-WAVE-15): for recurring partnerships the tests are approximate.
+
+    References
+    ----------
+    Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., §3.1 (χ² and Fisher for 2×2),
+    §3.4 (Cochran–Armitage trend). Benjamini, Y. and Hochberg, Y. (1995). *JRSS B* 57,
+    289–300.
+    """
+    rows: list[dict] = []
+    caveats: list[dict] = []
+    for chain in chains:
+        series = 0
+        previous: str | None = None
+        for data in waves:
+            side = chain.sides.get(data.wave)
+            if side is None:
+                continue
+            comparability, caveat = chain.links.get(data.wave, ("", "")) \
+                if previous is not None else ("", "")
+            if previous is not None and (comparability == NOT_COMPARABLE or
+                                         data.wave not in chain.links):
+                series += 1
+            if caveat:
+                caveats.append({"measure": chain.measure, "label": chain.label,
+                                "from_wave": previous, "to_wave": data.wave,
+                                "comparability": comparability, "caveat": caveat})
+            values = measure_indicator(data.frame, data.instrument, side)
+            groups = [(ALL, values)]
+            for phase in data.instrument.phase_order:
+                groups.append((phase, values[data.phase.astype(str).eq(phase)]))
+            for phase, subset in groups:
+                rows.append({"measure": chain.measure, "label": chain.label,
+                             "family": chain.family, "wave": data.wave, "phase": phase,
+                             **_share(subset, settings), "ci_method": settings.ci_method,
+                             "series": series + 1, "comparability": comparability,
+                             "caveat": caveat, "question": side.question,
+                             "choices": " ".join(side.choices)})
+            previous = data.wave
+    table = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
+    changes = _changes(table, settings)
+    trend_tests = _trend_tests(table, settings)
+    return Trends(table=table, changes=changes, trend_tests=trend_tests,
+                  caveats=pd.DataFrame(caveats, columns=list(CAVEAT_COLUMNS)))
+
+
+def _changes(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    out: list[dict] = []
+    for (measure, phase), group in table.groupby(["measure", "phase"], sort=False):
+        records = group.to_dict("records")
+        for before, after in zip(records, records[1:]):
+            if after["series"] != before["series"] or not before["base_n"] or \
+                    not after["base_n"]:
+                continue  # not comparable: never tested together
+            result = _change_test(before["n"], before["base_n"], after["n"], after["base_n"])
+            out.append({"measure": measure, "label": after["label"], "family": after["family"],
+                        "phase": phase, "from_wave": before["wave"], "to_wave": after["wave"],
+                        "pct_from": before["pct"], "pct_to": after["pct"],
+                        "difference": after["pct"] - before["pct"], "test": result.method,
+                        "statistic": result.statistic, "p_value": result.p_value,
+                        "comparability": after["comparability"], "caveat": after["caveat"]})
+    frame = pd.DataFrame(out, columns=[c for c in CHANGE_COLUMNS
+                                       if c not in ("q_value", "adjust", "significant")])
+    q = stats.adjust_pvalues(frame["p_value"].to_numpy(dtype=float), method=settings.adjust) \
+        if len(frame) else np.array([])
+    frame.insert(frame.columns.get_loc("p_value") + 1, "q_value", q)
+    frame.insert(frame.columns.get_loc("q_value") + 1, "adjust", settings.adjust)
+    frame.insert(frame.columns.get_loc("adjust") + 1, "significant",
+                 frame["q_value"] < settings.alpha)
+    return frame[list(CHANGE_COLUMNS)]
+
+
+def _trend_tests(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    out: list[dict] = []
+    overall = table[table["phase"] == ALL]
+    for (measure, series), group in overall.groupby(["measure", "series"], sort=False):
+        group = group[group["base_n"] > 0]
+        if len(group) < 3:
+            continue
+        result = stats.cochran_armitage(group["n"].tolist(), group["base_n"].tolist(),
+                                        [float(w) for w in group["wave"]])
+        caveat = "; ".join(dict.fromkeys(c for c in group["caveat"] if c))
+        out.append({"measure": measure, "label": group["label"].iloc[0],
+                    "family": group["family"].iloc[0], "phase": ALL, "series": series,
+                    "waves": " ".join(group["wave"]), "test": result.method,
+                    "statistic": result.statistic, "p_value": result.p_value,
+                    "caveat": caveat})
+    frame = pd.DataFrame(out, columns=[c for c in TREND_TEST_COLUMNS
+                                       if c not in ("q_value", "adjust")])
+    q = stats.adjust_pvalues(frame["p_value"].to_numpy(dtype=float), method=settings.adjust) \
+        if len(frame) else np.array([])
+    frame.insert(frame.columns.get_loc("p_value") + 1, "q_value", q)
+    frame.insert(frame.columns.get_loc("q_value") + 1, "adjust", settings.adjust)
+    return frame[list(TREND_TEST_COLUMNS)]

@@ -1,0 +1,1 @@
+"""Publication: tables, report content, charts, workbook, HTML/PDF and notebooks."""

@@ -1,0 +1,571 @@
+"""Report content: the numbers and sentences of the funder and partnership reports (pure).
+
+Everything a report says is decided here, from what a run wrote (a :class:`RunBundle`) and
+wording kept as data (``reports/funder/*.toml``, ``reports/report.toml``). Rendering
+(:mod:`pipeline.report.html`) only lays the content out. Rules that make the reports safe to share:
+
+* numbers come from the published view of the protected tables
+  (:func:`pipeline.stats.disclosure.published_view`): a suppressed cell has no number to print, so
+  a sentence that would need one is dropped or says "too few to show";
+* no number is written that is not a cell of a table the run wrote (percentages are rounded
+  for display only) — ``tests/test_report_funder.py`` checks this on the rendered files;
+* partnership reports read only the partnership's own phase and checklist answers, never a
+  personal question or open text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import pandas as pd
+
+from pipeline.report.charts import Estimate
+from pipeline.stats.disclosure import published_view
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.run.analyse import WaveResult
+    from pipeline.model.wave import Wave
+
+#: The column level of the overall figures in every table.
+ALL = "All"
+
+
+@dataclass(frozen=True)
+class RunBundle:
+    """What a run folder holds for rendering (read by :func:`pipeline.report.html.load_run`)."""
+
+    manifest: Mapping[str, Any]
+    context: Mapping[str, Any]
+    tables: Mapping[str, pd.DataFrame]
+    tests: pd.DataFrame
+    findings: pd.DataFrame
+    flow: pd.DataFrame
+    issues: pd.DataFrame
+    agreement: pd.DataFrame | None = None
+    partnerships: pd.DataFrame | None = None
+    published: Mapping[str, pd.DataFrame] = field(
+        default_factory=lambda: MappingProxyType({}))
+
+    def has(self, table_id: str | None) -> bool:
+        """Whether the run wrote the table ``table_id`` (a wave's instrument may lack it)."""
+        return bool(table_id) and table_id in self.tables
+
+    @property
+    def has_phases(self) -> bool:
+        """Whether the wave's instrument asked partnerships for their phase."""
+        return bool(self.context.get("phase_order"))
+
+    def table(self, table_id: str) -> pd.DataFrame:
+        """The published view of a table (hidden numbers blanked)."""
+        if table_id in self.published:
+            return self.published[table_id]
+        return published_view(self.tables[table_id])
+
+
+def with_published(bundle: RunBundle) -> RunBundle:
+    """The bundle with the published view of every table computed once."""
+    views = {k: published_view(v) for k, v in bundle.tables.items()}
+    return RunBundle(**{**bundle.__dict__, "published": MappingProxyType(views)})
+
+
+def pct_text(value: float) -> str:
+    """A percentage as printed in the reports (whole numbers)."""
+    return f"{value:.0f}"
+
+
+def report_context(wave: "Wave", result: "WaveResult") -> dict[str, Any]:
+    """``report.json``: what rendering needs from the specification and instrument.
+
+    Written into the run folder so that ``pulsecheck report`` can re-render without reading
+    the instrument again (the instrument may have changed since the run).
+    """
+    report = result.report
+    instrument = result.instrument
+    spec = report.spec
+    items: dict[str, dict[str, str]] = {}
+    questions = {q.name: q for q in instrument.questions}
+    for table in spec.tables:
+        question = questions.get(table.row)
+        if table.kind == "multi" and question is not None \
+                and question.type == "select_multiple":
+            columns = instrument.indicator_columns(question)
+            names = [c.name for c in instrument.choices[question.list_name]]
+            items[table.id] = dict(zip(names, columns))
+    rule = spec.distinctive
+    assumptions = sorted({d.assumption for d in spec.derived if d.assumption}
+                         | ({rule.assumption} if rule and rule.assumption else set()))
+    return {
+        "title": wave.title,
+        "survey": wave.survey,
+        "wave": wave.wave,
+        "synthetic": bool(wave.synthetic),
+        "instrument": {"id": instrument.id, "version": instrument.version,
+                       "title": instrument.title, "year": instrument.year,
+                       "reconstruction": bool(instrument.reconstruction)},
+        "respondent_key": instrument.respondent_key,
+        "phase_order": list(instrument.phase_order),
+        "unclassified": instrument.unclassified,
+        "basis": report.basis,
+        "settings": {"ci_method": spec.ci_method, "level": spec.level,
+                     "disclosure_threshold": spec.disclosure_threshold},
+        "distinctive": None if rule is None else {
+            "tables": list(rule.tables), "min_difference": rule.min_difference,
+            "test": rule.test, "adjust": rule.adjust, "alpha": rule.alpha,
+            "min_base": rule.min_base},
+        "tables": [{"id": t.id, "title": t.title, "section": t.section, "kind": t.kind,
+                    "row": t.row, "by_phase": t.by_phase, "footnotes": list(t.footnotes)}
+                   for t in spec.tables],
+        "items": items,
+        "assumptions": assumptions,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Looking up published cells
+# --------------------------------------------------------------------------------------------
+
+def _body(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["row_type"].isin(["level", "item"])] if "row_type" in table else table
+
+
+def cell(table: pd.DataFrame, level: str, column: str = ALL) -> pd.Series | None:
+    """The published cell of ``level`` in ``column``, or ``None`` when absent."""
+    body = _body(table)
+    match = body[(body["row_level"].astype(str) == str(level))
+                 & (body["col_level"].astype(str) == column)]
+    return None if match.empty else match.iloc[0]
+
+
+def _shown(row: pd.Series | None) -> bool:
+    return row is not None and not bool(row.get("suppressed", False)) \
+        and row.get("pct") is not None and not pd.isna(row.get("pct"))
+
+
+def estimate(row: pd.Series | None, label: str) -> Estimate:
+    """A chart estimate from a published cell (NaN when hidden)."""
+    if not _shown(row):
+        return Estimate(label, math.nan, math.nan, math.nan)
+    low, high = row.get("ci_low"), row.get("ci_high")
+    return Estimate(label, float(row["pct"]),
+                    math.nan if pd.isna(low) else float(low),
+                    math.nan if pd.isna(high) else float(high))
+
+
+def ranked_items(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """(item, label) by overall percentage, highest first (hidden cells last)."""
+    overall = _body(table)
+    overall = overall[overall["col_level"] == ALL].copy()
+    overall["_pct"] = pd.to_numeric(overall["pct"], errors="coerce").fillna(-1.0)
+    overall = overall.sort_values("_pct", ascending=False, kind="stable")
+    return list(zip(overall["row_level"].astype(str), overall["row_label"].astype(str)))
+
+
+# --------------------------------------------------------------------------------------------
+# Funder summary
+# --------------------------------------------------------------------------------------------
+
+def topic(layout: Mapping[str, Any], table_id: str) -> str:
+    """What a table is about, in words (``[topics]`` of ``reports/report.toml``)."""
+    return str(layout.get("topics", {}).get(table_id, f"the table “{table_id}”"))
+
+
+def not_asked(layout: Mapping[str, Any], wording: Mapping[str, Any], table_id: str) -> str:
+    """The note printed where a wave's instrument has no table ``table_id`` to show."""
+    text = wording.get("missing", {}).get(
+        "table", "This wave did not ask about {topic}, so it is not shown.")
+    return text.format(topic=topic(layout, table_id))
+
+
+def headlines(bundle: RunBundle, layout: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The headline tiles: a big number and what it counts.
+
+    A headline whose table the wave does not have is left out (see :func:`missing_notes`).
+    """
+    tiles = []
+    for spec in layout.get("headlines", []):
+        if not bundle.has(spec.get("table")):
+            continue
+        table = bundle.table(spec["table"])
+        show = spec["show"]
+        if show == "base":
+            base = _body(table)
+            base = base[base["col_level"] == ALL]["base_n"]
+            if base.empty:
+                continue
+            tiles.append({"value": f"{int(base.iloc[0])}", "label": spec["label"]})
+            continue
+        if show == "top":
+            ranked = ranked_items(table)
+            if not ranked:
+                continue
+            level, label = ranked[0]
+        else:
+            level, label = spec["level"], ""
+        row = cell(table, level)
+        if not _shown(row):
+            continue
+        label = label or str(row["row_label"])
+        tiles.append({"value": f"{pct_text(row['pct'])}%",
+                      "label": spec["label"].format(item=label)})
+    return tiles
+
+
+def missing_notes(bundle: RunBundle, layout: Mapping[str, Any],
+                  wording: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Notes for the parts of the funder summary this wave cannot fill, by section.
+
+    Keys: ``headlines``, ``findings`` and each chart id of ``[charts]``. A headline or chart
+    whose table the wave's instrument lacks is skipped with a note saying the wave did not
+    ask about it, so a reader sees the gap instead of a number that was never computed.
+    """
+    notes: dict[str, list[str]] = {"headlines": [], "findings": []}
+    for spec in layout.get("headlines", []):
+        table_id = spec.get("table")
+        if not bundle.has(table_id):
+            note = not_asked(layout, wording, str(table_id))
+            if note not in notes["headlines"]:
+                notes["headlines"].append(note)
+    for chart_id, spec in layout.get("charts", {}).items():
+        wanted = list(spec.get("tables", [])) or [spec.get("table")]
+        notes[chart_id] = [not_asked(layout, wording, str(t)) for t in wanted
+                           if not bundle.has(t)]
+        if not notes[chart_id] and spec.get("kind") == "dots_by_phase" \
+                and not bundle.has_phases:
+            notes[chart_id] = [wording.get("missing", {}).get("by_phase", "")]
+    if not bundle.has_phases:
+        notes["findings"].append(wording.get("missing", {}).get("findings", ""))
+    return {k: [n for n in v if n] for k, v in notes.items()}
+
+
+def phase_rows(bundle: RunBundle, table_id: str | None) -> list[dict[str, str]]:
+    """The phase distribution as printed: phase, n, %, interval (empty when not asked)."""
+    rows: list[dict[str, str]] = []
+    if not bundle.has(table_id):
+        return rows
+    for level, label in [(lv, lb) for lv, lb in _levels(bundle.table(table_id))]:
+        row = cell(bundle.table(table_id), level)
+        if row is None:
+            continue
+        shown = _shown(row)
+        rows.append({
+            "phase": label,
+            "n": f"{int(row['n'])}" if shown else str(row.get("n_display", "")),
+            "pct": pct_text(row["pct"]) if shown else "",
+            "interval": f"{pct_text(row['ci_low'])}–{pct_text(row['ci_high'])}"
+            if shown and not pd.isna(row.get("ci_low")) else "",
+        })
+    return rows
+
+
+def _levels(table: pd.DataFrame) -> list[tuple[str, str]]:
+    body = _body(table)
+    body = body[body["col_level"] == ALL]
+    return list(dict.fromkeys(zip(body["row_level"].astype(str), body["row_label"].astype(str))))
+
+
+def _table_spec(bundle: RunBundle, table_id: str) -> Mapping[str, Any]:
+    for table in bundle.context["tables"]:
+        if table["id"] == table_id:
+            return table
+    raise KeyError(table_id)
+
+
+def finding_sentences(bundle: RunBundle, wording: Mapping[str, Any]
+                      ) -> list[dict[str, Any]]:
+    """The phase-distinctive findings in plain language, grouped by phase.
+
+    Every number in a sentence is a published cell of the finding's table; a finding whose
+    own cell is suppressed is left out.
+    """
+    findings = bundle.findings
+    if findings.empty:
+        return []
+    chosen = findings[findings["distinctive"].astype(str).str.lower().eq("true")]
+    order = list(bundle.context["phase_order"])
+    templates = wording["findings"]
+    other = wording["finding_other"]
+    groups: dict[str, list[tuple[float, str]]] = {phase: [] for phase in order}
+    for f in chosen.itertuples(index=False):
+        if not bundle.has(f.table_id):
+            continue
+        table = bundle.table(f.table_id)
+        spec = _table_spec(bundle, f.table_id)
+        own = cell(table, f.item, f.phase)
+        if not _shown(own) or f.phase not in groups:
+            continue
+        parts = []
+        for phase in order:
+            if phase == f.phase:
+                continue
+            peer = cell(table, f.item, phase)
+            parts.append(other["one"].format(pct=pct_text(peer["pct"]), phase=phase)
+                         if _shown(peer) else other["suppressed"].format(phase=phase))
+        template = templates.get(f.table_id) or templates[f"default_{spec['kind']}"]
+        sentence = template.format(
+            phase=f.phase, pct=pct_text(own["pct"]), n=int(own["n"]), base=int(own["base_n"]),
+            item=own["row_label"], title=spec["title"], others=other["join"].join(parts))
+        groups[f.phase].append((float(f.difference), sentence))
+    return [{"phase": phase, "sentences": [s for _, s in sorted(items, key=lambda x: -x[0])]}
+            for phase, items in groups.items()]
+
+
+def chart_drawable(bundle: RunBundle, chart: Mapping[str, Any]) -> bool:
+    """Whether every table a chart of ``reports/report.toml`` draws is in the run."""
+    wanted = list(chart.get("tables", [])) or [chart.get("table")]
+    return all(bundle.has(t) for t in wanted)
+
+
+def chart_alt_values(estimates: Sequence[Estimate]) -> str:
+    """Alt-text list of the estimates a chart shows (those with a value)."""
+    return "; ".join(f"{e.label} {pct_text(e.value)}%" for e in estimates
+                     if not math.isnan(e.value))
+
+
+def chart_series(bundle: RunBundle, chart: Mapping[str, Any]) -> dict[str, Any]:
+    """The estimates a chart of ``reports/report.toml`` draws, and its alt text.
+
+    In a wave without phases a chart by phase draws the overall column only (one group).
+    The caller checks :func:`chart_drawable` first; a missing table is a ``KeyError``.
+    """
+    # Without phases there is only the overall column to draw.
+    order = list(bundle.context["phase_order"]) or [ALL]
+    kind = chart["kind"]
+    if kind == "bars":
+        table = bundle.table(chart["table"])
+        estimates = [estimate(cell(table, level), label) for level, label in _levels(table)]
+        values = chart_alt_values(estimates)
+        return {"kind": kind, "estimates": estimates, "alt": chart["alt"].format(values=values)}
+    if kind == "paired_bars":
+        tables = [bundle.table(t) for t in chart["tables"]]
+        ranked = ranked_items(tables[0])
+        series = [[estimate(cell(t, level), label) for level, label in ranked] for t in tables]
+        values = chart_alt_values(series[0][:3])
+        return {"kind": kind, "labels": [label for _, label in ranked], "series": series,
+                "names": list(chart["series"]), "alt": chart["alt"].format(values=values)}
+    if kind == "dots_by_phase":
+        table = bundle.table(chart["table"])
+        ranked = ranked_items(table)[: int(chart.get("top", 12))]
+        estimates = [[estimate(cell(table, level, phase), label) for level, label in ranked]
+                     for phase in order]
+        overall = [estimate(cell(table, level), label) for level, label in ranked[:3]]
+        values = chart_alt_values(overall)
+        return {"kind": kind, "labels": [label for _, label in ranked], "groups": order,
+                "estimates": estimates, "alt": chart["alt"].format(values=values)}
+    raise ValueError(f"unknown chart kind {kind!r}")
+
+
+def methods_text(bundle: RunBundle, wording: Mapping[str, Any]) -> list[str]:
+    """The methods paragraphs, with the run's settings filled in."""
+    settings = bundle.context["settings"]
+    rule = bundle.context.get("distinctive") or {}
+    text = wording["methods"]
+    paragraphs = [
+        text["sample"],
+        text["intervals"].format(level=f"{100 * settings['level']:.0f}",
+                                 ci_method=_method_name(settings["ci_method"])),
+        text["phases"] if bundle.has_phases else text.get("no_phases", ""),
+        text["suppression"].format(threshold=settings["disclosure_threshold"]),
+    ]
+    if rule:
+        paragraphs.insert(3, text["distinctive"].format(
+            min_difference=f"{rule['min_difference']:.0f}",
+            alpha_pct=f"{100 * rule['alpha']:.0f}"))
+    return [p for p in paragraphs if p]
+
+
+def _method_name(method: str) -> str:
+    return {"wilson": "Wilson score intervals", "clopper_pearson": "Clopper–Pearson intervals",
+            "jeffreys": "Jeffreys intervals"}.get(method, method)
+
+
+def provenance(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The run's provenance as label/value pairs (from ``run.json``)."""
+    code = manifest.get("code", {})
+    instrument = manifest.get("instrument", {})
+    rows = [("pulsecheck version", str(code.get("version", ""))),
+            ("code commit", str(code.get("git_commit") or "not under version control")),
+            ("instrument", f"{instrument.get('id', '')} {instrument.get('version', '')}"),
+            ("wave description", str(manifest.get("wave_description", {}).get("path", "")))]
+    for item in manifest.get("inputs", []):
+        rows.append((f"input {item['path']}", f"sha256 {item['sha256']}"))
+    packages = manifest.get("packages", {})
+    rows.append(("software", ", ".join(f"{k} {v}" for k, v in sorted(packages.items()))))
+    return rows
+
+
+def applies_to(entry: Mapping[str, Any], version: str) -> bool:
+    """Whether a wording or recommendations entry is shown for this instrument version.
+
+    An entry without ``instruments`` applies to every version; otherwise only to the listed
+    ones (a caveat about one questionnaire, or advice a report wrote about one wave).
+    """
+    listed = entry.get("instruments")
+    return listed is None or version in {str(v) for v in listed}
+
+
+def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
+                   wording: Mapping[str, Any], recommendations: Mapping[str, Any]
+                   ) -> dict[str, Any]:
+    """Everything the funder summary shows except the chart images."""
+    context = bundle.context
+    version = str(context["instrument"]["version"])
+    quoted = applies_to(recommendations, version)
+    sources = recommendations.get("sources", {})
+
+    def cite(entry: Mapping[str, Any]) -> str:
+        return sources.get(entry.get("source", ""), entry.get("source", ""))
+
+    phases = [{"phase": p["phase"], "lead": p["preamble"], "actions": list(p["actions"]),
+               "source": cite(p)} for p in recommendations.get("phases", [])] if quoted else []
+    patterns = {p["phase"]: {"text": p["text"], "source": cite(p)}
+                for p in recommendations.get("published_patterns", [])} if quoted else {}
+    phase_table = layout.get("charts", {}).get("phases", {}).get("table")
+    findings = finding_sentences(bundle, wording)
+    for group in findings:
+        group["published"] = patterns.get(group["phase"])
+    funders = recommendations.get("funders", {})
+    return {
+        "title": wording["document"]["funder_title"],
+        "subtitle": wording["document"]["funder_subtitle"],
+        "survey_title": context["title"],
+        "synthetic": wording["synthetic"]["banner"] if context.get("synthetic") else "",
+        "headlines": headlines(bundle, layout),
+        "phases": phase_rows(bundle, phase_table),
+        "notes": missing_notes(bundle, layout, wording),
+        "findings": findings,
+        "report_year": recommendations.get("report_year", context["instrument"]["year"]),
+        "not_quoted": "" if quoted else wording.get("recommendations", {}).get(
+            "not_quoted", "").format(report_year=recommendations.get("report_year", ""),
+                                     year=context["instrument"]["year"]),
+        "all_phases": {"text": recommendations.get("all_phases", {}).get("text", ""),
+                       "source": cite(recommendations.get("all_phases", {}))} if quoted else None,
+        "recommendations": phases,
+        "funders": {"lead": funders.get("preamble", ""), "actions": list(funders.get("actions", [])),
+                    "source": cite(funders)} if quoted else None,
+        "methods": methods_text(bundle, wording),
+        "caveats": [{"text": c["text"], "assumptions": ", ".join(c.get("assumptions", []))}
+                    for c in wording.get("caveats", []) if applies_to(c, version)],
+        "provenance": provenance(bundle.manifest),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Partnership reports
+# --------------------------------------------------------------------------------------------
+
+def partner_ids(bundle: RunBundle) -> list[str]:
+    """The partnerships that get a report (every analysed partnership, in key order)."""
+    if bundle.partnerships is None:
+        return []
+    key = bundle.context["respondent_key"]
+    return sorted(bundle.partnerships[key].astype(str).unique())
+
+
+def _ticked(value: Any) -> bool | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return None
+    return str(value).strip().lower() in ("1", "1.0", "true")
+
+
+def partner_content(bundle: RunBundle, partnership: str, layout: Mapping[str, Any],
+                    wording: Mapping[str, Any]) -> dict[str, Any]:
+    """One partnership's "where you stand" page: its phase and checklist answers beside the
+    published rates among its phase peers (all partnerships when it placed no phase)."""
+    context = bundle.context
+    key = context["respondent_key"]
+    frame = bundle.partnerships
+    own = frame[frame[key].astype(str) == partnership].iloc[0]
+    phase = str(own["phase_group"])
+    order = list(context["phase_order"])
+    column = phase if phase in order else ALL
+    text = wording["partner"]
+    phase_table = layout.get("charts", {}).get("phases", {}).get("table")
+    if not bundle.has_phases or not bundle.has(phase_table):
+        # The wave did not ask for a phase: there is no count of phase peers to print.
+        intro_phase = text.get("phase_not_asked", "")
+        column = ALL
+    else:
+        distribution = bundle.table(phase_table)
+        phase_cell = cell(distribution, phase)
+        if column == ALL or not _shown(phase_cell):
+            base = _body(distribution)
+            total = int(base[base["col_level"] == ALL]["base_n"].iloc[0])
+            intro_phase = text["no_phase"].format(base=total)
+        else:
+            intro_phase = text["phase"].format(phase=phase, n=int(phase_cell["n"]),
+                                               base=int(phase_cell["base_n"]))
+    sections = []
+    for table_id in layout.get("partner", {}).get("tables", []):
+        if not bundle.has(table_id):
+            sections.append({"title": "", "rows": [],
+                             "note": not_asked(layout, wording, table_id)})
+            continue
+        table = bundle.table(table_id)
+        spec = _table_spec(bundle, table_id)
+        columns = context["items"].get(table_id, {})
+        rows = []
+        for level, label in ranked_items(table):
+            if level not in columns:
+                continue
+            peer = cell(table, level, column)
+            mark = _ticked(own.get(columns[level]))
+            rows.append({"item": label, "yours": bool(mark),
+                         "peer": pct_text(peer["pct"]) if _shown(peer) else "",
+                         "peer_text": f"{pct_text(peer['pct'])}%" if _shown(peer)
+                         else text["suppressed"],
+                         "base": int(peer["base_n"]) if _shown(peer) else None})
+        sections.append({"title": spec["title"], "rows": rows, "note": ""})
+    return {
+        "title": wording["document"]["partner_title"],
+        "survey_title": context["title"],
+        "partnership": partnership,
+        "phase": phase if column != ALL else "",
+        "compared_with": column,
+        "intro": text["intro"] if bundle.has_phases else text.get("intro_all", text["intro"]),
+        "intro_phase": intro_phase,
+        "yours": text["yours"],
+        "not_yours": text["not_yours"],
+        "sections": sections,
+        "synthetic": wording["synthetic"]["banner"] if context.get("synthetic") else "",
+        "threshold": context["settings"]["disclosure_threshold"],
+    }
+
+
+def analyst_view(table: pd.DataFrame) -> pd.DataFrame:
+    """A wide, readable view of a tidy table for the analyst notebook.
+
+    Frequency tables: one row per level or item, and per column (``All``, phases) the count,
+    the percentage, the interval and the significance letters; ``*`` marks a cell the
+    disclosure rule hides in published outputs. Numeric tables: one row per statistic.
+    """
+    if "stat" in table.columns:
+        view = table.assign(
+            shown=[f"{v:.1f}" + ("" if pd.isna(lo) else f" ({lo:.1f}–{hi:.1f})")
+                   if not pd.isna(v) else "" for v, lo, hi in
+                   zip(table["value"], table["ci_low"], table["ci_high"])])
+        return view.pivot_table(index="stat", columns="col_level", values="shown",
+                                aggfunc="first", sort=False)
+    body = table[table["row_type"].isin(["level", "item", "net", "missing"])]
+
+    def text(row: pd.Series) -> str:
+        if pd.isna(row["pct"]):
+            return ""
+        interval = "" if pd.isna(row.get("ci_low")) else \
+            f" ({row['ci_low']:.1f}–{row['ci_high']:.1f})"
+        letters = row.get("sig_letters")
+        letters = f" {letters}" if isinstance(letters, str) and letters else ""
+        flag = " *" if bool(row.get("suppressed", False)) else ""
+        return f"{int(row['n'])} · {row['pct']:.1f}%{interval}{letters}{flag}"
+
+    shown = body.assign(shown=body.apply(text, axis=1))
+    columns = list(dict.fromkeys(shown["col_level"]))
+    view = shown.pivot_table(index="row_label", columns="col_level", values="shown",
+                             aggfunc="first", sort=False)
+    view = view[[c for c in columns if c in view.columns]]
+    bases = shown.drop_duplicates("col_level").set_index("col_level")["base_n"]
+    view.loc["Base (partnerships)"] = [f"{int(bases[c])}" for c in view.columns]
+    view.columns.name = None
+    return view

@@ -1,0 +1,457 @@
+"""Render: turn computed results into documents people read (the output edge).
+
+Templates live in ``reports/templates``; rendering never computes a statistic, it only
+formats what the stages computed. HTML is self-contained (no remote fonts, scripts or images)
+and every value is escaped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+import jinja2
+import pandas as pd
+
+from pipeline.columns import PHASE_COLUMN
+from pipeline.errors import CATALOGUE, SEVERITIES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.model.wave import Wave
+    from pipeline.run.analyse import WaveResult
+    from pipeline.report.content import RunBundle
+    from pipeline.report.trend_content import TrendsBundle
+    from pipeline.stats.disclosure import DisclosureRule
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def issues_summary(issues: pd.DataFrame) -> list[dict]:
+    """One entry per catalogue code: severity, title, count by outcome, an example message."""
+    if issues.empty:
+        return []
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    summary = []
+    for code, group in issues.groupby("code", sort=True):
+        outcomes = group["outcome"].value_counts() if "outcome" in group else pd.Series()
+        summary.append({
+            "code": code,
+            "severity": group["severity"].iloc[0],
+            "title": CATALOGUE[code].title,
+            "count": int(len(group)),
+            "analysed": int(outcomes.get("analysed", 0)),
+            "example": group["message"].iloc[0],
+        })
+    return sorted(summary, key=lambda e: (rank.get(e["severity"], 9), e["code"]))
+
+
+def phase_distribution(partnerships: pd.DataFrame, order: list[str]) -> list[dict]:
+    """Counts and shares of each phase group (shares of all analysed partnerships)."""
+    counts = partnerships[PHASE_COLUMN].value_counts()
+    total = int(len(partnerships))
+    return [{"phase": name, "n": int(counts.get(name, 0)),
+             "pct": (100.0 * counts.get(name, 0) / total) if total else 0.0}
+            for name in order]
+
+
+def findings_summary(findings: pd.DataFrame) -> list[dict]:
+    """The phase-distinctive findings, strongest difference first within each phase."""
+    if findings.empty:
+        return []
+    chosen = findings[findings["distinctive"].astype(bool)]
+    return [
+        {"phase": f.phase, "table": f.table_id, "label": f.item_label,
+         "rate": f.rate, "others": f.other_rates, "difference": f.difference,
+         "q": f.q_value}
+        for f in chosen.sort_values(["phase", "difference"], ascending=[True, False])
+        .itertuples(index=False)
+    ]
+
+
+def render_overview(wave: "Wave", result: "WaveResult") -> str:
+    """The first HTML overview of a run: counts, flow, issues summary, phase distribution."""
+    instrument = result.instrument
+    order = [*instrument.phase_order, instrument.unclassified]
+    template = _environment().get_template("overview.html.j2")
+    return template.render(
+        title=wave.title,
+        survey=wave.survey,
+        wave=wave.wave,
+        synthetic=wave.synthetic,
+        instrument=instrument,
+        counts=result.counts,
+        flow=result.flow.flow.to_dict("records"),
+        issues=issues_summary(result.issues),
+        phases=phase_distribution(result.partnerships, order),
+        report=result.report,
+        findings=findings_summary(result.report.tables.findings) if result.report else [],
+        rule=result.report.spec.distinctive if result.report else None,
+        agreement=result.report.agreement if result.report else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Reports for three audiences: funder summary, partnership pages (and the analyst notebook,
+# in pipeline.report.notebook). Content comes from pipeline.report.content; this is layout and files.
+# --------------------------------------------------------------------------------------------
+
+REPORTS = TEMPLATES.parent
+#: The run-folder file that carries what rendering needs from the specification.
+REPORT_CONTEXT = "report.json"
+#: Fixed document date of every PDF, so reruns are byte-identical (the run's data date is
+#: the wave; a clock date would change on every run).
+_PDF_DATE = "{year}-01-01T00:00:00Z"
+
+
+def read_report_data() -> tuple[dict, dict, dict]:
+    """The report layout, wording and recommendations (``reports/*.toml``)."""
+    import tomllib
+
+    def load(*parts: str) -> dict:
+        return tomllib.loads(REPORTS.joinpath(*parts).read_text(encoding="utf-8"))
+
+    return (load("report.toml"), load("funder", "wording.toml"),
+            load("funder", "recommendations.toml"))
+
+
+def load_run(folder: Path, manifest: dict | None = None,
+             with_partnerships: bool = False) -> "RunBundle":
+    """Read what a run folder holds for rendering (no recomputation).
+
+    Parameters
+    ----------
+    folder : Path
+        A run folder written by ``pulsecheck run``.
+    manifest : dict, optional
+        ``run.json`` content when it is not written yet (during a run).
+    with_partnerships : bool
+        Also read ``partnerships.csv`` (partnership reports only).
+    """
+    import json
+
+    from pipeline.errors import PulsecheckError
+    from pipeline.report.content import RunBundle, with_published
+
+    folder = Path(folder)
+    context_path = folder / REPORT_CONTEXT
+    if not context_path.exists():
+        raise PulsecheckError("RENDER_001", path=str(folder), name=REPORT_CONTEXT)
+    context = json.loads(context_path.read_text(encoding="utf-8"))
+    if manifest is None:
+        manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+
+    def read(name: str) -> pd.DataFrame:
+        path = folder / name
+        if not path.exists():
+            raise PulsecheckError("RENDER_001", path=str(folder), name=name)
+        return pd.read_csv(path, keep_default_na=False, na_values=[""],
+                           dtype={"row_level": str, "col_level": str, "item": str,
+                                  "phase": str, "n_display": str, "pct_display": str})
+
+    tables = {t["id"]: read(f"tables/{t['id']}.csv") for t in context["tables"]}
+    agreement = read("phase_agreement.csv") if (folder / "phase_agreement.csv").exists() \
+        else None
+    partnerships = None
+    if with_partnerships:
+        key = context["respondent_key"]
+        partnerships = pd.read_csv(folder / "partnerships.csv", dtype={key: str,
+                                                                      "phase_group": str},
+                                   keep_default_na=False, na_values=[""])
+    return with_published(RunBundle(
+        manifest=manifest, context=context, tables=tables, tests=read("tables/tests.csv"),
+        findings=read("findings.csv"), flow=read("flow.csv"), issues=read("issues.csv"),
+        agreement=agreement, partnerships=partnerships))
+
+
+def _svg_uri(svg: bytes) -> str:
+    import base64
+
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def render_chart(chart: dict, spec: dict, fmt: str = "svg") -> bytes:
+    """Draw one chart of ``reports/report.toml`` from its series."""
+    from pipeline.report import charts
+
+    if chart["kind"] == "bars":
+        return charts.bar_chart(chart["estimates"], title=spec["title"],
+                                xlabel=spec["xlabel"], fmt=fmt)
+    if chart["kind"] == "paired_bars":
+        return charts.paired_bar_chart(chart["labels"], chart["series"], chart["names"],
+                                       title=spec["title"], xlabel=spec["xlabel"], fmt=fmt)
+    return charts.dots_by_group_chart(chart["labels"], chart["groups"], chart["estimates"],
+                                      title=spec["title"], xlabel=spec["xlabel"], fmt=fmt)
+
+
+def funder_figures(bundle: "RunBundle", layout: dict) -> dict[str, dict]:
+    """Chart id → {uri, alt, title} for the funder summary (charts the wave can draw)."""
+    from pipeline.report.content import chart_drawable, chart_series
+
+    figures = {}
+    for chart_id, spec in layout.get("charts", {}).items():
+        if not chart_drawable(bundle, spec):
+            continue  # the summary prints a note instead (report_content.missing_notes)
+        series = chart_series(bundle, spec)
+        figures[chart_id] = {"uri": _svg_uri(render_chart(series, spec)),
+                             "alt": series["alt"], "title": spec["title"]}
+    return figures
+
+
+def render_funder_html(bundle: "RunBundle") -> str:
+    """``funder_summary.html``: the same document WeasyPrint turns into the PDF."""
+    from pipeline.report.content import funder_content
+
+    layout, wording, recommendations = read_report_data()
+    content = funder_content(bundle, layout, wording, recommendations)
+    template = _environment().get_template("funder_summary.html.j2")
+    return template.render(c=content, figures=funder_figures(bundle, layout),
+                           year=bundle.context["instrument"]["year"],
+                           css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
+
+
+def html_to_pdf(html: str, path: Path) -> None:
+    """Write ``html`` as a PDF (WeasyPrint); the document date comes from the page's meta."""
+    import weasyprint
+
+    weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
+        str(path), pdf_identifier=b"pulsecheck", uncompressed_pdf=False)
+
+
+def write_html_and_pdf(html: str, folder: Path, stem: str) -> list[str]:
+    """Write one page as ``<stem>.html`` and ``<stem>.pdf``; return their names."""
+    (folder / f"{stem}.html").write_text(html, encoding="utf-8")
+    html_to_pdf(html, folder / f"{stem}.pdf")
+    return [f"{stem}.html", f"{stem}.pdf"]
+
+
+def render_partner_html(bundle: "RunBundle", partnership: str, layout: dict,
+                        wording: dict) -> str:
+    """One partnership's "where you stand" page."""
+    from pipeline.report.content import partner_content
+
+    content = partner_content(bundle, partnership, layout, wording)
+    template = _environment().get_template("partner.html.j2")
+    return template.render(c=content, year=bundle.context["instrument"]["year"],
+                            css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
+
+
+def write_reports(folder: Path, manifest: dict | None = None, *,
+                  partner_reports: bool = False, notebook: bool = True) -> list[str]:
+    """Render every report of a run folder into it; returns the files written.
+
+    Reads only the run folder (:func:`load_run`), so ``pulsecheck report`` gives the same
+    files as ``pulsecheck run`` did.
+    """
+    import json
+
+    folder = Path(folder)
+    if manifest is not None and not (folder / "run.json").exists():
+        # During a run the final run.json (with every output's hash) is written last; the
+        # notebook reads the provenance from this provisional one.
+        (folder / "run.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
+                                         + "\n", encoding="utf-8")
+    bundle = load_run(folder, manifest, with_partnerships=partner_reports)
+    written = []
+    with render_errors("funder summary", folder):
+        written += write_html_and_pdf(render_funder_html(bundle), folder, "funder_summary")
+    if partner_reports:
+        with render_errors("partnership pages", folder):
+            written += write_partner_reports(folder, bundle)
+    if notebook:
+        from pipeline.report.notebook import write_analyst_notebook
+
+        with render_errors("analyst notebook", folder):
+            written += write_analyst_notebook(folder)
+    return written
+
+
+@contextlib.contextmanager
+def render_errors(document: str, folder: Path) -> Iterator[None]:
+    """Turn an unexpected failure while rendering ``document`` into RENDER_003.
+
+    Catalogue errors pass through unchanged. Anything else (a report configuration naming
+    something the run lacks, a template slip) would otherwise reach the user as a traceback.
+    """
+    from pipeline.errors import PulsecheckError
+
+    try:
+        yield
+    except PulsecheckError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the catch-all is the point (see docstring)
+        reason = f"{type(error).__name__}: {error}".strip()
+        raise PulsecheckError("RENDER_003", document=document, path=str(folder),
+                              reason=reason) from error
+
+
+def write_partner_reports(folder: Path, bundle: "RunBundle") -> list[str]:
+    """``partners/<id>.html`` and ``.pdf`` for every analysed partnership."""
+    from pipeline.report.content import partner_ids
+
+    layout, wording, _ = read_report_data()
+    out = folder / "partners"
+    out.mkdir(exist_ok=True)
+    written = []
+    for partnership in partner_ids(bundle):
+        html = render_partner_html(bundle, partnership, layout, wording)
+        written += [f"partners/{name}" for name in write_html_and_pdf(html, out, partnership)]
+    return written
+
+
+ASSUMPTIONS = REPORTS.parent / "survey_instrument" / "ASSUMPTIONS.md"
+
+
+def read_assumptions(path: Path = ASSUMPTIONS) -> pd.DataFrame:
+    """The assumptions log (``survey_instrument/ASSUMPTIONS.md``) as a table: id, text, basis.
+
+    A run keeps a copy (``assumptions.csv``) so that its reports show the assumptions in force
+    when it ran, even after the log changes.
+    """
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("A-"):
+            rows.append({"id": cells[0], "assumption": cells[1], "basis": cells[2]})
+    return pd.DataFrame(rows, columns=["id", "assumption", "basis"])
+
+
+def assumptions_in_force(folder: Path, context: dict) -> pd.DataFrame:
+    """The run's assumptions, the ones the report specification cites first."""
+    frame = pd.read_csv(Path(folder) / "assumptions.csv", dtype=str, keep_default_na=False)
+    frame["cited by the tables"] = frame["id"].isin(context.get("assumptions", []))
+    return frame.sort_values("cited by the tables", ascending=False, kind="stable") \
+        .reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The trends folder: workbook, summary for funders and analyst notebook, rendered from the
+# CSV files run_waves wrote (so `pulsecheck report` can render them again).
+# --------------------------------------------------------------------------------------------
+
+#: Files of a trends folder the trend reports are rendered from (never histories_review.csv,
+#: which holds partnership names).
+TREND_FILES = {"trends": "trends.csv", "changes": "trend_changes.csv",
+               "trend_tests": "trend_tests.csv", "caveats": "caveats.csv",
+               "transitions": "transitions.csv", "movers": "phase_changes_barriers.csv"}
+
+
+def is_trends_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a trends folder written by ``pulsecheck run`` over waves."""
+    folder = Path(folder)
+    return (folder / "trends.csv").exists() and not (folder / REPORT_CONTEXT).exists()
+
+
+def load_trends(folder: Path, manifest: dict | None = None) -> "TrendsBundle":
+    """Read what a trends folder holds for rendering (no recomputation)."""
+    import json
+
+    from pipeline.errors import PulsecheckError
+    from pipeline.report.trend_content import TrendsBundle
+
+    folder = Path(folder)
+    frames = {}
+    for key, name in TREND_FILES.items():
+        if not (folder / name).exists():
+            raise PulsecheckError("RENDER_001", path=str(folder), name=name)
+        frames[key] = pd.read_csv(folder / name, keep_default_na=False, na_values=[""],
+                                  dtype={"wave": str, "from_wave": str, "to_wave": str,
+                                         "phase": str, "series": str, "from_phase": str,
+                                         "to_phase": str})
+    if manifest is None:
+        path = folder / "run.json"
+        manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return TrendsBundle(manifest=manifest, **frames)
+
+
+def trend_year(bundle: "TrendsBundle") -> int:
+    """The fixed document year of the trend reports: the latest wave (reruns identical)."""
+    years = [int(w) for w in bundle.trends["wave"].astype(str) if w.isdigit()]
+    return max(years) if years else 2000
+
+
+def trend_figures(bundle: "TrendsBundle", config: dict, threshold: int) -> dict[str, dict]:
+    """Measure → {uri, alt, title, caveats} for the trends summary."""
+    from pipeline.report import charts
+    from pipeline.report.trend_content import chart_series, waves
+
+    figures = {}
+    order = waves(bundle)
+    for measure in config.get("key_measures", []):
+        series = chart_series(bundle, measure, threshold)
+        if not series["series"]:
+            continue
+        title = config.get("title", "{label}").format(label=series["label"])
+        svg = charts.trend_chart(order, series["series"], title=title,
+                                 ylabel=config.get("ylabel", "%"))
+        figures[measure] = {"uri": _svg_uri(svg), "title": title,
+                            "alt": config.get("alt", "{label}: {values}").format(
+                                label=series["label"], values=series["alt"]),
+                            "caveats": series["caveats"],
+                            "breaks": len(series["series"]) > 1}
+    return figures
+
+
+def _trend_data() -> tuple[dict, dict]:
+    import tomllib
+
+    layout = tomllib.loads((REPORTS / "report.toml").read_text(encoding="utf-8"))
+    wording = tomllib.loads((REPORTS / "trends" / "wording.toml").read_text(encoding="utf-8"))
+    return layout.get("trends", {}), wording
+
+
+def trend_rule(bundle: "TrendsBundle") -> "DisclosureRule":
+    """The disclosure rule of the trend reports: the waves' threshold (default rule)."""
+    from pipeline.stats.disclosure import DisclosureRule
+
+    threshold = bundle.manifest.get("disclosure_threshold")
+    return DisclosureRule(threshold=int(threshold)) if threshold else DisclosureRule()
+
+
+def render_trends_html(bundle: "TrendsBundle") -> str:
+    """``trends_summary.html``: the same document WeasyPrint turns into the PDF."""
+    from pipeline.report.trend_content import trends_content
+
+    config, wording = _trend_data()
+    rule = trend_rule(bundle)
+    content = trends_content(bundle, config, wording, rule)
+    template = _environment().get_template("trends_summary.html.j2")
+    return template.render(c=content, figures=trend_figures(bundle, config, rule.threshold),
+                           year=trend_year(bundle),
+                           css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
+
+
+def write_trend_reports(folder: Path, manifest: dict | None = None, *,
+                        notebook: bool = True) -> list[str]:
+    """Render the trend reports of a trends folder into it; returns the files written.
+
+    ``trends.xlsx`` (the finished workbook), ``trends_summary.html`` and ``.pdf`` (funders)
+    and the executed ``trends.ipynb`` and ``.html`` (analysts). Reads only the folder.
+    """
+    from pipeline.report.workbook import write_trends_workbook
+
+    folder = Path(folder)
+    bundle = load_trends(folder, manifest)
+    written = []
+    with render_errors("trends workbook", folder):
+        write_trends_workbook(folder / "trends.xlsx", bundle, trend_rule(bundle),
+                              created_year=trend_year(bundle))
+    written.append("trends.xlsx")
+    with render_errors("trends summary", folder):
+        written += write_html_and_pdf(render_trends_html(bundle), folder, "trends_summary")
+    if notebook:
+        from pipeline.report.notebook import TRENDS_TEMPLATE, write_notebook
+
+        with render_errors("trends notebook", folder):
+            written += write_notebook(folder, TRENDS_TEMPLATE, "trends")
+    return written

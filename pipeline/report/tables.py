@@ -1,0 +1,305 @@
+"""Report tables: every table of the specification, overall and by phase, and the findings.
+
+Pure: analysed partnerships, the instrument and the report specification in; frozen results
+out. The statistics come from :mod:`pipeline.stats.tabulate` and :mod:`pipeline.stats.stats`; nothing
+here knows a question, table or phase name — all of it comes from the specification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline.stats import stats
+
+from pipeline.stats import tabulate
+from pipeline.columns import PHASE_COLUMN
+from pipeline.stages.derive import multi_items, single_levels
+from pipeline.stats.disclosure import DisclosureRule, Link, protect_linked, suppress_table
+from pipeline.model.instrument import Instrument
+from pipeline.model.report_spec import ReportSpec, TableSpec
+
+#: The banner column used for by-phase tables: the phase, blank when unclassified.
+BANNER = "_phase_banner"
+#: Columns of the findings table.
+FINDING_COLUMNS = ("table_id", "row_var", "item", "item_label", "phase", "rate", "n", "base_n",
+                   "other_phases", "other_rates", "difference", "test", "statistic", "df",
+                   "p_value", "q_value", "adjust", "min_difference", "alpha", "distinctive")
+#: How the specification names tests → the engine's tests.
+_TESTS = {"chisq": "pearson", "trend": "trend"}
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One computed table with its specification."""
+
+    spec: TableSpec
+    table: pd.DataFrame
+    tests: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ReportTables:
+    """Every table of the report, and the phase-distinctive findings."""
+
+    tables: tuple[ReportTable, ...]
+    findings: pd.DataFrame
+
+    @property
+    def tests(self) -> pd.DataFrame:
+        frames = [t.tests for t in self.tables if len(t.tests)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=list(tabulate.TEST_COLUMNS))
+
+    def get(self, table_id: str) -> ReportTable:
+        for table in self.tables:
+            if table.spec.id == table_id:
+                return table
+        raise KeyError(table_id)
+
+
+def _with_banner(frame: pd.DataFrame, phase: pd.Series, order: Sequence[str]) -> pd.DataFrame:
+    labels = phase.astype(str)
+    # Categorical, so that every table finds each partnership's phase without matching text.
+    banner = pd.Series(pd.Categorical(labels.where(labels.isin(order)), categories=list(order)),
+                       index=phase.index)
+    return frame.assign(**{BANNER: banner, PHASE_COLUMN: labels})
+
+
+def _order_items(table: pd.DataFrame) -> pd.DataFrame:
+    """Rank item rows by their overall percentage (highest first), keeping other rows last."""
+    overall = table[(table["col_level"] == tabulate.ALL) & table["row_type"].isin(["item", "level"])]
+    ranking = overall.sort_values("pct", ascending=False, kind="stable")["row_level"].tolist()
+    rank = {level: i + 1 for i, level in enumerate(ranking)}
+    ranked = table.assign(rank=table["row_level"].map(rank).astype("Int64"))
+    order = ranked["rank"].fillna(len(rank) + 1).astype(int)
+    return ranked.assign(_order=order).sort_values(["_order"], kind="stable") \
+        .drop(columns="_order").reset_index(drop=True)
+
+
+def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
+                spec: ReportSpec) -> ReportTable:
+    """Compute one table of the specification (``frame`` has the banner column)."""
+    order = list(instrument.phase_order)
+    # An instrument without phases (no self-placement question) has only overall figures.
+    by_phase = table.by_phase and bool(order)
+    banner = dict(col=BANNER, col_levels=order, col_labels=order) if by_phase else {}
+    tests: list[str] = []
+    if by_phase and table.kind in ("single", "multi"):
+        tests = [_TESTS.get(table.test, "pearson")]
+        if table.kind == "single" and "trend" not in tests:
+            # Phases are ordered, so each level also gets a test for a trend across them.
+            tests.append("trend")
+    trend = dict(trend_scores=list(range(1, len(order) + 1))) if "trend" in tests else {}
+    if table.kind == "single":
+        if table.row == PHASE_COLUMN:
+            levels = [*order, instrument.unclassified]
+            labels = levels
+        else:
+            pairs = single_levels(table.row, instrument, spec)
+            levels, labels = [p[0] for p in pairs], [p[1] for p in pairs]
+        result = tabulate.single_choice_table(
+            frame, table.row, levels=levels, labels=labels, ci_method=spec.ci_method,
+            level=spec.level, missing="show" if table.show_missing else "exclude",
+            tests=tests, pairwise="holm" if by_phase else None, table_id=table.id,
+            **banner, **trend)
+    elif table.kind == "multi":
+        items = multi_items(table.row, instrument, spec)
+        result = tabulate.check_all_table(
+            frame, [i.column for i in items], labels=[i.label for i in items],
+            row_var=table.row, ci_method=spec.ci_method, level=spec.level, tests=tests,
+            pairwise="holm" if by_phase else None, table_id=table.id, **banner, **trend)
+    else:
+        result = tabulate.numeric_summary(frame, table.row, level=spec.level,
+                                          table_id=table.id, **banner)
+    tidy = result.table
+    if table.kind == "multi":
+        # Item levels are the instrument's choice (or source question) names.
+        names = {i.column: i.name for i in items}
+        tidy = tidy.assign(row_level=tidy["row_level"].map(lambda v: names.get(v, v)))
+        tests_frame = result.tests.assign(
+            row_level=result.tests["row_level"].map(lambda v: names.get(v, v)))
+    else:
+        tests_frame = result.tests
+    if table.sort == "descending" and table.kind in ("single", "multi"):
+        tidy = _order_items(tidy)
+    # The banner is the phase column with unclassified partnerships blanked; name it as such.
+    tidy = tidy.assign(col_var=tidy["col_var"].replace({BANNER: PHASE_COLUMN}))
+    tests_frame = tests_frame.assign(col_var=tests_frame["col_var"].replace({BANNER: PHASE_COLUMN}))
+    return ReportTable(spec=table, table=tidy, tests=tests_frame)
+
+
+def _distinctive_candidates(report: ReportTable, order: Sequence[str]) -> list[dict]:
+    """Per item (or level) and phase: the rate there and in the other phases."""
+    table = report.table
+    rows = table[table["row_type"].isin(["item", "level"]) & table["col_level"].isin(order)]
+    # Each item's label and its (count, base, rate) in each phase, items in table order.
+    labels: dict[str, str] = {}
+    cells: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for item, label, phase, n, base_n, pct in zip(
+            rows["row_level"], rows["row_label"], rows["col_level"],
+            rows["n"].to_numpy(dtype=float), rows["base_n"].to_numpy(dtype=float),
+            rows["pct"].to_numpy(dtype=float)):
+        labels.setdefault(item, label)
+        cells.setdefault(item, {})[phase] = (n, base_n, pct)
+    candidates = []
+    for item, by_phase in cells.items():
+        if not set(order) <= set(by_phase):
+            continue
+        counts, bases, rates = (np.array([by_phase[p][k] for p in order]) for k in range(3))
+        for position, phase in enumerate(order):
+            others = [i for i in range(len(order)) if i != position]
+            candidates.append({
+                "table_id": report.spec.id, "row_var": report.spec.row, "item": item,
+                "item_label": labels[item], "phase": phase,
+                "rate": rates[position], "n": int(counts[position]),
+                "base_n": int(bases[position]),
+                "other_phases": "; ".join(order[i] for i in others),
+                "other_rates": "; ".join(f"{rates[i]:.1f}" for i in others),
+                "difference": rates[position] - np.nanmax(rates[others]),
+                "_counts": counts, "_bases": bases,
+            })
+    return candidates
+
+
+def distinctive_findings(reports: Sequence[ReportTable], spec: ReportSpec,
+                         order: Sequence[str]) -> pd.DataFrame:
+    """Apply the specification's phase-distinctive rule to the tables it names.
+
+    Every item (a check-all item, or a level of a single-choice table) is tested once for an
+    association with phase: Pearson's χ² on the phase × (item, not item) table, or the
+    Cochran–Armitage trend test across the ordered phases. The p-values of all items are
+    adjusted together (``adjust``, e.g. Benjamini–Hochberg); an item is distinctive for a phase
+    when its rate there exceeds every other phase's by at least ``min_difference`` points,
+    its q-value is below ``alpha`` and the phase has at least ``min_base`` partnerships.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item and phase (:data:`FINDING_COLUMNS`), ``distinctive`` marking those
+        that meet the rule.
+
+    References
+    ----------
+    Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate. *JRSS B* 57,
+    289–300. Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., §3.4 (trend test).
+    """
+    rule = spec.distinctive
+    if rule is None:
+        return pd.DataFrame(columns=list(FINDING_COLUMNS))
+    wanted = [r for r in reports if r.spec.id in rule.tables]
+    candidates = [c for r in wanted for c in _distinctive_candidates(r, order)]
+    if not candidates:
+        return pd.DataFrame(columns=list(FINDING_COLUMNS))
+    frame = pd.DataFrame(candidates)
+    # One test per item (not per phase): the association of phase with the item.
+    tests: dict[tuple[str, str], stats.TestResult] = {}
+    for candidate in candidates:
+        key = (candidate["table_id"], candidate["item"])
+        if key in tests:
+            continue
+        counts, bases = candidate["_counts"], candidate["_bases"]
+        if counts.sum() == 0 or (bases - counts).sum() == 0 or (bases > 0).sum() < 2:
+            # Chosen by nobody or by everybody: nothing to test, never distinctive.
+            tests[key] = stats.TestResult(test=rule.test, method="not tested",
+                                          statistic=float("nan"), df=float("nan"),
+                                          ddf=float("nan"), p_value=float("nan"))
+        elif rule.test == "trend":
+            tests[key] = stats.cochran_armitage(counts, bases, list(range(1, len(order) + 1)))
+        else:
+            table = np.vstack([counts, bases - counts])
+            tests[key] = stats.pearson_chisq(table, continuity=False)
+    keys = list(tests)
+    q_values = stats.adjust_pvalues([tests[k].p_value for k in keys], method=rule.adjust)
+    q_of = dict(zip(keys, q_values))
+    frame["test"] = [tests[(t, i)].method for t, i in zip(frame["table_id"], frame["item"])]
+    frame["statistic"] = [tests[(t, i)].statistic for t, i in zip(frame["table_id"], frame["item"])]
+    frame["df"] = [tests[(t, i)].df for t, i in zip(frame["table_id"], frame["item"])]
+    frame["p_value"] = [tests[(t, i)].p_value for t, i in zip(frame["table_id"], frame["item"])]
+    frame["q_value"] = [q_of[(t, i)] for t, i in zip(frame["table_id"], frame["item"])]
+    frame["adjust"] = rule.adjust
+    frame["min_difference"] = rule.min_difference
+    frame["alpha"] = rule.alpha
+    frame["distinctive"] = ((frame["difference"] >= rule.min_difference)
+                            & (frame["q_value"] < rule.alpha)
+                            & (frame["base_n"] >= rule.min_base))
+    return frame[list(FINDING_COLUMNS)].reset_index(drop=True)
+
+
+def build_report_tables(frame: pd.DataFrame, phase: pd.Series, instrument: Instrument,
+                        spec: ReportSpec) -> ReportTables:
+    """Compute every table of the specification and the phase-distinctive findings.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Analysed partnerships with derived variables (:func:`pipeline.stages.derive.derive_variables`).
+        Not modified.
+    phase : pandas.Series
+        The phase group of each partnership on the report's basis (same index as ``frame``).
+    instrument : Instrument
+    spec : ReportSpec
+    """
+    order = list(instrument.phase_order)
+    data = _with_banner(frame, phase, order)
+    reports = tuple(build_table(data, table, instrument, spec) for table in spec.tables)
+    return ReportTables(tables=reports, findings=distinctive_findings(reports, spec, order))
+
+
+def table_links(spec: ReportSpec) -> list[Link]:
+    """Relations between published tables that an attacker could use, from the spec.
+
+    Two single-choice tables whose rows are bands of the same number are linked band by
+    band (a coarse band is the sum of the fine bands inside it); a table of a recoded
+    variable is linked to a table of its source (each group is the sum of its levels).
+    """
+    by_row: dict[str, list[str]] = {}
+    for table in spec.tables:
+        if table.kind == "single":
+            by_row.setdefault(table.row, []).append(table.id)
+    derived = {d.name: d for d in spec.derived}
+    links: list[Link] = []
+    bands = [d for d in spec.derived if d.kind == "bands"]
+    for coarse in bands:
+        for fine in bands:
+            if coarse.name == fine.name or coarse.source != fine.source:
+                continue
+            for band in coarse.bands:
+                low = -np.inf if band.min is None else band.min
+                high = np.inf if band.max is None else band.max
+                inside = tuple(b.label for b in fine.bands
+                               if (-np.inf if b.min is None else b.min) >= low
+                               and (np.inf if b.max is None else b.max) <= high)
+                if not inside:
+                    continue
+                for coarse_id in by_row.get(coarse.name, []):
+                    for fine_id in by_row.get(fine.name, []):
+                        links.append(Link(coarse_id, band.label, fine_id, inside))
+    for name, entry in derived.items():
+        if entry.kind != "recode":
+            continue
+        groups: dict[str, list[str]] = {}
+        for level, group in entry.mapping.items():
+            groups.setdefault(group, []).append(level)
+        for coarse_id in by_row.get(name, []):
+            for fine_id in by_row.get(entry.source, []):
+                links.extend(Link(coarse_id, group, fine_id, tuple(levels))
+                             for group, levels in groups.items())
+    return links
+
+
+def protect(tables: ReportTables, threshold: int,
+            spec: ReportSpec | None = None) -> dict[str, pd.DataFrame]:
+    """Each table with small-cell suppression applied (analyst numbers kept beside).
+
+    Suppression is first applied table by table (primary and complementary), then extended
+    across tables that the specification links (:func:`table_links`), so that no hidden cell
+    can be worked out by combining published tables.
+    """
+    rule = DisclosureRule(threshold=threshold)
+    protected = {t.spec.id: suppress_table(t.table, rule) for t in tables.tables}
+    links = table_links(spec) if spec is not None else []
+    return protect_linked(protected, links, rule) if links else protected

@@ -1,0 +1,538 @@
+"""Render the report tables as an Excel workbook people can read without any code.
+
+One sheet per table (title, what the numbers are, a two-row header with frozen panes, the
+levels or items with n, % and the 95% interval per column, the base, the tests and the
+footnotes, then a bar chart of the percentages with the numbers it plots) and a contents
+sheet that links to each. Small cells are shown as the disclosure
+rule displays them (``<5``); the analyst's unsuppressed numbers are in ``tables/*.csv``.
+
+The file is byte-identical on every run: its document properties carry a fixed date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+import xlsxwriter
+
+from pipeline.model.report_spec import ReportSpec
+from pipeline.report.tables import ReportTables
+
+_SHEET_NAME_LIMIT = 31
+_NUMERIC_LABELS = {"mean": "Mean", "median": "Median", "q25": "25th percentile",
+                   "q75": "75th percentile", "min": "Minimum", "max": "Maximum",
+                   "sd": "Standard deviation"}
+
+
+def _sheet_name(table_id: str, used: set[str]) -> str:
+    name = table_id[:_SHEET_NAME_LIMIT]
+    suffix = 2
+    while name in used:
+        tail = f"~{suffix}"
+        name = table_id[:_SHEET_NAME_LIMIT - len(tail)] + tail
+        suffix += 1
+    used.add(name)
+    return name
+
+
+def _formats(book: xlsxwriter.Workbook) -> dict:
+    base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+    return {
+        "title": book.add_format({**base, "bold": True, "font_size": 14}),
+        "subtitle": book.add_format({**base, "italic": True, "font_color": "#52606D"}),
+        "head": book.add_format({**base, "bold": True, "bg_color": "#E4E7EB", "border": 1,
+                                 "align": "center", "text_wrap": True}),
+        "head_left": book.add_format({**base, "bold": True, "bg_color": "#E4E7EB",
+                                      "border": 1, "text_wrap": True}),
+        "label": book.add_format({**base, "text_wrap": True}),
+        "label_bold": book.add_format({**base, "bold": True}),
+        "count": book.add_format({**base, "num_format": "0", "align": "right"}),
+        "pct": book.add_format({**base, "num_format": "0.0", "align": "right"}),
+        "number": book.add_format({**base, "num_format": "0.0", "align": "right"}),
+        "text_right": book.add_format({**base, "align": "right"}),
+        "ci": book.add_format({**base, "font_color": "#52606D", "align": "right"}),
+        "note": book.add_format({**base, "font_color": "#52606D", "text_wrap": True}),
+        "p": book.add_format({**base, "num_format": "0.0000", "align": "right"}),
+        "link": book.add_format({**base, "font_color": "#0B5FA5", "underline": 1}),
+    }
+
+
+def _cell_value(row: pd.Series, column: str, display: str):
+    """The number, or the disclosure display text when the cell is suppressed."""
+    if bool(row.get("suppressed", False)):
+        return row.get(display, "")
+    value = row.get(column)
+    return None if pd.isna(value) else float(value)
+
+
+def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
+                     start: int) -> int:
+    """Levels or items × columns, three sub-columns each; returns the next free row."""
+    sheet.write(start, 0, "", f["head_left"])
+    sheet.write(start + 1, 0, "", f["head_left"])
+    for position, column in enumerate(columns):
+        first = 1 + 3 * position
+        letter = table.loc[table["col_level"] == column, "col_letter"].dropna()
+        heading = column if letter.empty or not letter.iloc[0] else \
+            f"{column} ({letter.iloc[0]})"
+        sheet.merge_range(start, first, start, first + 2, heading, f["head"])
+        for offset, text in enumerate(("n", "%", "95% CI")):
+            sheet.write(start + 1, first + offset, text, f["head"])
+    row_index = start + 2
+    body = table[table["row_type"].isin(["level", "item", "net", "missing"])]
+    order = list(dict.fromkeys(body["row_level"]))
+    for level in order:
+        cells = body[body["row_level"] == level].set_index("col_level")
+        sheet.write(row_index, 0, cells["row_label"].iloc[0], f["label"])
+        for position, column in enumerate(columns):
+            if column not in cells.index:
+                continue
+            cell = cells.loc[column]
+            first = 1 + 3 * position
+            n = _cell_value(cell, "n", "n_display")
+            pct = _cell_value(cell, "pct", "pct_display")
+            sheet.write(row_index, first, n, f["count"] if isinstance(n, float) else
+                        f["text_right"])
+            sheet.write(row_index, first + 1, pct, f["pct"] if isinstance(pct, float) else
+                        f["text_right"])
+            if not bool(cell.get("suppressed", False)) and pd.notna(cell.get("ci_low")):
+                letters = cell.get("sig_letters")
+                ci = f"{cell['ci_low']:.1f}–{cell['ci_high']:.1f}"
+                if isinstance(letters, str) and letters:
+                    ci = f"{ci} {letters}"
+                sheet.write(row_index, first + 2, ci, f["ci"])
+        row_index += 1
+    bases = table.drop_duplicates("col_level").set_index("col_level")["base_n"]
+    respondents = table[table["row_type"] == "respondents"].set_index("col_level")
+    sheet.write(row_index, 0, "Base (partnerships)", f["label_bold"])
+    for position, column in enumerate(columns):
+        source = respondents["n"] if not respondents.empty else bases
+        if column in source.index and pd.notna(source.loc[column]):
+            sheet.write(row_index, 1 + 3 * position, float(source.loc[column]), f["count"])
+    mentions = table[table["row_type"] == "mentions"].set_index("col_level")
+    if not mentions.empty:
+        row_index += 1
+        sheet.write(row_index, 0, "Mentions (ticks)", f["label"])
+        for position, column in enumerate(columns):
+            if column in mentions.index:
+                sheet.write(row_index, 1 + 3 * position, float(mentions.loc[column, "n"]),
+                            f["count"])
+    sheet.set_column(0, 0, 46)
+    sheet.set_column(1, 3 * len(columns), 9)
+    return row_index + 2
+
+
+def _chart_rows(table: pd.DataFrame) -> list[str]:
+    """The levels or items a chart shows, in the sheet's order (no nets, no missing row)."""
+    body = table[table["row_type"].isin(["level", "item"])]
+    return list(dict.fromkeys(body["row_level"]))
+
+
+def _write_chart(book: xlsxwriter.Workbook, sheet, name: str, f: dict, table: pd.DataFrame,
+                 columns: Sequence[str], start: int) -> int:
+    """A bar chart of the percentages of every shown column, with the data it plots.
+
+    The chart reads a block of plain numbers written under the table: a hidden (suppressed)
+    percentage is a blank cell there, drawn as a gap, never as zero. Returns the next free
+    row below the chart.
+    """
+    from pipeline.report.charts import PALETTE
+
+    levels = _chart_rows(table)
+    if not levels:
+        return start
+    sheet.write(start, 0, "Chart data: % (blank where a count is hidden)", f["head_left"])
+    for position, column in enumerate(columns):
+        sheet.write(start, 1 + position, column, f["head"])
+    first = start + 1
+    for offset, level in enumerate(levels):
+        cells = table[table["row_level"] == level].set_index("col_level")
+        sheet.write(first + offset, 0, cells["row_label"].iloc[0], f["label"])
+        for position, column in enumerate(columns):
+            if column not in cells.index:
+                continue
+            pct = _cell_value(cells.loc[column], "pct", "pct_display")
+            if isinstance(pct, float):
+                sheet.write_number(first + offset, 1 + position, pct, f["pct"])
+    last = first + len(levels) - 1
+    chart = book.add_chart({"type": "bar"})
+    for position, column in enumerate(columns):
+        chart.add_series({
+            "name": [name, start, 1 + position],
+            "categories": [name, first, 0, last, 0],
+            "values": [name, first, 1 + position, last, 1 + position],
+            "fill": {"color": PALETTE[position % len(PALETTE)]},
+            "border": {"none": True},
+        })
+    chart.set_x_axis({"name": "% of partnerships", "min": 0, "max": 100,
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9E2EC"}}})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"position": "bottom" if len(columns) > 1 else "none"})
+    chart.show_blanks_as("gap")
+    height = max(260, 28 * len(levels) * max(1, (len(columns) + 1) // 2) + 90)
+    chart.set_size({"width": 760, "height": height})
+    chart.set_title({"none": True})
+    sheet.insert_chart(last + 2, 0, chart)
+    return last + 2 + int(height / 20) + 2
+
+
+def _write_numeric(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
+                   start: int) -> int:
+    sheet.write(start, 0, "", f["head_left"])
+    sheet.write(start + 1, 0, "", f["head_left"])
+    for position, column in enumerate(columns):
+        first = 1 + 2 * position
+        sheet.merge_range(start, first, start, first + 1, column, f["head"])
+        sheet.write(start + 1, first, "value", f["head"])
+        sheet.write(start + 1, first + 1, "95% CI", f["head"])
+    row_index = start + 2
+    for stat in list(dict.fromkeys(table["stat"])):
+        cells = table[table["stat"] == stat].set_index("col_level")
+        sheet.write(row_index, 0, _NUMERIC_LABELS.get(stat, stat), f["label"])
+        for position, column in enumerate(columns):
+            if column not in cells.index:
+                continue
+            cell = cells.loc[column]
+            first = 1 + 2 * position
+            if bool(cell.get("suppressed", False)):
+                sheet.write(row_index, first, cell.get("n_display", ""), f["text_right"])
+                continue
+            if pd.notna(cell["value"]):
+                sheet.write(row_index, first, float(cell["value"]), f["number"])
+            if pd.notna(cell.get("ci_low")):
+                sheet.write(row_index, first + 1,
+                            f"{cell['ci_low']:.1f}–{cell['ci_high']:.1f}", f["ci"])
+        row_index += 1
+    sheet.write(row_index, 0, "Base (partnerships with an answer)", f["label_bold"])
+    counts = table.drop_duplicates("col_level").set_index("col_level")["n"]
+    for position, column in enumerate(columns):
+        if column in counts.index:
+            sheet.write(row_index, 1 + 2 * position, float(counts.loc[column]), f["count"])
+    sheet.set_column(0, 0, 40)
+    sheet.set_column(1, 2 * len(columns), 11)
+    return row_index + 2
+
+
+def _write_tests(sheet, f: dict, tests: pd.DataFrame, start: int) -> int:
+    if tests.empty:
+        return start
+    sheet.write(start, 0, "Tests of association with phase", f["label_bold"])
+    headers = ("Row", "Test", "Statistic", "df", "p-value", "Warnings")
+    for offset, text in enumerate(headers):
+        sheet.write(start + 1, offset, text, f["head_left"])
+    row_index = start + 2
+    for test in tests.itertuples(index=False):
+        level = test.row_level if isinstance(test.row_level, str) else "whole table"
+        sheet.write(row_index, 0, level, f["label"])
+        sheet.write(row_index, 1, test.method, f["label"])
+        for offset, value, fmt in ((2, test.statistic, "number"), (3, test.df, "number"),
+                                   (4, test.p_value, "p")):
+            if pd.notna(value):
+                sheet.write(row_index, offset, float(value), f[fmt])
+        if isinstance(test.warnings, str) and test.warnings:
+            sheet.write(row_index, 5, test.warnings, f["note"])
+        row_index += 1
+    return row_index + 1
+
+
+def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.DataFrame],
+                   spec: ReportSpec, *, title: str, columns: Sequence[str],
+                   notes: Sequence[str], created: dt.datetime) -> None:
+    """Write ``tables.xlsx``.
+
+    Parameters
+    ----------
+    path : Path
+        Where to write.
+    tables : ReportTables
+        The computed tables and tests.
+    protected : mapping
+        Table id → the table after :func:`pipeline.stats.disclosure.suppress_table`.
+    spec : ReportSpec
+        For titles, sections and footnotes.
+    title : str
+        Shown on the contents sheet.
+    columns : sequence of str
+        The column levels in display order (``All`` then the phases).
+    notes : sequence of str
+        General notes for the contents sheet (method, suppression, phase basis, data).
+    created : datetime
+        Fixed document date, so reruns are byte-identical.
+    """
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_urls": False})
+    book.set_properties({"title": title, "author": "pulsecheck", "created": created,
+                         "comments": "Generated by pulsecheck"})
+    f = _formats(book)
+    contents = book.add_worksheet("Contents")
+    used = {"Contents"}
+    contents.write(0, 0, title, f["title"])
+    row_index = 2
+    for note in notes:
+        contents.merge_range(row_index, 0, row_index, 3, note, f["note"])
+        contents.set_row(row_index, 28)
+        row_index += 1
+    row_index += 1
+    for offset, text in enumerate(("Section", "Sheet", "Table")):
+        contents.write(row_index, offset, text, f["head_left"])
+    contents.freeze_panes(row_index + 1, 0)
+    row_index += 1
+    contents.set_column(0, 0, 24)
+    contents.set_column(1, 1, 28)
+    contents.set_column(2, 2, 70)
+    for report in tables.tables:
+        name = _sheet_name(report.spec.id, used)
+        contents.write(row_index, 0, report.spec.section, f["label"])
+        contents.write_url(row_index, 1, f"internal:'{name}'!A1", f["link"], name)
+        contents.write(row_index, 2, report.spec.title, f["label"])
+        row_index += 1
+
+        sheet = book.add_worksheet(name)
+        sheet.write(0, 0, report.spec.title, f["title"])
+        shown = [c for c in columns if report.spec.by_phase or c == columns[0]]
+        table = protected[report.spec.id]
+        if report.spec.kind == "numeric":
+            sheet.write(1, 0, "Mean (95% t interval), median and quartiles; by phase where "
+                        "shown.", f["subtitle"])
+            next_row = _write_numeric(sheet, f, table, shown, 3)
+        else:
+            method = table["ci_method"].dropna()
+            method_text = method.iloc[0] if not method.empty else spec.ci_method
+            base = "partnerships that answered" if report.spec.kind == "multi" else \
+                "partnerships with an answer"
+            sheet.write(1, 0, f"Percent of {base}, with 95% intervals ({method_text}). "
+                        "Letters after an interval name the phase columns this one is "
+                        "significantly higher than (Holm-adjusted).", f["subtitle"])
+            next_row = _write_frequency(sheet, f, table, shown, 3)
+        sheet.freeze_panes(5, 1)
+        next_row = _write_tests(sheet, f, report.tests, next_row)
+        for footnote in report.spec.footnotes:
+            sheet.merge_range(next_row, 0, next_row, 6, footnote, f["note"])
+            next_row += 1
+        sheet.merge_range(next_row, 0, next_row, 6,
+                          f"Counts below {spec.disclosure_threshold} are shown as "
+                          f"<{spec.disclosure_threshold}, and further cells are hidden so "
+                          "they cannot be worked out from the totals.", f["note"])
+        if report.spec.kind != "numeric":
+            _write_chart(book, sheet, name, f, table, shown, next_row + 2)
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+    book.close()
+
+
+# --------------------------------------------------------------------------------------------
+# trends.xlsx: the trends folder as a finished workbook
+# --------------------------------------------------------------------------------------------
+
+_TREND_WAVE_COLUMNS = ("n", "base", "%", "95% interval", "note")
+_CHANGE_COLUMNS = (("measure", "Measure"), ("phase", "Phase"), ("from_wave", "From"),
+                   ("to_wave", "To"), ("pct_from", "% from"), ("pct_to", "% to"),
+                   ("difference", "Difference (points)"), ("test", "Test"),
+                   ("statistic", "Statistic"), ("p_value", "p"), ("q_value", "q (adjusted)"),
+                   ("significant", "Significant"))
+
+
+def _small(count: float, threshold: int) -> bool:
+    return not pd.isna(count) and 0 < int(count) < threshold
+
+
+def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str],
+                        threshold: int) -> tuple[int, list[str]]:
+    """Measures × phases with waves as columns; returns the next row and the footnotes."""
+    sheet.merge_range(3, 0, 4, 0, "Measure", f["head_left"])
+    sheet.merge_range(3, 1, 4, 1, "Phase", f["head_left"])
+    width = len(_TREND_WAVE_COLUMNS)
+    for position, wave in enumerate(waves):
+        first = 2 + width * position
+        sheet.merge_range(3, first, 3, first + width - 1, wave, f["head"])
+        for offset, name in enumerate(_TREND_WAVE_COLUMNS):
+            sheet.write(4, first + offset, name, f["head"])
+    notes: list[str] = []
+    index = 5
+    for (measure, phase), group in rows.groupby(["measure", "phase"], sort=False):
+        sheet.write(index, 0, str(group["label"].iloc[0]), f["label"])
+        sheet.write(index, 1, str(phase), f["label"])
+        by_wave = group.set_index(group["wave"].astype(str))
+        for position, wave in enumerate(waves):
+            first = 2 + width * position
+            if wave not in by_wave.index:
+                continue
+            cell = by_wave.loc[wave]
+            hidden = _small(cell["n"], threshold) or _small(cell["base_n"], threshold)
+            symbol = f"<{threshold}"
+            if _small(cell["n"], threshold):
+                sheet.write(index, first, symbol, f["text_right"])
+            else:
+                sheet.write_number(index, first, float(cell["n"]), f["count"])
+            if _small(cell["base_n"], threshold):
+                sheet.write(index, first + 1, symbol, f["text_right"])
+            else:
+                sheet.write_number(index, first + 1, float(cell["base_n"]), f["count"])
+            if not hidden:
+                sheet.write_number(index, first + 2, float(cell["pct"]), f["pct"])
+                sheet.write(index, first + 3,
+                            f"{cell['ci_low']:.1f}–{cell['ci_high']:.1f}", f["ci"])
+            mark = []
+            if str(cell["series"]) != "1":
+                mark.append(f"series {cell['series']}")
+            caveat = cell["caveat"]
+            if isinstance(caveat, str) and caveat:
+                if caveat not in notes:
+                    notes.append(caveat)
+                mark.append(f"[{notes.index(caveat) + 1}]")
+            if mark:
+                sheet.write(index, first + 4, " ".join(mark), f["note"])
+        index += 1
+    sheet.set_column(0, 0, 46)
+    sheet.set_column(1, 1, 10)
+    sheet.set_column(2, 1 + width * len(waves), 9)
+    return index + 1, notes
+
+
+def _write_changes(sheet, f: dict, changes: pd.DataFrame, start: int) -> int:
+    if changes.empty:
+        return start
+    sheet.write(start, 0, "Tests of change between consecutive waves (p-values adjusted "
+                "together, Benjamini–Hochberg)", f["label_bold"])
+    start += 1
+    for j, (_, name) in enumerate(_CHANGE_COLUMNS):
+        sheet.write(start, j, name, f["head_left"])
+    start += 1
+    for row in changes.itertuples(index=False):
+        for j, (column, _) in enumerate(_CHANGE_COLUMNS):
+            value = getattr(row, column)
+            if column == "measure":
+                value = row.label
+            if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    and not pd.isna(value):
+                fmt = f["p"] if column in ("p_value", "q_value") else f["number"]
+                sheet.write_number(start, j, float(value), fmt)
+            elif value is None or (isinstance(value, float) and pd.isna(value)):
+                sheet.write_blank(start, j, None)
+            else:
+                sheet.write_string(start, j, str(value), f["label"])
+        start += 1
+    return start + 1
+
+
+def _write_plain(sheet, f: dict, frame: pd.DataFrame, start: int) -> int:
+    for j, column in enumerate(frame.columns):
+        sheet.write(start, j, str(column), f["head_left"])
+    for i, row in enumerate(frame.itertuples(index=False), start=start + 1):
+        for j, value in enumerate(row):
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                sheet.write_blank(i, j, None)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                sheet.write_number(i, j, float(value), f["number"])
+            else:
+                sheet.write_string(i, j, str(value), f["label"])
+    return start + len(frame) + 2
+
+
+def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> None:
+    """Write ``trends.xlsx``: contents, one sheet per measure family with waves as columns
+    (n, base, %, interval; caveats as numbered footnotes; tests of change with q-values),
+    trend tests, phase transitions (small counts as ``<k``) and every caveat.
+
+    Parameters
+    ----------
+    path : Path
+        Where to write.
+    bundle : pipeline.report.trend_content.TrendsBundle
+        The trends folder's tables.
+    rule : pipeline.stats.disclosure.DisclosureRule
+        Counts (and bases) below its threshold are shown as ``<k`` with no percentage.
+    created_year : int
+        Fixed document date (1 January), so reruns are byte-identical.
+    """
+    trends, changes = bundle.trends, bundle.changes
+    waves = sorted(trends["wave"].astype(str).unique())
+    threshold = int(rule.threshold)
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_urls": False})
+    title = "Pulse Check: trends across waves " + ", ".join(waves)
+    book.set_properties({"title": title, "author": "pulsecheck",
+                         "created": dt.datetime(created_year, 1, 1),
+                         "comments": "Generated by pulsecheck"})
+    f = _formats(book)
+    contents = book.add_worksheet("Contents")
+    used = {"Contents"}
+    contents.write(0, 0, title, f["title"])
+    notes = [
+        "Percent of partnerships that answered, per wave, with 95% intervals; waves are "
+        "columns. A measure compared with a caveat carries a numbered footnote; 'series 2' "
+        "marks a wave that starts a new series (not comparable with the earlier waves, "
+        "never tested against them).",
+        f"Counts or bases below {threshold} are shown as <{threshold} without a "
+        "percentage.",
+        "Tests of change compare consecutive waves; p-values are adjusted together "
+        "(q). Only a significant difference is a change.",
+    ]
+    if bundle.manifest.get("synthetic"):
+        notes.insert(0, "SYNTHETIC SAMPLE DATA: no real partnership is described here.")
+    general = bundle.caveats[bundle.caveats["measure"].astype(str).str.startswith("(")]
+    notes += [str(c) for c in general["caveat"]]
+    row_index = 2
+    for note in notes:
+        contents.merge_range(row_index, 0, row_index, 2, note, f["note"])
+        contents.set_row(row_index, 42)
+        row_index += 1
+    row_index += 1
+    for offset, text in enumerate(("Sheet", "What it holds")):
+        contents.write(row_index, offset, text, f["head_left"])
+    contents.freeze_panes(row_index + 1, 0)
+    row_index += 1
+    contents.set_column(0, 0, 28)
+    contents.set_column(1, 1, 80)
+    contents.set_column(2, 2, 20)
+
+    def entry(name: str, text: str) -> str:
+        nonlocal row_index
+        sheet_name = _sheet_name(name, used)
+        contents.write_url(row_index, 0, f"internal:'{sheet_name}'!A1", f["link"], sheet_name)
+        contents.write(row_index, 1, text, f["label"])
+        row_index += 1
+        return sheet_name
+
+    for family, rows in trends.groupby("family", sort=False):
+        name = entry(str(family), f"{family}: every measure by wave and phase, with the "
+                                  "tests of change")
+        sheet = book.add_worksheet(name)
+        sheet.write(0, 0, f"{family} by wave", f["title"])
+        sheet.write(1, 0, "n / base, percent and 95% interval per wave; phases where the "
+                    "wave asked for one.", f["subtitle"])
+        next_row, footnotes = _write_trend_family(sheet, f, rows, waves, threshold)
+        sheet.freeze_panes(5, 2)
+        family_changes = changes[changes["family"] == family]
+        next_row = _write_changes(sheet, f, family_changes, next_row)
+        for number, text in enumerate(footnotes, start=1):
+            sheet.merge_range(next_row, 0, next_row, 11, f"[{number}] {text}", f["note"])
+            sheet.set_row(next_row, 28)
+            next_row += 1
+        for text in general["caveat"]:
+            sheet.merge_range(next_row, 0, next_row, 11, str(text), f["note"])
+            next_row += 1
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+
+    plain = [("Trend tests", "Cochran–Armitage test over each comparable series",
+              bundle.trend_tests)]
+    transitions = bundle.transitions.copy()
+    if not transitions.empty:
+        transitions["count"] = [f"<{threshold}" if 0 < int(c) < threshold else str(int(c))
+                                for c in transitions["count"]]
+    plain += [("Transitions", f"Phase transitions of partnerships that answered in two "
+               f"waves (counts below {threshold} shown as <{threshold})", transitions),
+              ("Caveats", "Every caveat, with the measure and waves it concerns",
+               bundle.caveats)]
+    for name, text, frame in plain:
+        sheet_name = entry(name, text)
+        sheet = book.add_worksheet(sheet_name)
+        sheet.write(0, 0, text, f["title"])
+        _write_plain(sheet, f, frame, 2)
+        sheet.freeze_panes(3, 0)
+        sheet.set_column(0, max(len(frame.columns) - 1, 0), 16)
+    book.close()

@@ -1,0 +1,540 @@
+"""Run: take a wave folder from raw export to validated, phase-classified partnerships.
+
+:func:`analyse_wave` is the pure core (exports in, frozen result out); :func:`run_wave` is the
+edge that reads inputs, calls it and publishes the outputs atomically: everything is written to
+a temporary folder beside the destination and moved into place only when complete, so a failed
+or interrupted run never leaves half a report.
+
+Outputs (in the run folder)::
+
+    run.json            inputs and their sha256, instrument version, config, package versions
+    flow.csv            one row per step: step, n_in, n_out, n_removed, reason
+    dispositions.csv    one row per raw row: where it went and why
+    issues.csv          every data problem, with the row's outcome
+    quarantine.csv      rows quarantined, with the rules they broke
+    partnerships.csv    the analysed set, one row per partnership, with phase_group
+    overview.html       flow, issues summary and phase distribution
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform as host_platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+
+from pipeline import __version__
+from pipeline.stages.classify import (Agreement, Classification, CriteriaPlacement,
+                               classify_by_criteria, classify_phase, phase_agreement)
+from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
+from pipeline.stages.derive import derive_variables
+from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, SpecError,
+                             combine_issues)
+from pipeline.stages.flow import FlowResult, apply_steps
+from pipeline.stages.privacy import inert_frame
+from pipeline.ingest.readers import (Export, Platform, read_choice_versions, read_export,
+                             read_instrument, read_limits, read_platform, read_wave,
+                             verify_checksums)
+from pipeline.model.wave import Wave
+from pipeline.model.instrument import Instrument
+from pipeline.model.report_spec import ReportSpec, build_spec, check_spec
+from pipeline.report.tables import ReportTables, build_report_tables, protect
+from pipeline.stages.validate import ValidationConfig, ValidationResult, validate_responses
+
+#: Marker file that says a folder was written by pulsecheck (so it may be replaced).
+RUN_MANIFEST = "run.json"
+_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "click", "rich", "jinja2")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """The report tables of a wave and the phase placements behind them."""
+
+    spec: ReportSpec
+    basis: str
+    tables: ReportTables
+    protected: Mapping[str, pd.DataFrame]
+    self_phase: pd.Series
+    criteria: CriteriaPlacement | None
+    agreement: Agreement | None
+
+
+@dataclass(frozen=True)
+class WaveResult:
+    """Everything computed for one wave (no I/O)."""
+
+    instrument: Instrument
+    typed: pd.DataFrame
+    issues: pd.DataFrame
+    flow: FlowResult
+    partnerships: pd.DataFrame
+    report: ReportResult | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        disposition = self.flow.dispositions["disposition"].value_counts()
+        return {
+            "raw": int(len(self.flow.dispositions)),
+            "analysed": int(disposition.get("analysed", 0)),
+            "excluded": int(disposition.get("excluded", 0)),
+            "quarantined": int(disposition.get("quarantined", 0)),
+        }
+
+    @property
+    def exit_code(self) -> int:
+        """1 when rows were quarantined or analysed rows carry error issues, else 0."""
+        outcome = self.issues["outcome"] if "outcome" in self.issues else pd.Series(dtype=str)
+        errors = self.issues["severity"].eq("error") & outcome.isin(["analysed", "quarantined"])
+        return EXIT_DATA_ERRORS if errors.any() else EXIT_OK
+
+
+def validation_config(wave: Wave, platform: Platform) -> ValidationConfig:
+    """Validation settings from the platform profile and the wave's quarantine step."""
+    max_invalid = 10
+    for step in wave.steps:
+        if step.rule == "quarantine" and "max_invalid" in step.params:
+            max_invalid = int(step.params["max_invalid"])
+    # Only a profile that states its time format has it checked (VAL_013).
+    stated = platform.settings.get("values", {}).get("submitted_at_format", "")
+    return ValidationConfig(multiple_separator=platform.multiple_separator,
+                            finished_true=platform.finished_true, max_invalid=max_invalid,
+                            submitted_at_format=stated)
+
+
+def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
+                 config: ValidationConfig, keep_personal: bool = False,
+                 spec: ReportSpec | None = None, phase_basis: str | None = None
+                 ) -> WaveResult:
+    """Validate, apply the flow, classify and tabulate (pure).
+
+    Parameters
+    ----------
+    exports : sequence of Export
+        The wave's exports, read by :func:`pipeline.ingest.readers.read_export`.
+    instrument : Instrument
+        The wave's instrument version.
+    wave : Wave
+        Supplies the exclusion steps.
+    config : ValidationConfig
+        Validation settings.
+    keep_personal : bool
+        Keep the instrument's personal questions in ``partnerships`` (internal use only).
+    spec : ReportSpec, optional
+        The report specification; without it no tables are computed.
+    phase_basis : {"self", "criteria"}, optional
+        Overrides the specification's choice of phase placement for the report.
+    """
+    frame = pd.concat([e.frame for e in exports], ignore_index=True)
+    validation = validate_responses(frame, instrument, config)
+    flow, analysed, classification, all_issues = classify_rows(exports, validation, wave,
+                                                               instrument)
+    report = None
+    phase = classification.phase
+    extra: dict[str, pd.Series] = {}
+    if spec is not None:
+        report = tabulate_wave(analysed, classification.phase, instrument, spec, phase_basis)
+        if report.basis == "criteria" and report.criteria is not None:
+            phase = report.criteria.phase
+        extra["phase_self"] = classification.phase.astype(str)
+        if report.criteria is not None:
+            extra["phase_criteria"] = report.criteria.phase.astype(str)
+            extra["criteria_points"] = report.criteria.points
+    partnerships = _partnerships_table(analysed, phase, instrument, keep_personal, extra)
+    return WaveResult(instrument=instrument, typed=validation.frame, issues=all_issues,
+                      flow=flow, partnerships=partnerships, report=report)
+
+
+def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave: Wave,
+                  instrument: Instrument) -> tuple[FlowResult, pd.DataFrame,
+                                                   Classification, pd.DataFrame]:
+    """Apply the flow, classify the analysed rows, and give every issue its row's outcome.
+
+    Returns
+    -------
+    tuple
+        ``(flow, analysed, classification, issues)``: where every row went, the analysed
+        typed rows, their phases, and all issues (reading notes, validation, flow and
+        classification) with an ``outcome`` column.
+    """
+    # How each file was read (platform, encoding) is reported with the data problems.
+    read_issues = [part for e in exports for part in (e.notes, e.issues)
+                   if part is not None and len(part)]
+    issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
+        if read_issues else validation.issues
+    flow = apply_steps(validation.frame, issues, wave.steps, instrument)
+    typed = validation.frame
+    # The same rows as ``typed.loc[flow.analysed]``; taken by position when labels are unique,
+    # which skips the checks for labels that are not there.
+    analysed = typed.take(typed.index.get_indexer(flow.analysed)) \
+        if typed.index.is_unique else typed.loc[flow.analysed]
+    classification = classify_phase(analysed, instrument)
+    all_issues = combine_issues([issues, flow.issues, classification.issues])
+    numbers = [None if r is pd.NA else int(r) for r in all_issues["row"].tolist()]
+    # Only dispositions whose row number has an issue can match one; the last of equal
+    # (file, row) pairs gives the outcome.
+    dispositions = flow.dispositions
+    candidates = dispositions[dispositions["row"].isin(
+        [number for number in numbers if number is not None])]
+    outcome_of = {(f, r): d for f, r, d in zip(candidates["file"].tolist(),
+                                               candidates["row"].tolist(),
+                                               candidates["disposition"].tolist())}
+    all_issues["outcome"] = [outcome_of.get((f, r), "")
+                             for f, r in zip(all_issues["file"].tolist(), numbers)]
+    return flow, analysed, classification, all_issues
+
+
+def tabulate_wave(analysed: pd.DataFrame, self_phase: pd.Series, instrument: Instrument,
+                  spec: ReportSpec, phase_basis: str | None = None) -> ReportResult:
+    """Derived variables, criteria placement, agreement and every report table (pure)."""
+    derived = derive_variables(analysed, instrument, spec)
+    criteria = classify_by_criteria(derived, spec.criteria, instrument) \
+        if spec.criteria else None
+    agreement = phase_agreement(self_phase, criteria.phase, instrument.phase_order) \
+        if criteria is not None else None
+    basis = phase_basis or spec.phase_basis
+    if basis == "criteria" and criteria is None:
+        raise PulsecheckError("CLI_003", option="--phase-basis", value=basis,
+                              expected="'self' (this instrument defines no criteria)")
+    phase = criteria.phase if basis == "criteria" else self_phase
+    tables = build_report_tables(derived, phase, instrument, spec)
+    return ReportResult(spec=spec, basis=basis, tables=tables,
+                        protected=protect(tables, spec.disclosure_threshold, spec),
+                        self_phase=self_phase, criteria=criteria, agreement=agreement)
+
+
+def _partnerships_table(analysed: pd.DataFrame, phase: pd.Series, instrument: Instrument,
+                        keep_personal: bool, extra: Mapping[str, pd.Series]) -> pd.DataFrame:
+    key = instrument.respondent_key
+    columns: list[str] = []
+    for question in instrument.answerable:
+        if question.personal and not keep_personal:
+            continue
+        if question.name == key:
+            continue
+        if question.type == "select_multiple":
+            columns.extend(instrument.indicator_columns(question))
+        else:
+            columns.append(question.name)
+    table = pd.DataFrame({
+        key: analysed[key],
+        "response_id": analysed.get("response_id"),
+        PHASE_COLUMN: phase.astype(str),
+        **extra,
+    }, index=analysed.index)
+    table = pd.concat([table, analysed[columns]], axis=1)
+    table["source_file"] = analysed[FILE_COLUMN]
+    table["source_row"] = analysed[ROW_COLUMN]
+    return table.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The edge: reading, provenance and atomic publication
+# --------------------------------------------------------------------------------------------
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        result = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+                                capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": host_platform.python_version(), "pulsecheck": __version__}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, str],
+                 result: WaveResult, outputs: Mapping[str, str],
+                 keep_personal: bool) -> dict[str, Any]:
+    """The provenance record written as ``run.json`` (no timestamps: reruns are identical)."""
+    folder = wave.path.parent
+    return {
+        "pulsecheck": __version__,
+        "code": {"version": __version__, "git_commit": _git_commit(wave.root)},
+        "survey": wave.survey,
+        "wave": wave.wave,
+        "title": wave.title,
+        "synthetic": wave.synthetic,
+        "wave_description": {"path": _relative(wave.path, wave.root),
+                             "config": dict(wave.config)},
+        "inputs": [
+            {"path": _relative(folder / name, wave.root), "sha256": digest,
+             "bytes": (folder / name).stat().st_size}
+            for name, digest in sorted(input_sums.items())
+        ],
+        "instrument": {"id": instrument.id, "version": instrument.version,
+                       "path": _relative(wave.instrument_path, wave.root),
+                       "files": dict(sorted(instrument.source.items()))},
+        # Everything `pulsecheck verify` needs to replay the run exactly.
+        "settings": {"keep_personal": keep_personal,
+                     "phase_basis": result.report.basis if result.report else None},
+        "packages": package_versions(),
+        "counts": result.counts,
+        "exit_code": result.exit_code,
+        "outputs": dict(sorted(outputs.items())),
+    }
+
+
+def default_out(wave: Wave) -> Path:
+    return wave.root / "reports" / "out" / f"{wave.survey}-{wave.wave}"
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    # Respondent text never runs as a spreadsheet formula (pipeline.stages.privacy.inert_cell).
+    inert_frame(frame).to_csv(path, index=False, lineterminator="\n")
+
+
+def publish(out: Path, write: Callable[[Path], None]) -> None:
+    """Write a run folder atomically.
+
+    ``write`` fills a fresh temporary folder on the same filesystem; only when it returns is
+    the folder moved to ``out`` (an earlier run there is replaced, anything else refused).
+    """
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not (out / RUN_MANIFEST).exists():
+        raise PulsecheckError("RUN_001", path=str(out))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as error:
+        raise PulsecheckError("CLI_002", path=str(out), reason=error.strerror or str(error))
+    try:
+        write(staging)
+        os.chmod(staging, 0o755)
+        if out.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, retired / out.name)
+            os.replace(staging, out)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapping[str, str],
+                  keep_personal: bool, partner_reports: bool = False) -> None:
+    """Write every output of a run into ``folder``.
+
+    The reports (funder summary, analyst notebook, partnership pages) are rendered from the
+    files written here, exactly as ``pulsecheck report`` re-renders them later.
+    """
+    from pipeline.ingest.readers import sha256_file
+    from pipeline.report.html import render_overview, write_reports
+
+    flow = result.flow
+    quarantined = flow.dispositions[flow.dispositions["disposition"].eq("quarantined")]
+    files = {
+        "flow.csv": flow.flow,
+        "dispositions.csv": flow.dispositions,
+        "issues.csv": result.issues,
+        "quarantine.csv": quarantined[["file", "row", "response_id", "reason"]],
+        "partnerships.csv": result.partnerships,
+    }
+    for name, frame in files.items():
+        _write_csv(frame, folder / name)
+    if result.report is not None:
+        write_report_outputs(folder, wave, result)
+    (folder / "overview.html").write_text(
+        render_overview(wave, result), encoding="utf-8")
+    if result.report is not None:
+        # Provenance shown in the reports: run.json without the output hashes (which
+        # cannot include the reports themselves).
+        write_reports(folder, run_manifest(wave, result.instrument, input_sums, result, {},
+                                           keep_personal), partner_reports=partner_reports)
+    outputs = {path.relative_to(folder).as_posix(): sha256_file(path)
+               for path in sorted(folder.rglob("*"))
+               if path.is_file() and path.name != RUN_MANIFEST}
+    manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
+                            keep_personal)
+    (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
+                                       + "\n", encoding="utf-8")
+
+
+def agreement_frame(agreement: Agreement) -> pd.DataFrame:
+    """``phase_agreement.csv``: the confusion counts and κ, in one tidy table."""
+    rows = [("count", a, b, float(agreement.confusion.loc[a, b]), "")
+            for a in agreement.confusion.index for b in agreement.confusion.columns]
+    rows += [
+        ("n", "", "", float(agreement.n), "partnerships placed in a phase by both"),
+        ("observed_agreement", "", "", agreement.observed, ""),
+        ("expected_agreement", "", "", agreement.expected, "by chance"),
+        ("kappa", "", "", agreement.kappa, agreement.method),
+        ("kappa_se", "", "", agreement.se, ""),
+        ("kappa_ci_low", "", "", agreement.ci_low, ""),
+        ("kappa_ci_high", "", "", agreement.ci_high, ""),
+    ]
+    return pd.DataFrame(rows, columns=["measure", "self_placement", "criteria_placement",
+                                       "value", "note"])
+
+
+def criteria_frame(result: WaveResult) -> pd.DataFrame:
+    """``phase_criteria.csv``: per partnership, both placements and the criteria met."""
+    report = result.report
+    instrument = result.instrument
+    criteria = report.criteria
+    key = instrument.respondent_key
+    analysed = result.typed.loc[report.self_phase.index]
+    labels = {c.id: c.label for c in report.spec.criteria.criteria}
+    met_text = criteria.explanation.apply(
+        lambda row: "; ".join(labels[c] for c, v in row.items() if v) or "none", axis=1)
+    frame = pd.DataFrame({
+        key: analysed[key],
+        "phase_self": report.self_phase.astype(str),
+        "phase_criteria": criteria.phase.astype(str),
+        "criteria_points": criteria.points,
+    }, index=analysed.index)
+    frame = pd.concat([frame, criteria.explanation.add_prefix("met_")], axis=1)
+    classified = frame["phase_self"].isin(instrument.phase_order)
+    frame["discordant"] = classified & (frame["phase_self"] != frame["phase_criteria"])
+    frame["criteria_met"] = met_text
+    return frame.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
+    """The report tables (CSV and XLSX), findings and phase agreement."""
+    import datetime as dt
+
+    from pipeline.report.workbook import write_workbook
+
+    from pipeline.report.html import read_assumptions
+    from pipeline.report.content import report_context
+
+    report = result.report
+    _write_csv(read_assumptions(), folder / "assumptions.csv")
+    (folder / "report.json").write_text(
+        json.dumps(report_context(wave, result), indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    tables_dir = folder / "tables"
+    tables_dir.mkdir()
+    for table_id, frame in report.protected.items():
+        _write_csv(frame, tables_dir / f"{table_id}.csv")
+    _write_csv(report.tables.tests, tables_dir / "tests.csv")
+    _write_csv(report.tables.findings, folder / "findings.csv")
+    if report.agreement is not None:
+        _write_csv(agreement_frame(report.agreement), folder / "phase_agreement.csv")
+        placements = criteria_frame(result)
+        _write_csv(placements, folder / "phase_criteria.csv")
+        _write_csv(placements[placements["discordant"]], folder / "phase_review.csv")
+    instrument = result.instrument
+    columns = ["All", *instrument.phase_order]
+    basis = "self-placement on the Pathway" if report.basis == "self" else \
+        "the criteria-based placement (phase_criteria.toml)"
+    notes = [
+        f"{wave.title}. Instrument {instrument.id} {instrument.version}. "
+        f"{result.counts['analysed']} partnerships analysed.",
+        f"Phases are from {basis}; partnerships without a phase count in All only.",
+        "Percentages are unweighted, with 95% intervals; the sample is voluntary, not a "
+        "probability sample, so intervals describe sampling variability only.",
+        f"Counts below {report.spec.disclosure_threshold} are suppressed (<"
+        f"{report.spec.disclosure_threshold}) with complementary cells hidden.",
+    ]
+    if wave.synthetic:
+        notes.insert(0, "SYNTHETIC SAMPLE DATA: no real partnership is described here.")
+    write_workbook(folder / "tables.xlsx", report.tables, report.protected, report.spec,
+                   title=wave.title, columns=columns, notes=notes,
+                   created=dt.datetime(instrument.year, 1, 1))
+
+
+def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpec | None:
+    """Read and check the instrument's report specification (``manifest.toml`` ``[report]``).
+
+    Returns ``None`` when the instrument names no tables.
+    """
+    import tomllib
+
+    manifest = tomllib.loads((Path(instrument_path) / "manifest.toml").read_text("utf-8"))
+    names = manifest.get("report", {})
+    if not names.get("tables"):
+        return None
+
+    def load(name: str) -> dict:
+        path = Path(instrument_path) / name
+        if not path.exists():
+            raise PulsecheckError("INST_001", file=str(instrument_path), name=name)
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise PulsecheckError("INST_002", file=str(path), reason=str(error))
+
+    tables = load(names["tables"])
+    criteria = load(names["criteria"]) if names.get("criteria") else None
+    try:
+        spec = build_spec(tables, criteria)
+    except (KeyError, TypeError, ValueError) as error:
+        raise PulsecheckError("INST_002", file=names["tables"],
+                              reason=f"an entry is malformed ({error})")
+    problems = check_spec(spec, instrument, file=names["tables"], phase_column=PHASE_COLUMN)
+    if len(problems):
+        raise SpecError(names["tables"], problems)
+    return spec
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    out: Path
+    counts: Mapping[str, int]
+    flow: pd.DataFrame
+    issues: pd.DataFrame
+    phase_counts: Mapping[str, int]
+    exit_code: int
+
+
+def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = False,
+             progress: Callable[[str], None] = lambda message: None,
+             phase_basis: str | None = None, partner_reports: bool = False) -> RunSummary:
+    """Run a wave end to end and publish its outputs (the command ``pulsecheck run``)."""
+    wave = read_wave(Path(wave_dir))
+    progress(f"wave {wave.survey} {wave.wave}: {wave.title}")
+    input_sums = verify_checksums(wave)
+    progress(f"checked {len(input_sums)} raw file(s) against SHA256SUMS")
+    instrument = read_instrument(wave.instrument_path)
+    progress(f"instrument {instrument.id} {instrument.version}: "
+             f"{len(instrument.questions)} questions")
+    spec = read_report_spec(wave.instrument_path, instrument)
+    platform = read_platform(wave.platform, wave.root)
+    limits = read_limits(wave.root, wave.config.get("limits"))
+    versions = read_choice_versions(wave.instrument_path)
+    exports = [read_export(path, instrument, platform, choice_versions=versions,
+                           root=wave.root, limits=limits) for path in wave.files]
+    progress(f"read {sum(e.n_rows for e in exports)} rows ({platform.title})")
+    result = analyse_wave(exports, instrument, wave, validation_config(wave, platform),
+                          keep_personal, spec=spec, phase_basis=phase_basis)
+    if result.report is not None:
+        n_found = int(result.report.tables.findings["distinctive"].sum())
+        progress(f"tabulated {len(result.report.tables.tables)} tables; "
+                 f"{n_found} phase-distinctive finding(s)")
+    counts = result.counts
+    progress(f"validated: {len(result.issues)} issue(s); analysed {counts['analysed']}, "
+             f"excluded {counts['excluded']}, quarantined {counts['quarantined']}")
+    target = Path(out) if out else default_out(wave)
+    publish(target, lambda folder: write_outputs(folder, wave, result, input_sums,
+                                                 keep_personal, partner_reports))
+    phase_counts = result.partnerships[PHASE_COLUMN].value_counts()
+    ordered = {name: int(phase_counts.get(name, 0))
+               for name in (*instrument.phase_order, instrument.unclassified)}
+    return RunSummary(out=target, counts=counts, flow=result.flow.flow, issues=result.issues,
+                      phase_counts=ordered, exit_code=result.exit_code)

@@ -1,0 +1,336 @@
+"""Waves: run every wave of a survey and the analyses across them (the edge).
+
+:func:`run_waves` finds every wave folder under a survey's raw folder (each with a
+``wave.toml``), runs each one as ``pulsecheck run`` would, then writes a combined folder with
+the trends of every harmonised measure (:mod:`pipeline.multiwave.trends`), the partnership histories
+(:mod:`pipeline.multiwave.histories`) and the caveats that travel with them. Crosswalks are read from
+the ``crosswalks`` folder beside the instrument versions (:mod:`pipeline.model.crosswalk`).
+
+Outputs of the combined folder (default ``reports/out/<survey>-trends/``)::
+
+    run.json                    inputs, waves, crosswalks, settings, package versions, outputs
+    trends/<measure>.csv        one tidy table per harmonised measure, with a ``wave`` column
+    trends.csv                  every measure in one tidy table
+    trend_changes.csv           tests of change between consecutive comparable waves
+    trend_tests.csv             Cochran–Armitage trend test over each comparable series
+    caveats.csv                 every caveat of every measure, with the waves it concerns
+    transitions.csv             phase transitions of linked partnerships (from → to, counts)
+    phase_changes_barriers.csv  measures that changed for partnerships that moved phase
+    histories.csv               every link between waves (stable id or confirmed)
+    histories_review.csv        name/location candidates for research staff to confirm
+    trends.xlsx                 the finished workbook (pipeline.report.workbook.write_trends_workbook)
+    trends_summary.html, .pdf   the summary for funders (pipeline.report.html.write_trend_reports)
+    trends.ipynb, trends.html   the executed analyst notebook (reports/trends_notebook.py)
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from pipeline.columns import MULTI_SEPARATOR
+from pipeline.errors import PulsecheckError
+from pipeline.ingest.readers import (read_export, read_instrument, read_platform, read_wave,
+                             verify_checksums)
+from pipeline.model.instrument import Instrument
+from pipeline.stages.privacy import inert_frame
+from pipeline.run.analyse import (WaveResult, analyse_wave, read_report_spec, validation_config)
+from pipeline.synthetic.generate import LINKED_PHASE
+from pipeline.model.wave import Wave
+
+#: The file that marks a wave folder.
+WAVE_FILE = "wave.toml"
+
+
+@dataclass(frozen=True)
+class AnalysedWave:
+    """One wave read and analysed (not yet published)."""
+
+    wave: Wave
+    instrument: Instrument
+    input_sums: Mapping[str, str]
+    result: WaveResult
+
+
+def analyse_wave_dir(wave_dir: Path, keep_personal: bool = False,
+                     with_report: bool = True) -> AnalysedWave:
+    """Read a wave folder and analyse it, as ``pulsecheck run`` does, without writing."""
+    wave = read_wave(Path(wave_dir))
+    input_sums = verify_checksums(wave)
+    instrument = read_instrument(wave.instrument_path)
+    spec = read_report_spec(wave.instrument_path, instrument) if with_report else None
+    platform = read_platform(wave.platform, wave.root)
+    exports = [read_export(path, instrument, platform) for path in wave.files]
+    result = analyse_wave(exports, instrument, wave, validation_config(wave, platform),
+                          keep_personal, spec=spec)
+    return AnalysedWave(wave=wave, instrument=instrument, input_sums=input_sums,
+                        result=result)
+
+
+def answers_as_names(typed: pd.DataFrame, instrument: Instrument, questions: list[str]
+                     ) -> pd.DataFrame:
+    """Answers of ``questions`` as choice names (tuples of names for select-multiple)."""
+    columns: dict[str, list[Any]] = {}
+    for name in questions:
+        question = instrument.question(name)
+        if question.type == "select_multiple":
+            choices = [c.name for c in instrument.choices_for(question)]
+            ticks = typed[[f"{name}{MULTI_SEPARATOR}{c}" for c in choices]]
+            columns[name] = [tuple(c for c, v in zip(choices, row)
+                                   if not pd.isna(v) and int(float(v)) == 1)
+                             for row in ticks.itertuples(index=False)]
+        else:
+            columns[name] = [None if pd.isna(v) else v for v in typed[name]]
+    return pd.DataFrame(columns, index=typed.index)
+
+
+def read_linked_partnerships(wave_dir: Path, name: str, carry: list[str]) -> pd.DataFrame:
+    """The analysed partnerships of a wave, for a sample whose partnerships recur there.
+
+    Returns one row per analysed partnership: the respondent key, the ``name`` question, the
+    ``carry`` questions (choice names) and :data:`pipeline.synthetic.generate.LINKED_PHASE` (the answer
+    to the phase question, empty when the instrument has none).
+    """
+    analysed = analyse_wave_dir(wave_dir, keep_personal=True, with_report=False)
+    instrument = analysed.instrument
+    result = analysed.result
+    rows = result.typed.loc[result.flow.analysed]
+    frame = answers_as_names(rows, instrument, [instrument.respondent_key, name, *carry])
+    frame[LINKED_PHASE] = rows[instrument.phase_question].astype("object").where(
+        rows[instrument.phase_question].notna(), "") if instrument.phase_question else ""
+    return frame.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Running every wave and the analyses across them
+# --------------------------------------------------------------------------------------------
+
+class CrosswalkError(PulsecheckError):
+    """A crosswalk cannot be used; ``problems`` is its issues table."""
+
+    def __init__(self, path: str, problems: pd.DataFrame) -> None:
+        self.problems = problems
+        super().__init__("XWALK_009", path=path, n=len(problems))
+
+
+def find_waves(root: Path) -> list[Path]:
+    """Wave folders under ``root`` (sub-folders with a ``wave.toml``), in name order."""
+    root = Path(root)
+    folders = sorted(p.parent for p in root.glob(f"*/{WAVE_FILE}"))
+    if not folders:
+        raise PulsecheckError("WAVES_001", path=str(root))
+    return folders
+
+
+def is_waves_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder of wave folders rather than a wave folder."""
+    path = Path(path)
+    return path.is_dir() and not (path / WAVE_FILE).exists() and \
+        any(path.glob(f"*/{WAVE_FILE}"))
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def read_crosswalks(folder: Path, versions: list[Instrument]
+                    ) -> tuple[list[Any], pd.DataFrame]:
+    """Read and check the crosswalk of each pair of consecutive versions (when present)."""
+    from pipeline.model.crosswalk import build_crosswalk
+
+    crosswalks = []
+    for old, new in zip(versions, versions[1:]):
+        path = Path(folder) / f"{old.version}__{new.version}.csv"
+        if not path.exists():
+            continue
+        crosswalk, problems = build_crosswalk(_read_csv(path), old, new, file=path.name)
+        if len(problems):
+            raise CrosswalkError(str(path), problems)
+        crosswalks.append(crosswalk)
+    return crosswalks, pd.DataFrame()
+
+
+def read_trend_settings(folder: Path) -> dict[str, Any]:
+    """``trends.toml`` of the crosswalks folder (empty when absent)."""
+    path = Path(folder) / "trends.toml"
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise PulsecheckError("WAVES_004", path=str(path), problem=f"is not valid TOML ({error})")
+
+
+@dataclass(frozen=True)
+class WavesSummary:
+    out: Path
+    waves: tuple[str, ...]
+    counts: Mapping[str, int]
+    links: Mapping[str, int]
+    exit_code: int
+
+
+def run_waves(root_dir: Path, out: Path | None = None,
+              progress: Callable[[str], None] = lambda message: None) -> WavesSummary:
+    """Run every wave under ``root_dir`` and write the trends folder (``pulsecheck run``).
+
+    Each wave is published as ``pulsecheck run`` publishes it (into ``out/<survey>-<wave>/``,
+    by default ``reports/out/``); the combined outputs go to ``out/<survey>-trends/`` (see the
+    module docstring).
+    """
+    from pipeline.model.crosswalk import COMPARABILITY  # noqa: F401 - documents the dependency
+    from pipeline.multiwave.histories import (WavePartnerships, changes_for_movers, link_partnerships,
+                                    phase_transitions)
+    from pipeline.run.analyse import default_out, publish, write_outputs
+    from pipeline.multiwave.trends import (Settings, WaveData, chain_measures, compute_trends,
+                                 measure_indicator)
+
+    folders = find_waves(Path(root_dir))
+    analysed = []
+    for folder in folders:
+        item = analyse_wave_dir(folder)
+        progress(f"wave {item.wave.wave}: {item.result.counts['analysed']} partnerships "
+                 f"analysed (instrument {item.instrument.version})")
+        analysed.append(item)
+    surveys = sorted({a.wave.survey for a in analysed})
+    if len(surveys) > 1:
+        raise PulsecheckError("WAVES_002", path=str(root_dir), surveys=", ".join(surveys))
+    analysed.sort(key=lambda a: a.wave.wave)
+    base = Path(out) if out else default_out(analysed[0].wave).parent
+    for item in analysed:
+        target = base / f"{item.wave.survey}-{item.wave.wave}"
+        publish(target, lambda f, item=item: write_outputs(f, item.wave, item.result,
+                                                           item.input_sums, False))
+        progress(f"wrote {target}")
+
+    instruments = [a.instrument for a in analysed]
+    xwalk_dir = Path(analysed[0].wave.instrument_path).parent / "crosswalks"
+    crosswalks, _ = read_crosswalks(xwalk_dir, instruments)
+    chains, problems = chain_measures(crosswalks)
+    if len(problems):
+        raise CrosswalkError(str(xwalk_dir), problems)
+    config = read_trend_settings(xwalk_dir)
+    trend_config = config.get("trends", {})
+    settings = Settings(ci_method=trend_config.get("ci_method", "wilson"),
+                        level=float(trend_config.get("level", 0.95)),
+                        adjust=trend_config.get("adjust", "bh"),
+                        alpha=float(trend_config.get("alpha", 0.05)))
+    data = []
+    for item in analysed:
+        result = item.result
+        rows = result.typed.loc[result.flow.analysed]
+        phase = result.partnerships.set_index(item.instrument.respondent_key)["phase_group"] \
+            .reindex(rows[item.instrument.respondent_key]).set_axis(rows.index)
+        data.append(WaveData(wave=item.wave.wave, instrument=item.instrument, frame=rows,
+                             phase=phase))
+    trends = compute_trends(data, chains, settings)
+    progress(f"trends: {trends.table['measure'].nunique()} measures over {len(data)} waves, "
+             f"{len(trends.changes)} tests of change")
+
+    history = config.get("histories", {})
+    name_q = history.get("name_question")
+    location_q = history.get("location_question")
+    partnerships = []
+    for item, wave_data in zip(analysed, data):
+        key = item.instrument.respondent_key
+        names = answers_as_names(wave_data.frame, item.instrument,
+                                 [q for q in (name_q, location_q) if q])
+        partnerships.append(WavePartnerships(
+            wave=item.wave.wave, phase_order=tuple(item.instrument.phase_order),
+            frame=pd.DataFrame({
+                "id": wave_data.frame[key].astype(str).to_numpy(),
+                "name": names[name_q].astype(str).to_numpy() if name_q else "",
+                "location": names[location_q].to_numpy() if location_q else [()] * len(names),
+                "phase": wave_data.phase.astype(str).to_numpy()})))
+    decisions = None
+    links_path = xwalk_dir / history["links"] if history.get("links") else None
+    if links_path is not None and links_path.exists():
+        decisions = _read_csv(links_path)
+        needed = {"wave_from", "id_from", "wave_to", "id_to", "decision"}
+        if not needed <= set(decisions.columns):
+            raise PulsecheckError("WAVES_003", path=str(links_path),
+                                  problem=f"lacks {', '.join(sorted(needed - set(decisions.columns)))}")
+    histories = link_partnerships(partnerships, decisions,
+                                  float(history.get("similarity", 0.7)))
+    transitions = phase_transitions(partnerships, histories.links)
+    families = set(history.get("change_families", ()))
+    indicators: dict[str, pd.DataFrame] = {}
+    labels: dict[str, str] = {}
+    for item, wave_data in zip(analysed, data):
+        columns = {}
+        for chain in chains:
+            side = chain.sides.get(item.wave.wave)
+            if chain.family in families and side is not None:
+                columns[chain.measure] = measure_indicator(
+                    wave_data.frame, item.instrument, side).to_numpy()
+                labels[chain.measure] = chain.label
+        indicators[item.wave.wave] = pd.DataFrame(
+            columns, index=wave_data.frame[item.instrument.respondent_key].astype(str))
+    movers = changes_for_movers(partnerships, histories.links, indicators, labels)
+    progress(f"histories: {len(histories.links)} links, {len(histories.review)} pair(s) "
+             f"for review")
+
+    trends_out = base / f"{analysed[0].wave.survey}-trends"
+    general = pd.DataFrame([{
+        "measure": "(every measure)", "label": "", "from_wave": "", "to_wave": "",
+        "comparability": "",
+        "caveat": "Many partnerships answered in more than one wave; the tests of change treat "
+                  "the waves as independent samples, so they are approximate (A-WAVE-15)."}])
+    caveats = pd.concat([general, trends.caveats], ignore_index=True)
+    outputs = {
+        "trends.csv": trends.table, "trend_changes.csv": trends.changes,
+        "trend_tests.csv": trends.trend_tests, "caveats.csv": caveats,
+        "transitions.csv": transitions, "phase_changes_barriers.csv": movers,
+        "histories.csv": histories.links, "histories_review.csv": histories.review,
+    }
+    synthetic = any(a.wave.synthetic for a in analysed)
+    # The strictest small-cell threshold of the waves protects the trend reports (A-TREND-2).
+    threshold = max((a.result.report.spec.disclosure_threshold for a in analysed
+                     if a.result.report is not None), default=5)
+
+    def write(folder: Path) -> None:
+        from pipeline.ingest.readers import sha256_file
+        from pipeline.report.html import write_trend_reports
+        from pipeline.run.analyse import RUN_MANIFEST, package_versions
+
+        for name, frame in outputs.items():
+            inert_frame(frame).to_csv(folder / name, index=False, lineterminator="\n")
+        (folder / "trends").mkdir()
+        for measure, frame in trends.table.groupby("measure", sort=False):
+            inert_frame(frame).to_csv(folder / "trends" / f"{measure}.csv", index=False,
+                                      lineterminator="\n")
+        manifest = {
+            "survey": analysed[0].wave.survey, "synthetic": synthetic,
+            "waves": [{"wave": a.wave.wave, "instrument": a.instrument.version,
+                       "counts": a.result.counts} for a in analysed],
+            "crosswalks": [f"{c.old}__{c.new}.csv" for c in crosswalks],
+            "settings": {"trends": dict(trend_config), "histories": dict(history)},
+            "disclosure_threshold": threshold,
+            "links": {"stable_id": int(histories.links["method"].eq("stable_id").sum()),
+                      "confirmed": int(histories.links["method"].eq("confirmed").sum()),
+                      "review": int(len(histories.review))},
+            "packages": package_versions(),
+        }
+        # The trends notebook reads the provenance from this provisional manifest; the final
+        # one (with every output's hash) replaces it below.
+        (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
+                                           + "\n", encoding="utf-8")
+        write_trend_reports(folder, manifest)
+        files = {p.relative_to(folder).as_posix(): sha256_file(p)
+                 for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RUN_MANIFEST}
+        manifest["outputs"] = files
+        (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
+                                           + "\n", encoding="utf-8")
+
+    publish(trends_out, write)
+    return WavesSummary(out=trends_out, waves=tuple(a.wave.wave for a in analysed),
+                        counts={a.wave.wave: a.result.counts["analysed"] for a in analysed},
+                        links={"stable_id": int(histories.links["method"].eq("stable_id").sum()),
+                               "confirmed": int(histories.links["method"].eq("confirmed").sum()),
+                               "review": int(len(histories.review))},
+                        exit_code=max(a.result.exit_code for a in analysed))

@@ -1,0 +1,1 @@
+"""Pure stage functions of one wave: validate, flow, classify, derive, privacy."""

@@ -1,0 +1,1 @@
+"""Statistics: survey designs, intervals and tests, tables and disclosure control."""

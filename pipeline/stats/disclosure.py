@@ -1,0 +1,508 @@
+"""Small-cell protection of tidy tables: primary and complementary suppression.
+
+Public API
+----------
+* :class:`DisclosureRule` — threshold (default 5), whether zeros are protected, the display
+  symbol.
+* ``suppress_table(table, rule)`` — a copy of a tidy table (:mod:`pipeline.stats.tabulate`) with
+  ``suppressed`` (bool), ``suppression`` (``primary``/``complementary``/empty), and the display
+  strings ``n_display`` and ``pct_display``. The analyst's numbers are left as they are.
+* ``published_view(table)`` — the same table with the hidden numbers blanked, for output
+  that leaves the project.
+* ``recoverable_cells(values, suppressed, equations)`` — which suppressed cells the
+  published numbers still determine (used to check the protection).
+
+How it works: counts with ``0 < n < threshold`` (and zeros if ``suppress_zeros``) are
+suppressed (primary). The published table also shows totals, so each table is described by
+linear equations (each row of levels adds up to the ``All`` column, each column of levels
+adds up to its base; for check-all tables, each item adds up across columns). Complementary
+cells are then suppressed, smallest count first, until no suppressed cell can be solved
+from the published cells and these equations. Where a column of the data is not shown
+(respondents with a blank banner variable count in ``All`` only), the equation gets an
+unknown slack term and so reveals nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+
+from pipeline.errors import PulsecheckError
+
+#: Columns added by :func:`suppress_table`.
+DISCLOSURE_COLUMNS = ("suppressed", "suppression", "n_display", "pct_display")
+
+
+@dataclass(frozen=True)
+class DisclosureRule:
+    """The small-cell rule.
+
+    Parameters
+    ----------
+    threshold : int
+        Counts below this (and above zero) are suppressed. Default 5, usual for data about
+        organisations or partnerships that could be recognised.
+    suppress_zeros : bool
+        Also suppress zero counts (they can disclose that nobody in a group did something).
+    complementary : bool
+        Add complementary suppression so that suppressed cells cannot be recovered from
+        totals. Switch off only for analyst-only views.
+    symbol : str
+        Display text of a suppressed cell; ``{k}`` is replaced by the threshold.
+    """
+
+    threshold: int = 5
+    suppress_zeros: bool = False
+    complementary: bool = True
+    symbol: str = "<{k}"
+
+
+Equation = tuple[tuple[int, ...], tuple[float, ...], bool]
+
+
+def recoverable_cells(values: np.ndarray, suppressed: np.ndarray,
+                      equations: Sequence[Equation]) -> np.ndarray:
+    """Which suppressed cells are determined by the published cells and the equations.
+
+    Parameters
+    ----------
+    values : ndarray
+        All cell values (only the shape is used).
+    suppressed : ndarray of bool
+    equations : sequence of (cells, coefficients, has_slack)
+        Each equation says ``sum(coef * value) (+ slack) = 0``; ``has_slack`` adds an
+        unpublished non-negative unknown.
+
+    Returns
+    -------
+    ndarray of bool
+        True for suppressed cells whose value is a linear function of published numbers.
+
+    References
+    ----------
+    .. [1] Hundepool, A. et al. (2012). *Statistical Disclosure Control*, sec. 4.2
+       (linked tables and the audit of suppression patterns). Wiley.
+    """
+    unknown = np.flatnonzero(suppressed)
+    if unknown.size == 0:
+        return np.zeros(len(values), dtype=bool)
+    index = {cell: k for k, cell in enumerate(unknown)}
+    n_slack = sum(1 for eq in equations if eq[2])
+    a = np.zeros((len(equations), unknown.size + n_slack))
+    slack = unknown.size
+    for row, (cells, coefs, has_slack) in enumerate(equations):
+        for cell, coef in zip(cells, coefs):
+            if cell in index:
+                a[row, index[cell]] += coef
+        if has_slack:
+            a[row, slack] = 1.0
+            slack += 1
+    # A cell is determined exactly when every solution of the homogeneous system leaves it
+    # unchanged, i.e. the null space has no component on it.
+    null = linalg.null_space(a) if a.size else np.eye(a.shape[1])
+    free = np.abs(null[: unknown.size]).max(axis=1) > 1e-9 if null.size else \
+        np.zeros(unknown.size, dtype=bool)
+    out = np.zeros(len(values), dtype=bool)
+    out[unknown[~free]] = True
+    return out
+
+
+def _equations(group: pd.DataFrame) -> list[Equation]:
+    """Linear relations among the published counts of one table (positions in ``group``)."""
+    pos = {idx: k for k, idx in enumerate(group.index)}
+    table_type = group["table_type"].iloc[0]
+    equations: list[Equation] = []
+    cols = [c for c in dict.fromkeys(group["col_level"]) if c != "All"]
+    has_all = (group["col_level"] == "All").any()
+    if table_type == "single":
+        parts = group[group["row_type"].isin(["level", "missing"])]
+        totals = group[group["row_type"] == "total"]
+        line_rows = list(dict.fromkeys(parts["row_level"])) + ["__total__"]
+        source = pd.concat([parts, totals])
+    elif table_type == "multi":
+        items = group[group["row_type"] == "item"]
+        line_rows = list(dict.fromkeys(items["row_level"]))
+        source = group[group["row_type"].isin(["item", "respondents", "mentions", "net"])]
+        line_rows = list(dict.fromkeys(source["row_level"]))
+    else:
+        return equations
+    cell = {(row_level, col_level): pos[i] for i, row_level, col_level
+            in zip(source.index, source["row_level"], source["col_level"])}
+    n = group["n"]
+    row_type = group["row_type"].to_numpy()
+    # Across columns: each line adds up to its All cell.
+    if has_all and cols:
+        for row_level in line_rows:
+            members = [cell[(row_level, c)] for c in cols if (row_level, c) in cell]
+            if (row_level, "All") not in cell or not members:
+                continue
+            total = cell[(row_level, "All")]
+            n_parts = n.iloc[members].sum()
+            slack = bool(n.iloc[total] != n_parts)
+            equations.append((tuple(members) + (total,),
+                              tuple([1.0] * len(members)) + (-1.0,), slack))
+    # Down rows: levels add up to the base (single), items add up to mentions (multi).
+    for c in (["All"] if has_all else []) + cols:
+        if table_type == "single":
+            members = [cell[(r, c)] for r in line_rows[:-1] if (r, c) in cell]
+            total_key = ("__total__", c)
+        else:
+            members = [cell[(r, c)] for r in line_rows
+                       if (r, c) in cell and row_type[cell[(r, c)]] == "item"]
+            total_key = ("__mentions__", c)
+        if total_key in cell and members:
+            equations.append((tuple(members) + (cell[total_key],),
+                              tuple([1.0] * len(members)) + (-1.0,), False))
+    return equations
+
+
+def _complementary(values: np.ndarray, suppressed: np.ndarray, is_total: np.ndarray,
+                   equations: Sequence[Equation]) -> np.ndarray:
+    """Greedy complementary suppression: add, one at a time, the published cell (on an
+    equation that exposes a suppressed cell) that leaves the fewest cells exposed, and
+    among those a non-zero interior cell with the smallest count."""
+    extra = np.zeros_like(suppressed)
+    current = suppressed.copy()
+    for _ in range(len(values) + 1):
+        exposed = recoverable_cells(values, current, equations)
+        if not exposed.any():
+            break
+        hot = set(np.flatnonzero(exposed).tolist())
+        candidates = {c for cells, _, _ in equations if hot & set(cells) for c in cells
+                      if not current[c]}
+        if not candidates:
+            break
+
+        def score(c: int) -> tuple:
+            trial = current.copy()
+            trial[c] = True
+            left = int(recoverable_cells(values, trial, equations).sum())
+            return (left, bool(values[c] == 0), bool(is_total[c]), values[c], c)
+
+        best = min(candidates, key=score)
+        current[best] = True
+        extra[best] = True
+    return extra
+
+
+def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
+    """Apply primary and complementary suppression to a tidy table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A tidy table from :mod:`pipeline.stats.tabulate` (one or several ``table_id``); not
+        modified.
+    rule : DisclosureRule
+
+    Returns
+    -------
+    DataFrame
+        A copy with :data:`DISCLOSURE_COLUMNS` added. ``n`` and ``pct`` keep the analyst's
+        numbers; ``n_display`` and ``pct_display`` show ``<k`` where suppressed. Numeric
+        summaries (``table_type = "numeric"``) are suppressed when their group has fewer
+        than ``threshold`` respondents.
+
+    References
+    ----------
+    .. [1] Hundepool, A. et al. (2012). *Statistical Disclosure Control*, ch. 4 (magnitude
+       and frequency tables; primary and secondary suppression). Wiley.
+    .. [2] Cox, L. H. (1980). Suppression methodology and statistical disclosure control.
+       *JASA* 75, 377–385.
+    """
+    if not isinstance(rule.threshold, (int, np.integer)) or rule.threshold < 1:
+        raise PulsecheckError("STAT_008", name="threshold", value=rule.threshold,
+                              expected="a whole number of at least 1")
+    for column in ("table_id", "table_type", "n"):
+        if column not in table.columns:
+            present = ", ".join(map(str, table.columns[:20]))
+            raise PulsecheckError("STAT_001", name=column, present=present)
+    # A lazy copy: pandas copies a column of it only when it is changed.
+    out = table.copy(deep=False)
+    suppressed = np.zeros(len(out), dtype=bool)
+    kind = np.array([""] * len(out), dtype=object)
+    counts = pd.to_numeric(out["n"], errors="coerce").to_numpy(dtype=float)
+    small = (counts < rule.threshold) & ((counts > 0) | rule.suppress_zeros)
+    small &= ~np.isnan(counts)
+    for _, group in out.groupby("table_id", sort=False):
+        positions = out.index.get_indexer(group.index)
+        values = counts[positions]
+        primary = small[positions].copy()
+        if group["table_type"].iloc[0] == "numeric":
+            suppressed[positions] = primary
+            kind[positions[primary]] = "primary"
+            continue
+        extra = np.zeros_like(primary)
+        if rule.complementary and primary.any():
+            is_total = group["row_type"].isin(
+                ["total", "respondents", "mentions"]).to_numpy() | \
+                (group["col_level"] == "All").to_numpy()
+            extra = _complementary(values, primary, is_total,
+                                   _equations(group.reset_index(drop=True)))
+        suppressed[positions] = primary | extra
+        kind[positions[primary]] = "primary"
+        kind[positions[extra]] = "complementary"
+    symbol = rule.symbol.format(k=rule.threshold)
+    out["suppressed"] = suppressed
+    out["suppression"] = kind
+    out["n_display"] = [symbol if s else ("" if np.isnan(v) else str(int(v)))
+                        for s, v in zip(suppressed, counts)]
+    if "pct" in out.columns:
+        pct = pd.to_numeric(out["pct"], errors="coerce").to_numpy(dtype=float)
+        out["pct_display"] = ["" if s else ("" if np.isnan(p) else f"{p:.1f}")
+                              for s, p in zip(suppressed, pct)]
+        out.loc[suppressed, "pct_display"] = symbol
+    else:
+        out["pct_display"] = ""
+    return out
+
+
+def published_view(table: pd.DataFrame) -> pd.DataFrame:
+    """Blank the hidden numbers of a suppressed table (for output that leaves the project).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`suppress_table`; not modified.
+
+    Returns
+    -------
+    DataFrame
+        A copy where every numeric column that could reveal a suppressed count (``n``,
+        ``n_weighted``, ``pct``, ``se``, ``ci_low``, ``ci_high``, ``pct_of_mentions``,
+        ``value``) is blank on suppressed rows.
+    """
+    if "suppressed" not in table.columns:
+        raise PulsecheckError("STAT_001", name="suppressed",
+                              present=", ".join(map(str, table.columns[:20])))
+    out = table.copy()
+    hidden = out["suppressed"].to_numpy(dtype=bool)
+    for column in ("n", "n_weighted", "pct", "se", "ci_low", "ci_high", "pct_of_mentions",
+                   "value", "sig_letters"):
+        if column in out.columns:
+            out[column] = out[column].astype(object)
+            out.loc[hidden, column] = None
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Linked tables: suppression that holds across tables of the same variable
+# --------------------------------------------------------------------------------------------
+
+#: The column of respondents a tidy table counts in ``All`` but does not show.
+_HIDDEN = "\x00hidden"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A published relation between two tables: in every column, the count of
+    ``coarse_level`` in ``coarse_table`` equals the sum of ``fine_levels`` in ``fine_table``
+    (e.g. a band "before 2010" and the year bands inside it, or a recode and its sources)."""
+
+    coarse_table: str
+    coarse_level: str
+    fine_table: str
+    fine_levels: tuple[str, ...]
+
+
+def _columns(table: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
+    cells = table[table["row_type"].isin(["level", "item"])]
+    shown = [c for c in dict.fromkeys(cells["col_level"]) if c != "All"]
+    # The first base given in each column (NaN if none is).
+    bases: dict[str, float] = {}
+    for column, base_n in zip(cells["col_level"], cells["base_n"]):
+        if pd.isna(bases.get(column, np.nan)):
+            bases[column] = np.nan if pd.isna(base_n) else base_n
+    if not shown:
+        return ["All"], {"All": float(bases.get("All", np.nan))}
+    base = {c: float(bases[c]) for c in shown}
+    base[_HIDDEN] = float(bases["All"]) - sum(base.values())
+    return shown + [_HIDDEN], base
+
+
+def _published_system(tables: Mapping[str, pd.DataFrame], links: Sequence[Link]):
+    """Unknowns (every cell, plus a hidden column per table) and what publication fixes."""
+    index: dict[tuple[str, str, str], int] = {}
+    upper: list[float] = []
+    rows: list[dict[int, float]] = []
+    rhs: list[float] = []
+
+    def var(table: str, level: str, column: str) -> int:
+        key = (table, level, column)
+        if key not in index:
+            index[key] = len(index)
+            upper.append(np.inf)
+        return index[key]
+
+    for name, table in tables.items():
+        columns, base = _columns(table)
+        cells = table[table["row_type"].isin(["level", "item"])]
+        levels = list(dict.fromkeys(cells["row_level"]))
+        # (suppressed, n) of each cell, by level (in table order) and column.
+        by_level: dict[str, dict[str, tuple[bool, float]]] = {}
+        for level, column, hidden, n in zip(cells["row_level"], cells["col_level"],
+                                            cells["suppressed"], cells["n"]):
+            by_level.setdefault(level, {})[column] = (bool(hidden), n)
+        for level, by_col in by_level.items():
+            parts = [var(name, level, c) for c in columns]
+            all_cell = by_col.get("All")
+            if columns != ["All"] and all_cell is not None and not all_cell[0]:
+                rows.append({p: 1.0 for p in parts})
+                rhs.append(float(all_cell[1]))
+            for column, variable in zip(columns, parts):
+                upper[variable] = min(upper[variable], base[column])
+                if column in by_col and not by_col[column][0]:
+                    rows.append({variable: 1.0})
+                    rhs.append(float(by_col[column][1]))
+        if table["table_type"].iloc[0] == "single":
+            for column in columns:
+                rows.append({var(name, level, column): 1.0 for level in levels})
+                rhs.append(base[column])
+        else:
+            mentions = table[(table["row_type"] == "mentions")
+                             & ~table["suppressed"].astype(bool)].set_index("col_level")["n"]
+            known = {c: float(mentions[c]) for c in mentions.index}
+            shown = [c for c in columns if c != _HIDDEN]
+            if _HIDDEN in columns and "All" in known and all(c in known for c in shown):
+                known[_HIDDEN] = known["All"] - sum(known[c] for c in shown)
+            for column in columns:
+                if column in known:
+                    rows.append({var(name, level, column): 1.0 for level in levels})
+                    rhs.append(known[column])
+    for link in links:
+        coarse_columns, _ = _columns(tables[link.coarse_table])
+        fine_columns, _ = _columns(tables[link.fine_table])
+        if coarse_columns != fine_columns:
+            continue
+        for column in coarse_columns:
+            terms = {var(link.coarse_table, link.coarse_level, column): 1.0}
+            for level in link.fine_levels:
+                terms[var(link.fine_table, level, column)] = \
+                    terms.get(var(link.fine_table, level, column), 0.0) - 1.0
+            rows.append(terms)
+            rhs.append(0.0)
+    return index, upper, rows, rhs
+
+
+def linked_recoverable(tables: Mapping[str, pd.DataFrame], links: Sequence[Link]
+                       ) -> list[tuple[str, str, str]]:
+    """Suppressed cells that the published cells of linked tables pin to one whole number.
+
+    Every table's cells add up to its bases (or mentions), the ``All`` column is the shown
+    columns plus an unshown one (respondents without a banner value), and each :class:`Link`
+    ties a coarse cell to the sum of fine cells. Each suppressed, non-zero cell is bounded by
+    linear programming over all of it; the cell is recoverable when its bounds hold a single
+    whole number.
+
+    Parameters
+    ----------
+    tables : mapping of table id to DataFrame
+        Tidy tables after :func:`suppress_table` (single-choice and check-all only).
+    links : sequence of Link
+
+    Returns
+    -------
+    list of (table id, row level, column level)
+
+    References
+    ----------
+    .. [1] Hundepool, A. et al. (2012). *Statistical Disclosure Control*, sec. 4.2 and 4.4
+       (auditing suppression in linked tables by linear programming). Wiley.
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import lil_matrix
+
+    index, upper, rows, rhs = _published_system(tables, links)
+    matrix = lil_matrix((len(rows), len(index)))
+    for r, terms in enumerate(rows):
+        for c, coefficient in terms.items():
+            matrix[r, c] = coefficient
+    matrix = matrix.tocsr()
+    bounds = [(0.0, None if np.isinf(u) else u) for u in upper]
+    found = []
+    for name, table in tables.items():
+        columns, _ = _columns(table)
+        hidden = table[table["suppressed"].astype(bool) & (table["n"] > 0)
+                       & table["row_type"].isin(["level", "item"])]
+        for cell in hidden.itertuples(index=False):
+            if cell.col_level == "All" and columns != ["All"]:
+                continue  # an All cell is the sum of its columns, which are audited
+            target = index[(name, cell.row_level, cell.col_level)]
+            cost = np.zeros(len(index))
+            cost[target] = 1.0
+            low = linprog(cost, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
+            high = linprog(-cost, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
+            if low.status != 0 or high.status != 0:
+                continue
+            if np.ceil(low.fun - 1e-6) == np.floor(-high.fun + 1e-6):
+                found.append((name, cell.row_level, cell.col_level))
+    return found
+
+
+def _hide(table: pd.DataFrame, positions: Sequence[int], symbol: str) -> pd.DataFrame:
+    out = table.copy()
+    labels = out.index[list(positions)]
+    out.loc[labels, "suppressed"] = True
+    out.loc[labels, "suppression"] = "linked"
+    out.loc[labels, "n_display"] = symbol
+    out.loc[labels, "pct_display"] = symbol
+    return out
+
+
+def protect_linked(tables: Mapping[str, pd.DataFrame], links: Sequence[Link],
+                   rule: DisclosureRule) -> dict[str, pd.DataFrame]:
+    """Extend suppression until no cell of linked tables can be recovered.
+
+    While :func:`linked_recoverable` finds a cell, one more cell is hidden in the same table
+    and column (the smallest non-zero published cell, preferring the cell's siblings in a
+    link), or failing that in the same row. Each round hides at least one more cell, so the
+    loop ends; hiding more never lets an attacker learn more.
+
+    Parameters
+    ----------
+    tables : mapping of table id to DataFrame
+        Tables after :func:`suppress_table`; not modified.
+    links : sequence of Link
+    rule : DisclosureRule
+        Supplies the display symbol.
+
+    Returns
+    -------
+    dict
+        Every table of ``tables``; cells hidden here have ``suppression = "linked"``.
+    """
+    linked = {l.coarse_table for l in links} | {l.fine_table for l in links}
+    out = {name: table.copy(deep=False) for name, table in tables.items()}
+    audited = {name: out[name] for name in linked if name in out}
+    symbol = rule.symbol.format(k=rule.threshold)
+    siblings: dict[tuple[str, str], set[str]] = {}
+    for link in links:
+        for level in link.fine_levels:
+            siblings.setdefault((link.fine_table, level), set()).update(link.fine_levels)
+    for _ in range(sum(len(t) for t in audited.values()) + 1):
+        leaks = linked_recoverable(audited, links)
+        if not leaks:
+            break
+        name, level, column = leaks[0]
+        table = audited[name]
+        open_cells = table[~table["suppressed"].astype(bool) & (table["n"] > 0)
+                           & table["row_type"].isin(["level", "item"])]
+        same_column = open_cells[(open_cells["col_level"] == column)
+                                 & (open_cells["row_level"] != level)]
+        near = same_column[same_column["row_level"].isin(siblings.get((name, level), set()))]
+        pool = near if not near.empty else same_column
+        if pool.empty:
+            pool = open_cells[(open_cells["row_level"] == level)
+                              & (open_cells["col_level"] != "All")]
+        if pool.empty:
+            pool = open_cells
+        if pool.empty:
+            break
+        chosen = pool.sort_values(["n", "row_level"], kind="stable").index[0]
+        audited[name] = _hide(table, [table.index.get_loc(chosen)], symbol)
+    out.update(audited)
+    return out

@@ -1,0 +1,1096 @@
+"""Cross-tabulation: tidy frequency tables with intervals and tests, for report tables.
+
+All functions are pure: a frame (never modified) and explicit arguments in, a frozen
+:class:`TableResult` out. Levels, labels and their order always come from the caller
+(normally the instrument), so empty levels are kept, in order, and a value outside the
+levels is an error (``STAT_006``) rather than a silently dropped row.
+
+Public API
+----------
+* ``single_choice_table(frame, row, *, levels, labels, col, col_levels, col_labels, design,
+  ci_method, level, missing, tests, trend_scores, pairwise, alpha, table_id)``
+  — one-way (``col=None``) or two-way table of a single-choice question.
+* ``check_all_table(frame, items, *, labels, row_var, col, col_levels, col_labels, design,
+  ci_method, level, nets, tests, trend_scores, pairwise, alpha, table_id)`` — a check-all question from
+  its 0/1 indicator columns (blank = not answered); the base is the respondents who
+  answered the question, and respondents and mentions are counted separately.
+* ``any_of_net(frame, items)`` — the "any of" indicator (1, 0, or blank if not answered).
+* ``numeric_summary(frame, var, *, col, col_levels, col_labels, design, level, quantiles,
+  table_id)`` — mean (with design-based t interval), quantiles, min, max by group.
+* ``crosstab_matrices(frame, row, col, *, row_levels, col_levels, design)`` — the matrices
+  and headline tests of a two-way table (used by ``pulsecheck crosstab --json``).
+* Small-cell protection lives in :mod:`pipeline.stats.disclosure` (``suppress_table``).
+
+The tidy table (:data:`TIDY_COLUMNS`) has one row per (row level, column level): ``n`` is the
+unweighted count, ``base_n`` the unweighted base of the column, ``pct`` the (weighted,
+when a design is given) column percentage in 0–100 with ``ci_low``/``ci_high`` and the
+interval method in ``ci_method``. The overall column has ``col_level = "All"``. ``row_type``
+tells levels (``level``), shown missing answers (``missing``), the base (``total``), check-all
+items (``item``), nets (``net``), respondents (``respondents``) and mentions (``mentions``)
+apart; the special rows have ``row_level`` ``__missing__``, ``__total__``, ``net:<label>``,
+``__respondents__`` and ``__mentions__``. ``sig_letters`` lists the columns (by ``col_letter``) that a cell is significantly
+higher than, when pairwise tests were asked for. ``warnings`` is never silent.
+
+Columns of the tests frame: :data:`TEST_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline.stats import stats
+from pipeline.stats.design import (ResolvedDesign, SurveyDesign, design_df, psu_variances,
+                             ratio_estimate, resolve_design, total_covariance)
+from pipeline.errors import PulsecheckError
+
+#: Label of the overall column.
+ALL = "All"
+
+TIDY_COLUMNS = (
+    "table_id", "table_type", "row_var", "row_level", "row_label", "row_type",
+    "col_var", "col_level", "col_label", "col_letter", "n", "base_n", "n_weighted",
+    "base_weighted", "pct", "se", "ci_low", "ci_high", "ci_method", "pct_of_mentions",
+    "sig_letters", "warnings",
+)
+
+TEST_COLUMNS = ("table_id", "row_var", "row_level", "col_var", "test", "method", "statistic",
+                "df", "ddf", "p_value", "warnings")
+
+NUMERIC_COLUMNS = ("table_id", "table_type", "row_var", "col_var", "col_level", "col_label",
+                   "n", "n_missing", "stat", "value", "se", "ci_low", "ci_high", "ci_method",
+                   "warnings")
+
+#: Tests a table can ask for.
+TABLE_TESTS = ("pearson", "pearson_yates", "lr", "fisher", "rao_scott_f", "rao_scott_chisq",
+               "wald", "adj_wald", "trend")
+
+MISSING_RULES = ("exclude", "show")
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """A tabulation: the tidy table, its tests and pairwise comparisons.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Columns :data:`TIDY_COLUMNS` (or :data:`NUMERIC_COLUMNS` for numeric summaries).
+    tests : DataFrame
+        Columns :data:`TEST_COLUMNS`.
+    pairwise : DataFrame
+        Pairwise column comparisons (:data:`pipeline.stats.stats.PAIRWISE_COLUMNS` plus
+        ``row_level``); empty when not asked for.
+    warnings : tuple of str
+        Table-level warnings (also repeated in the rows they concern).
+    """
+
+    table: pd.DataFrame
+    tests: pd.DataFrame
+    pairwise: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+def _key(value: Any) -> str | None:
+    """Comparable text of a code: 1, 1.0 and "1" are the same level."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if np.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+    if isinstance(value, (np.integer,)):
+        return str(int(value))
+    if isinstance(value, np.floating):
+        return _key(float(value))
+    return str(value)
+
+
+def _require(frame: pd.DataFrame, *names: str | None) -> None:
+    for name in names:
+        if name is not None and name not in frame.columns:
+            present = ", ".join(map(str, frame.columns[:20]))
+            raise PulsecheckError("STAT_001", name=name, present=present)
+
+
+def _codes(series: pd.Series, levels: Sequence[Any], name: str) -> np.ndarray:
+    """Index of each value in ``levels`` (-1 for missing); unknown values are an error."""
+    lookup = {_key(level): i for i, level in enumerate(levels)}
+    if len(lookup) != len(levels):
+        raise PulsecheckError("STAT_008", name=f"levels of {name}", value=list(levels),
+                              expected="distinct levels")
+    # Survey answers take few distinct values: key each distinct value once, not each row.
+    values = series
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "python":
+        # Text held as Python strings: numbering the strings themselves is the same and
+        # quicker than numbering them through the text column.
+        values = series.to_numpy(dtype=object)
+    positions, uniques = pd.factorize(values, use_na_sentinel=True)
+    keys = [_key(v) if not pd.isna(v) else None for v in uniques]
+    unknown = sorted({k for k in keys if k is not None and k not in lookup})
+    if unknown:
+        raise PulsecheckError("STAT_006", name=name, values=", ".join(unknown[:10]),
+                              levels=", ".join(_key(v) or "" for v in levels))
+    # The trailing -1 is what a missing value's position (-1) picks.
+    mapping = np.asarray([lookup[k] if k is not None else -1 for k in keys] + [-1],
+                         dtype=np.int64)
+    return mapping[np.asarray(positions, dtype=np.int64)]
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """The values as floats: NaN for blanks and for values that are not numbers."""
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` of values without NaN, sorting whole numbers
+    in a narrow range as 16-bit keys (a radix sort, same order) rather than as floats."""
+    if values.size and np.isfinite(values).all():
+        lowest = values.min()
+        keys = values - lowest
+        if keys.max() < 2 ** 16 and (keys == np.floor(keys)).all():
+            return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(values, kind="stable")
+
+
+def _labels(levels: Sequence[Any], labels: Sequence[str] | Mapping[Any, str] | None,
+            name: str) -> list[str]:
+    if labels is None:
+        return [str(_key(level)) for level in levels]
+    if isinstance(labels, Mapping):
+        by_key = {_key(k): v for k, v in labels.items()}
+        return [str(by_key.get(_key(level), _key(level))) for level in levels]
+    if len(labels) != len(levels):
+        raise PulsecheckError("STAT_008", name=f"labels of {name}", value=len(labels),
+                              expected=f"{len(levels)} labels, one per level")
+    return [str(label) for label in labels]
+
+
+def _check_choice(value: str, allowed: Sequence[str], what: str) -> None:
+    if value not in allowed:
+        raise PulsecheckError("STAT_004", what=what, value=value, supported=", ".join(allowed))
+
+
+def _columns(frame: pd.DataFrame, col: str | None, col_levels: Sequence[Any] | None,
+             col_labels: Any) -> tuple[np.ndarray, list[tuple[str, str, str, np.ndarray]]]:
+    """Column codes and the list of (level, label, letter, mask), All first."""
+    n = len(frame)
+    everyone = np.ones(n, dtype=bool)
+    columns = [(ALL, ALL, "", everyone)]
+    if col is None:
+        return np.zeros(n, dtype=np.int64), columns
+    if col_levels is None:
+        raise PulsecheckError("STAT_008", name="col_levels", value=None,
+                              expected="the ordered levels of the column variable")
+    codes = _codes(frame[col], col_levels, col)
+    names = _labels(col_levels, col_labels, col)
+    for j, level in enumerate(col_levels):
+        columns.append((str(_key(level)), names[j], stats._letter(j), codes == j))
+    return codes, columns
+
+
+def _cross_counts(row_codes: np.ndarray, col_codes: np.ndarray, shape: tuple[int, int],
+                  weights: np.ndarray | None = None) -> np.ndarray:
+    """Counts (or weight totals) of each (row, column) pair: one bincount, not a loop."""
+    cells = row_codes * shape[1] + col_codes
+    return np.bincount(cells, weights=weights, minlength=shape[0] * shape[1]) \
+        .astype(float).reshape(shape)
+
+
+def _tally(row_codes: np.ndarray, col_codes: np.ndarray,
+           shape: tuple[int, int]) -> np.ndarray:
+    """Unweighted counts (int) of each (row, column) pair of codes within ``shape``."""
+    cells = row_codes * shape[1] + col_codes
+    return np.bincount(cells, minlength=shape[0] * shape[1]).reshape(shape)
+
+
+def _groups(col_codes: np.ndarray, n_col: int) -> np.ndarray:
+    """Banner group of each respondent: its column level, or ``n_col`` for none."""
+    return np.where(col_codes >= 0, col_codes, n_col)
+
+
+def _column_counts(by_group: np.ndarray, j: int) -> np.ndarray:
+    """Counts of column ``j`` of a table (0 = All) from counts by banner group (last axis:
+    the column levels, then respondents outside every level)."""
+    return by_group.sum(axis=-1) if j == 0 else by_group[..., j - 1]
+
+
+def _empty_tests() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(TEST_COLUMNS))
+
+
+def _no_respondents(method: str, level: float) -> stats.Interval:
+    return stats.Interval(estimate=float("nan"), low=float("nan"), high=float("nan"),
+                          method=method, level=level, n=0,
+                          warnings=("no respondents in this column",))
+
+
+def _interval(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDesign, method: str,
+              level: float) -> stats.Interval:
+    if not domain.any():
+        return _no_respondents(method, level)
+    return stats.proportion_interval(y, domain, resolved, method=method, level=level)
+
+
+def _cell_of(count: int, base_n: int, n_weighted: float, base_weighted: float,
+             interval: stats.Interval) -> dict[str, Any]:
+    """One cell of the tidy table from its counts and interval."""
+    return {
+        "n": count,
+        "base_n": base_n,
+        "n_weighted": n_weighted,
+        "base_weighted": base_weighted,
+        "pct": 100.0 * interval.estimate,
+        "se": 100.0 * interval.se,
+        "ci_low": 100.0 * interval.low,
+        "ci_high": 100.0 * interval.high,
+        "ci_method": interval.method,
+        "warnings": "; ".join(interval.warnings),
+    }
+
+
+def _counted_cells(resolved: ResolvedDesign, method: str) -> bool:
+    """True when every cell follows from unweighted counts alone: a binomial interval on an
+    unweighted simple random sample (weights of one, so weighted sums are the counts)."""
+    return resolved.is_simple and method in stats.BINOMIAL_METHODS
+
+
+def _cells_from_counts(counts: np.ndarray, base_n: int, method: str,
+                       level: float) -> list[dict[str, Any]]:
+    """The cells of one column from unweighted counts, with binomial intervals.
+
+    Parameters
+    ----------
+    counts : ndarray of int
+        Respondents of the column in each shown row.
+    base_n : int
+        Respondents of the column (the base of every cell).
+    method : str
+        One of :data:`pipeline.stats.stats.BINOMIAL_METHODS`.
+    level : float
+
+    Returns
+    -------
+    list of dict
+        What :func:`_column_cells` gives for an unweighted simple random sample, where the
+        weighted sums (of weights of one) are the counts exactly.
+    """
+    if base_n == 0:
+        empty = _cell_of(0, 0, 0.0, 0.0, _no_respondents(method, level))
+        return [dict(empty) for _ in range(len(counts))]
+    stats._check_method(method, stats.CI_METHODS, "interval method")
+    intervals = stats.binomial_intervals([int(count) for count in counts], base_n,
+                                         method=method, level=level)
+    return [_cell_of(int(count), base_n, float(count), float(base_n), interval)
+            for count, interval in zip(counts, intervals)]
+
+
+def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, level: float,
+                  *, codes: np.ndarray | None = None, indicators: np.ndarray | None = None,
+                  n_shown: int) -> list[dict[str, Any]]:
+    """The cells of one column (``domain``) for every shown row at once.
+
+    The shown rows are either mutually exclusive (``codes``: the shown row of each
+    respondent, any value for rows outside ``domain``) or overlapping 0/1 ``indicators``
+    (one column per shown row, as check-all items and nets). Counts, weighted sums and,
+    for a design-based interval, the PSU totals of every cell's linearisation scores come
+    from a few ``bincount`` passes over the column's respondents instead of several passes
+    over all rows per cell; each cell's interval is then computed from these sums exactly
+    as :func:`pipeline.stats.stats.proportion_interval` computes it from the rows.
+
+    Returns
+    -------
+    list of dict
+        One ``_cell``-style dict per shown row, in order.
+    """
+    # Row numbers of the column's respondents, found once and shared by every gather below.
+    rows = np.flatnonzero(domain)
+    base_n = int(rows.size)
+    if base_n == 0:
+        empty = _interval(np.zeros(0), domain, resolved, method, level)
+        cell = {"n": 0, "base_n": 0, "n_weighted": 0.0, "base_weighted": 0.0,
+                "pct": 100.0 * empty.estimate, "se": 100.0 * empty.se,
+                "ci_low": 100.0 * empty.low, "ci_high": 100.0 * empty.high,
+                "ci_method": empty.method, "warnings": "; ".join(empty.warnings)}
+        return [dict(cell) for _ in range(n_shown)]
+    stats._check_method(method, stats.CI_METHODS, "interval method")
+    binomial = method in stats.BINOMIAL_METHODS
+    if binomial and not resolved.is_simple:
+        raise PulsecheckError("STAT_009", method=method)
+    w_d = resolved.weights[rows]
+    base_w = float(w_d.sum())
+    if codes is not None:
+        c_d = np.asarray(codes, dtype=np.int64)[rows]
+        counts = np.bincount(c_d, minlength=n_shown)[:n_shown]
+        sums = np.bincount(c_d, weights=w_d, minlength=n_shown)[:n_shown]
+    else:
+        chosen_d = np.asarray(indicators)[rows] > 0.5
+        counts = chosen_d.sum(axis=0)
+        # Unit weights: the weighted sums are the counts (exactly, as sums of ones are).
+        sums = counts.astype(float) if resolved.is_simple else \
+            np.array([w_d[chosen_d[:, i]].sum() for i in range(n_shown)])
+    estimates = sums / base_w
+    variances = np.full(n_shown, np.nan)
+    df = 0
+    if not binomial:
+        # PSU totals of the scores w (y - p) / W of each cell are
+        # (weight chosen in the PSU - p × weight of the PSU) / W: no rows × cells matrix.
+        n_psu = resolved.psu_stratum.shape[0]
+        psu_d = resolved.psu[rows]
+        psu_w = np.bincount(psu_d, weights=w_d, minlength=n_psu)
+        # Design df of the domain (as design_df): its PSUs minus their strata, counted from
+        # the PSUs the domain's respondents fall in (PSUs are nested in strata).
+        in_domain = np.bincount(psu_d, minlength=n_psu) > 0
+        df = int(np.count_nonzero(in_domain)
+                 - np.count_nonzero(np.bincount(resolved.psu_stratum[in_domain],
+                                                minlength=resolved.n_psu.shape[0])))
+        if codes is not None:
+            chosen_w = np.bincount(psu_d * n_shown + c_d, weights=w_d,
+                                   minlength=n_psu * n_shown).reshape(n_psu, n_shown)
+        else:
+            chosen_w = np.column_stack([np.bincount(psu_d, weights=w_d * chosen_d[:, i],
+                                                    minlength=n_psu)
+                                        for i in range(n_shown)])
+        totals = (chosen_w - psu_w[:, None] * estimates[None, :]) / base_w
+        variances = psu_variances(resolved, totals)
+    out = []
+    for i in range(n_shown):
+        if binomial:
+            interval = stats.binomial_interval(int(counts[i]), base_n, method=method,
+                                               level=level)
+        else:
+            y_d = None
+            if method == "likelihood":
+                # The profile likelihood needs the domain's values, not only their sums.
+                y_d = (c_d == i).astype(float) if codes is not None \
+                    else chosen_d[:, i].astype(float)
+            interval = stats.design_interval(float(estimates[i]), float(variances[i]),
+                                             n=base_n, df=df, method=method, level=level,
+                                             y=y_d, weights=w_d)
+        out.append({
+            "n": int(counts[i]),
+            "base_n": base_n,
+            "n_weighted": float(sums[i]),
+            "base_weighted": base_w,
+            "pct": 100.0 * interval.estimate,
+            "se": 100.0 * interval.se,
+            "ci_low": 100.0 * interval.low,
+            "ci_high": 100.0 * interval.high,
+            "ci_method": interval.method,
+            "warnings": "; ".join(interval.warnings),
+        })
+    return out
+
+
+def _run_tests(tests: Sequence[str], counts: np.ndarray,
+               codes: Callable[[], tuple[np.ndarray, np.ndarray]],
+               resolved: ResolvedDesign) -> list[stats.TestResult]:
+    """Tests of association on the complete cases of the shown levels.
+
+    ``counts`` is the unweighted (row level × column level) table of the complete cases;
+    ``codes`` gives the row and column code of each respondent (-1: not in the table), and
+    is called only for the design-based tests, which need the respondents themselves.
+    """
+    n_row, n_col = counts.shape
+    results = []
+    testable = (counts.sum(axis=1) > 0).sum() >= 2 and (counts.sum(axis=0) > 0).sum() >= 2
+    for test in tests:
+        _check_choice(test, TABLE_TESTS, "test")
+        if test == "trend":
+            continue
+        if not testable:
+            # A level chosen by nobody (or by everybody) carries no information about an
+            # association; say so rather than stop the whole table.
+            results.append(stats.TestResult(
+                test=test, method="not tested", statistic=float("nan"), df=float("nan"),
+                ddf=float("nan"), p_value=float("nan"),
+                warnings=("not tested: fewer than two non-empty rows or columns",)))
+            continue
+        if test == "pearson":
+            results.append(stats.pearson_chisq(counts, continuity=False))
+        elif test == "pearson_yates":
+            results.append(stats.pearson_chisq(counts, continuity=True))
+        elif test == "lr":
+            results.append(stats.likelihood_ratio_chisq(counts))
+        elif test == "fisher":
+            try:
+                results.append(stats.fisher_exact(counts))
+            except PulsecheckError as error:
+                if error.code != "STAT_010":
+                    raise
+                results.append(stats.TestResult(
+                    test=test, method="not tested", statistic=float("nan"), df=float("nan"),
+                    ddf=float("nan"), p_value=float("nan"),
+                    warnings=(f"not tested: {error.message}",)))
+        else:
+            statistic = {"rao_scott_f": "F", "rao_scott_chisq": "Chisq", "wald": "Wald",
+                         "adj_wald": "adjWald"}[test]
+            row_codes, col_codes = codes()
+            results.append(stats.design_chisq(row_codes, col_codes, n_row, n_col, resolved,
+                                              statistic=statistic))
+        if not resolved.is_simple and test in ("pearson", "pearson_yates", "lr", "fisher"):
+            note = "computed on unweighted counts; the design is ignored by this test"
+            last = results[-1]
+            results[-1] = stats.TestResult(**{**last.__dict__,
+                                              "warnings": last.warnings + (note,)})
+    return results
+
+
+def _trend_tests(counts: np.ndarray, bases: np.ndarray, scores: Sequence[float] | None,
+                 resolved: ResolvedDesign) -> list[tuple[int, stats.TestResult]]:
+    """Cochran–Armitage trend test of each shown row across the column levels."""
+    if scores is None:
+        raise PulsecheckError("STAT_008", name="trend_scores", value=None,
+                              expected="one score per column level for the trend test")
+    if not resolved.is_simple:
+        raise PulsecheckError("STAT_009", method="Cochran-Armitage trend")
+    if len(scores) != counts.shape[1]:
+        raise PulsecheckError("STAT_008", name="trend_scores", value=list(scores),
+                              expected=f"{counts.shape[1]} scores, one per column level")
+    keep = bases > 0
+    return [(i, stats.cochran_armitage(counts[i, keep], bases[keep],
+                                       np.asarray(scores, float)[keep]))
+            for i in range(counts.shape[0])]
+
+
+def _pairwise_letters(shown: Sequence[tuple[str, str, str]], columns: Sequence[tuple],
+                      counts: np.ndarray, bases: np.ndarray,
+                      indicators: Callable[[], list[np.ndarray]], resolved: ResolvedDesign,
+                      adjust: str | None, alpha: float, base_mask: np.ndarray
+                      ) -> tuple[list[list[str]], pd.DataFrame]:
+    """The significance letters of every shown row and column, and the pairwise tests.
+
+    Without ``adjust`` (no pairwise tests asked, or no banner) every letter is blank and the
+    tests frame is empty; otherwise as :func:`_pairwise`, each test row named by its level.
+    """
+    letters = [["" for _ in columns] for _ in shown]
+    if adjust is None:
+        return letters, pd.DataFrame()
+    masks = [c[3] for c in columns[1:]]
+    pair_frame = _pairwise(counts, bases, indicators, masks, resolved, adjust, alpha,
+                           base_mask)
+    grid = stats.column_letters(pair_frame, len(shown), len(masks))
+    for i in range(len(shown)):
+        letters[i][1:] = grid[i]
+    return letters, pair_frame.assign(row_level=[shown[i][0] for i in pair_frame["row"]])
+
+
+def _pairwise(counts: np.ndarray, bases: np.ndarray,
+              indicators: Callable[[], list[np.ndarray]], col_masks: list[np.ndarray],
+              resolved: ResolvedDesign, adjust: str, alpha: float,
+              base_mask: np.ndarray) -> pd.DataFrame:
+    """Pairwise column tests for each shown row (rows of the result: row index).
+
+    ``counts`` (shown rows × column levels) and ``bases`` (column levels) are the unweighted
+    counts in the base, all a simple random sample needs; a complex design estimates each
+    row's proportions from the 0/1 indicators of the rows, which ``indicators`` gives.
+    """
+    if resolved.is_simple:
+        return stats.column_proportion_tests(np.asarray(counts, dtype=float),
+                                             np.asarray(bases, dtype=float), adjust=adjust,
+                                             alpha=alpha)
+    rows = indicators()
+    n_rows, n_cols = len(rows), len(col_masks)
+    estimates = np.zeros((n_rows, n_cols))
+    covariances = []
+    for i, y in enumerate(rows):
+        scores = []
+        for j, m in enumerate(col_masks):
+            est, _, sc = ratio_estimate(resolved, y, m & base_mask)
+            estimates[i, j] = est
+            scores.append(sc)
+        covariances.append(total_covariance(resolved, np.column_stack(scores)))
+    df = design_df(resolved)
+    return stats.design_column_proportion_tests(estimates, covariances, df, adjust=adjust,
+                                                alpha=alpha)
+
+
+def _tests_frame(table_id: str, row_var: str, col_var: str | None,
+                 results: Sequence[tuple[str | None, stats.TestResult]]) -> pd.DataFrame:
+    if not results:
+        return _empty_tests()
+    rows = []
+    for row_level, res in results:
+        d = res.as_dict()
+        rows.append({"table_id": table_id, "row_var": row_var, "row_level": row_level,
+                     "col_var": col_var, **{k: d[k] for k in TEST_COLUMNS[4:]}})
+    return pd.DataFrame(rows, columns=list(TEST_COLUMNS))
+
+
+def _finish(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for column in TIDY_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    return frame[list(TIDY_COLUMNS)].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# single choice
+
+def single_choice_table(
+    frame: pd.DataFrame,
+    row: str,
+    *,
+    levels: Sequence[Any],
+    labels: Sequence[str] | Mapping[Any, str] | None = None,
+    col: str | None = None,
+    col_levels: Sequence[Any] | None = None,
+    col_labels: Sequence[str] | Mapping[Any, str] | None = None,
+    design: SurveyDesign = SurveyDesign(),
+    ci_method: str,
+    level: float = 0.95,
+    missing: str = "exclude",
+    missing_label: str = "Missing",
+    tests: Sequence[str] = (),
+    trend_scores: Sequence[float] | None = None,
+    pairwise: str | None = None,
+    alpha: float = 0.05,
+    table_id: str | None = None,
+) -> TableResult:
+    """One-way or two-way frequency table of a single-choice question.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Respondents, one row each (not modified).
+    row : str
+        Column of the question tabulated.
+    levels, labels : sequence
+        The question's levels in instrument order and their labels (default: the codes).
+    col, col_levels, col_labels : optional
+        Column (banner) variable with its ordered levels and labels. Respondents with a
+        blank column variable count in the ``All`` column only.
+    design : SurveyDesign
+        ``SurveyDesign()`` for an unweighted simple random sample.
+    ci_method : str
+        One of :data:`pipeline.stats.stats.CI_METHODS` (binomial methods only without a design).
+    level : float
+        Confidence level.
+    missing : {"exclude", "show"}
+        ``exclude``: blank answers are left out of the base; ``show``: they are a row
+        (``row_type = "missing"``) and part of the base.
+    tests : sequence of str
+        Any of :data:`TABLE_TESTS` (needs ``col``). Tests use the shown levels only (never
+        the missing row). ``trend`` needs ``trend_scores`` (one per column level) and is
+        computed for each row level.
+    pairwise : {"none", "bonferroni", "holm", "bh"}, optional
+        Pairwise column-proportion tests (SPSS-style letters in ``sig_letters``).
+    alpha : float
+        Significance level of the pairwise tests.
+    table_id : str, optional
+        Identifier of the table (default: ``row`` or ``row_by_col``).
+
+    Returns
+    -------
+    TableResult
+
+    References
+    ----------
+    .. [1] Lumley, T. (2010). *Complex Surveys*, ch. 2 and 6. Wiley.
+    .. [2] Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., ch. 2–3. Wiley.
+    """
+    _check_choice(missing, MISSING_RULES, "missing rule")
+    _require(frame, row, col)
+    if tests and col is None:
+        raise PulsecheckError("STAT_008", name="tests", value=list(tests),
+                              expected="no tests for a one-way table (give col=)")
+    table_id = table_id or (row if col is None else f"{row}_by_{col}")
+    resolved = resolve_design(frame, design)
+    row_codes = _codes(frame[row], levels, row)
+    row_names = _labels(levels, labels, row)
+    col_codes, columns = _columns(frame, col, col_levels, col_labels)
+    base_mask = row_codes >= 0 if missing == "exclude" else np.ones(len(frame), dtype=bool)
+
+    shown: list[tuple[str, str, str]] = [
+        (str(_key(lev)), row_names[i], "level") for i, lev in enumerate(levels)]
+    if missing == "show":
+        shown.append(("__missing__", missing_label, "missing"))
+    # The shown row of each respondent: its level, or the missing row after the levels.
+    shown_codes = np.where(row_codes >= 0, row_codes, len(levels))
+
+    # Respondents of the base by shown row and banner group: every unweighted count of the
+    # table (cells, totals, tests, pairwise comparisons) is a sum of these.
+    n_col = len(columns) - 1
+    by_group = _tally(shown_codes[base_mask], _groups(col_codes, n_col)[base_mask],
+                      (len(shown), n_col + 1))
+
+    letters, pair_frame = _pairwise_letters(
+        shown, columns, by_group[:, :n_col], by_group[:, :n_col].sum(axis=0),
+        lambda: [(shown_codes == i).astype(float) for i in range(len(shown))],
+        resolved, pairwise if col is not None else None, alpha, base_mask)
+
+    counted = _counted_cells(resolved, ci_method)
+    w = resolved.weights
+    out = []
+    for j, (col_level, col_label, letter, col_mask) in enumerate(columns):
+        counts = _column_counts(by_group, j)
+        base_n = int(counts.sum())
+        if counted:
+            cells = _cells_from_counts(counts, base_n, ci_method, level)
+            base_w = float(base_n)
+        else:
+            domain = col_mask & base_mask
+            cells = _column_cells(domain, resolved, ci_method, level, codes=shown_codes,
+                                  n_shown=len(shown))
+            base_w = float(w[domain].sum())
+        for i, (row_level, row_label, row_type) in enumerate(shown):
+            out.append({"table_id": table_id, "table_type": "single", "row_var": row,
+                        "row_level": row_level, "row_label": row_label, "row_type": row_type,
+                        "col_var": col, "col_level": col_level, "col_label": col_label,
+                        "col_letter": letter, "sig_letters": letters[i][j],
+                        **cells[i]})
+        out.append({"table_id": table_id, "table_type": "single", "row_var": row,
+                    "row_level": "__total__", "row_label": "Total", "row_type": "total",
+                    "col_var": col, "col_level": col_level, "col_label": col_label,
+                    "col_letter": letter, "n": base_n, "base_n": base_n,
+                    "n_weighted": base_w, "base_weighted": base_w,
+                    "pct": 100.0 if base_n else float("nan"), "ci_method": "none",
+                    "sig_letters": "", "warnings": ""})
+    table = _finish(out)
+
+    results: list[tuple[str | None, stats.TestResult]] = []
+    if col is not None and tests:
+        # The complete cases: a level (not the missing row) and a column level.
+        complete = by_group[:len(levels), :n_col].astype(float)
+        for res in _run_tests([t for t in tests if t != "trend"], complete,
+                              lambda: (row_codes, col_codes), resolved):
+            results.append((None, res))
+        if "trend" in tests:
+            for i, res in _trend_tests(complete, complete.sum(axis=0), trend_scores,
+                                       resolved):
+                results.append((shown[i][0], res))
+    tests_frame = _tests_frame(table_id, row, col, results)
+    warnings = tuple(dict.fromkeys(w for r in results for w in r[1].warnings))
+    return TableResult(table=table, tests=tests_frame, pairwise=pair_frame, warnings=warnings)
+
+
+# --------------------------------------------------------------------------------------------
+# check-all
+
+def _indicator_flags(frame: pd.DataFrame, items: Sequence[str]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Which respondents left each check-all item blank and which ticked it.
+
+    Returns
+    -------
+    blank, ticked : ndarray of bool, shape (items, respondents)
+        One row per item (so each item's flags are contiguous). An item is ticked when its
+        value is 1; values other than 0, 1 and blank are an error (``STAT_007``).
+    """
+    _require(frame, *items)
+    blank = np.empty((len(items), len(frame)), dtype=bool)
+    ticked = np.empty_like(blank)
+    for k, item in enumerate(items):
+        values = _numbers(frame[item])
+        missing = np.isnan(values)
+        # Valid: 0, 1, or blank (a value that is not a number is not blank).
+        bad = ~((values == 0) | (values == 1) | (missing & frame[item].isna().to_numpy()))
+        if bad.any():
+            found = sorted({str(v) for v in frame[item][bad].tolist()})
+            raise PulsecheckError("STAT_007", name=item, values=", ".join(found[:10]))
+        blank[k] = missing
+        ticked[k] = values > 0.5
+    return blank, ticked
+
+
+def any_of_net(frame: pd.DataFrame, items: Sequence[str]) -> pd.Series:
+    """The "any of" net of check-all items: 1 if any item is chosen, 0 if the question was
+    answered with none of them, blank if it was not answered.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    items : sequence of str
+        Indicator columns (0/1, blank = not answered).
+
+    Returns
+    -------
+    Series of float, aligned with ``frame``.
+    """
+    blank, ticked = _indicator_flags(frame, items)
+    answered = ~blank.all(axis=0)
+    chosen = ticked.any(axis=0)
+    return pd.Series(np.where(answered, chosen.astype(float), np.nan), index=frame.index,
+                     name="any_of")
+
+
+def check_all_table(
+    frame: pd.DataFrame,
+    items: Sequence[str],
+    *,
+    labels: Sequence[str] | Mapping[str, str] | None = None,
+    row_var: str | None = None,
+    col: str | None = None,
+    col_levels: Sequence[Any] | None = None,
+    col_labels: Sequence[str] | Mapping[Any, str] | None = None,
+    design: SurveyDesign = SurveyDesign(),
+    ci_method: str,
+    level: float = 0.95,
+    nets: Mapping[str, Sequence[str]] | None = None,
+    tests: Sequence[str] = (),
+    trend_scores: Sequence[float] | None = None,
+    pairwise: str | None = None,
+    alpha: float = 0.05,
+    table_id: str | None = None,
+) -> TableResult:
+    """Table of a check-all (multiple-response) question.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    items : sequence of str
+        The indicator columns, in instrument order: 1 chosen, 0 not chosen, blank not
+        answered. A respondent answered the question when any item is non-blank; blank
+        items of such a respondent count as not chosen (with a warning).
+    labels : sequence or mapping, optional
+        Label of each item.
+    row_var : str, optional
+        Name of the question (default: the common prefix of the items, or ``items``).
+    col, col_levels, col_labels : optional
+        Banner variable.
+    design : SurveyDesign
+    ci_method : str
+    level : float
+    nets : mapping of label to items, optional
+        "Any of" nets, e.g. ``{"Any funding barrier": ["b_money", "b_staff"]}``.
+    tests : sequence of str
+        Tests of each item (and net) against ``col`` (see :func:`single_choice_table`),
+        on the respondents who answered.
+    trend_scores : sequence of float, optional
+        Scores of the column levels for the ``trend`` test of each item.
+    pairwise : str, optional
+        p-value adjustment for pairwise column tests of each item.
+    alpha : float
+    table_id : str, optional
+
+    Returns
+    -------
+    TableResult
+        Rows ``item`` and ``net`` carry respondents choosing (``n``) over respondents who
+        answered (``base_n``), and ``pct_of_mentions`` (share of all ticks); a
+        ``respondents`` row gives the base and a ``mentions`` row the number of ticks.
+
+    References
+    ----------
+    .. [1] Bilder, C. R. and Loughin, T. M. (2004). Testing for marginal independence
+       between two categorical variables with multiple responses. *Biometrics* 60, 241–248.
+    .. [2] Lumley, T. (2010). *Complex Surveys*, ch. 2. Wiley.
+    """
+    if not items:
+        raise PulsecheckError("STAT_008", name="items", value="[]",
+                              expected="at least one indicator column")
+    _require(frame, col)
+    blank, item_ticks = _indicator_flags(frame, items)
+    answered = ~blank.all(axis=0)
+    partial = answered & blank.any(axis=0)
+    table_warnings: list[str] = []
+    if partial.any():
+        table_warnings.append(f"{int(partial.sum())} respondent(s) left some items blank; "
+                              "those items count as not chosen")
+    row_var = row_var or _common_prefix(items)
+    table_id = table_id or (row_var if col is None else f"{row_var}_by_{col}")
+    item_labels = _labels(list(items), labels, row_var)
+    resolved = resolve_design(frame, design)
+    col_codes, columns = _columns(frame, col, col_levels, col_labels)
+
+    # Shown rows (items, then nets) and, row by row, the respondents choosing them: only
+    # respondents who answered can tick an item.
+    shown: list[tuple[str, str, str]] = [
+        (item, item_labels[k], "item") for k, item in enumerate(items)]
+    net_ticks = []
+    for net_label, members in (nets or {}).items():
+        unknown = [m for m in members if m not in items]
+        if unknown:
+            raise PulsecheckError("STAT_008", name=f"net '{net_label}'", value=unknown,
+                                  expected="items of this question")
+        idx = [list(items).index(m) for m in members]
+        shown.append((f"net:{net_label}", net_label, "net"))
+        net_ticks.append(item_ticks[idx].any(axis=0))
+    ticks = np.concatenate([item_ticks, np.array(net_ticks)]) if net_ticks else item_ticks
+
+    # Respondents who answered, and those choosing each shown row, by banner group: every
+    # unweighted count of the table is a sum of these.
+    n_col = len(columns) - 1
+    groups = _groups(col_codes, n_col)
+    bases = np.bincount(groups[answered], minlength=n_col + 1)
+    # One bincount per row of (group, chosen or not) pairs: no gather of the rows.
+    pairs = 2 * groups
+    by_group = np.array([np.bincount(pairs + t, minlength=2 * (n_col + 1))[1::2]
+                         for t in ticks], dtype=np.int64).reshape(len(shown), n_col + 1)
+
+    letters, pair_frame = _pairwise_letters(
+        shown, columns, by_group[:, :n_col], bases[:n_col], lambda: list(ticks), resolved,
+        pairwise if col is not None else None, alpha, answered)
+
+    counted = _counted_cells(resolved, ci_method)
+    w = resolved.weights
+    out = []
+    for j, (col_level, col_label, letter, col_mask) in enumerate(columns):
+        counts = _column_counts(by_group, j)
+        base_n = int(_column_counts(bases, j))
+        mentions = int(counts[:len(items)].sum())
+        if counted:
+            cells = _cells_from_counts(counts, base_n, ci_method, level)
+        else:
+            domain = col_mask & answered
+            cells = _column_cells(domain, resolved, ci_method, level, indicators=ticks.T,
+                                  n_shown=len(shown))
+        if resolved.is_simple:
+            # Weights of one: the weighted totals are the counts.
+            base_w, mentions_w = float(base_n), float(mentions)
+        else:
+            domain = col_mask & answered
+            base_w = float(w[domain].sum())
+            ticked = np.ascontiguousarray(item_ticks.T[domain], dtype=float)
+            mentions_w = float((ticked * w[domain, None]).sum())
+        common = {"table_id": table_id, "table_type": "multi", "row_var": row_var,
+                  "col_var": col, "col_level": col_level, "col_label": col_label,
+                  "col_letter": letter}
+        for i, (row_level, row_label, row_type) in enumerate(shown):
+            cell = cells[i]
+            share = (100.0 * cell["n_weighted"] / mentions_w
+                     if row_type == "item" and mentions_w > 0 else float("nan"))
+            out.append({**common, "row_level": row_level, "row_label": row_label,
+                        "row_type": row_type, "sig_letters": letters[i][j],
+                        "pct_of_mentions": share, **cell})
+        out.append({**common, "row_level": "__respondents__", "row_label": "Respondents",
+                    "row_type": "respondents", "n": base_n, "base_n": base_n,
+                    "n_weighted": base_w, "base_weighted": base_w,
+                    "pct": 100.0 if base_n else float("nan"), "ci_method": "none",
+                    "sig_letters": "", "warnings": "; ".join(table_warnings)})
+        out.append({**common, "row_level": "__mentions__", "row_label": "Mentions",
+                    "row_type": "mentions", "n": mentions, "base_n": base_n,
+                    "n_weighted": mentions_w, "base_weighted": base_w,
+                    "pct": float("nan"), "ci_method": "none", "pct_of_mentions": 100.0
+                    if mentions else float("nan"), "sig_letters": "", "warnings": ""})
+    table = _finish(out)
+
+    results: list[tuple[str | None, stats.TestResult]] = []
+    if tests:
+        if col is None:
+            raise PulsecheckError("STAT_008", name="tests", value=list(tests),
+                                  expected="no tests for a one-way table (give col=)")
+        chosen = by_group[:, :n_col].astype(float)
+        answering = bases[:n_col].astype(float)
+        for i, (row_level, _, _) in enumerate(shown):
+            # (not chosen, chosen) × column level, among the respondents who answered.
+            counts = np.vstack([answering - chosen[i], chosen[i]])
+            codes = (lambda t=ticks[i]: (np.where(answered, t.astype(np.int64), -1),
+                                         col_codes))
+            for res in _run_tests([t for t in tests if t != "trend"], counts, codes,
+                                  resolved):
+                results.append((row_level, res))
+        if "trend" in tests:
+            for i, res in _trend_tests(chosen, answering, trend_scores, resolved):
+                results.append((shown[i][0], res))
+    tests_frame = _tests_frame(table_id, row_var, col, results)
+    warnings = tuple(dict.fromkeys(table_warnings + [w for r in results for w in r[1].warnings]))
+    return TableResult(table=table, tests=tests_frame, pairwise=pair_frame, warnings=warnings)
+
+
+def _common_prefix(items: Sequence[str]) -> str:
+    prefix = str(items[0])
+    for item in items[1:]:
+        while not str(item).startswith(prefix):
+            prefix = prefix[:-1]
+    prefix = prefix.rstrip("_/.")
+    return prefix or "items"
+
+
+# --------------------------------------------------------------------------------------------
+# numeric summaries
+
+def numeric_summary(
+    frame: pd.DataFrame,
+    var: str,
+    *,
+    col: str | None = None,
+    col_levels: Sequence[Any] | None = None,
+    col_labels: Sequence[str] | Mapping[Any, str] | None = None,
+    design: SurveyDesign = SurveyDesign(),
+    level: float = 0.95,
+    quantiles: Sequence[float] = (0.25, 0.5, 0.75),
+    table_id: str | None = None,
+) -> TableResult:
+    """Mean, quantiles, minimum and maximum of a numeric variable by group.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    var : str
+        Numeric column; blanks are left out (their count is ``n_missing``).
+    col, col_levels, col_labels : optional
+        Grouping variable.
+    design : SurveyDesign
+    level : float
+        Confidence level of the mean's interval: :math:`\\bar y \\pm t_{df}\\, se`, with the
+        linearisation standard error and the domain's design df (``ci_method = "mean_t"``);
+        R's ``confint(svymean(...), df = degf(design))``.
+    quantiles : sequence of float
+        Weighted quantiles (definition in :func:`pipeline.stats.stats.weighted_quantile`); rows
+        ``stat = "q0.25"`` etc. (``median`` for 0.5). No interval is given for quantiles.
+    table_id : str, optional
+
+    Returns
+    -------
+    TableResult
+        ``table`` has columns :data:`NUMERIC_COLUMNS`, one row per group and statistic.
+
+    References
+    ----------
+    .. [1] Lumley, T. (2010). *Complex Surveys*, sec. 2.4 (``svymean``, ``svyby``). Wiley.
+    .. [2] Hyndman, R. J. and Fan, Y. (1996). *The American Statistician* 50, 361–365.
+    """
+    _require(frame, var, col)
+    values = _numbers(frame[var])
+    bad = ~frame[var].isna().to_numpy() & np.isnan(values)
+    if bad.any():
+        found = sorted({str(v) for v in frame[var][bad].tolist()})
+        raise PulsecheckError("STAT_008", name=var, value=", ".join(found[:5]),
+                              expected="numbers or blanks")
+    table_id = table_id or (var if col is None else f"{var}_by_{col}")
+    resolved = resolve_design(frame, design)
+    present = ~np.isnan(values)
+    filled = np.nan_to_num(values)
+    # Respondents with a value, ordered by it (ties in row order), with their values,
+    # weights and banner columns in that order: each group's values in order are then the
+    # entries of its column, so one sort serves every group's quantiles.
+    col_codes, columns = _columns(frame, col, col_levels, col_labels)
+    with_value = np.flatnonzero(present)
+    by_value = with_value[_stable_order(values[with_value])]
+    sorted_values = values[by_value]
+    sorted_weights = resolved.weights[by_value]
+    sorted_columns = col_codes[by_value]
+    alpha = 1.0 - level
+    out = []
+    for j, (col_level, col_label, _, col_mask) in enumerate(columns):
+        domain = col_mask & present
+        common = {"table_id": table_id, "table_type": "numeric", "row_var": var,
+                  "col_var": col, "col_level": col_level, "col_label": col_label,
+                  "n": int(domain.sum()), "n_missing": int((col_mask & ~present).sum())}
+        if not domain.any():
+            out.append({**common, "stat": "mean", "value": float("nan"), "ci_method": "mean_t",
+                        "warnings": "no respondents in this group"})
+            continue
+        est, var_est, _ = ratio_estimate(resolved, filled, domain)
+        se = float(np.sqrt(max(var_est, 0.0)))
+        df = design_df(resolved, domain)
+        warn = ""
+        if df > 0:
+            q = float(stats.sps.t.ppf(1 - alpha / 2, df))
+            low, high = est - q * se, est + q * se
+        else:
+            low = high = float("nan")
+            warn = f"design degrees of freedom are {df}; no interval"
+        out.append({**common, "stat": "mean", "value": est, "se": se, "ci_low": low,
+                    "ci_high": high, "ci_method": "mean_t", "warnings": warn})
+        in_group = slice(None) if j == 0 else sorted_columns == j - 1
+        group_values = sorted_values[in_group]
+        found = stats.sorted_weighted_quantiles(group_values, sorted_weights[in_group],
+                                                quantiles)
+        for q_, value in zip(quantiles, found):
+            name = "median" if q_ == 0.5 else f"q{q_:g}"
+            out.append({**common, "stat": name, "value": value, "ci_method": "none"})
+        lowest, highest = group_values[0], group_values[-1]
+        if lowest == 0 or highest == 0:
+            # A zero can be signed: take it as the minimum (maximum) of the rows gives it.
+            lowest, highest = values[domain].min(), values[domain].max()
+        out.append({**common, "stat": "min", "value": float(lowest), "ci_method": "none"})
+        out.append({**common, "stat": "max", "value": float(highest), "ci_method": "none"})
+    table = pd.DataFrame(out)
+    for column in NUMERIC_COLUMNS:
+        if column not in table.columns:
+            table[column] = None
+    return TableResult(table=table[list(NUMERIC_COLUMNS)], tests=_empty_tests(),
+                       pairwise=pd.DataFrame())
+
+
+# --------------------------------------------------------------------------------------------
+# matrices for scripting
+
+def crosstab_matrices(frame: pd.DataFrame, row: str, col: str, *, row_levels: Sequence[Any],
+                      col_levels: Sequence[Any],
+                      design: SurveyDesign = SurveyDesign()) -> dict[str, Any]:
+    """Counts, proportions and headline tests of a two-way table, as plain lists.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    row, col : str
+    row_levels, col_levels : sequence
+        Ordered levels (empty levels are kept as zero rows or columns).
+    design : SurveyDesign
+
+    Returns
+    -------
+    dict
+        ``row_levels``, ``col_levels``, ``unweighted_counts``, ``weighted_counts`` (row-major
+        matrices), ``row_proportions``, ``col_proportions`` (weighted), and ``tests`` with
+        ``pearson`` (unweighted counts), ``fisher`` and, for a weighted or complex design,
+        ``rao_scott`` (second-order F). Each test carries its ``method`` and ``warnings``.
+
+    References
+    ----------
+    .. [1] Rao, J. N. K. and Scott, A. J. (1984). *Annals of Statistics* 12, 46–60.
+    .. [2] Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., ch. 3. Wiley.
+    """
+    _require(frame, row, col)
+    resolved = resolve_design(frame, design)
+    rc = _codes(frame[row], row_levels, row)
+    cc = _codes(frame[col], col_levels, col)
+    ok = (rc >= 0) & (cc >= 0)
+    shape = (len(row_levels), len(col_levels))
+    counts = _cross_counts(rc[ok], cc[ok], shape)
+    weighted = _cross_counts(rc[ok], cc[ok], shape, resolved.weights[ok])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        row_prop = weighted / weighted.sum(axis=1, keepdims=True)
+        col_prop = weighted / weighted.sum(axis=0, keepdims=True)
+
+    def clean(matrix: np.ndarray) -> list[list[float | None]]:
+        return [[None if np.isnan(v) else float(v) for v in line] for line in matrix]
+
+    tests: dict[str, Any] = {}
+    try:
+        res = stats.pearson_chisq(counts, continuity=False)
+        tests["pearson"] = {"statistic": res.statistic, "df": res.df, "p_value": res.p_value,
+                            "method": res.method, "warnings": list(res.warnings)}
+    except PulsecheckError as error:
+        tests["pearson"] = {"statistic": None, "df": None, "p_value": None,
+                            "warnings": [error.message]}
+    try:
+        res = stats.fisher_exact(counts)
+        tests["fisher"] = {"p_value": res.p_value, "method": res.method,
+                           "warnings": list(res.warnings)}
+    except PulsecheckError as error:
+        tests["fisher"] = {"p_value": None, "warnings": [error.message]}
+    if not resolved.is_simple:
+        try:
+            res = stats.design_chisq(rc, cc, shape[0], shape[1], resolved, statistic="F")
+            tests["rao_scott"] = {"statistic": res.statistic, "ndf": res.df, "ddf": res.ddf,
+                                  "p_value": res.p_value, "method": res.method,
+                                  "warnings": list(res.warnings)}
+        except PulsecheckError as error:
+            tests["rao_scott"] = {"statistic": None, "ndf": None, "ddf": None,
+                                  "p_value": None, "warnings": [error.message]}
+    return {
+        "row_var": row,
+        "col_var": col,
+        "design": design.describe(),
+        "row_levels": [_key(v) for v in row_levels],
+        "col_levels": [_key(v) for v in col_levels],
+        "unweighted_counts": [[int(v) for v in line] for line in counts],
+        "weighted_counts": clean(weighted),
+        "row_proportions": clean(row_prop),
+        "col_proportions": clean(col_prop),
+        "tests": tests,
+    }

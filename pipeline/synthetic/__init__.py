@@ -1,0 +1,1 @@
+"""The synthetic sample generator: a tool that writes waves, not a stage of a run."""
