@@ -7,7 +7,11 @@ and every value is escaped.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
+import datetime
+import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -220,12 +224,32 @@ def render_funder_html(bundle: "RunBundle") -> str:
                            css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
 
 
+#: The page's creation date, which also dates the fonts embedded in its PDF.
+_CREATED = re.compile(r'<meta name="dcterms\.created" content="(\d{4}-\d{2}-\d{2})')
+
+
 def html_to_pdf(html: str, path: Path) -> None:
-    """Write ``html`` as a PDF (WeasyPrint); the document date comes from the page's meta."""
+    """Write ``html`` as a PDF (WeasyPrint); the document date comes from the page's meta.
+
+    Subsetting a font stamps its ``head`` table with the time of writing unless
+    ``SOURCE_DATE_EPOCH`` is set; the page's own creation date (1 January 1970 if it has none)
+    is used for the duration of the write, so the same page gives the same bytes.
+    """
     import weasyprint
 
-    weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
-        str(path), pdf_identifier=b"pulsecheck", uncompressed_pdf=False)
+    found = _CREATED.search(html)
+    created = datetime.date.fromisoformat(found.group(1)) if found else datetime.date(1970, 1, 1)
+    epoch = calendar.timegm(created.timetuple())
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
+            str(path), pdf_identifier=b"pulsecheck", uncompressed_pdf=False)
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
 
 
 def write_html_and_pdf(html: str, folder: Path, stem: str) -> list[str]:
