@@ -7,7 +7,6 @@ here knows a question, table or phase name — all of it comes from the specific
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -21,6 +20,7 @@ from pipeline.stages.derive import multi_items, single_levels
 from pipeline.stats.disclosure import DisclosureRule, Link, protect_linked, suppress_table
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, TableSpec
+from pipeline.stages.results import ReportTable, ReportTables
 
 #: The banner column used for by-phase tables: the phase, blank when unclassified.
 BANNER = "_phase_banner"
@@ -30,35 +30,6 @@ FINDING_COLUMNS = ("table_id", "row_var", "item", "item_label", "phase", "rate",
                    "p_value", "q_value", "adjust", "min_difference", "alpha", "distinctive")
 #: How the specification names tests → the engine's tests.
 _TESTS = {"chisq": "pearson", "trend": "trend"}
-
-
-@dataclass(frozen=True)
-class ReportTable:
-    """One computed table with its specification."""
-
-    spec: TableSpec
-    table: pd.DataFrame
-    tests: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class ReportTables:
-    """Every table of the report, and the phase-distinctive findings."""
-
-    tables: tuple[ReportTable, ...]
-    findings: pd.DataFrame
-
-    @property
-    def tests(self) -> pd.DataFrame:
-        frames = [t.tests for t in self.tables if len(t.tests)]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=list(tabulate.TEST_COLUMNS))
-
-    def get(self, table_id: str) -> ReportTable:
-        for table in self.tables:
-            if table.spec.id == table_id:
-                return table
-        raise KeyError(table_id)
 
 
 def _with_banner(frame: pd.DataFrame, phase: pd.Series, order: Sequence[str]) -> pd.DataFrame:

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.model import expressions
+from pipeline.columns import LINKED_PHASE_COLUMN
 from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import Platform, read_checksums, write_checksums
 from pipeline.model.instrument import Instrument, Question
@@ -51,8 +52,6 @@ DEFAULT_KEY = "default"
 BY_PHASE = "phase"
 _ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
-#: Column of the linked wave's partnerships holding their phase answer (see ``linked_overrides``).
-LINKED_PHASE = "_linked_phase"
 _REQUIRED_SECTIONS = ("seed", "platform", "file", "phase", "screener", "partial", "previews",
                       "duplicates", "timing", "people", "metadata", "questions")
 
@@ -938,7 +937,8 @@ def linked_overrides(instrument: Instrument, profile: SampleProfile,
         partnership takes a row whose answer is its drawn next answer, or the nearest free one).
     linked : pandas.DataFrame
         One row per linked partnership: the respondent key, ``name`` and ``carry`` questions
-        (answers as choice names, tuples for select-multiple) and :data:`LINKED_PHASE`.
+        (answers as choice names, tuples for select-multiple) and
+        :data:`pipeline.columns.LINKED_PHASE_COLUMN`.
 
     Returns
     -------
@@ -979,7 +979,7 @@ def linked_overrides(instrument: Instrument, profile: SampleProfile,
 
     for position, index in enumerate(chosen[:count]):
         record = source.iloc[int(index)]
-        table = transitions.get(str(record.get(LINKED_PHASE, "")), {})
+        table = transitions.get(str(record.get(LINKED_PHASE_COLUMN, "")), {})
         wanted: list[str] = []
         if table:
             codes = list(table)
