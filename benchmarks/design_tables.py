@@ -9,7 +9,7 @@ both sides, so the comparison is like for like:
   every cell, and the Rao–Scott F test) — R computes ``svychisq(~row + col, statistic="F")``
   only, so pulsecheck does strictly more work here;
 * ``ciprop``: for each 0/1 item, the weighted proportion with its logit interval
-  (:func:`pipeline.stats.stats.proportion_interval`; R ``svyciprop(method="logit")``).
+  (:func:`pipeline.stats.intervals.proportion_interval`; R ``svyciprop(method="logit")``).
 """
 
 from __future__ import annotations
@@ -69,9 +69,9 @@ def read_design_file(path: str, numeric: tuple[str, ...] = ()) -> pd.DataFrame:
 
 def run_design_tables(frame: pd.DataFrame, plan: Mapping[str, Any]) -> dict[str, Any]:
     """Compute the plan's tables with the design; return the headline numbers."""
-    from pipeline.stats import stats
     from pipeline.stats import tabulate
     from pipeline.stats.design import SurveyDesign, resolve_design
+    from pipeline.stats.intervals import proportion_interval
 
     design = SurveyDesign(weights=WEIGHT, strata=STRATUM, cluster=PSU)
     out: dict[str, Any] = {"chisq": [], "ciprop": []}
@@ -89,7 +89,7 @@ def run_design_tables(frame: pd.DataFrame, plan: Mapping[str, Any]) -> dict[str,
     for item in plan["ciprop"]:
         y = pd.to_numeric(frame[item], errors="coerce").to_numpy(dtype=float)
         domain = ~np.isnan(y)
-        interval = stats.proportion_interval(y, domain, resolved, method="logit")
+        interval = proportion_interval(y, domain, resolved, method="logit")
         out["ciprop"].append({"item": item, "estimate": float(interval.estimate),
                               "ci_low": float(interval.low), "ci_high": float(interval.high)})
     return out

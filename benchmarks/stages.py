@@ -100,7 +100,8 @@ def measure_pipeline(wave_dir: Path, render: bool, design_out: Path | None = Non
     from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument,
                                  read_limits, read_platform, read_wave)
     from pipeline.run.analyse import (_partnerships_table, classify_rows, publish, read_report_spec,
-                              tabulate_wave, validation_config, write_outputs, WaveResult)
+                              tabulate_wave, validation_config, write_outputs)
+    from pipeline.stages.results import WaveResult
     from pipeline.stages.validate import validate_responses
 
     wave = read_wave(wave_dir)

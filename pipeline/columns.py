@@ -14,3 +14,6 @@ ROLES = ("response_id", "submitted_at", "finished", "progress", "channel")
 PHASE_COLUMN = "phase_group"
 #: Separator between a select-multiple question and a choice in column names (``q/choice``).
 MULTI_SEPARATOR = "/"
+#: The phase answer of a partnership in the wave a synthetic sample links to (the column
+#: :func:`pipeline.run.waves.read_linked_partnerships` adds and the sample generator reads).
+LINKED_PHASE_COLUMN = "_linked_phase"

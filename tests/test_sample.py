@@ -151,7 +151,9 @@ def _groups(rows, phase_group, choices, list_of) -> dict[str, list[dict[str, str
 
 def test_generate_sample__same_seed__gives_identical_bytes():
     from pipeline.ingest.readers import read_instrument, read_platform
-    from pipeline.synthetic.generate import generate_sample, read_profile, render_csv
+    from pipeline.synthetic.export import render_csv
+    from pipeline.synthetic.generate import generate_sample
+    from pipeline.synthetic.profile import read_profile
 
     instrument = read_instrument(INSTRUMENT)
     profile = read_profile(INSTRUMENT / "sample_profile.toml")
@@ -180,7 +182,9 @@ def test_generate_sample__other_seed__gives_other_answers():
     import dataclasses
 
     from pipeline.ingest.readers import read_instrument, read_platform
-    from pipeline.synthetic.generate import generate_sample, read_profile, render_csv
+    from pipeline.synthetic.export import render_csv
+    from pipeline.synthetic.generate import generate_sample
+    from pipeline.synthetic.profile import read_profile
 
     instrument = read_instrument(INSTRUMENT)
     profile = read_profile(INSTRUMENT / "sample_profile.toml")
@@ -203,7 +207,8 @@ def test_sample_command__missing_profile__exits_with_a_catalogue_message(tmp_pat
 def test_sample_profile__unknown_question__is_refused():
     from pipeline.errors import PulsecheckError
     from pipeline.ingest.readers import read_instrument, read_platform
-    from pipeline.synthetic.generate import generate_sample, parse_profile
+    from pipeline.synthetic.generate import generate_sample
+    from pipeline.synthetic.profile import parse_profile
 
     data = tomllib.loads((INSTRUMENT / "sample_profile.toml").read_text(encoding="utf-8"))
     data["questions"].append({"name": "no_such_question", "kind": "constant", "value": "x"})
@@ -214,8 +219,10 @@ def test_sample_profile__unknown_question__is_refused():
 
 
 def test_sample_code__names_no_question_of_the_instrument(survey):
-    code = (ROOT / "pipeline" / "sample.py").read_text(encoding="utf-8") + \
-        (ROOT / "pipeline" / "cli_sample.py").read_text(encoding="utf-8")
+    paths = [*sorted((ROOT / "pipeline" / "synthetic").glob("*.py")),
+             ROOT / "pipeline" / "cli" / "sample.py"]
+    assert len(paths) > 2
+    code = "".join(path.read_text(encoding="utf-8") for path in paths)
     named = [q["name"] for q in survey if re.search(rf"\b{q['name']}\b", code)]
     assert named == []
 

@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import fisher_exact as scipy_fisher
 
-from pipeline.stats import stats
 from pipeline.errors import PulsecheckError
+from pipeline.stats.fisher import fisher_exact, fisher_monte_carlo
 
 
 def tables_with_margins(rows, cols):
     """Every non-negative integer table with the given margins (small tables only)."""
-    r, c = len(rows), len(cols)
+    r = len(rows)
     cells = []
 
     def fill(i, remaining_cols, acc):
@@ -54,9 +54,9 @@ def test_fisher_exact__equals_full_enumeration_of_tables_with_the_same_margins(t
     arr = np.asarray(table)
     arr = arr[arr.sum(1) > 0][:, arr.sum(0) > 0]
     if arr.shape[0] < 2 or arr.shape[1] < 2:
-        assert stats.fisher_exact(table).p_value == 1.0
+        assert fisher_exact(table).p_value == 1.0
         return
-    assert stats.fisher_exact(table).p_value == pytest.approx(enumerated_p_value(arr),
+    assert fisher_exact(table).p_value == pytest.approx(enumerated_p_value(arr),
                                                               rel=1e-9)
 
 
@@ -66,35 +66,35 @@ def test_fisher_exact_2x2__equals_scipy(cells):
     table = np.asarray(cells).reshape(2, 2)
     if (table.sum(0) == 0).any() or (table.sum(1) == 0).any():
         return
-    assert stats.fisher_exact(table).p_value == pytest.approx(scipy_fisher(table)[1], rel=1e-9)
+    assert fisher_exact(table).p_value == pytest.approx(scipy_fisher(table)[1], rel=1e-9)
 
 
 def test_fisher_exact__does_not_depend_on_row_or_column_order():
     table = np.array([[5, 2, 7, 1], [3, 9, 2, 4], [6, 1, 0, 8]])
-    base = stats.fisher_exact(table).p_value
-    assert stats.fisher_exact(table[::-1]).p_value == pytest.approx(base, rel=1e-10)
-    assert stats.fisher_exact(table[:, [2, 0, 3, 1]]).p_value == pytest.approx(base, rel=1e-10)
-    assert stats.fisher_exact(table.T).p_value == pytest.approx(base, rel=1e-10)
+    base = fisher_exact(table).p_value
+    assert fisher_exact(table[::-1]).p_value == pytest.approx(base, rel=1e-10)
+    assert fisher_exact(table[:, [2, 0, 3, 1]]).p_value == pytest.approx(base, rel=1e-10)
+    assert fisher_exact(table.T).p_value == pytest.approx(base, rel=1e-10)
 
 
 def test_fisher_exact__beyond_the_work_limit__raises_instead_of_approximating():
     table = np.array([[20, 15, 18, 12], [14, 22, 9, 17], [11, 13, 21, 16]])
     with pytest.raises(PulsecheckError) as info:
-        stats.fisher_exact(table, max_steps=1000)
+        fisher_exact(table, max_steps=1000)
     assert info.value.code == "STAT_010"
 
 
 def test_fisher_exact__weighted_counts__are_refused():
     with pytest.raises(PulsecheckError) as info:
-        stats.fisher_exact([[1.5, 2], [3, 4]])
+        fisher_exact([[1.5, 2], [3, 4]])
     assert info.value.code == "STAT_005"
 
 
 def test_fisher_monte_carlo__is_close_to_the_exact_p_value_and_reproducible():
     table = np.array([[3, 2, 0], [1, 4, 2], [0, 1, 5]])
-    exact = stats.fisher_exact(table).p_value
-    first = stats.fisher_monte_carlo(table, n_sim=20000, seed=11)
-    again = stats.fisher_monte_carlo(table, n_sim=20000, seed=11)
+    exact = fisher_exact(table).p_value
+    first = fisher_monte_carlo(table, n_sim=20000, seed=11)
+    again = fisher_monte_carlo(table, n_sim=20000, seed=11)
     assert first.p_value == again.p_value
     # Monte Carlo standard error sqrt(p(1-p)/B) is about 0.0013 here.
     assert first.p_value == pytest.approx(exact, abs=0.006)
@@ -103,7 +103,7 @@ def test_fisher_monte_carlo__is_close_to_the_exact_p_value_and_reproducible():
 
 def test_fisher_exact_of_two_row_table_of_survey_size__agrees_with_monte_carlo():
     table = np.array([[22, 30, 25, 18, 35, 22], [20, 21, 18, 25, 19, 24]])
-    exact = stats.fisher_exact(table).p_value
-    simulated = stats.fisher_monte_carlo(table, n_sim=20000, seed=5).p_value
+    exact = fisher_exact(table).p_value
+    simulated = fisher_monte_carlo(table, n_sim=20000, seed=5).p_value
     assert 0.05 < exact < 0.95
     assert simulated == pytest.approx(exact, abs=0.015)

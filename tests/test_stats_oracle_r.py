@@ -13,8 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.stats import stats
+from pipeline.stats.comparisons import adjust_pvalues
+from pipeline.stats.contingency import cochran_armitage, design_chisq, pearson_chisq
 from pipeline.stats.design import SurveyDesign, design_df, ratio_estimate, resolve_design
+from pipeline.stats.fisher import fisher_exact
+from pipeline.stats.intervals import binomial_interval, proportion_interval
+from pipeline.stats.methods import DEGENERATE_FALLBACK, DESIGN_CHISQ_STATISTICS, DESIGN_METHODS
 from pipeline.stats.tabulate import check_all_table, crosstab_matrices, numeric_summary
 
 ORACLE = Path(__file__).parent / "oracles" / "r_survey"
@@ -78,7 +82,7 @@ def test_domain_proportion_and_se__match_r_svymean(name, var, level):
 
 @pytest.mark.parametrize("name", DESIGNS)
 @pytest.mark.parametrize("var,level", PROPORTIONS)
-@pytest.mark.parametrize("method", stats.DESIGN_METHODS)
+@pytest.mark.parametrize("method", DESIGN_METHODS)
 def test_svyciprop_interval__matches_r_for_every_method(name, var, level, method):
     frame, _, resolved = setup(name)
     y = (frame[var] == level).to_numpy(float)
@@ -89,7 +93,7 @@ def test_svyciprop_interval__matches_r_for_every_method(name, var, level, method
         estimate_ref = REF.get(f"{key}/estimate", float("nan"))
         if low_ref is None or math.isnan(low_ref) or not 1e-9 < estimate_ref < 1 - 1e-9:
             continue  # R's degenerate answers (p = 0) are checked separately below
-        interval = stats.proportion_interval(y, domain_of(frame, group), resolved,
+        interval = proportion_interval(y, domain_of(frame, group), resolved,
                                              method=method)
         assert interval.method == method
         assert close(interval.low, low_ref), (group, interval.low, low_ref)
@@ -100,20 +104,20 @@ def test_svyciprop_interval__matches_r_for_every_method(name, var, level, method
 
 
 @pytest.mark.parametrize("name", ["clus1_fpc", "clus1_nofpc"])
-@pytest.mark.parametrize("method", stats.DESIGN_METHODS)
+@pytest.mark.parametrize("method", DESIGN_METHODS)
 def test_zero_proportion_domain__gets_a_named_interval_of_positive_width_where_r_does_not(
         name, method):
     # No high school in the one-stage cluster sample scores 800+: R returns NaN, a zero-width
     # interval or an error here, depending on the method.
     frame, _, resolved = setup(name)
     y = (frame["api_band"] == "800plus").to_numpy(float)
-    interval = stats.proportion_interval(y, domain_of(frame, "H"), resolved, method=method)
+    interval = proportion_interval(y, domain_of(frame, "H"), resolved, method=method)
     r_low = REF.get(f"{name}/svyciprop/api_band/800plus/H/{method}/ci[1]", float("nan"))
     r_high = REF.get(f"{name}/svyciprop/api_band/800plus/H/{method}/ci[2]", float("nan"))
     assert math.isnan(r_low) or r_high - r_low < 1e-9
     assert interval.estimate == 0.0
     assert interval.low == 0.0 and interval.high > 0.05
-    assert interval.method == stats.DEGENERATE_FALLBACK
+    assert interval.method == DEGENERATE_FALLBACK
     assert interval.warnings and method in interval.warnings[0]
 
 
@@ -132,13 +136,13 @@ def test_weighted_counts__match_r_svytable(name, row):
 
 @pytest.mark.parametrize("name", DESIGNS)
 @pytest.mark.parametrize("row", ["sch.wide", "api_band"])
-@pytest.mark.parametrize("statistic", stats.DESIGN_CHISQ_STATISTICS)
+@pytest.mark.parametrize("statistic", DESIGN_CHISQ_STATISTICS)
 def test_design_chisq__matches_r_svychisq(name, row, statistic):
     frame, _, resolved = setup(name)
     levels = sorted(frame[row].unique())
     rc = frame[row].map({v: i for i, v in enumerate(levels)}).to_numpy()
     cc = frame["stype"].map({"E": 0, "H": 1, "M": 2}).to_numpy()
-    result = stats.design_chisq(rc, cc, len(levels), 3, resolved, statistic=statistic)
+    result = design_chisq(rc, cc, len(levels), 3, resolved, statistic=statistic)
     key = f"{name}/svychisq/{row}/stype/{statistic}"
     assert close(result.p_value, REF[f"{key}/p_value"])
     if statistic == "Chisq":
@@ -209,9 +213,9 @@ def test_pearson_chisq__matches_r_chisq_test(name, yates):
     is_2x2 = table.shape == (2, 2)
     if yates and not is_2x2:
         # R silently ignores correct=TRUE beyond 2×2; here it must be asked for explicitly.
-        result = stats.pearson_chisq(table, continuity=False)
+        result = pearson_chisq(table, continuity=False)
     else:
-        result = stats.pearson_chisq(table, continuity=yates)
+        result = pearson_chisq(table, continuity=yates)
     assert close(result.statistic, REF[f"{key}/statistic"])
     assert result.df == REF[f"{key}/df"]
     assert close(result.p_value, REF[f"{key}/p_value"])
@@ -219,7 +223,7 @@ def test_pearson_chisq__matches_r_chisq_test(name, yates):
 
 @pytest.mark.parametrize("name", TABLES)
 def test_fisher_exact__matches_r_fisher_test_including_r_by_c(name):
-    result = stats.fisher_exact(r_table(name))
+    result = fisher_exact(r_table(name))
     assert close(result.p_value, REF[f"srs/{name}/fisher/p_value"])
 
 
@@ -232,7 +236,7 @@ BINOM = [(0, 10), (1, 10), (3, 17), (10, 10), (7, 50), (25, 60), (199, 200), (1,
     ("wilson_cc", "wilson_cc", 0.95), ("clopper_pearson", "clopper_pearson_90", 0.90),
     ("wilson", "wilson_90", 0.90)])
 def test_binomial_interval__matches_r_binom_test_and_prop_test(x, n, method, suffix, level):
-    interval = stats.binomial_interval(x, n, method=method, level=level)
+    interval = binomial_interval(x, n, method=method, level=level)
     assert close(interval.low, REF[f"binom/{x}/{n}/{suffix}[1]"])
     assert close(interval.high, REF[f"binom/{x}/{n}/{suffix}[2]"])
 
@@ -242,7 +246,7 @@ def test_binomial_interval__matches_r_binom_test_and_prop_test(x, n, method, suf
     ("scored", [2, 9, 14, 20], [11, 25, 30, 26], [1, 2, 4, 8]),
 ])
 def test_cochran_armitage__matches_r_prop_trend_test(case, x, n, scores):
-    result = stats.cochran_armitage(x, n, scores)
+    result = cochran_armitage(x, n, scores)
     assert close(result.statistic, REF[f"trend/{case}/statistic"])
     assert close(result.p_value, REF[f"trend/{case}/p_value"])
 
@@ -251,7 +255,7 @@ def test_cochran_armitage_on_survey_rows__matches_r_prop_trend_test():
     frame = DATA["apistrat"]
     yes = [int(((frame["api_band"] == b) & (frame["sch.wide"] == "Yes")).sum()) for b in BAND]
     totals = [int((frame["api_band"] == b).sum()) for b in BAND]
-    result = stats.cochran_armitage(yes, totals, [1, 2, 3, 4])
+    result = cochran_armitage(yes, totals, [1, 2, 3, 4])
     assert close(result.statistic, REF["trend/api_band_sch_wide/statistic"])
     assert close(result.p_value, REF["trend/api_band_sch_wide/p_value"])
 
@@ -260,6 +264,6 @@ def test_cochran_armitage_on_survey_rows__matches_r_prop_trend_test():
                                            ("bonferroni", "bonferroni")])
 def test_adjust_pvalues__matches_r_p_adjust(method, r_name):
     raw = [REF[f"padjust/input[{i}]"] for i in range(1, 8)]
-    adjusted = stats.adjust_pvalues(raw, method=method)
+    adjusted = adjust_pvalues(raw, method=method)
     for i, value in enumerate(adjusted, start=1):
         assert close(value, REF[f"padjust/{r_name}[{i}]"])

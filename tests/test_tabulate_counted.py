@@ -13,9 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.stats import stats
-from pipeline.stats.design import SurveyDesign
 from pipeline.errors import PulsecheckError
+from pipeline.stats.contingency import pearson_chisq
+from pipeline.stats.design import SurveyDesign
+from pipeline.stats.intervals import binomial_interval, binomial_intervals
+from pipeline.stats.quantiles import sorted_weighted_quantiles, weighted_quantile
 from pipeline.stats.tabulate import check_all_table, numeric_summary, single_choice_table
 
 ITEMS = ["c_one", "c_two", "c_three"]
@@ -60,7 +62,7 @@ def test_single_choice_cells__are_the_counts_of_their_respondents(frame, missing
         assert (cell.n_weighted, cell.base_weighted) == (float(chosen), float(base))
         if cell.row_type != "total":
             if base:
-                expected = stats.binomial_interval(chosen, base, method=method)
+                expected = binomial_interval(chosen, base, method=method)
                 assert _bits(cell.pct) == _bits(100.0 * expected.estimate)
                 assert _bits(cell.ci_low) == _bits(100.0 * expected.low)
                 assert _bits(cell.ci_high) == _bits(100.0 * expected.high)
@@ -79,7 +81,7 @@ def test_single_choice_tests__use_the_complete_cases(frame):
                          dropna=False).to_numpy(dtype=float)
     test = result.tests.iloc[0]
     if (counts.sum(axis=1) > 0).sum() >= 2 and (counts.sum(axis=0) > 0).sum() >= 2:
-        expected = stats.pearson_chisq(counts, continuity=False)
+        expected = pearson_chisq(counts, continuity=False)
         assert _bits(test["statistic"]) == _bits(expected.statistic)
     else:
         assert test["method"] == "not tested"
@@ -121,7 +123,7 @@ def test_check_all_cells__are_the_counts_of_their_respondents(frame):
         assert (cell.n, cell.base_n) == (chosen, base)
         assert (cell.n_weighted, cell.base_weighted) == (float(chosen), float(base))
         if cell.row_type in ("item", "net") and base:
-            expected = stats.binomial_interval(chosen, base, method="wilson")
+            expected = binomial_interval(chosen, base, method="wilson")
             assert _bits(cell.pct) == _bits(100.0 * expected.estimate)
 
 
@@ -163,7 +165,7 @@ def test_numeric_summary__quantiles_and_extremes_are_those_of_each_group(values,
             assert list(cells["stat"]) == ["mean"]
             continue
         for q, name in zip(qs, ("q0.1", "median", "q0.9")):
-            assert _bits(by_stat[name]) == _bits(stats.weighted_quantile(mine, w, q))
+            assert _bits(by_stat[name]) == _bits(weighted_quantile(mine, w, q))
         assert _bits(by_stat["min"]) == _bits(mine.min())
         assert _bits(by_stat["max"]) == _bits(mine.max())
 
@@ -176,13 +178,13 @@ def test_sorted_weighted_quantiles__equal_the_one_at_a_time_quantile(weights, da
     w = np.array(weights)
     order = np.argsort(values, kind="stable")
     qs = (0.0, 0.25, 0.5, 0.75, 1.0)
-    together = stats.sorted_weighted_quantiles(values[order], w[order], qs)
-    assert together == [stats.weighted_quantile(values, w, q) for q in qs]
+    together = sorted_weighted_quantiles(values[order], w[order], qs)
+    assert together == [weighted_quantile(values, w, q) for q in qs]
 
 
 def test_sorted_weighted_quantiles__checks_every_quantile():
     with pytest.raises(PulsecheckError) as error:
-        stats.sorted_weighted_quantiles(np.array([1.0]), np.array([1.0]), (0.5, 1.5))
+        sorted_weighted_quantiles(np.array([1.0]), np.array([1.0]), (0.5, 1.5))
     assert error.value.code == "STAT_008"
 
 
@@ -191,12 +193,12 @@ def test_sorted_weighted_quantiles__checks_every_quantile():
        st.sampled_from([0.9, 0.95, 0.99]))
 def test_binomial_intervals__equal_the_one_at_a_time_interval(trials, data, method, level):
     counts = data.draw(st.lists(st.integers(0, trials), min_size=1, max_size=8))
-    together = stats.binomial_intervals(counts, trials, method=method, level=level)
-    assert together == [stats.binomial_interval(c, trials, method=method, level=level)
+    together = binomial_intervals(counts, trials, method=method, level=level)
+    assert together == [binomial_interval(c, trials, method=method, level=level)
                         for c in counts]
 
 
 def test_binomial_intervals__refuse_a_count_above_the_base():
     with pytest.raises(PulsecheckError) as error:
-        stats.binomial_intervals([1, 4], 3, method="wilson")
+        binomial_intervals([1, 4], 3, method="wilson")
     assert error.value.code == "STAT_008"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.stats.design import SurveyDesign
 from pipeline.errors import PulsecheckError
+from pipeline.stats.design import SurveyDesign
 from pipeline.stats.tabulate import TIDY_COLUMNS, single_choice_table
 
 LEVELS = ["a", "b", "c", "d"]

@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from pipeline.ingest.readers import read_instrument, read_platform
-from pipeline.synthetic.generate import PROFILE_FILE, generate_sample, read_profile, write_sample
+from pipeline.synthetic.export import write_sample
+from pipeline.synthetic.generate import generate_sample
+from pipeline.synthetic.profile import PROFILE_FILE, read_profile
 
 
 @click.command("sample")

@@ -17,10 +17,11 @@ import click
 import numpy as np
 import pandas as pd
 
-from pipeline.stats import stats
-from pipeline.stats.design import SurveyDesign, design_df, resolve_design
 from pipeline.errors import PulsecheckError
-from pipeline.stats.tabulate import _key, crosstab_matrices
+from pipeline.stats.design import SurveyDesign, design_df, resolve_design
+from pipeline.stats.intervals import proportion_interval
+from pipeline.stats.methods import CI_METHODS
+from pipeline.stats.tabulate import crosstab_matrices, level_key
 
 
 def read_table(path: str) -> pd.DataFrame:
@@ -51,7 +52,7 @@ def _levels(series: pd.Series) -> list[Any]:
     values = series.dropna().unique().tolist()
     keys = {}
     for v in values:
-        keys.setdefault(_key(v), v)
+        keys.setdefault(level_key(v), v)
     try:
         return [keys[k] for k in sorted(keys, key=lambda k: (float(k), k))]
     except ValueError:
@@ -168,7 +169,7 @@ def _print_crosstab(result: dict[str, Any]) -> None:
 @click.option("--level", "level_value", required=True, help="Level whose share is estimated.")
 @click.option("--by", "by", default=None, help="Estimate within each group of this variable.")
 @_design_options
-@click.option("--ci", "ci_method", required=True, type=click.Choice(stats.CI_METHODS),
+@click.option("--ci", "ci_method", required=True, type=click.Choice(CI_METHODS),
               help="Interval method (wilson, wilson_cc and clopper_pearson need an "
                    "unweighted sample).")
 @click.option("--conf-level", "conf_level", default=0.95, show_default=True, type=float,
@@ -194,13 +195,13 @@ def proportion(file: str, var: str, level_value: str, by: str | None, weight: st
                                   present=", ".join(map(str, frame.columns[:20])))
     design = _design(weight, strata, cluster, fpc)
     resolved = resolve_design(frame, design)
-    keys = [_key(v) if not pd.isna(v) else None for v in frame[var].tolist()]
+    keys = [level_key(v) if not pd.isna(v) else None for v in frame[var].tolist()]
     answered = np.asarray([k is not None for k in keys])
-    target = _key(level_value)
+    target = level_key(level_value)
     y = np.asarray([1.0 if k == target else 0.0 for k in keys])
 
     def one(domain: np.ndarray) -> dict[str, Any]:
-        interval = stats.proportion_interval(y, domain, resolved, method=ci_method,
+        interval = proportion_interval(y, domain, resolved, method=ci_method,
                                              level=conf_level)
         return {"estimate": interval.estimate, "se": interval.se,
                 "ci": [interval.low, interval.high], "method": interval.method,
@@ -211,10 +212,10 @@ def proportion(file: str, var: str, level_value: str, by: str | None, weight: st
                               **one(answered)}
     if by is not None:
         groups = []
-        by_keys = [_key(v) if not pd.isna(v) else None for v in frame[by].tolist()]
+        by_keys = [level_key(v) if not pd.isna(v) else None for v in frame[by].tolist()]
         for g in _levels(frame[by]):
-            mask = answered & np.asarray([k == _key(g) for k in by_keys])
-            groups.append({"group": _key(g), **one(mask)})
+            mask = answered & np.asarray([k == level_key(g) for k in by_keys])
+            groups.append({"group": level_key(g), **one(mask)})
         result["by"] = by
         result["by_groups"] = groups
     if as_json:

@@ -16,7 +16,11 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.stats import stats
+from pipeline.stats.methods import TestResult
+from pipeline.stats.intervals import binomial_interval
+from pipeline.stats.contingency import cochran_armitage, expected_counts, pearson_chisq
+from pipeline.stats.fisher import fisher_exact
+from pipeline.stats.comparisons import adjust_pvalues
 from pipeline.columns import MULTI_SEPARATOR
 from pipeline.model.crosswalk import NOT_COMPARABLE, Crosswalk, MeasureSide
 from pipeline.errors import issues_frame, make_issue
@@ -130,22 +134,22 @@ def _share(values: pd.Series, settings: Settings) -> dict:
     n, base = int(valid.sum()), int(len(valid))
     if base == 0:
         return {"n": 0, "base_n": 0, "pct": np.nan, "ci_low": np.nan, "ci_high": np.nan}
-    interval = stats.binomial_interval(n, base, method=settings.ci_method,
+    interval = binomial_interval(n, base, method=settings.ci_method,
                                        level=settings.level)
     return {"n": n, "base_n": base, "pct": 100.0 * n / base,
             "ci_low": 100.0 * interval.low, "ci_high": 100.0 * interval.high}
 
 
-def _change_test(n1: int, b1: int, n2: int, b2: int) -> stats.TestResult:
+def _change_test(n1: int, b1: int, n2: int, b2: int) -> TestResult:
     """Two-proportion test of change: Pearson χ² on the 2×2 table, Fisher when sparse."""
     table = np.array([[n1, b1 - n1], [n2, b2 - n2]], dtype=float)
     if table.sum(axis=0).min() == 0:
-        return stats.TestResult(test="none", method="not tested (no variation)",
+        return TestResult(test="none", method="not tested (no variation)",
                                 statistic=float("nan"), df=float("nan"), ddf=float("nan"),
                                 p_value=float("nan"))
-    if stats.expected_counts(table).min() < 5:
-        return stats.fisher_exact(table.astype(int))
-    return stats.pearson_chisq(table, continuity=False)
+    if expected_counts(table).min() < 5:
+        return fisher_exact(table.astype(int))
+    return pearson_chisq(table, continuity=False)
 
 
 def compute_trends(waves: Sequence[WaveData], chains: Sequence[MeasureChain],
@@ -235,7 +239,7 @@ def _changes(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
                         "comparability": after["comparability"], "caveat": after["caveat"]})
     frame = pd.DataFrame(out, columns=[c for c in CHANGE_COLUMNS
                                        if c not in ("q_value", "adjust", "significant")])
-    q = stats.adjust_pvalues(frame["p_value"].to_numpy(dtype=float), method=settings.adjust) \
+    q = adjust_pvalues(frame["p_value"].to_numpy(dtype=float), method=settings.adjust) \
         if len(frame) else np.array([])
     frame.insert(frame.columns.get_loc("p_value") + 1, "q_value", q)
     frame.insert(frame.columns.get_loc("q_value") + 1, "adjust", settings.adjust)
@@ -251,7 +255,7 @@ def _trend_tests(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         group = group[group["base_n"] > 0]
         if len(group) < 3:
             continue
-        result = stats.cochran_armitage(group["n"].tolist(), group["base_n"].tolist(),
+        result = cochran_armitage(group["n"].tolist(), group["base_n"].tolist(),
                                         [float(w) for w in group["wave"]])
         caveat = "; ".join(dict.fromkeys(c for c in group["caveat"] if c))
         out.append({"measure": measure, "label": group["label"].iloc[0],
@@ -261,7 +265,7 @@ def _trend_tests(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
                     "caveat": caveat})
     frame = pd.DataFrame(out, columns=[c for c in TREND_TEST_COLUMNS
                                        if c not in ("q_value", "adjust")])
-    q = stats.adjust_pvalues(frame["p_value"].to_numpy(dtype=float), method=settings.adjust) \
+    q = adjust_pvalues(frame["p_value"].to_numpy(dtype=float), method=settings.adjust) \
         if len(frame) else np.array([])
     frame.insert(frame.columns.get_loc("p_value") + 1, "q_value", q)
     frame.insert(frame.columns.get_loc("q_value") + 1, "adjust", settings.adjust)

@@ -26,7 +26,7 @@ from pipeline.report.charts import Estimate
 from pipeline.stats.disclosure import published_view
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pipeline.run.analyse import WaveResult
+    from pipeline.stages.results import WaveResult
     from pipeline.model.wave import Wave
 
 #: The column level of the overall figures in every table.

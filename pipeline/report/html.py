@@ -23,7 +23,7 @@ from pipeline.errors import CATALOGUE, SEVERITIES
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.model.wave import Wave
-    from pipeline.run.analyse import WaveResult
+    from pipeline.stages.results import WaveResult
     from pipeline.report.content import RunBundle
     from pipeline.report.trend_content import TrendsBundle
     from pipeline.stats.disclosure import DisclosureRule

@@ -1,19 +1,20 @@
 """Report tables: every table of the specification, overall and by phase, and the findings.
 
 Pure: analysed partnerships, the instrument and the report specification in; frozen results
-out. The statistics come from :mod:`pipeline.stats.tabulate` and :mod:`pipeline.stats.stats`; nothing
+out. The statistics come from :mod:`pipeline.stats` (tabulate, intervals, tests); nothing
 here knows a question, table or phase name — all of it comes from the specification.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from pipeline.stats import stats
+from pipeline.stats.methods import TestResult
+from pipeline.stats.contingency import cochran_armitage, pearson_chisq
+from pipeline.stats.comparisons import adjust_pvalues
 
 from pipeline.stats import tabulate
 from pipeline.columns import PHASE_COLUMN
@@ -21,6 +22,7 @@ from pipeline.stages.derive import multi_items, single_levels
 from pipeline.stats.disclosure import DisclosureRule, Link, protect_linked, suppress_table
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, TableSpec
+from pipeline.stages.results import ReportTable, ReportTables
 
 #: The banner column used for by-phase tables: the phase, blank when unclassified.
 BANNER = "_phase_banner"
@@ -30,35 +32,6 @@ FINDING_COLUMNS = ("table_id", "row_var", "item", "item_label", "phase", "rate",
                    "p_value", "q_value", "adjust", "min_difference", "alpha", "distinctive")
 #: How the specification names tests → the engine's tests.
 _TESTS = {"chisq": "pearson", "trend": "trend"}
-
-
-@dataclass(frozen=True)
-class ReportTable:
-    """One computed table with its specification."""
-
-    spec: TableSpec
-    table: pd.DataFrame
-    tests: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class ReportTables:
-    """Every table of the report, and the phase-distinctive findings."""
-
-    tables: tuple[ReportTable, ...]
-    findings: pd.DataFrame
-
-    @property
-    def tests(self) -> pd.DataFrame:
-        frames = [t.tests for t in self.tables if len(t.tests)]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=list(tabulate.TEST_COLUMNS))
-
-    def get(self, table_id: str) -> ReportTable:
-        for table in self.tables:
-            if table.spec.id == table_id:
-                return table
-        raise KeyError(table_id)
 
 
 def _with_banner(frame: pd.DataFrame, phase: pd.Series, order: Sequence[str]) -> pd.DataFrame:
@@ -196,7 +169,7 @@ def distinctive_findings(reports: Sequence[ReportTable], spec: ReportSpec,
         return pd.DataFrame(columns=list(FINDING_COLUMNS))
     frame = pd.DataFrame(candidates)
     # One test per item (not per phase): the association of phase with the item.
-    tests: dict[tuple[str, str], stats.TestResult] = {}
+    tests: dict[tuple[str, str], TestResult] = {}
     for candidate in candidates:
         key = (candidate["table_id"], candidate["item"])
         if key in tests:
@@ -204,16 +177,16 @@ def distinctive_findings(reports: Sequence[ReportTable], spec: ReportSpec,
         counts, bases = candidate["_counts"], candidate["_bases"]
         if counts.sum() == 0 or (bases - counts).sum() == 0 or (bases > 0).sum() < 2:
             # Chosen by nobody or by everybody: nothing to test, never distinctive.
-            tests[key] = stats.TestResult(test=rule.test, method="not tested",
+            tests[key] = TestResult(test=rule.test, method="not tested",
                                           statistic=float("nan"), df=float("nan"),
                                           ddf=float("nan"), p_value=float("nan"))
         elif rule.test == "trend":
-            tests[key] = stats.cochran_armitage(counts, bases, list(range(1, len(order) + 1)))
+            tests[key] = cochran_armitage(counts, bases, list(range(1, len(order) + 1)))
         else:
             table = np.vstack([counts, bases - counts])
-            tests[key] = stats.pearson_chisq(table, continuity=False)
+            tests[key] = pearson_chisq(table, continuity=False)
     keys = list(tests)
-    q_values = stats.adjust_pvalues([tests[k].p_value for k in keys], method=rule.adjust)
+    q_values = adjust_pvalues([tests[k].p_value for k in keys], method=rule.adjust)
     q_of = dict(zip(keys, q_values))
     frame["test"] = [tests[(t, i)].method for t, i in zip(frame["table_id"], frame["item"])]
     frame["statistic"] = [tests[(t, i)].statistic for t, i in zip(frame["table_id"], frame["item"])]

@@ -19,7 +19,7 @@ import pandas as pd
 import xlsxwriter
 
 from pipeline.model.report_spec import ReportSpec
-from pipeline.report.tables import ReportTables
+from pipeline.stages.results import ReportTables
 
 _SHEET_NAME_LIMIT = 31
 _NUMERIC_LABELS = {"mean": "Mean", "median": "Median", "q25": "25th percentile",

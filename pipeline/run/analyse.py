@@ -32,12 +32,11 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from pipeline import __version__
-from pipeline.stages.classify import (Agreement, Classification, CriteriaPlacement,
+from pipeline.stages.classify import (Agreement, Classification,
                                classify_by_criteria, classify_phase, phase_agreement)
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.stages.derive import derive_variables
-from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, SpecError,
-                             combine_issues)
+from pipeline.errors import PulsecheckError, SpecError, combine_issues
 from pipeline.stages.flow import FlowResult, apply_steps
 from pipeline.stages.privacy import inert_frame
 from pipeline.ingest.readers import (Export, Platform, read_choice_versions, read_export,
@@ -46,54 +45,13 @@ from pipeline.ingest.readers import (Export, Platform, read_choice_versions, rea
 from pipeline.model.wave import Wave
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, build_spec, check_spec
-from pipeline.report.tables import ReportTables, build_report_tables, protect
+from pipeline.report.tables import build_report_tables, protect
+from pipeline.stages.results import ReportResult, WaveResult
 from pipeline.stages.validate import ValidationConfig, ValidationResult, validate_responses
 
 #: Marker file that says a folder was written by pulsecheck (so it may be replaced).
 RUN_MANIFEST = "run.json"
 _PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "click", "rich", "jinja2")
-
-
-@dataclass(frozen=True)
-class ReportResult:
-    """The report tables of a wave and the phase placements behind them."""
-
-    spec: ReportSpec
-    basis: str
-    tables: ReportTables
-    protected: Mapping[str, pd.DataFrame]
-    self_phase: pd.Series
-    criteria: CriteriaPlacement | None
-    agreement: Agreement | None
-
-
-@dataclass(frozen=True)
-class WaveResult:
-    """Everything computed for one wave (no I/O)."""
-
-    instrument: Instrument
-    typed: pd.DataFrame
-    issues: pd.DataFrame
-    flow: FlowResult
-    partnerships: pd.DataFrame
-    report: ReportResult | None = None
-
-    @property
-    def counts(self) -> dict[str, int]:
-        disposition = self.flow.dispositions["disposition"].value_counts()
-        return {
-            "raw": int(len(self.flow.dispositions)),
-            "analysed": int(disposition.get("analysed", 0)),
-            "excluded": int(disposition.get("excluded", 0)),
-            "quarantined": int(disposition.get("quarantined", 0)),
-        }
-
-    @property
-    def exit_code(self) -> int:
-        """1 when rows were quarantined or analysed rows carry error issues, else 0."""
-        outcome = self.issues["outcome"] if "outcome" in self.issues else pd.Series(dtype=str)
-        errors = self.issues["severity"].eq("error") & outcome.isin(["analysed", "quarantined"])
-        return EXIT_DATA_ERRORS if errors.any() else EXIT_OK
 
 
 def validation_config(wave: Wave, platform: Platform) -> ValidationConfig:

@@ -33,14 +33,14 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from pipeline.columns import MULTI_SEPARATOR
+from pipeline.columns import LINKED_PHASE_COLUMN, MULTI_SEPARATOR
 from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import (read_export, read_instrument, read_platform, read_wave,
                              verify_checksums)
 from pipeline.model.instrument import Instrument
 from pipeline.stages.privacy import inert_frame
-from pipeline.run.analyse import (WaveResult, analyse_wave, read_report_spec, validation_config)
-from pipeline.synthetic.generate import LINKED_PHASE
+from pipeline.run.analyse import analyse_wave, read_report_spec, validation_config
+from pipeline.stages.results import WaveResult
 from pipeline.model.wave import Wave
 
 #: The file that marks a wave folder.
@@ -93,7 +93,7 @@ def read_linked_partnerships(wave_dir: Path, name: str, carry: list[str]) -> pd.
     """The analysed partnerships of a wave, for a sample whose partnerships recur there.
 
     Returns one row per analysed partnership: the respondent key, the ``name`` question, the
-    ``carry`` questions (choice names) and :data:`pipeline.synthetic.generate.LINKED_PHASE` (the answer
+    ``carry`` questions (choice names) and :data:`pipeline.columns.LINKED_PHASE_COLUMN` (the answer
     to the phase question, empty when the instrument has none).
     """
     analysed = analyse_wave_dir(wave_dir, keep_personal=True, with_report=False)
@@ -101,7 +101,7 @@ def read_linked_partnerships(wave_dir: Path, name: str, carry: list[str]) -> pd.
     result = analysed.result
     rows = result.typed.loc[result.flow.analysed]
     frame = answers_as_names(rows, instrument, [instrument.respondent_key, name, *carry])
-    frame[LINKED_PHASE] = rows[instrument.phase_question].astype("object").where(
+    frame[LINKED_PHASE_COLUMN] = rows[instrument.phase_question].astype("object").where(
         rows[instrument.phase_question].notna(), "") if instrument.phase_question else ""
     return frame.reset_index(drop=True)
 

@@ -3,7 +3,7 @@
 A :class:`SurveyDesign` names the columns that describe how the sample was drawn, as R's
 ``svydesign(id=, strata=, weights=, fpc=)`` does. :func:`resolve_design` checks those columns
 against a frame and returns a :class:`ResolvedDesign` of plain arrays, which the estimators
-in :mod:`pipeline.stats.stats` and :mod:`pipeline.stats.tabulate` use.
+in the interval, test and table modules of :mod:`pipeline.stats` use.
 
 Conventions (all as in R's ``survey`` package, so that numbers agree with it):
 

@@ -41,11 +41,39 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
-from pipeline.stats import stats
-from pipeline.stats.design import (ResolvedDesign, SurveyDesign, design_df, psu_variances,
-                             ratio_estimate, resolve_design, total_covariance)
 from pipeline.errors import PulsecheckError
+from pipeline.stats.comparisons import (
+    column_letter,
+    column_letters,
+    column_proportion_tests,
+    design_column_proportion_tests,
+)
+from pipeline.stats.contingency import (
+    cochran_armitage,
+    design_chisq,
+    likelihood_ratio_chisq,
+    pearson_chisq,
+)
+from pipeline.stats.design import (
+    ResolvedDesign,
+    SurveyDesign,
+    design_df,
+    psu_variances,
+    ratio_estimate,
+    resolve_design,
+    total_covariance,
+)
+from pipeline.stats.fisher import fisher_exact
+from pipeline.stats.intervals import (
+    binomial_interval,
+    binomial_intervals,
+    design_interval,
+    proportion_interval,
+)
+from pipeline.stats.methods import BINOMIAL_METHODS, CI_METHODS, Interval, TestResult, check_method
+from pipeline.stats.quantiles import sorted_weighted_quantiles
 
 #: Label of the overall column.
 ALL = "All"
@@ -82,7 +110,7 @@ class TableResult:
     tests : DataFrame
         Columns :data:`TEST_COLUMNS`.
     pairwise : DataFrame
-        Pairwise column comparisons (:data:`pipeline.stats.stats.PAIRWISE_COLUMNS` plus
+        Pairwise column comparisons (:data:`pipeline.stats.comparisons.PAIRWISE_COLUMNS` plus
         ``row_level``); empty when not asked for.
     warnings : tuple of str
         Table-level warnings (also repeated in the rows they concern).
@@ -97,7 +125,7 @@ class TableResult:
 # --------------------------------------------------------------------------------------------
 # helpers
 
-def _key(value: Any) -> str | None:
+def level_key(value: Any) -> str | None:
     """Comparable text of a code: 1, 1.0 and "1" are the same level."""
     if value is None:
         return None
@@ -109,7 +137,7 @@ def _key(value: Any) -> str | None:
     if isinstance(value, (np.integer,)):
         return str(int(value))
     if isinstance(value, np.floating):
-        return _key(float(value))
+        return level_key(float(value))
     return str(value)
 
 
@@ -122,7 +150,7 @@ def _require(frame: pd.DataFrame, *names: str | None) -> None:
 
 def _codes(series: pd.Series, levels: Sequence[Any], name: str) -> np.ndarray:
     """Index of each value in ``levels`` (-1 for missing); unknown values are an error."""
-    lookup = {_key(level): i for i, level in enumerate(levels)}
+    lookup = {level_key(level): i for i, level in enumerate(levels)}
     if len(lookup) != len(levels):
         raise PulsecheckError("STAT_008", name=f"levels of {name}", value=list(levels),
                               expected="distinct levels")
@@ -133,11 +161,11 @@ def _codes(series: pd.Series, levels: Sequence[Any], name: str) -> np.ndarray:
         # quicker than numbering them through the text column.
         values = series.to_numpy(dtype=object)
     positions, uniques = pd.factorize(values, use_na_sentinel=True)
-    keys = [_key(v) if not pd.isna(v) else None for v in uniques]
+    keys = [level_key(v) if not pd.isna(v) else None for v in uniques]
     unknown = sorted({k for k in keys if k is not None and k not in lookup})
     if unknown:
         raise PulsecheckError("STAT_006", name=name, values=", ".join(unknown[:10]),
-                              levels=", ".join(_key(v) or "" for v in levels))
+                              levels=", ".join(level_key(v) or "" for v in levels))
     # The trailing -1 is what a missing value's position (-1) picks.
     mapping = np.asarray([lookup[k] if k is not None else -1 for k in keys] + [-1],
                          dtype=np.int64)
@@ -165,10 +193,10 @@ def _stable_order(values: np.ndarray) -> np.ndarray:
 def _labels(levels: Sequence[Any], labels: Sequence[str] | Mapping[Any, str] | None,
             name: str) -> list[str]:
     if labels is None:
-        return [str(_key(level)) for level in levels]
+        return [str(level_key(level)) for level in levels]
     if isinstance(labels, Mapping):
-        by_key = {_key(k): v for k, v in labels.items()}
-        return [str(by_key.get(_key(level), _key(level))) for level in levels]
+        by_key = {level_key(k): v for k, v in labels.items()}
+        return [str(by_key.get(level_key(level), level_key(level))) for level in levels]
     if len(labels) != len(levels):
         raise PulsecheckError("STAT_008", name=f"labels of {name}", value=len(labels),
                               expected=f"{len(levels)} labels, one per level")
@@ -194,7 +222,7 @@ def _columns(frame: pd.DataFrame, col: str | None, col_levels: Sequence[Any] | N
     codes = _codes(frame[col], col_levels, col)
     names = _labels(col_levels, col_labels, col)
     for j, level in enumerate(col_levels):
-        columns.append((str(_key(level)), names[j], stats._letter(j), codes == j))
+        columns.append((str(level_key(level)), names[j], column_letter(j), codes == j))
     return codes, columns
 
 
@@ -228,21 +256,21 @@ def _empty_tests() -> pd.DataFrame:
     return pd.DataFrame(columns=list(TEST_COLUMNS))
 
 
-def _no_respondents(method: str, level: float) -> stats.Interval:
-    return stats.Interval(estimate=float("nan"), low=float("nan"), high=float("nan"),
+def _no_respondents(method: str, level: float) -> Interval:
+    return Interval(estimate=float("nan"), low=float("nan"), high=float("nan"),
                           method=method, level=level, n=0,
                           warnings=("no respondents in this column",))
 
 
 def _interval(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDesign, method: str,
-              level: float) -> stats.Interval:
+              level: float) -> Interval:
     if not domain.any():
         return _no_respondents(method, level)
-    return stats.proportion_interval(y, domain, resolved, method=method, level=level)
+    return proportion_interval(y, domain, resolved, method=method, level=level)
 
 
 def _cell_of(count: int, base_n: int, n_weighted: float, base_weighted: float,
-             interval: stats.Interval) -> dict[str, Any]:
+             interval: Interval) -> dict[str, Any]:
     """One cell of the tidy table from its counts and interval."""
     return {
         "n": count,
@@ -261,7 +289,7 @@ def _cell_of(count: int, base_n: int, n_weighted: float, base_weighted: float,
 def _counted_cells(resolved: ResolvedDesign, method: str) -> bool:
     """True when every cell follows from unweighted counts alone: a binomial interval on an
     unweighted simple random sample (weights of one, so weighted sums are the counts)."""
-    return resolved.is_simple and method in stats.BINOMIAL_METHODS
+    return resolved.is_simple and method in BINOMIAL_METHODS
 
 
 def _cells_from_counts(counts: np.ndarray, base_n: int, method: str,
@@ -275,7 +303,7 @@ def _cells_from_counts(counts: np.ndarray, base_n: int, method: str,
     base_n : int
         Respondents of the column (the base of every cell).
     method : str
-        One of :data:`pipeline.stats.stats.BINOMIAL_METHODS`.
+        One of :data:`pipeline.stats.methods.BINOMIAL_METHODS`.
     level : float
 
     Returns
@@ -287,8 +315,8 @@ def _cells_from_counts(counts: np.ndarray, base_n: int, method: str,
     if base_n == 0:
         empty = _cell_of(0, 0, 0.0, 0.0, _no_respondents(method, level))
         return [dict(empty) for _ in range(len(counts))]
-    stats._check_method(method, stats.CI_METHODS, "interval method")
-    intervals = stats.binomial_intervals([int(count) for count in counts], base_n,
+    check_method(method, CI_METHODS, "interval method")
+    intervals = binomial_intervals([int(count) for count in counts], base_n,
                                          method=method, level=level)
     return [_cell_of(int(count), base_n, float(count), float(base_n), interval)
             for count, interval in zip(counts, intervals)]
@@ -305,7 +333,7 @@ def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, lev
     for a design-based interval, the PSU totals of every cell's linearisation scores come
     from a few ``bincount`` passes over the column's respondents instead of several passes
     over all rows per cell; each cell's interval is then computed from these sums exactly
-    as :func:`pipeline.stats.stats.proportion_interval` computes it from the rows.
+    as :func:`pipeline.stats.intervals.proportion_interval` computes it from the rows.
 
     Returns
     -------
@@ -322,8 +350,8 @@ def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, lev
                 "ci_low": 100.0 * empty.low, "ci_high": 100.0 * empty.high,
                 "ci_method": empty.method, "warnings": "; ".join(empty.warnings)}
         return [dict(cell) for _ in range(n_shown)]
-    stats._check_method(method, stats.CI_METHODS, "interval method")
-    binomial = method in stats.BINOMIAL_METHODS
+    check_method(method, CI_METHODS, "interval method")
+    binomial = method in BINOMIAL_METHODS
     if binomial and not resolved.is_simple:
         raise PulsecheckError("STAT_009", method=method)
     w_d = resolved.weights[rows]
@@ -365,7 +393,7 @@ def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, lev
     out = []
     for i in range(n_shown):
         if binomial:
-            interval = stats.binomial_interval(int(counts[i]), base_n, method=method,
+            interval = binomial_interval(int(counts[i]), base_n, method=method,
                                                level=level)
         else:
             y_d = None
@@ -373,7 +401,7 @@ def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, lev
                 # The profile likelihood needs the domain's values, not only their sums.
                 y_d = (c_d == i).astype(float) if codes is not None \
                     else chosen_d[:, i].astype(float)
-            interval = stats.design_interval(float(estimates[i]), float(variances[i]),
+            interval = design_interval(float(estimates[i]), float(variances[i]),
                                              n=base_n, df=df, method=method, level=level,
                                              y=y_d, weights=w_d)
         out.append({
@@ -393,7 +421,7 @@ def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, lev
 
 def _run_tests(tests: Sequence[str], counts: np.ndarray,
                codes: Callable[[], tuple[np.ndarray, np.ndarray]],
-               resolved: ResolvedDesign) -> list[stats.TestResult]:
+               resolved: ResolvedDesign) -> list[TestResult]:
     """Tests of association on the complete cases of the shown levels.
 
     ``counts`` is the unweighted (row level × column level) table of the complete cases;
@@ -410,24 +438,24 @@ def _run_tests(tests: Sequence[str], counts: np.ndarray,
         if not testable:
             # A level chosen by nobody (or by everybody) carries no information about an
             # association; say so rather than stop the whole table.
-            results.append(stats.TestResult(
+            results.append(TestResult(
                 test=test, method="not tested", statistic=float("nan"), df=float("nan"),
                 ddf=float("nan"), p_value=float("nan"),
                 warnings=("not tested: fewer than two non-empty rows or columns",)))
             continue
         if test == "pearson":
-            results.append(stats.pearson_chisq(counts, continuity=False))
+            results.append(pearson_chisq(counts, continuity=False))
         elif test == "pearson_yates":
-            results.append(stats.pearson_chisq(counts, continuity=True))
+            results.append(pearson_chisq(counts, continuity=True))
         elif test == "lr":
-            results.append(stats.likelihood_ratio_chisq(counts))
+            results.append(likelihood_ratio_chisq(counts))
         elif test == "fisher":
             try:
-                results.append(stats.fisher_exact(counts))
+                results.append(fisher_exact(counts))
             except PulsecheckError as error:
                 if error.code != "STAT_010":
                     raise
-                results.append(stats.TestResult(
+                results.append(TestResult(
                     test=test, method="not tested", statistic=float("nan"), df=float("nan"),
                     ddf=float("nan"), p_value=float("nan"),
                     warnings=(f"not tested: {error.message}",)))
@@ -435,18 +463,18 @@ def _run_tests(tests: Sequence[str], counts: np.ndarray,
             statistic = {"rao_scott_f": "F", "rao_scott_chisq": "Chisq", "wald": "Wald",
                          "adj_wald": "adjWald"}[test]
             row_codes, col_codes = codes()
-            results.append(stats.design_chisq(row_codes, col_codes, n_row, n_col, resolved,
+            results.append(design_chisq(row_codes, col_codes, n_row, n_col, resolved,
                                               statistic=statistic))
         if not resolved.is_simple and test in ("pearson", "pearson_yates", "lr", "fisher"):
             note = "computed on unweighted counts; the design is ignored by this test"
             last = results[-1]
-            results[-1] = stats.TestResult(**{**last.__dict__,
+            results[-1] = TestResult(**{**last.__dict__,
                                               "warnings": last.warnings + (note,)})
     return results
 
 
 def _trend_tests(counts: np.ndarray, bases: np.ndarray, scores: Sequence[float] | None,
-                 resolved: ResolvedDesign) -> list[tuple[int, stats.TestResult]]:
+                 resolved: ResolvedDesign) -> list[tuple[int, TestResult]]:
     """Cochran–Armitage trend test of each shown row across the column levels."""
     if scores is None:
         raise PulsecheckError("STAT_008", name="trend_scores", value=None,
@@ -457,7 +485,7 @@ def _trend_tests(counts: np.ndarray, bases: np.ndarray, scores: Sequence[float] 
         raise PulsecheckError("STAT_008", name="trend_scores", value=list(scores),
                               expected=f"{counts.shape[1]} scores, one per column level")
     keep = bases > 0
-    return [(i, stats.cochran_armitage(counts[i, keep], bases[keep],
+    return [(i, cochran_armitage(counts[i, keep], bases[keep],
                                        np.asarray(scores, float)[keep]))
             for i in range(counts.shape[0])]
 
@@ -478,7 +506,7 @@ def _pairwise_letters(shown: Sequence[tuple[str, str, str]], columns: Sequence[t
     masks = [c[3] for c in columns[1:]]
     pair_frame = _pairwise(counts, bases, indicators, masks, resolved, adjust, alpha,
                            base_mask)
-    grid = stats.column_letters(pair_frame, len(shown), len(masks))
+    grid = column_letters(pair_frame, len(shown), len(masks))
     for i in range(len(shown)):
         letters[i][1:] = grid[i]
     return letters, pair_frame.assign(row_level=[shown[i][0] for i in pair_frame["row"]])
@@ -495,7 +523,7 @@ def _pairwise(counts: np.ndarray, bases: np.ndarray,
     row's proportions from the 0/1 indicators of the rows, which ``indicators`` gives.
     """
     if resolved.is_simple:
-        return stats.column_proportion_tests(np.asarray(counts, dtype=float),
+        return column_proportion_tests(np.asarray(counts, dtype=float),
                                              np.asarray(bases, dtype=float), adjust=adjust,
                                              alpha=alpha)
     rows = indicators()
@@ -510,12 +538,12 @@ def _pairwise(counts: np.ndarray, bases: np.ndarray,
             scores.append(sc)
         covariances.append(total_covariance(resolved, np.column_stack(scores)))
     df = design_df(resolved)
-    return stats.design_column_proportion_tests(estimates, covariances, df, adjust=adjust,
+    return design_column_proportion_tests(estimates, covariances, df, adjust=adjust,
                                                 alpha=alpha)
 
 
 def _tests_frame(table_id: str, row_var: str, col_var: str | None,
-                 results: Sequence[tuple[str | None, stats.TestResult]]) -> pd.DataFrame:
+                 results: Sequence[tuple[str | None, TestResult]]) -> pd.DataFrame:
     if not results:
         return _empty_tests()
     rows = []
@@ -573,7 +601,7 @@ def single_choice_table(
     design : SurveyDesign
         ``SurveyDesign()`` for an unweighted simple random sample.
     ci_method : str
-        One of :data:`pipeline.stats.stats.CI_METHODS` (binomial methods only without a design).
+        One of :data:`pipeline.stats.methods.CI_METHODS` (binomial methods only without a design).
     level : float
         Confidence level.
     missing : {"exclude", "show"}
@@ -612,7 +640,7 @@ def single_choice_table(
     base_mask = row_codes >= 0 if missing == "exclude" else np.ones(len(frame), dtype=bool)
 
     shown: list[tuple[str, str, str]] = [
-        (str(_key(lev)), row_names[i], "level") for i, lev in enumerate(levels)]
+        (str(level_key(lev)), row_names[i], "level") for i, lev in enumerate(levels)]
     if missing == "show":
         shown.append(("__missing__", missing_label, "missing"))
     # The shown row of each respondent: its level, or the missing row after the levels.
@@ -658,7 +686,7 @@ def single_choice_table(
                     "sig_letters": "", "warnings": ""})
     table = _finish(out)
 
-    results: list[tuple[str | None, stats.TestResult]] = []
+    results: list[tuple[str | None, TestResult]] = []
     if col is not None and tests:
         # The complete cases: a level (not the missing row) and a column level.
         complete = by_group[:len(levels), :n_col].astype(float)
@@ -875,7 +903,7 @@ def check_all_table(
                     if mentions else float("nan"), "sig_letters": "", "warnings": ""})
     table = _finish(out)
 
-    results: list[tuple[str | None, stats.TestResult]] = []
+    results: list[tuple[str | None, TestResult]] = []
     if tests:
         if col is None:
             raise PulsecheckError("STAT_008", name="tests", value=list(tests),
@@ -937,7 +965,7 @@ def numeric_summary(
         linearisation standard error and the domain's design df (``ci_method = "mean_t"``);
         R's ``confint(svymean(...), df = degf(design))``.
     quantiles : sequence of float
-        Weighted quantiles (definition in :func:`pipeline.stats.stats.weighted_quantile`); rows
+        Weighted quantiles (definition in :func:`pipeline.stats.quantiles.weighted_quantile`); rows
         ``stat = "q0.25"`` etc. (``median`` for 0.5). No interval is given for quantiles.
     table_id : str, optional
 
@@ -987,7 +1015,7 @@ def numeric_summary(
         df = design_df(resolved, domain)
         warn = ""
         if df > 0:
-            q = float(stats.sps.t.ppf(1 - alpha / 2, df))
+            q = float(sps.t.ppf(1 - alpha / 2, df))
             low, high = est - q * se, est + q * se
         else:
             low = high = float("nan")
@@ -996,7 +1024,7 @@ def numeric_summary(
                     "ci_high": high, "ci_method": "mean_t", "warnings": warn})
         in_group = slice(None) if j == 0 else sorted_columns == j - 1
         group_values = sorted_values[in_group]
-        found = stats.sorted_weighted_quantiles(group_values, sorted_weights[in_group],
+        found = sorted_weighted_quantiles(group_values, sorted_weights[in_group],
                                                 quantiles)
         for q_, value in zip(quantiles, found):
             name = "median" if q_ == 0.5 else f"q{q_:g}"
@@ -1061,21 +1089,21 @@ def crosstab_matrices(frame: pd.DataFrame, row: str, col: str, *, row_levels: Se
 
     tests: dict[str, Any] = {}
     try:
-        res = stats.pearson_chisq(counts, continuity=False)
+        res = pearson_chisq(counts, continuity=False)
         tests["pearson"] = {"statistic": res.statistic, "df": res.df, "p_value": res.p_value,
                             "method": res.method, "warnings": list(res.warnings)}
     except PulsecheckError as error:
         tests["pearson"] = {"statistic": None, "df": None, "p_value": None,
                             "warnings": [error.message]}
     try:
-        res = stats.fisher_exact(counts)
+        res = fisher_exact(counts)
         tests["fisher"] = {"p_value": res.p_value, "method": res.method,
                            "warnings": list(res.warnings)}
     except PulsecheckError as error:
         tests["fisher"] = {"p_value": None, "warnings": [error.message]}
     if not resolved.is_simple:
         try:
-            res = stats.design_chisq(rc, cc, shape[0], shape[1], resolved, statistic="F")
+            res = design_chisq(rc, cc, shape[0], shape[1], resolved, statistic="F")
             tests["rao_scott"] = {"statistic": res.statistic, "ndf": res.df, "ddf": res.ddf,
                                   "p_value": res.p_value, "method": res.method,
                                   "warnings": list(res.warnings)}
@@ -1086,8 +1114,8 @@ def crosstab_matrices(frame: pd.DataFrame, row: str, col: str, *, row_levels: Se
         "row_var": row,
         "col_var": col,
         "design": design.describe(),
-        "row_levels": [_key(v) for v in row_levels],
-        "col_levels": [_key(v) for v in col_levels],
+        "row_levels": [level_key(v) for v in row_levels],
+        "col_levels": [level_key(v) for v in col_levels],
         "unweighted_counts": [[int(v) for v in line] for line in counts],
         "weighted_counts": clean(weighted),
         "row_proportions": clean(row_prop),
