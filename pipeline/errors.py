@@ -264,6 +264,25 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "the export has {n} data rows, more than the limit max_rows = {limit}.",
               "Check that this is the survey export; if it is, raise max_rows in the wave's "
               "[limits] table or in survey_instrument/limits.toml."),
+    ErrorSpec("READ_040", "info", "response id made from the row",
+              "the export has no response id column ({name}); '{example}' and the like "
+              "(file name and row number) stand in for it.",
+              "Name the response id column with --map (export_column,response_id) if the "
+              "export has one."),
+    ErrorSpec("READ_041", "info", "response id made from several columns",
+              "one response is one combination of {parts}; the response id joins them with "
+              "'/' (for example '{example}').",
+              "Nothing to do; a partnership's answers across events or instances are told "
+              "apart by the duplicates step of the wave."),
+    ErrorSpec("READ_042", "info", "role column chosen among several",
+              "columns {columns} all fit the role {role}; '{chosen}' is used, the others are "
+              "platform metadata.",
+              "Name the column for the role with --map (export_column,{role}) to choose "
+              "another."),
+    ErrorSpec("READ_043", "warning", "mapping row matches no column",
+              "the --map row for '{name}' matches no column of the export by name or label.",
+              "Correct the export_column to a column name as READ_006 prints it, or remove "
+              "the row."),
     # --- validating answers ----------------------------------------------------------------------
     ErrorSpec("VAL_001", "warning", "not a number",
               "'{value}' is not a {kind}.",

@@ -76,8 +76,18 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
 
 _FIELD_TYPES = {"radio": "select_one", "dropdown": "select_one", "yesno": "select_one",
                 "truefalse": "select_one", "checkbox": "select_multiple", "notes": "text",
-                "text": "text", "descriptive": "note"}
-_VALIDATION_TYPES = {"integer": "integer", "number": "decimal", "date_ymd": "date"}
+                "text": "text", "descriptive": "note",
+                # Read as they are exported, never recomputed: a slider's position, a
+                # calculated field's result, an uploaded file's or signature's name, the value
+                # picked from a database query.
+                "slider": "integer", "calc": "decimal", "file": "text", "sql": "text"}
+#: Text validations that make a text field a number or a date. The export writes every date
+#: as YYYY-MM-DD whatever its display order; decimal commas and datetimes stay text.
+_VALIDATION_TYPES = {"integer": "integer", "number": "decimal", "date_ymd": "date",
+                     "date_mdy": "date", "date_dmy": "date"}
+_NUMBER_VALIDATION = re.compile(r"^number_\d+dp$")
+#: A slider's scale when the dictionary gives no minimum or maximum.
+_SLIDER_BOUNDS = ("0", "100")
 _FIXED_CHOICES = {"yesno": "1, Yes | 0, No", "truefalse": "1, True | 0, False"}
 
 
@@ -109,8 +119,12 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
         if field_type not in _FIELD_TYPES:
             continue
         base = _FIELD_TYPES[field_type]
-        if field_type == "text" and validation and row[validation] in _VALIDATION_TYPES:
-            base = _VALIDATION_TYPES[row[validation]]
+        check = row[validation].strip() if validation else ""
+        if field_type == "text" and check in _VALIDATION_TYPES:
+            base = _VALIDATION_TYPES[check]
+        elif field_type == "text" and _NUMBER_VALIDATION.match(check):
+            base = "decimal"
+        constraint = _bounds(base, field_type, row, columns)
         type_text = f"{base} {name}" if base.startswith("select") else base
         if base.startswith("select"):
             text = _FIXED_CHOICES.get(field_type, row[options])
@@ -131,6 +145,7 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
             "required": "yes" if required and row[required].lower() == "y" else "no",
             "relevant": row[branching] if branching else "",
             "personal": "yes" if identifier and row[identifier].lower() == "y" else "no",
+            "constraint": constraint,
         })
     for entry in survey_rows:
         entry["relevant"] = redcap_logic(entry["relevant"], names_by_code)
@@ -140,9 +155,29 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
                 "keys": {"respondent": frame[field].iloc[0] if len(frame) else ""}}
     return {"manifest": manifest,
             "survey": pd.DataFrame(survey_rows, columns=["type", "name", "label", "required",
-                                                         "relevant", "personal"]),
+                                                         "relevant", "personal",
+                                                         "constraint"]),
             "choices": pd.DataFrame(choice_rows, columns=["list_name", "name", "label",
                                                           "code"])}
+
+
+def _bounds(base: str, field_type: str, row: Mapping[str, str], columns: list[str]) -> str:
+    """The constraint of a number field from its validation minimum and maximum (columns 9
+    and 10 of a dictionary); a slider without them runs from 0 to 100."""
+    if base not in ("integer", "decimal"):
+        return ""
+    low = row[columns[8]].strip() if len(columns) > 8 else ""
+    high = row[columns[9]].strip() if len(columns) > 9 else ""
+    if field_type == "slider":
+        low, high = low or _SLIDER_BOUNDS[0], high or _SLIDER_BOUNDS[1]
+    parts = []
+    for operator, bound in ((">=", low), ("<=", high)):
+        try:
+            float(bound)
+        except ValueError:
+            continue  # blank, or a date or "today": not a number bound
+        parts.append(f". {operator} {bound}")
+    return " and ".join(parts)
 
 
 def redcap_logic(text: str, names_by_code: Mapping[str, Mapping[str, str]]) -> str:
