@@ -41,7 +41,7 @@ def _raw_table(path: Path, case: dict) -> tuple[list[str], list[list[str]]]:
     return names, data
 
 
-def _expected(question, instrument, raw_cells: dict[str, str]) -> str | None:
+def _expected(question, instrument, raw_cells: dict[str, str], joiner: str) -> str | None:
     """What the canonical frame should hold for ``question``, from the raw cells, or None
     when the raw file gives no column for it."""
     choices = instrument.choices_for(question) if question.is_select else []
@@ -55,7 +55,7 @@ def _expected(question, instrument, raw_cells: dict[str, str]) -> str | None:
         ticked = [c.name for c in choices
                   if any(part.strip() in (c.code, c.name) for part in raw.replace(",", " ").split())]
         return " ".join(ticked)
-    split = {c.name: raw_cells.get(f"{question.name}___{c.code}") for c in choices}
+    split = {c.name: raw_cells.get(f"{question.name}{joiner}{c.code}") for c in choices}
     if any(v is not None for v in split.values()):
         return " ".join(name for name, v in split.items() if (v or "").strip() == "1")
     return None
@@ -81,7 +81,7 @@ def test_real_export__read_as_it_comes__every_row_and_value_kept(case_dir: Path)
         raw = dict(zip(names, record + [""] * (len(names) - len(record))))
         raw.update({q: raw.get(c, "") for q, c in columns.items()})
         for question in instrument.answerable:
-            expected = _expected(question, instrument, raw)
+            expected = _expected(question, instrument, raw, case.get("split_joiner", "___"))
             if expected is None or question.name not in export.frame:
                 continue
             assert export.frame[question.name].iloc[position] == expected, \
