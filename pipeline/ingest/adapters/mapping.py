@@ -36,6 +36,11 @@ def classify_meta(name: str, settings: Mapping[str, Any]) -> Target | None:
         if column == name:
             return Target(VERSION if role == VERSION_ROLE else ROLE,
                           "" if role == VERSION_ROLE else role, by="name")
+    for role, aliases in settings.get("role_aliases", {}).items():
+        # Other names of a role column in older or variant exports of the platform.
+        if name in aliases:
+            return Target(VERSION if role == VERSION_ROLE else ROLE,
+                          "" if role == VERSION_ROLE else role, by="alias")
     for role, pattern in settings.get("role_patterns", {}).items():
         if re.search(pattern, name):
             return Target(VERSION if role == VERSION_ROLE else ROLE,
