@@ -58,12 +58,15 @@ def split_grid(grid: Grid, settings: Mapping[str, Any]
             return names, labels, table, []
     issues: list[dict] = []
     records, rows = [], []
+    # Some exports end a row at its last non-empty field: a short row is then whole.
+    pad_short = settings.get("short_rows") == "pad"
     for offset, record in enumerate(grid.records[header_rows:]):
         number = header_rows + offset + 1
         if not any(cell.strip() for cell in record):
             continue
         cells = list(record)
-        if len(cells) != width and any(c.strip() for c in cells[width:]) or len(cells) < width:
+        if len(cells) != width and any(c.strip() for c in cells[width:]) or \
+                len(cells) < width and not pad_short:
             issues.append(make_issue("READ_008", file=grid.file_name, row=number,
                                      found=len(cells), expected=width))
         cells = (cells + [""] * width)[:width]
