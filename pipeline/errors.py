@@ -101,7 +101,8 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "name '{name}' is used more than once (first at row {first_row}).",
               "Give every question a unique name."),
     ErrorSpec("INST_005", "error", "invalid name",
-              "name '{name}' is not a valid identifier (letters, digits and _; not starting with a digit).",
+              "name '{name}' is not a valid name (a question: letters, digits, _, - and ., "
+              "not starting with a digit, - or .; a choice: no blanks, quotes or /).",
               "Rename the question or choice."),
     ErrorSpec("INST_006", "error", "unknown question type",
               "type '{type}' is not supported (supported: {supported}).",
@@ -149,6 +150,10 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "the instrument at '{path}' has {n} problem(s).",
               "Run 'pulsecheck instrument check {path}' to list them."),
     # --- wave description and raw manifest -------------------------------------------------------
+    ErrorSpec("INST_021", "warning", "form element not analysed",
+              "{problem}.",
+              "Nothing to do if this part of the form is not needed in the analysis; "
+              "otherwise give it a supported type in the form."),
     ErrorSpec("WAVE_001", "fatal", "wave description missing",
               "folder '{path}' has no wave.toml.",
               "Add a wave description; see raw/README.md."),

@@ -101,3 +101,136 @@ def test_real_export__read_as_it_comes__every_row_and_value_kept(case_dir: Path)
     if "response_ids" in case:
         assert export.frame["response_id"].tolist()[:len(case["response_ids"])] == \
             case["response_ids"]
+
+
+FORMS = sorted(p.parent for p in CORPUS.glob("xlsform/*/form.toml"))
+
+
+def _sheet(workbook: Path, wanted: str) -> list[dict[str, str]]:
+    """A sheet's rows as dicts of text, read with calamine directly (no project reader)."""
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_path(str(workbook))
+    names = {n.strip().lower(): n for n in book.sheet_names}
+    if wanted not in names:
+        return []
+    rows = book.get_sheet_by_name(names[wanted]).to_python()
+    header = [str(c).strip().lower().split(":")[0].replace(" ", "_") for c in rows[0]]
+    def text(value) -> str:
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))  # a choice name typed as a number
+        return str(value).strip()
+
+    return [{h: text(v) for h, v in zip(header, row) if h} for row in rows[1:]]
+
+
+@pytest.mark.parametrize("form_dir", FORMS, ids=[p.name for p in FORMS])
+def test_real_xlsform__read_as_pyxform_accepts_it__every_choice_question_kept(form_dir: Path):
+    case = tomllib.loads((form_dir / "form.toml").read_text(encoding="utf-8"))
+    assert (form_dir / "SOURCE.md").exists()
+    workbook = form_dir / case["form"]
+    instrument = read_instrument(workbook)
+    survey = _sheet(workbook, "survey")
+    depth, expected = 0, {}
+    for row in survey:
+        words = row.get("type", "").split()
+        if words[:2] in (["begin", "repeat"], ["begin_repeat"], ["begin", "loop"]):
+            depth += 1
+        elif words[:2] in (["end", "repeat"], ["end_repeat"], ["end", "loop"]):
+            depth -= 1
+        elif not depth and words and words[0] in ("select_one", "select_multiple"):
+            expected[row["name"]] = words[1]
+    kept = {q.name: q for q in instrument.answerable}
+    for name, list_name in expected.items():
+        assert name in kept, name
+        sheet_names = list(dict.fromkeys(r["name"] for r in _sheet(workbook, "choices")
+                                         if r.get("list_name") == list_name))
+        assert [c.name for c in instrument.choices_for(kept[name])][:len(sheet_names)] == \
+            sheet_names
+
+
+# --- the classes of form and export met above, one at a time ----------------------------------
+def _xlsform(survey_rows, choice_rows, settings=None):
+    import pandas as pd
+
+    from pipeline.ingest.adapters.forms import xlsform_tables
+
+    survey = pd.DataFrame(survey_rows, columns=["type", "name", "label", "parameters"])
+    choices = pd.DataFrame(choice_rows, columns=["list_name", "name", "label"])
+    sheets = {"survey": survey, "choices": choices}
+    if settings:
+        sheets["settings"] = pd.DataFrame([settings])
+    return xlsform_tables(sheets, source="form.xlsx")
+
+
+def test_xlsform__range_calculate_geopoint_repeat__kept_or_left_out_with_one_warning_each():
+    from pipeline.model.instrument import build_instrument, check_instrument
+
+    tables = _xlsform(
+        [("integer", "age", "Age", ""), ("range", "score", "Score", "start=0 end=10 step=1"),
+         ("calculate", "twice", "", ""), ("geopoint", "where", "Where", ""),
+         ("begin repeat", "visit", "Visits", ""), ("text", "visit_note", "Note", ""),
+         ("end repeat", "", "", ""), ("select_one slope", "slope", "Slope", "")],
+        [("slope", "1", "Flat"), ("slope", "mid-slope", "Mid slope"), ("slope", "2", "Steep")])
+    assert check_instrument(tables).empty
+    instrument = build_instrument(tables)
+    assert [(q.name, q.type) for q in instrument.answerable] == [
+        ("age", "integer"), ("score", "integer"), ("twice", "text"), ("where", "text"),
+        ("slope", "select_one")]
+    assert instrument.question("score").constraint == ". >= 0 and . <= 10"
+    assert [c.name for c in instrument.choices_for(instrument.question("slope"))] == \
+        ["1", "mid-slope", "2"]
+    warned = [w["message"] for w in tables["warnings"]]
+    assert len(warned) == 3  # calculate, geopoint, the repeat group (once)
+    assert sum("visit" in m for m in warned) == 1 and all("form.xlsx" in m for m in warned)
+    # With no text question the first question identifies the respondent.
+    assert instrument.respondent_key == "age"
+
+
+def test_redcap_dictionary__slider_calc_file_and_dated_text__kept_with_their_types():
+    import io
+
+    import pandas as pd
+
+    from pipeline.ingest.adapters.forms import redcap_tables
+    from pipeline.model.instrument import build_instrument, check_instrument
+
+    dictionary = pd.read_csv(io.StringIO(
+        'Variable / Field Name,Form Name,Section Header,Field Type,Field Label,'
+        '"Choices, Calculations, OR Slider Labels",Field Note,'
+        'Text Validation Type OR Show Slider Number,Text Validation Min,Text Validation Max\n'
+        'record_id,f,,text,Record,,,,,\n'
+        'mood,f,,slider,Mood,Low | | High,,number,,\n'
+        'bmi,f,,calc,BMI,[weight]/([height]^2),,,,\n'
+        'scan,f,,file,Scan,,,,,\n'
+        'seen,f,,text,Seen on,,,date_mdy,,\n'
+        'dose,f,,text,Dose,,,number_1dp,0.5,4\n'), dtype=str, keep_default_na=False)
+    tables = redcap_tables(dictionary)
+    assert check_instrument(tables).empty
+    instrument = build_instrument(tables)
+    assert [(q.name, q.type, q.constraint) for q in instrument.answerable] == [
+        ("record_id", "text", ""), ("mood", "integer", ". >= 0 and . <= 100"),
+        ("bmi", "decimal", ""), ("scan", "text", ""), ("seen", "date", ""),
+        ("dose", "decimal", ". >= 0.5 and . <= 4")]
+
+
+def test_map__roles_named_by_the_user__are_the_response_id_and_submission_time(tmp_path):
+    from pipeline.model.instrument import build_instrument
+    import pandas as pd
+
+    export = tmp_path / "answers.csv"
+    export.write_text("Ticket,When,age\nT-1,2016-01-02 10:00:00,31\nT-2,2016-01-03 11:00:00,45\n",
+                      encoding="utf-8")
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "age"}},
+        "survey": pd.DataFrame({"type": ["integer"], "name": ["age"], "label": ["Age"]}),
+        "choices": pd.DataFrame(columns=["list_name", "name", "label"])})
+    rows = tmp_path / "map.csv"
+    rows.write_text("export_column,question\nTicket,response_id\nWhen,submitted_at\n"
+                    "Nowhere,age\n", encoding="utf-8")
+    export_read = read_export(export, instrument, source="csv",
+                              mapping=read_mapping(rows, instrument))
+    assert export_read.frame["response_id"].tolist() == ["T-1", "T-2"]
+    assert export_read.frame["submitted_at"].tolist()[0] == "2016-01-02 10:00:00"
+    codes = export_read.issues["code"].tolist()
+    assert "READ_006" not in codes and codes.count("READ_043") == 1

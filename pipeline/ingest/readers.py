@@ -81,7 +81,7 @@ def _read_instrument_file(path: Path) -> dict[str, Any]:
         except Exception as error:  # calamine raises its own error types
             raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
         sheets = {name: frame.map(cell_text) for name, frame in sheets.items()}
-        return xlsform_tables(sheets)
+        return xlsform_tables(sheets, source=path.name)
     try:
         dictionary = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -593,6 +593,7 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
     extra = [*extra, *unused_mapping(mapping, grid, table)]
     built = assemble(table, targets, instrument, conventions_from(settings),
                      response_ids=response_ids, choice_versions=choice_versions or {})
+    extra = [*(dict(note) for note in instrument.notes), *extra]
     return Export(frame=built.frame, issues=issues_frame(extra + built.issues),
                   n_rows=len(table.records), none_selected=built.none_selected,
                   platform=str(settings["name"]), notes=issues_frame(issues))
