@@ -11,6 +11,7 @@ project's readers.
 from __future__ import annotations
 
 import csv
+import math
 import tomllib
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def _raw_table(path: Path, case: dict) -> tuple[list[str], list[list[str]]]:
         import pyreadstat
 
         frame, _ = pyreadstat.read_sav(str(path))
-        rows = [["" if v is None or v != v else
+        rows = [["" if v is None or (isinstance(v, float) and math.isnan(v)) else
                  (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
                  for v in record] for record in frame.itertuples(index=False)]
         return list(frame.columns), rows
@@ -79,8 +80,11 @@ def test_real_export__read_as_it_comes__every_row_and_value_kept(case_dir: Path)
     compared = 0
     for position, record in enumerate(rows):
         raw = dict(zip(names, record + [""] * (len(names) - len(record))))
-        cell = (lambda c: (record[c - 1] if c <= len(record) else "")
-                if isinstance(c, int) else raw.get(c, ""))
+        def cell(c, record=record, raw=raw):
+            if isinstance(c, int):
+                return record[c - 1] if c <= len(record) else ""
+            return raw.get(c, "")
+
         raw.update({q: cell(c) for q, c in columns.items()})
         # A choice read from its own column (ticked when the cell is not blank): stands for
         # the REDCap-style <question>___<code> split column the oracle reads.
@@ -215,8 +219,9 @@ def test_redcap_dictionary__slider_calc_file_and_dated_text__kept_with_their_typ
 
 
 def test_map__roles_named_by_the_user__are_the_response_id_and_submission_time(tmp_path):
-    from pipeline.model.instrument import build_instrument
     import pandas as pd
+
+    from pipeline.model.instrument import build_instrument
 
     export = tmp_path / "answers.csv"
     export.write_text("Ticket,When,age\nT-1,2016-01-02 10:00:00,31\nT-2,2016-01-03 11:00:00,45\n",

@@ -7,7 +7,8 @@ instrument folder, so the same checker and builder apply.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 

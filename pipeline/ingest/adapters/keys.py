@@ -19,11 +19,12 @@ Where no column holds a response id, ``<file stem>-<row>`` stands in for it.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from pipeline.errors import make_issue
 from pipeline.ingest.adapters.assemble import ANSWER, METADATA, ROLE, Table, Target
 from pipeline.ingest.adapters.columnar import ColumnRecords
-from pipeline.errors import make_issue
 from pipeline.model.instrument import Instrument
 
 #: How a role column was found, most trusted first.
