@@ -15,6 +15,7 @@ import math
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline.ingest.readers import read_export, read_instrument, read_mapping
@@ -31,7 +32,7 @@ def _raw_table(path: Path, case: dict) -> tuple[list[str], list[list[str]]]:
         import pyreadstat
 
         frame, _ = pyreadstat.read_sav(str(path))
-        rows = [["" if v is None or (isinstance(v, float) and math.isnan(v)) else
+        rows = [["" if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else
                  (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
                  for v in record] for record in frame.itertuples(index=False)]
         return list(frame.columns), rows
