@@ -240,3 +240,25 @@ def test_map__roles_named_by_the_user__are_the_response_id_and_submission_time(t
     assert export_read.frame["submitted_at"].tolist()[0] == "2016-01-02 10:00:00"
     codes = export_read.issues["code"].tolist()
     assert "READ_006" not in codes and codes.count("READ_043") == 1
+
+
+def test_qualtrics__other_text_without_a_choice_code__goes_to_the_follow_up_question(tmp_path):
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "name"}},
+        "survey": pd.DataFrame({
+            "type": ["text", "select_one kind", "text"], "name": ["name", "kind", "kind_other"],
+            "label": ["Name", "Kind", "Other kind"],
+            "relevant": ["", "", "${kind} = 'other'"]}),
+        "choices": pd.DataFrame({"list_name": ["kind", "kind"], "name": ["club", "other"],
+                                 "label": ["Club", "Other"], "code": ["1", "2"]})})
+    export = tmp_path / "q.csv"
+    export.write_text(
+        'ResponseId,name,kind,kind_TEXT\nResponse ID,Name,Kind,Kind - Text\n'
+        '"{""ImportId"":""_recordId""}","{""ImportId"":""QID1_TEXT""}",'
+        '"{""ImportId"":""QID2""}","{""ImportId"":""QID2_TEXT""}"\n'
+        'R_1,Ann,2,Book circle\nR_2,Bo,1,\n', encoding="utf-8")
+    frame = read_export(export, instrument).frame
+    assert frame[["kind", "kind_other"]].values.tolist() == [["other", "Book circle"],
+                                                               ["club", ""]]

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 
 from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, METADATA, OTHER, ROLE, UNMAPPED,
                                         VERSION, Target)
-from pipeline.ingest.adapters.labels import find_choice, find_question
+from pipeline.ingest.adapters.labels import find_choice, find_question, other_specify
 from pipeline.columns import ROLES
 from pipeline.errors import make_issue
 from pipeline.model.instrument import Instrument, Question
@@ -97,6 +97,13 @@ def classify_name(name: str, instrument: Instrument, settings: Mapping[str, Any]
                                   ("select_one", "select_multiple"))
             if found:
                 return Target(OTHER, found[0], found[1], by="name")
+            # <question>_TEXT without a choice code: the typed text of the question's choice
+            # that has a follow-up text question.
+            question = questions.get(stem[:-len(suffix)])
+            if question is not None and question.is_select:
+                followups = other_specify(instrument, question)
+                if followups:
+                    return Target(OTHER, question.name, next(iter(followups)), by="name")
         found = _split_choice(stem, joiners, questions, instrument, ("select_multiple",))
         if found:
             return Target(CHOICE, found[0], found[1], by="name")
