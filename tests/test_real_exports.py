@@ -262,3 +262,23 @@ def test_qualtrics__other_text_without_a_choice_code__goes_to_the_follow_up_ques
     frame = read_export(export, instrument).frame
     assert frame[["kind", "kind_other"]].values.tolist() == [["other", "Book circle"],
                                                                ["club", ""]]
+
+
+def test_googleforms__check_all_joined_with_semicolons__every_choice_kept(tmp_path):
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "name"}},
+        "survey": pd.DataFrame({"type": ["text", "select_multiple sector"],
+                                "name": ["name", "sector"],
+                                "label": ["Your partnership", "Sectors taking part"]}),
+        "choices": pd.DataFrame({"list_name": ["sector"] * 3,
+                                 "name": ["health", "schools", "housing"],
+                                 "label": ["Health, care", "Schools", "Housing"]})})
+    export = tmp_path / "form.csv"
+    export.write_text('Timestamp,Your partnership,Sectors taking part\n'
+                      '2016/05/01 10:00:00 AM GMT+1,North,"Health, care;Housing"\n'
+                      '2016/05/02 11:00:00 AM GMT+1,South,Schools\n', encoding="utf-8")
+    exported = read_export(export, instrument)
+    assert exported.frame["sector"].tolist() == ["health housing", "schools"]
+    assert "READ_012" not in set(exported.issues["code"])
