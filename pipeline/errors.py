@@ -101,7 +101,8 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "name '{name}' is used more than once (first at row {first_row}).",
               "Give every question a unique name."),
     ErrorSpec("INST_005", "error", "invalid name",
-              "name '{name}' is not a valid identifier (letters, digits and _; not starting with a digit).",
+              "name '{name}' is not a valid name (a question: letters, digits, _, - and ., "
+              "not starting with a digit, - or .; a choice: no blanks, quotes or /).",
               "Rename the question or choice."),
     ErrorSpec("INST_006", "error", "unknown question type",
               "type '{type}' is not supported (supported: {supported}).",
@@ -149,6 +150,10 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "the instrument at '{path}' has {n} problem(s).",
               "Run 'pulsecheck instrument check {path}' to list them."),
     # --- wave description and raw manifest -------------------------------------------------------
+    ErrorSpec("INST_021", "warning", "form element not analysed",
+              "{problem}.",
+              "Nothing to do if this part of the form is not needed in the analysis; "
+              "otherwise give it a supported type in the form."),
     ErrorSpec("WAVE_001", "fatal", "wave description missing",
               "folder '{path}' has no wave.toml.",
               "Add a wave description; see raw/README.md."),
@@ -264,6 +269,25 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "the export has {n} data rows, more than the limit max_rows = {limit}.",
               "Check that this is the survey export; if it is, raise max_rows in the wave's "
               "[limits] table or in survey_instrument/limits.toml."),
+    ErrorSpec("READ_040", "info", "response id made from the row",
+              "the export has no response id column ({name}); '{example}' and the like "
+              "(file name and row number) stand in for it.",
+              "Name the response id column with --map (export_column,response_id) if the "
+              "export has one."),
+    ErrorSpec("READ_041", "info", "response id made from several columns",
+              "one response is one combination of {parts}; the response id joins them with "
+              "'/' (for example '{example}').",
+              "Nothing to do; a partnership's answers across events or instances are told "
+              "apart by the duplicates step of the wave."),
+    ErrorSpec("READ_042", "info", "role column chosen among several",
+              "columns {columns} all fit the role {role}; '{chosen}' is used, the others are "
+              "platform metadata.",
+              "Name the column for the role with --map (export_column,{role}) to choose "
+              "another."),
+    ErrorSpec("READ_043", "warning", "mapping row matches no column",
+              "the --map row for '{name}' matches no column of the export by name or label.",
+              "Correct the export_column to a column name as READ_006 prints it, or remove "
+              "the row."),
     # --- validating answers ----------------------------------------------------------------------
     ErrorSpec("VAL_001", "warning", "not a number",
               "'{value}' is not a {kind}.",

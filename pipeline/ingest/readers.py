@@ -25,7 +25,8 @@ from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, ROLE, VERSION, as
                                         conventions_from)
 from pipeline.ingest.adapters.detect import detect_platform
 from pipeline.ingest.adapters.forms import redcap_tables, xlsform_tables
-from pipeline.ingest.adapters.mapping import check_mapping
+from pipeline.ingest.adapters.keys import response_keys, settle_roles
+from pipeline.ingest.adapters.mapping import check_mapping, unused_mapping
 from pipeline.ingest.adapters.spss import read_sav, table_from_sav
 from pipeline.ingest.adapters.text import (SPREADSHEET_SUFFIXES, Limits, cell_text, check_grid,
                                     check_size, read_grid)
@@ -80,7 +81,7 @@ def _read_instrument_file(path: Path) -> dict[str, Any]:
         except Exception as error:  # calamine raises its own error types
             raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
         sheets = {name: frame.map(cell_text) for name, frame in sheets.items()}
-        return xlsform_tables(sheets)
+        return xlsform_tables(sheets, source=path.name)
     try:
         dictionary = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -582,18 +583,17 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
         if grid.mixed_lines:
             extra = [make_issue("READ_021", file=path.name,
                                 lines=_ranges(grid.mixed_lines)), *extra]
+    targets, settled = settle_roles(table, targets)
     _check_duplicate_targets(path.name, table, targets)
     if not table.records:
         raise PulsecheckError("READ_018", file=path.name)
-    response_ids = None
-    if settings.get("response_id_from_row"):
-        response_ids = [f"{path.stem}-{row}" for row in table.rows]
-    elif not any(t.kind == ROLE and t.name == "response_id" for t in targets):
-        raise PulsecheckError("READ_004", file=path.name, row=int(settings.get("name_row", 1)),
-                              name=settings.get("roles", {}).get("response_id", "?"),
-                              role="response id")
+    targets, response_ids, keyed = response_keys(table, targets, instrument, settings,
+                                                 path.stem)
+    issues.extend(settled + keyed)
+    extra = [*extra, *unused_mapping(mapping, grid, table)]
     built = assemble(table, targets, instrument, conventions_from(settings),
                      response_ids=response_ids, choice_versions=choice_versions or {})
+    extra = [*(dict(note) for note in instrument.notes), *extra]
     return Export(frame=built.frame, issues=issues_frame(extra + built.issues),
                   n_rows=len(table.records), none_selected=built.none_selected,
                   platform=str(settings["name"]), notes=issues_frame(issues))

@@ -34,7 +34,13 @@ REQUIRED_SURVEY_COLUMNS = ("type", "name", "label")
 CHOICE_COLUMNS = ("list_name", "name", "label")
 PHASE_MAP_COLUMNS = ("value", "phase_group", "basis")
 PHASE_BASES = ("sourced", "GUESS")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Question names as XLSForm allows them (XML names: hyphens and dots after the first
+#: character), which is also what ``${name}`` in an expression accepts.
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+#: Choice names as the XLSForm specification allows them: numbers (``1``) and hyphens
+#: (``mid-slope``) included; no blanks (they separate the choices of a select-multiple
+#: answer) and no quotes (they delimit a choice in an expression).
+_CHOICE_NAME = re.compile(r"""^[^\s'"/]+$""")
 _YES = {"yes", "true", "1", "y"}
 _NO = {"no", "false", "0", "n", ""}
 
@@ -112,6 +118,9 @@ class Instrument:
     phase_map: tuple[PhaseRule, ...]
     reconstruction: bool = False
     source: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Warnings met while reading a form written for another tool (an XLSForm's parts that
+    #: are read as text or left out), as issue rows; empty for an instrument folder.
+    notes: tuple[Mapping[str, Any], ...] = ()
 
     def question(self, name: str) -> Question:
         """The question called ``name`` (KeyError if there is none)."""
@@ -208,7 +217,7 @@ def check_instrument(tables: Mapping[str, Any]) -> pd.DataFrame:
         list_name, name = record["list_name"].strip(), record["name"].strip()
         if not list_name and not name:
             continue
-        if not _NAME.match(name):
+        if not _CHOICE_NAME.match(name):
             add("INST_005", "choices.csv", position, "name", value=name, name=name)
         if name in lists.get(list_name, []):
             add("INST_008", "choices.csv", position, "name", list_name=list_name, name=name)
@@ -500,4 +509,5 @@ def build_instrument(tables: Mapping[str, Any], source: Mapping[str, str] | None
         phase_map=rules,
         reconstruction=bool(manifest.get("reconstruction", False)),
         source=MappingProxyType(dict(source or {})),
+        notes=tuple(MappingProxyType(dict(n)) for n in tables.get("warnings", ())),
     )

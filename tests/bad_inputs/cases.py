@@ -88,8 +88,8 @@ CASES: tuple[Case, ...] = (
     # --- header problems ---------------------------------------------------------------------
     Case("BAD-017", "the same column twice in the header", b.with_export(b.duplicate_header()), 2,
          ("READ_005",), ("export.csv", "screen")),
-    Case("BAD-018", "no response id column", b.with_export(b.column_without_id()), 2,
-         ("READ_004",), ("response_id",)),
+    Case("BAD-018", "no response id column: file name and row stand in",
+         b.with_export(b.column_without_id()), 0, ("READ_040",), ("response_id",)),
     Case("BAD-019", "a question's column missing", b.with_export(b.csv_bytes(
         [r[:9] + r[10:] for r in b.records()])), 0, ("READ_007",), ("staff",)),
     Case("BAD-020", "a column the instrument does not have", b.with_export(b.csv_bytes(

@@ -78,6 +78,9 @@ class Conventions:
         Whether a split column holding any other text (the choice label) means ticked.
     label_separator : str
         How labels are joined when a select-multiple cell holds labels.
+    other_label_separators : tuple of str
+        Other joiners some exports of the platform use (a Google Forms CSV download joins
+        with ``;``); a cell is split by the first joiner that leaves no text unmatched.
     other_in_cell : bool
         Whether typed "other" text is written into the answer cell itself.
     finished_true : tuple of str
@@ -90,6 +93,7 @@ class Conventions:
     zeros_mean_seen: bool = True
     text_ticks: bool = False
     label_separator: str = ","
+    other_label_separators: tuple[str, ...] = ()
     other_in_cell: bool = False
     finished_true: tuple[str, ...] = ("1",)
 
@@ -105,6 +109,7 @@ def conventions_from(settings: Mapping[str, Any]) -> Conventions:
         zeros_mean_seen=bool(values.get("zeros_mean_seen", base.zeros_mean_seen)),
         text_ticks=bool(values.get("text_ticks", base.text_ticks)),
         label_separator=str(values.get("label_separator", base.label_separator)),
+        other_label_separators=tuple(values.get("other_label_separators", ())),
         other_in_cell=bool(values.get("other_in_cell", base.other_in_cell)),
         finished_true=tuple(values.get("finished_true", base.finished_true)),
     )
@@ -600,6 +605,12 @@ def _read_select(question: Question, instrument: Instrument, cell: str,
             answer.raw = cell
         return
     found, rest = split_labels(value, choices, conventions.label_separator)
+    for separator in conventions.other_label_separators:
+        if not rest:
+            break
+        other_found, other_rest = split_labels(value, choices, separator)
+        if not other_rest or len(other_found) > len(found):
+            found, rest = other_found, other_rest
     if rest and not conventions.other_in_cell:
         # Names and codes never contain blanks: try the cell as names or codes instead.
         separator = re.escape(conventions.label_separator.strip() or ",")

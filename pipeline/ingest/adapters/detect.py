@@ -1,7 +1,8 @@
 """Recognising an export's platform from its header (pure).
 
 Each profile's ``[detect]`` table says what its exports look like: names that must all be in
-row 1 (``first_row_all``), a name ending found in row 1 (``first_row_suffix_any``), the first
+row 1 (``first_row_all``), or all the names of one of several lists (``first_row_any_of``, for
+the header variants of one platform's exports), a name ending found in row 1 (``first_row_suffix_any``), the first
 cell (``first_cell``), how row 3 starts (``row3_prefix``), or file name endings
 (``suffixes``). The matching profile with the highest ``priority`` wins; the reason is
 reported so a user can see why, and ``--source`` overrides it.
@@ -28,6 +29,12 @@ def match_profile(settings: Mapping[str, Any], first_rows: Sequence[Sequence[str
         if not set(rules["first_row_all"]) <= set(row1):
             return None
         reasons.append("row 1 has " + ", ".join(rules["first_row_all"]))
+    if "first_row_any_of" in rules:
+        # Variants of one platform's header: row 1 must hold every name of one of the lists.
+        fitting = [names for names in rules["first_row_any_of"] if set(names) <= set(row1)]
+        if not fitting:
+            return None
+        reasons.append("row 1 has " + ", ".join(fitting[0]))
     if "first_row_suffix_any" in rules:
         hits = [c for c in row1 if any(c.endswith(s) for s in rules["first_row_suffix_any"])]
         if not hits:

@@ -7,20 +7,30 @@ instrument folder, so the same checker and builder apply.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 #: XLSForm question types that record device metadata, not answers; they are left out.
 METADATA_TYPES = ("start", "end", "today", "deviceid", "username", "phonenumber", "audit",
-                  "simserial", "subscriberid", "calculate", "start-geopoint")
+                  "simserial", "subscriberid", "start-geopoint", "email", "imei",
+                  "background-audio", "xml-external", "csv-external")
+#: XLSForm types kept as text: the export holds their value as written (a calculation's
+#: result, coordinates, a file name, a time), which the pipeline reads but does not analyse.
+TEXT_TYPES = ("calculate", "geopoint", "geotrace", "geoshape", "barcode", "image", "audio",
+              "video", "file", "acknowledge", "trigger", "hidden", "datetime", "time",
+              "select_one_from_file", "select_multiple_from_file", "rank")
+#: XLSForm types the pipeline analyses as they are.
+_ANALYSED = ("text", "integer", "decimal", "date", "select_one", "select_multiple", "note",
+             "begin_group", "end_group")
 _EXPRESSION_TRUE = {"true()": "yes", "false()": "no"}
 
 
 def _column_name(name: str) -> str:
-    """``list name`` → ``list_name``; ``label::English (en)`` → ``label``."""
+    """``list name`` → ``list_name``; ``label::English (en)`` and ``label:English`` → ``label``."""
     text = str(name).strip()
-    base = text.split("::", 1)[0].strip().lower().replace(" ", "_")
+    base = re.split(r"::?", text, maxsplit=1)[0].strip().lower().replace(" ", "_")
     return base
 
 
@@ -28,41 +38,187 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     renamed: dict[str, str] = {}
     for column in frame.columns:
         target = _column_name(column)
-        if target not in renamed.values():
+        if target and target not in renamed.values():
             renamed[column] = target
     tidy = frame[list(renamed)].rename(columns=renamed)
     return tidy.fillna("").astype(str).map(str.strip)
 
 
-def xlsform_tables(sheets: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+def _base_type(type_text: str) -> tuple[str, str]:
+    """``select_one list or_other`` → (``select_one``, ``list``); ``begin repeat`` →
+    (``begin_repeat``, ``""``); a blank between words of a type is an underscore."""
+    words = type_text.split()
+    if not words:
+        return "", ""
+    first = words[0].lower()
+    if first in ("begin", "end") and len(words) > 1:
+        return f"{first}_{words[1].lower()}", ""
+    if first in ("select_one", "select_multiple", "select_one_from_file",
+                 "select_multiple_from_file", "rank"):
+        return first, words[1] if len(words) > 1 else ""
+    if first == "select" and "from" in words[:-1]:
+        # The early spelling: "select one from LIST", "select all that apply from LIST".
+        kind = "select_one" if words[1].lower() == "one" else "select_multiple"
+        return kind, words[words.index("from") + 1]
+    if first == "select" and len(words) > 2 and words[1] in ("one", "multiple"):
+        return f"select_{words[1]}", words[2]
+    return first, ""
+
+
+def _range_constraint(parameters: str) -> tuple[str, str]:
+    """A ``range`` question's type and constraint from its ``start``, ``end`` and ``step``."""
+    values = dict(re.findall(r"(\w+)\s*=\s*([-+0-9.]+)", parameters or ""))
+    start, end, step = values.get("start", "1"), values.get("end", "10"), values.get("step", "1")
+    kind = "integer" if all(re.fullmatch(r"[-+]?\d+", v) for v in (start, end, step)) \
+        else "decimal"
+    return kind, f". >= {start} and . <= {end}"
+
+
+def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict[str, Any]:
     """Instrument tables from an XLSForm's ``survey``, ``choices`` and ``settings`` sheets.
+
+    The form is read as pyxform accepts it: every type is kept or left out, never refused.
+    Metadata types (``start``, ``deviceid`` …) are left out; types the pipeline reads but does
+    not analyse (``calculate``, ``geopoint``, ``image`` …) become text questions; ``range``
+    becomes a number with its bounds as constraint; ``or_other`` adds an ``other`` choice;
+    the questions of a repeat group are left out, and an expression the pipeline cannot
+    evaluate is dropped. Each such decision is listed in ``warnings`` (``INST_021``).
 
     Notes
     -----
     ``settings.version`` becomes the instrument version and ``form_id`` its id. An XLSForm
     has no survey year or respondent key: the optional settings columns ``year`` and
     ``respondent_key`` give them; otherwise the year is the first four digits of the version
-    and the key the first text question (assumption A-ADAPT-4).
+    and the key the first text question, or the first question when there is no text one
+    (assumption A-ADAPT-4).
     """
+    from pipeline.errors import make_issue
+    from pipeline.model import expressions
+
+    warnings: list[dict] = []
+    where = source or "the XLSForm"
+
+    def warn(sheet: str, row: int | None, column: str, problem: str) -> None:
+        warnings.append(make_issue("INST_021", file=f"{where} sheet {sheet}", row=row,
+                                   column=column, problem=problem))
+
     by_name = {str(k).strip().lower(): v for k, v in sheets.items()}
+    if "survey" not in by_name:
+        # A workbook whose one sheet with type and name columns is not called "survey".
+        found = [v for v in by_name.values()
+                 if {"type", "name"} <= {_column_name(c) for c in v.columns}]
+        if len(found) == 1:
+            by_name["survey"] = found[0]
     survey = _tidy(by_name.get("survey", pd.DataFrame(columns=["type", "name", "label"])))
     choices = _tidy(by_name.get("choices", pd.DataFrame(columns=["list_name", "name", "label"])))
     settings_frame = _tidy(by_name.get("settings", pd.DataFrame()))
     settings = settings_frame.iloc[0].to_dict() if len(settings_frame) else {}
-    if "type" in survey:
-        # "end" alone is the end-time metadata; "end group" closes a group.
-        survey = survey[~survey["type"].str.strip().isin(METADATA_TYPES)].reset_index(drop=True)
-        survey["type"] = survey["type"].str.replace(r"^(begin|end)\s+group", r"\1_group",
-                                                    regex=True)
+    for frame, needed in ((survey, ("type", "name", "label")),
+                          (choices, ("list_name", "name", "label"))):
+        for column in needed:
+            if column not in frame:
+                # A label-less form uses its names as labels (pyxform allows it).
+                frame[column] = frame["name"] if column == "label" and "name" in frame else ""
+    if "label" in choices:
+        choices["label"] = choices["label"].where(choices["label"].ne(""), choices["name"])
+    choices = choices[choices["list_name"].ne("") | choices["name"].ne("")]
+
+    # Choices: the first of a repeated name is kept (choice filters repeat them).
+    seen_choices: set[tuple[str, str]] = set()
+    keep_choice = []
+    for position, row in enumerate(choices.to_dict("records"), start=2):
+        key = (row["list_name"], row["name"])
+        keep_choice.append(key not in seen_choices)
+        if key in seen_choices:
+            warn("choices", position, "name", f"choice '{row['name']}' of list "
+                 f"'{row['list_name']}' repeats an earlier one; the first is kept")
+        seen_choices.add(key)
+    choices = choices.loc[pd.Series(keep_choice, index=choices.index, dtype=bool)] \
+        .reset_index(drop=True)
+    extra_choices: list[dict] = []
+
+    rows: list[dict] = []
+    written_text: list[str] = []  # questions the form itself types as text
+    repeat_depth = 0
+    for position, row in enumerate(survey.to_dict("records"), start=2):
+        type_text = row.get("type", "").strip()
+        if not type_text and not row.get("name", ""):
+            continue
+        base, list_name = _base_type(type_text)
+        if base in ("begin_repeat", "begin_loop"):
+            if repeat_depth == 0:
+                warn("survey", position, "type", f"repeat group '{row.get('name', '')}' is "
+                     f"left out with its questions (one answer per respondent is analysed)")
+            repeat_depth += 1
+            continue
+        if base in ("end_repeat", "end_loop"):
+            repeat_depth = max(0, repeat_depth - 1)
+            continue
+        if repeat_depth:
+            continue
+        if base in METADATA_TYPES or type_text == "end":
+            continue
+        entry = dict(row)
+        if base == "text":
+            written_text.append(row.get("name", ""))
+        if base == "range":
+            kind, bounds = _range_constraint(row.get("parameters", ""))
+            entry["type"] = kind
+            entry["constraint"] = " and ".join(
+                p for p in (row.get("constraint", ""), bounds) if p)
+        elif base in TEXT_TYPES or base in ("select_one_from_file",):
+            entry["type"] = "text"
+            warn("survey", position, "type", f"'{row.get('name', '')}' of type '{type_text}' "
+                 f"is read as text and not analysed")
+        elif base in ("select_one", "select_multiple"):
+            entry["type"] = f"{base} {list_name}"
+            if "or_other" in type_text.split() and (list_name, "other") not in seen_choices:
+                seen_choices.add((list_name, "other"))
+                extra_choices.append({"list_name": list_name, "name": "other",
+                                      "label": "Other"})
+        elif base in ("begin_group", "end_group"):
+            entry["type"] = base
+        elif base not in _ANALYSED:
+            entry["type"] = "text"
+            warn("survey", position, "type", f"'{row.get('name', '')}' has type "
+                 f"'{type_text}', which is read as text and not analysed")
+        rows.append(entry)
+    if extra_choices:
+        choices = pd.concat([choices, pd.DataFrame(extra_choices)], ignore_index=True) \
+            .fillna("")
+    columns = list(dict.fromkeys([*survey.columns, *(k for r in rows for k in r)]))
+    survey = pd.DataFrame(rows, columns=columns).fillna("") if rows else survey.iloc[0:0]
+
+    # Expressions the pipeline cannot evaluate, or that name a question left out, are dropped.
+    names = set(survey["name"]) if "name" in survey else set()
+    for column in ("relevant", "constraint"):
+        if column not in survey:
+            continue
+        for index, text in survey[column].items():
+            if not text:
+                continue
+            try:
+                unknown = sorted(expressions.references(expressions.parse(text)) - names)
+            except expressions.ExpressionError:
+                unknown = ["(an unsupported expression)"]
+            if unknown:
+                survey.loc[index, column] = ""
+                warn("survey", None, column, f"the {column} of '{survey.loc[index, 'name']}' "
+                     f"({text}) is not checked: it names {', '.join(unknown)}")
     for column in ("required",):
         if column in survey:
-            survey[column] = survey[column].map(lambda v: _EXPRESSION_TRUE.get(v.lower(), v))
+            survey[column] = survey[column].map(
+                lambda v: _EXPRESSION_TRUE.get(v.lower(), v if v.lower() in
+                                               ("yes", "no", "true", "false", "1", "0", "y",
+                                                "n", "") else "yes"))
     version = str(settings.get("version", "")) or "1"
     year_text = str(settings.get("year", "")) or (re.findall(r"\d{4}", version) or ["0"])[0]
     key = str(settings.get("respondent_key", ""))
     if not key and "type" in survey:
-        texts = survey.loc[survey["type"].eq("text"), "name"]
-        key = texts.iloc[0] if len(texts) else ""
+        answerable = survey.loc[~survey["type"].isin(("note", "begin_group", "end_group")),
+                                "name"]
+        key = written_text[0] if written_text else \
+            (answerable.iloc[0] if len(answerable) else "")
     manifest = {
         "id": str(settings.get("form_id", "") or "xlsform"),
         "version": version,
@@ -71,13 +227,23 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
         "languages": [str(settings.get("default_language", "") or "en")],
         "keys": {"respondent": key},
     }
-    return {"manifest": manifest, "survey": survey, "choices": choices}
+    return {"manifest": manifest, "survey": survey, "choices": choices, "warnings": warnings}
 
 
 _FIELD_TYPES = {"radio": "select_one", "dropdown": "select_one", "yesno": "select_one",
                 "truefalse": "select_one", "checkbox": "select_multiple", "notes": "text",
-                "text": "text", "descriptive": "note"}
-_VALIDATION_TYPES = {"integer": "integer", "number": "decimal", "date_ymd": "date"}
+                "text": "text", "descriptive": "note",
+                # Read as they are exported, never recomputed: a slider's position, a
+                # calculated field's result, an uploaded file's or signature's name, the value
+                # picked from a database query.
+                "slider": "integer", "calc": "decimal", "file": "text", "sql": "text"}
+#: Text validations that make a text field a number or a date. The export writes every date
+#: as YYYY-MM-DD whatever its display order; decimal commas and datetimes stay text.
+_VALIDATION_TYPES = {"integer": "integer", "number": "decimal", "date_ymd": "date",
+                     "date_mdy": "date", "date_dmy": "date"}
+_NUMBER_VALIDATION = re.compile(r"^number_\d+dp$")
+#: A slider's scale when the dictionary gives no minimum or maximum.
+_SLIDER_BOUNDS = ("0", "100")
 _FIXED_CHOICES = {"yesno": "1, Yes | 0, No", "truefalse": "1, True | 0, False"}
 
 
@@ -109,8 +275,12 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
         if field_type not in _FIELD_TYPES:
             continue
         base = _FIELD_TYPES[field_type]
-        if field_type == "text" and validation and row[validation] in _VALIDATION_TYPES:
-            base = _VALIDATION_TYPES[row[validation]]
+        check = row[validation].strip() if validation else ""
+        if field_type == "text" and check in _VALIDATION_TYPES:
+            base = _VALIDATION_TYPES[check]
+        elif field_type == "text" and _NUMBER_VALIDATION.match(check):
+            base = "decimal"
+        constraint = _bounds(base, field_type, row, columns)
         type_text = f"{base} {name}" if base.startswith("select") else base
         if base.startswith("select"):
             text = _FIXED_CHOICES.get(field_type, row[options])
@@ -131,6 +301,7 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
             "required": "yes" if required and row[required].lower() == "y" else "no",
             "relevant": row[branching] if branching else "",
             "personal": "yes" if identifier and row[identifier].lower() == "y" else "no",
+            "constraint": constraint,
         })
     for entry in survey_rows:
         entry["relevant"] = redcap_logic(entry["relevant"], names_by_code)
@@ -140,9 +311,29 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
                 "keys": {"respondent": frame[field].iloc[0] if len(frame) else ""}}
     return {"manifest": manifest,
             "survey": pd.DataFrame(survey_rows, columns=["type", "name", "label", "required",
-                                                         "relevant", "personal"]),
+                                                         "relevant", "personal",
+                                                         "constraint"]),
             "choices": pd.DataFrame(choice_rows, columns=["list_name", "name", "label",
                                                           "code"])}
+
+
+def _bounds(base: str, field_type: str, row: Mapping[str, str], columns: list[str]) -> str:
+    """The constraint of a number field from its validation minimum and maximum (columns 9
+    and 10 of a dictionary); a slider without them runs from 0 to 100."""
+    if base not in ("integer", "decimal"):
+        return ""
+    low = row[columns[8]].strip() if len(columns) > 8 else ""
+    high = row[columns[9]].strip() if len(columns) > 9 else ""
+    if field_type == "slider":
+        low, high = low or _SLIDER_BOUNDS[0], high or _SLIDER_BOUNDS[1]
+    parts = []
+    for operator, bound in ((">=", low), ("<=", high)):
+        try:
+            float(bound)
+        except ValueError:
+            continue  # blank, or a date or "today": not a number bound
+        parts.append(f". {operator} {bound}")
+    return " and ".join(parts)
 
 
 def redcap_logic(text: str, names_by_code: Mapping[str, Mapping[str, str]]) -> str:

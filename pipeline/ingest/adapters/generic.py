@@ -44,23 +44,29 @@ def split_grid(grid: Grid, settings: Mapping[str, Any]
         raise PulsecheckError("READ_003", file=grid.file_name, expected=header_rows,
                               found=len(grid.records))
     names = [c.strip() for c in grid.records[name_row - 1]]
-    while names and not names[-1]:
-        names.pop()
-    width = len(names)
-    labels = list(grid.records[label_row - 1][:width]) if label_row else [""] * width
-    labels += [""] * (width - len(labels))
+    labels = list(grid.records[label_row - 1]) if label_row else []
+    # A column is part of the header when any header row names it: some platforms write a
+    # group's text only above its first column, so row 1 can end in blanks above columns
+    # that row 2 names.
+    width = max((i + 1 for i, c in enumerate(names) if c), default=0)
+    width = max([width, *(i + 1 for i, c in enumerate(labels) if c.strip())])
+    names = (names + [""] * width)[:width]
+    labels = (labels + [""] * width)[:width]
     if isinstance(grid.records, ColumnRecords):
         table = _column_table(grid, grid.records, names, header_rows, name_row)
         if table is not None:
             return names, labels, table, []
     issues: list[dict] = []
     records, rows = [], []
+    # Some exports end a row at its last non-empty field: a short row is then whole.
+    pad_short = settings.get("short_rows") == "pad"
     for offset, record in enumerate(grid.records[header_rows:]):
         number = header_rows + offset + 1
         if not any(cell.strip() for cell in record):
             continue
         cells = list(record)
-        if len(cells) != width and any(c.strip() for c in cells[width:]) or len(cells) < width:
+        if len(cells) != width and any(c.strip() for c in cells[width:]) or \
+                len(cells) < width and not pad_short:
             issues.append(make_issue("READ_008", file=grid.file_name, row=number,
                                      found=len(cells), expected=width))
         cells = (cells + [""] * width)[:width]

@@ -14,11 +14,15 @@ from typing import Any, Mapping, Sequence
 
 from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, METADATA, OTHER, ROLE, UNMAPPED,
                                         VERSION, Target)
-from pipeline.ingest.adapters.labels import find_choice, find_question
+from pipeline.ingest.adapters.labels import find_choice, find_question, other_specify
+from pipeline.columns import ROLES
+from pipeline.errors import make_issue
 from pipeline.model.instrument import Instrument, Question
 
 #: Role of the column holding the form version, in a profile's ``[roles]``.
 VERSION_ROLE = "instrument_version"
+#: Roles a ``--map`` row may give a column instead of a question.
+MAPPABLE_ROLES = (*ROLES, VERSION_ROLE)
 
 
 def _names(settings: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -32,6 +36,11 @@ def classify_meta(name: str, settings: Mapping[str, Any]) -> Target | None:
         if column == name:
             return Target(VERSION if role == VERSION_ROLE else ROLE,
                           "" if role == VERSION_ROLE else role, by="name")
+    for role, aliases in settings.get("role_aliases", {}).items():
+        # Other names of a role column in older or variant exports of the platform.
+        if name in aliases:
+            return Target(VERSION if role == VERSION_ROLE else ROLE,
+                          "" if role == VERSION_ROLE else role, by="alias")
     for role, pattern in settings.get("role_patterns", {}).items():
         if re.search(pattern, name):
             return Target(VERSION if role == VERSION_ROLE else ROLE,
@@ -88,6 +97,13 @@ def classify_name(name: str, instrument: Instrument, settings: Mapping[str, Any]
                                   ("select_one", "select_multiple"))
             if found:
                 return Target(OTHER, found[0], found[1], by="name")
+            # <question>_TEXT without a choice code: the typed text of the question's choice
+            # that has a follow-up text question.
+            question = questions.get(stem[:-len(suffix)])
+            if question is not None and question.is_select:
+                followups = other_specify(instrument, question)
+                if followups:
+                    return Target(OTHER, question.name, next(iter(followups)), by="name")
         found = _split_choice(stem, joiners, questions, instrument, ("select_multiple",))
         if found:
             return Target(CHOICE, found[0], found[1], by="name")
@@ -134,6 +150,9 @@ def classify_mapped(name: str, label: str, mapping: Mapping[str, tuple[str, str,
             question, choice, kind = mapping[key]
             if not question:
                 return Target(METADATA, by="map")
+            if kind == ROLE:
+                return Target(VERSION if question == VERSION_ROLE else ROLE,
+                              "" if question == VERSION_ROLE else question, by="map")
             if kind:
                 return Target(kind, question, choice, by="map")
             return Target(CHOICE if choice else ANSWER, question, choice, by="map")
@@ -173,8 +192,17 @@ def check_mapping(rows: Sequence[Mapping[str, str]], instrument: Instrument
         if not column:
             problems.append(f"row {number} has no export_column")
             continue
+        if question and question not in questions and question in MAPPABLE_ROLES:
+            # A platform role (response id, submission time, ...), not a question.
+            if choice or kind not in ("", ROLE):
+                problems.append(f"row {number} names the role '{question}' with a choice "
+                                f"or kind; give the role alone")
+                continue
+            mapping[column] = (question, "", ROLE)
+            continue
         if question and question not in questions:
-            problems.append(f"row {number} names question '{question}', not in the instrument")
+            problems.append(f"row {number} names question '{question}', which is neither in "
+                            f"the instrument nor a role ({', '.join(MAPPABLE_ROLES)})")
             continue
         if choice:
             names = [c.name for c in instrument.choices_for(questions[question])]
@@ -187,3 +215,20 @@ def check_mapping(rows: Sequence[Mapping[str, str]], instrument: Instrument
             continue
         mapping[column] = (question, choice, kind)
     return mapping, problems
+
+
+def unused_mapping(mapping: Mapping[str, tuple[str, str, str]] | None, grid: Any,
+                   table: Any) -> list[dict]:
+    """A warning for every mapping row whose ``export_column`` is no column name or label.
+
+    The header cells of the export's first rows (names and labels) and the column names as
+    issues print them are what a row may name.
+    """
+    if not mapping:
+        return []
+    known = {str(c).strip() for c in table.columns}
+    if grid is not None:
+        for record in grid.records[:max(1, int(table.header_row) + 2)]:
+            known.update(str(c).strip() for c in record)
+    return [make_issue("READ_043", file=table.file_name, row=None, column=key, name=key)
+            for key in mapping if key not in known]

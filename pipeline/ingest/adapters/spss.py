@@ -34,7 +34,7 @@ def read_sav(path: Path) -> tuple[pd.DataFrame, Any]:
 
 
 def _is_missing(value: Any, ranges: list[Mapping[str, Any]]) -> bool:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return True
     for bounds in ranges:
         try:

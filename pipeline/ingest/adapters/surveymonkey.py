@@ -39,7 +39,9 @@ def read_columns(grid: Grid, instrument: Instrument, settings: Mapping[str, Any]
     other_headings = {normalise(h) for h in settings.get("headings", {}).get("other", ())}
     targets: list[Target] = []
     for name, text, heading in zip(names, carried, headings):
-        target = classify_mapped(text, heading, mapping or {}, instrument) \
+        target = classify_mapped(f"{text} / {heading}" if heading.strip() else text, "",
+                                 mapping or {}, instrument) \
+            or classify_mapped(text, heading, mapping or {}, instrument) \
             or (classify_meta(name, settings) if name else None)
         if target is None:
             target = _question_column(text, heading, instrument, answer_headings,
@@ -64,7 +66,9 @@ def _question_column(text: str, heading: str, instrument: Instrument,
         if followups:
             return Target(OTHER, question.name, next(iter(followups)), by="label")
         return Target(UNMAPPED)
-    if question.type == "select_multiple":
+    if question.is_select:
+        # A check-all question, or a single-choice one exported "expanded": one column per
+        # choice, holding the choice's label when it was picked.
         choice = find_choice(heading, instrument.choices_for(question))
         if choice is not None:
             return Target(CHOICE, question.name, choice.name, by="label")

@@ -226,7 +226,7 @@ def parse_delimited(text: str, delimiter: str) -> list[list[str]]:
 
 def cell_text(value: object) -> str:
     """A spreadsheet cell as the text a user sees (whole numbers without ``.0``)."""
-    if value is None:
+    if value is None or value is pd.NaT:
         return ""
     if isinstance(value, float):
         if math.isnan(value):

@@ -1,0 +1,284 @@
+"""Real exports and forms from public repositories, read as they come (tests/real_exports).
+
+Each case folder holds an export, the instrument it is read with, a ``case.toml`` saying what
+to expect and a ``SOURCE.md`` naming where the files come from. Every case must read whole
+with platform detection: every data row kept, no ragged-row report on a well-formed file, no
+question without its column, and the values equal to the raw file. The raw cells are read
+here by an independent reader (the csv module, or pyreadstat directly), never by the
+project's readers.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.ingest.readers import read_export, read_instrument, read_mapping
+
+CORPUS = Path(__file__).resolve().parent / "real_exports"
+CASES = sorted(p.parent for p in CORPUS.glob("*/*/case.toml"))
+#: Cells each case must compare with the raw file (fewer only when the file holds fewer).
+MIN_CELLS = 20
+
+
+def _raw_table(path: Path, case: dict) -> tuple[list[str], list[list[str]]]:
+    """Header names and data rows of the raw export, read without the project's readers."""
+    if path.suffix == ".sav":
+        import pyreadstat
+
+        frame, _ = pyreadstat.read_sav(str(path))
+        rows = [["" if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else
+                 (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+                 for v in record] for record in frame.itertuples(index=False)]
+        return list(frame.columns), rows
+    text = path.read_bytes().decode(case.get("encoding", "utf-8-sig"))
+    records = list(csv.reader(text.splitlines(keepends=True), delimiter=case.get("delimiter", ",")))
+    names = [c.strip() for c in records[case.get("name_row", 1) - 1]]
+    data = [r for r in records[case.get("header_rows", 1):] if any(c.strip() for c in r)]
+    return names, data
+
+
+def _expected(question, instrument, raw_cells: dict[str, str], joiner: str) -> str | None:
+    """What the canonical frame should hold for ``question``, from the raw cells, or None
+    when the raw file gives no column for it."""
+    choices = instrument.choices_for(question) if question.is_select else []
+    if question.name in raw_cells:
+        raw = raw_cells[question.name].strip()
+        if not question.is_select:
+            return raw_cells[question.name]
+        if question.type == "select_one":
+            found = [c.name for c in choices if raw in (c.code, c.name, c.label.strip())]
+            return found[0] if found else raw
+        ticked = [c.name for c in choices
+                  if any(part.strip() in (c.code, c.name) for part in raw.replace(",", " ").split())]
+        return " ".join(ticked)
+    split = {c.name: raw_cells.get(f"{question.name}{joiner}{c.code}") for c in choices}
+    if any(v is not None for v in split.values()):
+        return " ".join(name for name, v in split.items() if (v or "").strip() == "1")
+    return None
+
+
+@pytest.mark.parametrize("case_dir", CASES, ids=[f"{p.parent.name}/{p.name}" for p in CASES])
+def test_real_export__read_as_it_comes__every_row_and_value_kept(case_dir: Path):
+    case = tomllib.loads((case_dir / "case.toml").read_text(encoding="utf-8"))
+    assert (case_dir / "SOURCE.md").exists()
+    instrument = read_instrument(case_dir / case["instrument"])
+    mapping = read_mapping(case_dir / case["map"], instrument) if "map" in case else None
+    export = read_export(case_dir / case["export"], instrument, mapping=mapping)
+    if "platform" in case:
+        assert export.platform == case["platform"]
+    names, rows = _raw_table(case_dir / case["export"], case)
+    assert len(export.frame) == len(rows)
+    codes = set(export.issues["code"]) if len(export.issues) else set()
+    assert "READ_008" not in codes
+    assert "READ_007" not in codes, export.issues[export.issues["code"] == "READ_007"]["message"].tolist()
+    columns = case.get("columns", {})
+    compared = 0
+    for position, record in enumerate(rows):
+        raw = dict(zip(names, record + [""] * (len(names) - len(record))))
+        def cell(c, record=record, raw=raw):
+            if isinstance(c, int):
+                return record[c - 1] if c <= len(record) else ""
+            return raw.get(c, "")
+
+        raw.update({q: cell(c) for q, c in columns.items()})
+        # A choice read from its own column (ticked when the cell is not blank): stands for
+        # the REDCap-style <question>___<code> split column the oracle reads.
+        for q, by_choice in case.get("choice_columns", {}).items():
+            codes = {c.name: c.code for c in instrument.choices_for(instrument.question(q))}
+            for choice, c in by_choice.items():
+                raw[f"{q}___{codes[choice]}"] = "1" if cell(c).strip() else ""
+        for question in instrument.answerable:
+            joiner = "___" if question.name in case.get("choice_columns", {}) else \
+                case.get("split_joiner", "___")
+            expected = _expected(question, instrument, raw, joiner)
+            if expected is None or question.name not in export.frame:
+                continue
+            assert export.frame[question.name].iloc[position] == expected, \
+                (position, question.name)
+            compared += 1
+    assert compared >= min(MIN_CELLS, len(rows) * len(instrument.answerable))
+    if "response_ids" in case:
+        assert export.frame["response_id"].tolist()[:len(case["response_ids"])] == \
+            case["response_ids"]
+
+
+FORMS = sorted(p.parent for p in CORPUS.glob("xlsform/*/form.toml"))
+
+
+def _sheet(workbook: Path, wanted: str) -> list[dict[str, str]]:
+    """A sheet's rows as dicts of text, read with calamine directly (no project reader)."""
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_path(str(workbook))
+    names = {n.strip().lower(): n for n in book.sheet_names}
+    if wanted not in names:
+        return []
+    rows = book.get_sheet_by_name(names[wanted]).to_python()
+    header = [str(c).strip().lower().split(":")[0].replace(" ", "_") for c in rows[0]]
+    def text(value) -> str:
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))  # a choice name typed as a number
+        return str(value).strip()
+
+    return [{h: text(v) for h, v in zip(header, row) if h} for row in rows[1:]]
+
+
+@pytest.mark.parametrize("form_dir", FORMS, ids=[p.name for p in FORMS])
+def test_real_xlsform__read_as_pyxform_accepts_it__every_choice_question_kept(form_dir: Path):
+    case = tomllib.loads((form_dir / "form.toml").read_text(encoding="utf-8"))
+    assert (form_dir / "SOURCE.md").exists()
+    workbook = form_dir / case["form"]
+    instrument = read_instrument(workbook)
+    survey = _sheet(workbook, "survey")
+    depth, expected = 0, {}
+    for row in survey:
+        words = row.get("type", "").split()
+        if words[:2] in (["begin", "repeat"], ["begin_repeat"], ["begin", "loop"]):
+            depth += 1
+        elif words[:2] in (["end", "repeat"], ["end_repeat"], ["end", "loop"]):
+            depth -= 1
+        elif not depth and words and words[0] in ("select_one", "select_multiple"):
+            expected[row["name"]] = words[1]
+    kept = {q.name: q for q in instrument.answerable}
+    for name, list_name in expected.items():
+        assert name in kept, name
+        sheet_names = list(dict.fromkeys(r["name"] for r in _sheet(workbook, "choices")
+                                         if r.get("list_name") == list_name))
+        assert [c.name for c in instrument.choices_for(kept[name])][:len(sheet_names)] == \
+            sheet_names
+
+
+# --- the classes of form and export met above, one at a time ----------------------------------
+def _xlsform(survey_rows, choice_rows, settings=None):
+    import pandas as pd
+
+    from pipeline.ingest.adapters.forms import xlsform_tables
+
+    survey = pd.DataFrame(survey_rows, columns=["type", "name", "label", "parameters"])
+    choices = pd.DataFrame(choice_rows, columns=["list_name", "name", "label"])
+    sheets = {"survey": survey, "choices": choices}
+    if settings:
+        sheets["settings"] = pd.DataFrame([settings])
+    return xlsform_tables(sheets, source="form.xlsx")
+
+
+def test_xlsform__range_calculate_geopoint_repeat__kept_or_left_out_with_one_warning_each():
+    from pipeline.model.instrument import build_instrument, check_instrument
+
+    tables = _xlsform(
+        [("integer", "age", "Age", ""), ("range", "score", "Score", "start=0 end=10 step=1"),
+         ("calculate", "twice", "", ""), ("geopoint", "where", "Where", ""),
+         ("begin repeat", "visit", "Visits", ""), ("text", "visit_note", "Note", ""),
+         ("end repeat", "", "", ""), ("select_one slope", "slope", "Slope", "")],
+        [("slope", "1", "Flat"), ("slope", "mid-slope", "Mid slope"), ("slope", "2", "Steep")])
+    assert check_instrument(tables).empty
+    instrument = build_instrument(tables)
+    assert [(q.name, q.type) for q in instrument.answerable] == [
+        ("age", "integer"), ("score", "integer"), ("twice", "text"), ("where", "text"),
+        ("slope", "select_one")]
+    assert instrument.question("score").constraint == ". >= 0 and . <= 10"
+    assert [c.name for c in instrument.choices_for(instrument.question("slope"))] == \
+        ["1", "mid-slope", "2"]
+    warned = [w["message"] for w in tables["warnings"]]
+    assert len(warned) == 3  # calculate, geopoint, the repeat group (once)
+    assert sum("visit" in m for m in warned) == 1 and all("form.xlsx" in m for m in warned)
+    # With no text question the first question identifies the respondent.
+    assert instrument.respondent_key == "age"
+
+
+def test_redcap_dictionary__slider_calc_file_and_dated_text__kept_with_their_types():
+    import io
+
+    import pandas as pd
+
+    from pipeline.ingest.adapters.forms import redcap_tables
+    from pipeline.model.instrument import build_instrument, check_instrument
+
+    dictionary = pd.read_csv(io.StringIO(
+        'Variable / Field Name,Form Name,Section Header,Field Type,Field Label,'
+        '"Choices, Calculations, OR Slider Labels",Field Note,'
+        'Text Validation Type OR Show Slider Number,Text Validation Min,Text Validation Max\n'
+        'record_id,f,,text,Record,,,,,\n'
+        'mood,f,,slider,Mood,Low | | High,,number,,\n'
+        'bmi,f,,calc,BMI,[weight]/([height]^2),,,,\n'
+        'scan,f,,file,Scan,,,,,\n'
+        'seen,f,,text,Seen on,,,date_mdy,,\n'
+        'dose,f,,text,Dose,,,number_1dp,0.5,4\n'), dtype=str, keep_default_na=False)
+    tables = redcap_tables(dictionary)
+    assert check_instrument(tables).empty
+    instrument = build_instrument(tables)
+    assert [(q.name, q.type, q.constraint) for q in instrument.answerable] == [
+        ("record_id", "text", ""), ("mood", "integer", ". >= 0 and . <= 100"),
+        ("bmi", "decimal", ""), ("scan", "text", ""), ("seen", "date", ""),
+        ("dose", "decimal", ". >= 0.5 and . <= 4")]
+
+
+def test_map__roles_named_by_the_user__are_the_response_id_and_submission_time(tmp_path):
+    import pandas as pd
+
+    from pipeline.model.instrument import build_instrument
+
+    export = tmp_path / "answers.csv"
+    export.write_text("Ticket,When,age\nT-1,2016-01-02 10:00:00,31\nT-2,2016-01-03 11:00:00,45\n",
+                      encoding="utf-8")
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "age"}},
+        "survey": pd.DataFrame({"type": ["integer"], "name": ["age"], "label": ["Age"]}),
+        "choices": pd.DataFrame(columns=["list_name", "name", "label"])})
+    rows = tmp_path / "map.csv"
+    rows.write_text("export_column,question\nTicket,response_id\nWhen,submitted_at\n"
+                    "Nowhere,age\n", encoding="utf-8")
+    export_read = read_export(export, instrument, source="csv",
+                              mapping=read_mapping(rows, instrument))
+    assert export_read.frame["response_id"].tolist() == ["T-1", "T-2"]
+    assert export_read.frame["submitted_at"].tolist()[0] == "2016-01-02 10:00:00"
+    codes = export_read.issues["code"].tolist()
+    assert "READ_006" not in codes and codes.count("READ_043") == 1
+
+
+def test_qualtrics__other_text_without_a_choice_code__goes_to_the_follow_up_question(tmp_path):
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "name"}},
+        "survey": pd.DataFrame({
+            "type": ["text", "select_one kind", "text"], "name": ["name", "kind", "kind_other"],
+            "label": ["Name", "Kind", "Other kind"],
+            "relevant": ["", "", "${kind} = 'other'"]}),
+        "choices": pd.DataFrame({"list_name": ["kind", "kind"], "name": ["club", "other"],
+                                 "label": ["Club", "Other"], "code": ["1", "2"]})})
+    export = tmp_path / "q.csv"
+    export.write_text(
+        'ResponseId,name,kind,kind_TEXT\nResponse ID,Name,Kind,Kind - Text\n'
+        '"{""ImportId"":""_recordId""}","{""ImportId"":""QID1_TEXT""}",'
+        '"{""ImportId"":""QID2""}","{""ImportId"":""QID2_TEXT""}"\n'
+        'R_1,Ann,2,Book circle\nR_2,Bo,1,\n', encoding="utf-8")
+    frame = read_export(export, instrument).frame
+    assert frame[["kind", "kind_other"]].values.tolist() == [["other", "Book circle"],
+                                                               ["club", ""]]
+
+
+def test_googleforms__check_all_joined_with_semicolons__every_choice_kept(tmp_path):
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "name"}},
+        "survey": pd.DataFrame({"type": ["text", "select_multiple sector"],
+                                "name": ["name", "sector"],
+                                "label": ["Your partnership", "Sectors taking part"]}),
+        "choices": pd.DataFrame({"list_name": ["sector"] * 3,
+                                 "name": ["health", "schools", "housing"],
+                                 "label": ["Health, care", "Schools", "Housing"]})})
+    export = tmp_path / "form.csv"
+    export.write_text('Timestamp,Your partnership,Sectors taking part\n'
+                      '2016/05/01 10:00:00 AM GMT+1,North,"Health, care;Housing"\n'
+                      '2016/05/02 11:00:00 AM GMT+1,South,Schools\n', encoding="utf-8")
+    exported = read_export(export, instrument)
+    assert exported.frame["sector"].tolist() == ["health housing", "schools"]
+    assert "READ_012" not in set(exported.issues["code"])
