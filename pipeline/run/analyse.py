@@ -19,11 +19,8 @@ Outputs (in the run folder)::
 from __future__ import annotations
 
 import json
-import os
 import platform as host_platform
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -47,10 +44,9 @@ from pipeline.model.wave import Wave
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, build_spec, check_spec
 from pipeline.report.tables import ReportTables, build_report_tables, protect
+from pipeline.run.publication import RUN_MANIFEST, check_out, publish  # noqa: F401 - re-exported
 from pipeline.stages.validate import ValidationConfig, ValidationResult, validate_responses
 
-#: Marker file that says a folder was written by pulsecheck (so it may be replaced).
-RUN_MANIFEST = "run.json"
 _PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "click", "rich", "jinja2")
 
 
@@ -306,35 +302,6 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     inert_frame(frame).to_csv(path, index=False, lineterminator="\n")
 
 
-def publish(out: Path, write: Callable[[Path], None]) -> None:
-    """Write a run folder atomically.
-
-    ``write`` fills a fresh temporary folder on the same filesystem; only when it returns is
-    the folder moved to ``out`` (an earlier run there is replaced, anything else refused).
-    """
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not (out / RUN_MANIFEST).exists():
-        raise PulsecheckError("RUN_001", path=str(out))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    except OSError as error:
-        raise PulsecheckError("CLI_002", path=str(out), reason=error.strerror or str(error))
-    try:
-        write(staging)
-        os.chmod(staging, 0o755)
-        if out.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, retired / out.name)
-            os.replace(staging, out)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-
-
 def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapping[str, str],
                   keep_personal: bool, partner_reports: bool = False) -> None:
     """Write every output of a run into ``folder``.
@@ -508,6 +475,9 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
              phase_basis: str | None = None, partner_reports: bool = False) -> RunSummary:
     """Run a wave end to end and publish its outputs (the command ``pulsecheck run``)."""
     wave = read_wave(Path(wave_dir))
+    target = Path(out) if out else default_out(wave)
+    # An output place that publication would refuse is refused before the analysis.
+    check_out(target)
     progress(f"wave {wave.survey} {wave.wave}: {wave.title}")
     input_sums = verify_checksums(wave)
     progress(f"checked {len(input_sums)} raw file(s) against SHA256SUMS")
@@ -530,7 +500,6 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
     counts = result.counts
     progress(f"validated: {len(result.issues)} issue(s); analysed {counts['analysed']}, "
              f"excluded {counts['excluded']}, quarantined {counts['quarantined']}")
-    target = Path(out) if out else default_out(wave)
     publish(target, lambda folder: write_outputs(folder, wave, result, input_sums,
                                                  keep_personal, partner_reports))
     phase_counts = result.partnerships[PHASE_COLUMN].value_counts()

@@ -14,8 +14,9 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterable
+from typing import IO, TYPE_CHECKING
 from xml.etree import ElementTree
 
 from pipeline.errors import PulsecheckError
