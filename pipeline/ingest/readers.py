@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -415,6 +415,9 @@ class Export:
     #: How the file was read (detected platform and encoding) as info issues; kept apart
     #: from ``issues`` so that data problems are not mixed with reading decisions.
     notes: pd.DataFrame | None = None
+    #: ``(file, row)`` of records with no visible character (not responses; each still gets
+    #: a disposition, see :func:`pipeline.stages.flow.account_blank_records`).
+    blank_rows: tuple[tuple[str, int], ...] = ()
 
 
 def to_canonical(headers: list[list[str]], records: list[list[str]], file_name: str,
@@ -618,9 +621,23 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
                               role="response id")
     built = assemble(table, targets, instrument, conventions_from(settings),
                      response_ids=response_ids, choice_versions=choice_versions or {})
+    blank = () if grid is None else _blank_rows(grid, table.rows,
+                                                int(settings.get("header_rows", 1)))
     return Export(frame=built.frame, issues=issues_frame(extra + built.issues),
                   n_rows=len(table.records), none_selected=built.none_selected,
-                  platform=str(settings["name"]), notes=issues_frame(issues))
+                  platform=str(settings["name"]), notes=issues_frame(issues),
+                  blank_rows=tuple((path.name, number) for number in blank))
+
+
+def _blank_rows(grid: Any, kept: Sequence[int], header_rows: int) -> tuple[int, ...]:
+    """Row numbers of the data records the adapter left out because nothing is in them."""
+    n = len(grid.records)
+    if len(kept) >= n - header_rows:
+        return ()
+    taken = set(kept)
+    return tuple(number for number in range(header_rows + 1, n + 1)
+                 if number not in taken
+                 and not any(str(cell).strip() for cell in grid.records[number - 1]))
 
 
 def _ranges(numbers: tuple[int, ...], shown: int = 10) -> str:

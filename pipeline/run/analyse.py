@@ -33,9 +33,10 @@ from pipeline.stages.classify import (Agreement, Classification, CriteriaPlaceme
                                classify_by_criteria, classify_phase, phase_agreement)
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.stages.derive import derive_variables
-from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, SpecError,
+from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, EXIT_UNUSABLE, PulsecheckError,
+                             SpecError,
                              combine_issues)
-from pipeline.stages.flow import FlowResult, apply_steps
+from pipeline.stages.flow import FlowResult, account_blank_records, apply_steps
 from pipeline.stages.privacy import inert_frame
 from pipeline.ingest.readers import (Export, Platform, read_choice_versions, read_export,
                              read_instrument, read_limits, read_platform, read_wave,
@@ -86,7 +87,10 @@ class WaveResult:
 
     @property
     def exit_code(self) -> int:
-        """1 when rows were quarantined or analysed rows carry error issues, else 0."""
+        """1 when rows were quarantined or analysed rows carry error issues, 2 when no row
+        is left to analyse, else 0."""
+        if not len(self.flow.analysed):
+            return EXIT_UNUSABLE  # nothing to analyse (RUN_003)
         outcome = self.issues["outcome"] if "outcome" in self.issues else pd.Series(dtype=str)
         errors = self.issues["severity"].eq("error") & outcome.isin(["analysed", "quarantined"])
         return EXIT_DATA_ERRORS if errors.any() else EXIT_OK
@@ -135,7 +139,9 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
     report = None
     phase = classification.phase
     extra: dict[str, pd.Series] = {}
-    if spec is not None:
+    # With nothing analysed there is nothing to tabulate; the run stops with RUN_003 after
+    # writing where every row went (run_wave).
+    if spec is not None and len(flow.analysed):
         report = tabulate_wave(analysed, classification.phase, instrument, spec, phase_basis)
         if report.basis == "criteria" and report.criteria is not None:
             phase = report.criteria.phase
@@ -166,6 +172,9 @@ def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave:
     issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
         if read_issues else validation.issues
     flow = apply_steps(validation.frame, issues, wave.steps, instrument)
+    flow = account_blank_records(
+        flow, [place for e in exports for place in e.blank_rows],
+        [name for e in exports for name in e.frame[FILE_COLUMN].unique().tolist()])
     typed = validation.frame
     # The same rows as ``typed.loc[flow.analysed]``; taken by position when labels are unique,
     # which skips the checks for labels that are not there.
@@ -460,6 +469,17 @@ def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpe
     return spec
 
 
+def nothing_analysed(result: WaveResult, out: Path) -> PulsecheckError:
+    """RUN_003: no row is left to analyse; says how many went where and which steps took them."""
+    counts = result.counts
+    removed = [f"{step} {n}" for step, n in zip(result.flow.flow["step"],
+                                                result.flow.flow["n_removed"]) if n]
+    return PulsecheckError("RUN_003", n=counts["raw"], excluded=counts["excluded"],
+                           quarantined=counts["quarantined"],
+                           steps="removed by step: " + (", ".join(removed) or "none"),
+                           path=str(out))
+
+
 @dataclass(frozen=True)
 class RunSummary:
     out: Path
@@ -502,6 +522,8 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
              f"excluded {counts['excluded']}, quarantined {counts['quarantined']}")
     publish(target, lambda folder: write_outputs(folder, wave, result, input_sums,
                                                  keep_personal, partner_reports))
+    if not len(result.flow.analysed):
+        raise nothing_analysed(result, target)
     phase_counts = result.partnerships[PHASE_COLUMN].value_counts()
     ordered = {name: int(phase_counts.get(name, 0))
                for name in (*instrument.phase_order, instrument.unclassified)}

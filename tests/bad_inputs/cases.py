@@ -221,7 +221,7 @@ CASES: tuple[Case, ...] = (
     Case("BAD-083", "--out naming a file, not a folder", b.with_out_a_file(), 2, ("CLI_002",),
          ("occupied.txt", "not a folder")),
     Case("BAD-084", "the same export listed twice: every response a duplicate, nothing analysed",
-         b.with_export_twice(), 2, ("RUN_003", "VAL_011"), ("no partnership", "flow.csv"),
+         b.with_export_twice(), 2, ("RUN_003", "VAL_011"), ("partnership is left to analyse", "of 10 raw row(s)", "flow.csv"),
          keeps=("flow.csv", "dispositions.csv", "quarantine.csv", "issues.csv", "run.json")),
     Case("BAD-085", "an empty line and a line of bare delimiters among the responses",
          b.with_export(b.blank_records()), 0, ("READ_026",), ("row 3", "row 4", "blank")),
