@@ -471,6 +471,43 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("RUN_001", "fatal", "output folder would be replaced",
               "'{path}' exists and was not made by pulsecheck.",
               "Choose an empty folder, or one from an earlier run."),
+    # --- the failure contract: file system, manifests, limits before memory -----------------------
+    ErrorSpec("WAVE_009", "fatal", "raw path is not a file",
+              "the wave names '{path}', which is a folder, not an export file.",
+              "List each export file of the folder in wave.toml's files."),
+    ErrorSpec("WAVE_010", "fatal", "checksum manifest unreadable",
+              "{manifest} {problem}.",
+              "Each line must be a sha256 (64 hex digits), two spaces and a file name, in "
+              "UTF-8: restore the file, or record the exports again with "
+              "'pulsecheck manifest {folder}'."),
+    ErrorSpec("READ_026", "info", "blank record",
+              "the record is blank (no cell holds anything); it is excluded as a blank record.",
+              "Nothing to do; delete the line from the export if it should not be there."),
+    ErrorSpec("READ_027", "fatal", "spreadsheet too large",
+              "sheet '{sheet}' spans {ref}, {n} cells, more than the limit max_cells = "
+              "{limit}.",
+              "Check that this is the survey export (a stray cell far below or to the right "
+              "of the data enlarges the sheet: delete it); if it is, raise max_cells in the "
+              "wave's [limits] table or in survey_instrument/limits.toml."),
+    ErrorSpec("READ_028", "fatal", "spreadsheet inflates too far",
+              "the spreadsheet holds {n} bytes once decompressed, more than the limit "
+              "max_unzipped_bytes = {limit}.",
+              "Check that this is the survey export; if it is, raise max_unzipped_bytes in "
+              "the wave's [limits] table or in survey_instrument/limits.toml."),
+    ErrorSpec("RUN_002", "fatal", "output could not be written",
+              "writing '{path}' failed: {reason}; nothing was published and the earlier "
+              "run there, if any, is unchanged.",
+              "Free disk space or fix the folder's permissions, then run again."),
+    ErrorSpec("RUN_003", "fatal", "nothing to analyse",
+              "no partnership is left to analyse: of {n} raw row(s), {excluded} were "
+              "excluded and {quarantined} quarantined ({steps}); flow.csv, dispositions.csv "
+              "and quarantine.csv in '{path}' say where each went.",
+              "Check the exports and the exclusion steps in wave.toml (an export listed "
+              "twice makes every response a duplicate)."),
+    ErrorSpec("RENDER_004", "fatal", "run folder file damaged",
+              "'{name}' cannot be read: {reason}.",
+              "Re-run the wave with `pulsecheck run`; files of a run folder are written by "
+              "pulsecheck and should not be edited."),
 )
 
 CATALOGUE: Mapping[str, ErrorSpec] = {entry.code: entry for entry in _ENTRIES}

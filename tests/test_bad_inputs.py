@@ -38,8 +38,13 @@ def _check(case: Case, root: Path, exit_code: int, stderr: str) -> None:
     messages = stderr + "\n".join(issues["message"])
     for word in case.words:
         assert word in messages, (word, messages[-2000:])
-    if case.exit_code == 2:
+    if case.exit_code == 2 and case.keeps:
+        written = {p.relative_to(root / "out").as_posix() for p in (root / "out").rglob("*")}
+        assert set(case.keeps) <= written, (case.keeps, written)
+    elif case.exit_code == 2:
         assert not (root / "out").exists() and not (root / "ingested" / "responses.csv").exists()
+    # Nothing half-written: no staging or retired folder is left beside the output.
+    assert not [p for p in root.rglob(".*") if ".tmp-" in p.name or ".old-" in p.name]
 
 
 def test_catalogue_of_bad_inputs__has_at_least_40_distinct_cases():

@@ -12,11 +12,12 @@ column names and question text travel no further.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -27,6 +28,7 @@ from pipeline.ingest.adapters.detect import detect_platform
 from pipeline.ingest.adapters.forms import redcap_tables, xlsform_tables
 from pipeline.ingest.adapters.keys import response_keys, settle_roles
 from pipeline.ingest.adapters.mapping import check_mapping, unused_mapping
+from pipeline.ingest.adapters.sheet_limits import check_spreadsheet
 from pipeline.ingest.adapters.spss import read_sav, table_from_sav
 from pipeline.ingest.adapters.text import (SPREADSHEET_SUFFIXES, Limits, cell_text, check_grid,
                                     check_size, read_grid)
@@ -39,6 +41,8 @@ from pipeline.model.wave import STEP_RULES, Step, Wave
 PLATFORMS_DIR = Path("survey_instrument") / "platforms"
 #: The checksum manifest of a raw folder, in ``sha256sum`` format.
 CHECKSUMS_FILE = "SHA256SUMS"
+#: A sha256 digest as ``SHA256SUMS`` writes it.
+_SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
 #: Default input limits, relative to the project root (a wave's ``[limits]`` overrides them).
 LIMITS_FILE = Path("survey_instrument") / "limits.toml"
 
@@ -75,6 +79,7 @@ def _read_table(path: Path) -> pd.DataFrame:
 def _read_instrument_file(path: Path) -> dict[str, Any]:
     """An XLSForm workbook (``.xlsx``) or a REDCap data dictionary (``.csv``) as tables."""
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        check_spreadsheet(path, read_limits(), sheet=None)
         try:
             sheets = pd.read_excel(path, sheet_name=None, header=0, dtype=object,
                                    engine="calamine", keep_default_na=False, na_filter=False)
@@ -303,6 +308,12 @@ def read_wave(folder: Path) -> Wave:
             raise PulsecheckError("WAVE_004", file=str(wave_file), path=relative)
         return target
 
+    def resolve_file(relative: str) -> Path:
+        target = resolve(relative)
+        if not target.is_file():
+            raise PulsecheckError("WAVE_009", file=str(wave_file), path=relative)
+        return target
+
     steps = []
     for number, entry in enumerate(config["steps"], start=1):
         rule = entry.get("rule", "")
@@ -322,7 +333,7 @@ def read_wave(folder: Path) -> Wave:
         synthetic=bool(config.get("synthetic", False)),
         instrument_path=resolve(config["instrument"]),
         platform=str(config["platform"]),
-        files=tuple(resolve(name) for name in config["files"]),
+        files=tuple(resolve_file(name) for name in config["files"]),
         steps=tuple(steps),
         config=MappingProxyType(config),
     )
@@ -333,11 +344,24 @@ def read_checksums(folder: Path) -> dict[str, str]:
     path = Path(folder) / CHECKSUMS_FILE
     if not path.exists():
         return {}
+
+    def damaged(problem: str, line: int | None = None) -> PulsecheckError:
+        return PulsecheckError("WAVE_010", file=str(path), row=line, manifest=CHECKSUMS_FILE,
+                               problem=problem, folder=str(folder))
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise damaged(f"is not UTF-8 text (byte {error.start})")
+    except OSError as error:
+        raise damaged(f"cannot be read ({error.strerror or error})")
     sums = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.lstrip("*").strip()] = digest.lower()
+            parts = line.split(maxsplit=1)
+            if len(parts) != 2 or not _SHA256.fullmatch(parts[0]):
+                raise damaged(f"line {number} is not 'sha256  name'", number)
+            sums[parts[1].lstrip("*").strip()] = parts[0].lower()
     return sums
 
 
@@ -392,6 +416,9 @@ class Export:
     #: How the file was read (detected platform and encoding) as info issues; kept apart
     #: from ``issues`` so that data problems are not mixed with reading decisions.
     notes: pd.DataFrame | None = None
+    #: ``(file, row)`` of records with no visible character (not responses; each still gets
+    #: a disposition, see :func:`pipeline.stages.flow.account_blank_records`).
+    blank_rows: tuple[tuple[str, int], ...] = ()
 
 
 def to_canonical(headers: list[list[str]], records: list[list[str]], file_name: str,
@@ -594,9 +621,23 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
     built = assemble(table, targets, instrument, conventions_from(settings),
                      response_ids=response_ids, choice_versions=choice_versions or {})
     extra = [*(dict(note) for note in instrument.notes), *extra]
+    blank = () if grid is None else _blank_rows(grid, table.rows,
+                                                int(settings.get("header_rows", 1)))
     return Export(frame=built.frame, issues=issues_frame(extra + built.issues),
                   n_rows=len(table.records), none_selected=built.none_selected,
-                  platform=str(settings["name"]), notes=issues_frame(issues))
+                  platform=str(settings["name"]), notes=issues_frame(issues),
+                  blank_rows=tuple((path.name, number) for number in blank))
+
+
+def _blank_rows(grid: Any, kept: Sequence[int], header_rows: int) -> tuple[int, ...]:
+    """Row numbers of the data records the adapter left out because nothing is in them."""
+    n = len(grid.records)
+    if len(kept) >= n - header_rows:
+        return ()
+    taken = set(kept)
+    return tuple(number for number in range(header_rows + 1, n + 1)
+                 if number not in taken
+                 and not any(str(cell).strip() for cell in grid.records[number - 1]))
 
 
 def _ranges(numbers: tuple[int, ...], shown: int = 10) -> str:

@@ -19,11 +19,8 @@ Outputs (in the run folder)::
 from __future__ import annotations
 
 import json
-import os
 import platform as host_platform
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -36,8 +33,10 @@ from pipeline.stages.classify import (Agreement, Classification,
                                classify_by_criteria, classify_phase, phase_agreement)
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.stages.derive import derive_variables
-from pipeline.errors import PulsecheckError, SpecError, combine_issues
-from pipeline.stages.flow import FlowResult, apply_steps
+from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, EXIT_UNUSABLE, PulsecheckError,
+                             SpecError,
+                             combine_issues)
+from pipeline.stages.flow import FlowResult, account_blank_records, apply_steps
 from pipeline.stages.privacy import inert_frame
 from pipeline.ingest.readers import (Export, Platform, read_choice_versions, read_export,
                              read_instrument, read_limits, read_platform, read_wave,
@@ -46,11 +45,10 @@ from pipeline.model.wave import Wave
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, build_spec, check_spec
 from pipeline.report.tables import build_report_tables, protect
+from pipeline.run.publication import RUN_MANIFEST, check_out, publish  # noqa: F401 - re-exported
 from pipeline.stages.results import ReportResult, WaveResult
 from pipeline.stages.validate import ValidationConfig, ValidationResult, validate_responses
 
-#: Marker file that says a folder was written by pulsecheck (so it may be replaced).
-RUN_MANIFEST = "run.json"
 _PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "click", "rich", "jinja2")
 
 
@@ -97,7 +95,9 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
     report = None
     phase = classification.phase
     extra: dict[str, pd.Series] = {}
-    if spec is not None:
+    # With nothing analysed there is nothing to tabulate; the run stops with RUN_003 after
+    # writing where every row went (run_wave).
+    if spec is not None and len(flow.analysed):
         report = tabulate_wave(analysed, classification.phase, instrument, spec, phase_basis)
         if report.basis == "criteria" and report.criteria is not None:
             phase = report.criteria.phase
@@ -128,6 +128,9 @@ def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave:
     issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
         if read_issues else validation.issues
     flow = apply_steps(validation.frame, issues, wave.steps, instrument)
+    flow = account_blank_records(
+        flow, [place for e in exports for place in e.blank_rows],
+        [name for e in exports for name in e.frame[FILE_COLUMN].unique().tolist()])
     typed = validation.frame
     # The same rows as ``typed.loc[flow.analysed]``; taken by position when labels are unique,
     # which skips the checks for labels that are not there.
@@ -262,35 +265,6 @@ def default_out(wave: Wave) -> Path:
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     # Respondent text never runs as a spreadsheet formula (pipeline.stages.privacy.inert_cell).
     inert_frame(frame).to_csv(path, index=False, lineterminator="\n")
-
-
-def publish(out: Path, write: Callable[[Path], None]) -> None:
-    """Write a run folder atomically.
-
-    ``write`` fills a fresh temporary folder on the same filesystem; only when it returns is
-    the folder moved to ``out`` (an earlier run there is replaced, anything else refused).
-    """
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not (out / RUN_MANIFEST).exists():
-        raise PulsecheckError("RUN_001", path=str(out))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    except OSError as error:
-        raise PulsecheckError("CLI_002", path=str(out), reason=error.strerror or str(error))
-    try:
-        write(staging)
-        os.chmod(staging, 0o755)
-        if out.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, retired / out.name)
-            os.replace(staging, out)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapping[str, str],
@@ -451,6 +425,17 @@ def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpe
     return spec
 
 
+def nothing_analysed(result: WaveResult, out: Path) -> PulsecheckError:
+    """RUN_003: no row is left to analyse; says how many went where and which steps took them."""
+    counts = result.counts
+    removed = [f"{step} {n}" for step, n in zip(result.flow.flow["step"],
+                                                result.flow.flow["n_removed"]) if n]
+    return PulsecheckError("RUN_003", n=counts["raw"], excluded=counts["excluded"],
+                           quarantined=counts["quarantined"],
+                           steps="removed by step: " + (", ".join(removed) or "none"),
+                           path=str(out))
+
+
 @dataclass(frozen=True)
 class RunSummary:
     out: Path
@@ -466,6 +451,9 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
              phase_basis: str | None = None, partner_reports: bool = False) -> RunSummary:
     """Run a wave end to end and publish its outputs (the command ``pulsecheck run``)."""
     wave = read_wave(Path(wave_dir))
+    target = Path(out) if out else default_out(wave)
+    # An output place that publication would refuse is refused before the analysis.
+    check_out(target)
     progress(f"wave {wave.survey} {wave.wave}: {wave.title}")
     input_sums = verify_checksums(wave)
     progress(f"checked {len(input_sums)} raw file(s) against SHA256SUMS")
@@ -488,9 +476,10 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
     counts = result.counts
     progress(f"validated: {len(result.issues)} issue(s); analysed {counts['analysed']}, "
              f"excluded {counts['excluded']}, quarantined {counts['quarantined']}")
-    target = Path(out) if out else default_out(wave)
     publish(target, lambda folder: write_outputs(folder, wave, result, input_sums,
                                                  keep_personal, partner_reports))
+    if not len(result.flow.analysed):
+        raise nothing_analysed(result, target)
     phase_counts = result.partnerships[PHASE_COLUMN].value_counts()
     ordered = {name: int(phase_counts.get(name, 0))
                for name in (*instrument.phase_order, instrument.unclassified)}

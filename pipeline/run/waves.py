@@ -187,10 +187,14 @@ def run_waves(root_dir: Path, out: Path | None = None,
     from pipeline.multiwave.histories import (WavePartnerships, changes_for_movers, link_partnerships,
                                     phase_transitions)
     from pipeline.run.analyse import default_out, publish, write_outputs
+    from pipeline.run.publication import check_out, check_writable_path
     from pipeline.multiwave.trends import (Settings, WaveData, chain_measures, compute_trends,
                                  measure_indicator)
 
     folders = find_waves(Path(root_dir))
+    if out:
+        # An output place that cannot hold folders is refused before any analysis.
+        check_writable_path(Path(out))
     analysed = []
     for folder in folders:
         item = analyse_wave_dir(folder)
@@ -202,6 +206,9 @@ def run_waves(root_dir: Path, out: Path | None = None,
         raise PulsecheckError("WAVES_002", path=str(root_dir), surveys=", ".join(surveys))
     analysed.sort(key=lambda a: a.wave.wave)
     base = Path(out) if out else default_out(analysed[0].wave).parent
+    # Every destination is checked before the first is published.
+    for name in [*(a.wave.wave for a in analysed), "trends"]:
+        check_out(base / f"{analysed[0].wave.survey}-{name}")
     for item in analysed:
         target = base / f"{item.wave.survey}-{item.wave.wave}"
         publish(target, lambda f, item=item: write_outputs(f, item.wave, item.result,

@@ -17,7 +17,9 @@ generic rules:
     ``earliest``; the last row in the file breaks remaining ties.
 
 Every row ends in exactly one place: ``analysed``, ``excluded`` (with the step's reason) or
-``quarantined`` (with the rules it broke). The functions here are pure.
+``quarantined`` (with the rules it broke). Blank records of an export (an empty line, or a
+line of bare delimiters), which are not responses, are excluded with the reason "blank
+record" (:func:`account_blank_records`, assumption A-LIMIT-2). The functions here are pure.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import PulsecheckError, combine_issues, issues_frame, issues_table
+from pipeline.errors import (PulsecheckError, combine_issues, issues_frame, issues_table,
+                             make_issue)
 from pipeline.columns import FILE_COLUMN, ROW_COLUMN
 from pipeline.model.instrument import Instrument
 from pipeline.model.wave import STEP_RULES, Step
@@ -37,6 +40,8 @@ ANALYSED, EXCLUDED, QUARANTINED = "analysed", "excluded", "quarantined"
 FLOW_COLUMNS = ("step", "n_in", "n_out", "n_removed", "reason")
 DISPOSITION_COLUMNS = ("file", "row", "response_id", "disposition", "step", "reason")
 _KEEP_ORDERS = ("most_complete", "latest", "earliest")
+#: The step and reason of a blank record (no cell holds anything).
+BLANK_STEP, BLANK_REASON = "blank", "blank record"
 
 
 @dataclass(frozen=True)
@@ -314,3 +319,55 @@ def _all_of(tables: list[pd.DataFrame]) -> pd.DataFrame:
     if not tables:
         return issues_frame([])
     return tables[0] if len(tables) == 1 else combine_issues(tables)
+
+
+def account_blank_records(flow: FlowResult, blank: Sequence[tuple[str, int]],
+                          files: Sequence[str]) -> FlowResult:
+    """Give every blank record of the exports a disposition (pure).
+
+    Parameters
+    ----------
+    flow : FlowResult
+        The flow of the exports' responses (:func:`apply_steps`). Not modified.
+    blank : sequence of (str, int)
+        ``(file, row)`` of each blank record, rows numbered as the spreadsheet shows them.
+    files : sequence of str
+        The export files in reading order (orders the dispositions).
+
+    Returns
+    -------
+    FlowResult
+        The dispositions with one ``excluded`` row per blank record (step ``blank``, reason
+        "blank record"), in file and row order; the flow with those records counted as read
+        and removed by a ``blank`` step; an info issue (``READ_026``) per blank record.
+    """
+    if not len(blank):
+        return flow
+    added = pd.DataFrame({
+        "file": [name for name, _ in blank],
+        "row": [int(number) for _, number in blank],
+        "response_id": "",
+        "disposition": EXCLUDED,
+        "step": BLANK_STEP,
+        "reason": BLANK_REASON,
+    })
+    order = {name: position for position, name in enumerate(files)}
+    dispositions = pd.concat([flow.dispositions, added.astype(flow.dispositions.dtypes.to_dict())
+                              if len(flow.dispositions) else added], ignore_index=True)
+    sort = np.lexsort((dispositions["row"].to_numpy(dtype=np.int64),
+                       dispositions["file"].map(lambda name: order.get(name, len(order)))
+                       .to_numpy(dtype=np.int64)))
+    dispositions = dispositions.take(sort).reset_index(drop=True)
+    n_blank = len(added)
+    steps = flow.flow.to_dict("records")
+    read = steps[0]
+    total = int(read["n_in"]) + n_blank
+    rows = [{**read, "n_in": total, "n_out": total},
+            {"step": BLANK_STEP, "n_in": total, "n_out": total - n_blank,
+             "n_removed": n_blank, "reason": BLANK_REASON}, *steps[1:]]
+    notes = issues_frame([make_issue("READ_026", file=name, row=number)
+                          for name, number in zip(added["file"], added["row"])])
+    issues = combine_issues([flow.issues, notes]) if len(flow.issues) else notes
+    return FlowResult(dispositions=dispositions,
+                      flow=pd.DataFrame(rows, columns=list(FLOW_COLUMNS)),
+                      analysed=flow.analysed, issues=issues)

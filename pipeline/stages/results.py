@@ -11,7 +11,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from pipeline.errors import EXIT_DATA_ERRORS, EXIT_OK
+from pipeline.errors import EXIT_DATA_ERRORS, EXIT_OK, EXIT_UNUSABLE
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, TableSpec
 from pipeline.stages.classify import Agreement, CriteriaPlacement
@@ -84,7 +84,10 @@ class WaveResult:
 
     @property
     def exit_code(self) -> int:
-        """1 when rows were quarantined or analysed rows carry error issues, else 0."""
+        """1 when rows were quarantined or analysed rows carry error issues, 2 when no row
+        is left to analyse, else 0."""
+        if not len(self.flow.analysed):
+            return EXIT_UNUSABLE  # nothing to analyse (RUN_003)
         outcome = self.issues["outcome"] if "outcome" in self.issues else pd.Series(dtype=str)
         errors = self.issues["severity"].eq("error") & outcome.isin(["analysed", "quarantined"])
         return EXIT_DATA_ERRORS if errors.any() else EXIT_OK

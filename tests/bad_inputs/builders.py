@@ -238,3 +238,121 @@ def sample_ingest(damage: Callable[[bytes], bytes], *extra: str) -> Builder:
         return ["ingest", str(target), "--instrument", str(INSTRUMENT_2016),
                 "--out", str(root / "ingested"), *extra]
     return build
+
+
+# --- failures of the file system and of raw manifests ------------------------------------------
+
+def with_sums(data: bytes) -> Builder:
+    """A tiny wave whose ``SHA256SUMS`` holds ``data``."""
+    def build(root: Path) -> list[str]:
+        wave = project(root)
+        (wave / "SHA256SUMS").write_bytes(data)
+        return run_args(root, wave)
+    return build
+
+
+def with_folder_as_file() -> Builder:
+    """A tiny wave whose ``files`` names a folder (which holds the export)."""
+    def build(root: Path) -> list[str]:
+        wave = project(root)
+        (wave / "batch").mkdir()
+        shutil.copy(wave / "export.csv", wave / "batch" / "export.csv")
+        text = (wave / "wave.toml").read_text(encoding="utf-8")
+        (wave / "wave.toml").write_text(text.replace('files = ["export.csv"]',
+                                                     'files = ["batch"]'), encoding="utf-8")
+        return run_args(root, wave)
+    return build
+
+
+def with_out_a_file() -> Builder:
+    """``--out`` names an existing file, not a folder."""
+    def build(root: Path) -> list[str]:
+        wave = project(root)
+        (root / "occupied.txt").write_text("keep me\n", encoding="utf-8")
+        return ["run", str(wave), "--out", str(root / "occupied.txt")]
+    return build
+
+
+def with_export_twice() -> Builder:
+    """A tiny wave listing the same export twice (every response a duplicate)."""
+    def build(root: Path) -> list[str]:
+        wave = project(root)
+        shutil.copy(wave / "export.csv", wave / "copy.csv")
+        write_checksums(wave, ["copy.csv", "export.csv"])
+        text = (wave / "wave.toml").read_text(encoding="utf-8")
+        (wave / "wave.toml").write_text(text.replace('files = ["export.csv"]',
+                                                     'files = ["export.csv", "copy.csv"]'),
+                                        encoding="utf-8")
+        return run_args(root, wave)
+    return build
+
+
+def blank_records() -> bytes:
+    """The clean export with an empty line and a line of delimiters among the responses."""
+    lines = clean_export().split(b"\n")
+    width = len(records()[0])
+    lines[2:2] = [b"", b"," * (width - 1)]
+    return b"\n".join(lines)
+
+
+# --- spreadsheets that are small on disk and huge in memory ------------------------------------
+
+def _xlsx_with_sheet(root: Path, edit: Callable[[str], str]) -> bytes:
+    """The clean export as XLSX, with its sheet's XML changed by ``edit``."""
+    from fixtures.exports import _xlsx
+    path = _xlsx(root / "whole.xlsx", records())
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(path) as source, \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = edit(data.decode("utf-8")).encode("utf-8")
+            target.writestr(info.filename, data)
+    path.unlink()
+    return buffer.getvalue()
+
+
+def far_cell(ref: str, declared: bool = True) -> Callable[[str], str]:
+    """A sheet edit adding one cell at ``ref`` (and, if ``declared``, a dimension up to it)."""
+    import re
+
+    def edit(xml: str) -> str:
+        row = int(re.sub(r"[A-Z]", "", ref))
+        xml = xml.replace("</sheetData>",
+                          f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>x</t></is></c>'
+                          f"</row></sheetData>")
+        if declared:
+            xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{ref}"/>', xml)
+        return xml
+    return edit
+
+
+def padded_sheet(n_bytes: int) -> Callable[[str], str]:
+    """A sheet edit adding ``n_bytes`` of XML whitespace (compresses about 1000 to 1)."""
+    def edit(xml: str) -> str:
+        return xml.replace("</sheetData>", "</sheetData>" + " " * n_bytes)
+    return edit
+
+
+def with_xlsx(edit: Callable[[str], str], wave_text: str = TINY_WAVE) -> Builder:
+    def build(root: Path) -> list[str]:
+        scratch = root / "scratch"
+        scratch.mkdir()
+        data = _xlsx_with_sheet(scratch, edit)
+        shutil.rmtree(scratch)
+        return with_export(data, name="export.xlsx", wave_text=wave_text)(root)
+    return build
+
+
+# --- damaged run folders given to `report` and `verify` ----------------------------------------
+
+def damaged_run(command: str, files: dict[str, bytes]) -> Builder:
+    """A run folder holding only ``files`` (name → bytes), given to ``command``."""
+    def build(root: Path) -> list[str]:
+        folder = root / "runs" / "tiny-2016"
+        folder.mkdir(parents=True)
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+        return [command, str(folder)]
+    return build

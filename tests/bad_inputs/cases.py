@@ -6,7 +6,7 @@ code, the catalogue code(s) that must be reported (on stderr for unusable input,
 the rule. ``see`` points to the unit test that covers the rule in detail, where one exists.
 
 Exit codes: 0 clean (notes and warnings only), 1 rows quarantined, 2 unusable input (nothing
-written).
+written, except the flow, dispositions and quarantine of a wave with nothing to analyse).
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ class Case:
     #: Whether the case is also run in a real subprocess (to prove no traceback on stderr).
     subprocess: bool = False
     absent: tuple[str, ...] = field(default=())
+    #: Files the run folder must hold although the run stops (exit 2): the accounting of
+    #: every raw row is written even when nothing can be analysed.
+    keeps: tuple[str, ...] = field(default=())
 
 
 def _rows(**changes) -> list[dict]:
@@ -207,4 +210,50 @@ CASES: tuple[Case, ...] = (
          b.sample_ingest(lambda d: d[: d.index(b'","', d.rindex(b"\n", 0, len(d) - 1) + 200)
                                      + 1] + b"\n"), 1,
          ("READ_008",), ("row 263", "fields")),
+    # --- the failure contract: file system, manifests, run folders ---------------------------
+    Case("BAD-080", "a wave file naming a folder as a raw file", b.with_folder_as_file(), 2,
+         ("WAVE_009",), ("batch", "folder"), subprocess=True),
+    Case("BAD-081", "a SHA256SUMS line that is not 'digest  name'",
+         b.with_sums(b"this is not a checksum line\n"), 2, ("WAVE_010",),
+         ("SHA256SUMS", "line 1")),
+    Case("BAD-082", "a SHA256SUMS that is not UTF-8 text", b.with_sums(b"\xff\xfe\x00\x81 x\n"),
+         2, ("WAVE_010",), ("SHA256SUMS", "UTF-8"), subprocess=True),
+    Case("BAD-083", "--out naming a file, not a folder", b.with_out_a_file(), 2, ("CLI_002",),
+         ("occupied.txt", "not a folder")),
+    Case("BAD-084", "the same export listed twice: every response a duplicate, nothing analysed",
+         b.with_export_twice(), 2, ("RUN_003", "VAL_011"), ("partnership is left to analyse", "of 10 raw row(s)", "flow.csv"),
+         keeps=("flow.csv", "dispositions.csv", "quarantine.csv", "issues.csv", "run.json")),
+    Case("BAD-085", "an empty line and a line of bare delimiters among the responses",
+         b.with_export(b.blank_records()), 0, ("READ_026",), ("row 3", "row 4", "blank")),
+    Case("BAD-090", "`report` of a run folder whose run.json is not JSON",
+         b.damaged_run("report", {"run.json": b"{ half a manifest",
+                                  "report.json": b"{}"}), 2,
+         ("RENDER_004",), ("run.json",), subprocess=True),
+    Case("BAD-091", "`report` of a run folder whose report.json is not UTF-8",
+         b.damaged_run("report", {"run.json": b"{}", "report.json": b"\xff\xfe{"}), 2,
+         ("RENDER_004",), ("report.json",)),
+    Case("BAD-092", "`report` of a run folder whose report.json lacks its tables",
+         b.damaged_run("report", {"run.json": b"{}", "report.json": b"[1, 2]"}), 2,
+         ("RENDER_004",), ("report.json",)),
+    Case("BAD-093", "`verify` of a run folder whose run.json is not UTF-8",
+         b.damaged_run("verify", {"run.json": b"\xff\xfe{"}), 2, ("VERIFY_002",),
+         ("run.json",), subprocess=True),
+    Case("BAD-094", "`verify` of a run folder whose run.json lists inputs wrongly",
+         b.damaged_run("verify", {"run.json": b'{"wave_description": {"path": "w"}, '
+                                              b'"outputs": {}, "inputs": [1]}'}), 2,
+         ("VERIFY_002",), ("run.json",)),
+    # --- limits before memory: small files that would be huge once read -------------------------
+    Case("BAD-086", "an XLSX of a few KB declaring a cell at XFD1048576",
+         b.with_xlsx(b.far_cell("XFD1048576")), 2, ("READ_022",),
+         ("export.xlsx", "max_columns"), subprocess=True),
+    Case("BAD-087", "an XLSX with a cell at XFD1048576 but a dimension that hides it",
+         b.with_xlsx(b.far_cell("XFD1048576", declared=False)), 2, ("READ_022",),
+         ("export.xlsx", "max_columns")),
+    Case("BAD-088", "an XLSX within the row and column limits but of a billion cells",
+         b.with_xlsx(b.far_cell("ALL999999")), 2, ("READ_027",),
+         ("export.xlsx", "max_cells")),
+    Case("BAD-089", "an XLSX whose sheet inflates far beyond the decompression limit",
+         b.with_xlsx(b.padded_sheet(20_000_000), wave_text=TINY_WAVE
+                     + "\n[limits]\nmax_unzipped_bytes = 10000000\n"), 2, ("READ_028",),
+         ("export.xlsx", "max_unzipped_bytes")),
 )

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.ingest.adapters.columnar import ColumnRecords, read_columns_fast
+from pipeline.ingest.adapters.sheet_limits import check_spreadsheet
 from pipeline.errors import PulsecheckError
 
 #: File name endings read as spreadsheets.
@@ -63,6 +64,10 @@ class Limits:
     max_rows: int = 1_000_000
     max_columns: int = 2_000
     max_cell_chars: int = 100_000
+    #: Cells of the rectangle a spreadsheet's sheet spans (a reader allocates all of them).
+    max_cells: int = 25_000_000
+    #: Bytes a spreadsheet (a zip archive) may inflate to, all parts together.
+    max_unzipped_bytes: int = 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -293,6 +298,9 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
         raise PulsecheckError("CLI_001", path=str(path))
     check_size(path, limits)
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        # Limits before memory: the sheet's span and the archive's inflated size are checked
+        # before the reader allocates the sheet.
+        check_spreadsheet(path, limits, sheet)
         try:
             frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object,
                                   engine="calamine", keep_default_na=False, na_filter=False)
