@@ -38,6 +38,8 @@ IO_MODULES = frozenset({
     "ingest/adapters/spss.py",       # .sav files through pyreadstat
     "report/html.py", "report/workbook.py", "report/charts.py", "report/notebook.py",
     "run/analyse.py", "run/waves.py", "run/verify.py",
+    "run/publication.py",            # stages a run folder and switches it into place
+    "ingest/adapters/sheet_limits.py",  # reads a spreadsheet's zip directory before its cells
     "synthetic/profile.py",          # reads the sample profile
     "synthetic/export.py",           # writes the sample export and its checksums
 })

@@ -33,7 +33,7 @@ from pipeline.stages.classify import (Agreement, Classification,
                                classify_by_criteria, classify_phase, phase_agreement)
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.stages.derive import derive_variables
-from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, EXIT_UNUSABLE, PulsecheckError,
+from pipeline.errors import (PulsecheckError,
                              SpecError,
                              combine_issues)
 from pipeline.stages.flow import FlowResult, account_blank_records, apply_steps
