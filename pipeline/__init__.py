@@ -54,7 +54,33 @@ _HOMES = {
     "numeric_summary": "pipeline.stats.tabulate",
 }
 
-__all__ = ["__version__", *_HOMES]
+__all__ = [
+    "SurveyDesign",
+    "__version__",
+    "adjust_pvalues",
+    "analyse_wave",
+    "analyse_wave_dir",
+    "binomial_interval",
+    "binomial_intervals",
+    "check_all_table",
+    "cochran_armitage",
+    "column_proportion_tests",
+    "design_chisq",
+    "design_interval",
+    "fisher_exact",
+    "fisher_monte_carlo",
+    "likelihood_ratio_chisq",
+    "load_run",
+    "load_trends",
+    "numeric_summary",
+    "pearson_chisq",
+    "proportion_interval",
+    "read_wave",
+    "run_wave",
+    "run_waves",
+    "single_choice_table",
+    "weighted_quantile",
+]
 
 
 def __getattr__(name: str) -> Any:
