@@ -30,12 +30,13 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import SVG, Markdown, display
 
-from pipeline.report.html import assumptions_in_force, issues_summary, load_run, render_chart
+import pipeline
+from pipeline.report.html import assumptions_in_force, issues_summary, render_chart
 from pipeline.report.content import analyst_view, chart_series
 
 pd.set_option("display.max_rows", 200)
 pd.set_option("display.max_colwidth", 80)
-bundle = load_run(Path(run_dir))
+bundle = pipeline.load_run(Path(run_dir))
 context, manifest = bundle.context, bundle.manifest
 display(Markdown(f"**{context['title']}** — instrument {context['instrument']['id']} "
                  f"{context['instrument']['version']}; phases from the "

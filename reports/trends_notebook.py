@@ -31,13 +31,14 @@ import pandas as pd
 from IPython.display import SVG, Markdown, display
 
 from pipeline.report import charts
-from pipeline.report.html import REPORTS, load_trends, trend_rule
+import pipeline
+from pipeline.report.html import REPORTS, trend_rule
 from pipeline.report.trend_content import (caveat_list, chart_series, transition_matrix, waves,
                                     wide_view)
 
 pd.set_option("display.max_rows", 300)
 pd.set_option("display.max_colwidth", 90)
-bundle = load_trends(Path(trends_dir))
+bundle = pipeline.load_trends(Path(trends_dir))
 rule = trend_rule(bundle)
 config = tomllib.loads((REPORTS / "report.toml").read_text(encoding="utf-8")).get("trends", {})
 order = waves(bundle)

@@ -198,6 +198,20 @@ def tiny_rows() -> list[dict]:
     ]
 
 
+#: Fixtures that run the full sample wave end to end: every test using one is marked slow, so
+#: that ``make test`` stays quick (``make test-slow`` and CI run them).
+END_TO_END_FIXTURES = frozenset({"sample_run_dir"})
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = [item.nodeid for item in items
+                if END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ()))
+                and item.get_closest_marker("slow") is None]
+    if unmarked:
+        raise pytest.UsageError("end-to-end tests must be marked @pytest.mark.slow: "
+                                + ", ".join(unmarked))
+
+
 @pytest.fixture(scope="session")
 def sample_run_dir(tmp_path_factory) -> Path:
     """The committed sample wave run once per test session (tests only read it)."""

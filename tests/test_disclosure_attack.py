@@ -195,11 +195,13 @@ def attacked(sample_run_dir):
     return attack, targets
 
 
+@pytest.mark.slow
 def test_attack__has_suppressed_cells_to_attack(attacked):
     _, targets = attacked
     assert len(targets) >= 10
 
 
+@pytest.mark.slow
 def test_attack__bounds_always_contain_the_true_count(attacked):
     # The attacker's facts are true of the data, so its bounds must hold the real counts;
     # otherwise the attack itself would be wrong and its failure would prove nothing.
@@ -208,6 +210,7 @@ def test_attack__bounds_always_contain_the_true_count(attacked):
         assert low - 1e-6 <= true <= high + 1e-6, (name, level, column)
 
 
+@pytest.mark.slow
 def test_attack__recovers_no_suppressed_cell_from_published_tables(attacked):
     _, targets = attacked
     recovered = [(name, level, column, true) for name, level, column, true, low, high

@@ -137,6 +137,7 @@ def hostile_sample(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_sample_run__hostile_open_answers__never_run_as_script_or_formula(hostile_sample):
     for page in hostile_sample.rglob("*.html"):
         assert SCRIPT not in page.read_text(encoding="utf-8"), page.name
@@ -149,6 +150,7 @@ def test_sample_run__hostile_open_answers__never_run_as_script_or_formula(hostil
             assert SCRIPT not in part
 
 
+@pytest.mark.slow
 def test_sample_run__contact_details_typed_in_open_answers__do_not_reach_shared_reports(
         hostile_sample):
     shared = [p for p in hostile_sample.rglob("*") if p.suffix in (".html", ".json", ".xlsx")
@@ -161,6 +163,7 @@ def test_sample_run__contact_details_typed_in_open_answers__do_not_reach_shared_
         assert b"jo.bloggs@example.org" not in data and b"123-4567" not in data, path.name
 
 
+@pytest.mark.slow
 def test_sample_run__no_html_output__loads_anything_remote(sample_run_dir):
     pages = sorted(sample_run_dir.rglob("*.html"))
     assert pages

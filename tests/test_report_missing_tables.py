@@ -28,6 +28,7 @@ def run_2014(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_run_of_the_2014_wave__writes_every_report_output(run_2014):
     for name in ("funder_summary.html", "funder_summary.pdf", "analyst.ipynb",
                  "analyst.html", "tables.xlsx", "overview.html"):
@@ -36,6 +37,7 @@ def test_run_of_the_2014_wave__writes_every_report_output(run_2014):
     assert pages and len(pages) == len(list((run_2014 / "partners").glob("*.html")))
 
 
+@pytest.mark.slow
 def test_funder_summary_of_the_2014_wave__says_what_the_wave_did_not_ask(run_2014):
     text = " ".join(page.extract_text() for page in
                     PdfReader(run_2014 / "funder_summary.pdf").pages)
@@ -46,6 +48,7 @@ def test_funder_summary_of_the_2014_wave__says_what_the_wave_did_not_ask(run_201
     assert "Momentum builders, by phase" not in text
 
 
+@pytest.mark.slow
 def test_funder_summary_of_the_2014_wave__prints_no_phase_name(run_2014):
     html = (run_2014 / "funder_summary.html").read_text(encoding="utf-8")
     body = html.split("<main>", 1)[1].split('id="recommendations"', 1)[0]
@@ -53,6 +56,7 @@ def test_funder_summary_of_the_2014_wave__prints_no_phase_name(run_2014):
         assert phase not in body
 
 
+@pytest.mark.slow
 def test_analyst_notebook_of_the_2014_wave__ran_every_cell_and_notes_the_missing_phase(
         run_2014):
     notebook = nbformat.read(run_2014 / "analyst.ipynb", as_version=4)
@@ -62,6 +66,7 @@ def test_analyst_notebook_of_the_2014_wave__ran_every_cell_and_notes_the_missing
     assert "did not ask partnerships to place themselves in a phase" in html
 
 
+@pytest.mark.slow
 def test_partner_page_of_the_2014_wave__compares_with_all_partnerships(run_2014):
     page = sorted((run_2014 / "partners").glob("*.html"))[0].read_text(encoding="utf-8")
     assert "This wave did not ask partnerships to place themselves in a phase." in page
@@ -69,6 +74,7 @@ def test_partner_page_of_the_2014_wave__compares_with_all_partnerships(run_2014)
     assert "did not ask about momentum builders" in page
 
 
+@pytest.mark.slow
 def test_funder_summary__with_a_configuration_naming_a_missing_table__skips_it_with_a_note(
         run_2014):
     from pipeline.report.html import load_run, read_report_data
@@ -95,6 +101,7 @@ def test_funder_summary__with_a_configuration_naming_a_missing_table__skips_it_w
     assert page["sections"][1]["rows"]
 
 
+@pytest.mark.slow
 def test_funder_summary__with_a_configuration_without_charts__renders(run_2014, monkeypatch):
     from pipeline.report import html as render
 
@@ -106,6 +113,7 @@ def test_funder_summary__with_a_configuration_without_charts__renders(run_2014, 
     assert "This wave did not ask about the table “gone”, so it is not shown." in html
 
 
+@pytest.mark.slow
 def test_report_command__an_unexpected_failure__exits_2_with_render_003_and_no_traceback(
         run_2014, monkeypatch):
     from pipeline.report import html as render
@@ -131,6 +139,7 @@ def _quoted_advice() -> list[str]:
         [p["text"] for p in recommendations["published_patterns"]]
 
 
+@pytest.mark.slow
 def test_funder_summary_of_the_2014_wave__quotes_no_advice_written_about_2016(run_2014):
     html = (run_2014 / "funder_summary.html").read_text(encoding="utf-8")
     for text in _quoted_advice():
@@ -139,6 +148,7 @@ def test_funder_summary_of_the_2014_wave__quotes_no_advice_written_about_2016(ru
     assert "not about the ones that answered in 2014" in html
 
 
+@pytest.mark.slow
 def test_funder_summary_of_the_2014_wave__carries_the_caveats_of_its_own_questionnaire(
         run_2014):
     html = (run_2014 / "funder_summary.html").read_text(encoding="utf-8")
@@ -148,6 +158,7 @@ def test_funder_summary_of_the_2014_wave__carries_the_caveats_of_its_own_questio
     assert "grouping of the five Pathway stages" not in html
 
 
+@pytest.mark.slow
 def test_funder_content__a_later_wave__never_calls_the_2016_report_its_own(sample_run_dir):
     from dataclasses import replace
 

@@ -118,6 +118,7 @@ def _leaks(text: str, values: set[str]) -> list[str]:
 
 # --- what the run writes -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_sample_run__writes_the_reports_for_all_three_audiences(run_dir):
     for name in ("analyst.ipynb", "analyst.html", "tables.xlsx", "funder_summary.html",
                  "funder_summary.pdf", "report.json"):
@@ -127,6 +128,7 @@ def test_sample_run__writes_the_reports_for_all_three_audiences(run_dir):
     assert not (run_dir / "partners").exists(), "partner reports are opt-in"
 
 
+@pytest.mark.slow
 def test_analyst_notebook__ran_every_cell_without_error_or_stderr(run_dir):
     notebook = nbformat.read(run_dir / "analyst.ipynb", as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
@@ -139,6 +141,7 @@ def test_analyst_notebook__ran_every_cell_without_error_or_stderr(run_dir):
     assert [c.id for c in notebook.cells] == [f"cell-{i:02d}" for i in range(len(notebook.cells))]
 
 
+@pytest.mark.slow
 def test_analyst_notebook__shows_flow_issues_every_table_and_assumptions(run_dir):
     html = (run_dir / "analyst.html").read_text(encoding="utf-8")
     context = json.loads((run_dir / "report.json").read_text())
@@ -151,6 +154,7 @@ def test_analyst_notebook__shows_flow_issues_every_table_and_assumptions(run_dir
 
 # --- the funder summary as read ----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_funder_pdf__has_the_headings_in_order_on_a_few_pages(pdf_text):
     assert 3 <= len(pdf_text) <= 10
     text = "\n".join(pdf_text)
@@ -160,6 +164,7 @@ def test_funder_pdf__has_the_headings_in_order_on_a_few_pages(pdf_text):
     assert f"Page 1 of {len(pdf_text)}" in pdf_text[0]
 
 
+@pytest.mark.slow
 def test_funder_pdf__headline_is_the_most_common_barrier_rate_from_the_table(run_dir,
                                                                              pdf_text):
     barriers = pd.read_csv(run_dir / "tables" / "barriers.csv")
@@ -170,6 +175,7 @@ def test_funder_pdf__headline_is_the_most_common_barrier_rate_from_the_table(run
     assert top["row_label"] in first_page
 
 
+@pytest.mark.slow
 def test_funder_summary__every_number_traces_to_a_table_cell_of_the_same_run(run_dir,
                                                                            pdf_text):
     allowed = _traceable_numbers(run_dir)
@@ -186,6 +192,7 @@ def test_funder_summary__every_number_traces_to_a_table_cell_of_the_same_run(run
     assert not untraced, f"PDF numbers not in any table: {untraced}"
 
 
+@pytest.mark.slow
 def test_funder_summary__no_personal_value_from_the_raw_export_appears(run_dir, pdf_text):
     values = sample_personal_values()
     assert len(values) > 500
@@ -194,6 +201,7 @@ def test_funder_summary__no_personal_value_from_the_raw_export_appears(run_dir, 
     assert not _leaks("\n".join(pdf_text), values)
 
 
+@pytest.mark.slow
 def test_funder_html__is_self_contained_with_alt_text_on_every_chart(run_dir):
     page = _parse(run_dir / "funder_summary.html")
     assert len(page.images) == 4
@@ -206,12 +214,14 @@ def test_funder_html__is_self_contained_with_alt_text_on_every_chart(run_dir):
     assert "<script" not in (run_dir / "funder_summary.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_analyst_html__loads_nothing_from_the_network(run_dir):
     page = _parse(run_dir / "analyst.html")
     remote = [(t, n, v) for t, n, v in page.refs if re.match(r"(https?:)?//", v)]
     assert not remote
 
 
+@pytest.mark.slow
 def test_funder_summary__recommendations_keep_the_source_wording(run_dir, pdf_text):
     recommendations = tomllib.loads((PROJECT / "reports" / "funder" / "recommendations.toml")
                                     .read_text(encoding="utf-8"))
@@ -223,6 +233,7 @@ def test_funder_summary__recommendations_keep_the_source_wording(run_dir, pdf_te
 
 # --- rerunning ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_report_command__re_renders_byte_identical_files_from_the_run_folder(run_dir,
                                                                             tmp_path):
     copy = tmp_path / "copy"
@@ -269,6 +280,7 @@ def partner_dir(run_dir, tmp_path_factory) -> Path:
     return copy
 
 
+@pytest.mark.slow
 def test_partner_pdf__is_one_page_with_its_own_id_and_phase(partner_dir):
     partnerships = pd.read_csv(partner_dir / "partnerships.csv", dtype=str)
     pdfs = sorted((partner_dir / "partners").glob("*.pdf"))
@@ -282,6 +294,7 @@ def test_partner_pdf__is_one_page_with_its_own_id_and_phase(partner_dir):
         assert own["phase_group"] in text
 
 
+@pytest.mark.slow
 def test_partner_page__peer_rates_are_the_published_cells_of_its_phase(partner_dir):
     partnerships = pd.read_csv(partner_dir / "partnerships.csv", dtype=str)
     barriers = pd.read_csv(partner_dir / "tables" / "barriers.csv")
@@ -296,6 +309,7 @@ def test_partner_page__peer_rates_are_the_published_cells_of_its_phase(partner_d
                          + re.escape(expected), text), row.row_label
 
 
+@pytest.mark.slow
 def test_partner_pages__show_no_other_partnership_and_no_personal_value(partner_dir):
     ids = set(pd.read_csv(partner_dir / "partnerships.csv", dtype=str)["partnership_id"])
     values = sample_personal_values()

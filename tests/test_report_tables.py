@@ -166,6 +166,7 @@ def overall(run_dir, table_id: str) -> pd.DataFrame:
         .set_index("row_level")
 
 
+@pytest.mark.slow
 def test_sample_tables__all_17_sectors_appear_and_public_health_and_health_care_lead(sample_run):
     active = overall(sample_run, "sector_active")
     lead = overall(sample_run, "sector_lead")
@@ -177,17 +178,20 @@ def test_sample_tables__all_17_sectors_appear_and_public_health_and_health_care_
                                  "sector_education"}
 
 
+@pytest.mark.slow
 def test_sample_tables__about_half_have_ten_or_more_active_sectors(sample_run):
     share = overall(sample_run, "ten_plus_sectors").loc["10 or more", "pct"]
     assert 45 <= share <= 55
 
 
+@pytest.mark.slow
 def test_sample_tables__published_barrier_rates_come_out_at_69_and_63(sample_run):
     barriers = overall(sample_run, "barriers")
     assert barriers.loc["measuring_progress", "pct"] == pytest.approx(69, abs=1)
     assert barriers.loc["infrastructure", "pct"] == pytest.approx(63, abs=1)
 
 
+@pytest.mark.slow
 def test_sample_tables__rule_selects_the_phase_distinctive_items_of_the_brief(sample_run):
     findings = pd.read_csv(sample_run / "findings.csv")
     chosen = set(zip(findings.loc[findings["distinctive"], "item"],
@@ -201,6 +205,7 @@ def test_sample_tables__rule_selects_the_phase_distinctive_items_of_the_brief(sa
     assert not common["distinctive"].any()
 
 
+@pytest.mark.slow
 def test_sample_tables__every_table_shows_bases_intervals_and_method(sample_run):
     for path in sorted((sample_run / "tables").glob("*.csv")):
         if path.name == "tests.csv":
@@ -214,6 +219,7 @@ def test_sample_tables__every_table_shows_bases_intervals_and_method(sample_run)
             assert cells["ci_method"].eq("wilson").all(), path.name
 
 
+@pytest.mark.slow
 def test_sample_tables__phase_agreement_file_has_confusion_counts_and_kappa(sample_run):
     agreement = pd.read_csv(sample_run / "phase_agreement.csv")
     counts = agreement[agreement["measure"] == "count"]
@@ -226,6 +232,7 @@ def test_sample_tables__phase_agreement_file_has_confusion_counts_and_kappa(samp
     assert review["discordant"].all() and review["criteria_met"].str.len().gt(0).all()
 
 
+@pytest.mark.slow
 def test_sample_workbook__has_contents_and_a_frozen_sheet_per_table(sample_run):
     with zipfile.ZipFile(sample_run / "tables.xlsx") as book:
         workbook = book.read("xl/workbook.xml").decode()
@@ -254,6 +261,7 @@ def _chart_block(sheet: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", *header]).set_index("label")
 
 
+@pytest.mark.slow
 def test_sample_workbook__charts_plot_the_published_percentages_and_leave_hidden_ones_blank(
         sample_run):
     with zipfile.ZipFile(sample_run / "tables.xlsx") as book:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import ipaddress
 import io
+import ipaddress
 import json
 import re
 import tomllib
@@ -79,7 +79,8 @@ def list_of(survey) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def phase_group() -> dict[str, str]:
-    return {row["value"]: row["phase_group"] for row in _read_csv_dicts(INSTRUMENT / "phase_map.csv")}
+    rows = _read_csv_dicts(INSTRUMENT / "phase_map.csv")
+    return {row["value"]: row["phase_group"] for row in rows}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def raw_rows() -> tuple[list[list[str]], list[list[str]]]:
 @pytest.fixture(scope="module")
 def submissions(raw_rows) -> list[dict[str, str]]:
     headers, records = raw_rows
-    return [dict(zip(headers[0], record)) for record in records]
+    return [dict(zip(headers[0], record, strict=True)) for record in records]
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +166,7 @@ def test_generate_sample__same_seed__gives_identical_bytes():
 
 def test_sample_command__regenerates_the_committed_export_byte_for_byte(tmp_path):
     from click.testing import CliRunner
+
     from pipeline.cli.main import cli
 
     result = CliRunner().invoke(cli, ["sample", str(INSTRUMENT), "--out", str(tmp_path)])
@@ -196,6 +198,7 @@ def test_generate_sample__other_seed__gives_other_answers():
 
 def test_sample_command__missing_profile__exits_with_a_catalogue_message(tmp_path):
     from click.testing import CliRunner
+
     from pipeline.cli.main import cli
 
     result = CliRunner().invoke(cli, ["sample", str(INSTRUMENT), "--out", str(tmp_path),
@@ -346,7 +349,7 @@ def test_analysed__42_states_plus_dc_and_mostly_county_level(analysed, choices, 
     seen = set().union(*served)
     assert "DC" in seen and len(seen - {"DC"}) == 42
     assert sum(len(s) == 1 for s in served) > len(analysed) / 2
-    for row, states in zip(analysed, served):
+    for row, states in zip(analysed, served, strict=True):
         level = _decode(row, "geo_level", choices, list_of)
         if len(states) > 1:
             assert level in ("multi_state", None)
@@ -411,9 +414,9 @@ def test_analysed__barriers_common_to_all_phases_and_distinctive_by_phase(
     grouped = _groups(analysed, phase_group, choices, list_of)
     rates = {g: _rates(grouped[g], "barriers", choices, list_of, valid_only=True)
              for g in ("Earlier", "Middle", "Later")}
-    for g in rates:
+    for g, rate in rates.items():
         for common in ("infrastructure", "financing", "data_sharing"):
-            assert rates[g].get(common, 0) >= 50, (g, common)
+            assert rate.get(common, 0) >= 50, (g, common)
     for g, items in DISTINCTIVE_BARRIERS.items():
         for item in items:
             for other in set(rates) - {g}:

@@ -18,6 +18,7 @@ def run_dir(sample_run_dir):
     return sample_run_dir
 
 
+@pytest.mark.slow
 def test_sample_run__flow__reports_260_in_and_237_analysed(run_dir):
     flow = pd.read_csv(run_dir / "flow.csv")
     assert flow.iloc[0]["n_in"] == 260
@@ -27,6 +28,7 @@ def test_sample_run__flow__reports_260_in_and_237_analysed(run_dir):
     assert removed["reason"].str.len().gt(10).all()
 
 
+@pytest.mark.slow
 def test_sample_run__every_raw_row__ends_in_exactly_one_place(run_dir):
     with open(SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv", encoding="utf-8-sig") as f:
         raw_ids = [r["ResponseId"] for r in list(csv.DictReader(f))[2:]]
@@ -40,6 +42,7 @@ def test_sample_run__every_raw_row__ends_in_exactly_one_place(run_dir):
     assert not partnerships["partnership_id"].duplicated().any()
 
 
+@pytest.mark.slow
 def test_sample_run__phases__clear_majority_earlier_and_middle_above_later(run_dir):
     phases = pd.read_csv(run_dir / "partnerships.csv")["phase_group"].value_counts()
     classified = phases[["Earlier", "Middle", "Later"]].sum()
@@ -47,6 +50,7 @@ def test_sample_run__phases__clear_majority_earlier_and_middle_above_later(run_d
     assert phases["Middle"] > phases["Later"] > 0
 
 
+@pytest.mark.slow
 def test_sample_run__issues__name_file_row_column_rule_and_fix(run_dir):
     issues = pd.read_csv(run_dir / "issues.csv")
     cells = issues[issues["severity"] == "warning"]
@@ -56,6 +60,7 @@ def test_sample_run__issues__name_file_row_column_rule_and_fix(run_dir):
     assert cells["rule"].str.len().gt(0).all() and cells["fix"].str.len().gt(0).all()
 
 
+@pytest.mark.slow
 def test_sample_run__no_personal_value_from_the_raw_export__reaches_any_output(run_dir):
     values = sample_personal_values()
     assert len(values) > 500
@@ -80,6 +85,7 @@ def _text_of(path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_sample_run__run_json__records_the_raw_checksum_from_the_manifest(run_dir):
     manifest = json.loads((run_dir / "run.json").read_text())
     recorded = (SAMPLE_WAVE / "SHA256SUMS").read_text().split()[0]

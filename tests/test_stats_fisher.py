@@ -23,12 +23,12 @@ def tables_with_margins(rows, cols):
     def fill(i, remaining_cols, acc):
         if i == r - 1:
             if all(v >= 0 for v in remaining_cols) and sum(remaining_cols) == rows[-1]:
-                yield acc + [list(remaining_cols)]
+                yield [*acc, list(remaining_cols)]
             return
         for row in itertools.product(*(range(min(rows[i], rc) + 1) for rc in remaining_cols)):
             if sum(row) == rows[i]:
-                yield from fill(i + 1, [rc - x for rc, x in zip(remaining_cols, row)],
-                                acc + [list(row)])
+                yield from fill(i + 1, [rc - x for rc, x in zip(remaining_cols, row, strict=True)],
+                                [*acc, list(row)])
 
     yield from fill(0, list(cols), cells)
 

@@ -173,7 +173,7 @@ def test_check_all_items__match_r_on_the_respondents_who_answered(name):
     result = check_all_table(frame, items, design=design, ci_method="logit",
                              nets={"any": items})
     table = result.table.set_index("row_level")
-    for item in items + ["net:any"]:
+    for item in [*items, "net:any"]:
         ref_item = "ca_any" if item == "net:any" else item
         row = table.loc[item]
         assert row["base_n"] == (frame["yr.rnd"] == "No").sum()

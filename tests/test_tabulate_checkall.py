@@ -21,7 +21,8 @@ def check_all_frames(draw):
     for _ in range(n):
         seen = draw(st.booleans())
         ticks = draw(st.lists(st.integers(0, 1), min_size=3, max_size=3))
-        rows.append({item: (float(t) if seen else np.nan) for item, t in zip(ITEMS, ticks)})
+        rows.append({item: (float(t) if seen else np.nan)
+                     for item, t in zip(ITEMS, ticks, strict=True)})
     frame = pd.DataFrame(rows, columns=ITEMS)
     frame["g"] = draw(st.lists(st.sampled_from(["x", "y"]), min_size=n, max_size=n))
     return frame
@@ -97,9 +98,9 @@ def test_check_all_table__does_not_modify_its_input():
 def test_check_all_trend__is_tested_per_item_over_the_respondents_who_answered():
     # Item b_money chosen by 1/5, 3/5, 5/5 across three ordered groups; one blank row per
     # group must not enter the bases.
-    money = [1, 0, 0, 0, 0, np.nan] + [1, 1, 1, 0, 0, np.nan] + [1, 1, 1, 1, 1, np.nan]
-    frame = pd.DataFrame({"b_money": money, "b_staff": [0 if v == v else v for v in money],
-                          "b_time": [0 if v == v else v for v in money],
+    money = [1, 0, 0, 0, 0, np.nan, 1, 1, 1, 0, 0, np.nan, 1, 1, 1, 1, 1, np.nan]
+    frame = pd.DataFrame({"b_money": money, "b_staff": [v if np.isnan(v) else 0 for v in money],
+                          "b_time": [v if np.isnan(v) else 0 for v in money],
                           "g": [1] * 6 + [2] * 6 + [3] * 6})
     result = check_all_table(frame, ITEMS, col="g", col_levels=[1, 2, 3], ci_method="wilson",
                              tests=["trend"], trend_scores=[1, 2, 3])

@@ -164,7 +164,7 @@ def test_numeric_summary__quantiles_and_extremes_are_those_of_each_group(values,
         if not mine.size:
             assert list(cells["stat"]) == ["mean"]
             continue
-        for q, name in zip(qs, ("q0.1", "median", "q0.9")):
+        for q, name in zip(qs, ("q0.1", "median", "q0.9"), strict=True):
             assert _bits(by_stat[name]) == _bits(weighted_quantile(mine, w, q))
         assert _bits(by_stat["min"]) == _bits(mine.min())
         assert _bits(by_stat["max"]) == _bits(mine.max())

@@ -30,8 +30,8 @@ def interval_of_suppressed_cells(out: pd.DataFrame) -> dict[int, tuple[float, fl
     var = {k: v for v, k in enumerate(unknown)}
     rows = sorted({r for r, _ in index if r != "__total__"})
     cols = sorted({c for _, c in index if c != "All"})
-    eqs = [[(r, c) for c in cols] + [(r, "All")] for r in rows + ["__total__"]]
-    eqs += [[(r, c) for r in rows] + [("__total__", c)] for c in cols + ["All"]]
+    eqs = [[(r, c) for c in cols] + [(r, "All")] for r in [*rows, "__total__"]]
+    eqs += [[(r, c) for r in rows] + [("__total__", c)] for c in [*cols, "All"]]
     a_eq, b_eq = [], []
     for eq in eqs:
         coef = np.zeros(len(unknown))

@@ -19,8 +19,8 @@ GROUPS = [1, 2, 3]
 @st.composite
 def survey_frames(draw, weighted=False):
     n = draw(st.integers(3, 60))
-    answers = draw(st.lists(st.sampled_from(LEVELS[:3] + [None]), min_size=n, max_size=n))
-    groups = draw(st.lists(st.sampled_from(GROUPS + [None]), min_size=n, max_size=n))
+    answers = draw(st.lists(st.sampled_from([*LEVELS[:3], None]), min_size=n, max_size=n))
+    groups = draw(st.lists(st.sampled_from([*GROUPS, None]), min_size=n, max_size=n))
     frame = pd.DataFrame({"q": answers, "g": groups})
     if weighted:
         frame["w"] = draw(st.lists(st.floats(0.5, 5), min_size=n, max_size=n))

@@ -61,6 +61,7 @@ def _numbers(text: str) -> list[str]:
     return re.findall(r"(?<![\w.])\d+(?:\.\d+)?", text)
 
 
+@pytest.mark.slow
 def test_all_waves_run__writes_every_wave_and_the_trend_reports(out, trends_dir):
     for wave in ("2014", "2016", "2018"):
         assert (out / f"pulse_check-{wave}" / "funder_summary.pdf").exists()
@@ -68,6 +69,7 @@ def test_all_waves_run__writes_every_wave_and_the_trend_reports(out, trends_dir)
         assert (trends_dir / name).stat().st_size > 1000, name
 
 
+@pytest.mark.slow
 def test_trends_summary_pdf__is_a_short_document_with_the_sections_in_order(trends_dir):
     pages = PdfReader(trends_dir / "trends_summary.pdf").pages
     assert 2 <= len(pages) <= 8
@@ -78,6 +80,7 @@ def test_trends_summary_pdf__is_a_short_document_with_the_sections_in_order(tren
     assert positions == sorted(positions)
 
 
+@pytest.mark.slow
 def test_trends_summary__every_number_traces_to_the_trend_tables(trends_dir, summary_text):
     allowed: set[str] = set()
     for name in ("trends.csv", "trend_changes.csv", "transitions.csv"):
@@ -98,6 +101,7 @@ def test_trends_summary__every_number_traces_to_the_trend_tables(trends_dir, sum
     assert stray == []
 
 
+@pytest.mark.slow
 def test_trends_summary__sentences_say_the_rounded_percentages_of_trend_changes(
         trends_dir, summary_text):
     changes = pd.read_csv(trends_dir / "trend_changes.csv", dtype={"from_wave": str,
@@ -108,6 +112,7 @@ def test_trends_summary__sentences_say_the_rounded_percentages_of_trend_changes(
            f"2018" in summary_text
 
 
+@pytest.mark.slow
 def test_trends_summary__only_significant_differences_are_called_changes(trends_dir,
                                                                            summary_text):
     changes = pd.read_csv(trends_dir / "trend_changes.csv")
@@ -116,6 +121,7 @@ def test_trends_summary__only_significant_differences_are_called_changes(trends_
         assert "No measure shown here changed significantly" in summary_text
 
 
+@pytest.mark.slow
 def test_trends_summary__prints_every_caveat(trends_dir, summary_text):
     caveats = pd.read_csv(trends_dir / "caveats.csv", dtype=str, keep_default_na=False)
     assert caveats["measure"].iloc[0].startswith("(")
@@ -123,6 +129,7 @@ def test_trends_summary__prints_every_caveat(trends_dir, summary_text):
         assert re.sub(r"\s+", " ", text) in summary_text
 
 
+@pytest.mark.slow
 def test_trends_summary__transition_counts_below_five_are_shown_as_less_than_five(
         trends_dir):
     html = (trends_dir / "trends_summary.html").read_text(encoding="utf-8")
@@ -137,6 +144,7 @@ def test_trends_summary__transition_counts_below_five_are_shown_as_less_than_fiv
     assert all(int(c) >= 5 or int(c) == 0 for c in printed)
 
 
+@pytest.mark.slow
 def test_trends_summary__is_self_contained_with_alt_text_on_every_chart(trends_dir):
     html = (trends_dir / "trends_summary.html").read_text(encoding="utf-8")
     images = re.findall(r"<img [^>]*>", html)
@@ -145,6 +153,7 @@ def test_trends_summary__is_self_contained_with_alt_text_on_every_chart(trends_d
     assert not re.search(r'(src|href)="(https?:)?//', html)
 
 
+@pytest.mark.slow
 def test_trend_outputs__hold_no_partnership_name_except_the_review_file(trends_dir):
     names = set()
     for export in WAVES.glob("*/*.csv"):
@@ -167,6 +176,7 @@ def test_trend_outputs__hold_no_partnership_name_except_the_review_file(trends_d
     assert leaks == []
 
 
+@pytest.mark.slow
 def test_trends_workbook__has_contents_family_sheets_with_waves_as_columns_and_caveats(
         trends_dir):
     book = _sheets(trends_dir / "trends.xlsx")
@@ -186,6 +196,7 @@ def test_trends_workbook__has_contents_family_sheets_with_waves_as_columns_and_c
     assert "<5" in [row[-1] for row in book["Transitions"]]
 
 
+@pytest.mark.slow
 def test_trends_notebook__ran_every_cell_without_error(trends_dir):
     notebook = nbformat.read(trends_dir / "trends.ipynb", as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
@@ -197,6 +208,7 @@ def test_trends_notebook__ran_every_cell_without_error(trends_dir):
     assert "Tests of change" in html and "data:image/svg+xml" in html
 
 
+@pytest.mark.slow
 def test_report_command__re_renders_a_trends_folder_byte_identically(trends_dir,
                                                                       tmp_path):
     copy = tmp_path / "trends"

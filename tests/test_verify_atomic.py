@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import make_project, row, write_export
@@ -65,6 +66,7 @@ def _many_rows(n: int, stage: str) -> list[dict]:
     return [row(response_id=f"R{i}", pid=f"P{i}", stage=stage) for i in range(n)]
 
 
+@pytest.mark.slow
 def test_run__killed_at_random_moments__leaves_the_previous_output_or_the_new_one_whole(
         tmp_path):
     wave = make_project(tmp_path, _many_rows(1500, "1"))

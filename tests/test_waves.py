@@ -270,6 +270,7 @@ def test_trends__not_comparable_measure__is_never_tested_across_waves():
     assert result.changes.empty
 
 
+@pytest.mark.slow
 def test_run_waves__committed_sample__trends_over_three_waves_transitions_and_caveats(
         tmp_path, monkeypatch):
     import pipeline.run.analyse
@@ -311,6 +312,7 @@ def test_run_waves__committed_sample__trends_over_three_waves_transitions_and_ca
     assert overall["barrier_data_sharing"] < -15
 
 
+@pytest.mark.slow
 def test_run_waves__formula_like_partnership_name__is_inert_in_the_trend_csvs(
         tmp_path, monkeypatch):
     import dataclasses

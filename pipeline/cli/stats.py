@@ -45,7 +45,8 @@ def read_table(path: str) -> pd.DataFrame:
         expected = {".xlsx": "an Excel workbook", ".sav": "an SPSS .sav file"}.get(
             suffix, "a CSV file")
         raise PulsecheckError("READ_002", file=path, expected=expected,
-                              reason=str(error).splitlines()[0] if str(error) else "unknown")
+                              reason=str(error).splitlines()[0] if str(error) else "unknown"
+                              ) from error
 
 
 def _levels(series: pd.Series) -> list[Any]:
@@ -134,7 +135,7 @@ def _print_crosstab(result: dict[str, Any]) -> None:
     cell = max([len(str(c)) for c in cols] + [16]) + 2
     click.echo(f"{result['row_var']} by {result['col_var']} — {result['design']}")
     click.echo("Counts (unweighted n; column %" + (", weighted" if weighted else "") + ")")
-    click.echo(" " * width + "".join(f"{str(c):>{cell}}" for c in cols))
+    click.echo(" " * width + "".join(f"{c!s:>{cell}}" for c in cols))
     for i, r in enumerate(rows):
         parts = []
         for j in range(len(cols)):
@@ -142,7 +143,7 @@ def _print_crosstab(result: dict[str, Any]) -> None:
             p = result["col_proportions"][i][j]
             pct = "  -  " if p is None else f"{100 * p:5.1f}%"
             parts.append(f"{n:>7} {pct:>7}")
-        click.echo(f"{str(r):<{width}}" + "".join(f"{p:>{cell}}" for p in parts))
+        click.echo(f"{r!s:<{width}}" + "".join(f"{p:>{cell}}" for p in parts))
     totals = np.asarray(result["unweighted_counts"]).sum(axis=0)
     click.echo(f"{'Total':<{width}}" + "".join(f"{int(t):>{cell}}" for t in totals))
     click.echo("")
@@ -227,7 +228,7 @@ def proportion(file: str, var: str, level_value: str, by: str | None, weight: st
     click.echo(f"{'group':<14}{'n':>6}{'estimate':>11}{'se':>9}{'low':>9}{'high':>9}"
                f"{'df':>6}  method")
     for name, r in rows:
-        click.echo(f"{str(name):<14}{r['n']:>6}{100 * r['estimate']:>10.2f}%"
+        click.echo(f"{name!s:<14}{r['n']:>6}{100 * r['estimate']:>10.2f}%"
                    f"{100 * r['se']:>8.2f}%{100 * r['ci'][0]:>8.2f}%{100 * r['ci'][1]:>8.2f}%"
                    f"{r['design_df']:>6}  {r['method']}")
         for warning in r["warnings"]:

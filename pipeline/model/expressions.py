@@ -336,7 +336,7 @@ def _name(node: Node) -> str | None:
 
 
 def _eval(node: Node, context: Context, index: pd.Index):
-    if node.kind == "num" or node.kind == "str":
+    if node.kind in ("num", "str"):
         return node.value
     if node.kind in ("ref", "dot"):
         return context.value(_name(node))

@@ -129,11 +129,11 @@ def column_proportion_tests(counts: object, bases: Sequence[float], *, adjust: s
 def _finish_pairs(row: list[list], adjust: str, alpha: float, method: str) -> list[list]:
     adjusted = adjust_pvalues([r[6] for r in row], method=adjust) if row else []
     out = []
-    for r, padj in zip(row, adjusted):
+    for r, padj in zip(row, adjusted, strict=True):
         significant = bool(not np.isnan(padj) and padj < alpha)
         higher = (r[1] if r[3] > r[4] else r[2]) if significant else -1
-        out.append(r + [float(padj), significant, higher,
-                        f"{method}; {adjust} adjustment within row"])
+        out.append([*r, float(padj), significant, higher,
+                    f"{method}; {adjust} adjustment within row"])
     return out
 
 

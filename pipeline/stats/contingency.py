@@ -1,4 +1,6 @@
-"""Tests of association and trend on contingency tables (:class:`~pipeline.stats.methods.TestResult`).
+"""Tests of association and trend on contingency tables.
+
+Each returns a :class:`~pipeline.stats.methods.TestResult`:
 
 * ``pearson_chisq(table, *, continuity)`` — Pearson X² (Yates only for 2×2, on request).
 * ``likelihood_ratio_chisq(table)`` — G².

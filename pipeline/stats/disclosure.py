@@ -95,7 +95,7 @@ def recoverable_cells(values: np.ndarray, suppressed: np.ndarray,
     a = np.zeros((len(equations), unknown.size + n_slack))
     slack = unknown.size
     for row, (cells, coefs, has_slack) in enumerate(equations):
-        for cell, coef in zip(cells, coefs):
+        for cell, coef in zip(cells, coefs, strict=True):
             if cell in index:
                 a[row, index[cell]] += coef
         if has_slack:
@@ -121,7 +121,7 @@ def _equations(group: pd.DataFrame) -> list[Equation]:
     if table_type == "single":
         parts = group[group["row_type"].isin(["level", "missing"])]
         totals = group[group["row_type"] == "total"]
-        line_rows = list(dict.fromkeys(parts["row_level"])) + ["__total__"]
+        line_rows = [*dict.fromkeys(parts["row_level"]), "__total__"]
         source = pd.concat([parts, totals])
     elif table_type == "multi":
         items = group[group["row_type"] == "item"]
@@ -131,7 +131,7 @@ def _equations(group: pd.DataFrame) -> list[Equation]:
     else:
         return equations
     cell = {(row_level, col_level): pos[i] for i, row_level, col_level
-            in zip(source.index, source["row_level"], source["col_level"])}
+            in zip(source.index, source["row_level"], source["col_level"], strict=True)}
     n = group["n"]
     row_type = group["row_type"].to_numpy()
     # Across columns: each line adds up to its All cell.
@@ -143,8 +143,8 @@ def _equations(group: pd.DataFrame) -> list[Equation]:
             total = cell[(row_level, "All")]
             n_parts = n.iloc[members].sum()
             slack = bool(n.iloc[total] != n_parts)
-            equations.append((tuple(members) + (total,),
-                              tuple([1.0] * len(members)) + (-1.0,), slack))
+            equations.append(((*members, total),
+                              (*(1.0 for _ in members), -1.0), slack))
     # Down rows: levels add up to the base (single), items add up to mentions (multi).
     for c in (["All"] if has_all else []) + cols:
         if table_type == "single":
@@ -155,8 +155,8 @@ def _equations(group: pd.DataFrame) -> list[Equation]:
                        if (r, c) in cell and row_type[cell[(r, c)]] == "item"]
             total_key = ("__mentions__", c)
         if total_key in cell and members:
-            equations.append((tuple(members) + (cell[total_key],),
-                              tuple([1.0] * len(members)) + (-1.0,), False))
+            equations.append(((*members, cell[total_key]),
+                              (*(1.0 for _ in members), -1.0), False))
     return equations
 
 
@@ -250,11 +250,11 @@ def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
     out["suppressed"] = suppressed
     out["suppression"] = kind
     out["n_display"] = [symbol if s else ("" if np.isnan(v) else str(int(v)))
-                        for s, v in zip(suppressed, counts)]
+                        for s, v in zip(suppressed, counts, strict=True)]
     if "pct" in out.columns:
         pct = pd.to_numeric(out["pct"], errors="coerce").to_numpy(dtype=float)
         out["pct_display"] = ["" if s else ("" if np.isnan(p) else f"{p:.1f}")
-                              for s, p in zip(suppressed, pct)]
+                              for s, p in zip(suppressed, pct, strict=True)]
         out.loc[suppressed, "pct_display"] = symbol
     else:
         out["pct_display"] = ""
@@ -314,14 +314,14 @@ def _columns(table: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
     shown = [c for c in dict.fromkeys(cells["col_level"]) if c != "All"]
     # The first base given in each column (NaN if none is).
     bases: dict[str, float] = {}
-    for column, base_n in zip(cells["col_level"], cells["base_n"]):
+    for column, base_n in zip(cells["col_level"], cells["base_n"], strict=True):
         if pd.isna(bases.get(column, np.nan)):
             bases[column] = np.nan if pd.isna(base_n) else base_n
     if not shown:
         return ["All"], {"All": float(bases.get("All", np.nan))}
     base = {c: float(bases[c]) for c in shown}
     base[_HIDDEN] = float(bases["All"]) - sum(base.values())
-    return shown + [_HIDDEN], base
+    return [*shown, _HIDDEN], base
 
 
 def _published_system(tables: Mapping[str, pd.DataFrame], links: Sequence[Link]):
@@ -345,7 +345,7 @@ def _published_system(tables: Mapping[str, pd.DataFrame], links: Sequence[Link])
         # (suppressed, n) of each cell, by level (in table order) and column.
         by_level: dict[str, dict[str, tuple[bool, float]]] = {}
         for level, column, hidden, n in zip(cells["row_level"], cells["col_level"],
-                                            cells["suppressed"], cells["n"]):
+                                            cells["suppressed"], cells["n"], strict=True):
             by_level.setdefault(level, {})[column] = (bool(hidden), n)
         for level, by_col in by_level.items():
             parts = [var(name, level, c) for c in columns]
@@ -353,7 +353,7 @@ def _published_system(tables: Mapping[str, pd.DataFrame], links: Sequence[Link])
             if columns != ["All"] and all_cell is not None and not all_cell[0]:
                 rows.append({p: 1.0 for p in parts})
                 rhs.append(float(all_cell[1]))
-            for column, variable in zip(columns, parts):
+            for column, variable in zip(columns, parts, strict=True):
                 upper[variable] = min(upper[variable], base[column])
                 if column in by_col and not by_col[column][0]:
                     rows.append({variable: 1.0})
@@ -475,7 +475,7 @@ def protect_linked(tables: Mapping[str, pd.DataFrame], links: Sequence[Link],
     dict
         Every table of ``tables``; cells hidden here have ``suppression = "linked"``.
     """
-    linked = {l.coarse_table for l in links} | {l.fine_table for l in links}
+    linked = {link.coarse_table for link in links} | {link.fine_table for link in links}
     out = {name: table.copy(deep=False) for name, table in tables.items()}
     audited = {name: out[name] for name in linked if name in out}
     symbol = rule.symbol.format(k=rule.threshold)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 
@@ -27,7 +28,7 @@ def _allocations(caps: tuple[int, ...], total: int):
     rest = sum(caps[1:])
     for first in range(max(0, total - rest), min(caps[0], total) + 1):
         for tail in _allocations(caps[1:], total - first):
-            yield (first,) + tail
+            yield (first, *tail)
 
 
 @lru_cache(maxsize=4096)
@@ -171,7 +172,7 @@ def fisher_exact(table: object, *, max_steps: int = 20_000_000) -> TestResult:
             term = col_lf[k] - lf[alloc].sum(axis=1)
             kids = np.sort(np.asarray(state, dtype=np.int64) - alloc, axis=1)
             parts = [t + completions(k + 1, tuple(int(v) for v in kid))[0]
-                     for t, kid in zip(term, kids)]
+                     for t, kid in zip(term, kids, strict=True)]
             values = np.sort(np.concatenate(parts))
         top = float(values[-1])
         cum = np.r_[0.0, np.cumsum(np.exp(values - top))]
@@ -237,7 +238,7 @@ def fisher_exact(table: object, *, max_steps: int = 20_000_000) -> TestResult:
         state_start = np.flatnonzero(np.r_[True, merged_k[1:] != merged_k[:-1]])
         bounds_idx = np.r_[state_start, merged_k.size]
         level = {}
-        for a, b in zip(bounds_idx[:-1], bounds_idx[1:]):
+        for a, b in itertools.pairwise(bounds_idx):
             level[tuple(int(v) for v in merged_s[a])] = (merged_v[a:b], merged_m[a:b])
     return TestResult(test="fisher", method="Fisher's exact test", statistic=math.exp(obs),
                       df=float("nan"), ddf=float("nan"), p_value=float(min(1.0, p_value)))

@@ -11,8 +11,8 @@ Public API
   ci_method, level, missing, tests, trend_scores, pairwise, alpha, table_id)``
   — one-way (``col=None``) or two-way table of a single-choice question.
 * ``check_all_table(frame, items, *, labels, row_var, col, col_levels, col_labels, design,
-  ci_method, level, nets, tests, trend_scores, pairwise, alpha, table_id)`` — a check-all question from
-  its 0/1 indicator columns (blank = not answered); the base is the respondents who
+  ci_method, level, nets, tests, trend_scores, pairwise, alpha, table_id)`` — a check-all
+  question from its 0/1 indicator columns (blank = not answered); the base is the respondents who
   answered the question, and respondents and mentions are counted separately.
 * ``any_of_net(frame, items)`` — the "any of" indicator (1, 0, or blank if not answered).
 * ``numeric_summary(frame, var, *, col, col_levels, col_labels, design, level, quantiles,
@@ -28,8 +28,9 @@ interval method in ``ci_method``. The overall column has ``col_level = "All"``. 
 tells levels (``level``), shown missing answers (``missing``), the base (``total``), check-all
 items (``item``), nets (``net``), respondents (``respondents``) and mentions (``mentions``)
 apart; the special rows have ``row_level`` ``__missing__``, ``__total__``, ``net:<label>``,
-``__respondents__`` and ``__mentions__``. ``sig_letters`` lists the columns (by ``col_letter``) that a cell is significantly
-higher than, when pairwise tests were asked for. ``warnings`` is never silent.
+``__respondents__`` and ``__mentions__``. ``sig_letters`` lists the columns (by
+``col_letter``) that a cell is significantly higher than, when pairwise tests were asked for.
+``warnings`` is never silent.
 
 Columns of the tests frame: :data:`TEST_COLUMNS`.
 """
@@ -319,7 +320,7 @@ def _cells_from_counts(counts: np.ndarray, base_n: int, method: str,
     intervals = binomial_intervals([int(count) for count in counts], base_n,
                                          method=method, level=level)
     return [_cell_of(int(count), base_n, float(count), float(base_n), interval)
-            for count, interval in zip(counts, intervals)]
+            for count, interval in zip(counts, intervals, strict=True)]
 
 
 def _column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, level: float,
@@ -469,7 +470,7 @@ def _run_tests(tests: Sequence[str], counts: np.ndarray,
             note = "computed on unweighted counts; the design is ignored by this test"
             last = results[-1]
             results[-1] = TestResult(**{**last.__dict__,
-                                              "warnings": last.warnings + (note,)})
+                                              "warnings": (*last.warnings, note)})
     return results
 
 
@@ -690,9 +691,9 @@ def single_choice_table(
     if col is not None and tests:
         # The complete cases: a level (not the missing row) and a column level.
         complete = by_group[:len(levels), :n_col].astype(float)
-        for res in _run_tests([t for t in tests if t != "trend"], complete,
-                              lambda: (row_codes, col_codes), resolved):
-            results.append((None, res))
+        results.extend((None, res) for res in _run_tests(
+            [t for t in tests if t != "trend"], complete, lambda: (row_codes, col_codes),
+            resolved))
         if "trend" in tests:
             for i, res in _trend_tests(complete, complete.sum(axis=0), trend_scores,
                                        resolved):
@@ -913,11 +914,11 @@ def check_all_table(
         for i, (row_level, _, _) in enumerate(shown):
             # (not chosen, chosen) × column level, among the respondents who answered.
             counts = np.vstack([answering - chosen[i], chosen[i]])
-            codes = (lambda t=ticks[i]: (np.where(answered, t.astype(np.int64), -1),
-                                         col_codes))
-            for res in _run_tests([t for t in tests if t != "trend"], counts, codes,
-                                  resolved):
-                results.append((row_level, res))
+            def codes(t: np.ndarray = ticks[i]) -> tuple[np.ndarray, np.ndarray]:
+                return np.where(answered, t.astype(np.int64), -1), col_codes
+
+            results.extend((row_level, res) for res in _run_tests(
+                [t for t in tests if t != "trend"], counts, codes, resolved))
         if "trend" in tests:
             for i, res in _trend_tests(chosen, answering, trend_scores, resolved):
                 results.append((shown[i][0], res))
@@ -1026,7 +1027,7 @@ def numeric_summary(
         group_values = sorted_values[in_group]
         found = sorted_weighted_quantiles(group_values, sorted_weights[in_group],
                                                 quantiles)
-        for q_, value in zip(quantiles, found):
+        for q_, value in zip(quantiles, found, strict=True):
             name = "median" if q_ == 0.5 else f"q{q_:g}"
             out.append({**common, "stat": name, "value": value, "ci_method": "none"})
         lowest, highest = group_values[0], group_values[-1]

@@ -33,7 +33,7 @@ def seeded_rng(seed: int, *labels: str) -> np.random.Generator:
 
 def _round(value: float) -> int:
     """Round half up (Python's ``round`` rounds half to even, which surprises calibrators)."""
-    return int(math.floor(value + 0.5))
+    return math.floor(value + 0.5)
 
 
 def quota(n: int, weights: Sequence[float]) -> np.ndarray:
@@ -180,7 +180,7 @@ def apply_skip_logic(instrument: Instrument, answers: dict[str, list[Any]], n: i
     for question in instrument.answerable:
         mask = relevant_mask(instrument, question, answers, n)
         column = answers[question.name]
-        answers[question.name] = [v if keep else None for v, keep in zip(column, mask)]
+        answers[question.name] = [v if keep else None for v, keep in zip(column, mask, strict=True)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,7 +219,8 @@ def _answered(batch: Batch, entry: Mapping[str, Any], values: list[Any]) -> list
 
 
 def _kind_person_name(batch: Batch, entry: Mapping[str, Any]) -> dict[str, list[Any]]:
-    return {entry["name"]: _answered(batch, entry, [f"{f} {l}" for f, l, _ in batch.people])}
+    names = [f"{first} {last}" for first, last, _ in batch.people]
+    return {entry["name"]: _answered(batch, entry, names)}
 
 
 def email_for(first: str, last: str, domain: str) -> str:
@@ -240,7 +241,7 @@ def _kind_phone(batch: Batch, entry: Mapping[str, Any]) -> dict[str, list[Any]]:
     rng = batch.rng(entry["name"])
     area = rng.integers(0, len(areas), size=batch.n)
     line = rng.integers(0, 100, size=batch.n)
-    values = [f"{areas[a]}-555-01{int(x):02d}" for a, x in zip(area, line)]
+    values = [f"{areas[a]}-555-01{int(x):02d}" for a, x in zip(area, line, strict=True)]
     return {entry["name"]: _answered(batch, entry, values)}
 
 
@@ -262,7 +263,7 @@ def _kind_categorical(batch: Batch, entry: Mapping[str, Any]) -> dict[str, list[
     table = entry["probabilities"]
     rng = batch.rng(name)
     values: list[Any] = [None] * batch.n
-    for key in dict.fromkeys(k for k, m in zip(keys, mask) if m):
+    for key in dict.fromkeys(k for k, m in zip(keys, mask, strict=True) if m):
         rows = np.flatnonzero(mask & np.array([k == key for k in keys]))
         probabilities = _lookup(table, str(key))
         if probabilities is None:
@@ -272,7 +273,7 @@ def _kind_categorical(batch: Batch, entry: Mapping[str, Any]) -> dict[str, list[
         choices = list(probabilities)
         counts = quota(len(rows), [probabilities[c] for c in choices])
         pool = np.repeat(np.arange(len(choices)), counts)
-        for row, pick in zip(rows, rng.permutation(pool)):
+        for row, pick in zip(rows, rng.permutation(pool), strict=True):
             values[row] = choices[pick]
     return {name: values}
 
@@ -289,11 +290,11 @@ def _kind_bands(batch: Batch, entry: Mapping[str, Any]) -> dict[str, list[Any]]:
         weights = _lookup(entry["weights"], group)
         counts = quota(len(rows), weights)
         pool = rng.permutation(np.repeat(np.arange(len(bands)), counts))
-        for row, band in zip(rows, pool):
+        for row, band in zip(rows, pool, strict=True):
             lo, hi = bands[band]
-            steps = int(round((hi - lo) / step))
+            steps = round((hi - lo) / step)
             value = lo + step * int(rng.integers(0, steps + 1))
-            values[row] = int(round(value)) if integer else value
+            values[row] = round(value) if integer else value
     return {name: values}
 
 
@@ -340,7 +341,7 @@ def _kind_shares(batch: Batch, entry: Mapping[str, Any]) -> dict[str, list[Any]]
     sizes = np.concatenate([np.ones(counts[0], dtype=int), few_sizes,
                             np.full(counts[2], len(names), dtype=int)])
     values = {n: [None] * batch.n for n in names}
-    for row, k in zip(rows, rng.permutation(sizes)):
+    for row, k in zip(rows, rng.permutation(sizes), strict=True):
         focus = set(_top_k(rng, area_w, int(k)).tolist())
         units = np.zeros(len(names), dtype=int)
         for i in range(len(names)):
@@ -356,7 +357,7 @@ def _kind_shares(batch: Batch, entry: Mapping[str, Any]) -> dict[str, list[Any]]
             units[members[0]] = total_units - units.sum()
         else:
             spread = rng.multinomial(extra, [1 / len(members)] * len(members))
-            for i, more in zip(members, spread):
+            for i, more in zip(members, spread, strict=True):
                 units[i] = focus_units + int(more)
         for i, n in enumerate(names):
             values[n][row] = int(units[i]) * step
@@ -381,7 +382,8 @@ def _kind_roles(batch: Batch, entry: Mapping[str, Any]) -> dict[str, list[Any]]:
             share = min(1.0, max(0.0, float(settings["active_share"]) + shift))
             k = _round(share * m)
             active = rows[_top_k(rng, breadth[rows], k)]
-            lead = set(rng.permutation(active)[: _round(float(settings["lead_share"]) * k)].tolist())
+            n_lead = _round(float(settings["lead_share"]) * k)
+            lead = set(rng.permutation(active)[:n_lead].tolist())
             rest = np.setdiff1d(rows, active)
             involved = set(rng.permutation(rest)[
                 : _round(float(settings["involved_share"]) * len(rest))].tolist())
@@ -436,7 +438,7 @@ def _kind_text_choice(batch: Batch, entry: Mapping[str, Any]) -> dict[str, list[
     mask = batch.relevant(name)
     texts = entry["texts"]
     picks = batch.rng(name).integers(0, len(texts), size=batch.n)
-    return {name: [texts[p] if m else None for m, p in zip(mask, picks)]}
+    return {name: [texts[p] if m else None for m, p in zip(mask, picks, strict=True)]}
 
 
 KINDS: Mapping[str, Callable[[Batch, Mapping[str, Any]], dict[str, list[Any]]]] = \
@@ -473,8 +475,9 @@ def generate_batch(instrument: Instrument, profile: SampleProfile, label: str,
     firsts = rng.integers(0, len(people["first_names"]), size=batch.n)
     lasts = rng.integers(0, len(people["last_names"]), size=batch.n)
     domains = rng.integers(0, len(people["email_domains"]), size=batch.n)
-    batch.people = [(people["first_names"][f], people["last_names"][l],
-                     people["email_domains"][d]) for f, l, d in zip(firsts, lasts, domains)]
+    batch.people = [(people["first_names"][first], people["last_names"][last],
+                     people["email_domains"][domain])
+                    for first, last, domain in zip(firsts, lasts, domains, strict=True)]
     for entry in profile.questions:
         produced = KINDS[entry["kind"]](batch, entry)
         for name, column in produced.items():

@@ -90,9 +90,8 @@ def check_profile(profile: SampleProfile, instrument: Instrument) -> list[str]:
             continue
         if not targets:
             problems.append(f"a '{kind}' entry names no question")
-        for target in targets:
-            if target not in names:
-                problems.append(f"'{target}' is not a question of the instrument")
+        problems.extend(f"'{target}' is not a question of the instrument"
+                        for target in targets if target not in names)
         if any(t not in names for t in targets):
             continue
         if kind in ("categorical", "constant", "check_all", "coverage"):
@@ -110,10 +109,10 @@ def check_profile(profile: SampleProfile, instrument: Instrument) -> list[str]:
                 used = set(entry.get("rates", {})) | set(entry.get("totals", {}))
                 if entry.get("fallback"):
                     used.add(entry["fallback"])
-                for rates in entry.get("rates", {}).values():
-                    if not set(rates) <= groups:
-                        problems.append(f"'{entry['name']}' rates use unknown phase groups "
-                                        f"{sorted(set(rates) - groups)}")
+                problems.extend(f"'{entry['name']}' rates use unknown phase groups "
+                                f"{sorted(set(rates) - groups)}"
+                                for rates in entry.get("rates", {}).values()
+                                if not set(rates) <= groups)
             else:
                 used = set(entry.get("weights", {}))
             if used - allowed:
@@ -199,7 +198,7 @@ def _inject(instrument: Instrument, profile: SampleProfile, batch: Batch,
             cells[row][column] = str(entry["value"])
         else:
             question = instrument.question(name)
-            ticked = tuple(batch.answers[name][row]) + (entry["add_choice"],)
+            ticked = (*batch.answers[name][row], entry["add_choice"])
             cells[row][column] = _format_answer(question, instrument, ticked, separator)
     return used
 
@@ -314,12 +313,12 @@ def generate_sample(instrument: Instrument, platform: Platform, profile: SampleP
         return int(min(max(seconds, float(timing["duration_min_seconds"])),
                        float(timing["duration_max_seconds"])))
 
-    rows: list[dict[str, Any]] = []
     earliest_dup = int(dup["days_earlier"][1]) * 86400
-    for i in range(n_analysed):
-        rows.append({"kind": "analysed", "cells": analysed_cells[i], "person": analysed.people[i],
-                     "start": int(rng_time.integers(0, window)), "duration": draw_duration(),
-                     "progress": 100, "finished": True, "source": i})
+    rows: list[dict[str, Any]] = [
+        {"kind": "analysed", "cells": analysed_cells[i], "person": analysed.people[i],
+         "start": int(rng_time.integers(0, window)), "duration": draw_duration(),
+         "progress": 100, "finished": True, "source": i}
+        for i in range(n_analysed)]
     for i, kind in enumerate(extra_kinds):
         duration = draw_duration()
         if kind == "partial":
@@ -404,8 +403,9 @@ def linked_overrides(instrument: Instrument, profile: SampleProfile,
     source = linked.sort_values(key, kind="stable").reset_index(drop=True)
     # A partnership whose carried answers were invalid (missing) there does not recur: its
     # answers here could not be generated consistently.
+    columns = [source[q] for q in [name, *carry]]
     complete = [all(not (v is None or v == () or (isinstance(v, float) and math.isnan(v)))
-                    for v in values) for values in zip(*(source[q] for q in [name, *carry]))]
+                    for v in values) for values in zip(*columns, strict=True)]
     source = source[complete].reset_index(drop=True)
     # Only partnerships whose answers lie within ``restrict`` may recur (e.g. a wave that
     # covered fewer places than the linked one).
@@ -434,7 +434,7 @@ def linked_overrides(instrument: Instrument, profile: SampleProfile,
             first = codes[int(rng.choice(len(codes), p=np.array([table[c] for c in codes],
                                                                 dtype=float)
                                          / sum(table.values())))]
-            wanted = [first] + sorted(codes, key=lambda c: -float(table[c]))
+            wanted = [first, *sorted(codes, key=lambda c: -float(table[c]))]
         row = take(wanted)
         answers = {name: record[name], **{q: record[q] for q in carry}}
         if position >= without_id:

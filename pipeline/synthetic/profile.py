@@ -104,5 +104,5 @@ def read_profile(path: Path) -> SampleProfile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise PulsecheckError("SAMPLE_002", file=str(path), problem=str(error))
+        raise PulsecheckError("SAMPLE_002", file=str(path), problem=str(error)) from error
     return parse_profile(data, str(path))
