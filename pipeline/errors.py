@@ -447,6 +447,36 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("RUN_001", "fatal", "output folder would be replaced",
               "'{path}' exists and was not made by pulsecheck.",
               "Choose an empty folder, or one from an earlier run."),
+    # --- configuration files (every TOML file pulsecheck reads) ---------------------------------
+    ErrorSpec("CONF_001", "fatal", "configuration file unreadable",
+              "the file is not valid TOML: {reason}.",
+              "Correct the file at the place named (text in quotes, lists in [brackets], "
+              "tables as [name]); see docs/configuration.md for its keys."),
+    ErrorSpec("CONF_002", "error", "unknown configuration key",
+              "key '{key}' is not a setting of this file (known here: {known}).",
+              "{hint}Correct the spelling or remove the key: an unknown key would otherwise be "
+              "ignored and its setting silently left at the default."),
+    ErrorSpec("CONF_003", "fatal", "configuration file has problems",
+              "the file has {n} problem(s).",
+              "Fix the keys listed below; docs/configuration.md lists every key, its type and "
+              "its default."),
+    ErrorSpec("CONF_004", "error", "configuration key missing",
+              "key '{key}' is required.",
+              "Add it; docs/configuration.md says what it means and which values it takes."),
+    ErrorSpec("CONF_005", "error", "configuration value of the wrong type",
+              "key '{key}' is {found}, expected {expected}.",
+              "{hint}Write the value as expected: values are never converted (\"no\" is not the "
+              "list [\"no\"], a date is not text; quote it)."),
+    ErrorSpec("CONF_006", "warning", "wave without a standard exclusion step",
+              "the wave has no '{rule}' step, so {consequence}.",
+              "Add a [[steps]] entry with rule = \"{rule}\" to wave.toml (see raw/README.md), "
+              "or keep the wave as it is if that is intended."),
+    ErrorSpec("CONF_007", "warning", "wave left out of the trends",
+              "wave {wave} is left out of the trends: {reason}.",
+              "Add the crosswalk {crosswalk} to {folder} to include it."),
+    ErrorSpec("RENDER_004", "fatal", "report content missing or malformed",
+              "the {document} could not be rendered from '{path}': {reason}.",
+              "{fix}"),
 )
 
 CATALOGUE: Mapping[str, ErrorSpec] = {entry.code: entry for entry in _ENTRIES}

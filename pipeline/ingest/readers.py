@@ -11,8 +11,8 @@ column names and question text travel no further.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -31,8 +31,11 @@ from pipeline.ingest.adapters.text import (SPREADSHEET_SUFFIXES, Limits, cell_te
                                     check_size, read_grid)
 from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
+from pipeline.ingest.config import read_toml
 from pipeline.model.instrument import Instrument, build_instrument, check_instrument
-from pipeline.model.wave import STEP_RULES, Step, Wave
+from pipeline.model.schemas import (ConfigError, LimitsFile, ManifestFile, PlatformFile,
+                                     WaveFile)
+from pipeline.model.wave import Step, Wave
 
 #: Folder of platform profiles, relative to the project root.
 PLATFORMS_DIR = Path("survey_instrument") / "platforms"
@@ -105,10 +108,7 @@ def read_instrument_tables(path: Path) -> dict[str, Any]:
     manifest_path = path / "manifest.toml"
     if not manifest_path.exists():
         raise PulsecheckError("INST_001", file=str(path), name="manifest.toml")
-    try:
-        manifest = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise PulsecheckError("INST_002", file=str(manifest_path), reason=str(error))
+    _, manifest = read_toml(manifest_path, ManifestFile, root=find_root(path))
     tables: dict[str, Any] = {
         "manifest": manifest,
         "survey": _read_table(path / "survey.csv"),
@@ -179,14 +179,14 @@ def read_platform(name: str, root: Path | None = None) -> Platform:
     if not path.exists():
         raise PulsecheckError("WAVE_008", platform=name,
                               known=", ".join(known_platforms(root)) or "none")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    _, data = read_toml(path, PlatformFile, root=path.parents[2])
     values = data.get("values", {})
     metadata = data.get("metadata", {})
     return Platform(
         name=data["name"],
         title=data.get("title", data["name"]),
-        header_rows=int(data.get("header_rows", 1)),
-        name_row=int(data.get("name_row", 1)),
+        header_rows=data.get("header_rows", 1),
+        name_row=data.get("name_row", 1),
         encoding=data.get("encoding", "utf-8-sig"),
         multiple_separator=data.get("multiple_separator", ","),
         roles=MappingProxyType(dict(data.get("roles", {}))),
@@ -203,20 +203,22 @@ def read_platform(name: str, root: Path | None = None) -> Platform:
 # --------------------------------------------------------------------------------------------
 
 def check_limits(table: Mapping[str, Any], file: str) -> dict[str, int]:
-    """Check a ``[limits]`` table: known names, whole numbers above zero."""
-    known = Limits.__dataclass_fields__
-    values = {}
+    """Check a ``[limits]`` table: known names (with a suggestion), whole numbers above zero."""
+    known = list(Limits.__dataclass_fields__)
+    problems = []
     for name, value in table.items():
         if name not in known:
-            raise PulsecheckError("WAVE_002", file=file,
-                                  problem=f"[limits] has '{name}', expected one of "
-                                          f"{', '.join(known)}")
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise PulsecheckError("WAVE_002", file=file,
-                                  problem=f"[limits] {name} is {value!r}, expected a whole "
-                                          f"number above zero")
-        values[name] = value
-    return values
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            problems.append(make_issue(
+                "CONF_002", file=file, key=f"limits.{name}", known=", ".join(known),
+                hint=f"Did you mean '{close[0]}'? " if close else ""))
+        elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            problems.append(make_issue("CONF_005", file=file, key=f"limits.{name}",
+                                       value=value, found=repr(value),
+                                       expected="a whole number above zero", hint=""))
+    if problems:
+        raise ConfigError(file, issues_frame(problems))
+    return dict(table)
 
 
 def read_limits(root: Path | None = None,
@@ -226,11 +228,8 @@ def read_limits(root: Path | None = None,
     for folder in dict.fromkeys([project_root(), *([Path(root)] if root else [])]):
         path = folder / LIMITS_FILE
         if path.exists():
-            try:
-                table = tomllib.loads(path.read_text(encoding="utf-8")).get("limits", {})
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-                raise PulsecheckError("WAVE_002", file=str(LIMITS_FILE), problem=str(error))
-            values.update(check_limits(table, str(LIMITS_FILE)))
+            _, data = read_toml(path, LimitsFile, root=folder)
+            values.update(check_limits(data.get("limits", {}), LIMITS_FILE.as_posix()))
     values.update(overrides or {})
     return Limits(**values)
 
@@ -268,30 +267,9 @@ def read_wave(folder: Path) -> Wave:
     folder = wave_file.parent
     if not wave_file.exists():
         raise PulsecheckError("WAVE_001", path=str(folder))
-    try:
-        config = tomllib.loads(wave_file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise PulsecheckError("WAVE_002", file=str(wave_file), problem=str(error))
     root = find_root(folder)
-    for key in ("survey", "wave", "instrument", "platform", "files", "steps"):
-        if key not in config:
-            raise PulsecheckError("WAVE_002", file=str(wave_file),
-                                  problem=f"field '{key}' is missing")
-    if not isinstance(config["wave"], str):
-        raise PulsecheckError("WAVE_002", file=str(wave_file),
-                              problem="field 'wave' must be a quoted string")
-    if not isinstance(config["files"], list) or not config["files"] or \
-            not all(isinstance(name, str) for name in config["files"]):
-        raise PulsecheckError("WAVE_002", file=str(wave_file),
-                              problem="field 'files' must be a list of file names")
-    if not isinstance(config["steps"], list) or \
-            not all(isinstance(entry, dict) for entry in config["steps"]):
-        raise PulsecheckError("WAVE_002", file=str(wave_file),
-                              problem="'steps' must be [[steps]] tables")
-    if not isinstance(config.get("limits", {}), dict):
-        raise PulsecheckError("WAVE_002", file=str(wave_file),
-                              problem="'limits' must be a [limits] table")
-    check_limits(config.get("limits", {}), str(wave_file.name))
+    model, config = read_toml(wave_file, WaveFile, root=root)
+    check_limits(model.limits, _shown(wave_file, root))
 
     def resolve(relative: str) -> Path:
         target = (folder / relative)
@@ -302,29 +280,31 @@ def read_wave(folder: Path) -> Wave:
             raise PulsecheckError("WAVE_004", file=str(wave_file), path=relative)
         return target
 
-    steps = []
-    for number, entry in enumerate(config["steps"], start=1):
-        rule = entry.get("rule", "")
-        step_id = entry.get("id", f"step {number}")
-        if rule not in STEP_RULES:
-            raise PulsecheckError("WAVE_007", file=str(wave_file), step=step_id, rule=rule,
-                                  known=", ".join(STEP_RULES))
-        params = {k: v for k, v in entry.items() if k not in ("id", "rule", "reason")}
-        steps.append(Step(id=step_id, rule=rule, reason=entry.get("reason", step_id),
-                          params=MappingProxyType(params)))
+    steps = tuple(
+        Step(id=entry.id, rule=entry.rule, reason=entry.reason or entry.id,
+             params=MappingProxyType(entry.model_dump(exclude={"id", "rule", "reason"},
+                                                      exclude_none=True)))
+        for entry in model.steps)
     return Wave(
         path=wave_file,
         root=root,
-        survey=str(config["survey"]),
-        wave=str(config["wave"]),
-        title=str(config.get("title", f"{config['survey']} {config['wave']}")),
-        synthetic=bool(config.get("synthetic", False)),
-        instrument_path=resolve(config["instrument"]),
-        platform=str(config["platform"]),
-        files=tuple(resolve(name) for name in config["files"]),
-        steps=tuple(steps),
+        survey=model.survey,
+        wave=model.wave,
+        title=model.title or f"{model.survey} {model.wave}",
+        synthetic=model.synthetic,
+        instrument_path=resolve(model.instrument),
+        platform=model.platform,
+        files=tuple(resolve(name) for name in model.files),
+        steps=steps,
         config=MappingProxyType(config),
     )
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def read_checksums(folder: Path) -> dict[str, str]:

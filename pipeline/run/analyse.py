@@ -464,9 +464,9 @@ def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpe
 
     Returns ``None`` when the instrument names no tables.
     """
-    import tomllib
+    from pipeline.ingest.config import parse_toml
 
-    manifest = tomllib.loads((Path(instrument_path) / "manifest.toml").read_text("utf-8"))
+    manifest = parse_toml(Path(instrument_path) / "manifest.toml")
     names = manifest.get("report", {})
     if not names.get("tables"):
         return None
@@ -475,18 +475,12 @@ def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpe
         path = Path(instrument_path) / name
         if not path.exists():
             raise PulsecheckError("INST_001", file=str(instrument_path), name=name)
-        try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise PulsecheckError("INST_002", file=str(path), reason=str(error))
+        return parse_toml(path)
 
     tables = load(names["tables"])
     criteria = load(names["criteria"]) if names.get("criteria") else None
-    try:
-        spec = build_spec(tables, criteria)
-    except (KeyError, TypeError, ValueError) as error:
-        raise PulsecheckError("INST_002", file=names["tables"],
-                              reason=f"an entry is malformed ({error})")
+    spec = build_spec(tables, criteria,
+                      files=(names["tables"], names.get("criteria") or "phase_criteria.toml"))
     problems = check_spec(spec, instrument, file=names["tables"], phase_column=PHASE_COLUMN)
     if len(problems):
         raise SpecError(names["tables"], problems)
