@@ -387,10 +387,10 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("RENDER_002", "fatal", "analyst notebook failed",
               "the notebook template {name} stopped with an error: {reason}.",
               "Fix the template in reports/ (or the run folder it reads) and render again."),
-    ErrorSpec("RENDER_003", "fatal", "report could not be rendered",
-              "the {document} could not be rendered from '{path}' ({reason}).",
-              "Check reports/report.toml and reports/funder/wording.toml against the tables "
-              "the run wrote (listed in its report.json), then run `pulsecheck report` again."),
+    ErrorSpec("RENDER_003", "fatal", "report could not be written",
+              "the {document} could not be written into '{path}': {reason}.",
+              "Free disk space or fix the folder's permissions, then run `pulsecheck report` "
+              "again."),
     # --- crosswalks between instrument versions ------------------------------------------------
     ErrorSpec("XWALK_001", "fatal", "crosswalk columns missing",
               "the crosswalk lacks the column(s) {names}.",
@@ -474,9 +474,10 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("CONF_007", "warning", "wave left out of the trends",
               "wave {wave} is left out of the trends: {reason}.",
               "Add the crosswalk {crosswalk} to {folder} to include it."),
-    ErrorSpec("RENDER_004", "fatal", "report content missing or malformed",
-              "the {document} could not be rendered from '{path}': {reason}.",
-              "{fix}"),
+    ErrorSpec("RENDER_004", "fatal", "wording template cannot be filled",
+              "the wording template \u201c{template}\u201d cannot be filled: {problem} (its "
+              "values: {known}).",
+              "Correct the placeholder in {files} (placeholders are written in braces)."),
 )
 
 CATALOGUE: Mapping[str, ErrorSpec] = {entry.code: entry for entry in _ENTRIES}

@@ -299,3 +299,99 @@ def test_read_toml__not_utf8__is_conf_001(tmp_path):
     with pytest.raises(PulsecheckError) as caught:
         parse_toml(path)
     assert caught.value.code == "CONF_001" and "UTF-8" in caught.value.message
+
+
+# --- a minimal wave, a wave left out of the trends -------------------------------------------
+
+MINIMAL_WAVE = """\
+survey = "tiny"
+wave = "2016"
+instrument = "../../instrument"
+platform = "csv"
+files = ["export.csv"]
+steps = []
+"""
+
+
+def test_minimal_wave__without_incomplete_and_deduplicate_steps__warns_naming_both(tmp_path):
+    import pandas as pd
+
+    result = _run(b.with_wave(MINIMAL_WAVE), tmp_path)
+    assert result.exit_code == 0, result.output
+    issues = pd.read_csv(tmp_path / "out" / "issues.csv", dtype=str, keep_default_na=False)
+    warned = issues[issues["code"] == "CONF_006"]
+    assert len(warned) == 2 and set(warned["severity"]) == {"warning"}
+    messages = " ".join(warned["message"])
+    assert "no 'incomplete' step" in messages and "no 'deduplicate' step" in messages
+    assert "CONF_006" in result.output
+
+
+def test_full_wave__with_every_expected_step__gives_no_step_warning(tmp_path):
+    import pandas as pd
+
+    result = _run(b.with_wave(TINY_WAVE), tmp_path)
+    issues = pd.read_csv(tmp_path / "out" / "issues.csv", dtype=str, keep_default_na=False)
+    assert "CONF_006" not in set(issues["code"]), result.output
+
+
+def test_waves_left_out__a_wave_no_crosswalk_reaches__is_named_with_the_missing_file():
+    from pipeline.model.crosswalk import MeasureSide
+    from pipeline.multiwave.trends import MeasureChain, waves_left_out
+
+    side = MeasureSide(question="q", choices=("a",))
+    chain = MeasureChain(measure="m", label="M", family="F",
+                         sides={"2016": side, "2018": side}, links={})
+    warnings = waves_left_out(["2014", "2016", "2018"], [chain])
+    assert [w["code"] for w in warnings] == ["CONF_007"]
+    assert "Wave 2014 is left out of the trends" in warnings[0]["message"]
+    assert "2014__2016.csv" in warnings[0]["message"]
+    assert waves_left_out(["2014", "2016", "2018"],
+                          [MeasureChain(measure="m", label="M", family="F",
+                                        sides={"2014": side, "2016": side, "2018": side},
+                                        links={})]) == []
+
+
+# --- the configured level, printed wherever a level is printed -------------------------------
+
+def _with_report_spec(spec_text: str):
+    """A tiny project whose instrument names a report specification (``tables.toml``)."""
+    def build(root: Path) -> list[str]:
+        args = b.with_rows(b.tiny_rows() * 1)(root)
+        instrument = root / "instrument"
+        (instrument / "tables.toml").write_text(spec_text, encoding="utf-8")
+        manifest = instrument / "manifest.toml"
+        manifest.write_text(manifest.read_text(encoding="utf-8")
+                            + '[report]\ntables = "tables.toml"\n', encoding="utf-8")
+        return args
+    return build
+
+
+def _sheet_texts(path: Path) -> str:
+    import pandas as pd
+
+    sheets = pd.read_excel(path, sheet_name=None, header=None, engine="calamine")
+    return " ".join(str(v) for frame in sheets.values() for v in frame.to_numpy().ravel()
+                    if isinstance(v, str))
+
+
+def test_configured_level_90__is_printed_as_90_in_workbook_notes_and_funder_summary(tmp_path):
+    import json
+
+    result = _run(_with_report_spec(TINY_SPEC.replace("level = 0.95", "level = 0.9")),
+                  tmp_path)
+    assert result.exit_code in (0, 1), result.output
+    out = tmp_path / "out"
+    workbook = _sheet_texts(out / "tables.xlsx")
+    assert "90% CI" in workbook and "with 90% intervals" in workbook
+    assert "95%" not in workbook
+    summary = (out / "funder_summary.html").read_text(encoding="utf-8")
+    assert "90% interval" in summary and "95%" not in summary
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert manifest["statistics"]["level"] == 0.9
+    assert manifest["statistics"]["tables"]["stage"] == {
+        "test": "chisq", "trend": True, "pairwise": "holm", "pairwise_alpha": 0.05,
+        "sort": "instrument"}
+    assert "tables.toml" in manifest["instrument"]["files"]
+    assert any(name.endswith("platforms/csv.toml") for name in manifest["configuration"])
+    assert "reports/funder/wording.toml" in manifest["configuration"]
+    assert "Percentages are unweighted" in workbook

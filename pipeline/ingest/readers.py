@@ -128,6 +128,10 @@ def instrument_sources(path: Path, tables: Mapping[str, Any]) -> dict[str, str]:
     phase_file = tables["manifest"].get("phase", {}).get("map")
     if phase_file:
         names.append(phase_file)
+    # The report specification shapes every table, so it is part of the instrument's record.
+    report = tables["manifest"].get("report", {})
+    names += [report[key] for key in ("tables", "criteria")
+              if report.get(key) and (Path(path) / report[key]).exists()]
     return {name: sha256_file(Path(path) / name) for name in names}
 
 
@@ -169,16 +173,21 @@ def known_platforms(root: Path | None = None) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.toml"))
 
 
-def read_platform(name: str, root: Path | None = None) -> Platform:
-    """Load a platform profile by name."""
-    folder = (root or project_root()) / PLATFORMS_DIR
-    path = folder / f"{name}.toml"
+def platform_path(name: str, root: Path | None = None) -> Path:
+    """The file of a platform profile: the project's own, else the one shipped with pulsecheck."""
+    path = (root or project_root()) / PLATFORMS_DIR / f"{name}.toml"
     if not path.exists():
         # The profiles shipped with pulsecheck serve every project.
         path = project_root() / PLATFORMS_DIR / f"{name}.toml"
     if not path.exists():
         raise PulsecheckError("WAVE_008", platform=name,
                               known=", ".join(known_platforms(root)) or "none")
+    return path
+
+
+def read_platform(name: str, root: Path | None = None) -> Platform:
+    """Load a platform profile by name."""
+    path = platform_path(name, root)
     _, data = read_toml(path, PlatformFile, root=path.parents[2])
     values = data.get("values", {})
     metadata = data.get("metadata", {})
@@ -305,6 +314,37 @@ def _shown(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+#: The reports' configuration, relative to the project root (shapes every rendered report).
+REPORT_FILES = (Path("reports") / "report.toml", Path("reports") / "funder" / "wording.toml",
+                Path("reports") / "funder" / "recommendations.toml",
+                Path("reports") / "trends" / "wording.toml")
+
+
+def configuration_files(wave: Wave) -> dict[str, str]:
+    """Every configuration file besides the instrument's that shapes a wave's outputs.
+
+    The platform profile, the input limits and the reports' wording and layout, each as its
+    path (relative to the wave's project, or to pulsecheck's own folder for the files it
+    ships) → sha256, for ``run.json``; ``pulsecheck verify`` checks them before rebuilding.
+    """
+    found = [platform_path(wave.platform, wave.root)]
+    found += [folder / LIMITS_FILE for folder in dict.fromkeys([project_root(), Path(wave.root)])
+              if (folder / LIMITS_FILE).exists()]
+    found += [project_root() / name for name in REPORT_FILES if (project_root() / name).exists()]
+    result = {}
+    for path in found:
+        for base in (Path(wave.root), project_root()):
+            try:
+                name = path.resolve().relative_to(base.resolve()).as_posix()
+                break
+            except ValueError:
+                continue
+        else:
+            name = path.name
+        result[name] = sha256_file(path)
+    return dict(sorted(result.items()))
 
 
 def read_checksums(folder: Path) -> dict[str, str]:

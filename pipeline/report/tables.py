@@ -48,6 +48,18 @@ class ReportTables:
     findings: pd.DataFrame
 
     @property
+    def weighted(self) -> bool:
+        """Whether any percentage is weighted (a weighted sum differs from its count)."""
+        for report in self.tables:
+            table = report.table
+            if "n_weighted" in table and "n" in table:
+                counts = pd.to_numeric(table["n"], errors="coerce").to_numpy(dtype=float)
+                sums = pd.to_numeric(table["n_weighted"], errors="coerce").to_numpy(dtype=float)
+                if not np.allclose(counts, sums, equal_nan=True):
+                    return True
+        return False
+
+    @property
     def tests(self) -> pd.DataFrame:
         frames = [t.tests for t in self.tables if len(t.tests)]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(

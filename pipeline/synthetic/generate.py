@@ -27,7 +27,6 @@ import csv
 import io
 import json
 import math
-import tomllib
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +39,7 @@ import pandas as pd
 
 from pipeline.model import expressions
 from pipeline.errors import PulsecheckError
+from pipeline.ingest.config import parse_toml
 from pipeline.ingest.readers import Platform, read_checksums, write_checksums
 from pipeline.model.instrument import Instrument, Question
 
@@ -131,17 +131,13 @@ def read_profile(path: Path) -> SampleProfile:
     Raises
     ------
     PulsecheckError
-        ``SAMPLE_001`` when the file is missing, ``SAMPLE_002`` when it is not valid TOML or
-        lacks a required table.
+        ``SAMPLE_001`` when the file is missing, ``CONF_001`` when it is not valid TOML,
+        ``SAMPLE_002`` when it lacks a required table.
     """
     path = Path(path)
     if not path.is_file():
         raise PulsecheckError("SAMPLE_001", path=str(path))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise PulsecheckError("SAMPLE_002", file=str(path), problem=str(error))
-    return parse_profile(data, str(path))
+    return parse_profile(parse_toml(path), str(path))
 
 
 def check_profile(profile: SampleProfile, instrument: Instrument) -> list[str]:
