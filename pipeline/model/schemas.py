@@ -20,6 +20,7 @@ schema as Markdown (``docs/configuration.md``).
 from __future__ import annotations
 
 import difflib
+import types
 from typing import Annotated, Any, Literal, Mapping, Union, get_args, get_origin
 
 import pandas as pd
@@ -347,7 +348,8 @@ class PlatformFile(Closed):
     title: str | None = None
     family: str | None = None
     adapter: str | None = None
-    format: str | None = None
+    format: str | None = Field(None, description="The export's file format, for people "
+                                                 "(detection uses [detect]).")
     encoding: str | None = None
     header_rows: int = Field(1, ge=0)
     name_row: int = Field(1, ge=1)
@@ -561,7 +563,7 @@ def _item_type(current: Any) -> Any:
 def _optional_inner(annotation: Any) -> Any:
     annotation = _unwrap(annotation)
     members = [m for m in get_args(annotation) if m is not type(None)] \
-        if get_origin(annotation) in (Union, getattr(__import__("types"), "UnionType")) else []
+        if get_origin(annotation) in (Union, types.UnionType) else []
     if len(members) == 1:
         return _unwrap(members[0])
     return annotation
@@ -703,7 +705,7 @@ def _type_text(annotation: Any) -> str:
     origin = get_origin(annotation)
     if origin is Literal:
         return " \\| ".join(f'`"{a}"`' for a in get_args(annotation))
-    if origin in (Union, getattr(__import__("types"), "UnionType")):
+    if origin in (Union, types.UnionType):
         members = [m for m in get_args(annotation) if m is not type(None)]
         if members and all(getattr(m, "model_fields", None) and "rule" in m.model_fields
                            for m in members):
@@ -746,12 +748,13 @@ def _model_rows(model: type[BaseModel], prefix: str, seen: set) -> list[str]:
 
 def schema_markdown() -> str:
     """Every configuration file's keys, types and defaults as Markdown."""
-    lines = ["# Configuration files", "",
-             "Generated from `pipeline/model/schemas.py` by `python -m pipeline.model.schemas`;"
-             " do not edit by hand.", "",
-             "Every key is checked: an unknown key is an error naming the nearest known key, a "
-             "value of the wrong type is an error and is never converted (`values = \"no\"` is "
-             "not `[\"no\"]`). Codes `CONF_001` to `CONF_005` in the error catalogue.", ""]
+    generated = ("Generated from `pipeline/model/schemas.py` by `python -m "
+                 "pipeline.model.schemas`; do not edit by hand.")
+    checked = ("Every key is checked: an unknown key is an error naming the nearest known key, "
+               "a value of the wrong type is an error and is never converted (`values = "
+               "\"no\"` is not `[\"no\"]`). Codes `CONF_001` to `CONF_005` in the error "
+               "catalogue.")
+    lines = ["# Configuration files", "", generated, "", checked, ""]
     for path, model in FILES:
         lines += [f"## `{path}`", "", (model.__doc__ or "").strip(), "",
                   "| key | type | default | meaning |", "|---|---|---|---|",

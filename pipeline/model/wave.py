@@ -45,8 +45,8 @@ class Wave:
 
 #: Steps every wave is expected to have, with what is analysed without them (CONF_006).
 EXPECTED_STEPS = (
-    ("incomplete", "partial responses and screen-outs the platform marks unfinished are "
-                   "analysed"),
+    ("incomplete", ("partial responses and screen-outs the platform marks unfinished are "
+                    "analysed")),
     ("deduplicate", "a partnership that answered twice is analysed twice"),
 )
 
