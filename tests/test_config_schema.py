@@ -19,6 +19,8 @@ from conftest import PROJECT, TINY_WAVE, tiny_instrument
 from pipeline.cli.main import cli
 from pipeline.errors import CATALOGUE, PulsecheckError
 from pipeline.model import schemas
+from pipeline.model.schema_check import ConfigError, schema_problems
+from pipeline.model.schema_docs import schema_markdown
 
 TINY_SPEC = """\
 [settings]
@@ -160,7 +162,7 @@ def _spec(text: str = TINY_SPEC):
     ("by_phase = 1", "CONF_005", "true or false"),
 ])
 def test_table_entry__misspelt_or_unused_setting__is_an_error(line, code, words):
-    with pytest.raises(schemas.ConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         _spec(TINY_SPEC + line + "\n")
     messages = "\n".join(caught.value.problems["message"])
     assert f"({code})" in messages and words in messages, messages
@@ -170,7 +172,7 @@ def test_table_entry__misspelt_or_unused_setting__is_an_error(line, code, words)
 def test_spec_settings__a_statistical_choice_left_out__is_an_error_not_a_hidden_default(key):
     text = "\n".join(line for line in TINY_SPEC.splitlines()
                      if not line.startswith(f"{key} ")) + "\n"
-    with pytest.raises(schemas.ConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         _spec(text)
     assert f"Key 'settings.{key}' is required" in caught.value.problems["message"].iloc[0]
 
@@ -269,7 +271,7 @@ def _schema_for(path: Path):
 @pytest.mark.parametrize("path", _committed_toml(), ids=lambda p: p.relative_to(PROJECT)
                          .as_posix())
 def test_committed_toml__is_valid_under_its_schema(path: Path):
-    _, problems = schemas.schema_problems(tomllib.loads(path.read_text(encoding="utf-8")),
+    _, problems = schema_problems(tomllib.loads(path.read_text(encoding="utf-8")),
                                           _schema_for(path), path.name)
     assert problems.empty, problems["message"].tolist()
 
@@ -282,8 +284,8 @@ def test_every_schema__refuses_unknown_keys_and_converts_nothing():
 
 def test_docs_configuration__is_generated_from_the_schemas():
     committed = (PROJECT / "docs" / "configuration.md").read_text(encoding="utf-8")
-    assert committed == schemas.schema_markdown(), \
-        "regenerate with: python -m pipeline.model.schemas > docs/configuration.md"
+    assert committed == schema_markdown(), \
+        "regenerate with: python -m pipeline.model.schema_docs > docs/configuration.md"
 
 
 def test_catalogue__has_the_configuration_codes():

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from pipeline.errors import PulsecheckError
-from pipeline.model.schemas import validate_config
+from pipeline.model.schema_check import validate_config
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -78,7 +78,7 @@ def read_toml(path: Path, schema: type[Model], *, root: Path | None = None,
     Raises
     ------
     PulsecheckError
-        ``CONF_001`` (not TOML) or :class:`pipeline.model.schemas.ConfigError` (``CONF_003``).
+        ``CONF_001`` (not TOML) or :class:`pipeline.model.schema_check.ConfigError` (``CONF_003``).
     """
     data = parse_toml(path, root=root)
     try:

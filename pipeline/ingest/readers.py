@@ -33,8 +33,8 @@ from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
 from pipeline.ingest.config import read_toml
 from pipeline.model.instrument import Instrument, build_instrument, check_instrument
-from pipeline.model.schemas import (ConfigError, LimitsFile, ManifestFile, PlatformFile,
-                                     WaveFile)
+from pipeline.model.schema_check import ConfigError
+from pipeline.model.schemas import LimitsFile, ManifestFile, PlatformFile, WaveFile
 from pipeline.model.wave import Step, Wave
 
 #: Folder of platform profiles, relative to the project root.

@@ -31,6 +31,11 @@ Table kinds
 ``single`` (one row per level of a single-choice variable), ``multi`` (one row per item of a
 select-multiple question or an ``indicators`` family, base = partnerships that answered),
 ``numeric`` (mean, median and quartiles).
+
+Statistical choices are stated in ``[settings]`` (``test``, ``trend``, ``pairwise``,
+``pairwise_alpha``, with ``ci_method``, ``level`` and ``disclosure_threshold``) and may be
+overridden per table; ``sort`` is ``instrument`` or ``descending``. Every key is checked by
+:class:`pipeline.model.schemas.TablesFile` (``docs/configuration.md``).
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ import pandas as pd
 
 from pipeline.errors import issues_frame, make_issue
 from pipeline.model.instrument import Instrument
-from pipeline.model.schemas import BandEntry, CriteriaFile, TablesFile, validate_config
+from pipeline.model.schema_check import validate_config
+from pipeline.model.schemas import BandEntry, CriteriaFile, TablesFile
 
 DERIVED_KINDS = ("bands", "recode", "count_selected", "count_at_least", "count_matching",
                  "indicators", "difference")
@@ -178,7 +184,7 @@ def build_spec(tables_toml: Mapping[str, Any],
 
     Raises
     ------
-    pipeline.model.schemas.ConfigError
+    pipeline.model.schema_check.ConfigError
         An unknown key, a missing statistical setting or a value of the wrong type.
     """
     parsed = validate_config(tables_toml, TablesFile, files[0])

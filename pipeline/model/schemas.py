@@ -12,21 +12,17 @@ recommendations of the reports) has a pydantic model here. The models are strict
 * statistical choices have no default where the file is the place to state them (the test of
   association, the trend test and the pairwise adjustment of the report tables).
 
-Pure: parsed TOML in, a validated model (or :class:`ConfigError`) out. Reading the files is
-:func:`pipeline.ingest.config.read_toml`. ``python -m pipeline.model.schemas`` prints every
-schema as Markdown (``docs/configuration.md``).
+Pure data: the models only. Checking parsed TOML against them and turning every problem into
+a catalogue message is :mod:`pipeline.model.schema_check`; reading the files is
+:func:`pipeline.ingest.config.read_toml`; ``python -m pipeline.model.schema_docs`` prints
+every schema as Markdown (``docs/configuration.md``).
 """
 
 from __future__ import annotations
 
-import difflib
-import types
-from typing import Annotated, Any, Literal, Mapping, Union, get_args, get_origin
+from typing import Annotated, Literal, Union
 
-import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from pipeline.errors import PulsecheckError, issues_frame, make_issue
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Closed(BaseModel):
@@ -508,180 +504,7 @@ class TrendsWordingFile(Closed):
 
 
 # --------------------------------------------------------------------------------------------
-# Validation → catalogue messages
-# --------------------------------------------------------------------------------------------
-
-class ConfigError(PulsecheckError):
-    """A configuration file breaks its schema; ``problems`` is the issues table."""
-
-    def __init__(self, file: str, problems: pd.DataFrame) -> None:
-        self.problems = problems
-        super().__init__("CONF_003", file=file, n=len(problems))
-
-
-def _key_path(loc: tuple, model: type[BaseModel]) -> str:
-    """``steps[2].min_progress`` from pydantic's location (union tags left out)."""
-    parts: list[str] = []
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-            current = _item_type(current)
-            continue
-        tagged = _tag_member(current, part)
-        if tagged is not None:
-            current = tagged
-            continue
-        parts.append(f".{part}" if parts else str(part))
-        current = _field_type(current, part)
-    return "".join(parts)
-
-
-def _unwrap(annotation: Any) -> Any:
-    while get_origin(annotation) is Annotated:
-        annotation = get_args(annotation)[0]
-    return annotation
-
-
-def _field_type(current: Any, name: str) -> Any:
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        field = current.model_fields.get(name)
-        return _optional_inner(field.annotation) if field else None
-    if get_origin(current) is dict:
-        return _optional_inner(get_args(current)[1])
-    return None
-
-
-def _item_type(current: Any) -> Any:
-    current = _unwrap(current)
-    if get_origin(current) is list and get_args(current):
-        return _optional_inner(get_args(current)[0])
-    return None
-
-
-def _optional_inner(annotation: Any) -> Any:
-    annotation = _unwrap(annotation)
-    members = [m for m in get_args(annotation) if m is not type(None)] \
-        if get_origin(annotation) in (Union, types.UnionType) else []
-    if len(members) == 1:
-        return _unwrap(members[0])
-    return annotation
-
-
-def _tag_member(current: Any, tag: Any) -> Any:
-    """The member of a discriminated union whose tag is ``tag`` (``None`` if not a union)."""
-    current = _unwrap(current)
-    if get_origin(current) is not Union:
-        return None
-    for member in get_args(current):
-        field = getattr(member, "model_fields", {}).get("rule")
-        if field is not None and tag in get_args(field.annotation):
-            return member
-    return None
-
-
-def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The keys allowed in the table at ``loc`` (the parent of an unknown key)."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            current = _item_type(current)
-        elif (tagged := _tag_member(current, part)) is not None:
-            current = tagged
-        else:
-            current = _field_type(current, part)
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def _expected(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    names = {"string_type": "a quoted string", "int_type": "a whole number",
-             "float_type": "a number", "bool_type": "true or false",
-             "list_type": "a list in brackets, e.g. [\"a\", \"b\"]",
-             "dict_type": "a table", "model_type": "a table",
-             "model_attributes_type": "a table"}
-    if kind in names:
-        return names[kind]
-    if kind == "literal_error":
-        return "one of " + error["ctx"]["expected"]
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return str(error["msg"]).replace("Input should be ", "a value ")
-    if kind == "too_short":
-        return "at least one entry"
-    return str(error["msg"]).replace("Input should be ", "")
-
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    kind = type(value).__name__
-    if kind in ("date", "datetime", "time"):
-        return f"the TOML {kind} {value.isoformat()}"
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def schema_problems(data: Mapping[str, Any], schema: type[BaseModel], file: str
-                    ) -> tuple[BaseModel | None, pd.DataFrame]:
-    """Validate parsed TOML against its schema.
-
-    Returns
-    -------
-    tuple
-        The model (``None`` when invalid) and the issues table: one row per problem, with
-        the key path, the rule broken and the fix (``CONF_002`` unknown key with the nearest
-        known key, ``CONF_004`` missing key, ``CONF_005`` value of the wrong type or out of
-        range).
-    """
-    try:
-        return schema.model_validate(data), issues_frame([])
-    except ValidationError as error:
-        issues = []
-        for item in error.errors(include_url=False):
-            loc = tuple(item["loc"])
-            key = _key_path(loc, schema) or "(top level)"
-            if item["type"] == "extra_forbidden":
-                known = [k for k in _known_keys(schema, loc[:-1])]
-                close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-                hint = f"Did you mean '{close[0]}'? " if close else ""
-                issues.append(make_issue("CONF_002", file=file, key=key,
-                                         known=", ".join(known) or "none", hint=hint))
-            elif item["type"] == "missing":
-                issues.append(make_issue("CONF_004", file=file, key=key))
-            elif item["type"] == "union_tag_invalid":
-                tags = str(item["ctx"]["expected_tags"]).replace("'", "")
-                got = str(item["ctx"]["tag"])
-                close = difflib.get_close_matches(got, tags.split(", "), n=1, cutoff=0.6)
-                hint = f"Did you mean '{close[0]}'? " if close else ""
-                issues.append(make_issue("CONF_005", file=file,
-                                         key=f"{key}.rule", value=got, found=repr(got),
-                                         expected=f"one of {tags}", hint=hint))
-            else:
-                value = item.get("input")
-                literal = item["type"] == "literal_error"
-                close = difflib.get_close_matches(
-                    str(value), [t.strip(" '") for t in str(item["ctx"]["expected"])
-                                 .replace(" or ", ", ").split(",")], n=1, cutoff=0.6) \
-                    if literal else []
-                hint = f"Did you mean '{close[0]}'? " if close else ""
-                issues.append(make_issue("CONF_005", file=file, key=key,
-                                         value=value, found=_describe(value),
-                                         expected=_expected(item), hint=hint))
-        return None, issues_frame(issues)
-
-
-def validate_config(data: Mapping[str, Any], schema: type[BaseModel], file: str) -> Any:
-    """The validated model of ``data``; raise :class:`ConfigError` listing every problem."""
-    model, problems = schema_problems(data, schema, file)
-    if model is None:
-        raise ConfigError(file, problems)
-    return model
-
-
-# --------------------------------------------------------------------------------------------
-# Documentation
+# Every schema
 # --------------------------------------------------------------------------------------------
 
 #: Every schema, with the file it describes (for ``docs/configuration.md``).
@@ -698,71 +521,3 @@ FILES: tuple[tuple[str, type[BaseModel]], ...] = (
     ("reports/funder/recommendations.toml", RecommendationsFile),
     ("reports/trends/wording.toml", TrendsWordingFile),
 )
-
-
-def _type_text(annotation: Any) -> str:
-    annotation = _unwrap(annotation)
-    origin = get_origin(annotation)
-    if origin is Literal:
-        return " \\| ".join(f'`"{a}"`' for a in get_args(annotation))
-    if origin in (Union, types.UnionType):
-        members = [m for m in get_args(annotation) if m is not type(None)]
-        if members and all(getattr(m, "model_fields", None) and "rule" in m.model_fields
-                           for m in members):
-            return "table (by `rule`)"
-        return " or ".join(_type_text(m) for m in members)
-    if origin is list:
-        return f"list of {_type_text(get_args(annotation)[0])}"
-    if origin is dict:
-        return f"table of {_type_text(get_args(annotation)[1])}"
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return "table"
-    return {"str": "string", "int": "whole number", "float": "number",
-            "bool": "true/false"}.get(getattr(annotation, "__name__", ""), str(annotation))
-
-
-def _model_rows(model: type[BaseModel], prefix: str, seen: set) -> list[str]:
-    rows = []
-    for name, field in model.model_fields.items():
-        key = f"{prefix}{name}"
-        default = "required" if field.is_required() else (
-            "—" if field.default is None or field.default_factory is not None
-            else f"`{str(field.default).lower() if isinstance(field.default, bool) else field.default}`")
-        rows.append(f"| `{key}` | {_type_text(field.annotation)} | {default} | "
-                    f"{field.description or ''} |")
-        inner = _optional_inner(field.annotation)
-        for nested, suffix in ((inner, "."), (_item_type(inner), "[]."),
-                               (_field_type(inner, "x") if get_origin(inner) is dict else None,
-                                ".<name>.")):
-            nested = _unwrap(nested)
-            if get_origin(nested) is Union:
-                for member in get_args(nested):
-                    rule = get_args(member.model_fields["rule"].annotation)[0]
-                    rows += _model_rows(member, f"{key}[rule={rule}].", seen)
-            elif isinstance(nested, type) and issubclass(nested, BaseModel) and \
-                    (nested, key) not in seen:
-                seen.add((nested, key))
-                rows += _model_rows(nested, f"{key}{suffix}", seen)
-    return rows
-
-
-def schema_markdown() -> str:
-    """Every configuration file's keys, types and defaults as Markdown."""
-    generated = ("Generated from `pipeline/model/schemas.py` by `python -m "
-                 "pipeline.model.schemas`; do not edit by hand.")
-    checked = ("Every key is checked: an unknown key is an error naming the nearest known key, "
-               "a value of the wrong type is an error and is never converted (`values = "
-               "\"no\"` is not `[\"no\"]`). Codes `CONF_001` to `CONF_005` in the error "
-               "catalogue.")
-    lines = ["# Configuration files", "", generated, "", checked, ""]
-    for path, model in FILES:
-        lines += [f"## `{path}`", "", (model.__doc__ or "").strip(), "",
-                  "| key | type | default | meaning |", "|---|---|---|---|",
-                  *_model_rows(model, "", set()), ""]
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":  # python -m pipeline.model.schemas > docs/configuration.md
-    import sys
-
-    sys.stdout.write(schema_markdown())
