@@ -397,3 +397,26 @@ def test_configured_level_90__is_printed_as_90_in_workbook_notes_and_funder_summ
     assert any(name.endswith("platforms/csv.toml") for name in manifest["configuration"])
     assert "reports/funder/wording.toml" in manifest["configuration"]
     assert "Percentages are unweighted" in workbook
+
+
+@pytest.mark.slow
+def test_run_waves__a_wave_without_crosswalk__is_warned_about_and_not_counted(tmp_path):
+    import json
+    import shutil
+
+    import pandas as pd
+
+    shutil.copytree(PROJECT / "survey_instrument", tmp_path / "survey_instrument")
+    shutil.copytree(PROJECT / "raw" / "pulse_check", tmp_path / "raw" / "pulse_check")
+    (tmp_path / "survey_instrument" / "pulse_check" / "crosswalks" / "2014__2016.csv").unlink()
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "raw" / "pulse_check"),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code in (0, 1), result.output
+    assert "Wave 2014 is left out of the trends" in result.output
+    assert "2014__2016.csv" in result.output
+    assert "over 2 waves (2016, 2018)" in result.output
+    trends = tmp_path / "out" / "pulse_check-trends"
+    caveats = pd.read_csv(trends / "caveats.csv", dtype=str, keep_default_na=False)
+    assert caveats["caveat"].str.startswith("Wave 2014 is left out").any()
+    manifest = json.loads((trends / "run.json").read_text(encoding="utf-8"))
+    assert [entry["wave"] for entry in manifest["left_out"]] == ["2014"]

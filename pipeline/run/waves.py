@@ -284,7 +284,12 @@ def run_waves(root_dir: Path, out: Path | None = None,
         "comparability": "",
         "caveat": "Many partnerships answered in more than one wave; the tests of change treat "
                   "the waves as independent samples, so they are approximate (A-WAVE-15)."}])
-    caveats = pd.concat([general, trends.caveats], ignore_index=True)
+    # A wave no crosswalk reaches is absent from every trend table; the reports say so.
+    left = [pd.DataFrame([{"measure": "(every measure)", "label": "", "from_wave": "",
+                           "to_wave": "", "comparability": "",
+                           "caveat": w["rule"][:1].upper() + w["rule"][1:]}
+                          for w in left_out])] if left_out else []
+    caveats = pd.concat([general, *left, trends.caveats], ignore_index=True)
     outputs = {
         "trends.csv": trends.table, "trend_changes.csv": trends.changes,
         "trend_tests.csv": trends.trend_tests, "caveats.csv": caveats,
