@@ -411,10 +411,10 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("RENDER_002", "fatal", "analyst notebook failed",
               "the notebook template {name} stopped with an error: {reason}.",
               "Fix the template in reports/ (or the run folder it reads) and render again."),
-    ErrorSpec("RENDER_003", "fatal", "report could not be rendered",
-              "the {document} could not be rendered from '{path}' ({reason}).",
-              "Check reports/report.toml and reports/funder/wording.toml against the tables "
-              "the run wrote (listed in its report.json), then run `pulsecheck report` again."),
+    ErrorSpec("RENDER_003", "fatal", "report could not be written",
+              "the {document} could not be written into '{path}': {reason}.",
+              "Free disk space or fix the folder's permissions, then run `pulsecheck report` "
+              "again."),
     # --- crosswalks between instrument versions ------------------------------------------------
     ErrorSpec("XWALK_001", "fatal", "crosswalk columns missing",
               "the crosswalk lacks the column(s) {names}.",
@@ -508,6 +508,37 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "'{name}' cannot be read: {reason}.",
               "Re-run the wave with `pulsecheck run`; files of a run folder are written by "
               "pulsecheck and should not be edited."),
+    # --- configuration files (every TOML file pulsecheck reads) ---------------------------------
+    ErrorSpec("CONF_001", "fatal", "configuration file unreadable",
+              "the file is not valid TOML: {reason}.",
+              "Correct the file at the place named (text in quotes, lists in [brackets], "
+              "tables as [name]); see docs/configuration.md for its keys."),
+    ErrorSpec("CONF_002", "error", "unknown configuration key",
+              "key '{key}' is not a setting of this file (known here: {known}).",
+              "{hint}Correct the spelling or remove the key: an unknown key would otherwise be "
+              "ignored and its setting silently left at the default."),
+    ErrorSpec("CONF_003", "fatal", "configuration file has problems",
+              "the file has {n} problem(s).",
+              "Fix the keys listed below; docs/configuration.md lists every key, its type and "
+              "its default."),
+    ErrorSpec("CONF_004", "error", "configuration key missing",
+              "key '{key}' is required.",
+              "Add it; docs/configuration.md says what it means and which values it takes."),
+    ErrorSpec("CONF_005", "error", "configuration value of the wrong type",
+              "key '{key}' is {found}, expected {expected}.",
+              "{hint}Write the value as expected: values are never converted (\"no\" is not the "
+              "list [\"no\"], a date is not text; quote it)."),
+    ErrorSpec("CONF_006", "warning", "wave without a standard exclusion step",
+              "the wave has no '{rule}' step, so {consequence}.",
+              "Add a [[steps]] entry with rule = \"{rule}\" to wave.toml (see raw/README.md), "
+              "or keep the wave as it is if that is intended."),
+    ErrorSpec("CONF_007", "warning", "wave left out of the trends",
+              "wave {wave} is left out of the trends: {reason}.",
+              "Add the crosswalk {crosswalk} to {folder} to include it."),
+    ErrorSpec("RENDER_006", "fatal", "wording template cannot be filled",
+              "the wording template \u201c{template}\u201d cannot be filled: {problem} (its "
+              "values: {known}).",
+              "Correct the placeholder in {files} (placeholders are written in braces)."),
 )
 
 CATALOGUE: Mapping[str, ErrorSpec] = {entry.code: entry for entry in _ENTRIES}

@@ -32,12 +32,13 @@ from IPython.display import SVG, Markdown, display
 
 import pipeline
 from pipeline.report.html import assumptions_in_force, issues_summary, render_chart
-from pipeline.report.content import analyst_view, chart_series
+from pipeline.report.content import analyst_view, chart_series, level_text
 
 pd.set_option("display.max_rows", 200)
 pd.set_option("display.max_colwidth", 80)
 bundle = pipeline.load_run(Path(run_dir))
 context, manifest = bundle.context, bundle.manifest
+level = level_text(context["settings"]["level"])  # the run's confidence level (tables.toml)
 display(Markdown(f"**{context['title']}** — instrument {context['instrument']['id']} "
                  f"{context['instrument']['version']}; phases from the "
                  f"**{context['basis']}** placement; pulsecheck {manifest['pulsecheck']}."))
@@ -63,7 +64,7 @@ display(summary if len(summary) else Markdown("No data issues."))
 
 # %%
 layout = {"kind": "bars", "table": "phase_distribution", "title": "Phase of development",
-          "xlabel": "Percent of partnerships (95% interval)", "alt": "{values}"}
+          "xlabel": f"Percent of partnerships ({level} interval)", "alt": "{values}"}
 if bundle.has_phases and bundle.has(layout["table"]):
     display(SVG(render_chart(chart_series(bundle, layout), layout)))
 else:
@@ -81,11 +82,12 @@ if bundle.agreement is not None:
 
 # %% [markdown]
 # ## 4. Every table, with intervals and tests
-# n, percent and the 95% interval per column; letters name the phase columns a cell is
-# significantly higher than (Holm-adjusted). `*` marks a cell the disclosure rule hides in
-# published outputs.
+# n, percent and the interval per column; letters name the phase columns a cell is
+# significantly higher than (pairwise tests, adjusted as each table's specification says).
+# `*` marks a cell the disclosure rule hides in published outputs.
 
 # %%
+display(Markdown(f"Intervals are {level} {context['settings']['ci_method']} intervals."))
 wanted = table_ids or [t["id"] for t in context["tables"]]
 for spec in context["tables"]:
     if spec["id"] not in wanted:
@@ -111,7 +113,7 @@ for table_id, title in [("sector_active", "Sectors participating actively"),
         continue
     kind = "dots_by_phase" if table_id != "sector_active" else "bars"
     layout = {"kind": kind, "table": table_id, "title": title, "top": top_items,
-              "xlabel": "Percent of partnerships (95% interval)", "alt": "{values}"}
+              "xlabel": f"Percent of partnerships ({level} interval)", "alt": "{values}"}
     display(SVG(render_chart(chart_series(bundle, layout), layout)))
 
 # %% [markdown]

@@ -24,7 +24,6 @@ measures = None          # a list of measure names to chart, or None for the key
 families = None          # a list of families to tabulate, or None for every family
 
 # %%
-import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +31,7 @@ from IPython.display import SVG, Markdown, display
 
 from pipeline.report import charts
 import pipeline
-from pipeline.report.html import REPORTS, trend_rule
+from pipeline.report.html import read_report_data, trend_rule
 from pipeline.report.trend_content import (caveat_list, chart_series, transition_matrix, waves,
                                     wide_view)
 
@@ -40,7 +39,7 @@ pd.set_option("display.max_rows", 300)
 pd.set_option("display.max_colwidth", 90)
 bundle = pipeline.load_trends(Path(trends_dir))
 rule = trend_rule(bundle)
-config = tomllib.loads((REPORTS / "report.toml").read_text(encoding="utf-8")).get("trends", {})
+config = read_report_data()[0].get("trends", {})
 order = waves(bundle)
 display(Markdown(f"Waves **{', '.join(order)}**; "
                  f"{bundle.trends['measure'].nunique()} harmonised measures; "
@@ -57,10 +56,12 @@ display(pd.DataFrame(caveat_list(bundle)))
 
 # %% [markdown]
 # ## 2. Key measures by wave
-# One point per wave with its 95% interval; lines only within a series; † marks a wave
+# One point per wave with its interval; lines only within a series; † marks a wave
 # compared with a caveat.
 
 # %%
+level = bundle.manifest.get("settings", {}).get("trends", {}).get("level", 0.95)
+display(Markdown(f"Intervals at the {100 * level:g}% level (`trends.toml`)."))
 for measure in measures or config.get("key_measures", []):
     series = chart_series(bundle, measure, rule.threshold)
     if not series["series"]:

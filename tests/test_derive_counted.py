@@ -20,7 +20,14 @@ from pipeline.model.report_spec import build_spec
 # Overlapping bands: a value in both belongs to the first.
 SPEC = """
 [settings]
+phase_basis = "self"
 ci_method = "wilson"
+level = 0.95
+disclosure_threshold = 5
+test = "chisq"
+trend = true
+pairwise = "holm"
+pairwise_alpha = 0.05
 
 [derived.period]
 kind = "bands"

@@ -19,8 +19,14 @@ GOLDEN = PROJECT / "tests" / "golden"
 
 TINY_TABLES = """
 [settings]
+phase_basis = "self"
 ci_method = "wilson"
+level = 0.95
 disclosure_threshold = 1
+test = "chisq"
+trend = true
+pairwise = "holm"
+pairwise_alpha = 0.05
 
 [derived.period]
 kind = "bands"

@@ -17,7 +17,14 @@ from pipeline.stages.validate import ValidationConfig, validate_responses
 
 SPEC = """
 [settings]
+phase_basis = "self"
 ci_method = "wilson"
+level = 0.95
+disclosure_threshold = 5
+test = "chisq"
+trend = true
+pairwise = "holm"
+pairwise_alpha = 0.05
 
 [derived.period]
 kind = "bands"

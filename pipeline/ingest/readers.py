@@ -11,9 +11,9 @@ column names and question text travel no further.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -34,8 +34,11 @@ from pipeline.ingest.adapters.text import (SPREADSHEET_SUFFIXES, Limits, cell_te
                                     check_size, read_grid)
 from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
+from pipeline.ingest.config import read_toml
 from pipeline.model.instrument import Instrument, build_instrument, check_instrument
-from pipeline.model.wave import STEP_RULES, Step, Wave
+from pipeline.model.schema_check import ConfigError
+from pipeline.model.schemas import LimitsFile, ManifestFile, PlatformFile, WaveFile
+from pipeline.model.wave import Step, Wave
 
 #: Folder of platform profiles, relative to the project root.
 PLATFORMS_DIR = Path("survey_instrument") / "platforms"
@@ -111,10 +114,7 @@ def read_instrument_tables(path: Path) -> dict[str, Any]:
     manifest_path = path / "manifest.toml"
     if not manifest_path.exists():
         raise PulsecheckError("INST_001", file=str(path), name="manifest.toml")
-    try:
-        manifest = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise PulsecheckError("INST_002", file=str(manifest_path), reason=str(error))
+    _, manifest = read_toml(manifest_path, ManifestFile, root=find_root(path))
     tables: dict[str, Any] = {
         "manifest": manifest,
         "survey": _read_table(path / "survey.csv"),
@@ -134,6 +134,10 @@ def instrument_sources(path: Path, tables: Mapping[str, Any]) -> dict[str, str]:
     phase_file = tables["manifest"].get("phase", {}).get("map")
     if phase_file:
         names.append(phase_file)
+    # The report specification shapes every table, so it is part of the instrument's record.
+    report = tables["manifest"].get("report", {})
+    names += [report[key] for key in ("tables", "criteria")
+              if report.get(key) and (Path(path) / report[key]).exists()]
     return {name: sha256_file(Path(path) / name) for name in names}
 
 
@@ -175,24 +179,29 @@ def known_platforms(root: Path | None = None) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.toml"))
 
 
-def read_platform(name: str, root: Path | None = None) -> Platform:
-    """Load a platform profile by name."""
-    folder = (root or project_root()) / PLATFORMS_DIR
-    path = folder / f"{name}.toml"
+def platform_path(name: str, root: Path | None = None) -> Path:
+    """The file of a platform profile: the project's own, else the one shipped with pulsecheck."""
+    path = (root or project_root()) / PLATFORMS_DIR / f"{name}.toml"
     if not path.exists():
         # The profiles shipped with pulsecheck serve every project.
         path = project_root() / PLATFORMS_DIR / f"{name}.toml"
     if not path.exists():
         raise PulsecheckError("WAVE_008", platform=name,
                               known=", ".join(known_platforms(root)) or "none")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return path
+
+
+def read_platform(name: str, root: Path | None = None) -> Platform:
+    """Load a platform profile by name."""
+    path = platform_path(name, root)
+    _, data = read_toml(path, PlatformFile, root=path.parents[2])
     values = data.get("values", {})
     metadata = data.get("metadata", {})
     return Platform(
         name=data["name"],
         title=data.get("title", data["name"]),
-        header_rows=int(data.get("header_rows", 1)),
-        name_row=int(data.get("name_row", 1)),
+        header_rows=data.get("header_rows", 1),
+        name_row=data.get("name_row", 1),
         encoding=data.get("encoding", "utf-8-sig"),
         multiple_separator=data.get("multiple_separator", ","),
         roles=MappingProxyType(dict(data.get("roles", {}))),
@@ -209,20 +218,22 @@ def read_platform(name: str, root: Path | None = None) -> Platform:
 # --------------------------------------------------------------------------------------------
 
 def check_limits(table: Mapping[str, Any], file: str) -> dict[str, int]:
-    """Check a ``[limits]`` table: known names, whole numbers above zero."""
-    known = Limits.__dataclass_fields__
-    values = {}
+    """Check a ``[limits]`` table: known names (with a suggestion), whole numbers above zero."""
+    known = list(Limits.__dataclass_fields__)
+    problems = []
     for name, value in table.items():
         if name not in known:
-            raise PulsecheckError("WAVE_002", file=file,
-                                  problem=f"[limits] has '{name}', expected one of "
-                                          f"{', '.join(known)}")
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise PulsecheckError("WAVE_002", file=file,
-                                  problem=f"[limits] {name} is {value!r}, expected a whole "
-                                          f"number above zero")
-        values[name] = value
-    return values
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            problems.append(make_issue(
+                "CONF_002", file=file, key=f"limits.{name}", known=", ".join(known),
+                hint=f"Did you mean '{close[0]}'? " if close else ""))
+        elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            problems.append(make_issue("CONF_005", file=file, key=f"limits.{name}",
+                                       value=value, found=repr(value),
+                                       expected="a whole number above zero", hint=""))
+    if problems:
+        raise ConfigError(file, issues_frame(problems))
+    return dict(table)
 
 
 def read_limits(root: Path | None = None,
@@ -232,11 +243,8 @@ def read_limits(root: Path | None = None,
     for folder in dict.fromkeys([project_root(), *([Path(root)] if root else [])]):
         path = folder / LIMITS_FILE
         if path.exists():
-            try:
-                table = tomllib.loads(path.read_text(encoding="utf-8")).get("limits", {})
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-                raise PulsecheckError("WAVE_002", file=str(LIMITS_FILE), problem=str(error))
-            values.update(check_limits(table, str(LIMITS_FILE)))
+            _, data = read_toml(path, LimitsFile, root=folder)
+            values.update(check_limits(data.get("limits", {}), LIMITS_FILE.as_posix()))
     values.update(overrides or {})
     return Limits(**values)
 
@@ -274,30 +282,9 @@ def read_wave(folder: Path) -> Wave:
     folder = wave_file.parent
     if not wave_file.exists():
         raise PulsecheckError("WAVE_001", path=str(folder))
-    try:
-        config = tomllib.loads(wave_file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise PulsecheckError("WAVE_002", file=str(wave_file), problem=str(error))
     root = find_root(folder)
-    for key in ("survey", "wave", "instrument", "platform", "files", "steps"):
-        if key not in config:
-            raise PulsecheckError("WAVE_002", file=str(wave_file),
-                                  problem=f"field '{key}' is missing")
-    if not isinstance(config["wave"], str):
-        raise PulsecheckError("WAVE_002", file=str(wave_file),
-                              problem="field 'wave' must be a quoted string")
-    if not isinstance(config["files"], list) or not config["files"] or \
-            not all(isinstance(name, str) for name in config["files"]):
-        raise PulsecheckError("WAVE_002", file=str(wave_file),
-                              problem="field 'files' must be a list of file names")
-    if not isinstance(config["steps"], list) or \
-            not all(isinstance(entry, dict) for entry in config["steps"]):
-        raise PulsecheckError("WAVE_002", file=str(wave_file),
-                              problem="'steps' must be [[steps]] tables")
-    if not isinstance(config.get("limits", {}), dict):
-        raise PulsecheckError("WAVE_002", file=str(wave_file),
-                              problem="'limits' must be a [limits] table")
-    check_limits(config.get("limits", {}), str(wave_file.name))
+    model, config = read_toml(wave_file, WaveFile, root=root)
+    check_limits(model.limits, _shown(wave_file, root))
 
     def resolve(relative: str) -> Path:
         target = (folder / relative)
@@ -314,29 +301,62 @@ def read_wave(folder: Path) -> Wave:
             raise PulsecheckError("WAVE_009", file=str(wave_file), path=relative)
         return target
 
-    steps = []
-    for number, entry in enumerate(config["steps"], start=1):
-        rule = entry.get("rule", "")
-        step_id = entry.get("id", f"step {number}")
-        if rule not in STEP_RULES:
-            raise PulsecheckError("WAVE_007", file=str(wave_file), step=step_id, rule=rule,
-                                  known=", ".join(STEP_RULES))
-        params = {k: v for k, v in entry.items() if k not in ("id", "rule", "reason")}
-        steps.append(Step(id=step_id, rule=rule, reason=entry.get("reason", step_id),
-                          params=MappingProxyType(params)))
+    steps = tuple(
+        Step(id=entry.id, rule=entry.rule, reason=entry.reason or entry.id,
+             params=MappingProxyType(entry.model_dump(exclude={"id", "rule", "reason"},
+                                                      exclude_none=True)))
+        for entry in model.steps)
     return Wave(
         path=wave_file,
         root=root,
-        survey=str(config["survey"]),
-        wave=str(config["wave"]),
-        title=str(config.get("title", f"{config['survey']} {config['wave']}")),
-        synthetic=bool(config.get("synthetic", False)),
-        instrument_path=resolve(config["instrument"]),
-        platform=str(config["platform"]),
-        files=tuple(resolve_file(name) for name in config["files"]),
-        steps=tuple(steps),
+        survey=model.survey,
+        wave=model.wave,
+        title=model.title or f"{model.survey} {model.wave}",
+        synthetic=model.synthetic,
+        instrument_path=resolve(model.instrument),
+        platform=model.platform,
+        files=tuple(resolve_file(name) for name in model.files),
+        steps=steps,
         config=MappingProxyType(config),
     )
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+#: The reports' configuration, relative to the project root (shapes every rendered report).
+REPORT_FILES = (Path("reports") / "report.toml", Path("reports") / "funder" / "wording.toml",
+                Path("reports") / "funder" / "recommendations.toml",
+                Path("reports") / "trends" / "wording.toml")
+
+
+def configuration_files(wave: Wave) -> dict[str, str]:
+    """Every configuration file besides the instrument's that shapes a wave's outputs.
+
+    The platform profile, the input limits and the reports' wording and layout, each as its
+    path (relative to the wave's project, or to pulsecheck's own folder for the files it
+    ships) → sha256, for ``run.json``; ``pulsecheck verify`` checks them before rebuilding.
+    """
+    found = [platform_path(wave.platform, wave.root)]
+    found += [folder / LIMITS_FILE for folder in dict.fromkeys([project_root(), Path(wave.root)])
+              if (folder / LIMITS_FILE).exists()]
+    found += [project_root() / name for name in REPORT_FILES if (project_root() / name).exists()]
+    result = {}
+    for path in found:
+        for base in (Path(wave.root), project_root()):
+            try:
+                name = path.resolve().relative_to(base.resolve()).as_posix()
+                break
+            except ValueError:
+                continue
+        else:
+            name = path.name
+        result[name] = sha256_file(path)
+    return dict(sorted(result.items()))
 
 
 def read_checksums(folder: Path) -> dict[str, str]:

@@ -31,18 +31,25 @@ Table kinds
 ``single`` (one row per level of a single-choice variable), ``multi`` (one row per item of a
 select-multiple question or an ``indicators`` family, base = partnerships that answered),
 ``numeric`` (mean, median and quartiles).
+
+Statistical choices are stated in ``[settings]`` (``test``, ``trend``, ``pairwise``,
+``pairwise_alpha``, with ``ci_method``, ``level`` and ``disclosure_threshold``) and may be
+overridden per table; ``sort`` is ``instrument`` or ``descending``. Every key is checked by
+:class:`pipeline.model.schemas.TablesFile` (``docs/configuration.md``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
 from pipeline.errors import issues_frame, make_issue
 from pipeline.model.instrument import Instrument
+from pipeline.model.schema_check import validate_config
+from pipeline.model.schemas import BandEntry, CriteriaFile, TablesFile
 
 DERIVED_KINDS = ("bands", "recode", "count_selected", "count_at_least", "count_matching",
                  "indicators", "difference")
@@ -79,7 +86,13 @@ class Derived:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One report table."""
+    """One report table, with every statistical choice resolved (the table's or [settings]').
+
+    ``test`` is the test of association with phase (``chisq``, ``fisher`` or ``lr``),
+    ``trend`` whether single-choice levels also get a Cochran–Armitage test across the
+    ordered phases, ``pairwise`` the adjustment of the pairwise column tests behind the
+    significance letters (``none``, ``bonferroni``, ``holm``, ``bh``) at ``pairwise_alpha``.
+    """
 
     id: str
     title: str
@@ -87,9 +100,11 @@ class TableSpec:
     row: str
     section: str = ""
     by_phase: bool = True
-    base: str = "answered"
     sort: str = "instrument"
     test: str = "chisq"
+    trend: bool = True
+    pairwise: str = "holm"
+    pairwise_alpha: float = 0.05
     show_missing: bool = False
     footnotes: tuple[str, ...] = ()
 
@@ -155,56 +170,60 @@ class ReportSpec:
         raise KeyError(table_id)
 
 
-def _bands(entries: Any) -> tuple[Band, ...]:
-    return tuple(Band(label=str(e["label"]), min=e.get("min"), max=e.get("max"))
-                 for e in entries or ())
+def _bands(entries: Sequence[BandEntry]) -> tuple[Band, ...]:
+    return tuple(Band(label=e.label, min=e.min, max=e.max) for e in entries)
 
 
 def build_spec(tables_toml: Mapping[str, Any],
-               criteria_toml: Mapping[str, Any] | None = None) -> ReportSpec:
-    """Turn parsed TOML into a :class:`ReportSpec` (call :func:`check_spec` first)."""
-    settings = tables_toml.get("settings", {})
+               criteria_toml: Mapping[str, Any] | None = None, *,
+               files: tuple[str, str] = ("tables.toml", "phase_criteria.toml")) -> ReportSpec:
+    """Turn parsed TOML into a :class:`ReportSpec` (call :func:`check_spec` next).
+
+    Both tables are first checked against their schemas (:class:`TablesFile`,
+    :class:`CriteriaFile`); ``files`` names them in the messages.
+
+    Raises
+    ------
+    pipeline.model.schema_check.ConfigError
+        An unknown key, a missing statistical setting or a value of the wrong type.
+    """
+    parsed = validate_config(tables_toml, TablesFile, files[0])
+    settings = parsed.settings
     derived = tuple(
-        Derived(name=name, kind=entry.get("kind", ""), label=entry.get("label", name),
-                source=entry.get("source", ""), sources=tuple(entry.get("sources", ())),
-                group=entry.get("group", ""), values=tuple(str(v) for v in entry.get("values", ())),
-                bands=_bands(entry.get("bands")),
-                mapping=MappingProxyType({str(k): str(v) for k, v in
-                                          entry.get("map", {}).items()}),
-                threshold=float(entry.get("threshold", 0)),
-                constant=float(entry.get("constant", 0)),
-                assumption=entry.get("assumption", ""))
-        for name, entry in tables_toml.get("derived", {}).items())
+        Derived(name=name, kind=entry.kind, label=entry.label or name,
+                source=entry.source or "", sources=tuple(entry.sources),
+                group=entry.group or "", values=tuple(entry.values),
+                bands=_bands(entry.bands), mapping=MappingProxyType(dict(entry.map)),
+                threshold=float(entry.threshold), constant=float(entry.constant),
+                assumption=entry.assumption or "")
+        for name, entry in parsed.derived.items())
     tables = tuple(
-        TableSpec(id=t["id"], title=t.get("title", t["id"]), kind=t.get("kind", ""),
-                  row=t.get("row", ""), section=t.get("section", ""),
-                  by_phase=bool(t.get("by_phase", True)), base=t.get("base", "answered"),
-                  sort=t.get("sort", "instrument"), test=t.get("test", "chisq"),
-                  show_missing=bool(t.get("show_missing", False)),
-                  footnotes=tuple(t.get("footnotes", ())))
-        for t in tables_toml.get("tables", ()))
-    rule = tables_toml.get("distinctive")
+        TableSpec(id=t.id, title=t.title or t.id, kind=t.kind, row=t.row, section=t.section,
+                  by_phase=t.by_phase, sort=t.sort,
+                  test=t.test if t.test is not None else settings.test,
+                  trend=t.trend if t.trend is not None else settings.trend,
+                  pairwise=t.pairwise if t.pairwise is not None else settings.pairwise,
+                  pairwise_alpha=settings.pairwise_alpha, show_missing=t.show_missing,
+                  footnotes=tuple(t.footnotes))
+        for t in parsed.tables)
+    rule = parsed.distinctive
     distinctive = DistinctiveRule(
-        tables=tuple(rule.get("tables", ())), min_difference=float(rule["min_difference"]),
-        test=rule.get("test", "chisq"), adjust=rule.get("adjust", "bh"),
-        alpha=float(rule.get("alpha", 0.05)), min_base=int(rule.get("min_base", 0)),
-        assumption=rule.get("assumption", "")) if rule else None
+        tables=tuple(rule.tables), min_difference=float(rule.min_difference), test=rule.test,
+        adjust=rule.adjust, alpha=float(rule.alpha), min_base=rule.min_base,
+        assumption=rule.assumption or "") if rule else None
     criteria = None
     if criteria_toml:
+        placed = validate_config(criteria_toml, CriteriaFile, files[1])
         criteria = PhaseCriteria(
-            criteria=tuple(Criterion(id=c["id"], label=c.get("label", c["id"]),
-                                     variable=c["variable"],
-                                     values=tuple(str(v) for v in c.get("values", ())),
-                                     min=c.get("min"), max=c.get("max"),
-                                     points=int(c.get("points", 1)))
-                           for c in criteria_toml.get("criteria", ())),
-            placement=_bands(criteria_toml.get("placement", ())),
-            assumption=criteria_toml.get("assumption", ""))
+            criteria=tuple(Criterion(id=c.id, label=c.label or c.id, variable=c.variable,
+                                     values=tuple(c.values), min=c.min, max=c.max,
+                                     points=c.points)
+                           for c in placed.criteria),
+            placement=_bands(placed.placement), assumption=placed.assumption or "")
     return ReportSpec(derived=derived, tables=tables, distinctive=distinctive,
-                      criteria=criteria, phase_basis=settings.get("phase_basis", "self"),
-                      ci_method=settings.get("ci_method", "wilson"),
-                      level=float(settings.get("level", 0.95)),
-                      disclosure_threshold=int(settings.get("disclosure_threshold", 5)))
+                      criteria=criteria, phase_basis=settings.phase_basis,
+                      ci_method=settings.ci_method, level=float(settings.level),
+                      disclosure_threshold=settings.disclosure_threshold)
 
 
 def _variable_kinds(spec: ReportSpec, instrument: Instrument) -> dict[str, str]:

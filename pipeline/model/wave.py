@@ -10,6 +10,8 @@ from pathlib import PurePath
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from pipeline.errors import make_issue
+
 #: Rules an exclusion step may use (see :mod:`pipeline.stages.flow`).
 STEP_RULES = ("metadata_in", "incomplete", "answer_in", "quarantine", "deduplicate")
 
@@ -39,3 +41,23 @@ class Wave:
     files: tuple[PurePath, ...]
     steps: tuple[Step, ...]
     config: Mapping[str, Any]
+
+
+#: Steps every wave is expected to have, with what is analysed without them (CONF_006).
+EXPECTED_STEPS = (
+    ("incomplete", ("partial responses and screen-outs the platform marks unfinished are "
+                    "analysed")),
+    ("deduplicate", "a partnership that answered twice is analysed twice"),
+)
+
+
+def missing_step_warnings(wave: Wave) -> list[dict]:
+    """A warning (``CONF_006``) for each expected exclusion step the wave does not declare.
+
+    A minimal ``wave.toml`` is valid, but it analyses every row it does not exclude; the
+    warning names what is missing so that this is a choice, not an accident.
+    """
+    declared = {step.rule for step in wave.steps}
+    return [make_issue("CONF_006", file=PurePath(wave.path).name, rule=rule,
+                       consequence=consequence)
+            for rule, consequence in EXPECTED_STEPS if rule not in declared]

@@ -270,3 +270,34 @@ def _trend_tests(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     frame.insert(frame.columns.get_loc("p_value") + 1, "q_value", q)
     frame.insert(frame.columns.get_loc("q_value") + 1, "adjust", settings.adjust)
     return frame[list(TREND_TEST_COLUMNS)]
+
+
+def waves_left_out(versions: Sequence[str], chains: Sequence[MeasureChain]) -> list[dict]:
+    """A warning (``CONF_007``) for each wave version no harmonised measure reaches.
+
+    A wave enters the trends only through a crosswalk to a neighbouring version; without
+    one it is silently absent from every trend table, so the run says which and why.
+
+    Parameters
+    ----------
+    versions : sequence of str
+        The waves' instrument versions, in wave order.
+    chains : sequence of MeasureChain
+        The measures of the crosswalks (:func:`chain_measures`).
+    """
+    if len(versions) < 2:
+        return []
+    reached = {version for chain in chains for version in chain.sides}
+    warnings = []
+    for position, version in enumerate(versions):
+        if version in reached:
+            continue
+        before = versions[position - 1] if position > 0 else None
+        after = versions[position + 1] if position + 1 < len(versions) else None
+        wanted = f"{before}__{version}.csv" if before else f"{version}__{after}.csv"
+        neighbours = " or ".join(v for v in (before, after) if v) or "another wave"
+        warnings.append(make_issue(
+            "CONF_007", value=version, wave=version, crosswalk=wanted,
+            folder="crosswalks/",
+            reason=f"no crosswalk maps its questions to wave {neighbours}"))
+    return warnings

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import pandas as pd
 
+from pipeline.errors import PulsecheckError
 from pipeline.report.charts import Estimate
 from pipeline.stats.disclosure import published_view
 
@@ -163,6 +164,31 @@ def ranked_items(table: pd.DataFrame) -> list[tuple[str, str]]:
     return list(zip(overall["row_level"].astype(str), overall["row_label"].astype(str)))
 
 
+#: Where wording templates come from (named when one cannot be filled).
+WORDING_FILES = ("reports/report.toml, reports/funder/wording.toml or "
+                 "reports/trends/wording.toml")
+
+
+def fill(template: str, **values: Any) -> str:
+    """A wording template with its ``{placeholders}`` filled from ``values``.
+
+    A placeholder the code does not supply (a misspelt ``{pcts}``) is a configuration
+    problem, reported as RENDER_006 with the template and the values it may use; it is
+    never turned into a generic rendering failure.
+    """
+    try:
+        return template.format(**values)
+    except KeyError as error:
+        problem = f"{{{error.args[0]}}} is not one of its values"
+    except IndexError:
+        problem = "a placeholder {} has no name"
+    except ValueError as error:
+        problem = f"its braces do not pair up ({error})"
+    shown = template if len(template) <= 80 else template[:77] + "..."
+    raise PulsecheckError("RENDER_006", template=shown, problem=problem,
+                          known=", ".join(sorted(values)) or "none", files=WORDING_FILES)
+
+
 # --------------------------------------------------------------------------------------------
 # Funder summary
 # --------------------------------------------------------------------------------------------
@@ -176,7 +202,7 @@ def not_asked(layout: Mapping[str, Any], wording: Mapping[str, Any], table_id: s
     """The note printed where a wave's instrument has no table ``table_id`` to show."""
     text = wording.get("missing", {}).get(
         "table", "This wave did not ask about {topic}, so it is not shown.")
-    return text.format(topic=topic(layout, table_id))
+    return fill(text, topic=topic(layout, table_id))
 
 
 def headlines(bundle: RunBundle, layout: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -209,7 +235,7 @@ def headlines(bundle: RunBundle, layout: Mapping[str, Any]) -> list[dict[str, st
             continue
         label = label or str(row["row_label"])
         tiles.append({"value": f"{pct_text(row['pct'])}%",
-                      "label": spec["label"].format(item=label)})
+                      "label": fill(spec["label"], item=label)})
     return tiles
 
 
@@ -301,10 +327,11 @@ def finding_sentences(bundle: RunBundle, wording: Mapping[str, Any]
             if phase == f.phase:
                 continue
             peer = cell(table, f.item, phase)
-            parts.append(other["one"].format(pct=pct_text(peer["pct"]), phase=phase)
-                         if _shown(peer) else other["suppressed"].format(phase=phase))
+            parts.append(fill(other["one"], pct=pct_text(peer["pct"]), phase=phase)
+                         if _shown(peer) else fill(other["suppressed"], phase=phase))
         template = templates.get(f.table_id) or templates[f"default_{spec['kind']}"]
-        sentence = template.format(
+        sentence = fill(
+            template,
             phase=f.phase, pct=pct_text(own["pct"]), n=int(own["n"]), base=int(own["base_n"]),
             item=own["row_label"], title=spec["title"], others=other["join"].join(parts))
         groups[f.phase].append((float(f.difference), sentence))
@@ -337,14 +364,14 @@ def chart_series(bundle: RunBundle, chart: Mapping[str, Any]) -> dict[str, Any]:
         table = bundle.table(chart["table"])
         estimates = [estimate(cell(table, level), label) for level, label in _levels(table)]
         values = chart_alt_values(estimates)
-        return {"kind": kind, "estimates": estimates, "alt": chart["alt"].format(values=values)}
+        return {"kind": kind, "estimates": estimates, "alt": fill(chart["alt"], values=values)}
     if kind == "paired_bars":
         tables = [bundle.table(t) for t in chart["tables"]]
         ranked = ranked_items(tables[0])
         series = [[estimate(cell(t, level), label) for level, label in ranked] for t in tables]
         values = chart_alt_values(series[0][:3])
         return {"kind": kind, "labels": [label for _, label in ranked], "series": series,
-                "names": list(chart["series"]), "alt": chart["alt"].format(values=values)}
+                "names": list(chart["series"]), "alt": fill(chart["alt"], values=values)}
     if kind == "dots_by_phase":
         table = bundle.table(chart["table"])
         ranked = ranked_items(table)[: int(chart.get("top", 12))]
@@ -353,7 +380,7 @@ def chart_series(bundle: RunBundle, chart: Mapping[str, Any]) -> dict[str, Any]:
         overall = [estimate(cell(table, level), label) for level, label in ranked[:3]]
         values = chart_alt_values(overall)
         return {"kind": kind, "labels": [label for _, label in ranked], "groups": order,
-                "estimates": estimates, "alt": chart["alt"].format(values=values)}
+                "estimates": estimates, "alt": fill(chart["alt"], values=values)}
     raise ValueError(f"unknown chart kind {kind!r}")
 
 
@@ -362,18 +389,37 @@ def methods_text(bundle: RunBundle, wording: Mapping[str, Any]) -> list[str]:
     settings = bundle.context["settings"]
     rule = bundle.context.get("distinctive") or {}
     text = wording["methods"]
+    # Weighted estimates need their own sentence; the unweighted one would be untrue.
+    intervals = text["intervals_weighted"] if _weighted(bundle) else text["intervals"]
     paragraphs = [
         text["sample"],
-        text["intervals"].format(level=f"{100 * settings['level']:.0f}",
+        fill(intervals, level=f"{100 * settings['level']:g}",
                                  ci_method=_method_name(settings["ci_method"])),
         text["phases"] if bundle.has_phases else text.get("no_phases", ""),
-        text["suppression"].format(threshold=settings["disclosure_threshold"]),
+        fill(text["suppression"], threshold=settings["disclosure_threshold"]),
     ]
     if rule:
-        paragraphs.insert(3, text["distinctive"].format(
+        paragraphs.insert(3, fill(
+            text["distinctive"],
             min_difference=f"{rule['min_difference']:.0f}",
             alpha_pct=f"{100 * rule['alpha']:.0f}"))
     return [p for p in paragraphs if p]
+
+
+def level_text(level: float) -> str:
+    """A confidence level as people write it: 0.95 → ``95%``, 0.995 → ``99.5%``."""
+    return f"{100 * level:g}%"
+
+
+def _weighted(bundle: RunBundle) -> bool:
+    """Whether any percentage of the run is weighted (a weighted sum differs from its count)."""
+    for table in bundle.tables.values():
+        if "n_weighted" in table and "n" in table:
+            counts = pd.to_numeric(table["n"], errors="coerce")
+            sums = pd.to_numeric(table["n_weighted"], errors="coerce")
+            if ((counts - sums).abs() > 1e-9).any():
+                return True
+    return False
 
 
 def _method_name(method: str) -> str:
@@ -428,6 +474,7 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
         group["published"] = patterns.get(group["phase"])
     funders = recommendations.get("funders", {})
     return {
+        "level": level_text(float(context["settings"]["level"])),
         "title": wording["document"]["funder_title"],
         "subtitle": wording["document"]["funder_subtitle"],
         "survey_title": context["title"],
@@ -437,9 +484,10 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
         "notes": missing_notes(bundle, layout, wording),
         "findings": findings,
         "report_year": recommendations.get("report_year", context["instrument"]["year"]),
-        "not_quoted": "" if quoted else wording.get("recommendations", {}).get(
-            "not_quoted", "").format(report_year=recommendations.get("report_year", ""),
-                                     year=context["instrument"]["year"]),
+        "not_quoted": "" if quoted else fill(
+            wording.get("recommendations", {}).get("not_quoted", ""),
+            report_year=recommendations.get("report_year", ""),
+            year=context["instrument"]["year"]),
         "all_phases": {"text": recommendations.get("all_phases", {}).get("text", ""),
                        "source": cite(recommendations.get("all_phases", {}))} if quoted else None,
         "recommendations": phases,
@@ -493,9 +541,9 @@ def partner_content(bundle: RunBundle, partnership: str, layout: Mapping[str, An
         if column == ALL or not _shown(phase_cell):
             base = _body(distribution)
             total = int(base[base["col_level"] == ALL]["base_n"].iloc[0])
-            intro_phase = text["no_phase"].format(base=total)
+            intro_phase = fill(text["no_phase"], base=total)
         else:
-            intro_phase = text["phase"].format(phase=phase, n=int(phase_cell["n"]),
+            intro_phase = fill(text["phase"], phase=phase, n=int(phase_cell["n"]),
                                                base=int(phase_cell["base_n"]))
     sections = []
     for table_id in layout.get("partner", {}).get("tables", []):

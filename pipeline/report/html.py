@@ -13,7 +13,7 @@ import datetime
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import jinja2
 import pandas as pd
@@ -120,13 +120,19 @@ _PDF_DATE = "{year}-01-01T00:00:00Z"
 
 def read_report_data() -> tuple[dict, dict, dict]:
     """The report layout, wording and recommendations (``reports/*.toml``)."""
-    import tomllib
+    from pipeline.model.schemas import (FunderWordingFile, RecommendationsFile,
+                                        ReportLayoutFile)
 
-    def load(*parts: str) -> dict:
-        return tomllib.loads(REPORTS.joinpath(*parts).read_text(encoding="utf-8"))
+    return (_read_report_toml(ReportLayoutFile, "report.toml"),
+            _read_report_toml(FunderWordingFile, "funder", "wording.toml"),
+            _read_report_toml(RecommendationsFile, "funder", "recommendations.toml"))
 
-    return (load("report.toml"), load("funder", "wording.toml"),
-            load("funder", "recommendations.toml"))
+
+def _read_report_toml(schema: Any, *parts: str) -> dict:
+    """One of the reports' TOML files, checked against its schema (as parsed)."""
+    from pipeline.ingest.config import read_toml
+
+    return read_toml(REPORTS.joinpath(*parts), schema, root=REPORTS.parent)[1]
 
 
 def load_run(folder: Path, manifest: dict | None = None,
@@ -302,19 +308,18 @@ def write_reports(folder: Path, manifest: dict | None = None, *,
 
 @contextlib.contextmanager
 def render_errors(document: str, folder: Path) -> Iterator[None]:
-    """Turn an unexpected failure while rendering ``document`` into RENDER_003.
+    """Turn a failure to write ``document`` (disk full, permissions) into RENDER_003.
 
-    Catalogue errors pass through unchanged. Anything else (a report configuration naming
-    something the run lacks, a template slip) would otherwise reach the user as a traceback.
+    Only the operating system's refusals are translated, with their real cause. Problems of
+    configuration are caught before rendering (the schemas of ``reports/*.toml``, RENDER_006
+    for a wording placeholder); anything else is a bug and keeps its traceback.
     """
     from pipeline.errors import PulsecheckError
 
     try:
         yield
-    except PulsecheckError:
-        raise
-    except Exception as error:  # noqa: BLE001 - the catch-all is the point (see docstring)
-        reason = f"{type(error).__name__}: {error}".strip()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
         raise PulsecheckError("RENDER_003", document=document, path=str(folder),
                               reason=reason) from error
 
@@ -407,6 +412,7 @@ def trend_year(bundle: "TrendsBundle") -> int:
 def trend_figures(bundle: "TrendsBundle", config: dict, threshold: int) -> dict[str, dict]:
     """Measure → {uri, alt, title, caveats} for the trends summary."""
     from pipeline.report import charts
+    from pipeline.report.content import fill
     from pipeline.report.trend_content import chart_series, waves
 
     figures = {}
@@ -415,22 +421,22 @@ def trend_figures(bundle: "TrendsBundle", config: dict, threshold: int) -> dict[
         series = chart_series(bundle, measure, threshold)
         if not series["series"]:
             continue
-        title = config.get("title", "{label}").format(label=series["label"])
+        title = fill(config.get("title", "{label}"), label=series["label"])
         svg = charts.trend_chart(order, series["series"], title=title,
                                  ylabel=config.get("ylabel", "%"))
         figures[measure] = {"uri": _svg_uri(svg), "title": title,
-                            "alt": config.get("alt", "{label}: {values}").format(
-                                label=series["label"], values=series["alt"]),
+                            "alt": fill(config.get("alt", "{label}: {values}"),
+                                        label=series["label"], values=series["alt"]),
                             "caveats": series["caveats"],
                             "breaks": len(series["series"]) > 1}
     return figures
 
 
 def _trend_data() -> tuple[dict, dict]:
-    import tomllib
+    from pipeline.model.schemas import ReportLayoutFile, TrendsWordingFile
 
-    layout = tomllib.loads((REPORTS / "report.toml").read_text(encoding="utf-8"))
-    wording = tomllib.loads((REPORTS / "trends" / "wording.toml").read_text(encoding="utf-8"))
+    layout = _read_report_toml(ReportLayoutFile, "report.toml")
+    wording = _read_report_toml(TrendsWordingFile, "trends", "wording.toml")
     return layout.get("trends", {}), wording
 
 

@@ -23,6 +23,7 @@ from pipeline.stats.disclosure import DisclosureRule, Link, protect_linked, supp
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, TableSpec
 from pipeline.stages.results import ReportTable, ReportTables
+from pipeline.model.schemas import TABLE_TESTS
 
 #: The banner column used for by-phase tables: the phase, blank when unclassified.
 BANNER = "_phase_banner"
@@ -30,8 +31,6 @@ BANNER = "_phase_banner"
 FINDING_COLUMNS = ("table_id", "row_var", "item", "item_label", "phase", "rate", "n", "base_n",
                    "other_phases", "other_rates", "difference", "test", "statistic", "df",
                    "p_value", "q_value", "adjust", "min_difference", "alpha", "distinctive")
-#: How the specification names tests → the engine's tests.
-_TESTS = {"chisq": "pearson", "trend": "trend"}
 
 
 def _with_banner(frame: pd.DataFrame, phase: pd.Series, order: Sequence[str]) -> pd.DataFrame:
@@ -62,10 +61,11 @@ def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
     banner = dict(col=BANNER, col_levels=order, col_labels=order) if by_phase else {}
     tests: list[str] = []
     if by_phase and table.kind in ("single", "multi"):
-        tests = [_TESTS.get(table.test, "pearson")]
-        if table.kind == "single" and "trend" not in tests:
-            # Phases are ordered, so each level also gets a test for a trend across them.
+        tests = [TABLE_TESTS[table.test]]
+        if table.kind == "single" and table.trend:
+            # Phases are ordered, so each level may also get a test for a trend across them.
             tests.append("trend")
+    pairwise = dict(pairwise=table.pairwise, alpha=table.pairwise_alpha) if by_phase else {}
     trend = dict(trend_scores=list(range(1, len(order) + 1))) if "trend" in tests else {}
     if table.kind == "single":
         if table.row == PHASE_COLUMN:
@@ -77,14 +77,13 @@ def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
         result = tabulate.single_choice_table(
             frame, table.row, levels=levels, labels=labels, ci_method=spec.ci_method,
             level=spec.level, missing="show" if table.show_missing else "exclude",
-            tests=tests, pairwise="holm" if by_phase else None, table_id=table.id,
-            **banner, **trend)
+            tests=tests, table_id=table.id, **pairwise, **banner, **trend)
     elif table.kind == "multi":
         items = multi_items(table.row, instrument, spec)
         result = tabulate.check_all_table(
             frame, [i.column for i in items], labels=[i.label for i in items],
             row_var=table.row, ci_method=spec.ci_method, level=spec.level, tests=tests,
-            pairwise="holm" if by_phase else None, table_id=table.id, **banner, **trend)
+            table_id=table.id, **pairwise, **banner, **trend)
     else:
         result = tabulate.numeric_summary(frame, table.row, level=spec.level,
                                           table_id=table.id, **banner)

@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from pipeline.report.charts import Estimate
+from pipeline.report.content import fill
 from pipeline.stats.disclosure import DisclosureRule
 
 #: The phase level of the overall rows of ``trends.csv``.
@@ -144,8 +145,9 @@ def change_sentences(bundle: TrendsBundle, measures: Sequence[str],
         is_change = _true(row.significant)
         key = ("rise" if row.difference > 0 else "fall") if is_change else "no_change"
         who = "" if str(row.phase) == ALL else \
-            templates["phase"].format(phase=row.phase)
-        text = templates[key].format(
+            fill(templates["phase"], phase=row.phase)
+        text = fill(
+            templates[key],
             label=row.label, who=who, from_wave=row.from_wave, to_wave=row.to_wave,
             pct_from=pct_text(row.pct_from), pct_to=pct_text(row.pct_to),
             difference=pct_text(abs(row.difference)))
@@ -223,20 +225,23 @@ def trends_content(bundle: TrendsBundle, config: Mapping[str, Any],
     missing = [m for m in config.get("key_measures", []) if m not in measures]
     sentences = change_sentences(bundle, measures, wording, rule.threshold)
     text = wording["document"]
+    level = float(bundle.manifest.get("settings", {}).get("trends", {}).get("level", 0.95))
     return {
+        "level": f"{100 * level:g}%",
         "title": text["title"],
-        "subtitle": text["subtitle"].format(waves=", ".join(waves(bundle))),
+        "subtitle": fill(text["subtitle"], waves=", ".join(waves(bundle))),
         "synthetic": wording["synthetic"]["banner"]
         if bundle.manifest.get("synthetic") else "",
         "intro": text["intro"],
         "lead": summary_lead(sentences, wording),
         "sentences": sentences,
         "measures": measures,
-        "missing": [wording["missing"]["measure"].format(measure=m) for m in missing],
+        "missing": [fill(wording["missing"]["measure"], measure=m) for m in missing],
         "transitions": transition_matrix(bundle, rule),
-        "transitions_intro": wording["transitions"]["intro"].format(
+        "transitions_intro": fill(
+            wording["transitions"]["intro"],
             threshold=rule.threshold, symbol=rule.symbol.format(k=rule.threshold)),
-        "methods": [p.format(threshold=rule.threshold) for p in wording["methods"]["text"]],
+        "methods": [fill(p, threshold=rule.threshold) for p in wording["methods"]["text"]],
         "caveats": caveat_list(bundle),
         "waves": [{"wave": w["wave"], "instrument": w["instrument"],
                    "analysed": w.get("counts", {}).get("analysed", "")}

@@ -1,7 +1,7 @@
 """Render the report tables as an Excel workbook people can read without any code.
 
 One sheet per table (title, what the numbers are, a two-row header with frozen panes, the
-levels or items with n, % and the 95% interval per column, the base, the tests and the
+levels or items with n, % and the interval (at the configured level) per column, the base, the tests and the
 footnotes, then a bar chart of the percentages with the numbers it plots) and a contents
 sheet that links to each. Small cells are shown as the disclosure
 rule displays them (``<5``); the analyst's unsuppressed numbers are in ``tables/*.csv``.
@@ -20,6 +20,7 @@ import xlsxwriter
 
 from pipeline.model.report_spec import ReportSpec
 from pipeline.stages.results import ReportTables
+from pipeline.report.content import level_text
 
 _SHEET_NAME_LIMIT = 31
 _NUMERIC_LABELS = {"mean": "Mean", "median": "Median", "q25": "25th percentile",
@@ -68,8 +69,14 @@ def _cell_value(row: pd.Series, column: str, display: str):
     return None if pd.isna(value) else float(value)
 
 
+#: How the pairwise adjustment of a table is named under its significance letters.
+_PAIRWISE_TEXT = {"holm": "Holm-adjusted", "bonferroni": "Bonferroni-adjusted",
+                  "bh": "Benjamini–Hochberg-adjusted", "none": "not adjusted for multiple "
+                  "comparisons"}
+
+
 def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
-                     start: int) -> int:
+                     start: int, level: float) -> int:
     """Levels or items × columns, three sub-columns each; returns the next free row."""
     sheet.write(start, 0, "", f["head_left"])
     sheet.write(start + 1, 0, "", f["head_left"])
@@ -79,7 +86,7 @@ def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str]
         heading = column if letter.empty or not letter.iloc[0] else \
             f"{column} ({letter.iloc[0]})"
         sheet.merge_range(start, first, start, first + 2, heading, f["head"])
-        for offset, text in enumerate(("n", "%", "95% CI")):
+        for offset, text in enumerate(("n", "%", f"{level_text(level)} CI")):
             sheet.write(start + 1, first + offset, text, f["head"])
     row_index = start + 2
     body = table[table["row_type"].isin(["level", "item", "net", "missing"])]
@@ -180,14 +187,14 @@ def _write_chart(book: xlsxwriter.Workbook, sheet, name: str, f: dict, table: pd
 
 
 def _write_numeric(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
-                   start: int) -> int:
+                   start: int, level: float) -> int:
     sheet.write(start, 0, "", f["head_left"])
     sheet.write(start + 1, 0, "", f["head_left"])
     for position, column in enumerate(columns):
         first = 1 + 2 * position
         sheet.merge_range(start, first, start, first + 1, column, f["head"])
         sheet.write(start + 1, first, "value", f["head"])
-        sheet.write(start + 1, first + 1, "95% CI", f["head"])
+        sheet.write(start + 1, first + 1, f"{level_text(level)} CI", f["head"])
     row_index = start + 2
     for stat in list(dict.fromkeys(table["stat"])):
         cells = table[table["stat"] == stat].set_index("col_level")
@@ -295,18 +302,21 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
         shown = [c for c in columns if report.spec.by_phase or c == columns[0]]
         table = protected[report.spec.id]
         if report.spec.kind == "numeric":
-            sheet.write(1, 0, "Mean (95% t interval), median and quartiles; by phase where "
-                        "shown.", f["subtitle"])
-            next_row = _write_numeric(sheet, f, table, shown, 3)
+            sheet.write(1, 0, f"Mean ({level_text(spec.level)} t interval), median and "
+                        "quartiles; by phase where shown.", f["subtitle"])
+            next_row = _write_numeric(sheet, f, table, shown, 3, spec.level)
         else:
             method = table["ci_method"].dropna()
             method_text = method.iloc[0] if not method.empty else spec.ci_method
             base = "partnerships that answered" if report.spec.kind == "multi" else \
                 "partnerships with an answer"
-            sheet.write(1, 0, f"Percent of {base}, with 95% intervals ({method_text}). "
-                        "Letters after an interval name the phase columns this one is "
-                        "significantly higher than (Holm-adjusted).", f["subtitle"])
-            next_row = _write_frequency(sheet, f, table, shown, 3)
+            letters = "" if not report.spec.by_phase or len(shown) < 2 else (
+                " Letters after an interval name the phase columns this one is "
+                f"significantly higher than ({_PAIRWISE_TEXT[report.spec.pairwise]}, "
+                f"at {level_text(report.spec.pairwise_alpha)}).")
+            sheet.write(1, 0, f"Percent of {base}, with {level_text(spec.level)} intervals "
+                        f"({method_text}).{letters}", f["subtitle"])
+            next_row = _write_frequency(sheet, f, table, shown, 3, spec.level)
         sheet.freeze_panes(5, 1)
         next_row = _write_tests(sheet, f, report.tests, next_row)
         for footnote in report.spec.footnotes:
@@ -327,7 +337,8 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
 # trends.xlsx: the trends folder as a finished workbook
 # --------------------------------------------------------------------------------------------
 
-_TREND_WAVE_COLUMNS = ("n", "base", "%", "95% interval", "note")
+def _trend_wave_columns(level: float) -> tuple[str, ...]:
+    return ("n", "base", "%", f"{level_text(level)} interval", "note")
 _CHANGE_COLUMNS = (("measure", "Measure"), ("phase", "Phase"), ("from_wave", "From"),
                    ("to_wave", "To"), ("pct_from", "% from"), ("pct_to", "% to"),
                    ("difference", "Difference (points)"), ("test", "Test"),
@@ -339,16 +350,16 @@ def _small(count: float, threshold: int) -> bool:
     return not pd.isna(count) and 0 < int(count) < threshold
 
 
-def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str],
+def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str], level: float,
                         threshold: int) -> tuple[int, list[str]]:
     """Measures × phases with waves as columns; returns the next row and the footnotes."""
     sheet.merge_range(3, 0, 4, 0, "Measure", f["head_left"])
     sheet.merge_range(3, 1, 4, 1, "Phase", f["head_left"])
-    width = len(_TREND_WAVE_COLUMNS)
+    width = len(_trend_wave_columns(level))
     for position, wave in enumerate(waves):
         first = 2 + width * position
         sheet.merge_range(3, first, 3, first + width - 1, wave, f["head"])
-        for offset, name in enumerate(_TREND_WAVE_COLUMNS):
+        for offset, name in enumerate(_trend_wave_columns(level)):
             sheet.write(4, first + offset, name, f["head"])
     notes: list[str] = []
     index = 5
@@ -451,6 +462,8 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
     trends, changes = bundle.trends, bundle.changes
     waves = sorted(trends["wave"].astype(str).unique())
     threshold = int(rule.threshold)
+    # The level the trends were computed at (trends.toml, recorded in run.json).
+    level = float(bundle.manifest.get("settings", {}).get("trends", {}).get("level", 0.95))
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                            "strings_to_urls": False})
     title = "Pulse Check: trends across waves " + ", ".join(waves)
@@ -462,7 +475,8 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
     used = {"Contents"}
     contents.write(0, 0, title, f["title"])
     notes = [
-        "Percent of partnerships that answered, per wave, with 95% intervals; waves are "
+        f"Percent of partnerships that answered, per wave, with {level_text(level)} "
+        "intervals; waves are "
         "columns. A measure compared with a caveat carries a numbered footnote; 'series 2' "
         "marks a wave that starts a new series (not comparable with the earlier waves, "
         "never tested against them).",
@@ -502,9 +516,9 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
                                   "tests of change")
         sheet = book.add_worksheet(name)
         sheet.write(0, 0, f"{family} by wave", f["title"])
-        sheet.write(1, 0, "n / base, percent and 95% interval per wave; phases where the "
-                    "wave asked for one.", f["subtitle"])
-        next_row, footnotes = _write_trend_family(sheet, f, rows, waves, threshold)
+        sheet.write(1, 0, f"n / base, percent and {level_text(level)} interval per wave; "
+                    "phases where the wave asked for one.", f["subtitle"])
+        next_row, footnotes = _write_trend_family(sheet, f, rows, waves, level, threshold)
         sheet.freeze_panes(5, 2)
         family_changes = changes[changes["family"] == family]
         next_row = _write_changes(sheet, f, family_changes, next_row)

@@ -33,15 +33,14 @@ from pipeline.stages.classify import (Agreement, Classification,
                                classify_by_criteria, classify_phase, phase_agreement)
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.stages.derive import derive_variables
-from pipeline.errors import (PulsecheckError,
-                             SpecError,
-                             combine_issues)
+from pipeline.errors import PulsecheckError, SpecError, combine_issues, issues_frame
 from pipeline.stages.flow import FlowResult, account_blank_records, apply_steps
 from pipeline.stages.privacy import inert_frame
-from pipeline.ingest.readers import (Export, Platform, read_choice_versions, read_export,
+from pipeline.ingest.readers import (Export, Platform, configuration_files, read_choice_versions,
+                             read_export,
                              read_instrument, read_limits, read_platform, read_wave,
                              verify_checksums)
-from pipeline.model.wave import Wave
+from pipeline.model.wave import Wave, missing_step_warnings
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, build_spec, check_spec
 from pipeline.report.tables import build_report_tables, protect
@@ -137,7 +136,8 @@ def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave:
     analysed = typed.take(typed.index.get_indexer(flow.analysed)) \
         if typed.index.is_unique else typed.loc[flow.analysed]
     classification = classify_phase(analysed, instrument)
-    all_issues = combine_issues([issues, flow.issues, classification.issues])
+    all_issues = combine_issues([issues_frame(missing_step_warnings(wave)), issues,
+                                 flow.issues, classification.issues])
     numbers = [None if r is pd.NA else int(r) for r in all_issues["row"].tolist()]
     # Only dispositions whose row number has an issue can match one; the last of equal
     # (file, row) pairs gives the outcome.
@@ -226,6 +226,19 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def _statistics(result: WaveResult) -> dict[str, Any] | None:
+    """The statistical settings in force (from ``tables.toml``), table by table."""
+    if result.report is None:
+        return None
+    spec = result.report.spec
+    return {"ci_method": spec.ci_method, "level": spec.level,
+            "disclosure_threshold": spec.disclosure_threshold,
+            "weighted": result.report.tables.weighted,
+            "tables": {t.id: {"test": t.test, "trend": t.trend, "pairwise": t.pairwise,
+                              "pairwise_alpha": t.pairwise_alpha, "sort": t.sort}
+                       for t in spec.tables}}
+
+
 def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, str],
                  result: WaveResult, outputs: Mapping[str, str],
                  keep_personal: bool) -> dict[str, Any]:
@@ -248,9 +261,12 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
         "instrument": {"id": instrument.id, "version": instrument.version,
                        "path": _relative(wave.instrument_path, wave.root),
                        "files": dict(sorted(instrument.source.items()))},
+        # The configuration files outside the instrument that shape the outputs.
+        "configuration": configuration_files(wave),
         # Everything `pulsecheck verify` needs to replay the run exactly.
         "settings": {"keep_personal": keep_personal,
                      "phase_basis": result.report.basis if result.report else None},
+        "statistics": _statistics(result),
         "packages": package_versions(),
         "counts": result.counts,
         "exit_code": result.exit_code,
@@ -350,7 +366,7 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
     """The report tables (CSV and XLSX), findings and phase agreement."""
     import datetime as dt
 
-    from pipeline.report.workbook import write_workbook
+    from pipeline.report.workbook import level_text, write_workbook
 
     from pipeline.report.html import read_assumptions
     from pipeline.report.content import report_context
@@ -379,7 +395,8 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
         f"{wave.title}. Instrument {instrument.id} {instrument.version}. "
         f"{result.counts['analysed']} partnerships analysed.",
         f"Phases are from {basis}; partnerships without a phase count in All only.",
-        "Percentages are unweighted, with 95% intervals; the sample is voluntary, not a "
+        f"Percentages are {'weighted' if report.tables.weighted else 'unweighted'}, with "
+        f"{level_text(report.spec.level)} intervals; the sample is voluntary, not a "
         "probability sample, so intervals describe sampling variability only.",
         f"Counts below {report.spec.disclosure_threshold} are suppressed (<"
         f"{report.spec.disclosure_threshold}) with complementary cells hidden.",
@@ -396,9 +413,9 @@ def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpe
 
     Returns ``None`` when the instrument names no tables.
     """
-    import tomllib
+    from pipeline.ingest.config import parse_toml
 
-    manifest = tomllib.loads((Path(instrument_path) / "manifest.toml").read_text("utf-8"))
+    manifest = parse_toml(Path(instrument_path) / "manifest.toml")
     names = manifest.get("report", {})
     if not names.get("tables"):
         return None
@@ -407,18 +424,12 @@ def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpe
         path = Path(instrument_path) / name
         if not path.exists():
             raise PulsecheckError("INST_001", file=str(instrument_path), name=name)
-        try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise PulsecheckError("INST_002", file=str(path), reason=str(error))
+        return parse_toml(path)
 
     tables = load(names["tables"])
     criteria = load(names["criteria"]) if names.get("criteria") else None
-    try:
-        spec = build_spec(tables, criteria)
-    except (KeyError, TypeError, ValueError) as error:
-        raise PulsecheckError("INST_002", file=names["tables"],
-                              reason=f"an entry is malformed ({error})")
+    spec = build_spec(tables, criteria,
+                      files=(names["tables"], names.get("criteria") or "phase_criteria.toml"))
     problems = check_spec(spec, instrument, file=names["tables"], phase_column=PHASE_COLUMN)
     if len(problems):
         raise SpecError(names["tables"], problems)

@@ -82,6 +82,11 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
     for name, digest in instrument.get("files", {}).items():
         _check_hash(root / instrument["path"] / name, digest)
         checked += 1
+    for name, digest in manifest.get("configuration", {}).items():
+        # Files pulsecheck ships (report wording, platform profiles) live beside its code.
+        path = root / name if (root / name).exists() else project_root() / name
+        _check_hash(path, digest)
+        checked += 1
     progress(f"{checked} input file(s) match run.json")
 
     settings = manifest.get("settings", {})

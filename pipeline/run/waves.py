@@ -26,7 +26,6 @@ Outputs of the combined folder (default ``reports/out/<survey>-trends/``)::
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -160,10 +159,10 @@ def read_trend_settings(folder: Path) -> dict[str, Any]:
     path = Path(folder) / "trends.toml"
     if not path.exists():
         return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise PulsecheckError("WAVES_004", path=str(path), problem=f"is not valid TOML ({error})")
+    from pipeline.ingest.config import read_toml
+    from pipeline.model.schemas import TrendsFile
+
+    return read_toml(path, TrendsFile)[1]
 
 
 @dataclass(frozen=True)
@@ -189,7 +188,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
     from pipeline.run.analyse import default_out, publish, write_outputs
     from pipeline.run.publication import check_out, check_writable_path
     from pipeline.multiwave.trends import (Settings, WaveData, chain_measures, compute_trends,
-                                 measure_indicator)
+                                 measure_indicator, waves_left_out)
 
     folders = find_waves(Path(root_dir))
     if out:
@@ -236,8 +235,12 @@ def run_waves(root_dir: Path, out: Path | None = None,
         data.append(WaveData(wave=item.wave.wave, instrument=item.instrument, frame=rows,
                              phase=phase))
     trends = compute_trends(data, chains, settings)
-    progress(f"trends: {trends.table['measure'].nunique()} measures over {len(data)} waves, "
-             f"{len(trends.changes)} tests of change")
+    left_out = waves_left_out([a.wave.wave for a in analysed], chains)
+    for warning in left_out:
+        progress(f"warning: {warning['message']}")
+    in_trends = sorted(set(trends.table["wave"].astype(str))) if len(trends.table) else []
+    progress(f"trends: {trends.table['measure'].nunique()} measures over {len(in_trends)} "
+             f"waves ({', '.join(in_trends) or 'none'}), {len(trends.changes)} tests of change")
 
     history = config.get("histories", {})
     name_q = history.get("name_question")
@@ -288,7 +291,12 @@ def run_waves(root_dir: Path, out: Path | None = None,
         "comparability": "",
         "caveat": "Many partnerships answered in more than one wave; the tests of change treat "
                   "the waves as independent samples, so they are approximate (A-WAVE-15)."}])
-    caveats = pd.concat([general, trends.caveats], ignore_index=True)
+    # A wave no crosswalk reaches is absent from every trend table; the reports say so.
+    left = [pd.DataFrame([{"measure": "(every measure)", "label": "", "from_wave": "",
+                           "to_wave": "", "comparability": "",
+                           "caveat": w["rule"][:1].upper() + w["rule"][1:]}
+                          for w in left_out])] if left_out else []
+    caveats = pd.concat([general, *left, trends.caveats], ignore_index=True)
     outputs = {
         "trends.csv": trends.table, "trend_changes.csv": trends.changes,
         "trend_tests.csv": trends.trend_tests, "caveats.csv": caveats,
@@ -316,6 +324,8 @@ def run_waves(root_dir: Path, out: Path | None = None,
             "waves": [{"wave": a.wave.wave, "instrument": a.instrument.version,
                        "counts": a.result.counts} for a in analysed],
             "crosswalks": [f"{c.old}__{c.new}.csv" for c in crosswalks],
+            **({"left_out": [{"wave": w["value"], "reason": w["message"]}
+                             for w in left_out]} if left_out else {}),
             "settings": {"trends": dict(trend_config), "histories": dict(history)},
             "disclosure_threshold": threshold,
             "links": {"stable_id": int(histories.links["method"].eq("stable_id").sum()),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import EXIT_DATA_ERRORS, EXIT_OK, EXIT_UNUSABLE
@@ -34,6 +35,18 @@ class ReportTables:
 
     tables: tuple[ReportTable, ...]
     findings: pd.DataFrame
+
+    @property
+    def weighted(self) -> bool:
+        """Whether any percentage is weighted (a weighted sum differs from its count)."""
+        for report in self.tables:
+            table = report.table
+            if "n_weighted" in table and "n" in table:
+                counts = pd.to_numeric(table["n"], errors="coerce").to_numpy(dtype=float)
+                sums = pd.to_numeric(table["n_weighted"], errors="coerce").to_numpy(dtype=float)
+                if not np.allclose(counts, sums, equal_nan=True):
+                    return True
+        return False
 
     @property
     def tests(self) -> pd.DataFrame:

@@ -7,13 +7,13 @@ published figure.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from pipeline.errors import PulsecheckError
+from pipeline.ingest.config import parse_toml
 
 #: The profile's default file name inside an instrument folder.
 PROFILE_FILE = "sample_profile.toml"
@@ -95,14 +95,10 @@ def read_profile(path: Path) -> SampleProfile:
     Raises
     ------
     PulsecheckError
-        ``SAMPLE_001`` when the file is missing, ``SAMPLE_002`` when it is not valid TOML or
-        lacks a required table.
+        ``SAMPLE_001`` when the file is missing, ``CONF_001`` when it is not valid TOML,
+        ``SAMPLE_002`` when it lacks a required table.
     """
     path = Path(path)
     if not path.is_file():
         raise PulsecheckError("SAMPLE_001", path=str(path))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise PulsecheckError("SAMPLE_002", file=str(path), problem=str(error)) from error
-    return parse_profile(data, str(path))
+    return parse_profile(parse_toml(path), str(path))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bad_inputs import builders as b
-from conftest import TINY_CHOICES, TINY_SURVEY, TINY_WAVE, row
+from conftest import TINY_CHOICES, TINY_SURVEY, TINY_WAVE
 
 
 @dataclass(frozen=True)
@@ -189,17 +189,17 @@ CASES: tuple[Case, ...] = (
          ("WAVE_005",), ("export.csv", "immutable"),
          see="test_run.py::test_run__raw_file_changed_after_manifest__stops_with_checksum_error"),
     Case("BAD-045", "a wave description that is not TOML", b.with_wave("survey = tiny\n[[steps"),
-         2, ("WAVE_002",), ("wave.toml",)),
+         2, ("CONF_001",), ("wave.toml",)),
     Case("BAD-046", "a wave description without its files", b.with_wave(
-        _wave('files = ["export.csv"]\n', "")), 2, ("WAVE_002",), ("files",)),
+        _wave('files = ["export.csv"]\n', "")), 2, ("CONF_004",), ("files",)),
     Case("BAD-047", "an unknown platform", b.with_wave(_wave('platform = "csv"',
                                                             'platform = "limesurvey"')), 2,
          ("WAVE_008",), ("limesurvey",)),
     Case("BAD-048", "an exclusion step with an unknown rule", b.with_wave(
-        _wave('rule = "incomplete"', 'rule = "drop_the_bad_ones"')), 2, ("WAVE_007",),
+        _wave('rule = "incomplete"', 'rule = "drop_the_bad_ones"')), 2, ("CONF_005",),
          ("drop_the_bad_ones",)),
     Case("BAD-049", "a limits table with a nonsense value", b.with_wave(
-        TINY_WAVE + "\n[limits]\nmax_columns = \"lots\"\n"), 2, ("WAVE_002",),
+        TINY_WAVE + "\n[limits]\nmax_columns = \"lots\"\n"), 2, ("CONF_005",),
          ("max_columns",)),
     # --- the committed sample, damaged ---------------------------------------------------------
     Case("BAD-050", "the sample export cut inside a quoted field",
