@@ -47,6 +47,9 @@ ISSUE_COLUMNS = (
 EXIT_OK = 0
 EXIT_DATA_ERRORS = 1
 EXIT_UNUSABLE = 2
+#: A fault of pulsecheck itself (a bug): the traceback is shown, with this exit code so that it
+#: is never mistaken for "rows quarantined".
+EXIT_INTERNAL = 3
 
 
 @dataclass(frozen=True)
@@ -480,6 +483,9 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "and quarantine.csv in '{path}' say where each went.",
               "Check the exports and the exclusion steps in wave.toml (an export listed "
               "twice makes every response a duplicate)."),
+    ErrorSpec("CLI_004", "fatal", "file system error",
+              "the file system refused {action}: {reason}.",
+              "Check the path, its permissions and the free disk space, then run again."),
     ErrorSpec("RENDER_004", "fatal", "run folder file damaged",
               "'{name}' cannot be read: {reason}.",
               "Re-run the wave with `pulsecheck run`; files of a run folder are written by "

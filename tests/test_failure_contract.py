@@ -70,3 +70,25 @@ def test_run__sample_listed_twice__writes_the_accounting_and_stops_with_a_reason
     assert len(_read(out / "quarantine.csv")) == dispositions["disposition"].eq(
         "quarantined").sum()
     assert _read(out / "flow.csv").set_index("step").loc["analysed", "n_out"] == "0"
+
+
+def test_main__a_fault_of_pulsecheck__shows_the_traceback_with_exit_3_never_1(
+        tmp_path, monkeypatch, capsys):
+    import sys
+
+    import pytest
+
+    from pipeline.cli import main as entry
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a slip in the code")
+
+    monkeypatch.setattr(entry, "run_wave", broken)
+    wave = make_project(tmp_path, [row()])
+    monkeypatch.setattr(sys, "argv", ["pulsecheck", "run", str(wave),
+                                      "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as stopped:
+        entry.main()
+    assert stopped.value.code == 3
+    err = capsys.readouterr().err
+    assert "RuntimeError: a slip in the code" in err and "internal fault" in err

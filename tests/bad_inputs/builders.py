@@ -356,3 +356,13 @@ def damaged_run(command: str, files: dict[str, bytes]) -> Builder:
             (folder / name).write_bytes(data)
         return [command, str(folder)]
     return build
+
+
+def validate_into_a_file() -> Builder:
+    """``pulsecheck validate --out`` naming an existing file."""
+    def build(root: Path) -> list[str]:
+        wave = project(root)
+        (root / "occupied.txt").write_text("keep me\n", encoding="utf-8")
+        return ["validate", str(wave / "export.csv"), "--instrument", str(root / "instrument"),
+                "--platform", "csv", "--out", str(root / "occupied.txt")]
+    return build
