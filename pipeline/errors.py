@@ -486,6 +486,11 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("CLI_004", "fatal", "file system error",
               "the file system refused {action}: {reason}.",
               "Check the path, its permissions and the free disk space, then run again."),
+    ErrorSpec("VERIFY_005", "fatal", "run not rebuilt",
+              "the rebuilt run differs: {differ} file(s) differ, {missing} missing, {extra} "
+              "not recorded (listed above).",
+              "Find what changed since the run (an edited output, another code version); "
+              "re-run the wave to make a new record."),
     ErrorSpec("RENDER_004", "fatal", "run folder file damaged",
               "'{name}' cannot be read: {reason}.",
               "Re-run the wave with `pulsecheck run`; files of a run folder are written by "
