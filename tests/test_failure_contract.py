@@ -92,3 +92,19 @@ def test_main__a_fault_of_pulsecheck__shows_the_traceback_with_exit_3_never_1(
     assert stopped.value.code == 3
     err = capsys.readouterr().err
     assert "RuntimeError: a slip in the code" in err and "internal fault" in err
+
+
+def test_run_of_waves__a_wave_with_nothing_to_analyse__writes_its_accounting_and_stops(
+        tmp_path):
+    import sys as _sys
+    _sys.path.insert(0, str(Path(__file__).parent))
+    from bad_inputs.builders import with_export_twice
+
+    with_export_twice()(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "raw"), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "(RUN_003)" in result.output
+    dispositions = _read(out / "tiny-2016" / "dispositions.csv")
+    assert len(dispositions) == 10 and not dispositions["disposition"].eq("analysed").any()
+    assert not (out / "tiny-trends").exists()
