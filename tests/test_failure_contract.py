@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
+from conftest import (
+    EXPORT_HEADER,
+    INSTRUMENT_2016,
+    PROJECT,
+    SAMPLE_WAVE,
+    make_project,
+    row,
+)
 
-from conftest import EXPORT_HEADER, INSTRUMENT_2016, PROJECT, SAMPLE_WAVE, make_project, row
 from pipeline.cli.main import cli
 
 
@@ -96,8 +103,6 @@ def test_main__a_fault_of_pulsecheck__shows_the_traceback_with_exit_3_never_1(
 
 def test_run_of_waves__a_wave_with_nothing_to_analyse__writes_its_accounting_and_stops(
         tmp_path):
-    import sys as _sys
-    _sys.path.insert(0, str(Path(__file__).parent))
     from bad_inputs.builders import with_export_twice
 
     with_export_twice()(tmp_path)

@@ -307,7 +307,7 @@ def _xlsx_with_sheet(root: Path, edit: Callable[[str], str]) -> bytes:
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
-                data = edit(data.decode("utf-8")).encode("utf-8")
+                data = edit(data.decode("utf-8")).encode()
             target.writestr(info.filename, data)
     path.unlink()
     return buffer.getvalue()
