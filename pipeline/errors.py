@@ -47,6 +47,9 @@ ISSUE_COLUMNS = (
 EXIT_OK = 0
 EXIT_DATA_ERRORS = 1
 EXIT_UNUSABLE = 2
+#: A fault of pulsecheck itself (a bug): the traceback is shown, with this exit code so that it
+#: is never mistaken for "rows quarantined".
+EXIT_INTERNAL = 3
 
 
 @dataclass(frozen=True)
@@ -504,6 +507,14 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "and quarantine.csv in '{path}' say where each went.",
               "Check the exports and the exclusion steps in wave.toml (an export listed "
               "twice makes every response a duplicate)."),
+    ErrorSpec("CLI_004", "fatal", "file system error",
+              "the file system refused {action}: {reason}.",
+              "Check the path, its permissions and the free disk space, then run again."),
+    ErrorSpec("VERIFY_005", "fatal", "run not rebuilt",
+              "the rebuilt run differs: {differ} file(s) differ, {missing} missing, {extra} "
+              "not recorded (listed above).",
+              "Find what changed since the run (an edited output, another code version); "
+              "re-run the wave to make a new record."),
     ErrorSpec("RENDER_004", "fatal", "run folder file damaged",
               "'{name}' cannot be read: {reason}.",
               "Re-run the wave with `pulsecheck run`; files of a run folder are written by "

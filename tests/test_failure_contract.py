@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
+from conftest import (
+    EXPORT_HEADER,
+    INSTRUMENT_2016,
+    PROJECT,
+    SAMPLE_WAVE,
+    make_project,
+    row,
+)
 
-from conftest import EXPORT_HEADER, INSTRUMENT_2016, PROJECT, SAMPLE_WAVE, make_project, row
 from pipeline.cli.main import cli
 
 
@@ -70,3 +77,39 @@ def test_run__sample_listed_twice__writes_the_accounting_and_stops_with_a_reason
     assert len(_read(out / "quarantine.csv")) == dispositions["disposition"].eq(
         "quarantined").sum()
     assert _read(out / "flow.csv").set_index("step").loc["analysed", "n_out"] == "0"
+
+
+def test_main__a_fault_of_pulsecheck__shows_the_traceback_with_exit_3_never_1(
+        tmp_path, monkeypatch, capsys):
+    import sys
+
+    import pytest
+
+    from pipeline.cli import main as entry
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a slip in the code")
+
+    monkeypatch.setattr(entry, "run_wave", broken)
+    wave = make_project(tmp_path, [row()])
+    monkeypatch.setattr(sys, "argv", ["pulsecheck", "run", str(wave),
+                                      "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as stopped:
+        entry.main()
+    assert stopped.value.code == 3
+    err = capsys.readouterr().err
+    assert "RuntimeError: a slip in the code" in err and "internal fault" in err
+
+
+def test_run_of_waves__a_wave_with_nothing_to_analyse__writes_its_accounting_and_stops(
+        tmp_path):
+    from bad_inputs.builders import with_export_twice
+
+    with_export_twice()(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "raw"), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "(RUN_003)" in result.output
+    dispositions = _read(out / "tiny-2016" / "dispositions.csv")
+    assert len(dispositions) == 10 and not dispositions["disposition"].eq("analysed").any()
+    assert not (out / "tiny-trends").exists()

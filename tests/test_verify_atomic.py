@@ -36,14 +36,14 @@ def test_verify__untouched_run__is_rebuilt_byte_for_byte(tmp_path, tiny_rows):
     assert "Verified" in result.output
 
 
-def test_verify__edited_output__is_reported_as_different_and_exits_1(tmp_path, tiny_rows):
+def test_verify__edited_output__is_reported_as_different_and_exits_2(tmp_path, tiny_rows):
     wave = make_project(tmp_path, tiny_rows)
     out = tmp_path / "out"
     invoke("run", str(wave), "--out", str(out))
     flow = out / "flow.csv"
     flow.write_text(flow.read_text().replace("read,7", "read,8"))
     result = invoke("verify", str(out))
-    assert result.exit_code == 1
+    assert result.exit_code == 2 and "(VERIFY_005)" in result.output
     assert "differs: flow.csv" in result.output
 
 

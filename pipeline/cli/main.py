@@ -1,13 +1,15 @@
 """The ``pulsecheck`` command line: the outermost edge, where files and exit codes live.
 
 Every user-fixable problem surfaces as a catalogue message on stderr and an exit code
-(0 clean, 1 data issues of error severity, 2 unusable input or configuration); a traceback
-reaches the user only for a genuine bug.
+(0 clean, 1 data issues of error severity, 2 unusable input or configuration, or a wave with
+nothing left to analyse); errors of the file system are catalogue messages too (exit 2). A
+traceback reaches the user only for a genuine bug, with exit code 3.
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -15,7 +17,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.errors import (CATALOGUE, EXIT_DATA_ERRORS, EXIT_UNUSABLE, PulsecheckError)
+from pipeline.errors import (CATALOGUE, EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_UNUSABLE,
+                             PulsecheckError)
 from pipeline.ingest.readers import (read_export, read_instrument, read_instrument_tables,
                              read_platform, read_wave, write_checksums)
 from pipeline.model.instrument import build_instrument, check_instrument
@@ -37,6 +40,16 @@ class _Group(click.Group):
                 for message in problems["message"]:
                     click.echo(f"  - {message}", err=True)
             ctx.exit(error.exit_code)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            # Disk full, permission denied, a folder where a file was expected: a catalogue
+            # message and exit 2, never a traceback and never exit 1 (rows quarantined).
+            failure = PulsecheckError("CLI_004", file=error.filename and str(error.filename),
+                                      action="reading or writing a file",
+                                      reason=error.strerror or str(error))
+            click.echo(f"error: {failure.message}", err=True)
+            ctx.exit(failure.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,7 +109,8 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     folders: then every wave is run and the trends across waves are written to
     reports/out/<survey>-trends/ (or under --out). Exit code 0 when the run is
     clean, 1 when rows were quarantined for error-severity problems, 2 when the input or
-    configuration is unusable.
+    configuration is unusable or no row is left to analyse (the flow, dispositions and
+    quarantine are still written then).
 
     \b
     Examples:
@@ -214,6 +228,11 @@ def main() -> None:
     except PulsecheckError as error:  # raised outside a command (defensive)
         click.echo(f"error: {error.message}", err=True)
         sys.exit(EXIT_UNUSABLE)
+    except Exception:  # a fault of pulsecheck itself: show it, never as exit 1
+        traceback.print_exc()
+        click.echo("error: pulsecheck stopped on an internal fault (shown above); please "
+                   f"report it. Exit code {EXIT_INTERNAL}.", err=True)
+        sys.exit(EXIT_INTERNAL)
 
 
 from pipeline.cli.sample import sample  # noqa: E402

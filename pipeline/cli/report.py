@@ -11,12 +11,38 @@ import click
 from pipeline.errors import PulsecheckError
 
 
+def read_run_json(path: Path, kind: type = dict) -> object:
+    """A JSON file of a run folder, or RENDER_004 when it is damaged (never a traceback)."""
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise PulsecheckError("RENDER_004", file=str(path), name=path.name,
+                              reason=f"it is not UTF-8 text (byte {error.start})")
+    except json.JSONDecodeError as error:
+        raise PulsecheckError("RENDER_004", file=str(path), name=path.name,
+                              reason=f"it is not valid JSON ({error.msg}, line {error.lineno})")
+    except OSError as error:
+        raise PulsecheckError("RENDER_004", file=str(path), name=path.name,
+                              reason=error.strerror or str(error))
+    if not isinstance(content, kind):
+        raise PulsecheckError("RENDER_004", file=str(path), name=path.name,
+                              reason=f"it holds a JSON {type(content).__name__}, not an object")
+    return content
+
+
+def check_run_files(folder: Path) -> None:
+    """Refuse a run folder whose run.json or report.json is damaged, before rendering."""
+    for name in ("run.json", "report.json"):
+        if (folder / name).exists():
+            read_run_json(folder / name)
+
+
 def refresh_manifest(folder: Path) -> None:
     """Update the output hashes in ``run.json`` after re-rendering (provenance stays true)."""
     from pipeline.ingest.readers import sha256_file
 
     path = folder / "run.json"
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest = read_run_json(path)
     outputs = {p.relative_to(folder).as_posix(): sha256_file(p)
                for p in folder.rglob("*") if p.is_file() and p.name != "run.json"}
     manifest["outputs"] = dict(sorted(outputs.items()))
@@ -43,6 +69,7 @@ def report(run_dir: Path, partner_reports: bool, no_notebook: bool) -> None:
     from pipeline.report.html import is_trends_folder, write_reports, write_trend_reports
 
     folder = Path(run_dir)
+    check_run_files(folder)
     if is_trends_folder(folder):
         # A trends folder (pulsecheck run over a folder of waves): workbook, summary, notebook.
         written = write_trend_reports(folder, notebook=not no_notebook)
@@ -51,7 +78,13 @@ def report(run_dir: Path, partner_reports: bool, no_notebook: bool) -> None:
         return
     if not (folder / "run.json").exists():
         raise PulsecheckError("RENDER_001", path=str(folder), name="run.json")
-    written = write_reports(folder, partner_reports=partner_reports,
-                            notebook=not no_notebook)
+    try:
+        written = write_reports(folder, partner_reports=partner_reports,
+                                notebook=not no_notebook)
+    except (KeyError, TypeError, AttributeError) as error:
+        # report.json read, but an entry the reports need is missing or of the wrong kind.
+        raise PulsecheckError("RENDER_004", file=str(folder / "report.json"),
+                              name="report.json",
+                              reason=f"an entry is missing or malformed ({error!r})")
     refresh_manifest(folder)
     click.echo(f"Wrote {len(written)} file(s) in {folder}")

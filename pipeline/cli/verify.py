@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from pipeline.errors import EXIT_DATA_ERRORS
+from pipeline.errors import PulsecheckError
 from pipeline.run.verify import verify_run
 
 
@@ -18,8 +17,8 @@ def verify(run_dir: Path) -> None:
 
     Re-hashes the raw exports and instrument files named in RUN_DIR/run.json, runs the wave
     again with the recorded settings into a temporary folder, and compares every output.
-    Exit code 0 when every file is identical, 1 when any differs, 2 when an input is missing
-    or changed.
+    Exit code 0 when every file is identical, 2 when any differs (VERIFY_005) or an input
+    is missing or changed.
 
     \b
     Example:
@@ -32,6 +31,7 @@ def verify(run_dir: Path) -> None:
         for name in names:
             click.echo(f"  {label}: {name}")
     if not result.ok:
-        click.echo("Verification failed: the run cannot be rebuilt byte for byte.", err=True)
-        sys.exit(EXIT_DATA_ERRORS)
+        # Exit 1 means rows quarantined; a run that is not rebuilt is a catalogue error (2).
+        raise PulsecheckError("VERIFY_005", file=str(run_dir), differ=len(result.different),
+                              missing=len(result.missing), extra=len(result.extra))
     click.echo("Verified: the run is rebuilt byte for byte from its inputs.")

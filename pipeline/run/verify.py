@@ -71,16 +71,26 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         wave_file = manifest["wave_description"]["path"]
         recorded = manifest["outputs"]
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise PulsecheckError("VERIFY_002", file=str(manifest_path), reason=str(error))
+        instrument = manifest.get("instrument", {})
+        # Every recorded input as (path, sha256), checked for shape before any is used.
+        inputs = [(str(entry["path"]), str(entry["sha256"]))
+                  for entry in manifest.get("inputs", [])]
+        inputs += [(f"{instrument['path']}/{name}", str(digest))
+                   for name, digest in instrument.get("files", {}).items()]
+        settings = manifest.get("settings", {})
+        if not isinstance(wave_file, str) or not isinstance(recorded, dict) or \
+                not isinstance(settings, dict):
+            raise TypeError("wave_description.path, outputs or settings has the wrong type")
+    except UnicodeDecodeError as error:
+        raise PulsecheckError("VERIFY_002", file=str(manifest_path),
+                              reason=f"it is not UTF-8 text (byte {error.start})")
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+        raise PulsecheckError("VERIFY_002", file=str(manifest_path),
+                              reason=f"{type(error).__name__}: {error}")
     root = _project_of(run_dir)
     checked = 0
-    for entry in manifest.get("inputs", []):
-        _check_hash(root / entry["path"], entry["sha256"])
-        checked += 1
-    instrument = manifest.get("instrument", {})
-    for name, digest in instrument.get("files", {}).items():
-        _check_hash(root / instrument["path"] / name, digest)
+    for path, digest in inputs:
+        _check_hash(root / path, digest)
         checked += 1
     for name, digest in manifest.get("configuration", {}).items():
         # Files pulsecheck ships (report wording, platform profiles) live beside its code.
@@ -89,7 +99,6 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
         checked += 1
     progress(f"{checked} input file(s) match run.json")
 
-    settings = manifest.get("settings", {})
     scratch = Path(tempfile.mkdtemp(prefix=".verify-"))
     try:
         rebuilt = scratch / "run"

@@ -185,7 +185,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
     from pipeline.model.crosswalk import COMPARABILITY  # noqa: F401 - documents the dependency
     from pipeline.multiwave.histories import (WavePartnerships, changes_for_movers, link_partnerships,
                                     phase_transitions)
-    from pipeline.run.analyse import default_out, publish, write_outputs
+    from pipeline.run.analyse import default_out, nothing_analysed, publish, write_outputs
     from pipeline.run.publication import check_out, check_writable_path
     from pipeline.multiwave.trends import (Settings, WaveData, chain_measures, compute_trends,
                                  measure_indicator, waves_left_out)
@@ -213,6 +213,9 @@ def run_waves(root_dir: Path, out: Path | None = None,
         publish(target, lambda f, item=item: write_outputs(f, item.wave, item.result,
                                                            item.input_sums, False))
         progress(f"wrote {target}")
+        if not len(item.result.flow.analysed):
+            # Where every row of the wave went is written; the trends cannot be.
+            raise nothing_analysed(item.result, target)
 
     instruments = [a.instrument for a in analysed]
     xwalk_dir = Path(analysed[0].wave.instrument_path).parent / "crosswalks"

@@ -307,7 +307,7 @@ def _xlsx_with_sheet(root: Path, edit: Callable[[str], str]) -> bytes:
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
-                data = edit(data.decode("utf-8")).encode("utf-8")
+                data = edit(data.decode("utf-8")).encode()
             target.writestr(info.filename, data)
     path.unlink()
     return buffer.getvalue()
@@ -355,4 +355,14 @@ def damaged_run(command: str, files: dict[str, bytes]) -> Builder:
         for name, data in files.items():
             (folder / name).write_bytes(data)
         return [command, str(folder)]
+    return build
+
+
+def validate_into_a_file() -> Builder:
+    """``pulsecheck validate --out`` naming an existing file."""
+    def build(root: Path) -> list[str]:
+        wave = project(root)
+        (root / "occupied.txt").write_text("keep me\n", encoding="utf-8")
+        return ["validate", str(wave / "export.csv"), "--instrument", str(root / "instrument"),
+                "--platform", "csv", "--out", str(root / "occupied.txt")]
     return build

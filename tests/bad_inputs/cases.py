@@ -242,6 +242,8 @@ CASES: tuple[Case, ...] = (
          b.damaged_run("verify", {"run.json": b'{"wave_description": {"path": "w"}, '
                                               b'"outputs": {}, "inputs": [1]}'}), 2,
          ("VERIFY_002",), ("run.json",)),
+    Case("BAD-095", "`validate --out` naming a file, not a folder", b.validate_into_a_file(), 2,
+         ("CLI_004",), ("occupied.txt", "File exists"), subprocess=True),
     # --- limits before memory: small files that would be huge once read -------------------------
     Case("BAD-086", "an XLSX of a few KB declaring a cell at XFD1048576",
          b.with_xlsx(b.far_cell("XFD1048576")), 2, ("READ_022",),
