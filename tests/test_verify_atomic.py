@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -10,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from conftest import make_project, row, write_export
+from conftest import SAMPLE_WAVE, make_project, row, write_export
 from pipeline.cli.main import cli
 from pipeline.ingest.readers import write_checksums
 
@@ -54,6 +56,38 @@ def test_verify__raw_input_changed_since_the_run__stops_with_exit_2(tmp_path, ti
     result = invoke("verify", str(out))
     assert result.exit_code == 2
     assert "VERIFY_004" in result.output and "export.csv" in result.output
+
+
+def test_verify__run_with_partner_reports__records_and_rebuilds_the_setting(
+        tmp_path, tiny_rows, monkeypatch):
+    import pipeline.run.verify as verify_module
+
+    wave = make_project(tmp_path, tiny_rows)
+    out = tmp_path / "out"
+    assert invoke("run", str(wave), "--out", str(out), "--partner-reports").exit_code == 0
+    settings = json.loads((out / "run.json").read_text(encoding="utf-8"))["settings"]
+    assert settings["partner_reports"] is True
+    rebuilt_with = []
+    real = verify_module.run_wave
+
+    def recording(*args, **kwargs):
+        rebuilt_with.append(kwargs.get("partner_reports"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(verify_module, "run_wave", recording)
+    result = invoke("verify", str(out))
+    assert result.exit_code == 0, result.output
+    assert rebuilt_with == [True]
+
+
+@pytest.mark.slow
+def test_verify__sample_run_with_partner_reports__is_rebuilt_byte_for_byte(tmp_path):
+    out = tmp_path / "run"
+    assert invoke("run", str(SAMPLE_WAVE), "--out", str(out),
+                  "--partner-reports").exit_code == 0
+    assert any((out / "partners").glob("*.html"))
+    result = invoke("verify", str(out))
+    assert result.exit_code == 0, result.output
 
 
 def test_verify__folder_without_run_json__is_refused(tmp_path):
