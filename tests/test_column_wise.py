@@ -19,14 +19,15 @@ from pipeline.columns import FILE_COLUMN, ROW_COLUMN
 from pipeline.errors import (combine_issues, format_location, format_locations, issues_frame,
                              issues_table, make_issue)
 from pipeline.stages.flow import _repeated, apply_steps
-from pipeline.run.analyse import classify_rows
-from pipeline.stages.validate import ValidationConfig, validate_responses
+from pipeline.run.analyse import classify_rows, validation_config
+from pipeline.stages.validate import validate_responses
 from pipeline.model.wave import Step
 
-CONFIG = ValidationConfig(multiple_separator=" ", finished_true=("1",), max_invalid=3)
 STEPS = tuple(Step(id=s["id"], rule=s["rule"], reason=s["reason"],
                    params={k: v for k, v in s.items() if k not in ("id", "rule", "reason")})
               for s in tomllib.loads(TINY_WAVE)["steps"])
+#: As the run configures validation for the tiny wave (csv platform, max_invalid = 3).
+CONFIG = validation_config(csv_platform(), STEPS)
 SETTINGS = settings(max_examples=80, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
@@ -184,13 +185,13 @@ def test_classify_rows__any_input__equals_the_row_by_row_versions(first, second,
                        else s.params) for s in STEPS)
     flow, analysed, classification, issues = classify_rows(
         exports, validation, SimpleNamespace(steps=steps), instrument,
-        csv_platform().submitted_at_format)
+        CONFIG.submitted_at_format)
     read_issues = [part for e in exports for part in (e.notes, e.issues)
                    if part is not None and len(part)]
     before = pd.concat([*read_issues, validation.issues], ignore_index=True) \
         if read_issues else validation.issues
     expected = reference.apply_steps(validation.frame, before, steps, instrument,
-                                     csv_platform().submitted_at_format)
+                                     CONFIG.submitted_at_format)
     for name in ("dispositions", "flow", "issues"):
         same(getattr(flow, name), getattr(expected, name))
     pd.testing.assert_index_equal(flow.analysed, expected.analysed, exact=True)
