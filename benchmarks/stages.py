@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -97,30 +96,23 @@ def measure_pipeline(wave_dir: Path, render: bool, design_out: Path | None = Non
     """
     import pandas as pd
 
-    from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument,
-                                 read_limits, read_platform, read_wave)
+    from pipeline.ingest.wave_folder import load_wave
     from pipeline.run.analyse import (_partnerships_table, classify_rows, publish, read_report_spec,
                               tabulate_wave, validation_config, write_outputs)
     from pipeline.stages.results import WaveResult
     from pipeline.stages.validate import validate_responses
 
-    wave = read_wave(wave_dir)
-    instrument = read_instrument(wave.instrument_path)
-    spec = read_report_spec(wave.instrument_path, instrument)
-    platform = read_platform(wave.platform, wave.root)
-    limits = read_limits(wave.root, wave.config.get("limits"))
-    versions = read_choice_versions(wave.instrument_path)
-    config = validation_config(wave, platform)
     meter = _Meter()
-
-    exports = meter.run("read", lambda: [
-        read_export(path, instrument, platform, choice_versions=versions, root=wave.root,
-                    limits=limits) for path in wave.files])
+    # Reading a wave as every command reads it: checksums, instrument, profile, exports.
+    loaded = meter.run("read", lambda: load_wave(wave_dir))
+    wave, instrument, exports = loaded.wave, loaded.instrument, loaded.exports
+    spec = read_report_spec(wave.instrument_path, instrument)
+    config = validation_config(loaded.platform, wave.steps)
     frame = pd.concat([e.frame for e in exports], ignore_index=True)
     validation = meter.run("validate", lambda: validate_responses(frame, instrument, config))
 
     def classify() -> tuple:
-        return classify_rows(exports, validation, wave, instrument)
+        return classify_rows(exports, validation, wave, instrument, config.submitted_at_format)
 
     flow, analysed, classification, all_issues = meter.run("classify", classify)
 
@@ -147,9 +139,8 @@ def measure_pipeline(wave_dir: Path, render: bool, design_out: Path | None = Non
     if render:
         scratch = Path(tempfile.mkdtemp(prefix="pulsecheck-bench-"))
         try:
-            input_sums = {path.name: "not hashed in benchmarks" for path in wave.files}
             meter.run("render", lambda: publish(scratch / "run", lambda folder: write_outputs(
-                folder, wave, result, input_sums, keep_personal=False)))
+                folder, wave, result, loaded.input_sums, keep_personal=False)))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import tempfile
 import textwrap
 import tomllib
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.ingest.readers import (Platform, read_platform, to_canonical, write_checksums)
+from pipeline.ingest.readers import Platform, read_export, read_platform, write_checksums
 from pipeline.model.instrument import Instrument, build_instrument, check_instrument
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -148,11 +149,12 @@ def row(**answers) -> dict:
 
 def canonical(rows: list[dict], instrument: Instrument | None = None,
               file_name: str = "export.csv"):
-    """Run tiny rows through the csv platform's ingest mapping."""
+    """Tiny rows written as a csv-platform export and read as the run reads it."""
     instrument = instrument or tiny_instrument()
-    header = list(EXPORT_HEADER)
-    records = [[r.get(column, "") for column in header] for r in rows]
-    return to_canonical([header], records, file_name, instrument, csv_platform())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / file_name
+        write_export(path, rows)
+        return read_export(path, instrument, csv_platform())
 
 
 def write_export(path: Path, rows: list[dict], header: list[str] | None = None) -> None:

@@ -3,18 +3,21 @@ outcomes, kept as oracles for the column-wise versions in ``pipeline``.
 
 Each function here looks rows up by label and builds one issue at a time with
 :func:`pipeline.errors.make_issue`; the tests check the pipeline's versions give identical
-tables.
+tables. Nothing here calls the code it checks: duplicates are ranked by comparing each row's
+sort key in plain Python, and submission times are read one by one with ``strptime`` in the
+platform's declared format.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import pandas as pd
 
 from pipeline.stages.classify import Classification
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.errors import issues_frame, make_issue
-from pipeline.stages.flow import ANALYSED, EXCLUDED, FLOW_COLUMNS, QUARANTINED, FlowResult, \
-    _answered_count
+from pipeline.stages.flow import ANALYSED, EXCLUDED, FLOW_COLUMNS, QUARANTINED, FlowResult
 
 
 def classify_phase(frame: pd.DataFrame, instrument) -> Classification:
@@ -72,43 +75,76 @@ def _step_mask(step, current: pd.DataFrame, issues: pd.DataFrame) -> tuple[pd.Se
     return removed, reasons
 
 
-def _deduplicate(step, current: pd.DataFrame, instrument) -> tuple[pd.Series, list[dict]]:
+def _answered(current: pd.DataFrame, label, instrument) -> int:
+    """How many answerable questions row ``label`` answers (a check-all: any choice set)."""
+    count = 0
+    for question in instrument.answerable:
+        if question.type == "select_multiple":
+            names = [f"{question.name}/{choice.name}"
+                     for choice in instrument.choices_for(question)]
+            count += any(not pd.isna(current.at[label, name]) for name in names)
+        elif question.name in current:
+            count += not pd.isna(current.at[label, question.name])
+    return count
+
+
+def _submitted(value, form: str) -> datetime | None:
+    """The submission time in the platform's declared format (ISO 8601 when none is)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if form:
+            return datetime.strptime(text, form)
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def _deduplicate(step, current: pd.DataFrame, instrument,
+                 submitted_at_format: str) -> tuple[pd.Series, list[dict]]:
+    """One winner per repeated key, chosen by comparing the rows' sort keys one by one."""
     key = step.params.get("key", instrument.respondent_key)
     keep = list(step.params.get("keep", ["most_complete", "latest"]))
-    ranking = pd.DataFrame({"key": current[key], "position": range(len(current))},
-                           index=current.index)
-    if "most_complete" in keep:
-        ranking["answered"] = _answered_count(current, instrument)
-    if "submitted_at" in current:
-        ranking["submitted"] = pd.to_datetime(current["submitted_at"], errors="coerce")
-    sort_columns, ascending = [], []
-    for order in keep:
-        if order == "most_complete":
-            sort_columns.append("answered")
-            ascending.append(False)
-        elif order in ("latest", "earliest") and "submitted" in ranking:
-            sort_columns.append("submitted")
-            ascending.append(order == "earliest")
-    ordered = ranking[ranking["key"].notna()].sort_values(
-        sort_columns + ["position"], ascending=ascending + [False], kind="stable",
-        na_position="last")
-    kept = ordered.drop_duplicates("key", keep="first")
-    removed = ranking["key"].notna() & ~ranking.index.isin(kept.index)
-    winners = dict(zip(kept["key"], kept.index))
+    labels = list(current.index)
+    groups: dict = {}
+    for position, label in enumerate(labels):
+        value = current.at[label, key]
+        if not pd.isna(value):
+            groups.setdefault(value, []).append((position, label))
+
+    def rank(position: int, label) -> tuple:
+        parts: list = []
+        for order in keep:
+            if order == "most_complete":
+                parts.append(-_answered(current, label, instrument))
+            elif order in ("latest", "earliest") and "submitted_at" in current:
+                stamp = _submitted(current.at[label, "submitted_at"], submitted_at_format)
+                # An unreadable time never wins over a readable one.
+                seconds = 0.0 if stamp is None else (stamp - datetime(1, 1, 1)).total_seconds()
+                parts.append((stamp is None, -seconds if order == "latest" else seconds))
+        return (*parts, -position)
+
+    winners = {value: min(members, key=lambda m: rank(*m))[1]
+               for value, members in groups.items()}
+    removed = pd.Series([not pd.isna(current.at[label, key]) and
+                         winners[current.at[label, key]] != label for label in labels],
+                        index=current.index, dtype=bool)
     rule_text = " then ".join(o.replace("_", " ") for o in keep)
-    keyed = ranking[ranking["key"].notna()]
     issues = []
-    for value, group in keyed[keyed["key"].duplicated(keep=False)].groupby("key", sort=True):
-        for label in group.index:
+    for value in sorted(v for v, members in groups.items() if len(members) > 1):
+        for _, label in groups[value]:
             issues.append(make_issue(
                 "VAL_008", file=current.at[label, FILE_COLUMN],
                 row=int(current.at[label, ROW_COLUMN]), column=key, value=value,
-                respondent=current.at[label, "response_id"], key=key, n=len(group),
-                rule=rule_text, kept=int(current.at[winners[value], ROW_COLUMN])))
+                respondent=current.at[label, "response_id"], key=key,
+                n=len(groups[value]), rule=rule_text,
+                kept=int(current.at[winners[value], ROW_COLUMN])))
     return removed, issues
 
 
-def apply_steps(frame: pd.DataFrame, issues: pd.DataFrame, steps, instrument) -> FlowResult:
+def apply_steps(frame: pd.DataFrame, issues: pd.DataFrame, steps, instrument,
+                submitted_at_format: str = "") -> FlowResult:
     """Where every row went, step by step, with the whole frame of the remaining rows."""
     remaining = frame.index
     disposition = pd.Series(ANALYSED, index=frame.index, dtype=object)
@@ -120,7 +156,8 @@ def apply_steps(frame: pd.DataFrame, issues: pd.DataFrame, steps, instrument) ->
         n_in = len(remaining)
         current = frame.loc[remaining]
         if step.rule == "deduplicate":
-            removed, new_issues = _deduplicate(step, current, instrument)
+            removed, new_issues = _deduplicate(step, current, instrument,
+                                               submitted_at_format)
             step_issues.extend(new_issues)
             reasons: dict = {}
         else:

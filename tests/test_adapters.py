@@ -9,10 +9,9 @@ import pytest
 
 from fixtures.exports import DETECTED, RESPONDENTS, WRITERS, expected_responses
 from pipeline.ingest.adapters.responses import to_responses
-from pipeline.ingest.readers import read_export
-from pipeline.stages.validate import ValidationConfig, validate_responses
-
-CANONICAL = ValidationConfig(multiple_separator=" ", finished_true=("1",))
+from pipeline.ingest.readers import read_export, read_platform
+from pipeline.run.analyse import validation_config
+from pipeline.stages.validate import validate_responses
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +37,27 @@ def test_every_adapter__same_respondents__give_the_same_canonical_responses(fmt,
 def test_every_adapter__typed_frame_after_validation__equals_the_plain_csv_one(fmt, exports,
                                                                               mini):
     def typed(name):
-        frame = read_export(exports[name], mini).frame
-        result = validate_responses(frame, mini, CANONICAL)
+        # Validated as the run validates an export of the platform it was read as.
+        exported = read_export(exports[name], mini)
+        result = validate_responses(exported.frame, mini,
+                                    validation_config(read_platform(exported.platform)))
         columns = [c for c in result.frame.columns if c.split("/")[0] in
                    {q.name for q in mini.answerable}]
         return result.frame[columns].reset_index(drop=True)
 
     pd.testing.assert_frame_equal(typed(fmt), typed("plain_csv"))
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_every_adapter_with_a_finished_column__validation_sees_who_finished(fmt, exports, mini):
+    # REDCap writes 2 / "Complete", Qualtrics 1 / True: after the adapter and the run's
+    # validation settings, exactly the respondents who finished count as finished.
+    exported = read_export(exports[fmt], mini)
+    if "finished" not in exported.frame:
+        pytest.skip(f"{fmt} exports no finished column")
+    result = validate_responses(exported.frame, mini,
+                                validation_config(read_platform(exported.platform)))
+    assert result.frame["finished"].tolist() == [r["finished"] for r in RESPONDENTS]
 
 
 @pytest.mark.parametrize("fmt", [f for f in WRITERS if f != "googleforms_csv"])

@@ -33,6 +33,8 @@ IO_MODULES = frozenset({
     "cli/bench.py", "cli/ingest.py", "cli/instrument.py", "cli/main.py", "cli/report.py",
     "cli/sample.py", "cli/stats.py", "cli/verify.py",
     "ingest/readers.py",             # instruments, platform profiles, wave files, exports
+    "ingest/config.py",              # the one reader of every TOML configuration file
+    "model/schema_docs.py",          # `python -m pipeline.model.schema_docs` prints the schema page
     "ingest/adapters/text.py",       # an export's bytes, its encoding and spreadsheet sheets
     "ingest/adapters/columnar.py",   # parses the export's decoded text with pandas
     "ingest/adapters/spss.py",       # .sav files through pyreadstat

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import pipeline.ingest.adapters.assemble as assemble_module
 from fixtures.exports import WRITERS
-from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument, read_platform,
-                             read_wave)
+from pipeline.ingest.readers import read_export
+from pipeline.ingest.wave_folder import load_wave
 from pipeline.errors import PulsecheckError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,22 +48,19 @@ def test_assemble__every_platform_fixture__column_and_row_readings_agree(fmt, mi
 
 @pytest.mark.parametrize("year", ["2014", "2016", "2018"])
 def test_assemble__sample_waves__column_and_row_readings_agree(year, monkeypatch):
-    wave = read_wave(ROOT / "raw" / "pulse_check" / year)
-    instrument = read_instrument(wave.instrument_path)
-    platform = read_platform(wave.platform, wave.root)
-    versions = read_choice_versions(wave.instrument_path)
-    for path in wave.files:
-        assert_same(*both_ways(monkeypatch, lambda: read_export(
-            path, instrument, platform, choice_versions=versions, root=wave.root)))
+    by_column, by_row = both_ways(
+        monkeypatch, lambda: load_wave(ROOT / "raw" / "pulse_check" / year).exports)
+    assert len(by_column) == len(by_row) > 0
+    for one, other in zip(by_column, by_row):
+        assert_same(one, other)
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_assemble__damaged_cells__column_and_row_readings_agree(seed, tmp_path, monkeypatch):
     # Unknown codes, labels, stray text and blanks scattered over the sample's answer cells.
-    wave = read_wave(ROOT / "raw" / "pulse_check" / "2016")
-    instrument = read_instrument(wave.instrument_path)
-    platform = read_platform(wave.platform, wave.root)
-    versions = read_choice_versions(wave.instrument_path)
+    loaded = load_wave(ROOT / "raw" / "pulse_check" / "2016")
+    wave, instrument, platform = loaded.wave, loaded.instrument, loaded.platform
+    versions = loaded.choice_versions
     lines = wave.files[0].read_text(encoding="utf-8-sig").splitlines()
     chosen = random.Random(seed)
     junk = ["99", "1,99", "x y", " 2 ", "", "N/A", "1,,3", "Other: a farm", "0", "1;2"]

@@ -9,24 +9,25 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import per_row_reference as reference
-from conftest import TINY_WAVE, canonical, row, tiny_instrument
+from conftest import TINY_WAVE, canonical, csv_platform, row, tiny_instrument
 from pipeline.stages.classify import classify_phase
 from pipeline.columns import FILE_COLUMN, ROW_COLUMN
 from pipeline.errors import (combine_issues, format_location, format_locations, issues_frame,
                              issues_table, make_issue)
 from pipeline.stages.flow import _repeated, apply_steps
-from pipeline.run.analyse import classify_rows
-from pipeline.stages.validate import ValidationConfig, validate_responses
+from pipeline.run.analyse import classify_rows, validation_config
+from pipeline.stages.validate import validate_responses
 from pipeline.model.wave import Step
 
-CONFIG = ValidationConfig(multiple_separator=" ", finished_true=("1",), max_invalid=3)
 STEPS = tuple(Step(id=s["id"], rule=s["rule"], reason=s["reason"],
                    params={k: v for k, v in s.items() if k not in ("id", "rule", "reason")})
               for s in tomllib.loads(TINY_WAVE)["steps"])
+#: As the run configures validation for the tiny wave (csv platform, max_invalid = 3).
+CONFIG = validation_config(csv_platform(), STEPS)
 SETTINGS = settings(max_examples=80, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
@@ -148,7 +149,9 @@ responses = st.fixed_dictionaries({
     "staff": st.sampled_from(["1", "", "x"]),
     "barriers": st.sampled_from(["1", "1 2", "", "9"]),
     "stage": st.sampled_from(["1", "3", "4", "", "8"]),
-    "submitted_at": st.sampled_from(["2016-06-01 10:00:00", "2016-07-01 10:00:00", "bad", ""]),
+    # Times in the platform's format, one re-saved by a spreadsheet, and unreadable ones.
+    "submitted_at": st.sampled_from(["2016-06-01 10:00:00", "2016-07-01 10:00:00",
+                                     "2016-05-01 09:00:00", "06/01/2016 10:00", "bad", ""]),
 })
 
 
@@ -162,22 +165,33 @@ def validated(first: list[dict], second: list[dict]):
     return exports, validate_responses(frame, instrument, CONFIG), instrument
 
 
+def _answers(pid: str, submitted_at: str) -> dict:
+    return {"channel": "email", "finished": "1", "progress": "100", "pid": pid, "screen": "1",
+            "year": "2012", "staff": "1", "barriers": "1", "stage": "1",
+            "submitted_at": submitted_at}
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(responses, min_size=1, max_size=14), st.lists(responses, max_size=8),
        st.sampled_from([["most_complete", "latest"], ["earliest"], ["latest", "most_complete"],
                         []]))
+# A time re-saved by a spreadsheet on the first row must not decide how the others are read.
+@example([_answers("P1", "06/01/2016 10:00"), _answers("P2", "2016-07-01 10:00:00"),
+          _answers("P2", "2016-06-01 10:00:00")], [], ["latest"])
 def test_classify_rows__any_input__equals_the_row_by_row_versions(first, second, keep):
     exports, validation, instrument = validated(first, second)
     steps = tuple(Step(id=s.id, rule=s.rule, reason=s.reason,
                        params={**s.params, "keep": keep} if s.rule == "deduplicate"
                        else s.params) for s in STEPS)
     flow, analysed, classification, issues = classify_rows(
-        exports, validation, SimpleNamespace(steps=steps), instrument)
+        exports, validation, SimpleNamespace(steps=steps), instrument,
+        CONFIG.submitted_at_format)
     read_issues = [part for e in exports for part in (e.notes, e.issues)
                    if part is not None and len(part)]
     before = pd.concat([*read_issues, validation.issues], ignore_index=True) \
         if read_issues else validation.issues
-    expected = reference.apply_steps(validation.frame, before, steps, instrument)
+    expected = reference.apply_steps(validation.frame, before, steps, instrument,
+                                     CONFIG.submitted_at_format)
     for name in ("dispositions", "flow", "issues"):
         same(getattr(flow, name), getattr(expected, name))
     pd.testing.assert_index_equal(flow.analysed, expected.analysed, exact=True)
@@ -215,8 +229,8 @@ def test_classify_phase__answers_equal_but_of_other_types__each_read_as_given():
 
 def test_apply_steps__row_breaking_two_rules__is_quarantined_with_both_in_order():
     exports, validation, instrument = validated(
-        [dict(pid="", year="two", staff="x", barriers="9", stage="8"), dict(pid="P2")],
-        [dict(year="two", staff="x", barriers="9", stage="8")])
+        [dict(pid="", year="two", staff="x", email="no address", stage="8"), dict(pid="P2")],
+        [dict(year="two", staff="x", email="no address", stage="8")])
     result = apply_steps(validation.frame, validation.issues, STEPS, instrument)
     expected = reference.apply_steps(validation.frame, validation.issues, STEPS, instrument)
     same(result.dispositions, expected.dispositions)

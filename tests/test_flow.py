@@ -8,22 +8,25 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TINY_WAVE, canonical, row, tiny_instrument
-from pipeline.stages.flow import apply_steps
+from conftest import TINY_WAVE, canonical, csv_platform, row, tiny_instrument
 from pipeline.model.wave import Step
-from pipeline.stages.validate import ValidationConfig, validate_responses
+from pipeline.run.analyse import validation_config
+from pipeline.stages.flow import apply_steps
+from pipeline.stages.validate import validate_responses
 
-CONFIG = ValidationConfig(multiple_separator=" ", finished_true=("1",), max_invalid=3)
 STEPS = tuple(Step(id=s["id"], rule=s["rule"], reason=s["reason"],
                    params={k: v for k, v in s.items() if k not in ("id", "rule", "reason")})
               for s in tomllib.loads(TINY_WAVE)["steps"])
+#: As the run configures validation for the tiny wave (csv platform, max_invalid = 3).
+CONFIG = validation_config(csv_platform(), STEPS)
 
 
 def flow_of(rows):
     instrument = tiny_instrument()
     exported = canonical(rows, instrument)
     validation = validate_responses(exported.frame, instrument, CONFIG)
-    return apply_steps(validation.frame, validation.issues, STEPS, instrument)
+    return apply_steps(validation.frame, validation.issues, STEPS, instrument,
+                       submitted_at_format=CONFIG.submitted_at_format)
 
 
 def where(result) -> dict[str, tuple[str, str]]:

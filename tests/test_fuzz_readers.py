@@ -20,7 +20,8 @@ from conftest import SAMPLE_WAVE
 from fixtures.exports import WRITERS
 from pipeline.errors import CATALOGUE, PulsecheckError
 from pipeline.stages.flow import apply_steps
-from pipeline.ingest.readers import read_export, read_instrument, read_platform, read_wave
+from pipeline.ingest.readers import read_export, read_platform
+from pipeline.ingest.wave_folder import load_wave
 from pipeline.run.analyse import validation_config
 from pipeline.stages.validate import ValidationConfig, validate_responses
 from pipeline.model.wave import Step
@@ -63,12 +64,14 @@ def apply_damage(data: bytes, damages: list[tuple[str, float, bytes]]) -> bytes:
 
 
 def check_accounting(path: Path, instrument, platform=None, steps=GENERIC_STEPS,
-                     config: ValidationConfig = ValidationConfig(multiple_separator=" ")):
+                     config: ValidationConfig | None = None):
     try:
         exported = read_export(path, instrument, platform)
     except PulsecheckError as error:
         assert error.code in CATALOGUE and error.message.endswith(f"({error.code})")
         return
+    # As the run configures validation: for the profile the export was read with.
+    config = config or validation_config(read_platform(exported.platform))
     validation = validate_responses(exported.frame, instrument, config)
     flow = apply_steps(validation.frame, validation.issues, steps, instrument)
     dispositions = flow.dispositions
@@ -80,11 +83,9 @@ def check_accounting(path: Path, instrument, platform=None, steps=GENERIC_STEPS,
 @pytest.fixture(scope="module")
 def sample_head(tmp_path_factory):
     """The sample export's 3 header rows and first 30 responses, its instrument and wave."""
-    wave = read_wave(SAMPLE_WAVE)
+    loaded = load_wave(SAMPLE_WAVE)
     lines = (SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv").read_bytes().split(b"\n")
-    instrument = read_instrument(wave.instrument_path)
-    platform = read_platform(wave.platform)
-    return b"\n".join(lines[:33]) + b"\n", instrument, platform, wave
+    return b"\n".join(lines[:33]) + b"\n", loaded.instrument, loaded.platform, loaded.wave
 
 
 @FUZZ
@@ -95,7 +96,7 @@ def test_fuzz__damaged_sample_export__is_refused_or_every_row_is_accounted_for(
     path = tmp_path / "pulse_check_2016_qualtrics.csv"
     path.write_bytes(apply_damage(data, damages))
     check_accounting(path, instrument, platform, wave.steps,
-                     validation_config(wave, platform))
+                     validation_config(platform, wave.steps))
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,8 @@ from fixtures.exports import WRITERS
 from pipeline.ingest.adapters.columnar import ColumnRecords, read_columns_fast
 from pipeline.ingest.adapters.text import read_grid
 from pipeline.errors import PulsecheckError
-from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument, read_platform,
-                             read_wave)
+from pipeline.ingest.readers import read_export
+from pipeline.ingest.wave_folder import load_wave
 from test_fuzz_readers import apply_damage, damage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -270,22 +270,19 @@ def test_read_paths__every_platform_fixture__same_export_both_ways(fmt, mini, tm
 
 @pytest.mark.parametrize("year", ["2014", "2016", "2018"])
 def test_read_paths__sample_waves__same_export_both_ways(year, monkeypatch):
-    wave = read_wave(ROOT / "raw" / "pulse_check" / year)
-    instrument = read_instrument(wave.instrument_path)
-    platform = read_platform(wave.platform, wave.root)
-    versions = read_choice_versions(wave.instrument_path)
-    for path in wave.files:
+    folder = ROOT / "raw" / "pulse_check" / year
+    fast, slow = both_ways(monkeypatch, lambda: load_wave(folder).exports)
+    assert len(fast) == len(slow) > 0
+    for path, one, other in zip(load_wave(folder).wave.files, fast, slow):
         assert isinstance(read_grid(path).records, ColumnRecords)
-        assert_same_export(*both_ways(monkeypatch, lambda: read_export(
-            path, instrument, platform, choice_versions=versions, root=wave.root)))
+        assert_same_export(one, other)
 
 
 @pytest.fixture(scope="module")
 def sample_head():
-    wave = read_wave(SAMPLE_WAVE)
+    loaded = load_wave(SAMPLE_WAVE)
     lines = (SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv").read_bytes().split(b"\n")
-    return b"\n".join(lines[:33]) + b"\n", read_instrument(wave.instrument_path), \
-        read_platform(wave.platform)
+    return b"\n".join(lines[:33]) + b"\n", loaded.instrument, loaded.platform
 
 
 @FUZZ

@@ -223,6 +223,21 @@ def test_histories__research_staff_decisions__confirm_or_drop_candidates():
     assert result.review.empty
 
 
+def test_histories__staff_same_decision__links_answers_that_share_no_location():
+    # The partnership moved its work from one state to another and changed its ID.
+    phases = ("Earlier", "Middle", "Later")
+    first = _wave("2016", [("P2", "Bramble County Coalition", ("TX",), "Earlier")], phases)
+    second = _wave("2018", [("Q7", "Bramble Regional Coalition", ("OK",), "Middle")], phases)
+    decisions = pd.DataFrame([("2016", "P2", "2018", "Q7", "same")],
+                             columns=["wave_from", "id_from", "wave_to", "id_to", "decision"])
+    result = link_partnerships([first, second], decisions, similarity=0.7)
+    assert list(result.links.itertuples(index=False, name=None)) == [
+        ("2016", "P2", "2018", "Q7", "confirmed")]
+    transitions = phase_transitions([first, second], result.links)
+    assert transitions.loc[transitions["count"].gt(0), ["from_phase", "to_phase"]] \
+        .values.tolist() == [["Earlier", "Middle"]]
+
+
 def test_phase_transitions__count_linked_partnerships_by_phase_pair():
     first = _wave("2016", [("P1", "a", ("CA",), "Earlier"), ("P2", "b", ("CA",), "Earlier"),
                            ("P3", "c", ("CA",), "Later")])

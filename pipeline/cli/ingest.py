@@ -10,12 +10,11 @@ import pandas as pd
 from pipeline.ingest.adapters import SOURCES
 from pipeline.ingest.adapters.responses import to_responses
 from pipeline.errors import EXIT_DATA_ERRORS, issues_frame
-from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument, read_mapping)
+from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument,
+                                     read_mapping, read_platform)
+from pipeline.run.analyse import validation_config
 from pipeline.stages.privacy import inert_frame
-from pipeline.stages.validate import ValidationConfig, validate_responses
-
-#: Canonical frames join select-multiple names with a space and give finished as 1/0.
-CANONICAL_CONFIG = ValidationConfig(multiple_separator=" ", finished_true=("1",))
+from pipeline.stages.validate import validate_responses
 
 
 @click.command("ingest")
@@ -52,7 +51,9 @@ def ingest(export: Path, instrument_path: Path, source: str, map_path: Path | No
     exported = read_export(export, instrument, source=None if source == "auto" else source,
                            mapping=mapping, encoding=encoding,
                            choice_versions=read_choice_versions(instrument_path))
-    checked = validate_responses(exported.frame, instrument, CANONICAL_CONFIG)
+    # Validated as the run validates exports of the platform it was read as.
+    checked = validate_responses(exported.frame, instrument,
+                                 validation_config(read_platform(exported.platform)))
     parts = [frame for frame in (exported.notes, exported.issues, checked.issues)
              if frame is not None and len(frame)]
     issues = pd.concat(parts, ignore_index=True) if parts else issues_frame([])

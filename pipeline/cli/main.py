@@ -23,8 +23,8 @@ from pipeline.ingest.readers import (read_export, read_instrument, read_instrume
                              read_platform, read_wave, write_checksums)
 from pipeline.model.instrument import build_instrument, check_instrument
 from pipeline.stages.privacy import inert_frame
-from pipeline.run.analyse import run_wave
-from pipeline.stages.validate import ValidationConfig, validate_responses
+from pipeline.run.analyse import run_wave, validation_config
+from pipeline.stages.validate import validate_responses
 
 
 class _Group(click.Group):
@@ -158,8 +158,7 @@ def validate_command(export: Path, instrument_dir: Path, platform_name: str,
     instrument = read_instrument(instrument_dir)
     platform = read_platform(platform_name)
     exported = read_export(export, instrument, platform)
-    result = validate_responses(exported.frame, instrument, ValidationConfig(
-        multiple_separator=platform.multiple_separator, finished_true=platform.finished_true))
+    result = validate_responses(exported.frame, instrument, validation_config(platform))
     issues = pd.concat([exported.issues, result.issues], ignore_index=True)
     click.echo(f"{export}: {exported.n_rows} rows, {len(issues)} issue(s)")
     if len(issues):

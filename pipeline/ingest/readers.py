@@ -32,7 +32,6 @@ from pipeline.ingest.adapters.sheet_limits import check_spreadsheet
 from pipeline.ingest.adapters.spss import read_sav, table_from_sav
 from pipeline.ingest.adapters.text import (SPREADSHEET_SUFFIXES, Limits, cell_text, check_grid,
                                     check_size, read_grid)
-from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
 from pipeline.ingest.config import read_toml
 from pipeline.model.instrument import Instrument, build_instrument, check_instrument
@@ -439,70 +438,6 @@ class Export:
     #: ``(file, row)`` of records with no visible character (not responses; each still gets
     #: a disposition, see :func:`pipeline.stages.flow.account_blank_records`).
     blank_rows: tuple[tuple[str, int], ...] = ()
-
-
-def to_canonical(headers: list[list[str]], records: list[list[str]], file_name: str,
-                 instrument: Instrument, platform: Platform) -> Export:
-    """Map platform columns to instrument questions and roles (pure).
-
-    Returns
-    -------
-    Export
-        ``frame`` has ``_file``, ``_row`` (the row number a spreadsheet shows, header rows
-        included), the platform roles present, then one string column per answerable
-        question (blank where unanswered or absent). Platform metadata and personal metadata
-        columns are dropped here; columns the instrument does not know are reported.
-    """
-    names = [name.strip() for name in headers[platform.name_row - 1]]
-    issues: list[dict] = []
-    seen: set[str] = set()
-    for name in names:
-        if name in seen and name:
-            raise PulsecheckError("READ_005", file=file_name, row=platform.name_row,
-                                  column=name, name=name)
-        seen.add(name)
-    response_column = platform.roles.get("response_id")
-    if response_column not in names:
-        raise PulsecheckError("READ_004", file=file_name, row=platform.name_row,
-                              name=response_column, role="response id")
-
-    width = len(names)
-    first_row = platform.header_rows + 1
-    fixed: list[list[str]] = []
-    for offset, record in enumerate(records):
-        if len(record) != width:
-            if not any(cell.strip() for cell in record):
-                continue
-            issues.append(make_issue("READ_008", file=file_name, row=first_row + offset,
-                                     found=len(record), expected=width))
-            record = (record + [""] * width)[:width]
-        fixed.append(record + [str(first_row + offset)])
-    table = pd.DataFrame(fixed, columns=names + [ROW_COLUMN], dtype=object) if fixed else \
-        pd.DataFrame(columns=names + [ROW_COLUMN], dtype=object)
-
-    questions = [q.name for q in instrument.answerable]
-    data: dict[str, Any] = {
-        FILE_COLUMN: pd.Series(file_name, index=table.index, dtype=object),
-        ROW_COLUMN: table[ROW_COLUMN].astype(int),
-    }
-    for role in ROLES:
-        column = platform.roles.get(role)
-        if column and column in names:
-            data[role] = table[column].astype(str).str.strip()
-    for question in questions:
-        if question in names:
-            data[question] = table[question].astype(str)
-        else:
-            data[question] = pd.Series("", index=table.index, dtype=object)
-            issues.append(make_issue("READ_007", file=file_name, column=question,
-                                     name=question))
-    known = set(questions) | set(platform.metadata) | set(platform.roles.values())
-    for name in names:
-        if name and name not in known:
-            issues.append(make_issue("READ_006", file=file_name, row=platform.name_row,
-                                     column=name, name=name, version=instrument.version))
-    frame = pd.DataFrame(data)
-    return Export(frame=frame, issues=issues_frame(issues), n_rows=len(records))
 
 
 def read_profiles(root: Path | None = None) -> list[Mapping[str, Any]]:

@@ -5,7 +5,8 @@ Linking, in order of trust:
 1. **stable id** — the same respondent key (the partnership ID of the invitation) in two
    consecutive waves links the two answers; a partnership that skipped one or more waves is
    linked from its last answer to its next one by the same key (the link names both waves);
-2. **confirmed** — a pair research staff marked ``same`` in the links file;
+2. **confirmed** — a pair research staff marked ``same`` in the links file (whether or not
+   the two answers share a location);
 3. otherwise a pair of unlinked partnerships whose locations overlap and whose names are the
    same after normalising, or similar (:func:`name_similarity`: the share of words the two
    names have in common, at least the threshold), is a **candidate** written to the review
@@ -97,15 +98,17 @@ def link_partnerships(waves: Sequence[WavePartnerships], decisions: pd.DataFrame
         rest_b = b[~b["id"].isin(common)]
         for x in rest_a.itertuples(index=False):
             for y in rest_b.itertuples(index=False):
-                if not set(x.location) & set(y.location):
-                    continue
                 pair = (before.wave, str(x.id), after.wave, str(y.id))
-                same_name = normalise_label(x.name) == normalise_label(y.name)
-                score = 1.0 if same_name else name_similarity(x.name, y.name)
-                if pair in decided and decided[pair] == SAME:
+                if decided.get(pair) == SAME:
+                    # Research staff know more than the answers: a partnership may have
+                    # moved or redrawn its area, so their decision needs no shared location.
                     links.append({"wave_from": before.wave, "id_from": x.id,
                                   "wave_to": after.wave, "id_to": y.id, "method": "confirmed"})
                     continue
+                if not set(x.location) & set(y.location):
+                    continue
+                same_name = normalise_label(x.name) == normalise_label(y.name)
+                score = 1.0 if same_name else name_similarity(x.name, y.name)
                 if score < similarity or decided.get(pair) == DIFFERENT:
                     continue
                 review.append({"wave_from": before.wave, "id_from": x.id, "name_from": x.name,

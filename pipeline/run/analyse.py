@@ -36,11 +36,10 @@ from pipeline.stages.derive import derive_variables
 from pipeline.errors import PulsecheckError, SpecError, combine_issues, issues_frame
 from pipeline.stages.flow import FlowResult, account_blank_records, apply_steps
 from pipeline.stages.privacy import inert_frame
-from pipeline.ingest.readers import (Export, Platform, configuration_files, read_choice_versions,
-                             read_export,
-                             read_instrument, read_limits, read_platform, read_wave,
-                             verify_checksums)
-from pipeline.model.wave import Wave, missing_step_warnings
+from pipeline.ingest.adapters.assemble import FINISHED_TRUE, TICK_SEPARATOR
+from pipeline.ingest.readers import (Export, Platform, configuration_files)
+from pipeline.ingest.wave_folder import load_wave
+from pipeline.model.wave import Step, Wave, missing_step_warnings
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, build_spec, check_spec
 from pipeline.report.tables import build_report_tables, protect
@@ -51,17 +50,41 @@ from pipeline.stages.validate import ValidationConfig, ValidationResult, validat
 _PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "click", "rich", "jinja2")
 
 
-def validation_config(wave: Wave, platform: Platform) -> ValidationConfig:
-    """Validation settings from the platform profile and the wave's quarantine step."""
+def validation_config(platform: Platform, steps: Sequence[Step] = ()) -> ValidationConfig:
+    """Validation settings for exports read with ``platform`` (every command uses this).
+
+    Parameters
+    ----------
+    platform : Platform
+        The profile the exports were read with.
+    steps : sequence of Step, optional
+        The wave's steps; a ``quarantine`` step may set ``max_invalid`` (default 10).
+
+    Notes
+    -----
+    Validation sees the canonical frame, after the adapters have normalised the platform's
+    conventions: a select-multiple holds choice names joined by
+    :data:`~pipeline.ingest.adapters.assemble.TICK_SEPARATOR` and ``finished`` is
+    :data:`~pipeline.ingest.adapters.assemble.FINISHED_TRUE` or ``0`` whatever the platform
+    wrote (REDCap's ``2``, ``Complete``). The platform's own codes would match nothing there.
+    The submission time is left as the platform wrote it, so its declared format applies.
+    """
     max_invalid = 10
-    for step in wave.steps:
+    for step in steps:
         if step.rule == "quarantine" and "max_invalid" in step.params:
             max_invalid = int(step.params["max_invalid"])
-    # Only a profile that states its time format has it checked (VAL_013).
-    stated = platform.settings.get("values", {}).get("submitted_at_format", "")
-    return ValidationConfig(multiple_separator=platform.multiple_separator,
-                            finished_true=platform.finished_true, max_invalid=max_invalid,
-                            submitted_at_format=stated)
+    return ValidationConfig(multiple_separator=TICK_SEPARATOR, finished_true=(FINISHED_TRUE,),
+                            max_invalid=max_invalid,
+                            submitted_at_format=stated_time_format(platform))
+
+
+def stated_time_format(platform: Platform) -> str:
+    """The ``strptime`` format of ``submitted_at`` the profile declares ("" when none).
+
+    Only a declared format is checked (``VAL_013``) and used to rank duplicate submissions;
+    without one, times are read as ISO 8601 (A-FLOW-4).
+    """
+    return str(platform.settings.get("values", {}).get("submitted_at_format", ""))
 
 
 def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
@@ -89,8 +112,8 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
     """
     frame = pd.concat([e.frame for e in exports], ignore_index=True)
     validation = validate_responses(frame, instrument, config)
-    flow, analysed, classification, all_issues = classify_rows(exports, validation, wave,
-                                                               instrument)
+    flow, analysed, classification, all_issues = classify_rows(
+        exports, validation, wave, instrument, config.submitted_at_format)
     report = None
     phase = classification.phase
     extra: dict[str, pd.Series] = {}
@@ -110,9 +133,12 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
 
 
 def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave: Wave,
-                  instrument: Instrument) -> tuple[FlowResult, pd.DataFrame,
-                                                   Classification, pd.DataFrame]:
+                  instrument: Instrument, submitted_at_format: str = ""
+                  ) -> tuple[FlowResult, pd.DataFrame, Classification, pd.DataFrame]:
     """Apply the flow, classify the analysed rows, and give every issue its row's outcome.
+
+    ``submitted_at_format`` is the platform's declared time format (:func:`stated_time_format`),
+    with which duplicate submissions are ranked.
 
     Returns
     -------
@@ -126,7 +152,8 @@ def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave:
                    if part is not None and len(part)]
     issues = pd.concat([*read_issues, validation.issues], ignore_index=True) \
         if read_issues else validation.issues
-    flow = apply_steps(validation.frame, issues, wave.steps, instrument)
+    flow = apply_steps(validation.frame, issues, wave.steps, instrument,
+                       submitted_at_format=submitted_at_format)
     flow = account_blank_records(
         flow, [place for e in exports for place in e.blank_rows],
         [name for e in exports for name in e.frame[FILE_COLUMN].unique().tolist()])
@@ -241,7 +268,7 @@ def _statistics(result: WaveResult) -> dict[str, Any] | None:
 
 def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, str],
                  result: WaveResult, outputs: Mapping[str, str],
-                 keep_personal: bool) -> dict[str, Any]:
+                 keep_personal: bool, partner_reports: bool = False) -> dict[str, Any]:
     """The provenance record written as ``run.json`` (no timestamps: reruns are identical)."""
     folder = wave.path.parent
     return {
@@ -265,7 +292,8 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
         "configuration": configuration_files(wave),
         # Everything `pulsecheck verify` needs to replay the run exactly.
         "settings": {"keep_personal": keep_personal,
-                     "phase_basis": result.report.basis if result.report else None},
+                     "phase_basis": result.report.basis if result.report else None,
+                     "partner_reports": partner_reports},
         "statistics": _statistics(result),
         "packages": package_versions(),
         "counts": result.counts,
@@ -312,12 +340,13 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
         # Provenance shown in the reports: run.json without the output hashes (which
         # cannot include the reports themselves).
         write_reports(folder, run_manifest(wave, result.instrument, input_sums, result, {},
-                                           keep_personal), partner_reports=partner_reports)
+                                           keep_personal, partner_reports),
+                      partner_reports=partner_reports)
     outputs = {path.relative_to(folder).as_posix(): sha256_file(path)
                for path in sorted(folder.rglob("*"))
                if path.is_file() and path.name != RUN_MANIFEST}
     manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
-                            keep_personal)
+                            keep_personal, partner_reports)
     (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                        + "\n", encoding="utf-8")
 
@@ -461,25 +490,15 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
              progress: Callable[[str], None] = lambda message: None,
              phase_basis: str | None = None, partner_reports: bool = False) -> RunSummary:
     """Run a wave end to end and publish its outputs (the command ``pulsecheck run``)."""
-    wave = read_wave(Path(wave_dir))
+    loaded = load_wave(Path(wave_dir), progress)
+    wave, instrument, input_sums = loaded.wave, loaded.instrument, loaded.input_sums
     target = Path(out) if out else default_out(wave)
     # An output place that publication would refuse is refused before the analysis.
     check_out(target)
-    progress(f"wave {wave.survey} {wave.wave}: {wave.title}")
-    input_sums = verify_checksums(wave)
-    progress(f"checked {len(input_sums)} raw file(s) against SHA256SUMS")
-    instrument = read_instrument(wave.instrument_path)
-    progress(f"instrument {instrument.id} {instrument.version}: "
-             f"{len(instrument.questions)} questions")
     spec = read_report_spec(wave.instrument_path, instrument)
-    platform = read_platform(wave.platform, wave.root)
-    limits = read_limits(wave.root, wave.config.get("limits"))
-    versions = read_choice_versions(wave.instrument_path)
-    exports = [read_export(path, instrument, platform, choice_versions=versions,
-                           root=wave.root, limits=limits) for path in wave.files]
-    progress(f"read {sum(e.n_rows for e in exports)} rows ({platform.title})")
-    result = analyse_wave(exports, instrument, wave, validation_config(wave, platform),
-                          keep_personal, spec=spec, phase_basis=phase_basis)
+    result = analyse_wave(loaded.exports, instrument, wave,
+                          validation_config(loaded.platform, wave.steps), keep_personal,
+                          spec=spec, phase_basis=phase_basis)
     if result.report is not None:
         n_found = int(result.report.tables.findings["distinctive"].sum())
         progress(f"tabulated {len(result.report.tables.tables)} tables; "

@@ -34,8 +34,7 @@ import pandas as pd
 
 from pipeline.columns import LINKED_PHASE_COLUMN, MULTI_SEPARATOR
 from pipeline.errors import PulsecheckError
-from pipeline.ingest.readers import (read_export, read_instrument, read_platform, read_wave,
-                             verify_checksums)
+from pipeline.ingest.wave_folder import load_wave
 from pipeline.model.instrument import Instrument
 from pipeline.stages.privacy import inert_frame
 from pipeline.run.analyse import analyse_wave, read_report_spec, validation_config
@@ -58,16 +57,18 @@ class AnalysedWave:
 
 def analyse_wave_dir(wave_dir: Path, keep_personal: bool = False,
                      with_report: bool = True) -> AnalysedWave:
-    """Read a wave folder and analyse it, as ``pulsecheck run`` does, without writing."""
-    wave = read_wave(Path(wave_dir))
-    input_sums = verify_checksums(wave)
-    instrument = read_instrument(wave.instrument_path)
+    """Read a wave folder and analyse it, as ``pulsecheck run`` does, without writing.
+
+    The folder is read by :func:`pipeline.ingest.wave_folder.load_wave`, as for a single
+    wave, so its ``[limits]`` and the choice versions apply here too.
+    """
+    loaded = load_wave(Path(wave_dir))
+    wave, instrument = loaded.wave, loaded.instrument
     spec = read_report_spec(wave.instrument_path, instrument) if with_report else None
-    platform = read_platform(wave.platform, wave.root)
-    exports = [read_export(path, instrument, platform) for path in wave.files]
-    result = analyse_wave(exports, instrument, wave, validation_config(wave, platform),
-                          keep_personal, spec=spec)
-    return AnalysedWave(wave=wave, instrument=instrument, input_sums=input_sums,
+    result = analyse_wave(loaded.exports, instrument, wave,
+                          validation_config(loaded.platform, wave.steps), keep_personal,
+                          spec=spec)
+    return AnalysedWave(wave=wave, instrument=instrument, input_sums=loaded.input_sums,
                         result=result)
 
 

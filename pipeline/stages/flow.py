@@ -14,7 +14,9 @@ generic rules:
 ``deduplicate``
     Keep one row per respondent key (``key``, default the instrument's); ``keep`` orders the
     candidates: ``most_complete`` (most answered questions), ``latest`` (latest submission),
-    ``earliest``; the last row in the file breaks remaining ties.
+    ``earliest``; the last row in the file breaks remaining ties. Submission times are read
+    with the platform's declared format (ISO 8601 when it declares none); a time in another
+    form ranks after every readable one (A-FLOW-4).
 
 Every row ends in exactly one place: ``analysed``, ``excluded`` (with the step's reason) or
 ``quarantined`` (with the rules it broke). Blank records of an export (an empty line, or a
@@ -171,8 +173,32 @@ def _quarantined(frame: pd.DataFrame, where: np.ndarray,
     return removed, reasons
 
 
-def _deduplicate(step: Step, frame: pd.DataFrame, where: np.ndarray,
-                 instrument: Instrument) -> tuple[np.ndarray, pd.DataFrame | None]:
+def submission_times(values: pd.Series, submitted_at_format: str = "") -> pd.Series:
+    """Submission times read in the platform's declared format; NaT where unreadable.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The ``submitted_at`` role as the platform wrote it.
+    submitted_at_format : str
+        The ``strptime`` format the platform profile declares; empty: ISO 8601, with times
+        that carry an offset converted to UTC and times without one taken as UTC.
+
+    Notes
+    -----
+    The format is never guessed from the values: a spreadsheet re-save turns
+    ``2016-06-01 10:00:00`` into ``01/06/2016 10:00`` (1 June or 6 January), and a format
+    guessed from such a row would make every other time unreadable.
+    """
+    text = values.astype("string").str.strip()
+    text = text.where(text.ne(""))
+    if submitted_at_format:
+        return pd.to_datetime(text, format=submitted_at_format, errors="coerce")
+    return pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True).dt.tz_localize(None)
+
+
+def _deduplicate(step: Step, frame: pd.DataFrame, where: np.ndarray, instrument: Instrument,
+                 submitted_at_format: str = "") -> tuple[np.ndarray, pd.DataFrame | None]:
     """Which rows at positions ``where`` lose to another submission with the same key.
 
     Only rows whose key is repeated are ranked; the others are kept and raise no issue.
@@ -200,9 +226,9 @@ def _deduplicate(step: Step, frame: pd.DataFrame, where: np.ndarray,
     if "most_complete" in keep:
         ranking["answered"] = _answered_count(current, instrument).to_numpy()
     if "submitted_at" in frame:
-        # Parsed over all rows still in the flow, as the format is guessed from the first.
-        submitted = pd.to_datetime(_column(frame, "submitted_at", where), errors="coerce")
-        ranking["submitted"] = submitted.take(rows).reset_index(drop=True)
+        submitted = submission_times(_column(frame, "submitted_at", where).take(rows),
+                                     submitted_at_format)
+        ranking["submitted"] = submitted.reset_index(drop=True)
     for order in keep:
         if order == "most_complete":
             sort_columns.append("answered")
@@ -261,7 +287,7 @@ def _duplicate_issues(key: str, keep: list[str], ranking: pd.DataFrame, kept: np
 
 
 def apply_steps(frame: pd.DataFrame, issues: pd.DataFrame, steps: Sequence[Step],
-                instrument: Instrument) -> FlowResult:
+                instrument: Instrument, submitted_at_format: str = "") -> FlowResult:
     """Apply the wave's steps in order and record where every row went.
 
     Parameters
@@ -274,6 +300,8 @@ def apply_steps(frame: pd.DataFrame, issues: pd.DataFrame, steps: Sequence[Step]
         From the wave description.
     instrument : Instrument
         Supplies the default respondent key.
+    submitted_at_format : str
+        The platform's declared format of ``submitted_at`` (see :func:`submission_times`).
     """
     remaining = frame.index
     # Positions of the rows still in the flow; outcomes are recorded by position.
@@ -286,7 +314,8 @@ def apply_steps(frame: pd.DataFrame, issues: pd.DataFrame, steps: Sequence[Step]
     for step in steps:
         n_in = len(remaining)
         if step.rule == "deduplicate":
-            removed, new_issues = _deduplicate(step, frame, where, instrument)
+            removed, new_issues = _deduplicate(step, frame, where, instrument,
+                                               submitted_at_format)
             if new_issues is not None:
                 step_issues.append(new_issues)
             reasons: dict = {}

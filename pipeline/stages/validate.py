@@ -229,7 +229,7 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
     Parameters
     ----------
     frame : pandas.DataFrame
-        The canonical string frame from :func:`pipeline.ingest.readers.to_canonical` (or several
+        The canonical string frame from :func:`pipeline.ingest.readers.read_export` (or several
         concatenated). Not modified.
     instrument : Instrument
         The instrument version the answers belong to.

@@ -28,6 +28,10 @@ from pipeline.model.instrument import Instrument, Question
 
 #: Column of the canonical frame holding the instrument version a row was answered in.
 VERSION_COLUMN = "instrument_version"
+#: How the canonical frame joins the ticked choice names of a select-multiple.
+TICK_SEPARATOR = " "
+#: The canonical ``finished`` of a completed response (an unfinished one is ``0``).
+FINISHED_TRUE = "1"
 
 # What an export column holds.
 ROLE = "role"          # a platform role (response id, finished, ...): ``name`` is the role
@@ -236,8 +240,8 @@ def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
         if response_ids is not None and "response_id" not in roles:
             roles["response_id"] = response_ids[position]
         if "finished" in roles and roles["finished"]:
-            roles["finished"] = "1" if roles["finished"].casefold() in context.finished_true \
-                else "0"
+            roles["finished"] = FINISHED_TRUE \
+                if roles["finished"].casefold() in context.finished_true else "0"
 
         for column, target, cell in zip(table.columns, targets, record):
             if target.kind not in (ANSWER, CHOICE, OTHER):
@@ -439,7 +443,7 @@ def _settle(context: _Context, question: Question, answer: _Answer, version: str
             order = [c.name for c in instrument.choices_for(question)]
             names = sorted(set(picked), key=lambda n: order.index(n)
                            if n in order else len(order))
-            output = " ".join(names)
+            output = TICK_SEPARATOR.join(names)
             none_selected = not names and answer.seen and context.conventions.zeros_mean_seen
         else:
             output = picked[0] if picked else (answer.raw or "")
@@ -493,7 +497,7 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
     if "finished" in roles:
         finished = roles["finished"]
         normalised = np.full(n, "0", dtype=object)
-        normalised[_folded_in(finished, context.finished_true)] = "1"
+        normalised[_folded_in(finished, context.finished_true)] = FINISHED_TRUE
         normalised[finished == ""] = ""  # blank stays blank
         roles["finished"] = normalised
     respondent = roles.get("response_id")
