@@ -11,7 +11,7 @@ from pipeline.ingest.adapters import SOURCES
 from pipeline.ingest.adapters.responses import to_responses
 from pipeline.errors import EXIT_DATA_ERRORS, issues_frame
 from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument, read_mapping)
-from pipeline.stages.privacy import inert_frame
+from pipeline.stages.privacy import inert_frame, mask_personal, personal_mask
 from pipeline.stages.validate import ValidationConfig, validate_responses
 
 #: Canonical frames join select-multiple names with a space and give finished as 1/0.
@@ -39,8 +39,9 @@ def ingest(export: Path, instrument_path: Path, source: str, map_path: Path | No
     Writes OUT/responses.csv (one row per export row: response_id, instrument_version, each
     select-one as its choice name, each select-multiple as question/choice columns of 1/0,
     empty when unanswered, text verbatim) and OUT/issues.csv (how the file was read, and
-    every problem found). Questions marked personal in the instrument are left out unless
-    --keep-personal is given.
+    every problem found). Questions marked personal in the instrument are left out, and
+    contact details and names typed into open answers and copied into issues are masked,
+    unless --keep-personal is given.
 
     \b
     Examples:
@@ -59,6 +60,11 @@ def ingest(export: Path, instrument_path: Path, source: str, map_path: Path | No
     responses = to_responses(exported.frame, instrument, exported.none_selected)
     out_dir.mkdir(parents=True, exist_ok=True)
     if not keep_personal:
+        # Contact details and names typed into any answer (responses.csv keeps answers as
+        # typed, numbers included) are masked, in the issues too.
+        mask = personal_mask(exported.frame, responses.columns,
+                             instrument.personal_questions)
+        issues, responses = mask_personal(mask, issues, responses)
         responses = responses.drop(columns=[name for name in instrument.personal_questions
                                             if name in responses])
     # Respondent text never runs as a spreadsheet formula (pipeline.stages.privacy.inert_cell).

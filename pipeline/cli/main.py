@@ -19,7 +19,7 @@ from pipeline.errors import (CATALOGUE, EXIT_DATA_ERRORS, EXIT_UNUSABLE, Pulsech
 from pipeline.ingest.readers import (read_export, read_instrument, read_instrument_tables,
                              read_platform, read_wave, write_checksums)
 from pipeline.model.instrument import build_instrument, check_instrument
-from pipeline.stages.privacy import inert_frame
+from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
 from pipeline.run.analyse import run_wave
 from pipeline.stages.validate import ValidationConfig, validate_responses
 
@@ -147,6 +147,9 @@ def validate_command(export: Path, instrument_dir: Path, platform_name: str,
     result = validate_responses(exported.frame, instrument, ValidationConfig(
         multiple_separator=platform.multiple_separator, finished_true=platform.finished_true))
     issues = pd.concat([exported.issues, result.issues], ignore_index=True)
+    # Issues copy what was typed; contact details and names in them are masked.
+    issues, _ = mask_personal(instrument_mask(exported.frame, instrument), issues,
+                              pd.DataFrame())
     click.echo(f"{export}: {exported.n_rows} rows, {len(issues)} issue(s)")
     if len(issues):
         _print_table(_issue_counts(issues), "Data issues")

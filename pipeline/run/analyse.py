@@ -39,7 +39,7 @@ from pipeline.stages.derive import derive_variables
 from pipeline.errors import (EXIT_DATA_ERRORS, EXIT_OK, PulsecheckError, SpecError,
                              combine_issues)
 from pipeline.stages.flow import FlowResult, apply_steps
-from pipeline.stages.privacy import inert_frame
+from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
 from pipeline.ingest.readers import (Export, Platform, read_choice_versions, read_export,
                              read_instrument, read_limits, read_platform, read_wave,
                              verify_checksums)
@@ -126,7 +126,8 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
     config : ValidationConfig
         Validation settings.
     keep_personal : bool
-        Keep the instrument's personal questions in ``partnerships`` (internal use only).
+        Keep the instrument's personal questions in ``partnerships`` and leave contact
+        details and names typed into answers and issues unmasked (internal use only).
     spec : ReportSpec, optional
         The report specification; without it no tables are computed.
     phase_basis : {"self", "criteria"}, optional
@@ -148,6 +149,10 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
             extra["phase_criteria"] = report.criteria.phase.astype(str)
             extra["criteria_points"] = report.criteria.points
     partnerships = _partnerships_table(analysed, phase, instrument, keep_personal, extra)
+    if not keep_personal:
+        # The one masking step: nothing computed below or written later sees the raw text.
+        all_issues, partnerships = mask_personal(instrument_mask(frame, instrument),
+                                                 all_issues, partnerships)
     return WaveResult(instrument=instrument, typed=validation.frame, issues=all_issues,
                       flow=flow, partnerships=partnerships, report=report)
 
