@@ -40,6 +40,8 @@ def _check(case: Case, root: Path, exit_code: int, stderr: str) -> None:
         assert word in messages, (word, messages[-2000:])
     if case.exit_code == 2:
         assert not (root / "out").exists() and not (root / "ingested" / "responses.csv").exists()
+    for name in case.absent:
+        assert not (root / name).exists(), name
 
 
 def test_catalogue_of_bad_inputs__has_at_least_40_distinct_cases():

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from pipeline.cli.raw_guard import refuse_overwrite, refuse_raw_out
 from pipeline.ingest.adapters import SOURCES
 from pipeline.ingest.adapters.responses import to_responses
 from pipeline.errors import EXIT_DATA_ERRORS, issues_frame
@@ -48,6 +49,10 @@ def ingest(export: Path, instrument_path: Path, source: str, map_path: Path | No
       pulsecheck ingest export.csv --instrument survey_instrument/pulse_check/2016 --out in/
       pulsecheck ingest kobo.xlsx --instrument form.xlsx --source kobo --out in/
     """
+    # Raw data are only read, and no output replaces an input (checked before reading).
+    refuse_raw_out(out_dir)
+    refuse_overwrite([out_dir / "responses.csv", out_dir / "issues.csv"],
+                     [export, map_path, instrument_path])
     instrument = read_instrument(instrument_path)
     mapping = read_mapping(map_path, instrument) if map_path else None
     exported = read_export(export, instrument, source=None if source == "auto" else source,

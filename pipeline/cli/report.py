@@ -11,12 +11,18 @@ import click
 from pipeline.errors import PulsecheckError
 
 
-def refresh_manifest(folder: Path) -> None:
-    """Update the output hashes in ``run.json`` after re-rendering (provenance stays true)."""
+def refresh_manifest(folder: Path, partner_reports: bool = False) -> None:
+    """Update the output hashes in ``run.json`` after re-rendering (provenance stays true).
+
+    Partnership pages rendered now are recorded as a setting, so that ``pulsecheck verify``
+    rebuilds them too.
+    """
     from pipeline.ingest.readers import sha256_file
 
     path = folder / "run.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
+    if partner_reports and isinstance(manifest.get("settings"), dict):
+        manifest["settings"]["partner_reports"] = True
     outputs = {p.relative_to(folder).as_posix(): sha256_file(p)
                for p in folder.rglob("*") if p.is_file() and p.name != "run.json"}
     manifest["outputs"] = dict(sorted(outputs.items()))
@@ -53,5 +59,5 @@ def report(run_dir: Path, partner_reports: bool, no_notebook: bool) -> None:
         raise PulsecheckError("RENDER_001", path=str(folder), name="run.json")
     written = write_reports(folder, partner_reports=partner_reports,
                             notebook=not no_notebook)
-    refresh_manifest(folder)
+    refresh_manifest(folder, partner_reports)
     click.echo(f"Wrote {len(written)} file(s) in {folder}")

@@ -33,6 +33,7 @@ from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
 from pipeline.model.instrument import Instrument, build_instrument, check_instrument
 from pipeline.model.wave import STEP_RULES, Step, Wave
+from pipeline.paths import contained
 
 #: Folder of platform profiles, relative to the project root.
 PLATFORMS_DIR = Path("survey_instrument") / "platforms"
@@ -116,7 +117,8 @@ def read_instrument_tables(path: Path) -> dict[str, Any]:
     }
     phase_file = manifest.get("phase", {}).get("map")
     if phase_file:
-        tables["phase_map"] = _read_table(path / phase_file)
+        tables["phase_map"] = _read_table(contained(path, phase_file, what="phase map",
+                                                    file=str(manifest_path)))
     return tables
 
 
@@ -172,10 +174,11 @@ def known_platforms(root: Path | None = None) -> list[str]:
 def read_platform(name: str, root: Path | None = None) -> Platform:
     """Load a platform profile by name."""
     folder = (root or project_root()) / PLATFORMS_DIR
-    path = folder / f"{name}.toml"
+    path = contained(folder, f"{name}.toml", what="platform profile")
     if not path.exists():
         # The profiles shipped with pulsecheck serve every project.
-        path = project_root() / PLATFORMS_DIR / f"{name}.toml"
+        path = contained(project_root() / PLATFORMS_DIR, f"{name}.toml",
+                         what="platform profile")
     if not path.exists():
         raise PulsecheckError("WAVE_008", platform=name,
                               known=", ".join(known_platforms(root)) or "none")

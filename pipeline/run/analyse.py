@@ -46,6 +46,7 @@ from pipeline.ingest.readers import (Export, Platform, read_choice_versions, rea
 from pipeline.model.wave import Wave
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, build_spec, check_spec
+from pipeline.paths import contained, plain_name
 from pipeline.report.tables import ReportTables, build_report_tables, protect
 from pipeline.stages.validate import ValidationConfig, ValidationResult, validate_responses
 
@@ -251,13 +252,28 @@ def _relative(path: Path, root: Path) -> str:
         return Path(path).name
 
 
-def _git_commit(root: Path) -> str | None:
+def _git(root: Path, *args: str) -> str | None:
     try:
-        result = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+        result = subprocess.run(["git", "-C", str(root), *args],
                                 capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    return result.stdout if result.returncode == 0 else None
+
+
+def _git_commit(root: Path) -> str | None:
+    out = _git(root, "rev-parse", "HEAD")
+    return (out or "").strip() or None
+
+
+def _git_changes(root: Path) -> list[str] | None:
+    """Tracked files changed since the commit (``git status``), or ``None`` outside git.
+
+    Untracked files are left out: they include the run's own staging folder when the output
+    is inside the project, which would make reruns differ.
+    """
+    out = _git(root, "status", "--porcelain", "--untracked-files=no")
+    return None if out is None else sorted(line[3:] for line in out.splitlines() if line)
 
 
 def package_versions() -> dict[str, str]:
@@ -272,12 +288,19 @@ def package_versions() -> dict[str, str]:
 
 def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, str],
                  result: WaveResult, outputs: Mapping[str, str],
-                 keep_personal: bool) -> dict[str, Any]:
-    """The provenance record written as ``run.json`` (no timestamps: reruns are identical)."""
+                 keep_personal: bool, partner_reports: bool = False) -> dict[str, Any]:
+    """The provenance record written as ``run.json`` (no timestamps: reruns are identical).
+
+    ``code`` records the commit and whether the working tree differed from it (``dirty``,
+    with the changed files): a run from uncommitted code cannot be rebuilt from the commit.
+    """
     folder = wave.path.parent
+    changes = _git_changes(wave.root)
     return {
         "pulsecheck": __version__,
-        "code": {"version": __version__, "git_commit": _git_commit(wave.root)},
+        "code": {"version": __version__, "git_commit": _git_commit(wave.root),
+                 "dirty": None if changes is None else bool(changes),
+                 "changed_files": changes},
         "survey": wave.survey,
         "wave": wave.wave,
         "title": wave.title,
@@ -294,7 +317,8 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
                        "files": dict(sorted(instrument.source.items()))},
         # Everything `pulsecheck verify` needs to replay the run exactly.
         "settings": {"keep_personal": keep_personal,
-                     "phase_basis": result.report.basis if result.report else None},
+                     "phase_basis": result.report.basis if result.report else None,
+                     "partner_reports": partner_reports},
         "packages": package_versions(),
         "counts": result.counts,
         "exit_code": result.exit_code,
@@ -302,8 +326,19 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
     }
 
 
+def run_folder_name(wave: Wave, part: str | None = None) -> str:
+    """``<survey>-<wave>`` (or ``<survey>-<part>``), refused unless both are plain names.
+
+    ``survey`` and ``wave`` come from ``wave.toml``; a ``..`` or a separator in them must not
+    decide where a run folder is written (PATH_001).
+    """
+    file = str(wave.path)
+    survey = plain_name(wave.survey, what="survey name", file=file)
+    return f"{survey}-{plain_name(part or wave.wave, what='wave name', file=file)}"
+
+
 def default_out(wave: Wave) -> Path:
-    return wave.root / "reports" / "out" / f"{wave.survey}-{wave.wave}"
+    return wave.root / "reports" / "out" / run_folder_name(wave)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -369,12 +404,13 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
         # Provenance shown in the reports: run.json without the output hashes (which
         # cannot include the reports themselves).
         write_reports(folder, run_manifest(wave, result.instrument, input_sums, result, {},
-                                           keep_personal), partner_reports=partner_reports)
+                                           keep_personal, partner_reports),
+                      partner_reports=partner_reports)
     outputs = {path.relative_to(folder).as_posix(): sha256_file(path)
                for path in sorted(folder.rglob("*"))
                if path.is_file() and path.name != RUN_MANIFEST}
     manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
-                            keep_personal)
+                            keep_personal, partner_reports and result.report is not None)
     (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                        + "\n", encoding="utf-8")
 
@@ -436,7 +472,7 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
     tables_dir = folder / "tables"
     tables_dir.mkdir()
     for table_id, frame in report.protected.items():
-        _write_csv(frame, tables_dir / f"{table_id}.csv")
+        _write_csv(frame, contained(tables_dir, f"{table_id}.csv", what="table id"))
     _write_csv(report.tables.tests, tables_dir / "tests.csv")
     _write_csv(report.tables.findings, folder / "findings.csv")
     if report.agreement is not None:
@@ -477,7 +513,8 @@ def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpe
         return None
 
     def load(name: str) -> dict:
-        path = Path(instrument_path) / name
+        path = contained(instrument_path, name, what="report specification",
+                         file="manifest.toml")
         if not path.exists():
             raise PulsecheckError("INST_001", file=str(instrument_path), name=name)
         try:

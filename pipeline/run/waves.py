@@ -38,6 +38,7 @@ from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import (read_export, read_instrument, read_platform, read_wave,
                              verify_checksums)
 from pipeline.model.instrument import Instrument
+from pipeline.paths import contained
 from pipeline.stages.privacy import inert_frame
 from pipeline.run.analyse import (WaveResult, analyse_wave, read_report_spec, validation_config)
 from pipeline.synthetic.generate import LINKED_PHASE
@@ -186,7 +187,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
     from pipeline.model.crosswalk import COMPARABILITY  # noqa: F401 - documents the dependency
     from pipeline.multiwave.histories import (WavePartnerships, changes_for_movers, link_partnerships,
                                     phase_transitions)
-    from pipeline.run.analyse import default_out, publish, write_outputs
+    from pipeline.run.analyse import default_out, publish, run_folder_name, write_outputs
     from pipeline.multiwave.trends import (Settings, WaveData, chain_measures, compute_trends,
                                  measure_indicator)
 
@@ -203,7 +204,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
     analysed.sort(key=lambda a: a.wave.wave)
     base = Path(out) if out else default_out(analysed[0].wave).parent
     for item in analysed:
-        target = base / f"{item.wave.survey}-{item.wave.wave}"
+        target = base / run_folder_name(item.wave)
         publish(target, lambda f, item=item: write_outputs(f, item.wave, item.result,
                                                            item.input_sums, False))
         progress(f"wrote {target}")
@@ -248,7 +249,8 @@ def run_waves(root_dir: Path, out: Path | None = None,
                 "location": names[location_q].to_numpy() if location_q else [()] * len(names),
                 "phase": wave_data.phase.astype(str).to_numpy()})))
     decisions = None
-    links_path = xwalk_dir / history["links"] if history.get("links") else None
+    links_path = contained(xwalk_dir, history["links"], what="partnership links file") \
+        if history.get("links") else None
     if links_path is not None and links_path.exists():
         decisions = _read_csv(links_path)
         needed = {"wave_from", "id_from", "wave_to", "id_to", "decision"}
@@ -275,7 +277,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
     progress(f"histories: {len(histories.links)} links, {len(histories.review)} pair(s) "
              f"for review")
 
-    trends_out = base / f"{analysed[0].wave.survey}-trends"
+    trends_out = base / run_folder_name(analysed[0].wave, "trends")
     general = pd.DataFrame([{
         "measure": "(every measure)", "label": "", "from_wave": "", "to_wave": "",
         "comparability": "",
