@@ -168,7 +168,7 @@ def hidden_answer_summary(value: object) -> object:
     """What the issues keep of an answer that skip logic hides: its length, not its text."""
     if not isinstance(value, str) or not value:
         return value
-    return f"[hidden answer, {len(value)} characters]"
+    return f"[hidden answer, {len(value)} character{'s' if len(value) != 1 else ''}]"
 
 
 @dataclass(frozen=True)
@@ -189,8 +189,10 @@ class PersonalMask:
     def issues(self, issues: pd.DataFrame) -> pd.DataFrame:
         """A copy of an issues table with its text masked and hidden answers summarised."""
         out = issues
-        if "value" in out and "code" in out:
-            hidden = out["code"].isin(HIDDEN_ANSWER_CODES)
+        if "value" in out and "code" in out and "column" in out:
+            # Free text hidden by skip logic; a hidden choice code is kept (it is no text).
+            hidden = out["code"].isin(HIDDEN_ANSWER_CODES) & out["column"].isin(
+                self.text_columns)
             if hidden.any():
                 value = out["value"].astype(object).copy()
                 value[hidden] = value[hidden].map(hidden_answer_summary, na_action="ignore")
