@@ -18,8 +18,8 @@ too; no file is opened.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path, PurePath
-from typing import Iterable
 
 from pipeline.errors import PulsecheckError
 

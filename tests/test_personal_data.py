@@ -17,14 +17,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-
 from bad_inputs.builders import sample_copy, tiny_rows
+from click.testing import CliRunner
 from conftest import make_project, row
+
 from pipeline.cli.main import cli
 from pipeline.ingest.readers import write_checksums
-from pipeline.stages.privacy import (EMAIL_MASK, IP_MASK, NAME_MASK, URL_MASK, mask_contacts,
-                                     names_pattern)
+from pipeline.stages.privacy import (
+    EMAIL_MASK,
+    IP_MASK,
+    NAME_MASK,
+    URL_MASK,
+    mask_contacts,
+    names_pattern,
+)
 
 # Planted values. Each needle is a piece of one of them that must not appear in any output.
 EMAIL = "quill.marbury@leak-probe.example"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import CHECKSUMS_FILE, read_checksums, sha256_file
@@ -64,9 +64,9 @@ def recorded_changes(folder: Path, contents: dict[str, bytes]) -> list[str]:
     changed = []
     for name, data in contents.items():
         target = folder / name
-        if name in recorded or target.exists():
-            if not target.is_file() or target.read_bytes() != data:
-                changed.append(name)
+        known = name in recorded or target.exists()
+        if known and (not target.is_file() or target.read_bytes() != data):
+            changed.append(name)
     return changed
 
 

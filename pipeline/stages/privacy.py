@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -115,7 +116,7 @@ def _mask_ip(match: re.Match) -> str:
     return IP_MASK if _is_ip(match.group(0)) else match.group(0)
 
 
-def mask_contacts(text: str, names: "re.Pattern[str] | None" = None) -> str:
+def mask_contacts(text: str, names: re.Pattern[str] | None = None) -> str:
     """``text`` with contact details replaced by placeholders.
 
     Masks, in this order, web addresses with a user name or password (``https://u:p@host``),
@@ -134,7 +135,7 @@ def mask_contacts(text: str, names: "re.Pattern[str] | None" = None) -> str:
     return masked
 
 
-def names_pattern(names: Iterable[object]) -> "re.Pattern[str] | None":
+def names_pattern(names: Iterable[object]) -> re.Pattern[str] | None:
     """One pattern matching any of ``names`` as whole words, longest first, any case.
 
     Blank values and values shorter than :data:`MIN_NAME_CHARS` are left out; ``None`` when
@@ -151,7 +152,7 @@ def names_pattern(names: Iterable[object]) -> "re.Pattern[str] | None":
 
 
 def mask_frame(frame: pd.DataFrame, columns: Iterable[str] | None = None,
-               names: "re.Pattern[str] | None" = None) -> pd.DataFrame:
+               names: re.Pattern[str] | None = None) -> pd.DataFrame:
     """A copy of ``frame`` with :func:`mask_contacts` applied to ``columns`` (default: text ones)."""
     chosen = list(columns) if columns is not None else [
         c for c in frame.columns
@@ -184,7 +185,7 @@ class PersonalMask:
     """
 
     text_columns: tuple[str, ...]
-    names: "re.Pattern[str] | None" = None
+    names: re.Pattern[str] | None = None
 
     def issues(self, issues: pd.DataFrame) -> pd.DataFrame:
         """A copy of an issues table with its text masked and hidden answers summarised."""
@@ -225,7 +226,7 @@ def personal_mask(typed: pd.DataFrame, text_columns: Iterable[str],
     return PersonalMask(text_columns=tuple(text_columns), names=names_pattern(values))
 
 
-def instrument_mask(typed: pd.DataFrame, instrument: "Instrument") -> PersonalMask:
+def instrument_mask(typed: pd.DataFrame, instrument: Instrument) -> PersonalMask:
     """:func:`personal_mask` for an instrument: its ``text`` questions and personal questions."""
     return personal_mask(typed, [q.name for q in instrument.answerable if q.type == "text"],
                          instrument.personal_questions)
