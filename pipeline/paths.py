@@ -72,7 +72,9 @@ def plain_name(name: str, *, what: str, file: str | None = None) -> str:
     if not text or text in (".", "..") or PurePath(text).name != text or "\\" in text \
             or "\x00" in text or text.startswith("."):
         raise PulsecheckError("PATH_001", file=file, what=what,
-                              path=text.replace("\x00", "\\0"), root="one folder name")
+                              path=text.replace("\x00", "\\0"),
+                              root="its folder (a plain name, without '/', '\\' or '..', "
+                                   "is expected)")
     return text
 
 
