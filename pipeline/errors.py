@@ -15,7 +15,8 @@ Two kinds of use:
 
 Areas: ``CLI`` command line, ``INST`` instrument, ``WAVE`` wave description and manifest,
 ``READ`` reading exports, ``VAL`` validating answers, ``CLS`` classification, ``STAT``
-statistics engine, ``RUN`` running and writing outputs.
+statistics engine, ``RUN`` running and writing outputs, ``PATH`` paths from data and
+configuration, ``RAW`` raw data that commands only read.
 """
 
 from __future__ import annotations
@@ -550,6 +551,25 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "the wording template \u201c{template}\u201d cannot be filled: {problem} (its "
               "values: {known}).",
               "Correct the placeholder in {files} (placeholders are written in braces)."),
+    # --- paths from data and configuration ------------------------------------------------------
+    ErrorSpec("PATH_001", "fatal", "path leads outside its folder",
+              "the {what} '{path}' leads outside {root}.",
+              "Name a file inside that folder (no '..', absolute paths or links that lead "
+              "out)."),
+    ErrorSpec("PATH_002", "fatal", "file names from data collide",
+              "the {what} '{first}' and '{second}' would both be written as '{name}'.",
+              "Give them ids that differ in letters or digits."),
+    # --- raw data are only read ----------------------------------------------------------------
+    ErrorSpec("RAW_001", "fatal", "recorded export would be replaced",
+              "'{path}' is recorded in {manifest} as a raw export.",
+              "Write elsewhere, or give --replace to move the recorded export and its "
+              "{manifest} aside (into {aside}) first."),
+    ErrorSpec("RAW_002", "fatal", "output would overwrite the input",
+              "writing '{path}' would overwrite the input '{input}'.",
+              "Choose another --out folder."),
+    ErrorSpec("RAW_003", "fatal", "output inside raw data",
+              "the output folder '{path}' is inside the raw data folder '{raw}'.",
+              "Write outputs outside raw/; raw data are only read."),
 )
 
 CATALOGUE: Mapping[str, ErrorSpec] = {entry.code: entry for entry in _ENTRIES}

@@ -45,6 +45,8 @@ def _check(case: Case, root: Path, exit_code: int, stderr: str) -> None:
         assert not (root / "out").exists() and not (root / "ingested" / "responses.csv").exists()
     # Nothing half-written: no staging or retired folder is left beside the output.
     assert not [p for p in root.rglob(".*") if ".tmp-" in p.name or ".old-" in p.name]
+    for name in case.absent:
+        assert not (root / name).exists(), name
 
 
 def test_catalogue_of_bad_inputs__has_at_least_40_distinct_cases():

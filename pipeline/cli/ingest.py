@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from pipeline.cli.raw_guard import refuse_overwrite, refuse_raw_out
 from pipeline.ingest.adapters import SOURCES
 from pipeline.ingest.adapters.responses import to_responses
 from pipeline.errors import EXIT_DATA_ERRORS, issues_frame
 from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument,
                                      read_mapping, read_platform)
 from pipeline.run.analyse import validation_config
-from pipeline.stages.privacy import inert_frame
+from pipeline.stages.privacy import inert_frame, mask_personal, personal_mask
 from pipeline.stages.validate import validate_responses
 
 
@@ -38,14 +39,19 @@ def ingest(export: Path, instrument_path: Path, source: str, map_path: Path | No
     Writes OUT/responses.csv (one row per export row: response_id, instrument_version, each
     select-one as its choice name, each select-multiple as question/choice columns of 1/0,
     empty when unanswered, text verbatim) and OUT/issues.csv (how the file was read, and
-    every problem found). Questions marked personal in the instrument are left out unless
-    --keep-personal is given.
+    every problem found). Questions marked personal in the instrument are left out, and
+    contact details and names typed into open answers and copied into issues are masked,
+    unless --keep-personal is given.
 
     \b
     Examples:
       pulsecheck ingest export.csv --instrument survey_instrument/pulse_check/2016 --out in/
       pulsecheck ingest kobo.xlsx --instrument form.xlsx --source kobo --out in/
     """
+    # Raw data are only read, and no output replaces an input (checked before reading).
+    refuse_raw_out(out_dir)
+    refuse_overwrite([out_dir / "responses.csv", out_dir / "issues.csv"],
+                     [export, map_path, instrument_path])
     instrument = read_instrument(instrument_path)
     mapping = read_mapping(map_path, instrument) if map_path else None
     exported = read_export(export, instrument, source=None if source == "auto" else source,
@@ -60,6 +66,11 @@ def ingest(export: Path, instrument_path: Path, source: str, map_path: Path | No
     responses = to_responses(exported.frame, instrument, exported.none_selected)
     out_dir.mkdir(parents=True, exist_ok=True)
     if not keep_personal:
+        # Contact details and names typed into any answer (responses.csv keeps answers as
+        # typed, numbers included) are masked, in the issues too.
+        mask = personal_mask(exported.frame, responses.columns,
+                             instrument.personal_questions)
+        issues, responses = mask_personal(mask, issues, responses)
         responses = responses.drop(columns=[name for name in instrument.personal_questions
                                             if name in responses])
     # Respondent text never runs as a spreadsheet formula (pipeline.stages.privacy.inert_cell).

@@ -17,12 +17,14 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli.raw_guard import (REPLACED_DIR, copy_checksums_aside, digest_changes,
+                                    refuse_overwrite, refuse_raw_out)
 from pipeline.errors import (CATALOGUE, EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_UNUSABLE,
                              PulsecheckError)
 from pipeline.ingest.readers import (read_export, read_instrument, read_instrument_tables,
                              read_platform, read_wave, write_checksums)
 from pipeline.model.instrument import build_instrument, check_instrument
-from pipeline.stages.privacy import inert_frame
+from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
 from pipeline.run.analyse import run_wave, validation_config
 from pipeline.stages.validate import validate_responses
 
@@ -119,6 +121,8 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     """
     from pipeline.run.waves import is_waves_folder, run_waves
 
+    if out is not None:
+        refuse_raw_out(out)  # raw data are only read (RAW_003)
     if is_waves_folder(wave_dir):
         # A survey folder of waves: run each wave, then the trends and histories across them.
         waves = run_waves(wave_dir, out, progress=_echo_progress)
@@ -155,11 +159,18 @@ def validate_command(export: Path, instrument_dir: Path, platform_name: str,
           --instrument survey_instrument/pulse_check/2016
       pulsecheck validate export.csv --instrument survey_instrument/pulse_check/2016 --out checks/
     """
+    if out is not None:
+        # Raw data are only read, and no output replaces an input (checked before reading).
+        refuse_raw_out(out)
+        refuse_overwrite([out / "issues.csv"], [export, instrument_dir])
     instrument = read_instrument(instrument_dir)
     platform = read_platform(platform_name)
     exported = read_export(export, instrument, platform)
     result = validate_responses(exported.frame, instrument, validation_config(platform))
     issues = pd.concat([exported.issues, result.issues], ignore_index=True)
+    # Issues copy what was typed; contact details and names in them are masked.
+    issues, _ = mask_personal(instrument_mask(exported.frame, instrument), issues,
+                              pd.DataFrame())
     click.echo(f"{export}: {exported.n_rows} rows, {len(issues)} issue(s)")
     if len(issues):
         _print_table(_issue_counts(issues), "Data issues")
@@ -204,10 +215,15 @@ def instrument_check(instrument_dir: Path) -> None:
 
 @cli.command("manifest")
 @click.argument("wave_dir", type=click.Path(path_type=Path))
-def manifest_command(wave_dir: Path) -> None:
+@click.option("--replace", is_flag=True, default=False,
+              help="Record files whose bytes differ from SHA256SUMS; the old SHA256SUMS is "
+                   "kept in WAVE_DIR/replaced/<n>/.")
+def manifest_command(wave_dir: Path, replace: bool) -> None:
     """Record the sha256 of a wave's raw files in its SHA256SUMS.
 
-    Raw files are immutable once recorded; run this only when adding a new export.
+    Raw files are immutable once recorded; run this only when adding a new export. A file
+    whose bytes no longer match its record is refused (re-recording it would hide the
+    change) unless --replace is given.
 
     \b
     Example:
@@ -216,6 +232,12 @@ def manifest_command(wave_dir: Path) -> None:
     wave = read_wave(wave_dir)
     folder = wave.path.parent
     names = [path.relative_to(folder).as_posix() for path in wave.files]
+    changed = digest_changes(folder, names)
+    if changed and not replace:
+        raise PulsecheckError("RAW_001", path=str(folder / changed[0]),
+                              manifest="SHA256SUMS", aside=f"{REPLACED_DIR}/<n>/")
+    if changed:
+        click.echo(f"kept the old SHA256SUMS in {copy_checksums_aside(folder)}")
     target = write_checksums(folder, names)
     click.echo(f"Recorded {len(names)} file(s) in {target}")
 

@@ -37,12 +37,18 @@ def check_run_files(folder: Path) -> None:
             read_run_json(folder / name)
 
 
-def refresh_manifest(folder: Path) -> None:
-    """Update the output hashes in ``run.json`` after re-rendering (provenance stays true)."""
+def refresh_manifest(folder: Path, partner_reports: bool = False) -> None:
+    """Update the output hashes in ``run.json`` after re-rendering (provenance stays true).
+
+    Partnership pages rendered now are recorded as a setting, so that ``pulsecheck verify``
+    rebuilds them too.
+    """
     from pipeline.ingest.readers import sha256_file
 
     path = folder / "run.json"
     manifest = read_run_json(path)
+    if partner_reports and isinstance(manifest.get("settings"), dict):
+        manifest["settings"]["partner_reports"] = True
     outputs = {p.relative_to(folder).as_posix(): sha256_file(p)
                for p in folder.rglob("*") if p.is_file() and p.name != "run.json"}
     manifest["outputs"] = dict(sorted(outputs.items()))
@@ -78,13 +84,7 @@ def report(run_dir: Path, partner_reports: bool, no_notebook: bool) -> None:
         return
     if not (folder / "run.json").exists():
         raise PulsecheckError("RENDER_001", path=str(folder), name="run.json")
-    try:
-        written = write_reports(folder, partner_reports=partner_reports,
-                                notebook=not no_notebook)
-    except (KeyError, TypeError, AttributeError) as error:
-        # report.json read, but an entry the reports need is missing or of the wrong kind.
-        raise PulsecheckError("RENDER_004", file=str(folder / "report.json"),
-                              name="report.json",
-                              reason=f"an entry is missing or malformed ({error!r})")
-    refresh_manifest(folder)
+    written = write_reports(folder, partner_reports=partner_reports,
+                            notebook=not no_notebook)
+    refresh_manifest(folder, partner_reports)
     click.echo(f"Wrote {len(written)} file(s) in {folder}")

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import click
 
-from pipeline.ingest.readers import read_instrument, read_platform
-from pipeline.synthetic.export import write_sample
+from pipeline.cli.raw_guard import REPLACED_DIR, recorded_changes, set_aside
+from pipeline.errors import PulsecheckError
+from pipeline.ingest.readers import CHECKSUMS_FILE, read_instrument, read_platform
+from pipeline.paths import contained
+from pipeline.synthetic.export import render_csv, write_sample
 from pipeline.synthetic.generate import generate_sample
 from pipeline.synthetic.profile import PROFILE_FILE, read_profile
 
@@ -18,11 +21,16 @@ from pipeline.synthetic.profile import PROFILE_FILE, read_profile
               help="Raw folder to write the export into (its SHA256SUMS is updated).")
 @click.option("--profile", "profile_path", type=click.Path(path_type=Path), default=None,
               help=f"Sample profile (default: INSTRUMENT_DIR/{PROFILE_FILE}).")
-def sample(instrument_dir: Path, out_dir: Path, profile_path: Path | None) -> None:
+@click.option("--replace", is_flag=True, default=False,
+              help="Replace an export already recorded in OUT/SHA256SUMS; the old export and "
+                   "SHA256SUMS are moved to OUT/replaced/<n>/ first.")
+def sample(instrument_dir: Path, out_dir: Path, profile_path: Path | None,
+           replace: bool) -> None:
     """Generate the seeded synthetic sample export of an instrument.
 
     The same instrument and profile always give the same bytes. Every partnership, person
-    and address in the output is invented.
+    and address in the output is invented. A recorded export (raw data) is never replaced
+    unless --replace is given; writing the same bytes again changes nothing.
 
     \b
     Examples:
@@ -44,6 +52,14 @@ def sample(instrument_dir: Path, out_dir: Path, profile_path: Path | None) -> No
         linked = read_linked_partnerships(profile_file.parent / settings["wave"],
                                           settings["name"], list(settings.get("carry", ())))
     export = generate_sample(instrument, platform, profile, linked)
+    contained(out_dir, profile.file, what="sample file", file=str(profile_file))
+    changed = recorded_changes(out_dir, {profile.file: render_csv(export, platform.encoding)})
+    if changed and not replace:
+        raise PulsecheckError("RAW_001", path=str(Path(out_dir) / changed[0]),
+                              manifest=CHECKSUMS_FILE, aside=f"{REPLACED_DIR}/<n>/")
+    if changed:
+        aside = set_aside(out_dir, changed)
+        click.echo(f"moved the recorded {', '.join(changed)} and {CHECKSUMS_FILE} to {aside}")
     target = write_sample(export, out_dir, profile.file, platform.encoding)
     kinds = {kind: export.kinds.count(kind) for kind in dict.fromkeys(export.kinds)}
     summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items())

@@ -17,6 +17,7 @@ def verify(run_dir: Path) -> None:
 
     Re-hashes the raw exports and instrument files named in RUN_DIR/run.json, runs the wave
     again with the recorded settings into a temporary folder, and compares every output.
+    A file in RUN_DIR that the run did not write, or one it wrote that is gone, fails too.
     Exit code 0 when every file is identical, 2 when any differs (VERIFY_005) or an input
     is missing or changed.
 
@@ -27,7 +28,8 @@ def verify(run_dir: Path) -> None:
     result = verify_run(run_dir, progress=lambda m: click.echo(f"  {m}", err=True))
     click.echo(f"{len(result.identical)} file(s) identical")
     for label, names in (("differs", result.different), ("missing", result.missing),
-                         ("not recorded", result.extra)):
+                         ("not recorded", result.extra),
+                         ("not written by the run", result.unrecorded)):
         for name in names:
             click.echo(f"  {label}: {name}")
     if not result.ok:

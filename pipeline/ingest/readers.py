@@ -38,6 +38,7 @@ from pipeline.model.instrument import Instrument, build_instrument, check_instru
 from pipeline.model.schema_check import ConfigError
 from pipeline.model.schemas import LimitsFile, ManifestFile, PlatformFile, WaveFile
 from pipeline.model.wave import Step, Wave
+from pipeline.paths import contained
 
 #: Folder of platform profiles, relative to the project root.
 PLATFORMS_DIR = Path("survey_instrument") / "platforms"
@@ -121,7 +122,8 @@ def read_instrument_tables(path: Path) -> dict[str, Any]:
     }
     phase_file = manifest.get("phase", {}).get("map")
     if phase_file:
-        tables["phase_map"] = _read_table(path / phase_file)
+        tables["phase_map"] = _read_table(contained(path, phase_file, what="phase map",
+                                                    file=str(manifest_path)))
     return tables
 
 
@@ -180,10 +182,12 @@ def known_platforms(root: Path | None = None) -> list[str]:
 
 def platform_path(name: str, root: Path | None = None) -> Path:
     """The file of a platform profile: the project's own, else the one shipped with pulsecheck."""
-    path = (root or project_root()) / PLATFORMS_DIR / f"{name}.toml"
+    folder = (root or project_root()) / PLATFORMS_DIR
+    path = contained(folder, f"{name}.toml", what="platform profile")
     if not path.exists():
         # The profiles shipped with pulsecheck serve every project.
-        path = project_root() / PLATFORMS_DIR / f"{name}.toml"
+        path = contained(project_root() / PLATFORMS_DIR, f"{name}.toml",
+                         what="platform profile")
     if not path.exists():
         raise PulsecheckError("WAVE_008", platform=name,
                               known=", ".join(known_platforms(root)) or "none")

@@ -20,6 +20,7 @@ import pandas as pd
 
 from pipeline.columns import PHASE_COLUMN
 from pipeline.errors import CATALOGUE, SEVERITIES
+from pipeline.paths import contained, file_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.model.wave import Wave
@@ -162,7 +163,8 @@ def load_run(folder: Path, manifest: dict | None = None,
         manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
 
     def read(name: str) -> pd.DataFrame:
-        path = folder / name
+        # Names come from report.json (table ids): they must stay inside the run folder.
+        path = contained(folder, name, what="table", file=REPORT_CONTEXT)
         if not path.exists():
             raise PulsecheckError("RENDER_001", path=str(folder), name=name)
         return pd.read_csv(path, keep_default_na=False, na_values=[""],
@@ -325,16 +327,22 @@ def render_errors(document: str, folder: Path) -> Iterator[None]:
 
 
 def write_partner_reports(folder: Path, bundle: "RunBundle") -> list[str]:
-    """``partners/<id>.html`` and ``.pdf`` for every analysed partnership."""
+    """``partners/<name>.html`` and ``.pdf`` for every analysed partnership.
+
+    The file name is the partnership id made safe (:func:`pipeline.paths.safe_slug`: a
+    ``/`` or ``..`` in an id never leads outside ``partners/``); two ids that would share a
+    name stop the rendering (PATH_002) before any page is written.
+    """
     from pipeline.report.content import partner_ids
 
     layout, wording, _ = read_report_data()
+    names = file_names(partner_ids(bundle), what="partnership ids")
     out = folder / "partners"
     out.mkdir(exist_ok=True)
     written = []
-    for partnership in partner_ids(bundle):
+    for partnership, stem in names.items():
         html = render_partner_html(bundle, partnership, layout, wording)
-        written += [f"partners/{name}" for name in write_html_and_pdf(html, out, partnership)]
+        written += [f"partners/{name}" for name in write_html_and_pdf(html, out, stem)]
     return written
 
 

@@ -35,13 +35,14 @@ from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.stages.derive import derive_variables
 from pipeline.errors import PulsecheckError, SpecError, combine_issues, issues_frame
 from pipeline.stages.flow import FlowResult, account_blank_records, apply_steps
-from pipeline.stages.privacy import inert_frame
+from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
 from pipeline.ingest.adapters.assemble import FINISHED_TRUE, TICK_SEPARATOR
 from pipeline.ingest.readers import (Export, Platform, configuration_files)
 from pipeline.ingest.wave_folder import load_wave
 from pipeline.model.wave import Step, Wave, missing_step_warnings
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, build_spec, check_spec
+from pipeline.paths import contained, plain_name
 from pipeline.report.tables import build_report_tables, protect
 from pipeline.run.publication import RUN_MANIFEST, check_out, publish  # noqa: F401 - re-exported
 from pipeline.stages.results import ReportResult, WaveResult
@@ -104,7 +105,8 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
     config : ValidationConfig
         Validation settings.
     keep_personal : bool
-        Keep the instrument's personal questions in ``partnerships`` (internal use only).
+        Keep the instrument's personal questions in ``partnerships`` and leave contact
+        details and names typed into answers and issues unmasked (internal use only).
     spec : ReportSpec, optional
         The report specification; without it no tables are computed.
     phase_basis : {"self", "criteria"}, optional
@@ -128,6 +130,10 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
             extra["phase_criteria"] = report.criteria.phase.astype(str)
             extra["criteria_points"] = report.criteria.points
     partnerships = _partnerships_table(analysed, phase, instrument, keep_personal, extra)
+    if not keep_personal:
+        # The one masking step: nothing computed below or written later sees the raw text.
+        all_issues, partnerships = mask_personal(instrument_mask(frame, instrument),
+                                                 all_issues, partnerships)
     return WaveResult(instrument=instrument, typed=validation.frame, issues=all_issues,
                       flow=flow, partnerships=partnerships, report=report)
 
@@ -234,13 +240,28 @@ def _relative(path: Path, root: Path) -> str:
         return Path(path).name
 
 
-def _git_commit(root: Path) -> str | None:
+def _git(root: Path, *args: str) -> str | None:
     try:
-        result = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+        result = subprocess.run(["git", "-C", str(root), *args],
                                 capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    return result.stdout if result.returncode == 0 else None
+
+
+def _git_commit(root: Path) -> str | None:
+    out = _git(root, "rev-parse", "HEAD")
+    return (out or "").strip() or None
+
+
+def _git_changes(root: Path) -> list[str] | None:
+    """Tracked files changed since the commit (``git status``), or ``None`` outside git.
+
+    Untracked files are left out: they include the run's own staging folder when the output
+    is inside the project, which would make reruns differ.
+    """
+    out = _git(root, "status", "--porcelain", "--untracked-files=no")
+    return None if out is None else sorted(line[3:] for line in out.splitlines() if line)
 
 
 def package_versions() -> dict[str, str]:
@@ -269,11 +290,18 @@ def _statistics(result: WaveResult) -> dict[str, Any] | None:
 def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, str],
                  result: WaveResult, outputs: Mapping[str, str],
                  keep_personal: bool, partner_reports: bool = False) -> dict[str, Any]:
-    """The provenance record written as ``run.json`` (no timestamps: reruns are identical)."""
+    """The provenance record written as ``run.json`` (no timestamps: reruns are identical).
+
+    ``code`` records the commit and whether the working tree differed from it (``dirty``,
+    with the changed files): a run from uncommitted code cannot be rebuilt from the commit.
+    """
     folder = wave.path.parent
+    changes = _git_changes(wave.root)
     return {
         "pulsecheck": __version__,
-        "code": {"version": __version__, "git_commit": _git_commit(wave.root)},
+        "code": {"version": __version__, "git_commit": _git_commit(wave.root),
+                 "dirty": None if changes is None else bool(changes),
+                 "changed_files": changes},
         "survey": wave.survey,
         "wave": wave.wave,
         "title": wave.title,
@@ -302,8 +330,19 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
     }
 
 
+def run_folder_name(wave: Wave, part: str | None = None) -> str:
+    """``<survey>-<wave>`` (or ``<survey>-<part>``), refused unless both are plain names.
+
+    ``survey`` and ``wave`` come from ``wave.toml``; a ``..`` or a separator in them must not
+    decide where a run folder is written (PATH_001).
+    """
+    file = str(wave.path)
+    survey = plain_name(wave.survey, what="survey name", file=file)
+    return f"{survey}-{plain_name(part or wave.wave, what='wave name', file=file)}"
+
+
 def default_out(wave: Wave) -> Path:
-    return wave.root / "reports" / "out" / f"{wave.survey}-{wave.wave}"
+    return wave.root / "reports" / "out" / run_folder_name(wave)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -346,7 +385,7 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
                for path in sorted(folder.rglob("*"))
                if path.is_file() and path.name != RUN_MANIFEST}
     manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
-                            keep_personal, partner_reports)
+                            keep_personal, partner_reports and result.report is not None)
     (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                        + "\n", encoding="utf-8")
 
@@ -408,7 +447,7 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
     tables_dir = folder / "tables"
     tables_dir.mkdir()
     for table_id, frame in report.protected.items():
-        _write_csv(frame, tables_dir / f"{table_id}.csv")
+        _write_csv(frame, contained(tables_dir, f"{table_id}.csv", what="table id"))
     _write_csv(report.tables.tests, tables_dir / "tests.csv")
     _write_csv(report.tables.findings, folder / "findings.csv")
     if report.agreement is not None:
@@ -450,7 +489,8 @@ def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpe
         return None
 
     def load(name: str) -> dict:
-        path = Path(instrument_path) / name
+        path = contained(instrument_path, name, what="report specification",
+                         file="manifest.toml")
         if not path.exists():
             raise PulsecheckError("INST_001", file=str(instrument_path), name=name)
         return parse_toml(path)

@@ -17,6 +17,7 @@ from typing import Callable
 
 from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import find_root, project_root, sha256_file
+from pipeline.paths import contained
 from pipeline.run.analyse import RUN_MANIFEST, run_wave
 
 
@@ -37,6 +38,9 @@ class Verification:
         from the run folder.
     extra : tuple of str
         Files the rebuild produced that ``run.json`` does not record.
+    unrecorded : tuple of str
+        Files in the run folder that the run did not write (``run.json`` does not record
+        them): a copy of raw data or a page planted beside the outputs fails verification.
     """
 
     inputs_checked: int
@@ -44,10 +48,11 @@ class Verification:
     different: tuple[str, ...]
     missing: tuple[str, ...]
     extra: tuple[str, ...]
+    unrecorded: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not (self.different or self.missing or self.extra)
+        return not (self.different or self.missing or self.extra or self.unrecorded)
 
 
 def _files(folder: Path) -> dict[str, Path]:
@@ -88,21 +93,24 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
         raise PulsecheckError("VERIFY_002", file=str(manifest_path),
                               reason=f"{type(error).__name__}: {error}")
     root = _project_of(run_dir)
+    where = str(manifest_path)
+    # Every path in run.json is the project's: one that leads outside it is refused (PATH_001).
+    wave_path = contained(root, wave_file, what="wave description", file=where)
     checked = 0
     for path, digest in inputs:
-        _check_hash(root / path, digest)
+        _check_hash(contained(root, path, what="input", file=where), digest)
         checked += 1
     for name, digest in manifest.get("configuration", {}).items():
         # Files pulsecheck ships (report wording, platform profiles) live beside its code.
-        path = root / name if (root / name).exists() else project_root() / name
-        _check_hash(path, digest)
+        base = root if (root / name).exists() else project_root()
+        _check_hash(contained(base, name, what="configuration file", file=where), digest)
         checked += 1
     progress(f"{checked} input file(s) match run.json")
 
     scratch = Path(tempfile.mkdtemp(prefix=".verify-"))
     try:
         rebuilt = scratch / "run"
-        run_wave((root / wave_file).parent, rebuilt,
+        run_wave(wave_path.parent, rebuilt,
                  keep_personal=bool(settings.get("keep_personal", False)),
                  phase_basis=settings.get("phase_basis"),
                  partner_reports=bool(settings.get("partner_reports", False)))
@@ -117,11 +125,12 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
             else:
                 different.append(name)
         extra = sorted(set(again) - set(recorded) - {RUN_MANIFEST})
+        unrecorded = sorted(set(original) - set(recorded) - {RUN_MANIFEST})
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return Verification(inputs_checked=checked, identical=tuple(identical),
                         different=tuple(different), missing=tuple(missing),
-                        extra=tuple(extra))
+                        extra=tuple(extra), unrecorded=tuple(unrecorded))
 
 
 def _check_hash(path: Path, expected: str) -> None:

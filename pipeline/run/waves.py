@@ -36,6 +36,7 @@ from pipeline.columns import LINKED_PHASE_COLUMN, MULTI_SEPARATOR
 from pipeline.errors import PulsecheckError
 from pipeline.ingest.wave_folder import load_wave
 from pipeline.model.instrument import Instrument
+from pipeline.paths import contained
 from pipeline.stages.privacy import inert_frame
 from pipeline.run.analyse import analyse_wave, read_report_spec, validation_config
 from pipeline.stages.results import WaveResult
@@ -186,7 +187,8 @@ def run_waves(root_dir: Path, out: Path | None = None,
     from pipeline.model.crosswalk import COMPARABILITY  # noqa: F401 - documents the dependency
     from pipeline.multiwave.histories import (WavePartnerships, changes_for_movers, link_partnerships,
                                     phase_transitions)
-    from pipeline.run.analyse import default_out, nothing_analysed, publish, write_outputs
+    from pipeline.run.analyse import (default_out, nothing_analysed, publish, run_folder_name,
+                                      write_outputs)
     from pipeline.run.publication import check_out, check_writable_path
     from pipeline.multiwave.trends import (Settings, WaveData, chain_measures, compute_trends,
                                  measure_indicator, waves_left_out)
@@ -210,7 +212,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
     for name in [*(a.wave.wave for a in analysed), "trends"]:
         check_out(base / f"{analysed[0].wave.survey}-{name}")
     for item in analysed:
-        target = base / f"{item.wave.survey}-{item.wave.wave}"
+        target = base / run_folder_name(item.wave)
         publish(target, lambda f, item=item: write_outputs(f, item.wave, item.result,
                                                            item.input_sums, False))
         progress(f"wrote {target}")
@@ -262,7 +264,8 @@ def run_waves(root_dir: Path, out: Path | None = None,
                 "location": names[location_q].to_numpy() if location_q else [()] * len(names),
                 "phase": wave_data.phase.astype(str).to_numpy()})))
     decisions = None
-    links_path = xwalk_dir / history["links"] if history.get("links") else None
+    links_path = contained(xwalk_dir, history["links"], what="partnership links file") \
+        if history.get("links") else None
     if links_path is not None and links_path.exists():
         decisions = _read_csv(links_path)
         needed = {"wave_from", "id_from", "wave_to", "id_to", "decision"}
@@ -289,7 +292,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
     progress(f"histories: {len(histories.links)} links, {len(histories.review)} pair(s) "
              f"for review")
 
-    trends_out = base / f"{analysed[0].wave.survey}-trends"
+    trends_out = base / run_folder_name(analysed[0].wave, "trends")
     general = pd.DataFrame([{
         "measure": "(every measure)", "label": "", "from_wave": "", "to_wave": "",
         "comparability": "",

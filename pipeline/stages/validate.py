@@ -371,7 +371,9 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
                 typed[f"{question.name}{MULTI_SEPARATOR}{choice.name}"] = pd.Series(
                     values, index=raw.index)
         elif question.type in ("integer", "decimal"):
-            cleaned = text.str.replace(r"\s+", "", regex=True)
+            # Only surrounding white space is dropped: digits split by spaces inside ("+44 20
+            # 7946 0321") are a phone number or an id, not a number to be glued together.
+            cleaned = text.str.strip()
             pattern = _INTEGER if question.type == "integer" else _DECIMAL
             # Spreadsheets format numbers with thousands separators; the number is not in
             # doubt, so it is read and the assumption noted (VAL_012) rather than dropped.

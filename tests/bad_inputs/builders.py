@@ -251,6 +251,29 @@ def with_sums(data: bytes) -> Builder:
     return build
 
 
+# --- paths from data and configuration, raw data ------------------------------------------------
+
+def with_wave_default_out(wave_text: str) -> Builder:
+    """A tiny wave described by ``wave_text``, run without --out (the run folder's place
+    then comes from the wave description)."""
+    def build(root: Path) -> list[str]:
+        return ["run", str(project(root, wave_text=wave_text))]
+    return build
+
+
+def with_outside_file(relative: str, source: Path, change: Callable[[Path], None]) -> Builder:
+    """A tiny wave with a copy of ``source`` planted at ``root/relative`` (outside the folder
+    it should be read from), and ``change`` pointing the project at it."""
+    def build(root: Path) -> list[str]:
+        wave = project(root)
+        planted = root / relative
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, planted)
+        change(root)
+        return run_args(root, wave)
+    return build
+
+
 def with_folder_as_file() -> Builder:
     """A tiny wave whose ``files`` names a folder (which holds the export)."""
     def build(root: Path) -> list[str]:
@@ -365,4 +388,38 @@ def validate_into_a_file() -> Builder:
         (root / "occupied.txt").write_text("keep me\n", encoding="utf-8")
         return ["validate", str(wave / "export.csv"), "--instrument", str(root / "instrument"),
                 "--platform", "csv", "--out", str(root / "occupied.txt")]
+    return build
+
+
+def sample_over_recorded_export() -> Builder:
+    """``pulsecheck sample`` pointed at a wave whose recorded export it would replace."""
+    def build(root: Path) -> list[str]:
+        wave = sample_copy(root)
+        export = wave / "pulse_check_2016_qualtrics.csv"
+        export.write_bytes(export.read_bytes().replace(b'"P6245"', b'"P6246"', 1))
+        write_checksums(wave, [export.name])
+        return ["sample", str(root / "survey_instrument" / "pulse_check" / "2016"),
+                "--out", str(wave)]
+    return build
+
+
+def tiny_command_out(command: str, out: Callable[[Path], Path]) -> Builder:
+    """``ingest`` or ``validate`` of the tiny export with ``--out`` at ``out(wave folder)``."""
+    def build(root: Path) -> list[str]:
+        wave = project(root)
+        args = [command, str(wave / "export.csv"), "--instrument", str(root / "instrument"),
+                "--out", str(out(wave))]
+        return args + (["--source", "csv"] if command == "ingest" else ["--platform", "csv"])
+    return build
+
+
+def ingest_over_its_input() -> Builder:
+    """``pulsecheck ingest D/responses.csv --out D``: the output would replace the input."""
+    def build(root: Path) -> list[str]:
+        wave = project(root)
+        work = root / "work"
+        work.mkdir()
+        shutil.copy(wave / "export.csv", work / "responses.csv")
+        return ["ingest", str(work / "responses.csv"), "--instrument", str(root / "instrument"),
+                "--source", "csv", "--out", str(work)]
     return build

@@ -258,4 +258,39 @@ CASES: tuple[Case, ...] = (
          b.with_xlsx(b.padded_sheet(20_000_000), wave_text=TINY_WAVE
                      + "\n[limits]\nmax_unzipped_bytes = 10000000\n"), 2, ("READ_028",),
          ("export.xlsx", "max_unzipped_bytes")),
+    # --- paths from data and configuration stay inside their folder ----------------------------
+    Case("BAD-130", "a survey name that climbs out of reports/out",
+         b.with_wave_default_out(_wave('survey = "tiny"', 'survey = "../../escaped"')), 2,
+         ("PATH_001",), ("survey name", "../../escaped"), absent=("escaped-2016",),
+         see="test_containment.py::test_run__survey_or_wave_name_with_a_path__writes_nothing"),
+    Case("BAD-131", "a wave name that climbs out of reports/out",
+         b.with_wave_default_out(_wave('wave = "2016"', 'wave = "../../../../escaped"')), 2,
+         ("PATH_001",), ("wave name",), absent=("escaped",)),
+    Case("BAD-132", "a platform name that reads a profile outside the platforms folder",
+         b.with_outside_file("elsewhere/evil.toml",
+                             b.PROJECT / "survey_instrument" / "platforms" / "csv.toml",
+                             lambda root: (root / "raw" / "tiny" / "wave.toml").write_text(
+                                 _wave('platform = "csv"', 'platform = "../../elsewhere/evil"'))),
+         2, ("PATH_001",), ("platform profile", "../../elsewhere/evil")),
+    Case("BAD-133", "a phase map outside the instrument folder",
+         b.with_outside_file("elsewhere/phase_map.csv", b.PROJECT / "tests" / "golden" /
+                             "tiny_barriers.csv",
+                             lambda root: (root / "instrument" / "manifest.toml").write_text(
+                                 (root / "instrument" / "manifest.toml").read_text().replace(
+                                     'map = "phase_map.csv"',
+                                     'map = "../elsewhere/phase_map.csv"'))),
+         2, ("PATH_001",), ("phase map", "../elsewhere/phase_map.csv")),
+    # --- raw data are only read ---------------------------------------------------------------
+    Case("BAD-134", "a sample written over a wave's recorded export",
+         b.sample_over_recorded_export(), 2, ("RAW_001",),
+         ("pulse_check_2016_qualtrics.csv", "SHA256SUMS", "--replace"),
+         see="test_containment.py::test_sample__over_a_recorded_export__changes_nothing"),
+    Case("BAD-135", "ingest told to write over its own input",
+         b.ingest_over_its_input(), 2, ("RAW_002",), ("responses.csv", "overwrite")),
+    Case("BAD-137", "ingest told to write into the raw folder",
+         b.tiny_command_out("ingest", lambda wave: wave / "ingested"), 2, ("RAW_003",),
+         ("raw data",)),
+    Case("BAD-136", "validate told to write into the raw folder",
+         b.tiny_command_out("validate", lambda wave: wave), 2, ("RAW_003",),
+         ("raw data",)),
 )
