@@ -32,6 +32,7 @@ IO_MODULES = frozenset({
     "errors.py",                     # `python -m pipeline.errors --markdown` prints the catalogue
     "cli/bench.py", "cli/ingest.py", "cli/instrument.py", "cli/main.py", "cli/report.py",
     "cli/sample.py", "cli/stats.py", "cli/verify.py",
+    "cli/raw_guard.py",              # moves a recorded export aside before it is replaced
     "ingest/readers.py",             # instruments, platform profiles, wave files, exports
     "ingest/config.py",              # the one reader of every TOML configuration file
     "model/schema_docs.py",          # `python -m pipeline.model.schema_docs` prints the schema page
