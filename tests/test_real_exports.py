@@ -282,3 +282,29 @@ def test_googleforms__check_all_joined_with_semicolons__every_choice_kept(tmp_pa
     exported = read_export(export, instrument)
     assert exported.frame["sector"].tolist() == ["health housing", "schools"]
     assert "READ_012" not in set(exported.issues["code"])
+
+
+def test_xlsx__date_answers_stored_as_spreadsheet_dates__read_as_dates(tmp_path):
+    import datetime as dt
+
+    import xlsxwriter
+
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "name"}},
+        "survey": pd.DataFrame({"type": ["text", "date"], "name": ["name", "founded"],
+                                "label": ["Your partnership", "Date founded"]}),
+        "choices": pd.DataFrame(columns=["list_name", "name", "label"])})
+    export = tmp_path / "form.xlsx"
+    book = xlsxwriter.Workbook(str(export))
+    sheet, when = book.add_worksheet(), book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, ["ID", "Start time", "Completion time", "Your partnership",
+                           "Date founded"])
+    for row, (name, day) in enumerate([("North", dt.datetime(2011, 3, 4)),
+                                       ("South", dt.datetime(2014, 12, 31))], start=1):
+        sheet.write_row(row, 0, [row, "2016-05-01 10:00:00", "2016-05-01 10:05:00", name])
+        sheet.write_datetime(row, 4, day, when)
+    book.close()
+    frame = read_export(export, instrument).frame
+    assert frame["founded"].tolist() == ["2011-03-04", "2014-12-31"]

@@ -393,6 +393,8 @@ def _read_cell(context: _Context, question: Question, target: Target, cell: str,
         if question.is_select:
             _read_select(question, context.instrument, cell, context.conventions, answer,
                          context.followups[question.name], unmatched)
+        elif question.type == "date":
+            answer.raw = _date_text(cell)
         else:
             answer.raw = cell
     elif target.kind == CHOICE:
@@ -412,6 +414,15 @@ def _read_cell(context: _Context, question: Question, target: Target, cell: str,
             answer.ticks.append(target.choice)
         elif not (answer.raw or "").strip():
             answer.raw = target.choice
+
+
+_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(:00(\.0+)?)?$")
+
+
+def _date_text(cell: str) -> str:
+    """A date answer without the midnight time a spreadsheet's date cell is read with."""
+    match = _MIDNIGHT.match(cell.strip())
+    return match.group(1) if match else cell
 
 
 def _settle(context: _Context, question: Question, answer: _Answer, version: str
@@ -517,7 +528,8 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
         if not indices:
             out[name] = np.full(n, "", dtype=object)
             continue
-        if not question.is_select and len(indices) == 1 and targets[indices[0]].kind == ANSWER:
+        if not question.is_select and question.type != "date" and len(indices) == 1 and \
+                targets[indices[0]].kind == ANSWER:
             # A text, number or date answer is kept verbatim.
             out[name] = columns[indices[0]]
             continue
