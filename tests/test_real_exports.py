@@ -308,3 +308,29 @@ def test_xlsx__date_answers_stored_as_spreadsheet_dates__read_as_dates(tmp_path)
     book.close()
     frame = read_export(export, instrument).frame
     assert frame["founded"].tolist() == ["2011-03-04", "2014-12-31"]
+
+
+def test_instrument_import__real_qsf__writes_a_folder_that_reads_the_surveys_export(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli.main import cli
+
+    source = CORPUS / "qsf" / "qualtrics_health" / "qualtrics_health.qsf"
+    result = CliRunner().invoke(cli, ["instrument", "import", str(source),
+                                      "--out", str(tmp_path / "health")])
+    assert result.exit_code == 0, result.output
+    folder = read_instrument(tmp_path / "health")
+    direct = read_instrument(source)
+    assert [(q.name, q.type, q.list_name) for q in folder.questions] == \
+        [(q.name, q.type, q.list_name) for q in direct.questions]
+    # An export of the survey in Qualtrics' current layout, with its codes as exported.
+    export = tmp_path / "health.csv"
+    export.write_text(
+        "ResponseId,Finished,Q2,Q23,Q15\n"
+        "Response ID,Finished,\"First of all, ?\",Gender:,(do 15?\n"
+        '"{""ImportId"":""_recordId""}","{""ImportId"":""finished""}",'
+        '"{""ImportId"":""QID2""}","{""ImportId"":""QID23""}","{""ImportId"":""QID15""}"\n'
+        "R_a,1,1,2,none\nR_b,1,4,1,two a day\n", encoding="utf-8")
+    frame = read_export(export, folder).frame
+    assert frame[["Q2", "Q23", "Q15"]].values.tolist() == [["excellent", "female", "none"],
+                                                            ["poor", "male", "two a day"]]

@@ -236,8 +236,9 @@ from pipeline.cli.report import report  # noqa: E402
 
 cli.add_command(report)
 
-from pipeline.cli.instrument import instrument_diff  # noqa: E402
+from pipeline.cli.instrument import instrument_diff, instrument_import  # noqa: E402
 instrument_group.add_command(instrument_diff)
+instrument_group.add_command(instrument_import)
 
 
 from pipeline.cli.bench import bench  # noqa: E402

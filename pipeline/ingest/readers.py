@@ -12,6 +12,7 @@ column names and question text travel no further.
 from __future__ import annotations
 
 import hashlib
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, ROLE, VERSION, as
 from pipeline.ingest.adapters.detect import detect_platform
 from pipeline.ingest.adapters.forms import redcap_tables, xlsform_tables
 from pipeline.ingest.adapters.keys import response_keys, settle_roles
+from pipeline.ingest.adapters.qsf import qsf_tables
 from pipeline.ingest.adapters.mapping import check_mapping, unused_mapping
 from pipeline.ingest.adapters.spss import read_sav, table_from_sav
 from pipeline.ingest.adapters.text import (SPREADSHEET_SUFFIXES, Limits, cell_text, check_grid,
@@ -73,7 +75,17 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def _read_instrument_file(path: Path) -> dict[str, Any]:
-    """An XLSForm workbook (``.xlsx``) or a REDCap data dictionary (``.csv``) as tables."""
+    """An XLSForm workbook (``.xlsx``), a Qualtrics survey definition (``.qsf``) or a REDCap
+    data dictionary (``.csv``) as tables."""
+    if path.suffix.lower() == ".qsf":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
+        if not isinstance(data, dict) or "SurveyElements" not in data:
+            raise PulsecheckError("INST_002", file=str(path),
+                                  reason="not a Qualtrics survey definition (no SurveyElements)")
+        return qsf_tables(data, source=path.name)
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         try:
             sheets = pd.read_excel(path, sheet_name=None, header=0, dtype=object,
@@ -96,7 +108,8 @@ def read_instrument_tables(path: Path) -> dict[str, Any]:
     """Read an instrument into tables (no checking beyond readability).
 
     ``path`` is an instrument folder, an XLSForm workbook (``.xlsx``: survey, choices and
-    settings sheets) or a REDCap data dictionary (``.csv``).
+    settings sheets), a Qualtrics survey definition (``.qsf``) or a REDCap data dictionary
+    (``.csv``).
     """
     path = Path(path)
     if path.is_file():
