@@ -92,7 +92,9 @@ def test_real_export__read_as_it_comes__every_row_and_value_kept(case_dir: Path)
         for q, by_choice in case.get("choice_columns", {}).items():
             codes = {c.name: c.code for c in instrument.choices_for(instrument.question(q))}
             for choice, c in by_choice.items():
-                raw[f"{q}___{codes[choice]}"] = "1" if cell(c).strip() else ""
+                value = cell(c).strip()
+                raw[f"{q}___{codes[choice]}"] = \
+                    "1" if value and value not in case.get("unticked", ()) else ""
         for question in instrument.answerable:
             joiner = "___" if question.name in case.get("choice_columns", {}) else \
                 case.get("split_joiner", "___")
