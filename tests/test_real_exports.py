@@ -336,3 +336,21 @@ def test_instrument_import__real_qsf__writes_a_folder_that_reads_the_surveys_exp
     frame = read_export(export, folder).frame
     assert frame[["Q2", "Q23", "Q15"]].values.tolist() == [["excellent", "female", "none"],
                                                             ["poor", "male", "two a day"]]
+
+
+def test_question_without_column__warned__and_an_error_when_a_column_carries_its_label(tmp_path):
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "name"}},
+        "survey": pd.DataFrame({"type": ["text", "integer", "integer"],
+                                "name": ["name", "staff", "year"],
+                                "label": ["Name", "Number of staff", "Year formed"]}),
+        "choices": pd.DataFrame(columns=["list_name", "name", "label"])})
+    export = tmp_path / "plain.csv"
+    export.write_text("response_id,name,Q7 Number of staff\nr1,North,3\n", encoding="utf-8")
+    issues = read_export(export, instrument, source="csv").issues.set_index("code")
+    assert issues.loc["READ_044", "severity"] == "error"
+    assert issues.loc["READ_044", "column"] == "Q7 Number of staff"
+    assert issues.loc["READ_007", "severity"] == "warning"
+    assert issues.loc["READ_007", "column"] == "year"

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.ingest.adapters.columnar import ColumnRecords
-from pipeline.ingest.adapters.labels import find_choice, other_specify, split_labels
+from pipeline.ingest.adapters.labels import (MIN_PREFIX, find_choice, normalise, other_specify,
+                                             split_labels)
 from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import make_issue
 from pipeline.model.instrument import Instrument, Question
@@ -182,9 +183,19 @@ def assemble(table: Table, targets: Sequence[Target], instrument: Instrument,
             issues.append(make_issue("READ_006", file=table.file_name, row=table.header_row,
                                      column=column, name=column, version=instrument.version))
     mapped = {t.name for t in targets if t.kind in (ANSWER, CHOICE, OTHER)}
-    for name in questions:
+    unmatched = [c for c, t in zip(table.columns, targets) if t.kind == UNMAPPED]
+    for name, question in questions.items():
         if name not in mapped and not _is_followup(name, followups, targets):
-            issues.append(make_issue("READ_007", file=table.file_name, column=name, name=name))
+            label = normalise(question.label)
+            carrier = next((c for c in unmatched if len(label) >= MIN_PREFIX
+                            and label in normalise(c)), None)
+            if carrier is not None:
+                issues.append(make_issue("READ_044", file=table.file_name,
+                                         row=table.header_row, column=carrier, name=name,
+                                         found=carrier))
+            else:
+                issues.append(make_issue("READ_007", file=table.file_name, column=name,
+                                         name=name))
 
     role_columns = [r for r in ROLES if any(t.kind == ROLE and t.name == r for t in targets)]
     if response_ids is not None and "response_id" not in role_columns:
