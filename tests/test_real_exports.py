@@ -354,3 +354,19 @@ def test_question_without_column__warned__and_an_error_when_a_column_carries_its
     assert issues.loc["READ_044", "column"] == "Q7 Number of staff"
     assert issues.loc["READ_007", "severity"] == "warning"
     assert issues.loc["READ_007", "column"] == "year"
+
+
+def test_plain_table_without_platform_header__read_by_its_question_names(tmp_path):
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "name"}},
+        "survey": pd.DataFrame({"type": ["text", "integer"], "name": ["name", "staff"],
+                                "label": ["Name", "Number of staff"]}),
+        "choices": pd.DataFrame(columns=["list_name", "name", "label"])})
+    export = tmp_path / "table.csv"
+    export.write_text("name,staff\nNorth,3\nSouth,12\n", encoding="utf-8")
+    exported = read_export(export, instrument)
+    assert exported.platform == "csv"
+    assert exported.frame[["response_id", "name", "staff"]].values.tolist() == [
+        ["table-2", "North", "3"], ["table-3", "South", "12"]]

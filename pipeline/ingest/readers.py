@@ -512,10 +512,19 @@ def read_choice_versions(path: Path) -> dict[tuple[str, str], str]:
 
 
 def _choose_profile(path: Path, first_rows: list, family: str,
-                    profiles: list[Mapping[str, Any]]) -> tuple[Mapping[str, Any], str]:
+                    profiles: list[Mapping[str, Any]],
+                    questions: tuple[str, ...] = ()) -> tuple[Mapping[str, Any], str]:
     found = detect_platform(profiles, first_rows, path.suffix, family)
     if found is not None:
         return found
+    named_questions = [c.strip() for c in (first_rows[0] if first_rows else ())
+                       if c.strip() in questions]
+    plain = next((p for p in profiles if p.get("adapter") == "columns"
+                  and p.get("family", p["name"]) == "csv"), None)
+    if family in (None, "auto", "csv") and plain is not None and named_questions:
+        # No platform's header: a plain table whose row 1 names the instrument's questions.
+        return plain, ("no platform's header fits and row 1 names instrument questions ("
+                       + ", ".join(named_questions[:3]) + ")")
     named = [p for p in profiles if p.get("family", p["name"]) == family]
     if named:
         first = next((p for p in named if p["name"] == family), named[0])
@@ -574,7 +583,8 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
     check_size(path, limits)
     grid = None if is_sav else read_grid(path, encoding=encoding, limits=limits)
     first_rows = [] if grid is None else list(grid.records[:3])
-    settings, reason = _choose_profile(path, first_rows, family, profiles)
+    settings, reason = _choose_profile(path, first_rows, family, profiles,
+                                       tuple(q.name for q in instrument.answerable))
     issues.append(make_issue("READ_010", file=path.name, platform=settings.get("title"),
                              reason=reason))
     if grid is not None and grid.encoding:
