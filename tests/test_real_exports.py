@@ -370,3 +370,22 @@ def test_plain_table_without_platform_header__read_by_its_question_names(tmp_pat
     assert exported.platform == "csv"
     assert exported.frame[["response_id", "name", "staff"]].values.tolist() == [
         ["table-2", "North", "3"], ["table-3", "South", "12"]]
+
+
+def test_surveymonkey__matrix_rows__each_read_as_its_own_question(tmp_path):
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "trust"}},
+        "survey": pd.DataFrame({"type": ["select_one agree", "select_one agree"],
+                                "name": ["trust", "goals"],
+                                "label": ["Partners trust each other", "Goals are shared"]}),
+        "choices": pd.DataFrame({"list_name": ["agree"] * 2, "name": ["yes", "no"],
+                                 "label": ["Agree", "Disagree"]})})
+    export = tmp_path / "monkey.csv"
+    export.write_text(
+        "Respondent ID,Collector ID,How much do you agree?,\n"
+        ",,Partners trust each other,Goals are shared\n"
+        "11,7,Agree,Disagree\n12,7,Disagree,\n", encoding="utf-8")
+    frame = read_export(export, instrument).frame
+    assert frame[["trust", "goals"]].values.tolist() == [["yes", "no"], ["no", ""]]
