@@ -184,8 +184,14 @@ def assemble(table: Table, targets: Sequence[Target], instrument: Instrument,
                                      column=column, name=column, version=instrument.version))
     mapped = {t.name for t in targets if t.kind in (ANSWER, CHOICE, OTHER)}
     unmatched = [c for c, t in zip(table.columns, targets) if t.kind == UNMAPPED]
+    # Where typed "other" text is written into the answer cell, a follow-up question is read
+    # from its select question's column.
+    in_cell = {followup for question, by_choice in followups.items()
+               for followup in by_choice.values()
+               if conventions.other_in_cell and question in mapped}
     for name, question in questions.items():
-        if name not in mapped and not _is_followup(name, followups, targets):
+        if name not in mapped and name not in in_cell and \
+                not _is_followup(name, followups, targets):
             label = normalise(question.label)
             carrier = next((c for c in unmatched if len(label) >= MIN_PREFIX
                             and label in normalise(c)), None)
