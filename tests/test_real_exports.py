@@ -389,3 +389,24 @@ def test_surveymonkey__matrix_rows__each_read_as_its_own_question(tmp_path):
         "11,7,Agree,Disagree\n12,7,Disagree,\n", encoding="utf-8")
     frame = read_export(export, instrument).frame
     assert frame[["trust", "goals"]].values.tolist() == [["yes", "no"], ["no", ""]]
+
+
+def test_xlsform_problem__located_at_the_workbook_sheet_and_row(tmp_path):
+    import xlsxwriter
+
+    from pipeline.errors import InstrumentError
+
+    form = tmp_path / "form.xlsx"
+    book = xlsxwriter.Workbook(str(form))
+    survey = book.add_worksheet("survey")
+    for row, values in enumerate([("type", "name", "label"), ("start", "start", ""),
+                                  ("text", "name", "Name"),
+                                  ("select_one missing_list", "kind", "Kind")]):
+        survey.write_row(row, 0, values)
+    book.add_worksheet("choices").write_row(0, 0, ("list_name", "name", "label"))
+    book.close()
+    with pytest.raises(InstrumentError) as error:
+        read_instrument(form)
+    problem = error.value.problems.iloc[0]
+    assert (problem["file"], problem["row"]) == ("form.xlsx sheet survey", 4)
+    assert problem["message"].startswith("[form.xlsx sheet survey row 4, column type]")

@@ -25,7 +25,7 @@ from pipeline.ingest.adapters import CLASSIFIERS
 from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, ROLE, VERSION, assemble,
                                         conventions_from)
 from pipeline.ingest.adapters.detect import detect_platform
-from pipeline.ingest.adapters.forms import redcap_tables, xlsform_tables
+from pipeline.ingest.adapters.forms import redcap_tables, relocate, xlsform_tables
 from pipeline.ingest.adapters.keys import response_keys, settle_roles
 from pipeline.ingest.adapters.qsf import qsf_tables
 from pipeline.ingest.adapters.mapping import check_mapping, unused_mapping
@@ -148,7 +148,7 @@ def instrument_sources(path: Path, tables: Mapping[str, Any]) -> dict[str, str]:
 def read_instrument(path: Path) -> Instrument:
     """Read, check and build an instrument; raise :class:`InstrumentError` if it has problems."""
     tables = read_instrument_tables(path)
-    problems = check_instrument(tables)
+    problems = relocate(check_instrument(tables), tables.get("places", {}))
     if len(problems):
         raise InstrumentError(str(path), problems)
     return build_instrument(tables, source=instrument_sources(path, tables))
