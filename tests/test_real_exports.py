@@ -410,3 +410,21 @@ def test_xlsform_problem__located_at_the_workbook_sheet_and_row(tmp_path):
     problem = error.value.problems.iloc[0]
     assert (problem["file"], problem["row"]) == ("form.xlsx sheet survey", 4)
     assert problem["message"].startswith("[form.xlsx sheet survey row 4, column type]")
+
+
+def test_redcap__label_headers_with_raw_values__checkboxes_and_status_read():
+    case = CORPUS / "redcap_labels" / "longitudinal-multiform"
+    instrument = read_instrument(case / "dictionary.csv")
+    text = (case / "export.csv").read_text(encoding="utf-8")
+    raw_values = (text.replace(",Checked", ",1").replace(",Unchecked", ",0")
+                  .replace(",Female,", ",0,").replace(",Male,", ",1,")
+                  .replace(",Complete\n", ",2\n").replace(",Complete,", ",2,"))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "raw_values.csv"
+        path.write_text(raw_values, encoding="utf-8")
+        exported = read_export(path, instrument)
+    assert exported.frame[["sex", "race", "finished"]].values.tolist() == [
+        ["female", "white", "1"], ["", "asian", ""], ["male", "", "0"]]
+    assert "READ_012" not in set(exported.issues["code"])
