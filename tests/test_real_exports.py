@@ -428,3 +428,18 @@ def test_redcap__label_headers_with_raw_values__checkboxes_and_status_read():
     assert exported.frame[["sex", "race", "finished"]].values.tolist() == [
         ["female", "white", "1"], ["", "asian", ""], ["male", "", "0"]]
     assert "READ_012" not in set(exported.issues["code"])
+
+
+def test_redcap_dictionary_problem__located_at_the_dictionary_row(tmp_path):
+    from pipeline.errors import InstrumentError
+
+    dictionary = tmp_path / "project_dictionary.csv"
+    dictionary.write_text(
+        '"Variable / Field Name","Form Name","Section Header","Field Type","Field Label",'
+        '"Choices, Calculations, OR Slider Labels"\n'
+        'record_id,f,,text,Record,\nage,f,,text,Age,\nsex,f,,radio,Sex,"1, Male | 1, Female"\n',
+        encoding="utf-8")
+    with pytest.raises(InstrumentError) as error:
+        read_instrument(dictionary)
+    problem = error.value.problems.iloc[0]
+    assert (problem["file"], problem["row"]) == ("project_dictionary.csv", 4)

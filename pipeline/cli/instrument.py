@@ -75,11 +75,12 @@ def instrument_import(source: Path, out_dir: Path) -> None:
       pulsecheck instrument import form.xlsx --out survey_instrument/partners/2018
     """
     from pipeline.errors import InstrumentError, issues_frame
+    from pipeline.ingest.adapters.forms import relocate
     from pipeline.ingest.readers import read_instrument_tables
     from pipeline.model.instrument import check_instrument
 
     tables = read_instrument_tables(source)
-    problems = check_instrument(tables)
+    problems = relocate(check_instrument(tables), tables.get("places", {}))
     if len(problems):
         raise InstrumentError(str(source), problems)
     out_dir.mkdir(parents=True, exist_ok=True)

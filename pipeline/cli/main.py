@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import (CATALOGUE, EXIT_DATA_ERRORS, EXIT_UNUSABLE, PulsecheckError)
+from pipeline.ingest.adapters.forms import relocate
 from pipeline.ingest.readers import (read_export, read_instrument, read_instrument_tables,
                              read_platform, read_wave, write_checksums)
 from pipeline.model.instrument import build_instrument, check_instrument
@@ -176,7 +177,8 @@ def instrument_check(instrument_dir: Path) -> None:
       pulsecheck instrument check survey_instrument/pulse_check/2016
     """
     tables = read_instrument_tables(instrument_dir)
-    problems = check_instrument(tables)
+    # A form's problems are placed in the form (workbook sheet and row, dictionary row).
+    problems = relocate(check_instrument(tables), tables.get("places", {}))
     if problems.empty:
         instrument = build_instrument(tables)
         click.echo(f"{instrument_dir}: instrument {instrument.id} {instrument.version} is "

@@ -101,7 +101,7 @@ def _read_instrument_file(path: Path) -> dict[str, Any]:
     if len(dictionary.columns) < 6:
         raise PulsecheckError("INST_002", file=str(path),
                               reason="not a REDCap data dictionary (fewer than 6 columns)")
-    return redcap_tables(dictionary)
+    return redcap_tables(dictionary, source=path.name)
 
 
 def read_instrument_tables(path: Path) -> dict[str, Any]:

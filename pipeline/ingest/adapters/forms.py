@@ -289,7 +289,7 @@ def _slug(text: str) -> str:
     return slug if re.match(r"^[A-Za-z_]", slug or "0") else f"c_{slug}"
 
 
-def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
+def redcap_tables(dictionary: pd.DataFrame, source: str = "") -> dict[str, Any]:
     """Instrument tables from a REDCap data dictionary (one row per field).
 
     Choice names are made from the labels (lower case, words joined by ``_``) and keep the
@@ -306,7 +306,9 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
     required = columns[12] if len(columns) > 12 else None
     survey_rows, choice_rows = [], []
     names_by_code: dict[str, dict[str, str]] = {}
-    for row in frame.to_dict("records"):
+    survey_places: list[int | None] = []
+    choice_places: list[int | None] = []
+    for line, row in enumerate(frame.to_dict("records"), start=2):
         field_type = row[kind].strip()
         name = row[field].strip()
         if field_type not in _FIELD_TYPES:
@@ -331,8 +333,10 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
                     choice_name += "_"
                 used.add(choice_name)
                 names_by_code.setdefault(name, {})[code] = choice_name
+                choice_places.append(line)
                 choice_rows.append({"list_name": name, "name": choice_name,
                                     "label": choice_label, "code": code})
+        survey_places.append(line)
         survey_rows.append({
             "type": type_text, "name": name, "label": re.sub(r"<[^>]+>", "", row[label]),
             "required": "yes" if required and row[required].lower() == "y" else "no",
@@ -351,7 +355,11 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
                                                          "relevant", "personal",
                                                          "constraint"]),
             "choices": pd.DataFrame(choice_rows, columns=["list_name", "name", "label",
-                                                          "code"])}
+                                                          "code"]),
+            # A problem is reported at the dictionary's row (see relocate).
+            "places": {"survey.csv": (source or "the data dictionary", survey_places),
+                       "choices.csv": (source or "the data dictionary", choice_places),
+                       "manifest.toml": (source or "the data dictionary", [])}}
 
 
 def _bounds(base: str, field_type: str, row: Mapping[str, str], columns: list[str]) -> str:
