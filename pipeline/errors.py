@@ -203,7 +203,7 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "column '{name}' is neither a question of instrument {version} nor platform metadata; "
               "it is not analysed.",
               "Map it in the platform profile, add it to the instrument, or remove it from the export."),
-    ErrorSpec("READ_007", "info", "question not in export",
+    ErrorSpec("READ_007", "warning", "question not in export",
               "question '{name}' has no column in the export; its answers are all missing.",
               "Check the export settings if the question was asked."),
     ErrorSpec("READ_008", "error", "ragged row",
@@ -288,6 +288,10 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "platform metadata.",
               "Name the column for the role with --map (export_column,{role}) to choose "
               "another."),
+    ErrorSpec("READ_044", "error", "question's column not recognised",
+              "question '{name}' has no column, but column '{found}' carries its label; its "
+              "answers are not read.",
+              "Map the column with --map (export_column,question): {found},{name}"),
     ErrorSpec("READ_043", "warning", "mapping row matches no column",
               "the --map row for '{name}' matches no column of the export by name or label.",
               "Correct the export_column to a column name as READ_006 prints it, or remove "

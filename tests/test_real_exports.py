@@ -92,7 +92,9 @@ def test_real_export__read_as_it_comes__every_row_and_value_kept(case_dir: Path)
         for q, by_choice in case.get("choice_columns", {}).items():
             codes = {c.name: c.code for c in instrument.choices_for(instrument.question(q))}
             for choice, c in by_choice.items():
-                raw[f"{q}___{codes[choice]}"] = "1" if cell(c).strip() else ""
+                value = cell(c).strip()
+                raw[f"{q}___{codes[choice]}"] = \
+                    "1" if value and value not in case.get("unticked", ()) else ""
         for question in instrument.answerable:
             joiner = "___" if question.name in case.get("choice_columns", {}) else \
                 case.get("split_joiner", "___")
@@ -282,3 +284,162 @@ def test_googleforms__check_all_joined_with_semicolons__every_choice_kept(tmp_pa
     exported = read_export(export, instrument)
     assert exported.frame["sector"].tolist() == ["health housing", "schools"]
     assert "READ_012" not in set(exported.issues["code"])
+
+
+def test_xlsx__date_answers_stored_as_spreadsheet_dates__read_as_dates(tmp_path):
+    import datetime as dt
+
+    import xlsxwriter
+
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "name"}},
+        "survey": pd.DataFrame({"type": ["text", "date"], "name": ["name", "founded"],
+                                "label": ["Your partnership", "Date founded"]}),
+        "choices": pd.DataFrame(columns=["list_name", "name", "label"])})
+    export = tmp_path / "form.xlsx"
+    book = xlsxwriter.Workbook(str(export))
+    sheet, when = book.add_worksheet(), book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, ["ID", "Start time", "Completion time", "Your partnership",
+                           "Date founded"])
+    for row, (name, day) in enumerate([("North", dt.datetime(2011, 3, 4)),
+                                       ("South", dt.datetime(2014, 12, 31))], start=1):
+        sheet.write_row(row, 0, [row, "2016-05-01 10:00:00", "2016-05-01 10:05:00", name])
+        sheet.write_datetime(row, 4, day, when)
+    book.close()
+    frame = read_export(export, instrument).frame
+    assert frame["founded"].tolist() == ["2011-03-04", "2014-12-31"]
+
+
+def test_instrument_import__real_qsf__writes_a_folder_that_reads_the_surveys_export(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli.main import cli
+
+    source = CORPUS / "qsf" / "qualtrics_health" / "qualtrics_health.qsf"
+    result = CliRunner().invoke(cli, ["instrument", "import", str(source),
+                                      "--out", str(tmp_path / "health")])
+    assert result.exit_code == 0, result.output
+    folder = read_instrument(tmp_path / "health")
+    direct = read_instrument(source)
+    assert [(q.name, q.type, q.list_name) for q in folder.questions] == \
+        [(q.name, q.type, q.list_name) for q in direct.questions]
+    # An export of the survey in Qualtrics' current layout, with its codes as exported.
+    export = tmp_path / "health.csv"
+    export.write_text(
+        "ResponseId,Finished,Q2,Q23,Q15\n"
+        "Response ID,Finished,\"First of all, ?\",Gender:,(do 15?\n"
+        '"{""ImportId"":""_recordId""}","{""ImportId"":""finished""}",'
+        '"{""ImportId"":""QID2""}","{""ImportId"":""QID23""}","{""ImportId"":""QID15""}"\n'
+        "R_a,1,1,2,none\nR_b,1,4,1,two a day\n", encoding="utf-8")
+    frame = read_export(export, folder).frame
+    assert frame[["Q2", "Q23", "Q15"]].values.tolist() == [["excellent", "female", "none"],
+                                                            ["poor", "male", "two a day"]]
+
+
+def test_question_without_column__warned__and_an_error_when_a_column_carries_its_label(tmp_path):
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "name"}},
+        "survey": pd.DataFrame({"type": ["text", "integer", "integer"],
+                                "name": ["name", "staff", "year"],
+                                "label": ["Name", "Number of staff", "Year formed"]}),
+        "choices": pd.DataFrame(columns=["list_name", "name", "label"])})
+    export = tmp_path / "plain.csv"
+    export.write_text("response_id,name,Q7 Number of staff\nr1,North,3\n", encoding="utf-8")
+    issues = read_export(export, instrument, source="csv").issues.set_index("code")
+    assert issues.loc["READ_044", "severity"] == "error"
+    assert issues.loc["READ_044", "column"] == "Q7 Number of staff"
+    assert issues.loc["READ_007", "severity"] == "warning"
+    assert issues.loc["READ_007", "column"] == "year"
+
+
+def test_plain_table_without_platform_header__read_by_its_question_names(tmp_path):
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "name"}},
+        "survey": pd.DataFrame({"type": ["text", "integer"], "name": ["name", "staff"],
+                                "label": ["Name", "Number of staff"]}),
+        "choices": pd.DataFrame(columns=["list_name", "name", "label"])})
+    export = tmp_path / "table.csv"
+    export.write_text("name,staff\nNorth,3\nSouth,12\n", encoding="utf-8")
+    exported = read_export(export, instrument)
+    assert exported.platform == "csv"
+    assert exported.frame[["response_id", "name", "staff"]].values.tolist() == [
+        ["table-2", "North", "3"], ["table-3", "South", "12"]]
+
+
+def test_surveymonkey__matrix_rows__each_read_as_its_own_question(tmp_path):
+    from pipeline.model.instrument import build_instrument
+
+    instrument = build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016, "keys": {"respondent": "trust"}},
+        "survey": pd.DataFrame({"type": ["select_one agree", "select_one agree"],
+                                "name": ["trust", "goals"],
+                                "label": ["Partners trust each other", "Goals are shared"]}),
+        "choices": pd.DataFrame({"list_name": ["agree"] * 2, "name": ["yes", "no"],
+                                 "label": ["Agree", "Disagree"]})})
+    export = tmp_path / "monkey.csv"
+    export.write_text(
+        "Respondent ID,Collector ID,How much do you agree?,\n"
+        ",,Partners trust each other,Goals are shared\n"
+        "11,7,Agree,Disagree\n12,7,Disagree,\n", encoding="utf-8")
+    frame = read_export(export, instrument).frame
+    assert frame[["trust", "goals"]].values.tolist() == [["yes", "no"], ["no", ""]]
+
+
+def test_xlsform_problem__located_at_the_workbook_sheet_and_row(tmp_path):
+    import xlsxwriter
+
+    from pipeline.errors import InstrumentError
+
+    form = tmp_path / "form.xlsx"
+    book = xlsxwriter.Workbook(str(form))
+    survey = book.add_worksheet("survey")
+    for row, values in enumerate([("type", "name", "label"), ("start", "start", ""),
+                                  ("text", "name", "Name"),
+                                  ("select_one missing_list", "kind", "Kind")]):
+        survey.write_row(row, 0, values)
+    book.add_worksheet("choices").write_row(0, 0, ("list_name", "name", "label"))
+    book.close()
+    with pytest.raises(InstrumentError) as error:
+        read_instrument(form)
+    problem = error.value.problems.iloc[0]
+    assert (problem["file"], problem["row"]) == ("form.xlsx sheet survey", 4)
+    assert problem["message"].startswith("[form.xlsx sheet survey row 4, column type]")
+
+
+def test_redcap__label_headers_with_raw_values__checkboxes_and_status_read():
+    case = CORPUS / "redcap_labels" / "longitudinal-multiform"
+    instrument = read_instrument(case / "dictionary.csv")
+    text = (case / "export.csv").read_text(encoding="utf-8")
+    raw_values = (text.replace(",Checked", ",1").replace(",Unchecked", ",0")
+                  .replace(",Female,", ",0,").replace(",Male,", ",1,")
+                  .replace(",Complete\n", ",2\n").replace(",Complete,", ",2,"))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "raw_values.csv"
+        path.write_text(raw_values, encoding="utf-8")
+        exported = read_export(path, instrument)
+    assert exported.frame[["sex", "race", "finished"]].values.tolist() == [
+        ["female", "white", "1"], ["", "asian", ""], ["male", "", "0"]]
+    assert "READ_012" not in set(exported.issues["code"])
+
+
+def test_redcap_dictionary_problem__located_at_the_dictionary_row(tmp_path):
+    from pipeline.errors import InstrumentError
+
+    dictionary = tmp_path / "project_dictionary.csv"
+    dictionary.write_text(
+        '"Variable / Field Name","Form Name","Section Header","Field Type","Field Label",'
+        '"Choices, Calculations, OR Slider Labels"\n'
+        'record_id,f,,text,Record,\nage,f,,text,Age,\nsex,f,,radio,Sex,"1, Male | 1, Female"\n',
+        encoding="utf-8")
+    with pytest.raises(InstrumentError) as error:
+        read_instrument(dictionary)
+    problem = error.value.problems.iloc[0]
+    assert (problem["file"], problem["row"]) == ("project_dictionary.csv", 4)

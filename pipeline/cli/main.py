@@ -17,6 +17,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.ingest.adapters.forms import relocate
 from pipeline.cli.raw_guard import (REPLACED_DIR, copy_checksums_aside, digest_changes,
                                     refuse_overwrite, refuse_raw_out)
 from pipeline.errors import (CATALOGUE, EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_UNUSABLE,
@@ -200,7 +201,8 @@ def instrument_check(instrument_dir: Path) -> None:
       pulsecheck instrument check survey_instrument/pulse_check/2016
     """
     tables = read_instrument_tables(instrument_dir)
-    problems = check_instrument(tables)
+    # A form's problems are placed in the form (workbook sheet and row, dictionary row).
+    problems = relocate(check_instrument(tables), tables.get("places", {}))
     if problems.empty:
         instrument = build_instrument(tables)
         click.echo(f"{instrument_dir}: instrument {instrument.id} {instrument.version} is "
@@ -276,8 +278,9 @@ from pipeline.cli.report import report  # noqa: E402
 
 cli.add_command(report)
 
-from pipeline.cli.instrument import instrument_diff  # noqa: E402
+from pipeline.cli.instrument import instrument_diff, instrument_import  # noqa: E402
 instrument_group.add_command(instrument_diff)
+instrument_group.add_command(instrument_import)
 
 
 from pipeline.cli.bench import bench  # noqa: E402

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -25,8 +26,9 @@ from pipeline.ingest.adapters import CLASSIFIERS
 from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, ROLE, VERSION, assemble,
                                         conventions_from)
 from pipeline.ingest.adapters.detect import detect_platform
-from pipeline.ingest.adapters.forms import redcap_tables, xlsform_tables
+from pipeline.ingest.adapters.forms import redcap_tables, relocate, xlsform_tables
 from pipeline.ingest.adapters.keys import response_keys, settle_roles
+from pipeline.ingest.adapters.qsf import qsf_tables
 from pipeline.ingest.adapters.mapping import check_mapping, unused_mapping
 from pipeline.ingest.adapters.sheet_limits import check_spreadsheet
 from pipeline.ingest.adapters.spss import read_sav, table_from_sav
@@ -80,7 +82,17 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def _read_instrument_file(path: Path) -> dict[str, Any]:
-    """An XLSForm workbook (``.xlsx``) or a REDCap data dictionary (``.csv``) as tables."""
+    """An XLSForm workbook (``.xlsx``), a Qualtrics survey definition (``.qsf``) or a REDCap
+    data dictionary (``.csv``) as tables."""
+    if path.suffix.lower() == ".qsf":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
+        if not isinstance(data, dict) or "SurveyElements" not in data:
+            raise PulsecheckError("INST_002", file=str(path),
+                                  reason="not a Qualtrics survey definition (no SurveyElements)")
+        return qsf_tables(data, source=path.name)
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         check_spreadsheet(path, read_limits(), sheet=None)
         try:
@@ -97,14 +109,15 @@ def _read_instrument_file(path: Path) -> dict[str, Any]:
     if len(dictionary.columns) < 6:
         raise PulsecheckError("INST_002", file=str(path),
                               reason="not a REDCap data dictionary (fewer than 6 columns)")
-    return redcap_tables(dictionary)
+    return redcap_tables(dictionary, source=path.name)
 
 
 def read_instrument_tables(path: Path) -> dict[str, Any]:
     """Read an instrument into tables (no checking beyond readability).
 
     ``path`` is an instrument folder, an XLSForm workbook (``.xlsx``: survey, choices and
-    settings sheets) or a REDCap data dictionary (``.csv``).
+    settings sheets), a Qualtrics survey definition (``.qsf``) or a REDCap data dictionary
+    (``.csv``).
     """
     path = Path(path)
     if path.is_file():
@@ -145,7 +158,7 @@ def instrument_sources(path: Path, tables: Mapping[str, Any]) -> dict[str, str]:
 def read_instrument(path: Path) -> Instrument:
     """Read, check and build an instrument; raise :class:`InstrumentError` if it has problems."""
     tables = read_instrument_tables(path)
-    problems = check_instrument(tables)
+    problems = relocate(check_instrument(tables), tables.get("places", {}))
     if len(problems):
         raise InstrumentError(str(path), problems)
     return build_instrument(tables, source=instrument_sources(path, tables))
@@ -485,10 +498,19 @@ def read_choice_versions(path: Path) -> dict[tuple[str, str], str]:
 
 
 def _choose_profile(path: Path, first_rows: list, family: str,
-                    profiles: list[Mapping[str, Any]]) -> tuple[Mapping[str, Any], str]:
+                    profiles: list[Mapping[str, Any]],
+                    questions: tuple[str, ...] = ()) -> tuple[Mapping[str, Any], str]:
     found = detect_platform(profiles, first_rows, path.suffix, family)
     if found is not None:
         return found
+    named_questions = [c.strip() for c in (first_rows[0] if first_rows else ())
+                       if c.strip() in questions]
+    plain = next((p for p in profiles if p.get("adapter") == "columns"
+                  and p.get("family", p["name"]) == "csv"), None)
+    if family in (None, "auto", "csv") and plain is not None and named_questions:
+        # No platform's header: a plain table whose row 1 names the instrument's questions.
+        return plain, ("no platform's header fits and row 1 names instrument questions ("
+                       + ", ".join(named_questions[:3]) + ")")
     named = [p for p in profiles if p.get("family", p["name"]) == family]
     if named:
         first = next((p for p in named if p["name"] == family), named[0])
@@ -547,7 +569,8 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
     check_size(path, limits)
     grid = None if is_sav else read_grid(path, encoding=encoding, limits=limits)
     first_rows = [] if grid is None else list(grid.records[:3])
-    settings, reason = _choose_profile(path, first_rows, family, profiles)
+    settings, reason = _choose_profile(path, first_rows, family, profiles,
+                                       tuple(q.name for q in instrument.answerable))
     issues.append(make_issue("READ_010", file=path.name, platform=settings.get("title"),
                              reason=reason))
     if grid is not None and grid.encoding:

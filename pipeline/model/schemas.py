@@ -283,6 +283,9 @@ class PlatformDetect(Closed):
     first_row_suffix_any: list[str] | None = None
     row3_prefix: str | None = None
     suffixes: list[str] | None = None
+    first_row_any_of: list[list[str]] | None = Field(
+        None, description="Detected when row 1 holds every name of one of these lists "
+                          "(older and newer headers of the same platform).")
 
 
 class PlatformRoles(Closed):
@@ -304,6 +307,9 @@ class PlatformValues(Closed):
     text_ticks: bool | None = None
     label_separator: str | None = None
     other_in_cell: bool | None = None
+    other_label_separators: list[str] | None = Field(
+        None, description="Separators that may join ticked labels besides ', ' (Google "
+                          "Forms writes ';' in some exports).")
 
 
 class PlatformMetadata(Closed):
@@ -337,6 +343,12 @@ class PlatformRolePatterns(Closed):
     submitted_at: str | None = None
 
 
+class PlatformKeys(Closed):
+    response_id_parts: list[str] | None = Field(
+        None, description="Columns that, with the record id, make one response's id "
+                          "(REDCap's event, repeating instrument and instance).")
+
+
 class PlatformFile(Closed):
     """A platform profile: how one survey platform lays out its exports."""
 
@@ -360,6 +372,13 @@ class PlatformFile(Closed):
     labels: PlatformLabels | None = None
     names: PlatformNames | None = None
     headings: PlatformHeadings | None = None
+    keys: PlatformKeys | None = None
+    role_aliases: dict[str, list[str]] | None = Field(
+        None, description="Other column names a role is exported under, by role (older "
+                          "headers of the same platform).")
+    short_rows: Literal["pad", "ragged"] | None = Field(
+        None, description="'pad': a row that stops before its trailing empty fields is "
+                          "whole (ODK Central); otherwise such a row is ragged.")
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.ingest.adapters.columnar import ColumnRecords
-from pipeline.ingest.adapters.labels import find_choice, other_specify, split_labels
+from pipeline.ingest.adapters.labels import (MIN_PREFIX, find_choice, normalise, other_specify,
+                                             split_labels)
 from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import make_issue
 from pipeline.model.instrument import Instrument, Question
@@ -186,9 +187,25 @@ def assemble(table: Table, targets: Sequence[Target], instrument: Instrument,
             issues.append(make_issue("READ_006", file=table.file_name, row=table.header_row,
                                      column=column, name=column, version=instrument.version))
     mapped = {t.name for t in targets if t.kind in (ANSWER, CHOICE, OTHER)}
-    for name in questions:
-        if name not in mapped and not _is_followup(name, followups, targets):
-            issues.append(make_issue("READ_007", file=table.file_name, column=name, name=name))
+    unmatched = [c for c, t in zip(table.columns, targets) if t.kind == UNMAPPED]
+    # Where typed "other" text is written into the answer cell, a follow-up question is read
+    # from its select question's column.
+    in_cell = {followup for question, by_choice in followups.items()
+               for followup in by_choice.values()
+               if conventions.other_in_cell and question in mapped}
+    for name, question in questions.items():
+        if name not in mapped and name not in in_cell and \
+                not _is_followup(name, followups, targets):
+            label = normalise(question.label)
+            carrier = next((c for c in unmatched if len(label) >= MIN_PREFIX
+                            and label in normalise(c)), None)
+            if carrier is not None:
+                issues.append(make_issue("READ_044", file=table.file_name,
+                                         row=table.header_row, column=carrier, name=name,
+                                         found=carrier))
+            else:
+                issues.append(make_issue("READ_007", file=table.file_name, column=name,
+                                         name=name))
 
     role_columns = [r for r in ROLES if any(t.kind == ROLE and t.name == r for t in targets)]
     if response_ids is not None and "response_id" not in role_columns:
@@ -397,6 +414,8 @@ def _read_cell(context: _Context, question: Question, target: Target, cell: str,
         if question.is_select:
             _read_select(question, context.instrument, cell, context.conventions, answer,
                          context.followups[question.name], unmatched)
+        elif question.type == "date":
+            answer.raw = _date_text(cell)
         else:
             answer.raw = cell
     elif target.kind == CHOICE:
@@ -416,6 +435,15 @@ def _read_cell(context: _Context, question: Question, target: Target, cell: str,
             answer.ticks.append(target.choice)
         elif not (answer.raw or "").strip():
             answer.raw = target.choice
+
+
+_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(:00(\.0+)?)?$")
+
+
+def _date_text(cell: str) -> str:
+    """A date answer without the midnight time a spreadsheet's date cell is read with."""
+    match = _MIDNIGHT.match(cell.strip())
+    return match.group(1) if match else cell
 
 
 def _settle(context: _Context, question: Question, answer: _Answer, version: str
@@ -521,7 +549,8 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
         if not indices:
             out[name] = np.full(n, "", dtype=object)
             continue
-        if not question.is_select and len(indices) == 1 and targets[indices[0]].kind == ANSWER:
+        if not question.is_select and question.type != "date" and len(indices) == 1 and \
+                targets[indices[0]].kind == ANSWER:
             # A text, number or date answer is kept verbatim.
             out[name] = columns[indices[0]]
             continue

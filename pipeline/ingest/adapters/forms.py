@@ -133,11 +133,13 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
             warn("choices", position, "name", f"choice '{row['name']}' of list "
                  f"'{row['list_name']}' repeats an earlier one; the first is kept")
         seen_choices.add(key)
-    choices = choices.loc[pd.Series(keep_choice, index=choices.index, dtype=bool)] \
-        .reset_index(drop=True)
+    choices = choices.loc[pd.Series(keep_choice, index=choices.index, dtype=bool)]
+    choice_sheet_rows: list[int | None] = [int(i) + 2 for i in choices.index]
+    choices = choices.reset_index(drop=True)
     extra_choices: list[dict] = []
 
     rows: list[dict] = []
+    survey_sheet_rows: list[int | None] = []
     written_text: list[str] = []  # questions the form itself types as text
     repeat_depth = 0
     for position, row in enumerate(survey.to_dict("records"), start=2):
@@ -176,6 +178,7 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
                 seen_choices.add((list_name, "other"))
                 extra_choices.append({"list_name": list_name, "name": "other",
                                       "label": "Other"})
+                choice_sheet_rows.append(None)
         elif base in ("begin_group", "end_group"):
             entry["type"] = base
         elif base not in _ANALYSED:
@@ -183,6 +186,7 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
             warn("survey", position, "type", f"'{row.get('name', '')}' has type "
                  f"'{type_text}', which is read as text and not analysed")
         rows.append(entry)
+        survey_sheet_rows.append(position)
     if extra_choices:
         choices = pd.concat([choices, pd.DataFrame(extra_choices)], ignore_index=True) \
             .fillna("")
@@ -227,7 +231,40 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
         "languages": [str(settings.get("default_language", "") or "en")],
         "keys": {"respondent": key},
     }
-    return {"manifest": manifest, "survey": survey, "choices": choices, "warnings": warnings}
+    return {"manifest": manifest, "survey": survey, "choices": choices, "warnings": warnings,
+            "places": {"survey.csv": (f"{where} sheet survey", survey_sheet_rows),
+                       "choices.csv": (f"{where} sheet choices", choice_sheet_rows),
+                       "manifest.toml": (f"{where} sheet settings", [])}}
+
+
+_LOCATION = re.compile(r"^\[[^\]]*\]")
+
+
+def relocate(problems: pd.DataFrame, places: Mapping[str, Any]) -> pd.DataFrame:
+    """Problems found in the tables of a form, placed in the form itself.
+
+    ``places`` maps a table (``survey.csv``, ``choices.csv``, ``manifest.toml``) to the
+    form's name for it and the form row of each table row (``None`` where the table row was
+    added): a problem in the XLSForm's survey table is reported at the workbook, sheet and
+    row it comes from.
+    """
+    if problems.empty or not places:
+        return problems
+    moved = problems.copy()
+    for index, problem in problems.iterrows():
+        if problem["file"] not in places:
+            continue
+        name, rows = places[problem["file"]]
+        row = problem["row"]
+        position = None if pd.isna(row) else int(row) - 2
+        found = rows[position] if position is not None and 0 <= position < len(rows) else None
+        where = f"[{name}" + (f" row {found}" if found else "") + \
+            (f", column {problem['column']}" if isinstance(problem["column"], str) and
+             problem["column"] else "") + "]"
+        moved.at[index, "file"] = name
+        moved.at[index, "row"] = found if found else pd.NA
+        moved.at[index, "message"] = _LOCATION.sub(where, str(problem["message"]), count=1)
+    return moved
 
 
 _FIELD_TYPES = {"radio": "select_one", "dropdown": "select_one", "yesno": "select_one",
@@ -252,7 +289,7 @@ def _slug(text: str) -> str:
     return slug if re.match(r"^[A-Za-z_]", slug or "0") else f"c_{slug}"
 
 
-def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
+def redcap_tables(dictionary: pd.DataFrame, source: str = "") -> dict[str, Any]:
     """Instrument tables from a REDCap data dictionary (one row per field).
 
     Choice names are made from the labels (lower case, words joined by ``_``) and keep the
@@ -269,7 +306,9 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
     required = columns[12] if len(columns) > 12 else None
     survey_rows, choice_rows = [], []
     names_by_code: dict[str, dict[str, str]] = {}
-    for row in frame.to_dict("records"):
+    survey_places: list[int | None] = []
+    choice_places: list[int | None] = []
+    for line, row in enumerate(frame.to_dict("records"), start=2):
         field_type = row[kind].strip()
         name = row[field].strip()
         if field_type not in _FIELD_TYPES:
@@ -294,8 +333,10 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
                     choice_name += "_"
                 used.add(choice_name)
                 names_by_code.setdefault(name, {})[code] = choice_name
+                choice_places.append(line)
                 choice_rows.append({"list_name": name, "name": choice_name,
                                     "label": choice_label, "code": code})
+        survey_places.append(line)
         survey_rows.append({
             "type": type_text, "name": name, "label": re.sub(r"<[^>]+>", "", row[label]),
             "required": "yes" if required and row[required].lower() == "y" else "no",
@@ -314,7 +355,11 @@ def redcap_tables(dictionary: pd.DataFrame) -> dict[str, Any]:
                                                          "relevant", "personal",
                                                          "constraint"]),
             "choices": pd.DataFrame(choice_rows, columns=["list_name", "name", "label",
-                                                          "code"])}
+                                                          "code"]),
+            # A problem is reported at the dictionary's row (see relocate).
+            "places": {"survey.csv": (source or "the data dictionary", survey_places),
+                       "choices.csv": (source or "the data dictionary", choice_places),
+                       "manifest.toml": (source or "the data dictionary", [])}}
 
 
 def _bounds(base: str, field_type: str, row: Mapping[str, str], columns: list[str]) -> str:

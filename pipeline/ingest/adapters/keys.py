@@ -25,6 +25,7 @@ from typing import Any
 from pipeline.errors import make_issue
 from pipeline.ingest.adapters.assemble import ANSWER, METADATA, ROLE, Table, Target
 from pipeline.ingest.adapters.columnar import ColumnRecords
+from pipeline.ingest.adapters.labels import find_question
 from pipeline.model.instrument import Instrument
 
 #: How a role column was found, most trusted first.
@@ -94,9 +95,10 @@ def response_keys(table: Table, targets: Sequence[Target], instrument: Instrumen
         return settled, ids, issues
     index = id_at[0]
     column = table.columns[index]
-    questions = {q.name for q in instrument.answerable}
+    # The id column may be a question too: named as it (raw export) or headed by its label.
+    question = find_question(column, instrument.answerable)
     answered = {t.name for t in settled if t.kind == ANSWER}
-    shared = column in questions and column not in answered
+    shared = question is not None and question.name not in answered
     parts = [table.columns.index(name)
              for name in settings.get("keys", {}).get("response_id_parts", ())
              if name in table.columns]
@@ -111,7 +113,8 @@ def response_keys(table: Table, targets: Sequence[Target], instrument: Instrumen
             values = [PART_JOINER.join(p for p in (v, w) if p) if v else v
                       for v, w in zip(values, part_values)]
         settled[part] = Target(METADATA, by="key")
-    settled[index] = Target(ANSWER, column, by="name") if shared else Target(METADATA, by="key")
+    settled[index] = Target(ANSWER, question.name, by="name") if shared and question \
+        else Target(METADATA, by="key")
     if used_parts:
         longest = max(values, key=lambda v: v.count(PART_JOINER)) if values else ""
         issues.append(make_issue("READ_041", file=table.file_name, row=table.header_row,

@@ -56,6 +56,13 @@ def read_columns(grid: Grid, instrument: Instrument, settings: Mapping[str, Any]
 def _question_column(text: str, heading: str, instrument: Instrument,
                      answer_headings: set[str], other_headings: set[str]) -> Target:
     question = find_question(text, instrument.answerable)
+    if question is None and heading.strip():
+        # A matrix or multi-field question: each row's column is a question of its own,
+        # known by the row's text, alone or after the question's.
+        for candidate in (heading, f"{text} - {heading}", f"{text} {heading}"):
+            row_question = find_question(candidate, instrument.answerable)
+            if row_question is not None:
+                return Target(ANSWER, row_question.name, by="label")
     if question is None:
         return Target(UNMAPPED)
     wanted = normalise(heading)
