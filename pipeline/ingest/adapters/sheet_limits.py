@@ -4,9 +4,9 @@ An XLSX file is a zip archive of XML parts. A few kilobytes on disk can declare 
 ``XFD1048576`` (a reader that fills the sheet's rectangle then needs 17 billion cells) or
 inflate to gigabytes (a deflate bomb). :func:`check_spreadsheet` looks at the archive's
 directory (the declared uncompressed sizes), then streams every part once through the
-decompressor with a hard cap on the bytes it yields, and scans the sheet's XML for its declared
-``<dimension ref>`` and the references of its cells, all before any spreadsheet reader
-allocates the sheet. Nothing is held in memory but one block of XML at a time.
+decompressor with a hard cap on the bytes it yields, and scans the sheet's XML for the
+references of its cells (not its declared ``<dimension ref>``, which is often the whole grid),
+all before any spreadsheet reader allocates the sheet. Nothing is held in memory but one block of XML at a time.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def check_spreadsheet(path: Path, limits: Limits, sheet: str | int | None = 0) -
         the spreadsheet reader (which refuses them with its own message).
     limits : Limits
         ``max_unzipped_bytes`` caps the decompressed bytes of the whole archive;
-        ``max_rows``, ``max_columns`` and ``max_cells`` cap the rectangle the sheet spans.
+        ``max_rows``, ``max_columns`` and ``max_cells`` cap the rectangle the sheet's cells span.
     sheet : str, int or None
         The sheet that will be read (name or position); ``None`` for every sheet.
 
@@ -128,18 +128,13 @@ def _drain(blocks: _Counted) -> int:
 
 def _check_sheet(blocks: _Counted, file_name: str, part: str, limits: Limits) -> int:
     """Stream one worksheet part; refuse it when its span breaks the limits."""
+    # The span is that of the cells the sheet holds. Its declared ``<dimension>`` is not used:
+    # spreadsheet programs often declare the whole grid (LibreOffice writes A1:AMJ1048576 for a
+    # form of 91 rows), and the reader sizes the sheet by its cells, not by the declaration.
     last_row = last_column = 0
-    declared = ""
     tail = b""
     for block in blocks:
         text = tail + block
-        if not declared:
-            found = _DIMENSION.search(text)
-            if found:
-                declared = found.group(1).decode("ascii", "replace")
-                for letters, digits in _REFERENCE.findall(declared):
-                    last_row = max(last_row, int(digits))
-                    last_column = max(last_column, column_number(letters))
         for letters, digits in _CELL.findall(text):
             last_row = max(last_row, int(digits))
             last_column = max(last_column, column_number(letters.decode("ascii")))
