@@ -51,7 +51,7 @@ def test_assemble__sample_waves__column_and_row_readings_agree(year, monkeypatch
     by_column, by_row = both_ways(
         monkeypatch, lambda: load_wave(ROOT / "raw" / "pulse_check" / year).exports)
     assert len(by_column) == len(by_row) > 0
-    for one, other in zip(by_column, by_row):
+    for one, other in zip(by_column, by_row, strict=True):
         assert_same(one, other)
 
 

@@ -59,6 +59,7 @@ def test_run_bench__tiny_sizes__writes_results_with_every_stage(tmp_path):
     assert saved["sizes"][0]["design"]["summary"]["chisq"]
 
 
+@pytest.mark.slow
 def test_bench_command__results_written_elsewhere__leave_the_recorded_results_alone(tmp_path):
     from click.testing import CliRunner
 

@@ -61,7 +61,7 @@ def test_single_and_survey_runs__choice_newer_than_the_instrument__reported_by_b
     survey = analyse_wave_dir(wave, with_report=False)
     for issues in (single.issues, survey.result.issues):
         newer = issues[issues["code"].eq("READ_013")]
-        assert list(zip(newer["row"], newer["value"])) == [(2, "data")]
+        assert list(zip(newer["row"], newer["value"], strict=True)) == [(2, "data")]
 
 
 REDCAP_WAVE = """\

@@ -273,7 +273,7 @@ def test_read_paths__sample_waves__same_export_both_ways(year, monkeypatch):
     folder = ROOT / "raw" / "pulse_check" / year
     fast, slow = both_ways(monkeypatch, lambda: load_wave(folder).exports)
     assert len(fast) == len(slow) > 0
-    for path, one, other in zip(load_wave(folder).wave.files, fast, slow):
+    for path, one, other in zip(load_wave(folder).wave.files, fast, slow, strict=True):
         assert isinstance(read_grid(path).records, ColumnRecords)
         assert_same_export(one, other)
 

@@ -85,7 +85,8 @@ def test_validate__select_one_given_as_label_name_or_excel_float__decodes_to_nam
 def test_read_and_validate__unknown_code_in_select_multiple__is_reported_and_not_ticked():
     # The adapter reports the code it cannot place (READ_012) and keeps the known ticks.
     exported = canonical([row(barriers="1 7")])
-    assert list(zip(exported.issues["code"], exported.issues["value"])) == [("READ_012", "7")]
+    assert list(zip(exported.issues["code"], exported.issues["value"], strict=True)) == [
+        ("READ_012", "7")]
     result = validate_responses(exported.frame, tiny_instrument(), CONFIG)
     assert result.issues.empty
     assert result.frame.loc[0, ["barriers/money", "barriers/data"]].tolist() == [1, 0]

@@ -1,1 +1,5 @@
-"""Pure stage functions of one wave: validate, flow, classify, derive, privacy."""
+"""Pure stage functions of one wave: validate, flow, classify, derive, privacy.
+
+``results`` holds what analysing a wave produces (built by :mod:`pipeline.run`, read by
+:mod:`pipeline.report`).
+"""
