@@ -159,6 +159,7 @@ def _keep_partnerships(folder: Path, ids: list[str]) -> None:
     frame.to_csv(folder / "partnerships.csv", index=False, lineterminator="\n")
 
 
+@pytest.mark.slow
 def test_report__table_id_leading_out_of_the_run_folder__is_refused(run_copy):
     context = json.loads((run_copy / "report.json").read_text(encoding="utf-8"))
     first = context["tables"][0]["id"]
@@ -170,6 +171,7 @@ def test_report__table_id_leading_out_of_the_run_folder__is_refused(run_copy):
     assert result.exit_code == 2 and "PATH_001" in result.output, result.output
 
 
+@pytest.mark.slow
 def test_report__partnership_id_with_a_path__is_written_inside_partners(run_copy):
     _keep_partnerships(run_copy, ["../../escaped", "P0001"])
     outside = _everything(run_copy.parent.parent) - {
@@ -186,6 +188,7 @@ def test_report__partnership_id_with_a_path__is_written_inside_partners(run_copy
     assert settings["partner_reports"] is True
 
 
+@pytest.mark.slow
 def test_report__two_partnership_ids_sharing_a_file_name__are_refused(run_copy):
     _keep_partnerships(run_copy, ["P/1", "P_1"])
     result = CliRunner().invoke(cli, ["report", str(run_copy), "--no-notebook",

@@ -29,10 +29,8 @@ BLOCK = 1 << 20
 #: Bytes of one block kept in front of the next, so a cell reference cut by a block boundary
 #: is still seen whole.
 OVERLAP = 4096
-_DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\bref="([^"]*)"')
 # A cell's reference, ``<c r="AB12" ...>`` (with or without a namespace prefix).
 _CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br="\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"')
-_REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 #: The few small parts read whole to find the first sheet (each checked against the cap first).
 _WORKBOOK = "xl/workbook.xml"
