@@ -396,7 +396,8 @@ def test_configured_level_90__is_printed_as_90_in_workbook_notes_and_funder_summ
     summary = (out / "funder_summary.html").read_text(encoding="utf-8")
     assert "90% interval" in summary and "95%" not in summary
     notebook = (out / "analyst.html").read_text(encoding="utf-8")
-    assert "90% interval" in notebook and "95% interval" not in notebook
+    assert "Intervals are 90% wilson intervals" in notebook
+    assert "Intervals are 95%" not in notebook
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert manifest["statistics"]["level"] == 0.9
     assert manifest["statistics"]["tables"]["stage"] == {
