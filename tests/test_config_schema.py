@@ -376,18 +376,28 @@ def _sheet_texts(path: Path) -> str:
                     if isinstance(v, str))
 
 
-def test_configured_level_90__is_printed_as_90_in_workbook_notes_and_funder_summary(tmp_path):
+@pytest.fixture(scope="module")
+def level_90_run(tmp_path_factory) -> Path:
+    """A tiny wave whose report specification sets a 90% level, run once for this module."""
+    root = tmp_path_factory.mktemp("level90")
+    result = _run(_with_report_spec(TINY_SPEC.replace("level = 0.95", "level = 0.9")), root)
+    assert result.exit_code in (0, 1), result.output
+    return root / "out"
+
+
+def test_configured_level_90__is_printed_as_90_in_workbook_notes_and_funder_summary(
+        level_90_run):
     import json
 
-    result = _run(_with_report_spec(TINY_SPEC.replace("level = 0.95", "level = 0.9")),
-                  tmp_path)
-    assert result.exit_code in (0, 1), result.output
-    out = tmp_path / "out"
+    out = level_90_run
     workbook = _sheet_texts(out / "tables.xlsx")
     assert "90% CI" in workbook and "with 90% intervals" in workbook
     assert "95%" not in workbook
     summary = (out / "funder_summary.html").read_text(encoding="utf-8")
     assert "90% interval" in summary and "95%" not in summary
+    notebook = (out / "analyst.html").read_text(encoding="utf-8")
+    assert "Intervals are 90% wilson intervals" in notebook
+    assert "Intervals are 95%" not in notebook
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert manifest["statistics"]["level"] == 0.9
     assert manifest["statistics"]["tables"]["stage"] == {
@@ -420,3 +430,48 @@ def test_run_waves__a_wave_without_crosswalk__is_warned_about_and_not_counted(tm
     assert caveats["caveat"].str.startswith("Wave 2014 is left out").any()
     manifest = json.loads((trends / "run.json").read_text(encoding="utf-8"))
     assert [entry["wave"] for entry in manifest["left_out"]] == ["2014"]
+
+
+# --- rendering failures name their real cause --------------------------------------------
+
+def test_report_command__a_genuine_bug__keeps_its_traceback_not_disguised_as_configuration(
+        level_90_run, monkeypatch):
+    from pipeline.report import html as render
+
+    def broken(bundle):
+        raise KeyError("something unforeseen")
+
+    monkeypatch.setattr(render, "render_funder_html", broken)
+    result = CliRunner().invoke(cli, ["report", str(level_90_run), "--no-notebook"])
+    assert isinstance(result.exception, KeyError), result.output
+    assert "RENDER_003" not in result.output and "configuration" not in result.output
+
+
+def test_report_command__a_misspelt_wording_placeholder__names_it_with_render_006(
+        level_90_run, monkeypatch):
+    from pipeline.report import html as render
+
+    layout, wording, recommendations = render.read_report_data()
+    methods = {**wording["methods"], "suppression": "Counts below {treshold} are hidden."}
+    monkeypatch.setattr(render, "read_report_data", lambda: (
+        layout, {**wording, "methods": methods}, recommendations))
+    result = CliRunner().invoke(cli, ["report", str(level_90_run), "--no-notebook"])
+    assert result.exit_code == 2, result.output
+    assert "(RENDER_006)" in result.output
+    assert "{treshold} is not one of its values (its values: threshold)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_report_command__a_disk_that_refuses_writes__names_the_cause_with_render_003(
+        level_90_run, monkeypatch):
+    import errno
+
+    from pipeline.report import html as render
+
+    def full(html, folder, stem):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(render, "write_html_and_pdf", full)
+    result = CliRunner().invoke(cli, ["report", str(level_90_run), "--no-notebook"])
+    assert result.exit_code == 2, result.output
+    assert "(RENDER_003)" in result.output and "No space left on device" in result.output

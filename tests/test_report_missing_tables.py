@@ -113,50 +113,6 @@ def test_funder_summary__with_a_configuration_without_charts__renders(run_2014, 
     assert "This wave did not ask about the table “gone”, so it is not shown." in html
 
 
-@pytest.mark.slow
-def test_report_command__a_genuine_bug__keeps_its_traceback_not_disguised_as_configuration(
-        run_2014, monkeypatch):
-    from pipeline.report import html as render
-
-    def broken(bundle):
-        raise KeyError("something unforeseen")
-
-    monkeypatch.setattr(render, "render_funder_html", broken)
-    result = CliRunner().invoke(cli, ["report", str(run_2014), "--no-notebook"])
-    assert isinstance(result.exception, KeyError), result.output
-    assert "RENDER_003" not in result.output and "configuration" not in result.output
-
-
-def test_report_command__a_misspelt_wording_placeholder__names_it_with_render_004(
-        run_2014, monkeypatch):
-    from pipeline.report import html as render
-
-    layout, wording, recommendations = render.read_report_data()
-    methods = {**wording["methods"], "suppression": "Counts below {treshold} are hidden."}
-    monkeypatch.setattr(render, "read_report_data", lambda: (
-        layout, {**wording, "methods": methods}, recommendations))
-    result = CliRunner().invoke(cli, ["report", str(run_2014), "--no-notebook"])
-    assert result.exit_code == 2, result.output
-    assert "(RENDER_006)" in result.output
-    assert "{treshold} is not one of its values (its values: threshold)" in result.output
-    assert "Traceback" not in result.output
-
-
-def test_report_command__a_disk_that_refuses_writes__names_the_cause_with_render_003(
-        run_2014, monkeypatch):
-    import errno
-
-    from pipeline.report import html as render
-
-    def full(html, folder, stem):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(render, "write_html_and_pdf", full)
-    result = CliRunner().invoke(cli, ["report", str(run_2014), "--no-notebook"])
-    assert result.exit_code == 2, result.output
-    assert "(RENDER_003)" in result.output and "No space left on device" in result.output
-
-
 def _quoted_advice() -> list[str]:
     import tomllib
 

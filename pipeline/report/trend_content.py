@@ -26,6 +26,10 @@ from pipeline.report.charts import Estimate
 from pipeline.report.content import fill
 from pipeline.stats.disclosure import DisclosureRule
 
+#: How an interval method is named in the methods text.
+_METHOD_NAMES = {"wilson": "Wilson", "wilson_cc": "continuity-corrected Wilson",
+                 "clopper_pearson": "Clopper–Pearson"}
+
 #: The phase level of the overall rows of ``trends.csv``.
 ALL = "All"
 #: The comparability flag of a wave whose numbers carry a caveat.
@@ -225,7 +229,9 @@ def trends_content(bundle: TrendsBundle, config: Mapping[str, Any],
     missing = [m for m in config.get("key_measures", []) if m not in measures]
     sentences = change_sentences(bundle, measures, wording, rule.threshold)
     text = wording["document"]
-    level = float(bundle.manifest.get("settings", {}).get("trends", {}).get("level", 0.95))
+    trend_settings = bundle.manifest.get("settings", {}).get("trends", {})
+    level = float(trend_settings.get("level", 0.95))
+    method = str(trend_settings.get("ci_method", "wilson"))
     return {
         "level": f"{100 * level:g}%",
         "title": text["title"],
@@ -241,7 +247,9 @@ def trends_content(bundle: TrendsBundle, config: Mapping[str, Any],
         "transitions_intro": fill(
             wording["transitions"]["intro"],
             threshold=rule.threshold, symbol=rule.symbol.format(k=rule.threshold)),
-        "methods": [fill(p, threshold=rule.threshold) for p in wording["methods"]["text"]],
+        "methods": [fill(p, threshold=rule.threshold, level=f"{100 * level:g}",
+                         ci_method=_METHOD_NAMES.get(method, method))
+                    for p in wording["methods"]["text"]],
         "caveats": caveat_list(bundle),
         "waves": [{"wave": w["wave"], "instrument": w["instrument"],
                    "analysed": w.get("counts", {}).get("analysed", "")}
