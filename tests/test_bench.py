@@ -10,9 +10,7 @@ import pytest
 
 from benchmarks.runner import BenchOptions, run_bench, scaling_exponent
 from benchmarks.scaled import design_columns, prepare_wave
-from pipeline.ingest.readers import project_root
-
-ROOT = project_root()
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_scaling_exponent__linear_times__is_one():

@@ -15,7 +15,7 @@ from pipeline.errors import PulsecheckError
 
 
 def _project_root() -> Path:
-    from pipeline.ingest.readers import project_root
+    from pipeline.resources import project_root
     return project_root()
 
 

@@ -7,6 +7,7 @@ reaches the user only for a genuine bug.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -41,15 +42,27 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pulsecheck")
-def cli() -> None:
+@click.option("--project", type=click.Path(path_type=Path), default=None,
+              help="Work in this project folder, as if started there (like git -C); "
+                   "relative paths are read from it. Default: the working directory.")
+def cli(project: Path | None) -> None:
     """pulsecheck: from a survey platform export to validated, phase-classified partnerships.
+
+    The project (instruments, raw waves, run folders) is the working directory or the
+    nearest folder above it holding survey_instrument/; `pulsecheck init DIR` creates one.
 
     \b
     Examples:
+      pulsecheck init my_survey
       pulsecheck run raw/pulse_check/2016
+      pulsecheck --project ~/surveys/pulse run raw/pulse_check/2016
       pulsecheck validate export.csv --instrument survey_instrument/pulse_check/2016
       pulsecheck instrument check survey_instrument/pulse_check/2016
     """
+    if project is not None:
+        if not project.is_dir():
+            raise PulsecheckError("CLI_001", path=str(project))
+        os.chdir(project)
 
 
 def _echo_progress(message: str) -> None:
@@ -243,6 +256,10 @@ instrument_group.add_command(instrument_diff)
 from pipeline.cli.bench import bench  # noqa: E402
 
 cli.add_command(bench)
+
+from pipeline.cli.init import init  # noqa: E402
+
+cli.add_command(init)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

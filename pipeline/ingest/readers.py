@@ -33,18 +33,14 @@ from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
 from pipeline.model.instrument import Instrument, build_instrument, check_instrument
 from pipeline.model.wave import STEP_RULES, Step, Wave
+from pipeline.resources import data_root
 
-#: Folder of platform profiles, relative to the project root.
+#: Folder of platform profiles, relative to the project root (and to the shipped data).
 PLATFORMS_DIR = Path("survey_instrument") / "platforms"
 #: The checksum manifest of a raw folder, in ``sha256sum`` format.
 CHECKSUMS_FILE = "SHA256SUMS"
 #: Default input limits, relative to the project root (a wave's ``[limits]`` overrides them).
 LIMITS_FILE = Path("survey_instrument") / "limits.toml"
-
-
-def project_root() -> Path:
-    """The folder that holds ``pipeline/``, ``survey_instrument/`` and ``raw/``."""
-    return Path(__file__).resolve().parents[2]
 
 
 def sha256_file(path: Path) -> str:
@@ -165,17 +161,17 @@ class Platform:
 
 
 def known_platforms(root: Path | None = None) -> list[str]:
-    folder = (root or project_root()) / PLATFORMS_DIR
+    folder = (root or data_root()) / PLATFORMS_DIR
     return sorted(p.stem for p in folder.glob("*.toml"))
 
 
 def read_platform(name: str, root: Path | None = None) -> Platform:
     """Load a platform profile by name."""
-    folder = (root or project_root()) / PLATFORMS_DIR
+    folder = (root or data_root()) / PLATFORMS_DIR
     path = folder / f"{name}.toml"
     if not path.exists():
         # The profiles shipped with pulsecheck serve every project.
-        path = project_root() / PLATFORMS_DIR / f"{name}.toml"
+        path = data_root() / PLATFORMS_DIR / f"{name}.toml"
     if not path.exists():
         raise PulsecheckError("WAVE_008", platform=name,
                               known=", ".join(known_platforms(root)) or "none")
@@ -223,7 +219,7 @@ def read_limits(root: Path | None = None,
                 overrides: Mapping[str, Any] | None = None) -> Limits:
     """The project's input limits (``survey_instrument/limits.toml``), then ``overrides``."""
     values: dict[str, int] = {}
-    for folder in dict.fromkeys([project_root(), *([Path(root)] if root else [])]):
+    for folder in dict.fromkeys([data_root(), *([Path(root)] if root else [])]):
         path = folder / LIMITS_FILE
         if path.exists():
             try:
@@ -459,7 +455,7 @@ def to_canonical(headers: list[list[str]], records: list[list[str]], file_name: 
 
 def read_profiles(root: Path | None = None) -> list[Mapping[str, Any]]:
     """Every platform profile's settings (for detection), the project's own included."""
-    roots = [project_root()] + ([Path(root)] if root and Path(root) != project_root() else [])
+    roots = [data_root()] + ([Path(root)] if root and Path(root) != data_root() else [])
     found: dict[str, Mapping[str, Any]] = {}
     for folder in roots:
         for name in known_platforms(folder):

@@ -20,6 +20,7 @@ import pandas as pd
 
 from pipeline.columns import PHASE_COLUMN
 from pipeline.errors import CATALOGUE, SEVERITIES
+from pipeline.resources import data_root, shipped_or_project
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.model.wave import Wave
@@ -28,7 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from pipeline.report.trend_content import TrendsBundle
     from pipeline.stats.disclosure import DisclosureRule
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
+#: Report templates, layout and wording ship with pulsecheck (pipeline.resources).
+TEMPLATES = data_root() / "reports" / "templates"
 
 
 def _environment() -> jinja2.Environment:
@@ -333,15 +335,17 @@ def write_partner_reports(folder: Path, bundle: "RunBundle") -> list[str]:
     return written
 
 
-ASSUMPTIONS = REPORTS.parent / "survey_instrument" / "ASSUMPTIONS.md"
+ASSUMPTIONS = Path("survey_instrument") / "ASSUMPTIONS.md"
 
 
-def read_assumptions(path: Path = ASSUMPTIONS) -> pd.DataFrame:
+def read_assumptions(path: Path | None = None) -> pd.DataFrame:
     """The assumptions log (``survey_instrument/ASSUMPTIONS.md``) as a table: id, text, basis.
 
     A run keeps a copy (``assumptions.csv``) so that its reports show the assumptions in force
-    when it ran, even after the log changes.
+    when it ran, even after the log changes. ``path`` defaults to the project's own log, or
+    the one shipped with pulsecheck when the project has none.
     """
+    path = Path(path) if path is not None else shipped_or_project(ASSUMPTIONS)
     rows = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]

@@ -420,11 +420,13 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
 
     from pipeline.report.workbook import write_workbook
 
-    from pipeline.report.html import read_assumptions
+    from pipeline.report.html import ASSUMPTIONS, read_assumptions
+    from pipeline.resources import shipped_or_project
     from pipeline.report.content import report_context
 
     report = result.report
-    _write_csv(read_assumptions(), folder / "assumptions.csv")
+    _write_csv(read_assumptions(shipped_or_project(ASSUMPTIONS, wave.root)),
+               folder / "assumptions.csv")
     (folder / "report.json").write_text(
         json.dumps(report_context(wave, result), indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8")

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.errors import PulsecheckError
-from pipeline.ingest.readers import find_root, project_root, sha256_file
+from pipeline.ingest.readers import find_root, sha256_file
+from pipeline.resources import project_root
 from pipeline.run.analyse import RUN_MANIFEST, run_wave
 
 
