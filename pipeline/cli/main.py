@@ -69,6 +69,12 @@ def _echo_progress(message: str) -> None:
     click.echo(f"  {message}", err=True)
 
 
+def _echo_skipped(skipped) -> None:
+    """Warn once per missing part (every PDF fails for the same reason)."""
+    for message in dict.fromkeys(item.message for item in skipped):
+        click.echo(f"warning: {message}", err=True)
+
+
 def _print_table(frame: pd.DataFrame, title: str) -> None:
     console = Console(stderr=False, highlight=False)
     table = Table(title=title, title_justify="left", show_lines=False)
@@ -101,30 +107,40 @@ def _issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
 @click.option("--partner-reports", is_flag=True, default=False,
               help="Also write a one-page \"where you stand\" report per partnership "
                    "(partners/<id>.html and .pdf).")
+@click.option("--no-pdf", is_flag=True, default=False,
+              help="Write the reports as HTML only (no WeasyPrint or Pango needed).")
+@click.option("--no-notebook", is_flag=True, default=False,
+              help="Do not execute the analyst notebook (no Jupyter packages needed).")
 def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
-                phase_basis: str | None, partner_reports: bool) -> None:
+                phase_basis: str | None, partner_reports: bool, no_pdf: bool,
+                no_notebook: bool) -> None:
     """Run a wave: read, validate, exclude, classify, and write the run folder.
 
     WAVE_DIR is a folder with a wave.toml (see raw/README.md), or a survey folder of such
     folders: then every wave is run and the trends across waves are written to
     reports/out/<survey>-trends/ (or under --out). Exit code 0 when the run is
     clean, 1 when rows were quarantined for error-severity problems, 2 when the input or
-    configuration is unusable.
+    configuration is unusable. PDFs and the notebook are optional: when they cannot be
+    rendered here, every other output is written and a warning names the cause and the fix.
 
     \b
     Examples:
       pulsecheck run raw/pulse_check/2016
       pulsecheck run raw/pulse_check/2016 --out /tmp/pc2016
+      pulsecheck run raw/pulse_check/2016 --no-pdf --no-notebook
     """
     from pipeline.run.waves import is_waves_folder, run_waves
 
     if is_waves_folder(wave_dir):
         # A survey folder of waves: run each wave, then the trends and histories across them.
-        waves = run_waves(wave_dir, out, progress=_echo_progress)
+        waves = run_waves(wave_dir, out, progress=_echo_progress, pdf=not no_pdf,
+                          notebook=not no_notebook)
+        _echo_skipped(waves.skipped)
         click.echo(f"Ran waves {', '.join(waves.waves)}; wrote {waves.out}")
         sys.exit(waves.exit_code)
     summary = run_wave(wave_dir, out, keep_personal=keep_personal, progress=_echo_progress,
-                       phase_basis=phase_basis, partner_reports=partner_reports)
+                       phase_basis=phase_basis, partner_reports=partner_reports,
+                       pdf=not no_pdf, notebook=not no_notebook)
     _print_table(summary.flow[["step", "n_in", "n_removed", "n_out", "reason"]],
                  "Raw → analysed")
     phases = pd.DataFrame({"phase": list(summary.phase_counts),
@@ -132,6 +148,7 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     _print_table(phases, "Phase (self-placement)")
     if len(summary.issues):
         _print_table(_issue_counts(summary.issues), "Data issues (details in issues.csv)")
+    _echo_skipped(summary.skipped)
     click.echo(f"Wrote {summary.out}")
     sys.exit(summary.exit_code)
 

@@ -267,7 +267,8 @@ def package_versions() -> dict[str, str]:
 
 def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, str],
                  result: WaveResult, outputs: Mapping[str, str],
-                 keep_personal: bool) -> dict[str, Any]:
+                 keep_personal: bool, pdf: bool = True, notebook: bool = True
+                 ) -> dict[str, Any]:
     """The provenance record written as ``run.json`` (no timestamps: reruns are identical)."""
     folder = wave.path.parent
     return {
@@ -289,7 +290,8 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
                        "files": dict(sorted(instrument.source.items()))},
         # Everything `pulsecheck verify` needs to replay the run exactly.
         "settings": {"keep_personal": keep_personal,
-                     "phase_basis": result.report.basis if result.report else None},
+                     "phase_basis": result.report.basis if result.report else None,
+                     "pdf": pdf, "notebook": notebook},
         "packages": package_versions(),
         "counts": result.counts,
         "exit_code": result.exit_code,
@@ -336,11 +338,15 @@ def publish(out: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapping[str, str],
-                  keep_personal: bool, partner_reports: bool = False) -> None:
+                  keep_personal: bool, partner_reports: bool = False, *, pdf: bool = True,
+                  notebook: bool = True, skipped: list | None = None) -> None:
     """Write every output of a run into ``folder``.
 
     The reports (funder summary, analyst notebook, partnership pages) are rendered from the
-    files written here, exactly as ``pulsecheck report`` re-renders them later.
+    files written here, exactly as ``pulsecheck report`` re-renders them later. PDFs and the
+    notebook are left out when ``pdf`` or ``notebook`` is false; when ``skipped`` is a list,
+    one that cannot be rendered is recorded there (RENDER_004, RENDER_005) and every other
+    output is still written.
     """
     from pipeline.ingest.readers import sha256_file
     from pipeline.report.html import render_overview, write_reports
@@ -364,12 +370,14 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
         # Provenance shown in the reports: run.json without the output hashes (which
         # cannot include the reports themselves).
         write_reports(folder, run_manifest(wave, result.instrument, input_sums, result, {},
-                                           keep_personal), partner_reports=partner_reports)
+                                           keep_personal, pdf=pdf, notebook=notebook),
+                      partner_reports=partner_reports, pdf=pdf, notebook=notebook,
+                      skipped=skipped)
     outputs = {path.relative_to(folder).as_posix(): sha256_file(path)
                for path in sorted(folder.rglob("*"))
                if path.is_file() and path.name != RUN_MANIFEST}
     manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
-                            keep_personal)
+                            keep_personal, pdf=pdf, notebook=notebook)
     (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                        + "\n", encoding="utf-8")
 
@@ -503,12 +511,20 @@ class RunSummary:
     issues: pd.DataFrame
     phase_counts: Mapping[str, int]
     exit_code: int
+    #: Outputs asked for but not written (RENDER_004, RENDER_005), each with its cause and fix.
+    skipped: tuple = ()
 
 
 def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = False,
              progress: Callable[[str], None] = lambda message: None,
-             phase_basis: str | None = None, partner_reports: bool = False) -> RunSummary:
-    """Run a wave end to end and publish its outputs (the command ``pulsecheck run``)."""
+             phase_basis: str | None = None, partner_reports: bool = False, *,
+             pdf: bool = True, notebook: bool = True) -> RunSummary:
+    """Run a wave end to end and publish its outputs (the command ``pulsecheck run``).
+
+    PDFs and the analyst notebook are optional parts: left out with ``pdf``/``notebook``
+    false, and, when they cannot be rendered here, left out with a warning in
+    :attr:`RunSummary.skipped` naming the cause and the fix.
+    """
     wave = read_wave(Path(wave_dir))
     progress(f"wave {wave.survey} {wave.wave}: {wave.title}")
     input_sums = verify_checksums(wave)
@@ -533,10 +549,16 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
     progress(f"validated: {len(result.issues)} issue(s); analysed {counts['analysed']}, "
              f"excluded {counts['excluded']}, quarantined {counts['quarantined']}")
     target = Path(out) if out else default_out(wave)
-    publish(target, lambda folder: write_outputs(folder, wave, result, input_sums,
-                                                 keep_personal, partner_reports))
+    skipped: list = []
+
+    def write(folder: Path) -> None:
+        skipped.clear()  # only what the published folder lacks
+        write_outputs(folder, wave, result, input_sums, keep_personal, partner_reports,
+                      pdf=pdf, notebook=notebook, skipped=skipped)
+
+    publish(target, write)
     phase_counts = result.partnerships[PHASE_COLUMN].value_counts()
     ordered = {name: int(phase_counts.get(name, 0))
                for name in (*instrument.phase_order, instrument.unclassified)}
     return RunSummary(out=target, counts=counts, flow=result.flow.flow, issues=result.issues,
-                      phase_counts=ordered, exit_code=result.exit_code)
+                      phase_counts=ordered, exit_code=result.exit_code, skipped=tuple(skipped))

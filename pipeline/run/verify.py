@@ -91,7 +91,9 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
         rebuilt = scratch / "run"
         run_wave((root / wave_file).parent, rebuilt,
                  keep_personal=bool(settings.get("keep_personal", False)),
-                 phase_basis=settings.get("phase_basis"))
+                 phase_basis=settings.get("phase_basis"),
+                 pdf=bool(settings.get("pdf", True)),
+                 notebook=bool(settings.get("notebook", True)))
         progress("rebuilt the run in a temporary folder")
         original, again = _files(run_dir), _files(rebuilt)
         identical, different, missing = [], [], []

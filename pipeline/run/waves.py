@@ -173,10 +173,13 @@ class WavesSummary:
     counts: Mapping[str, int]
     links: Mapping[str, int]
     exit_code: int
+    #: Outputs asked for but not written (RENDER_004, RENDER_005), each with its cause and fix.
+    skipped: tuple = ()
 
 
 def run_waves(root_dir: Path, out: Path | None = None,
-              progress: Callable[[str], None] = lambda message: None) -> WavesSummary:
+              progress: Callable[[str], None] = lambda message: None, *,
+              pdf: bool = True, notebook: bool = True) -> WavesSummary:
     """Run every wave under ``root_dir`` and write the trends folder (``pulsecheck run``).
 
     Each wave is published as ``pulsecheck run`` publishes it (into ``out/<survey>-<wave>/``,
@@ -191,6 +194,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
                                  measure_indicator)
 
     folders = find_waves(Path(root_dir))
+    skipped: list = []  # PDFs and notebooks that could not be rendered (RENDER_004/005)
     analysed = []
     for folder in folders:
         item = analyse_wave_dir(folder)
@@ -205,7 +209,9 @@ def run_waves(root_dir: Path, out: Path | None = None,
     for item in analysed:
         target = base / f"{item.wave.survey}-{item.wave.wave}"
         publish(target, lambda f, item=item: write_outputs(f, item.wave, item.result,
-                                                           item.input_sums, False))
+                                                           item.input_sums, False, pdf=pdf,
+                                                           notebook=notebook,
+                                                           skipped=skipped))
         progress(f"wrote {target}")
 
     instruments = [a.instrument for a in analysed]
@@ -320,7 +326,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
         # one (with every output's hash) replaces it below.
         (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                            + "\n", encoding="utf-8")
-        write_trend_reports(folder, manifest)
+        write_trend_reports(folder, manifest, pdf=pdf, notebook=notebook, skipped=skipped)
         files = {p.relative_to(folder).as_posix(): sha256_file(p)
                  for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RUN_MANIFEST}
         manifest["outputs"] = files
@@ -333,4 +339,5 @@ def run_waves(root_dir: Path, out: Path | None = None,
                         links={"stable_id": int(histories.links["method"].eq("stable_id").sum()),
                                "confirmed": int(histories.links["method"].eq("confirmed").sum()),
                                "review": int(len(histories.review))},
-                        exit_code=max(a.result.exit_code for a in analysed))
+                        exit_code=max(a.result.exit_code for a in analysed),
+                        skipped=tuple(skipped))
