@@ -350,6 +350,7 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
     """
     from pipeline.ingest.readers import sha256_file
     from pipeline.report.html import render_overview, write_reports
+    from pipeline.report.labelled import write_labelled
 
     flow = result.flow
     quarantined = flow.dispositions[flow.dispositions["disposition"].eq("quarantined")]
@@ -362,6 +363,8 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
     }
     for name, frame in files.items():
         _write_csv(frame, folder / name)
+    # The analysed set for SPSS, Stata and R: labels from the instrument, and a codebook.
+    write_labelled(folder, result.partnerships, result.instrument)
     if result.report is not None:
         write_report_outputs(folder, wave, result)
     (folder / "overview.html").write_text(
