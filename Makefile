@@ -35,7 +35,7 @@ sample: $(STAMP)
 
 # Benchmarks at 1 k to 1 M responses; rewrites benchmarks/RESULTS.md and its chart.
 bench: $(STAMP)
-	$(VENV)/bin/pulsecheck bench
+	$(VENV)/bin/pulsecheck bench --record
 
 clean:
 	rm -rf $(VENV) $(TOOLS) reports/out
