@@ -155,29 +155,52 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
 
 @cli.command("validate")
 @click.argument("export", type=click.Path(path_type=Path))
-@click.option("--instrument", "instrument_dir", required=True,
-              type=click.Path(path_type=Path), help="Instrument folder.")
+@click.option("--instrument", "instrument_dir", default=None,
+              type=click.Path(path_type=Path),
+              help="Instrument folder (needed for an export file; a wave folder names its own).")
 @click.option("--platform", "platform_name", default="qualtrics", show_default=True,
-              help="Platform profile of the export (see survey_instrument/platforms/).")
+              help="Platform profile of the export (see survey_instrument/platforms/); a "
+                   "wave folder names its own.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Also write issues.csv into this folder.")
-def validate_command(export: Path, instrument_dir: Path, platform_name: str,
+def validate_command(export: Path, instrument_dir: Path | None, platform_name: str,
                      out: Path | None) -> None:
-    """Validate one export against an instrument and list every problem.
+    """Validate an export, or every export of a wave folder, and list every problem.
+
+    EXPORT is an export file (then --instrument is needed) or a wave folder with a
+    wave.toml, whose instrument, platform and files are used.
 
     \b
     Examples:
+      pulsecheck validate raw/pulse_check/2016
       pulsecheck validate raw/pulse_check/2016/pulse_check_2016_qualtrics.csv \\
           --instrument survey_instrument/pulse_check/2016
       pulsecheck validate export.csv --instrument survey_instrument/pulse_check/2016 --out checks/
     """
-    instrument = read_instrument(instrument_dir)
-    platform = read_platform(platform_name)
-    exported = read_export(export, instrument, platform)
-    result = validate_responses(exported.frame, instrument, ValidationConfig(
-        multiple_separator=platform.multiple_separator, finished_true=platform.finished_true))
-    issues = pd.concat([exported.issues, result.issues], ignore_index=True)
-    click.echo(f"{export}: {exported.n_rows} rows, {len(issues)} issue(s)")
+    if export.is_dir():
+        # A wave folder (a natural thing to pass): read it as `pulsecheck run` does.
+        wave = read_wave(export)
+        instrument = read_instrument(instrument_dir or wave.instrument_path)
+        platform = read_platform(wave.platform, wave.root)
+        files, root = list(wave.files), wave.root
+    else:
+        if instrument_dir is None:
+            raise PulsecheckError("CLI_003", option="--instrument", value="",
+                                  expected="an instrument folder for an export file "
+                                           "(or pass the wave folder instead)")
+        instrument = read_instrument(instrument_dir)
+        platform = read_platform(platform_name)
+        files, root = [export], None
+    issues, n_rows = [], 0
+    for path in files:
+        exported = read_export(path, instrument, platform, root=root)
+        result = validate_responses(exported.frame, instrument, ValidationConfig(
+            multiple_separator=platform.multiple_separator,
+            finished_true=platform.finished_true))
+        issues += [exported.issues, result.issues]
+        n_rows += exported.n_rows
+    issues = pd.concat(issues, ignore_index=True)
+    click.echo(f"{export}: {n_rows} rows, {len(issues)} issue(s)")
     if len(issues):
         _print_table(_issue_counts(issues), "Data issues")
     if out is not None:
@@ -221,16 +244,26 @@ def instrument_check(instrument_dir: Path) -> None:
 
 @cli.command("manifest")
 @click.argument("wave_dir", type=click.Path(path_type=Path))
-def manifest_command(wave_dir: Path) -> None:
+@click.option("--check", is_flag=True, default=False,
+              help="Only check the raw files against SHA256SUMS (exit 2 on a mismatch); "
+                   "write nothing.")
+def manifest_command(wave_dir: Path, check: bool) -> None:
     """Record the sha256 of a wave's raw files in its SHA256SUMS.
 
     Raw files are immutable once recorded; run this only when adding a new export.
 
     \b
-    Example:
+    Examples:
       pulsecheck manifest raw/pulse_check/2016
+      pulsecheck manifest raw/pulse_check/2016 --check
     """
     wave = read_wave(wave_dir)
+    if check:
+        from pipeline.ingest.readers import verify_checksums
+
+        sums = verify_checksums(wave)
+        click.echo(f"{len(sums)} file(s) match {wave.path.parent / 'SHA256SUMS'}")
+        return
     folder = wave.path.parent
     names = [path.relative_to(folder).as_posix() for path in wave.files]
     target = write_checksums(folder, names)
@@ -277,6 +310,10 @@ cli.add_command(bench)
 from pipeline.cli.init import init  # noqa: E402
 
 cli.add_command(init)
+
+from pipeline.cli.explain import explain  # noqa: E402
+
+cli.add_command(explain)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
