@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
-
 from conftest import make_project
+
 from pipeline.cli.main import cli
 
 
@@ -70,3 +70,27 @@ def test_python_m_pipeline__runs_the_command_line():
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("VAL_004 (warning)")
+
+
+def test_help__lists_every_command_without_importing_pandas_or_scipy():
+    script = ("import sys; from click.testing import CliRunner; "
+              "from pipeline.cli.main import cli; "
+              "result = CliRunner().invoke(cli, ['--help']); print(result.output); "
+              "print('heavy:', sorted(m for m in ('pandas', 'scipy', 'numpy') "
+              "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True)
+    assert "heavy: []" in result.stdout
+    for name in ("run", "validate", "manifest", "instrument", "sample", "crosstab",
+                 "proportion", "ingest", "verify", "report", "bench", "init", "explain"):
+        assert f"\n  {name} " in result.stdout, name
+
+
+def test_lazy_commands__listed_help__is_each_command_s_own():
+    import importlib
+
+    from pipeline.cli.main import COMMANDS, INSTRUMENT_COMMANDS
+
+    for name, (module, attribute, text) in {**COMMANDS, **INSTRUMENT_COMMANDS}.items():
+        command = getattr(importlib.import_module(module), attribute)
+        assert command.get_short_help_str(limit=1000) == text, name

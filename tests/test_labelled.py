@@ -10,8 +10,8 @@ import re
 import pandas as pd
 import pyreadstat
 import pytest
-
 from conftest import INSTRUMENT_2016, TINY_CHOICES, TINY_SURVEY, tiny_instrument
+
 from pipeline.report.labelled import legal_name, write_labelled
 
 LEGAL = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,27}")

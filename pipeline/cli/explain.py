@@ -10,7 +10,7 @@ import click
 @click.command("explain")
 @click.argument("code")
 def explain(code: str) -> None:
-    """Explain a catalogue code (e.g. VAL_004): its problem, severity, exit code and fix.
+    """Explain a catalogue code such as VAL_004: its problem, its effect on a run, the fix.
 
     \b
     Examples:

@@ -10,25 +10,67 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
-from pipeline.errors import (CATALOGUE, EXIT_DATA_ERRORS, EXIT_UNUSABLE, PulsecheckError)
-from pipeline.ingest.readers import (read_export, read_instrument, read_instrument_tables,
-                             read_platform, read_wave, write_checksums)
-from pipeline.model.instrument import build_instrument, check_instrument
-from pipeline.stages.privacy import inert_frame
-from pipeline.run.analyse import run_wave
-from pipeline.stages.validate import ValidationConfig, validate_responses
+from pipeline.cli.lazy import LazyGroup
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+# Heavy modules (pandas, scipy, the pipeline's stages) are imported inside the commands that
+# use them, so that `pulsecheck --help` and `--version` answer at once.
+
+#: Commands kept in their own modules: name → (module, attribute, one-line help).
+COMMANDS = {
+    "bench": ("pipeline.cli.bench", "bench", (
+        "Benchmark every stage at 1 k to 1 M responses against pandas.read_csv and R."
+    )),
+    "crosstab": ("pipeline.cli.stats", "crosstab", (
+        "Two-way table of ROW by COL with counts, proportions and tests."
+    )),
+    "explain": ("pipeline.cli.explain", "explain", (
+        "Explain a catalogue code such as VAL_004: its problem, its effect on a run, "
+        "the fix."
+    )),
+    "ingest": ("pipeline.cli.ingest", "ingest", (
+        "Read one export of any supported platform into the canonical responses table."
+    )),
+    "init": ("pipeline.cli.init", "init", (
+        "Create a new project in DIRECTORY (absent or empty): instruments, raw waves, "
+        "reports."
+    )),
+    "proportion": ("pipeline.cli.stats", "proportion", (
+        "Share of respondents answering VAR with LEVEL, with a confidence interval."
+    )),
+    "report": ("pipeline.cli.report", "report", (
+        "Re-render the reports of a run folder (funder summary, analyst notebook, "
+        "partnership pages) from the tables it holds, without recomputing them."
+    )),
+    "sample": ("pipeline.cli.sample", "sample", (
+        "Generate the seeded synthetic sample export of an instrument."
+    )),
+    "verify": ("pipeline.cli.verify", "verify", (
+        "Check that a run folder is rebuilt byte for byte from its recorded inputs."
+    )),
+}
+#: Subcommands of ``pulsecheck instrument`` kept in their own modules.
+INSTRUMENT_COMMANDS = {
+    "diff": ("pipeline.cli.instrument", "instrument_diff", (
+        "List every change between two instrument versions."
+    )),
+}
 
 
-class _Group(click.Group):
+class _Group(LazyGroup):
     """A click group that turns :class:`PulsecheckError` into a message and an exit code."""
 
+    lazy_commands = COMMANDS
+
     def invoke(self, ctx: click.Context):  # noqa: D102 - click API
+        from pipeline.errors import PulsecheckError
+
         try:
             return super().invoke(ctx)
         except PulsecheckError as error:
@@ -60,6 +102,8 @@ def cli(project: Path | None) -> None:
       pulsecheck instrument check survey_instrument/pulse_check/2016
     """
     if project is not None:
+        from pipeline.errors import PulsecheckError
+
         if not project.is_dir():
             raise PulsecheckError("CLI_001", path=str(project))
         os.chdir(project)
@@ -76,6 +120,10 @@ def _echo_skipped(skipped) -> None:
 
 
 def _print_table(frame: pd.DataFrame, title: str) -> None:
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(stderr=False, highlight=False)
     table = Table(title=title, title_justify="left", show_lines=False)
     for column in frame.columns:
@@ -87,6 +135,10 @@ def _print_table(frame: pd.DataFrame, title: str) -> None:
 
 
 def _issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    from pipeline.errors import CATALOGUE
+
     if issues.empty:
         return pd.DataFrame(columns=["code", "severity", "title", "count"])
     counts = issues.groupby(["code", "severity"], sort=True).size().reset_index(name="count")
@@ -129,6 +181,9 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
       pulsecheck run raw/pulse_check/2016 --out /tmp/pc2016
       pulsecheck run raw/pulse_check/2016 --no-pdf --no-notebook
     """
+    import pandas as pd
+
+    from pipeline.run.analyse import run_wave
     from pipeline.run.waves import is_waves_folder, run_waves
 
     if is_waves_folder(wave_dir):
@@ -177,6 +232,13 @@ def validate_command(export: Path, instrument_dir: Path | None, platform_name: s
           --instrument survey_instrument/pulse_check/2016
       pulsecheck validate export.csv --instrument survey_instrument/pulse_check/2016 --out checks/
     """
+    import pandas as pd
+
+    from pipeline.errors import EXIT_DATA_ERRORS, PulsecheckError
+    from pipeline.ingest.readers import read_export, read_instrument, read_platform, read_wave
+    from pipeline.stages.privacy import inert_frame
+    from pipeline.stages.validate import ValidationConfig, validate_responses
+
     if export.is_dir():
         # A wave folder (a natural thing to pass): read it as `pulsecheck run` does.
         wave = read_wave(export)
@@ -210,7 +272,11 @@ def validate_command(export: Path, instrument_dir: Path | None, platform_name: s
     sys.exit(EXIT_DATA_ERRORS if issues["severity"].eq("error").any() else 0)
 
 
-@cli.group("instrument")
+class _InstrumentGroup(LazyGroup):
+    lazy_commands = INSTRUMENT_COMMANDS
+
+
+@cli.group("instrument", cls=_InstrumentGroup)
 def instrument_group() -> None:
     """Work with instrument versions (questionnaires kept as data)."""
 
@@ -228,6 +294,10 @@ def instrument_check(instrument_dir: Path) -> None:
     Example:
       pulsecheck instrument check survey_instrument/pulse_check/2016
     """
+    from pipeline.errors import EXIT_UNUSABLE
+    from pipeline.ingest.readers import read_instrument_tables
+    from pipeline.model.instrument import build_instrument, check_instrument
+
     tables = read_instrument_tables(instrument_dir)
     problems = check_instrument(tables)
     if problems.empty:
@@ -257,6 +327,8 @@ def manifest_command(wave_dir: Path, check: bool) -> None:
       pulsecheck manifest raw/pulse_check/2016
       pulsecheck manifest raw/pulse_check/2016 --check
     """
+    from pipeline.ingest.readers import read_wave, write_checksums
+
     wave = read_wave(wave_dir)
     if check:
         from pipeline.ingest.readers import verify_checksums
@@ -274,46 +346,15 @@ def main() -> None:
     """Console entry point."""
     try:
         cli.main(standalone_mode=True)
-    except PulsecheckError as error:  # raised outside a command (defensive)
+    except Exception as error:  # only catalogue errors are handled here
+        from pipeline.errors import EXIT_UNUSABLE, PulsecheckError
+
+        if not isinstance(error, PulsecheckError):
+            raise
+        # Raised outside a command (defensive).
         click.echo(f"error: {error.message}", err=True)
         sys.exit(EXIT_UNUSABLE)
 
-
-from pipeline.cli.sample import sample  # noqa: E402
-cli.add_command(sample)
-
-from pipeline.cli.stats import crosstab, proportion  # noqa: E402
-
-cli.add_command(crosstab)
-cli.add_command(proportion)
-
-from pipeline.cli.ingest import ingest  # noqa: E402
-cli.add_command(ingest)
-
-from pipeline.cli.verify import verify  # noqa: E402
-
-cli.add_command(verify)
-
-
-from pipeline.cli.report import report  # noqa: E402
-
-cli.add_command(report)
-
-from pipeline.cli.instrument import instrument_diff  # noqa: E402
-instrument_group.add_command(instrument_diff)
-
-
-from pipeline.cli.bench import bench  # noqa: E402
-
-cli.add_command(bench)
-
-from pipeline.cli.init import init  # noqa: E402
-
-cli.add_command(init)
-
-from pipeline.cli.explain import explain  # noqa: E402
-
-cli.add_command(explain)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
