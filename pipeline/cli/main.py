@@ -250,9 +250,13 @@ def validate_command(export: Path, instrument_dir: Path | None, platform_name: s
             raise PulsecheckError("CLI_003", option="--instrument", value="",
                                   expected="an instrument folder for an export file "
                                            "(or pass the wave folder instead)")
+        from pipeline.resources import project_root
+
         instrument = read_instrument(instrument_dir)
-        platform = read_platform(platform_name)
-        files, root = [export], None
+        # The project's own profiles first, then those shipped with pulsecheck.
+        root = project_root()
+        platform = read_platform(platform_name, root)
+        files = [export]
     issues, n_rows = [], 0
     for path in files:
         exported = read_export(path, instrument, platform, root=root)
