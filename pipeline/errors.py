@@ -392,11 +392,11 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "Check reports/report.toml and reports/funder/wording.toml against the tables "
               "the run wrote (listed in its report.json), then run `pulsecheck report` again."),
     ErrorSpec("RENDER_004", "warning", "PDF not written",
-              "{name} was not written: {reason}.",
+              "the file {name} was not written: {reason}.",
               "{remedy} Every other output was written; render it later with `pulsecheck "
               "report RUN_DIR`, or pass --no-pdf to leave PDFs out."),
     ErrorSpec("RENDER_005", "warning", "notebook not executed",
-              "{name} was not written: {reason}.",
+              "the file {name} was not written: {reason}.",
               "{remedy} Every other output was written; render it later with `pulsecheck "
               "report RUN_DIR`, or pass --no-notebook to leave it out."),
     # --- crosswalks between instrument versions ------------------------------------------------
