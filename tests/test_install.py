@@ -94,8 +94,11 @@ def test_project_root__is_found_from_the_working_directory(tmp_path, monkeypatch
     assert project_root() == tmp_path.resolve()
 
 
-def test_init__creates_a_project_whose_wave_reads_inside_it(tmp_path):
+def test_init__creates_a_project_whose_wave_reads_inside_it(tmp_path, monkeypatch):
     from pipeline.ingest.readers import read_instrument
+
+    # --project changes the working directory; monkeypatch restores it after the test.
+    monkeypatch.chdir(tmp_path)
 
     result = CliRunner().invoke(cli, ["init", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
