@@ -20,7 +20,7 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --python $(PYTHON)
+	$(UV) sync --locked --all-extras --python $(PYTHON)
 	@touch $@
 
 report: $(STAMP)
@@ -46,7 +46,7 @@ sample: $(STAMP)
 
 # Benchmarks at 1 k to 1 M responses; rewrites benchmarks/RESULTS.md and its chart.
 bench: $(STAMP)
-	$(VENV)/bin/pulsecheck bench
+	$(VENV)/bin/pulsecheck bench --record
 
 clean:
 	rm -rf $(VENV) $(TOOLS) reports/out

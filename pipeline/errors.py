@@ -423,6 +423,14 @@ _ENTRIES: tuple[ErrorSpec, ...] = (
               "the {document} could not be written into '{path}': {reason}.",
               "Free disk space or fix the folder's permissions, then run `pulsecheck report` "
               "again."),
+    ErrorSpec("RENDER_007", "warning", "PDF not written",
+              "the file {name} was not written: {reason}.",
+              "{remedy} Every other output was written; render it later with `pulsecheck "
+              "report RUN_DIR`, or pass --no-pdf to leave PDFs out."),
+    ErrorSpec("RENDER_008", "warning", "notebook not executed",
+              "the file {name} was not written: {reason}.",
+              "{remedy} Every other output was written; render it later with `pulsecheck "
+              "report RUN_DIR`, or pass --no-notebook to leave it out."),
     # --- crosswalks between instrument versions ------------------------------------------------
     ErrorSpec("XWALK_001", "fatal", "crosswalk columns missing",
               "the crosswalk lacks the column(s) {names}.",

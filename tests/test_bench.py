@@ -10,9 +10,7 @@ import pytest
 
 from benchmarks.runner import BenchOptions, run_bench, scaling_exponent
 from benchmarks.scaled import design_columns, prepare_wave
-from pipeline.ingest.readers import project_root
-
-ROOT = project_root()
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_scaling_exponent__linear_times__is_one():
@@ -72,3 +70,39 @@ def test_bench_command__results_written_elsewhere__leave_the_recorded_results_al
     assert result.exit_code == 0, result.output
     assert (tmp_path / "bench" / "results.json").exists()
     assert recorded.read_bytes() == before
+
+
+def _bench_options(monkeypatch, *args: str):
+    """The options `pulsecheck bench ARGS` would run with (the benchmark itself not run)."""
+    import benchmarks.runner
+    from click.testing import CliRunner
+
+    from pipeline.cli.main import cli
+
+    seen = []
+
+    def fake_run_bench(options, say):
+        seen.append(options)
+        return {"sizes": [], "summary": {}, "machine": {}}
+
+    monkeypatch.setattr(benchmarks.runner, "run_bench", fake_run_bench)
+    monkeypatch.setattr("benchmarks.report.text_table", lambda payload: "")
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["bench", *args])
+    return result, seen
+
+
+def test_bench_command__without_record__never_writes_the_committed_results(monkeypatch):
+    result, seen = _bench_options(monkeypatch, "--quick", "--no-r")
+    assert result.exit_code == 0, result.output
+    (options,) = seen
+    assert options.write_report is False
+    assert not options.out.resolve().is_relative_to((ROOT / "benchmarks").resolve())
+
+
+def test_bench_command__record__replaces_the_committed_results(monkeypatch):
+    result, seen = _bench_options(monkeypatch, "--quick", "--no-r", "--record")
+    assert result.exit_code == 0, result.output
+    (options,) = seen
+    assert options.write_report is True
+    assert options.out == ROOT / "benchmarks" / "results"

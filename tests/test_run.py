@@ -11,7 +11,8 @@ from conftest import make_project, row, write_export
 from pipeline.cli.main import cli
 
 OUTPUTS = {"run.json", "flow.csv", "dispositions.csv", "issues.csv", "quarantine.csv",
-           "partnerships.csv", "overview.html"}
+           "partnerships.csv", "partnerships.sav", "partnerships.dta", "codebook.csv",
+           "overview.html"}
 
 
 def invoke(*args: str):
@@ -39,7 +40,7 @@ def test_run__personal_questions__are_dropped_from_partnerships_unless_kept(tmp_
     assert "email" not in pd.read_csv(tmp_path / "a" / "partnerships.csv").columns
     assert "email" in pd.read_csv(tmp_path / "b" / "partnerships.csv").columns
     for name in OUTPUTS:
-        assert "a@example.org" not in (tmp_path / "a" / name).read_text(encoding="utf-8")
+        assert b"a@example.org" not in (tmp_path / "a" / name).read_bytes()
 
 
 def test_run__quarantined_row__exits_1_and_lists_it(tmp_path, tiny_rows):

@@ -78,6 +78,13 @@ def _text_of(path) -> str:
     if path.suffix == ".xlsx":
         with zipfile.ZipFile(path) as book:
             return "\n".join(book.read(name).decode("utf-8") for name in book.namelist())
+    if path.suffix in (".sav", ".dta"):
+        import pyreadstat
+
+        read = pyreadstat.read_sav if path.suffix == ".sav" else pyreadstat.read_dta
+        frame, meta = read(str(path))
+        return "\n".join([frame.astype(str).to_csv(), str(meta.column_names_to_labels),
+                          str(meta.variable_value_labels), str(meta.file_label)])
     if path.suffix == ".pdf":
         from pypdf import PdfReader
 

@@ -15,7 +15,7 @@ from pipeline.errors import PulsecheckError
 
 
 def _project_root() -> Path:
-    from pipeline.ingest.readers import project_root
+    from pipeline.resources import project_root
     return project_root()
 
 
@@ -25,23 +25,32 @@ def _project_root() -> Path:
 @click.option("--sizes", default=None,
               help="Comma-separated numbers of responses, e.g. 1000,10000.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Folder for results.json and the chart [default: benchmarks/results].")
+              help="Folder for results.json and the chart [default: reports/out/bench, or "
+                   "benchmarks/results with --record].")
 @click.option("--no-r", is_flag=True, default=False, help="Skip the R survey baseline.")
 @click.option("--render-max", type=int, default=10_000, show_default=True,
               help="Largest size at which the render stage is measured.")
-@click.option("--no-report", is_flag=True, default=False,
-              help="Do not rewrite benchmarks/RESULTS.md (implied by --out: results "
-                   "written elsewhere never replace the recorded ones).")
+@click.option("--record", is_flag=True, default=False,
+              help="Replace the committed results (benchmarks/results/ and "
+                   "benchmarks/RESULTS.md) with this run's.")
 def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_max: int,
-          no_report: bool) -> None:
+          record: bool) -> None:
     """Benchmark every stage at 1 k to 1 M responses against pandas.read_csv and R.
+
+    Results go to reports/out/bench/ (not kept in git); the committed figures change only
+    with --record.
 
     \b
     Examples:
       pulsecheck bench --quick
       pulsecheck bench --sizes 1000,10000 --no-r --out /tmp/bench
+      pulsecheck bench --record
     """
     root = _project_root()
+    if record and out is not None:
+        raise PulsecheckError("CLI_003", option="--out", value=str(out),
+                              expected="no --out with --record (recorded results live in "
+                                       "benchmarks/results)")
     if not (root / "benchmarks" / "runner.py").exists():
         raise PulsecheckError("BENCH_001", path=str(root / "benchmarks"))
     if str(root) not in sys.path:
@@ -60,10 +69,11 @@ def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_m
                                   expected="whole numbers above zero")
     else:
         chosen = QUICK_SIZES if quick else FULL_SIZES
+    recorded = root / "benchmarks" / "results"
     options = BenchOptions(root=root, sizes=chosen,
-                           out=out or root / "benchmarks" / "results",
+                           out=recorded if record else out or root / "reports" / "out" / "bench",
                            data_dir=root / "benchmarks" / "data", render_max=render_max,
-                           with_r=not no_r, write_report=not no_report and out is None)
+                           with_r=not no_r, write_report=record)
     try:
         payload = run_bench(options, say=lambda message: click.echo(message, err=True))
     except RuntimeError as error:

@@ -8,32 +8,75 @@ traceback reaches the user only for a genuine bug, with exit code 3.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
-from pipeline.ingest.adapters.forms import relocate
-from pipeline.cli.raw_guard import (REPLACED_DIR, copy_checksums_aside, digest_changes,
-                                    refuse_overwrite, refuse_raw_out)
-from pipeline.errors import (CATALOGUE, EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_UNUSABLE,
-                             PulsecheckError)
-from pipeline.ingest.readers import (read_export, read_instrument, read_instrument_tables,
-                             read_platform, read_wave, write_checksums)
-from pipeline.model.instrument import build_instrument, check_instrument
-from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
-from pipeline.run.analyse import run_wave, validation_config
-from pipeline.stages.validate import validate_responses
+from pipeline.cli.lazy import LazyGroup
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+# Heavy modules (pandas, scipy, the pipeline's stages) are imported inside the commands that
+# use them, so that `pulsecheck --help` and `--version` answer at once.
+
+#: Commands kept in their own modules: name → (module, attribute, one-line help).
+COMMANDS = {
+    "bench": ("pipeline.cli.bench", "bench", (
+        "Benchmark every stage at 1 k to 1 M responses against pandas.read_csv and R."
+    )),
+    "crosstab": ("pipeline.cli.stats", "crosstab", (
+        "Two-way table of ROW by COL with counts, proportions and tests."
+    )),
+    "explain": ("pipeline.cli.explain", "explain", (
+        "Explain a catalogue code such as VAL_004: its problem, its effect on a run, "
+        "the fix."
+    )),
+    "ingest": ("pipeline.cli.ingest", "ingest", (
+        "Read one export of any supported platform into the canonical responses table."
+    )),
+    "init": ("pipeline.cli.init", "init", (
+        "Create a new project in DIRECTORY (absent or empty): instruments, raw waves, "
+        "reports."
+    )),
+    "proportion": ("pipeline.cli.stats", "proportion", (
+        "Share of respondents answering VAR with LEVEL, with a confidence interval."
+    )),
+    "report": ("pipeline.cli.report", "report", (
+        "Re-render the reports of a run folder (funder summary, analyst notebook, "
+        "partnership pages) from the tables it holds, without recomputing them."
+    )),
+    "sample": ("pipeline.cli.sample", "sample", (
+        "Generate the seeded synthetic sample export of an instrument."
+    )),
+    "verify": ("pipeline.cli.verify", "verify", (
+        "Check that a run folder is rebuilt byte for byte from its recorded inputs."
+    )),
+}
+#: Subcommands of ``pulsecheck instrument`` kept in their own modules.
+INSTRUMENT_COMMANDS = {
+    "diff": ("pipeline.cli.instrument", "instrument_diff", (
+        "List every change between two instrument versions."
+    )),
+    "import": ("pipeline.cli.instrument", "instrument_import", (
+        "Turn a Qualtrics .qsf, an XLSForm or a REDCap data dictionary into an instrument "
+        "folder."
+    )),
+}
 
 
-class _Group(click.Group):
+class _Group(LazyGroup):
     """A click group that turns :class:`PulsecheckError` into a message and an exit code."""
 
+    lazy_commands = COMMANDS
+
     def invoke(self, ctx: click.Context):  # noqa: D102 - click API
+        from pipeline.errors import PulsecheckError
+
         try:
             return super().invoke(ctx)
         except PulsecheckError as error:
@@ -57,22 +100,46 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pulsecheck")
-def cli() -> None:
+@click.option("--project", type=click.Path(path_type=Path), default=None,
+              help="Work in this project folder, as if started there (like git -C); "
+                   "relative paths are read from it. Default: the working directory.")
+def cli(project: Path | None) -> None:
     """pulsecheck: from a survey platform export to validated, phase-classified partnerships.
+
+    The project (instruments, raw waves, run folders) is the working directory or the
+    nearest folder above it holding survey_instrument/; `pulsecheck init DIR` creates one.
 
     \b
     Examples:
+      pulsecheck init my_survey
       pulsecheck run raw/pulse_check/2016
+      pulsecheck --project ~/surveys/pulse run raw/pulse_check/2016
       pulsecheck validate export.csv --instrument survey_instrument/pulse_check/2016
       pulsecheck instrument check survey_instrument/pulse_check/2016
     """
+    if project is not None:
+        from pipeline.errors import PulsecheckError
+
+        if not project.is_dir():
+            raise PulsecheckError("CLI_001", path=str(project))
+        os.chdir(project)
 
 
 def _echo_progress(message: str) -> None:
     click.echo(f"  {message}", err=True)
 
 
+def _echo_skipped(skipped) -> None:
+    """Warn once per missing part (every PDF fails for the same reason)."""
+    for message in dict.fromkeys(item.message for item in skipped):
+        click.echo(f"warning: {message}", err=True)
+
+
 def _print_table(frame: pd.DataFrame, title: str) -> None:
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(stderr=False, highlight=False)
     table = Table(title=title, title_justify="left", show_lines=False)
     for column in frame.columns:
@@ -84,6 +151,10 @@ def _print_table(frame: pd.DataFrame, title: str) -> None:
 
 
 def _issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    from pipeline.errors import CATALOGUE
+
     if issues.empty:
         return pd.DataFrame(columns=["code", "severity", "title", "count"])
     counts = issues.groupby(["code", "severity"], sort=True).size().reset_index(name="count")
@@ -104,8 +175,13 @@ def _issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
 @click.option("--partner-reports", is_flag=True, default=False,
               help="Also write a one-page \"where you stand\" report per partnership "
                    "(partners/<id>.html and .pdf).")
+@click.option("--no-pdf", is_flag=True, default=False,
+              help="Write the reports as HTML only (no WeasyPrint or Pango needed).")
+@click.option("--no-notebook", is_flag=True, default=False,
+              help="Do not execute the analyst notebook (no Jupyter packages needed).")
 def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
-                phase_basis: str | None, partner_reports: bool) -> None:
+                phase_basis: str | None, partner_reports: bool, no_pdf: bool,
+                no_notebook: bool) -> None:
     """Run a wave: read, validate, exclude, classify, and write the run folder.
 
     WAVE_DIR is a folder with a wave.toml (see raw/README.md), or a survey folder of such
@@ -113,24 +189,33 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     reports/out/<survey>-trends/ (or under --out). Exit code 0 when the run is
     clean, 1 when rows were quarantined for error-severity problems, 2 when the input or
     configuration is unusable or no row is left to analyse (the flow, dispositions and
-    quarantine are still written then).
+    quarantine are still written then). PDFs and the notebook are optional: when they cannot be
+    rendered here, every other output is written and a warning names the cause and the fix.
 
     \b
     Examples:
       pulsecheck run raw/pulse_check/2016
       pulsecheck run raw/pulse_check/2016 --out /tmp/pc2016
+      pulsecheck run raw/pulse_check/2016 --no-pdf --no-notebook
     """
+    import pandas as pd
+
+    from pipeline.run.analyse import run_wave
+    from pipeline.cli.raw_guard import refuse_raw_out
     from pipeline.run.waves import is_waves_folder, run_waves
 
     if out is not None:
         refuse_raw_out(out)  # raw data are only read (RAW_003)
     if is_waves_folder(wave_dir):
         # A survey folder of waves: run each wave, then the trends and histories across them.
-        waves = run_waves(wave_dir, out, progress=_echo_progress)
+        waves = run_waves(wave_dir, out, progress=_echo_progress, pdf=not no_pdf,
+                          notebook=not no_notebook)
+        _echo_skipped(waves.skipped)
         click.echo(f"Ran waves {', '.join(waves.waves)}; wrote {waves.out}")
         sys.exit(waves.exit_code)
     summary = run_wave(wave_dir, out, keep_personal=keep_personal, progress=_echo_progress,
-                       phase_basis=phase_basis, partner_reports=partner_reports)
+                       phase_basis=phase_basis, partner_reports=partner_reports,
+                       pdf=not no_pdf, notebook=not no_notebook)
     _print_table(summary.flow[["step", "n_in", "n_removed", "n_out", "reason"]],
                  "Raw → analysed")
     phases = pd.DataFrame({"phase": list(summary.phase_counts),
@@ -138,41 +223,79 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     _print_table(phases, "Phase (self-placement)")
     if len(summary.issues):
         _print_table(_issue_counts(summary.issues), "Data issues (details in issues.csv)")
+    _echo_skipped(summary.skipped)
     click.echo(f"Wrote {summary.out}")
     sys.exit(summary.exit_code)
 
 
 @cli.command("validate")
 @click.argument("export", type=click.Path(path_type=Path))
-@click.option("--instrument", "instrument_dir", required=True,
-              type=click.Path(path_type=Path), help="Instrument folder.")
+@click.option("--instrument", "instrument_dir", default=None,
+              type=click.Path(path_type=Path),
+              help="Instrument folder (needed for an export file; a wave folder names its own).")
 @click.option("--platform", "platform_name", default="qualtrics", show_default=True,
-              help="Platform profile of the export (see survey_instrument/platforms/).")
+              help="Platform profile of the export (see survey_instrument/platforms/); a "
+                   "wave folder names its own.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Also write issues.csv into this folder.")
-def validate_command(export: Path, instrument_dir: Path, platform_name: str,
+def validate_command(export: Path, instrument_dir: Path | None, platform_name: str,
                      out: Path | None) -> None:
-    """Validate one export against an instrument and list every problem.
+    """Validate an export, or every export of a wave folder, and list every problem.
+
+    EXPORT is an export file (then --instrument is needed) or a wave folder with a
+    wave.toml, whose instrument, platform and files are used.
 
     \b
     Examples:
+      pulsecheck validate raw/pulse_check/2016
       pulsecheck validate raw/pulse_check/2016/pulse_check_2016_qualtrics.csv \\
           --instrument survey_instrument/pulse_check/2016
       pulsecheck validate export.csv --instrument survey_instrument/pulse_check/2016 --out checks/
     """
+    import pandas as pd
+
+    from pipeline.cli.raw_guard import refuse_overwrite, refuse_raw_out
+    from pipeline.errors import EXIT_DATA_ERRORS, PulsecheckError
+    from pipeline.ingest.readers import read_export, read_instrument, read_platform, read_wave
+    from pipeline.run.analyse import validation_config
+    from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
+    from pipeline.stages.validate import validate_responses
+
     if out is not None:
         # Raw data are only read, and no output replaces an input (checked before reading).
         refuse_raw_out(out)
-        refuse_overwrite([out / "issues.csv"], [export, instrument_dir])
-    instrument = read_instrument(instrument_dir)
-    platform = read_platform(platform_name)
-    exported = read_export(export, instrument, platform)
-    result = validate_responses(exported.frame, instrument, validation_config(platform))
-    issues = pd.concat([exported.issues, result.issues], ignore_index=True)
-    # Issues copy what was typed; contact details and names in them are masked.
-    issues, _ = mask_personal(instrument_mask(exported.frame, instrument), issues,
-                              pd.DataFrame())
-    click.echo(f"{export}: {exported.n_rows} rows, {len(issues)} issue(s)")
+        refuse_overwrite([out / "issues.csv"], [export, *([instrument_dir] if instrument_dir else [])])
+
+    if export.is_dir():
+        # A wave folder (a natural thing to pass): read it as `pulsecheck run` does.
+        wave = read_wave(export)
+        instrument = read_instrument(instrument_dir or wave.instrument_path)
+        platform = read_platform(wave.platform, wave.root)
+        files, root = list(wave.files), wave.root
+    else:
+        if instrument_dir is None:
+            raise PulsecheckError("CLI_003", option="--instrument", value="",
+                                  expected="an instrument folder for an export file "
+                                           "(or pass the wave folder instead)")
+        from pipeline.resources import project_root
+
+        instrument = read_instrument(instrument_dir)
+        # The project's own profiles first, then those shipped with pulsecheck.
+        root = project_root()
+        platform = read_platform(platform_name, root)
+        files = [export]
+    issues, n_rows = [], 0
+    for path in files:
+        exported = read_export(path, instrument, platform, root=root)
+        result = validate_responses(exported.frame, instrument, validation_config(platform))
+        # Issues copy what was typed; contact details and names in them are masked.
+        masked, _ = mask_personal(instrument_mask(exported.frame, instrument),
+                                  pd.concat([exported.issues, result.issues], ignore_index=True),
+                                  pd.DataFrame())
+        issues.append(masked)
+        n_rows += exported.n_rows
+    issues = pd.concat(issues, ignore_index=True)
+    click.echo(f"{export}: {n_rows} rows, {len(issues)} issue(s)")
     if len(issues):
         _print_table(_issue_counts(issues), "Data issues")
     if out is not None:
@@ -182,7 +305,11 @@ def validate_command(export: Path, instrument_dir: Path, platform_name: str,
     sys.exit(EXIT_DATA_ERRORS if issues["severity"].eq("error").any() else 0)
 
 
-@cli.group("instrument")
+class _InstrumentGroup(LazyGroup):
+    lazy_commands = INSTRUMENT_COMMANDS
+
+
+@cli.group("instrument", cls=_InstrumentGroup)
 def instrument_group() -> None:
     """Work with instrument versions (questionnaires kept as data)."""
 
@@ -200,6 +327,11 @@ def instrument_check(instrument_dir: Path) -> None:
     Example:
       pulsecheck instrument check survey_instrument/pulse_check/2016
     """
+    from pipeline.errors import EXIT_UNUSABLE
+    from pipeline.ingest.adapters.forms import relocate
+    from pipeline.ingest.readers import read_instrument_tables
+    from pipeline.model.instrument import build_instrument, check_instrument
+
     tables = read_instrument_tables(instrument_dir)
     # A form's problems are placed in the form (workbook sheet and row, dictionary row).
     problems = relocate(check_instrument(tables), tables.get("places", {}))
@@ -217,10 +349,13 @@ def instrument_check(instrument_dir: Path) -> None:
 
 @cli.command("manifest")
 @click.argument("wave_dir", type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, default=False,
+              help="Only check the raw files against SHA256SUMS (exit 2 on a mismatch); "
+                   "write nothing.")
 @click.option("--replace", is_flag=True, default=False,
               help="Record files whose bytes differ from SHA256SUMS; the old SHA256SUMS is "
                    "kept in WAVE_DIR/replaced/<n>/.")
-def manifest_command(wave_dir: Path, replace: bool) -> None:
+def manifest_command(wave_dir: Path, check: bool, replace: bool) -> None:
     """Record the sha256 of a wave's raw files in its SHA256SUMS.
 
     Raw files are immutable once recorded; run this only when adding a new export. A file
@@ -228,10 +363,21 @@ def manifest_command(wave_dir: Path, replace: bool) -> None:
     change) unless --replace is given.
 
     \b
-    Example:
+    Examples:
       pulsecheck manifest raw/pulse_check/2016
+      pulsecheck manifest raw/pulse_check/2016 --check
     """
+    from pipeline.cli.raw_guard import REPLACED_DIR, copy_checksums_aside, digest_changes
+    from pipeline.errors import PulsecheckError
+    from pipeline.ingest.readers import read_wave, write_checksums
+
     wave = read_wave(wave_dir)
+    if check:
+        from pipeline.ingest.readers import verify_checksums
+
+        sums = verify_checksums(wave)
+        click.echo(f"{len(sums)} file(s) match {wave.path.parent / 'SHA256SUMS'}")
+        return
     folder = wave.path.parent
     names = [path.relative_to(folder).as_posix() for path in wave.files]
     changed = digest_changes(folder, names)
@@ -248,44 +394,19 @@ def main() -> None:
     """Console entry point."""
     try:
         cli.main(standalone_mode=True)
-    except PulsecheckError as error:  # raised outside a command (defensive)
-        click.echo(f"error: {error.message}", err=True)
-        sys.exit(EXIT_UNUSABLE)
-    except Exception:  # a fault of pulsecheck itself: show it, never as exit 1
+    except Exception as error:
+        from pipeline.errors import EXIT_INTERNAL, EXIT_UNUSABLE, PulsecheckError
+
+        if isinstance(error, PulsecheckError):
+            # Raised outside a command (defensive).
+            click.echo(f"error: {error.message}", err=True)
+            sys.exit(EXIT_UNUSABLE)
+        # A fault of pulsecheck itself: show it, never as exit 1 (rows quarantined).
         traceback.print_exc()
         click.echo("error: pulsecheck stopped on an internal fault (shown above); please "
                    f"report it. Exit code {EXIT_INTERNAL}.", err=True)
         sys.exit(EXIT_INTERNAL)
 
-
-from pipeline.cli.sample import sample  # noqa: E402
-cli.add_command(sample)
-
-from pipeline.cli.stats import crosstab, proportion  # noqa: E402
-
-cli.add_command(crosstab)
-cli.add_command(proportion)
-
-from pipeline.cli.ingest import ingest  # noqa: E402
-cli.add_command(ingest)
-
-from pipeline.cli.verify import verify  # noqa: E402
-
-cli.add_command(verify)
-
-
-from pipeline.cli.report import report  # noqa: E402
-
-cli.add_command(report)
-
-from pipeline.cli.instrument import instrument_diff, instrument_import  # noqa: E402
-instrument_group.add_command(instrument_diff)
-instrument_group.add_command(instrument_import)
-
-
-from pipeline.cli.bench import bench  # noqa: E402
-
-cli.add_command(bench)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -55,6 +55,11 @@ def refresh_manifest(folder: Path, partner_reports: bool = False) -> None:
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _warn(skipped: list) -> None:
+    for message in dict.fromkeys(item.message for item in skipped):
+        click.echo(f"warning: {message}", err=True)
+
+
 @click.command("report")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--partner-reports", is_flag=True, default=False,
@@ -62,7 +67,9 @@ def refresh_manifest(folder: Path, partner_reports: bool = False) -> None:
                    "and .pdf), for partnerships that asked for one.")
 @click.option("--no-notebook", is_flag=True, default=False,
               help="Skip executing the analyst notebook (funder and partner reports only).")
-def report(run_dir: Path, partner_reports: bool, no_notebook: bool) -> None:
+@click.option("--no-pdf", is_flag=True, default=False,
+              help="Write the reports as HTML only (no WeasyPrint or Pango needed).")
+def report(run_dir: Path, partner_reports: bool, no_notebook: bool, no_pdf: bool) -> None:
     """Re-render the reports of a run folder (funder summary, analyst notebook, partnership
     pages) from the tables it holds, without recomputing them.
 
@@ -76,15 +83,19 @@ def report(run_dir: Path, partner_reports: bool, no_notebook: bool) -> None:
 
     folder = Path(run_dir)
     check_run_files(folder)
+    skipped: list = []  # PDFs or notebooks that cannot be rendered here (with cause and fix)
     if is_trends_folder(folder):
         # A trends folder (pulsecheck run over a folder of waves): workbook, summary, notebook.
-        written = write_trend_reports(folder, notebook=not no_notebook)
+        written = write_trend_reports(folder, notebook=not no_notebook, pdf=not no_pdf,
+                                      skipped=skipped)
         refresh_manifest(folder)
+        _warn(skipped)
         click.echo(f"Wrote {len(written)} file(s) in {folder}")
         return
     if not (folder / "run.json").exists():
         raise PulsecheckError("RENDER_001", path=str(folder), name="run.json")
     written = write_reports(folder, partner_reports=partner_reports,
-                            notebook=not no_notebook)
+                            notebook=not no_notebook, pdf=not no_pdf, skipped=skipped)
     refresh_manifest(folder, partner_reports)
+    _warn(skipped)
     click.echo(f"Wrote {len(written)} file(s) in {folder}")

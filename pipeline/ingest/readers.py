@@ -41,8 +41,9 @@ from pipeline.model.schema_check import ConfigError
 from pipeline.model.schemas import LimitsFile, ManifestFile, PlatformFile, WaveFile
 from pipeline.model.wave import Step, Wave
 from pipeline.paths import contained
+from pipeline.resources import data_root
 
-#: Folder of platform profiles, relative to the project root.
+#: Folder of platform profiles, relative to the project root (and to the shipped data).
 PLATFORMS_DIR = Path("survey_instrument") / "platforms"
 #: The checksum manifest of a raw folder, in ``sha256sum`` format.
 CHECKSUMS_FILE = "SHA256SUMS"
@@ -50,11 +51,6 @@ CHECKSUMS_FILE = "SHA256SUMS"
 _SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
 #: Default input limits, relative to the project root (a wave's ``[limits]`` overrides them).
 LIMITS_FILE = Path("survey_instrument") / "limits.toml"
-
-
-def project_root() -> Path:
-    """The folder that holds ``pipeline/``, ``survey_instrument/`` and ``raw/``."""
-    return Path(__file__).resolve().parents[2]
 
 
 def sha256_file(path: Path) -> str:
@@ -189,17 +185,17 @@ class Platform:
 
 
 def known_platforms(root: Path | None = None) -> list[str]:
-    folder = (root or project_root()) / PLATFORMS_DIR
+    folder = (root or data_root()) / PLATFORMS_DIR
     return sorted(p.stem for p in folder.glob("*.toml"))
 
 
 def platform_path(name: str, root: Path | None = None) -> Path:
     """The file of a platform profile: the project's own, else the one shipped with pulsecheck."""
-    folder = (root or project_root()) / PLATFORMS_DIR
+    folder = (root or data_root()) / PLATFORMS_DIR
     path = contained(folder, f"{name}.toml", what="platform profile")
     if not path.exists():
         # The profiles shipped with pulsecheck serve every project.
-        path = contained(project_root() / PLATFORMS_DIR, f"{name}.toml",
+        path = contained(data_root() / PLATFORMS_DIR, f"{name}.toml",
                          what="platform profile")
     if not path.exists():
         raise PulsecheckError("WAVE_008", platform=name,
@@ -256,7 +252,7 @@ def read_limits(root: Path | None = None,
                 overrides: Mapping[str, Any] | None = None) -> Limits:
     """The project's input limits (``survey_instrument/limits.toml``), then ``overrides``."""
     values: dict[str, int] = {}
-    for folder in dict.fromkeys([project_root(), *([Path(root)] if root else [])]):
+    for folder in dict.fromkeys([data_root(), *([Path(root)] if root else [])]):
         path = folder / LIMITS_FILE
         if path.exists():
             _, data = read_toml(path, LimitsFile, root=folder)
@@ -358,12 +354,12 @@ def configuration_files(wave: Wave) -> dict[str, str]:
     ships) → sha256, for ``run.json``; ``pulsecheck verify`` checks them before rebuilding.
     """
     found = [platform_path(wave.platform, wave.root)]
-    found += [folder / LIMITS_FILE for folder in dict.fromkeys([project_root(), Path(wave.root)])
+    found += [folder / LIMITS_FILE for folder in dict.fromkeys([data_root(), Path(wave.root)])
               if (folder / LIMITS_FILE).exists()]
-    found += [project_root() / name for name in REPORT_FILES if (project_root() / name).exists()]
+    found += [data_root() / name for name in REPORT_FILES if (data_root() / name).exists()]
     result = {}
     for path in found:
-        for base in (Path(wave.root), project_root()):
+        for base in (Path(wave.root), data_root()):
             try:
                 name = path.resolve().relative_to(base.resolve()).as_posix()
                 break
@@ -459,7 +455,7 @@ class Export:
 
 def read_profiles(root: Path | None = None) -> list[Mapping[str, Any]]:
     """Every platform profile's settings (for detection), the project's own included."""
-    roots = [project_root()] + ([Path(root)] if root and Path(root) != project_root() else [])
+    roots = [data_root()] + ([Path(root)] if root and Path(root) != data_root() else [])
     found: dict[str, Mapping[str, Any]] = {}
     for folder in roots:
         for name in known_platforms(folder):

@@ -21,15 +21,18 @@ import pandas as pd
 from pipeline.columns import PHASE_COLUMN
 from pipeline.errors import CATALOGUE, SEVERITIES
 from pipeline.paths import contained, file_names
+from pipeline.resources import data_root, shipped_or_project
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.model.wave import Wave
     from pipeline.stages.results import WaveResult
     from pipeline.report.content import RunBundle
+    from pipeline.report.optional import Skipped
     from pipeline.report.trend_content import TrendsBundle
     from pipeline.stats.disclosure import DisclosureRule
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
+#: Report templates, layout and wording ship with pulsecheck (pipeline.resources).
+TEMPLATES = data_root() / "reports" / "templates"
 
 
 def _environment() -> jinja2.Environment:
@@ -260,11 +263,44 @@ def html_to_pdf(html: str, path: Path) -> None:
             os.environ["SOURCE_DATE_EPOCH"] = before
 
 
-def write_html_and_pdf(html: str, folder: Path, stem: str) -> list[str]:
-    """Write one page as ``<stem>.html`` and ``<stem>.pdf``; return their names."""
+def write_html_and_pdf(html: str, folder: Path, stem: str, pdf: bool = True,
+                       skipped: "list[Skipped] | None" = None) -> list[str]:
+    """Write one page as ``<stem>.html`` and ``<stem>.pdf``; return their names.
+
+    With ``pdf`` false only the HTML is written. When ``skipped`` is given, a PDF that fails
+    is recorded there (``RENDER_007``) instead of stopping the run.
+    """
     (folder / f"{stem}.html").write_text(html, encoding="utf-8")
-    html_to_pdf(html, folder / f"{stem}.pdf")
+    if not pdf:
+        return [f"{stem}.html"]
+    try:
+        html_to_pdf(html, folder / f"{stem}.pdf")
+    except Exception as error:  # noqa: BLE001 - recorded with its cause (see docstring)
+        if skipped is None:
+            raise
+        from pipeline.report.optional import pdf_failure, skipped as skip
+
+        (folder / f"{stem}.pdf").unlink(missing_ok=True)
+        skipped.append(skip("RENDER_007", f"{stem}.pdf", *pdf_failure(error)))
+        return [f"{stem}.html"]
     return [f"{stem}.html", f"{stem}.pdf"]
+
+
+def available_parts(pdf: bool, notebook: bool, skipped: "list[Skipped] | None",
+                    names: tuple[str, str]) -> tuple[bool, bool]:
+    """Which of the PDFs and the notebook can be rendered here; each missing part asked for
+    is recorded in ``skipped`` (with the real cause and the fix) and left out."""
+    from pipeline.report.optional import notebook_problem, pdf_problem, skipped as skip
+
+    if skipped is None:
+        return pdf, notebook
+    if pdf and (problem := pdf_problem()):
+        skipped.append(skip("RENDER_007", names[0], *problem))
+        pdf = False
+    if notebook and (problem := notebook_problem()):
+        skipped.append(skip("RENDER_008", names[1], *problem))
+        notebook = False
+    return pdf, notebook
 
 
 def render_partner_html(bundle: "RunBundle", partnership: str, layout: dict,
@@ -279,11 +315,14 @@ def render_partner_html(bundle: "RunBundle", partnership: str, layout: dict,
 
 
 def write_reports(folder: Path, manifest: dict | None = None, *,
-                  partner_reports: bool = False, notebook: bool = True) -> list[str]:
+                  partner_reports: bool = False, notebook: bool = True, pdf: bool = True,
+                  skipped: "list[Skipped] | None" = None) -> list[str]:
     """Render every report of a run folder into it; returns the files written.
 
     Reads only the run folder (:func:`load_run`), so ``pulsecheck report`` gives the same
-    files as ``pulsecheck run`` did.
+    files as ``pulsecheck run`` did. When ``skipped`` is a list, PDFs and the notebook are
+    optional: one that cannot be rendered here, or fails, is recorded there and the other
+    files are still written.
     """
     import json
 
@@ -294,18 +333,41 @@ def write_reports(folder: Path, manifest: dict | None = None, *,
         (folder / "run.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                          + "\n", encoding="utf-8")
     bundle = load_run(folder, manifest, with_partnerships=partner_reports)
+    pdf, notebook = available_parts(pdf, notebook, skipped,
+                                    ("funder_summary.pdf", "analyst.ipynb"))
     written = []
     with render_errors("funder summary", folder):
-        written += write_html_and_pdf(render_funder_html(bundle), folder, "funder_summary")
+        written += write_html_and_pdf(render_funder_html(bundle), folder, "funder_summary",
+                                      pdf, skipped)
     if partner_reports:
         with render_errors("partnership pages", folder):
-            written += write_partner_reports(folder, bundle)
+            written += write_partner_reports(folder, bundle, pdf, skipped)
     if notebook:
         from pipeline.report.notebook import write_analyst_notebook
 
-        with render_errors("analyst notebook", folder):
-            written += write_analyst_notebook(folder)
+        written += _optional_notebook(lambda: write_analyst_notebook(folder), "analyst",
+                                      "analyst notebook", folder, skipped)
     return written
+
+
+def _optional_notebook(write, stem: str, document: str, folder: Path,
+                       skipped: "list[Skipped] | None") -> list[str]:
+    """Execute a notebook; when ``skipped`` is a list, a failure is recorded there instead."""
+    from pipeline.errors import PulsecheckError
+
+    try:
+        with render_errors(document, folder):
+            return write()
+    except PulsecheckError as error:
+        if skipped is None:
+            raise
+        from pipeline.report.optional import skipped as skip
+
+        for name in (f"{stem}.ipynb", f"{stem}.html"):
+            (Path(folder) / name).unlink(missing_ok=True)
+        skipped.append(skip("RENDER_008", f"{stem}.ipynb", error.message.rstrip("."),
+                            "Fix the cause named here."))
+        return []
 
 
 @contextlib.contextmanager
@@ -326,7 +388,8 @@ def render_errors(document: str, folder: Path) -> Iterator[None]:
                               reason=reason) from error
 
 
-def write_partner_reports(folder: Path, bundle: "RunBundle") -> list[str]:
+def write_partner_reports(folder: Path, bundle: "RunBundle", pdf: bool = True,
+                          skipped: "list[Skipped] | None" = None) -> list[str]:
     """``partners/<name>.html`` and ``.pdf`` for every analysed partnership.
 
     The file name is the partnership id made safe (:func:`pipeline.paths.safe_slug`: a
@@ -342,19 +405,22 @@ def write_partner_reports(folder: Path, bundle: "RunBundle") -> list[str]:
     written = []
     for partnership, stem in names.items():
         html = render_partner_html(bundle, partnership, layout, wording)
-        written += [f"partners/{name}" for name in write_html_and_pdf(html, out, stem)]
+        written += [f"partners/{name}"
+                    for name in write_html_and_pdf(html, out, stem, pdf, skipped)]
     return written
 
 
-ASSUMPTIONS = REPORTS.parent / "survey_instrument" / "ASSUMPTIONS.md"
+ASSUMPTIONS = Path("survey_instrument") / "ASSUMPTIONS.md"
 
 
-def read_assumptions(path: Path = ASSUMPTIONS) -> pd.DataFrame:
+def read_assumptions(path: Path | None = None) -> pd.DataFrame:
     """The assumptions log (``survey_instrument/ASSUMPTIONS.md``) as a table: id, text, basis.
 
     A run keeps a copy (``assumptions.csv``) so that its reports show the assumptions in force
-    when it ran, even after the log changes.
+    when it ran, even after the log changes. ``path`` defaults to the project's own log, or
+    the one shipped with pulsecheck when the project has none.
     """
+    path = Path(path) if path is not None else shipped_or_project(ASSUMPTIONS)
     rows = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -470,7 +536,8 @@ def render_trends_html(bundle: "TrendsBundle") -> str:
 
 
 def write_trend_reports(folder: Path, manifest: dict | None = None, *,
-                        notebook: bool = True) -> list[str]:
+                        notebook: bool = True, pdf: bool = True,
+                        skipped: "list[Skipped] | None" = None) -> list[str]:
     """Render the trend reports of a trends folder into it; returns the files written.
 
     ``trends.xlsx`` (the finished workbook), ``trends_summary.html`` and ``.pdf`` (funders)
@@ -480,16 +547,19 @@ def write_trend_reports(folder: Path, manifest: dict | None = None, *,
 
     folder = Path(folder)
     bundle = load_trends(folder, manifest)
+    pdf, notebook = available_parts(pdf, notebook, skipped,
+                                    ("trends_summary.pdf", "trends.ipynb"))
     written = []
     with render_errors("trends workbook", folder):
         write_trends_workbook(folder / "trends.xlsx", bundle, trend_rule(bundle),
                               created_year=trend_year(bundle))
     written.append("trends.xlsx")
     with render_errors("trends summary", folder):
-        written += write_html_and_pdf(render_trends_html(bundle), folder, "trends_summary")
+        written += write_html_and_pdf(render_trends_html(bundle), folder, "trends_summary",
+                                      pdf, skipped)
     if notebook:
         from pipeline.report.notebook import TRENDS_TEMPLATE, write_notebook
 
-        with render_errors("trends notebook", folder):
-            written += write_notebook(folder, TRENDS_TEMPLATE, "trends")
+        written += _optional_notebook(lambda: write_notebook(folder, TRENDS_TEMPLATE, "trends"),
+                                      "trends", "trends notebook", folder, skipped)
     return written

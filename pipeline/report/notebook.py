@@ -15,8 +15,10 @@ from pathlib import Path
 import nbformat
 
 from pipeline.errors import PulsecheckError
+from pipeline.resources import data_root
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "reports" / "analyst_notebook.py"
+#: The analyst notebook template, shipped with pulsecheck (pipeline.resources).
+TEMPLATE = data_root() / "reports" / "analyst_notebook.py"
 #: The trends notebook template, executed in a trends folder.
 TRENDS_TEMPLATE = TEMPLATE.parent / "trends_notebook.py"
 #: Seconds a single cell may run before the notebook is declared stuck.

@@ -289,7 +289,8 @@ def _statistics(result: WaveResult) -> dict[str, Any] | None:
 
 def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, str],
                  result: WaveResult, outputs: Mapping[str, str],
-                 keep_personal: bool, partner_reports: bool = False) -> dict[str, Any]:
+                 keep_personal: bool, partner_reports: bool = False, pdf: bool = True,
+                 notebook: bool = True) -> dict[str, Any]:
     """The provenance record written as ``run.json`` (no timestamps: reruns are identical).
 
     ``code`` records the commit and whether the working tree differed from it (``dirty``,
@@ -321,7 +322,7 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
         # Everything `pulsecheck verify` needs to replay the run exactly.
         "settings": {"keep_personal": keep_personal,
                      "phase_basis": result.report.basis if result.report else None,
-                     "partner_reports": partner_reports},
+                     "partner_reports": partner_reports, "pdf": pdf, "notebook": notebook},
         "statistics": _statistics(result),
         "packages": package_versions(),
         "counts": result.counts,
@@ -351,14 +352,19 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapping[str, str],
-                  keep_personal: bool, partner_reports: bool = False) -> None:
+                  keep_personal: bool, partner_reports: bool = False, *, pdf: bool = True,
+                  notebook: bool = True, skipped: list | None = None) -> None:
     """Write every output of a run into ``folder``.
 
     The reports (funder summary, analyst notebook, partnership pages) are rendered from the
-    files written here, exactly as ``pulsecheck report`` re-renders them later.
+    files written here, exactly as ``pulsecheck report`` re-renders them later. PDFs and the
+    notebook are left out when ``pdf`` or ``notebook`` is false; when ``skipped`` is a list,
+    one that cannot be rendered is recorded there (RENDER_007, RENDER_008) and every other
+    output is still written.
     """
     from pipeline.ingest.readers import sha256_file
     from pipeline.report.html import render_overview, write_reports
+    from pipeline.report.labelled import write_labelled
 
     flow = result.flow
     quarantined = flow.dispositions[flow.dispositions["disposition"].eq("quarantined")]
@@ -371,6 +377,8 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
     }
     for name, frame in files.items():
         _write_csv(frame, folder / name)
+    # The analysed set for SPSS, Stata and R: labels from the instrument, and a codebook.
+    write_labelled(folder, result.partnerships, result.instrument)
     if result.report is not None:
         write_report_outputs(folder, wave, result)
     (folder / "overview.html").write_text(
@@ -379,13 +387,16 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
         # Provenance shown in the reports: run.json without the output hashes (which
         # cannot include the reports themselves).
         write_reports(folder, run_manifest(wave, result.instrument, input_sums, result, {},
-                                           keep_personal, partner_reports),
-                      partner_reports=partner_reports)
+                                           keep_personal, partner_reports, pdf=pdf,
+                                           notebook=notebook),
+                      partner_reports=partner_reports, pdf=pdf, notebook=notebook,
+                      skipped=skipped)
     outputs = {path.relative_to(folder).as_posix(): sha256_file(path)
                for path in sorted(folder.rglob("*"))
                if path.is_file() and path.name != RUN_MANIFEST}
     manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
-                            keep_personal, partner_reports and result.report is not None)
+                            keep_personal, partner_reports and result.report is not None,
+                            pdf=pdf, notebook=notebook)
     (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                        + "\n", encoding="utf-8")
 
@@ -436,11 +447,13 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
 
     from pipeline.report.workbook import level_text, write_workbook
 
-    from pipeline.report.html import read_assumptions
+    from pipeline.report.html import ASSUMPTIONS, read_assumptions
+    from pipeline.resources import shipped_or_project
     from pipeline.report.content import report_context
 
     report = result.report
-    _write_csv(read_assumptions(), folder / "assumptions.csv")
+    _write_csv(read_assumptions(shipped_or_project(ASSUMPTIONS, wave.root)),
+               folder / "assumptions.csv")
     (folder / "report.json").write_text(
         json.dumps(report_context(wave, result), indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8")
@@ -524,12 +537,20 @@ class RunSummary:
     issues: pd.DataFrame
     phase_counts: Mapping[str, int]
     exit_code: int
+    #: Outputs asked for but not written (RENDER_007, RENDER_008), each with its cause and fix.
+    skipped: tuple = ()
 
 
 def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = False,
              progress: Callable[[str], None] = lambda message: None,
-             phase_basis: str | None = None, partner_reports: bool = False) -> RunSummary:
-    """Run a wave end to end and publish its outputs (the command ``pulsecheck run``)."""
+             phase_basis: str | None = None, partner_reports: bool = False, *,
+             pdf: bool = True, notebook: bool = True) -> RunSummary:
+    """Run a wave end to end and publish its outputs (the command ``pulsecheck run``).
+
+    PDFs and the analyst notebook are optional parts: left out with ``pdf``/``notebook``
+    false, and, when they cannot be rendered here, left out with a warning in
+    :attr:`RunSummary.skipped` naming the cause and the fix.
+    """
     loaded = load_wave(Path(wave_dir), progress)
     wave, instrument, input_sums = loaded.wave, loaded.instrument, loaded.input_sums
     target = Path(out) if out else default_out(wave)
@@ -546,12 +567,18 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
     counts = result.counts
     progress(f"validated: {len(result.issues)} issue(s); analysed {counts['analysed']}, "
              f"excluded {counts['excluded']}, quarantined {counts['quarantined']}")
-    publish(target, lambda folder: write_outputs(folder, wave, result, input_sums,
-                                                 keep_personal, partner_reports))
+    skipped: list = []
+
+    def write(folder: Path) -> None:
+        skipped.clear()  # only what the published folder lacks
+        write_outputs(folder, wave, result, input_sums, keep_personal, partner_reports,
+                      pdf=pdf, notebook=notebook, skipped=skipped)
+
+    publish(target, write)
     if not len(result.flow.analysed):
         raise nothing_analysed(result, target)
     phase_counts = result.partnerships[PHASE_COLUMN].value_counts()
     ordered = {name: int(phase_counts.get(name, 0))
                for name in (*instrument.phase_order, instrument.unclassified)}
     return RunSummary(out=target, counts=counts, flow=result.flow.flow, issues=result.issues,
-                      phase_counts=ordered, exit_code=result.exit_code)
+                      phase_counts=ordered, exit_code=result.exit_code, skipped=tuple(skipped))

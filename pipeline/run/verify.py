@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.errors import PulsecheckError
-from pipeline.ingest.readers import find_root, project_root, sha256_file
+from pipeline.ingest.readers import find_root, sha256_file
 from pipeline.paths import contained
+from pipeline.resources import data_root, project_root
 from pipeline.run.analyse import RUN_MANIFEST, run_wave
 
 
@@ -102,7 +103,7 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
         checked += 1
     for name, digest in manifest.get("configuration", {}).items():
         # Files pulsecheck ships (report wording, platform profiles) live beside its code.
-        base = root if (root / name).exists() else project_root()
+        base = root if (root / name).exists() else data_root()
         _check_hash(contained(base, name, what="configuration file", file=where), digest)
         checked += 1
     progress(f"{checked} input file(s) match run.json")
@@ -113,7 +114,9 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
         run_wave(wave_path.parent, rebuilt,
                  keep_personal=bool(settings.get("keep_personal", False)),
                  phase_basis=settings.get("phase_basis"),
-                 partner_reports=bool(settings.get("partner_reports", False)))
+                 partner_reports=bool(settings.get("partner_reports", False)),
+                 pdf=bool(settings.get("pdf", True)),
+                 notebook=bool(settings.get("notebook", True)))
         progress("rebuilt the run in a temporary folder")
         original, again = _files(run_dir), _files(rebuilt)
         identical, different, missing = [], [], []

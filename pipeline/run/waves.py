@@ -174,10 +174,13 @@ class WavesSummary:
     counts: Mapping[str, int]
     links: Mapping[str, int]
     exit_code: int
+    #: Outputs asked for but not written (RENDER_007, RENDER_008), each with its cause and fix.
+    skipped: tuple = ()
 
 
 def run_waves(root_dir: Path, out: Path | None = None,
-              progress: Callable[[str], None] = lambda message: None) -> WavesSummary:
+              progress: Callable[[str], None] = lambda message: None, *,
+              pdf: bool = True, notebook: bool = True) -> WavesSummary:
     """Run every wave under ``root_dir`` and write the trends folder (``pulsecheck run``).
 
     Each wave is published as ``pulsecheck run`` publishes it (into ``out/<survey>-<wave>/``,
@@ -197,6 +200,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
     if out:
         # An output place that cannot hold folders is refused before any analysis.
         check_writable_path(Path(out))
+    skipped: list = []  # PDFs and notebooks that could not be rendered (RENDER_007/008)
     analysed = []
     for folder in folders:
         item = analyse_wave_dir(folder)
@@ -214,7 +218,9 @@ def run_waves(root_dir: Path, out: Path | None = None,
     for item in analysed:
         target = base / run_folder_name(item.wave)
         publish(target, lambda f, item=item: write_outputs(f, item.wave, item.result,
-                                                           item.input_sums, False))
+                                                           item.input_sums, False, pdf=pdf,
+                                                           notebook=notebook,
+                                                           skipped=skipped))
         progress(f"wrote {target}")
         if not len(item.result.flow.analysed):
             # Where every row of the wave went is written; the trends cannot be.
@@ -344,7 +350,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
         # one (with every output's hash) replaces it below.
         (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                            + "\n", encoding="utf-8")
-        write_trend_reports(folder, manifest)
+        write_trend_reports(folder, manifest, pdf=pdf, notebook=notebook, skipped=skipped)
         files = {p.relative_to(folder).as_posix(): sha256_file(p)
                  for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RUN_MANIFEST}
         manifest["outputs"] = files
@@ -357,4 +363,5 @@ def run_waves(root_dir: Path, out: Path | None = None,
                         links={"stable_id": int(histories.links["method"].eq("stable_id").sum()),
                                "confirmed": int(histories.links["method"].eq("confirmed").sum()),
                                "review": int(len(histories.review))},
-                        exit_code=max(a.result.exit_code for a in analysed))
+                        exit_code=max(a.result.exit_code for a in analysed),
+                        skipped=tuple(skipped))
