@@ -33,6 +33,10 @@ IO_MODULES = frozenset({
     "cli/bench.py", "cli/ingest.py", "cli/instrument.py", "cli/main.py", "cli/report.py",
     "cli/sample.py", "cli/stats.py", "cli/verify.py",
     "cli/raw_guard.py",              # moves a recorded export aside before it is replaced
+    "cli/explain.py", "cli/init.py", "cli/lazy.py",
+    "report/labelled.py",            # writes the .sav/.dta files and the codebook
+    "report/optional.py",            # finds whether the optional PDF/notebook parts are installed
+    "resources.py",                  # finds the data shipped with pulsecheck and the project
     "ingest/readers.py",             # instruments, platform profiles, wave files, exports
     "ingest/config.py",              # the one reader of every TOML configuration file
     "model/schema_docs.py",          # `python -m pipeline.model.schema_docs` prints the schema page
@@ -56,7 +60,10 @@ IO_CALLS = ("read_csv", "to_csv", "read_excel", "to_excel", "read_sav", "read_te
             "write_text", "read_bytes", "write_bytes", "write_pdf", "mkdir", "unlink", "rmdir",
             "iterdir", "glob", "rglob", "touch", "exists", "is_file", "is_dir")
 #: Choice names generic enough to appear in code for other reasons.
-GENERIC = {"yes", "no", "none", "other", "all"}
+GENERIC = {"yes", "no", "none", "other", "all",
+           # Keys of a Qualtrics .qsf file ("ID", "FL" for the survey flow) that are also the
+           # codes of two states.
+           "id", "fl"}
 
 
 def _modules() -> list[Path]:
