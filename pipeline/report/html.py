@@ -125,8 +125,27 @@ def read_report_data() -> tuple[dict, dict, dict]:
             load("funder", "recommendations.toml"))
 
 
+#: The part of a run folder that may leave the team.
+PUBLISHED_DIR = "published"
+#: The part of a run folder that stays with the team.
+INTERNAL_DIR = "internal"
+INTERNAL_README = """INTERNAL: do not share the files in this folder outside the research team.
+
+They hold what published files leave out: the true counts of suppressed cells and the
+statistics computed from them (tables/, findings.csv), every data problem with the values
+that caused it (issues.csv), where each raw row went (dispositions.csv, quarantine.csv),
+the analysed partnerships (partnerships.csv), review lists and the analyst notebook.
+What may leave the team is in ../published/.
+"""
+
+
+def write_internal_readme(folder: Path) -> None:
+    """``README.txt`` of an ``internal/`` folder: the files here are not to be shared."""
+    (Path(folder) / "README.txt").write_text(INTERNAL_README, encoding="utf-8")
+
+
 def load_run(folder: Path, manifest: dict | None = None,
-             with_partnerships: bool = False) -> "RunBundle":
+             with_partnerships: bool = False, view: str = INTERNAL_DIR) -> "RunBundle":
     """Read what a run folder holds for rendering (no recomputation).
 
     Parameters
@@ -136,7 +155,11 @@ def load_run(folder: Path, manifest: dict | None = None,
     manifest : dict, optional
         ``run.json`` content when it is not written yet (during a run).
     with_partnerships : bool
-        Also read ``partnerships.csv`` (partnership reports only).
+        Also read ``internal/partnerships.csv`` (partnership reports only).
+    view : {"internal", "published"}
+        Whose tables, tests and findings to read: the analyst's (``internal/``, true counts
+        beside the marks) or the published ones (``published/``, hidden numbers blank and
+        the tests worked out on them; the flow and issues are then left empty).
     """
     import json
 
@@ -144,33 +167,40 @@ def load_run(folder: Path, manifest: dict | None = None,
     from pipeline.report.content import RunBundle, with_published
 
     folder = Path(folder)
-    context_path = folder / REPORT_CONTEXT
+    context_path = folder / PUBLISHED_DIR / REPORT_CONTEXT
     if not context_path.exists():
-        raise PulsecheckError("RENDER_001", path=str(folder), name=REPORT_CONTEXT)
+        raise PulsecheckError("RENDER_001", path=str(folder),
+                              name=f"{PUBLISHED_DIR}/{REPORT_CONTEXT}")
     context = json.loads(context_path.read_text(encoding="utf-8"))
     if manifest is None:
         manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    tables_from = PUBLISHED_DIR if view == PUBLISHED_DIR else INTERNAL_DIR
 
-    def read(name: str) -> pd.DataFrame:
-        path = folder / name
+    def read(name: str, part: str = tables_from) -> pd.DataFrame:
+        path = folder / part / name
         if not path.exists():
-            raise PulsecheckError("RENDER_001", path=str(folder), name=name)
+            raise PulsecheckError("RENDER_001", path=str(folder), name=f"{part}/{name}")
         return pd.read_csv(path, keep_default_na=False, na_values=[""],
                            dtype={"row_level": str, "col_level": str, "item": str,
                                   "phase": str, "n_display": str, "pct_display": str})
 
     tables = {t["id"]: read(f"tables/{t['id']}.csv") for t in context["tables"]}
-    agreement = read("phase_agreement.csv") if (folder / "phase_agreement.csv").exists() \
-        else None
+    internal = folder / INTERNAL_DIR
+    agreement = read("phase_agreement.csv", INTERNAL_DIR) \
+        if view != PUBLISHED_DIR and (internal / "phase_agreement.csv").exists() else None
     partnerships = None
     if with_partnerships:
         key = context["respondent_key"]
-        partnerships = pd.read_csv(folder / "partnerships.csv", dtype={key: str,
-                                                                      "phase_group": str},
+        partnerships = pd.read_csv(internal / "partnerships.csv",
+                                   dtype={key: str, "phase_group": str},
                                    keep_default_na=False, na_values=[""])
+    if view == PUBLISHED_DIR:
+        flow = issues = pd.DataFrame()
+    else:
+        flow, issues = read("flow.csv", INTERNAL_DIR), read("issues.csv", INTERNAL_DIR)
     return with_published(RunBundle(
         manifest=manifest, context=context, tables=tables, tests=read("tables/tests.csv"),
-        findings=read("findings.csv"), flow=read("flow.csv"), issues=read("issues.csv"),
+        findings=read("findings.csv"), flow=flow, issues=issues,
         agreement=agreement, partnerships=partnerships))
 
 
@@ -261,18 +291,24 @@ def write_reports(folder: Path, manifest: dict | None = None, *,
         # notebook reads the provenance from this provisional one.
         (folder / "run.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                          + "\n", encoding="utf-8")
-    bundle = load_run(folder, manifest, with_partnerships=partner_reports)
+    bundle = load_run(folder, manifest, with_partnerships=partner_reports,
+                      view=PUBLISHED_DIR)
+    published = folder / PUBLISHED_DIR
     written = []
     with render_errors("funder summary", folder):
-        written += write_html_and_pdf(render_funder_html(bundle), folder, "funder_summary")
+        written += [f"{PUBLISHED_DIR}/{name}" for name in
+                    write_html_and_pdf(render_funder_html(bundle), published, "funder_summary")]
     if partner_reports:
         with render_errors("partnership pages", folder):
-            written += write_partner_reports(folder, bundle)
+            written += [f"{PUBLISHED_DIR}/{name}"
+                        for name in write_partner_reports(published, bundle)]
     if notebook:
         from pipeline.report.notebook import write_analyst_notebook
 
         with render_errors("analyst notebook", folder):
-            written += write_analyst_notebook(folder)
+            # Executed in the run folder; it shows true counts, so it is written to internal/.
+            written += [f"{INTERNAL_DIR}/{name}" for name in
+                        write_analyst_notebook(folder, folder / INTERNAL_DIR)]
     return written
 
 
@@ -328,7 +364,8 @@ def read_assumptions(path: Path = ASSUMPTIONS) -> pd.DataFrame:
 
 def assumptions_in_force(folder: Path, context: dict) -> pd.DataFrame:
     """The run's assumptions, the ones the report specification cites first."""
-    frame = pd.read_csv(Path(folder) / "assumptions.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(Path(folder) / PUBLISHED_DIR / "assumptions.csv", dtype=str,
+                        keep_default_na=False)
     frame["cited by the tables"] = frame["id"].isin(context.get("assumptions", []))
     return frame.sort_values("cited by the tables", ascending=False, kind="stable") \
         .reset_index(drop=True)

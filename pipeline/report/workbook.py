@@ -4,7 +4,7 @@ One sheet per table (title, what the numbers are, a two-row header with frozen p
 levels or items with n, % and the 95% interval per column, the base, the tests and the
 footnotes, then a bar chart of the percentages with the numbers it plots) and a contents
 sheet that links to each. Small cells are shown as the disclosure
-rule displays them (``<5``); the analyst's unsuppressed numbers are in ``tables/*.csv``.
+rule displays them; the analyst's unsuppressed numbers are in ``internal/tables/*.csv``.
 
 The file is byte-identical on every run: its document properties carry a fixed date.
 """
@@ -118,8 +118,9 @@ def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str]
         sheet.write(row_index, 0, "Mentions (ticks)", f["label"])
         for position, column in enumerate(columns):
             if column in mentions.index:
-                sheet.write(row_index, 1 + 3 * position, float(mentions.loc[column, "n"]),
-                            f["count"])
+                value = _cell_value(mentions.loc[column], "n", "n_display")
+                sheet.write(row_index, 1 + 3 * position, value,
+                            f["count"] if isinstance(value, float) else f["text_right"])
     sheet.set_column(0, 0, 46)
     sheet.set_column(1, 3 * len(columns), 9)
     return row_index + 2
@@ -240,7 +241,8 @@ def _write_tests(sheet, f: dict, tests: pd.DataFrame, start: int) -> int:
 
 def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.DataFrame],
                    spec: ReportSpec, *, title: str, columns: Sequence[str],
-                   notes: Sequence[str], created: dt.datetime) -> None:
+                   notes: Sequence[str], created: dt.datetime,
+                   symbol: str | None = None) -> None:
     """Write ``tables.xlsx``.
 
     Parameters
@@ -261,7 +263,11 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
         General notes for the contents sheet (method, suppression, phase basis, data).
     created : datetime
         Fixed document date, so reruns are byte-identical.
+    symbol : str, optional
+        The mark of a hidden cell (default ``<k``, k the threshold), explained under every
+        table.
     """
+    symbol = symbol or f"<{spec.disclosure_threshold}"
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                            "strings_to_urls": False})
     book.set_properties({"title": title, "author": "pulsecheck", "created": created,
@@ -313,9 +319,10 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
             sheet.merge_range(next_row, 0, next_row, 6, footnote, f["note"])
             next_row += 1
         sheet.merge_range(next_row, 0, next_row, 6,
-                          f"Counts below {spec.disclosure_threshold} are shown as "
-                          f"<{spec.disclosure_threshold}, and further cells are hidden so "
-                          "they cannot be worked out from the totals.", f["note"])
+                          f"{symbol}: hidden to protect the partnerships concerned (a "
+                          f"count below {spec.disclosure_threshold}, or a cell hidden so that "
+                          "such a count cannot be worked out); tests computed from a hidden "
+                          "count are withheld.", f["note"])
         if report.spec.kind != "numeric":
             _write_chart(book, sheet, name, f, table, shown, next_row + 2)
         sheet.set_landscape()
