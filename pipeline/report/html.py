@@ -386,11 +386,22 @@ TREND_FILES = {"trends": "trends.csv", "changes": "trend_changes.csv",
 def is_trends_folder(folder: Path) -> bool:
     """Whether ``folder`` is a trends folder written by ``pulsecheck run`` over waves."""
     folder = Path(folder)
-    return (folder / "trends.csv").exists() and not (folder / REPORT_CONTEXT).exists()
+    return (folder / PUBLISHED_DIR / "trends.csv").exists() and \
+        not (folder / PUBLISHED_DIR / REPORT_CONTEXT).exists()
 
 
-def load_trends(folder: Path, manifest: dict | None = None) -> "TrendsBundle":
-    """Read what a trends folder holds for rendering (no recomputation)."""
+#: Files of a trends folder read from internal/ whatever the view (transitions are printed
+#: with small counts marked; the movers only in the analyst notebook).
+_INTERNAL_TREND_FILES = ("transitions", "movers")
+
+
+def load_trends(folder: Path, manifest: dict | None = None,
+                view: str = INTERNAL_DIR) -> "TrendsBundle":
+    """Read what a trends folder holds for rendering (no recomputation).
+
+    ``view`` ``"published"`` reads the trends and tests from ``published/`` (hidden shares
+    blank, tests that use them withheld); ``"internal"`` the analyst's from ``internal/``.
+    """
     import json
 
     from pipeline.errors import PulsecheckError
@@ -399,9 +410,12 @@ def load_trends(folder: Path, manifest: dict | None = None) -> "TrendsBundle":
     folder = Path(folder)
     frames = {}
     for key, name in TREND_FILES.items():
-        if not (folder / name).exists():
-            raise PulsecheckError("RENDER_001", path=str(folder), name=name)
-        frames[key] = pd.read_csv(folder / name, keep_default_na=False, na_values=[""],
+        part = INTERNAL_DIR if view != PUBLISHED_DIR or key in _INTERNAL_TREND_FILES \
+            else PUBLISHED_DIR
+        if not (folder / part / name).exists():
+            raise PulsecheckError("RENDER_001", path=str(folder), name=f"{part}/{name}")
+        frames[key] = pd.read_csv(folder / part / name, keep_default_na=False,
+                                  na_values=[""],
                                   dtype={"wave": str, "from_wave": str, "to_wave": str,
                                          "phase": str, "series": str, "from_phase": str,
                                          "to_phase": str})
@@ -478,17 +492,22 @@ def write_trend_reports(folder: Path, manifest: dict | None = None, *,
     from pipeline.report.workbook import write_trends_workbook
 
     folder = Path(folder)
-    bundle = load_trends(folder, manifest)
+    bundle = load_trends(folder, manifest, view=PUBLISHED_DIR)
+    published = folder / PUBLISHED_DIR
     written = []
     with render_errors("trends workbook", folder):
-        write_trends_workbook(folder / "trends.xlsx", bundle, trend_rule(bundle),
+        write_trends_workbook(published / "trends.xlsx", bundle, trend_rule(bundle),
                               created_year=trend_year(bundle))
-    written.append("trends.xlsx")
+    written.append(f"{PUBLISHED_DIR}/trends.xlsx")
     with render_errors("trends summary", folder):
-        written += write_html_and_pdf(render_trends_html(bundle), folder, "trends_summary")
+        written += [f"{PUBLISHED_DIR}/{name}" for name in
+                    write_html_and_pdf(render_trends_html(bundle), published,
+                                       "trends_summary")]
     if notebook:
         from pipeline.report.notebook import TRENDS_TEMPLATE, write_notebook
 
         with render_errors("trends notebook", folder):
-            written += write_notebook(folder, TRENDS_TEMPLATE, "trends")
+            written += [f"{INTERNAL_DIR}/{name}" for name in
+                        write_notebook(folder, TRENDS_TEMPLATE, "trends",
+                                       folder / INTERNAL_DIR)]
     return written

@@ -347,7 +347,7 @@ def _small(count: float, threshold: int) -> bool:
 
 
 def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str],
-                        threshold: int) -> tuple[int, list[str]]:
+                        threshold: int, hidden_symbol: str) -> tuple[int, list[str]]:
     """Measures × phases with waves as columns; returns the next row and the footnotes."""
     sheet.merge_range(3, 0, 4, 0, "Measure", f["head_left"])
     sheet.merge_range(3, 1, 4, 1, "Phase", f["head_left"])
@@ -368,13 +368,16 @@ def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str]
             if wave not in by_wave.index:
                 continue
             cell = by_wave.loc[wave]
-            hidden = _small(cell["n"], threshold) or _small(cell["base_n"], threshold)
-            symbol = f"<{threshold}"
-            if _small(cell["n"], threshold):
+            # A published trends table has the hidden counts blank already.
+            n_hidden = pd.isna(cell["n"]) or _small(cell["n"], threshold)
+            base_hidden = pd.isna(cell["base_n"]) or _small(cell["base_n"], threshold)
+            hidden = n_hidden or base_hidden or str(cell.get("suppressed", "")) == "True"
+            symbol = hidden_symbol
+            if n_hidden:
                 sheet.write(index, first, symbol, f["text_right"])
             else:
                 sheet.write_number(index, first, float(cell["n"]), f["count"])
-            if _small(cell["base_n"], threshold):
+            if base_hidden:
                 sheet.write(index, first + 1, symbol, f["text_right"])
             else:
                 sheet.write_number(index, first + 1, float(cell["base_n"]), f["count"])
@@ -458,6 +461,7 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
     trends, changes = bundle.trends, bundle.changes
     waves = sorted(trends["wave"].astype(str).unique())
     threshold = int(rule.threshold)
+    hidden_symbol = str(bundle.manifest.get("published_symbol") or f"<{threshold}")
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                            "strings_to_urls": False})
     title = "Pulse Check: trends across waves " + ", ".join(waves)
@@ -473,8 +477,10 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
         "columns. A measure compared with a caveat carries a numbered footnote; 'series 2' "
         "marks a wave that starts a new series (not comparable with the earlier waves, "
         "never tested against them).",
-        f"Counts or bases below {threshold} are shown as <{threshold} without a "
-        "percentage.",
+        f"{hidden_symbol}: hidden to protect the partnerships concerned (a count or base "
+        f"below {threshold}, or a phase hidden so that such a count cannot be worked out "
+        "from the overall figure), without a percentage; tests that use a hidden figure are "
+        "withheld.",
         "Tests of change compare consecutive waves; p-values are adjusted together "
         "(q). Only a significant difference is a change.",
     ]
@@ -511,7 +517,8 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
         sheet.write(0, 0, f"{family} by wave", f["title"])
         sheet.write(1, 0, "n / base, percent and 95% interval per wave; phases where the "
                     "wave asked for one.", f["subtitle"])
-        next_row, footnotes = _write_trend_family(sheet, f, rows, waves, threshold)
+        next_row, footnotes = _write_trend_family(sheet, f, rows, waves, threshold,
+                                                  hidden_symbol)
         sheet.freeze_panes(5, 2)
         family_changes = changes[changes["family"] == family]
         next_row = _write_changes(sheet, f, family_changes, next_row)
