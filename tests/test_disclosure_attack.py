@@ -534,6 +534,8 @@ def _test_statistics(test: Test, values: dict[tuple, int]) -> list[float]:
 
 def apply_tests(knowledge: Knowledge) -> None:
     for test in knowledge.tests:
+        if math.isnan(_num(test.printed)):
+            continue  # withheld
         keys = [k for row in test.rows for k in row]
         options = [knowledge.value_or_candidates(k) for k in keys]
         if any(o is None or not o for o in options):

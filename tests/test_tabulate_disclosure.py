@@ -179,3 +179,47 @@ def test_published_tests__withhold_every_test_computed_from_a_hidden_count():
     assert kept.any()
     assert tests.loc[kept, "statistic"].astype(float).tolist() == \
         tab.tests.loc[kept, "statistic"].astype(float).tolist()
+
+
+def _trend_rows(rows):
+    from pipeline.multiwave.trends import TREND_COLUMNS
+
+    out = []
+    for measure, wave, phase, n, base in rows:
+        out.append({"measure": measure, "label": measure, "family": "f", "wave": wave,
+                    "phase": phase, "n": n, "base_n": base, "pct": 100.0 * n / base,
+                    "ci_low": 0.0, "ci_high": 100.0, "ci_method": "wilson", "series": 1,
+                    "comparability": "", "caveat": "", "question": "q", "choices": "a"})
+    return pd.DataFrame(out, columns=list(TREND_COLUMNS))
+
+
+def test_published_trends__hide_small_shares_a_neighbour_and_every_test_that_uses_them():
+    from pipeline.multiwave.trends import Trends, WITHHELD, _changes, published_trends
+    from pipeline.multiwave.trends import Settings
+
+    table = _trend_rows([
+        ("m", "2016", "All", 40, 100), ("m", "2016", "Early", 3, 30),
+        ("m", "2016", "Mid", 17, 40), ("m", "2016", "Late", 20, 30),
+        ("m", "2018", "All", 50, 100), ("m", "2018", "Early", 10, 30),
+        ("m", "2018", "Mid", 20, 40), ("m", "2018", "Late", 20, 30)])
+    trends = Trends(table=table, changes=_changes(table, Settings()),
+                    trend_tests=pd.DataFrame(columns=["measure", "phase", "waves",
+                                                      "statistic", "p_value", "q_value"]),
+                    caveats=pd.DataFrame())
+    public = published_trends(trends, 5)
+    shown = public.table.set_index(["wave", "phase"])
+    assert shown.loc[("2016", "Early"), "suppressed"]
+    assert pd.isna(shown.loc[("2016", "Early"), "n"]) and pd.isna(shown.loc[("2016", "Early"),
+                                                                              "pct"])
+    # All minus the shown phases would give a lone hidden phase away: Mid (17) is hidden too.
+    assert shown.loc[("2016", "Mid"), "suppressed"]
+    assert not shown.loc[("2016", "Late"), "suppressed"]
+    changes = public.changes.set_index("phase")
+    for phase in ("Early", "Mid"):
+        assert changes.loc[phase, "test"] == WITHHELD
+        assert pd.isna(changes.loc[phase, "statistic"]) and pd.isna(changes.loc[phase,
+                                                                                "pct_from"])
+    assert pd.notna(changes.loc["Late", "statistic"])
+    # A share that counts a cell the wave's own tables hide is hidden as well.
+    public = published_trends(trends, 5, wave_hidden=frozenset({("2018", "q", "a", "Late")}))
+    assert public.table.set_index(["wave", "phase"]).loc[("2018", "Late"), "suppressed"]
