@@ -45,11 +45,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import PROJECT
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 from scipy.stats import fisher_exact, norm
-
-from conftest import PROJECT
 
 KINDS = ("columns", "statistics", "margins", "rates", "label")
 HIDDEN = "(unclassified)"
@@ -165,7 +164,7 @@ def statistic_of(method: str, cells: np.ndarray, bases: np.ndarray) -> list[floa
 # --------------------------------------------------------------------------------------------
 
 @dataclass
-class Test:
+class PrintedTest:
     """A printed statistic and the cells it is computed from."""
 
     method: str
@@ -184,7 +183,7 @@ class Knowledge:
     known: dict[tuple, float] = field(default_factory=dict)
     upper: dict[tuple, float] = field(default_factory=dict)
     equations: list[tuple[dict[tuple, float], float]] = field(default_factory=list)
-    tests: list[Test] = field(default_factory=list)
+    tests: list[PrintedTest] = field(default_factory=list)
     #: (wave, row variable) → [(table, levels, bases by column)], to link the folders.
     wave_tables: dict[tuple, list] = field(default_factory=lambda: defaultdict(list))
 
@@ -196,7 +195,7 @@ class Knowledge:
         if key in self.candidates:
             return self.candidates[key]
         if key in self.known and not math.isnan(self.known[key]):
-            return {int(round(self.known[key]))}
+            return {round(self.known[key])}
         return None
 
 
@@ -249,7 +248,7 @@ def read_wave(published: Path, spec: dict | None, kinds: set[str], tag: str,
                 knowledge.known[key] = _num(row["n"])
                 continue
             top = int(base) if not math.isnan(base) else 10_000
-            knowledge.candidates[key] = set(range(0, top + 1))
+            knowledge.candidates[key] = set(range(top + 1))
             if "label" in kinds and str(row.get("suppression", "")).strip() == "primary":
                 knowledge.narrow(key, range(1, k))
             if "columns" in kinds:
@@ -260,7 +259,7 @@ def read_wave(published: Path, spec: dict | None, kinds: set[str], tag: str,
                 if column == HIDDEN:
                     knowledge.upper[key] = bases[HIDDEN]
                 elif key not in knowledge.known and key not in knowledge.candidates:
-                    knowledge.candidates[key] = set(range(0, int(bases[column]) + 1))
+                    knowledge.candidates[key] = set(range(int(bases[column]) + 1))
         if structure[name]["type"] == "single":
             for column in columns:
                 knowledge.equations.append(
@@ -296,7 +295,7 @@ def read_wave(published: Path, spec: dict | None, kinds: set[str], tag: str,
 def _narrow_by_columns(knowledge: Knowledge, key: tuple, row: dict, base: float) -> None:
     n = _num(row.get("n"))
     if not math.isnan(n):
-        knowledge.narrow(key, {int(round(n))})
+        knowledge.narrow(key, {round(n)})
     pct = row.get("pct")
     if not math.isnan(_num(pct)) and base > 0:
         knowledge.narrow(key, {c for c in knowledge.candidates[key]
@@ -318,10 +317,10 @@ def _add_test(knowledge, structure, tag, table, row_level, method, printed) -> N
         return
     bases = [info["bases"][c] for c in phases]
     if isinstance(row_level, str) and row_level and row_level != "whole table":
-        knowledge.tests.append(Test(method, printed, [[(tag, table, row_level, c)
+        knowledge.tests.append(PrintedTest(method, printed, [[(tag, table, row_level, c)
                                                        for c in phases]], bases, "item"))
     elif info["type"] == "single":
-        knowledge.tests.append(Test(method, printed, [[(tag, table, level, c) for c in phases]
+        knowledge.tests.append(PrintedTest(method, printed, [[(tag, table, level, c) for c in phases]
                                                       for level in info["levels"]],
                                     bases, "table"))
 
@@ -336,7 +335,7 @@ def _read_findings(knowledge, findings, structure, tag, with_tests=True, with_ra
         key = (tag, table, item, phase)
         if with_rates and key in knowledge.candidates:
             if not math.isnan(_num(row.get("n"))):
-                knowledge.narrow(key, {int(round(_num(row["n"])))})
+                knowledge.narrow(key, {round(_num(row["n"]))})
             base = bases.get(phase, math.nan)
             if not math.isnan(_num(row.get("rate"))) and base > 0:
                 knowledge.narrow(key, {c for c in knowledge.candidates[key]
@@ -440,7 +439,7 @@ def read_trends(published: Path, kinds: set[str], knowledge: Knowledge) -> None:
                 knowledge.known[key] = n  # printed without a mark: simply published
             continue
         top = int(base) if not math.isnan(base) else 10_000
-        knowledge.candidates.setdefault(key, set(range(0, top + 1)))
+        knowledge.candidates.setdefault(key, set(range(top + 1)))
         if "columns" in kinds:
             _narrow_by_columns(knowledge, key, row, base)
         if "label" in kinds and str(row.get("suppression", "")).strip() == "primary":
@@ -493,7 +492,7 @@ def read_trends(published: Path, kinds: set[str], knowledge: Knowledge) -> None:
                         knowledge.narrow(key, {c for c in knowledge.candidates[key]
                                                if _matches(100 * c / base, row[column])})
             if "statistics" in kinds and not any(math.isnan(b) for b in bases):
-                knowledge.tests.append(Test(row.get("test") or "", row.get("statistic"),
+                knowledge.tests.append(PrintedTest(row.get("test") or "", row.get("statistic"),
                                             [[before, after]], bases, "item"))
     tests_path = published / "trend_tests.csv"
     if "statistics" in kinds and tests_path.exists():
@@ -502,7 +501,7 @@ def read_trends(published: Path, kinds: set[str], knowledge: Knowledge) -> None:
             keys = [("trends", row["measure"], w, row["phase"]) for w in waves]
             bases = [base_of.get(k, math.nan) for k in keys]
             if waves and not any(math.isnan(b) for b in bases):
-                knowledge.tests.append(Test("trend-years:" + ",".join(waves),
+                knowledge.tests.append(PrintedTest("trend-years:" + ",".join(waves),
                                             row.get("statistic"), [keys], bases, "years"))
     transitions = published / "transitions.csv"
     if transitions.exists():
@@ -517,7 +516,7 @@ def read_trends(published: Path, kinds: set[str], knowledge: Knowledge) -> None:
 # Solving
 # --------------------------------------------------------------------------------------------
 
-def _test_statistics(test: Test, values: dict[tuple, int]) -> list[float]:
+def _test_statistics(test: PrintedTest, values: dict[tuple, int]) -> list[float]:
     cells = np.array([[values[k] for k in row] for row in test.rows], dtype=float)
     bases = np.asarray(test.bases, dtype=float)
     if test.layout == "years":
@@ -687,10 +686,10 @@ def attack(wave_dirs: dict[str, Path], trends_dir: Path | None, kinds: set[str],
         read_trends(published_dir(trends_dir), kinds, knowledge)
         truth.update(hidden_trend_cells(trends_dir, threshold))
     for key in truth:
-        knowledge.candidates.setdefault(key, set(range(0, 10_001)))
+        knowledge.candidates.setdefault(key, set(range(10_001)))
         # A count not printed anywhere is any whole number up to its base.
         if key in knowledge.known:
-            knowledge.candidates[key] &= {int(round(knowledge.known[key]))} \
+            knowledge.candidates[key] &= {round(knowledge.known[key])} \
                 if not math.isnan(knowledge.known[key]) else knowledge.candidates[key]
     for _ in range(rounds):
         size = sum(len(v) for v in knowledge.candidates.values())

@@ -194,8 +194,8 @@ def _trend_rows(rows):
 
 
 def test_published_trends__hide_small_shares_a_neighbour_and_every_test_that_uses_them():
-    from pipeline.multiwave.trends import Trends, WITHHELD, _changes, published_trends
-    from pipeline.multiwave.trends import Settings
+    from pipeline.multiwave.trends import (WITHHELD, Settings, Trends, _changes,
+                                           published_trends)
 
     table = _trend_rows([
         ("m", "2016", "All", 40, 100), ("m", "2016", "Early", 3, 30),
