@@ -317,12 +317,11 @@ def _add_test(knowledge, structure, tag, table, row_level, method, printed) -> N
         return
     bases = [info["bases"][c] for c in phases]
     if isinstance(row_level, str) and row_level and row_level != "whole table":
-        knowledge.tests.append(PrintedTest(method, printed, [[(tag, table, row_level, c)
-                                                       for c in phases]], bases, "item"))
+        rows = [[(tag, table, row_level, c) for c in phases]]
+        knowledge.tests.append(PrintedTest(method, printed, rows, bases, "item"))
     elif info["type"] == "single":
-        knowledge.tests.append(PrintedTest(method, printed, [[(tag, table, level, c) for c in phases]
-                                                      for level in info["levels"]],
-                                    bases, "table"))
+        rows = [[(tag, table, level, c) for c in phases] for level in info["levels"]]
+        knowledge.tests.append(PrintedTest(method, printed, rows, bases, "table"))
 
 
 def _read_findings(knowledge, findings, structure, tag, with_tests=True, with_rates=True):
