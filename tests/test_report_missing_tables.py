@@ -29,8 +29,9 @@ def run_2014(tmp_path_factory) -> Path:
 
 
 def test_run_of_the_2014_wave__writes_every_report_output(run_2014):
-    for name in ("funder_summary.html", "funder_summary.pdf", "analyst.ipynb",
-                 "analyst.html", "tables.xlsx", "overview.html"):
+    for name in ("published/funder_summary.html", "published/funder_summary.pdf",
+                 "internal/analyst.ipynb", "internal/analyst.html", "published/tables.xlsx",
+                 "internal/overview.html"):
         assert (run_2014 / name).stat().st_size > 0, name
     pages = sorted((run_2014 / "published" / "partners").glob("*.pdf"))
     assert pages and len(pages) == len(list((run_2014 / "published" / "partners").glob("*.html")))

@@ -79,8 +79,9 @@ def _traceable_numbers(run_dir: Path) -> set[str]:
     """Every way a cell of a table this run wrote may be printed (counts, rounded percents)."""
     allowed: set[str] = set()
     frames = [pd.read_csv(p) for p in (run_dir / "internal" / "tables").glob("*.csv")]
-    frames += [pd.read_csv(run_dir / name) for name in ("flow.csv", "findings.csv",
-                                                        "phase_agreement.csv")]
+    frames += [pd.read_csv(run_dir / name) for name in (
+        "internal/flow.csv", "internal/findings.csv", "internal/phase_agreement.csv",
+        "published/findings.csv")]
     for frame in frames:
         for column in frame.columns:
             values = pd.to_numeric(frame[column], errors="coerce").dropna()
@@ -119,11 +120,12 @@ def _leaks(text: str, values: set[str]) -> list[str]:
 # --- what the run writes -----------------------------------------------------------------------
 
 def test_sample_run__writes_the_reports_for_all_three_audiences(run_dir):
-    for name in ("analyst.ipynb", "analyst.html", "tables.xlsx", "funder_summary.html",
-                 "funder_summary.pdf", "report.json"):
+    for name in ("internal/analyst.ipynb", "internal/analyst.html", "published/tables.xlsx",
+                 "published/funder_summary.html", "published/funder_summary.pdf",
+                 "published/report.json"):
         assert (run_dir / name).stat().st_size > 1000, name
     manifest = json.loads((run_dir / "run.json").read_text())
-    assert "funder_summary.pdf" in manifest["outputs"]
+    assert "published/funder_summary.pdf" in manifest["outputs"]
     assert not (run_dir / "published" / "partners").exists(), "partner reports are opt-in"
 
 
@@ -227,7 +229,8 @@ def test_report_command__re_renders_byte_identical_files_from_the_run_folder(run
                                                                             tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(run_dir, copy)
-    for name in ("funder_summary.html", "funder_summary.pdf", "analyst.ipynb", "analyst.html"):
+    for name in ("published/funder_summary.html", "published/funder_summary.pdf",
+                 "internal/analyst.ipynb", "internal/analyst.html"):
         (copy / name).unlink()
     result = CliRunner().invoke(cli, ["report", str(copy)])
     assert result.exit_code == 0, result.output
@@ -254,7 +257,7 @@ def partner_dir(run_dir, tmp_path_factory) -> Path:
 
     copy = tmp_path_factory.mktemp("partners") / "run"
     shutil.copytree(run_dir, copy)
-    bundle = load_run(copy, with_partnerships=True)
+    bundle = load_run(copy, with_partnerships=True, view="published")
     layout, wording, _ = read_report_data()
     out = copy / "published" / "partners"
     out.mkdir()
