@@ -80,7 +80,8 @@ def test_trends_summary_pdf__is_a_short_document_with_the_sections_in_order(tren
 
 def test_trends_summary__every_number_traces_to_the_trend_tables(trends_dir, summary_text):
     allowed: set[str] = set()
-    for name in ("trends.csv", "trend_changes.csv", "transitions.csv"):
+    for name in ("published/trends.csv", "published/trend_changes.csv",
+                 "internal/transitions.csv"):
         frame = pd.read_csv(trends_dir / name)
         for column in frame.columns:
             for value in pd.to_numeric(frame[column], errors="coerce").dropna():
