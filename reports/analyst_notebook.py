@@ -16,7 +16,8 @@
 # wrote there, so it can be re-run with other parameters without recomputing the tables:
 # edit the parameters cell below (for example `run_dir` to point at another run folder) and
 # run all cells. Numbers here are the **analyst's**: small cells are shown with a flag, not
-# hidden — do not forward this notebook outside the research team.
+# hidden — do not forward this notebook outside the research team (it is written to the run
+# folder's `internal/`).
 
 # %% tags=["parameters"]
 # Parameters (papermill-style: this cell is tagged "parameters").

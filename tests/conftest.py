@@ -202,7 +202,7 @@ def tiny_rows() -> list[dict]:
 
 #: Fixtures that run the full sample wave end to end: every test using one is marked slow, so
 #: that ``make test`` stays quick (``make test-slow`` and CI run them).
-END_TO_END_FIXTURES = frozenset({"sample_run_dir"})
+END_TO_END_FIXTURES = frozenset({"sample_run_dir", "all_waves_run"})
 
 
 def pytest_collection_modifyitems(config, items):

@@ -22,7 +22,7 @@ from pipeline.errors import CATALOGUE
 
 
 def _issues(root: Path) -> pd.DataFrame:
-    for name in ("out", "ingested"):
+    for name in ("out/internal", "out", "ingested"):
         path = root / name / "issues.csv"
         if path.exists():
             return pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -102,7 +102,7 @@ def test_run__formula_like_answers__are_inert_in_every_csv_output(hostile_tiny):
     assert files
     for path in files:
         _assert_inert(path)
-    partnerships = pd.read_csv(hostile_tiny / "partnerships.csv", dtype=str)
+    partnerships = pd.read_csv(hostile_tiny / "internal" / "partnerships.csv", dtype=str)
     assert "'=HYPERLINK(\"http://example.com/x\",\"click\")" in set(partnerships["barriers_other"])
 
 
@@ -143,7 +143,7 @@ def test_sample_run__hostile_open_answers__never_run_as_script_or_formula(hostil
         assert SCRIPT not in page.read_text(encoding="utf-8"), page.name
     for path in hostile_sample.rglob("*.csv"):
         _assert_inert(path)
-    with zipfile.ZipFile(hostile_sample / "tables.xlsx") as book:
+    with zipfile.ZipFile(hostile_sample / "published" / "tables.xlsx") as book:
         for name in book.namelist():
             part = book.read(name).decode("utf-8")
             assert "<f>" not in part and "<f " not in part, name

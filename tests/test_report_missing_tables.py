@@ -30,17 +30,18 @@ def run_2014(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_run_of_the_2014_wave__writes_every_report_output(run_2014):
-    for name in ("funder_summary.html", "funder_summary.pdf", "analyst.ipynb",
-                 "analyst.html", "tables.xlsx", "overview.html"):
+    for name in ("published/funder_summary.html", "published/funder_summary.pdf",
+                 "internal/analyst.ipynb", "internal/analyst.html", "published/tables.xlsx",
+                 "internal/overview.html"):
         assert (run_2014 / name).stat().st_size > 0, name
-    pages = sorted((run_2014 / "partners").glob("*.pdf"))
-    assert pages and len(pages) == len(list((run_2014 / "partners").glob("*.html")))
+    pages = sorted((run_2014 / "published" / "partners").glob("*.pdf"))
+    assert pages and len(pages) == len(list((run_2014 / "published" / "partners").glob("*.html")))
 
 
 @pytest.mark.slow
 def test_funder_summary_of_the_2014_wave__says_what_the_wave_did_not_ask(run_2014):
     text = " ".join(page.extract_text() for page in
-                    PdfReader(run_2014 / "funder_summary.pdf").pages)
+                    PdfReader(run_2014 / "published" / "funder_summary.pdf").pages)
     text = re.sub(r"\s+", " ", text)
     assert "This wave did not ask about the partnership’s phase of development" in text
     assert "This wave did not ask about momentum builders" in text
@@ -50,7 +51,7 @@ def test_funder_summary_of_the_2014_wave__says_what_the_wave_did_not_ask(run_201
 
 @pytest.mark.slow
 def test_funder_summary_of_the_2014_wave__prints_no_phase_name(run_2014):
-    html = (run_2014 / "funder_summary.html").read_text(encoding="utf-8")
+    html = (run_2014 / "published" / "funder_summary.html").read_text(encoding="utf-8")
     body = html.split("<main>", 1)[1].split('id="recommendations"', 1)[0]
     for phase in ("Earlier phase", "Middle phase", "Later phase"):
         assert phase not in body
@@ -59,16 +60,16 @@ def test_funder_summary_of_the_2014_wave__prints_no_phase_name(run_2014):
 @pytest.mark.slow
 def test_analyst_notebook_of_the_2014_wave__ran_every_cell_and_notes_the_missing_phase(
         run_2014):
-    notebook = nbformat.read(run_2014 / "analyst.ipynb", as_version=4)
+    notebook = nbformat.read(run_2014 / "internal" / "analyst.ipynb", as_version=4)
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    html = (run_2014 / "analyst.html").read_text(encoding="utf-8")
+    html = (run_2014 / "internal" / "analyst.html").read_text(encoding="utf-8")
     assert "did not ask partnerships to place themselves in a phase" in html
 
 
 @pytest.mark.slow
 def test_partner_page_of_the_2014_wave__compares_with_all_partnerships(run_2014):
-    page = sorted((run_2014 / "partners").glob("*.html"))[0].read_text(encoding="utf-8")
+    page = sorted((run_2014 / "published" / "partners").glob("*.html"))[0].read_text(encoding="utf-8")
     assert "This wave did not ask partnerships to place themselves in a phase." in page
     assert "All partnerships" in page
     assert "did not ask about momentum builders" in page
@@ -125,7 +126,7 @@ def _quoted_advice() -> list[str]:
 
 @pytest.mark.slow
 def test_funder_summary_of_the_2014_wave__quotes_no_advice_written_about_2016(run_2014):
-    html = (run_2014 / "funder_summary.html").read_text(encoding="utf-8")
+    html = (run_2014 / "published" / "funder_summary.html").read_text(encoding="utf-8")
     for text in _quoted_advice():
         assert text not in html
     assert "are quoted only in the summary of that wave" in html
@@ -135,7 +136,7 @@ def test_funder_summary_of_the_2014_wave__quotes_no_advice_written_about_2016(ru
 @pytest.mark.slow
 def test_funder_summary_of_the_2014_wave__carries_the_caveats_of_its_own_questionnaire(
         run_2014):
-    html = (run_2014 / "funder_summary.html").read_text(encoding="utf-8")
+    html = (run_2014 / "published" / "funder_summary.html").read_text(encoding="utf-8")
     assert "Only the outline of the 2014 survey was published." in html
     assert "The 2016 questionnaire was not published." not in html
     # No phases in 2014, so no caveat about grouping stages into phases.

@@ -31,7 +31,7 @@ def run_dir(sample_run_dir) -> Path:
 
 @pytest.fixture(scope="module")
 def pdf_text(run_dir) -> list[str]:
-    return [page.extract_text() for page in PdfReader(run_dir / "funder_summary.pdf").pages]
+    return [page.extract_text() for page in PdfReader(run_dir / "published" / "funder_summary.pdf").pages]
 
 
 class _Page(HTMLParser):
@@ -78,9 +78,10 @@ def _parse(path: Path) -> _Page:
 def _traceable_numbers(run_dir: Path) -> set[str]:
     """Every way a cell of a table this run wrote may be printed (counts, rounded percents)."""
     allowed: set[str] = set()
-    frames = [pd.read_csv(p) for p in (run_dir / "tables").glob("*.csv")]
-    frames += [pd.read_csv(run_dir / name) for name in ("flow.csv", "findings.csv",
-                                                        "phase_agreement.csv")]
+    frames = [pd.read_csv(p) for p in (run_dir / "internal" / "tables").glob("*.csv")]
+    frames += [pd.read_csv(run_dir / name) for name in (
+        "internal/flow.csv", "internal/findings.csv", "internal/phase_agreement.csv",
+        "published/findings.csv")]
     for frame in frames:
         for column in frame.columns:
             values = pd.to_numeric(frame[column], errors="coerce").dropna()
@@ -92,7 +93,7 @@ def _traceable_numbers(run_dir: Path) -> set[str]:
     # source's year) are words, not results.
     labels = [str(v) for frame in frames for column in ("row_label", "item_label")
               if column in frame for v in frame[column].dropna()]
-    context = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    context = json.loads((run_dir / "published" / "report.json").read_text(encoding="utf-8"))
     labels += [context["title"], str(context["instrument"]["year"])]
     labels += list(tomllib.loads((PROJECT / "reports" / "funder" / "recommendations.toml")
                                  .read_text(encoding="utf-8"))["sources"].values())
@@ -120,17 +121,18 @@ def _leaks(text: str, values: set[str]) -> list[str]:
 
 @pytest.mark.slow
 def test_sample_run__writes_the_reports_for_all_three_audiences(run_dir):
-    for name in ("analyst.ipynb", "analyst.html", "tables.xlsx", "funder_summary.html",
-                 "funder_summary.pdf", "report.json"):
+    for name in ("internal/analyst.ipynb", "internal/analyst.html", "published/tables.xlsx",
+                 "published/funder_summary.html", "published/funder_summary.pdf",
+                 "published/report.json"):
         assert (run_dir / name).stat().st_size > 1000, name
     manifest = json.loads((run_dir / "run.json").read_text())
-    assert "funder_summary.pdf" in manifest["outputs"]
-    assert not (run_dir / "partners").exists(), "partner reports are opt-in"
+    assert "published/funder_summary.pdf" in manifest["outputs"]
+    assert not (run_dir / "published" / "partners").exists(), "partner reports are opt-in"
 
 
 @pytest.mark.slow
 def test_analyst_notebook__ran_every_cell_without_error_or_stderr(run_dir):
-    notebook = nbformat.read(run_dir / "analyst.ipynb", as_version=4)
+    notebook = nbformat.read(run_dir / "internal" / "analyst.ipynb", as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert len(code) >= 8
     assert all(c.execution_count for c in code)
@@ -143,8 +145,8 @@ def test_analyst_notebook__ran_every_cell_without_error_or_stderr(run_dir):
 
 @pytest.mark.slow
 def test_analyst_notebook__shows_flow_issues_every_table_and_assumptions(run_dir):
-    html = (run_dir / "analyst.html").read_text(encoding="utf-8")
-    context = json.loads((run_dir / "report.json").read_text())
+    html = (run_dir / "internal" / "analyst.html").read_text(encoding="utf-8")
+    context = json.loads((run_dir / "published" / "report.json").read_text())
     for table in context["tables"]:
         assert table["title"] in html, table["id"]
     for text in ("The flow of exclusions", "Data issues", "Cohen", "Assumptions in force",
@@ -167,7 +169,7 @@ def test_funder_pdf__has_the_headings_in_order_on_a_few_pages(pdf_text):
 @pytest.mark.slow
 def test_funder_pdf__headline_is_the_most_common_barrier_rate_from_the_table(run_dir,
                                                                              pdf_text):
-    barriers = pd.read_csv(run_dir / "tables" / "barriers.csv")
+    barriers = pd.read_csv(run_dir / "internal" / "tables" / "barriers.csv")
     overall = barriers[(barriers["col_level"] == "All") & (barriers["row_type"] == "item")]
     top = overall.sort_values("pct", ascending=False).iloc[0]
     first_page = " ".join(pdf_text[0].split())
@@ -179,7 +181,7 @@ def test_funder_pdf__headline_is_the_most_common_barrier_rate_from_the_table(run
 def test_funder_summary__every_number_traces_to_a_table_cell_of_the_same_run(run_dir,
                                                                            pdf_text):
     allowed = _traceable_numbers(run_dir)
-    page = _parse(run_dir / "funder_summary.html")
+    page = _parse(run_dir / "published" / "funder_summary.html")
     html_numbers = _numbers(" ".join(page.text))
     assert len(html_numbers) > 100
     untraced = sorted({n for n in html_numbers if n not in allowed})
@@ -196,14 +198,14 @@ def test_funder_summary__every_number_traces_to_a_table_cell_of_the_same_run(run
 def test_funder_summary__no_personal_value_from_the_raw_export_appears(run_dir, pdf_text):
     values = sample_personal_values()
     assert len(values) > 500
-    html = (run_dir / "funder_summary.html").read_text(encoding="utf-8")
+    html = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
     assert not _leaks(html, values)
     assert not _leaks("\n".join(pdf_text), values)
 
 
 @pytest.mark.slow
 def test_funder_html__is_self_contained_with_alt_text_on_every_chart(run_dir):
-    page = _parse(run_dir / "funder_summary.html")
+    page = _parse(run_dir / "published" / "funder_summary.html")
     assert len(page.images) == 4
     for image in page.images:
         assert image["src"].startswith("data:image/svg+xml;base64,")
@@ -211,12 +213,12 @@ def test_funder_html__is_self_contained_with_alt_text_on_every_chart(run_dir):
     for tag, name, value in page.refs:
         assert value.startswith("data:") or (value.startswith("#") and value[1:] in page.ids), \
             (tag, name, value[:60])
-    assert "<script" not in (run_dir / "funder_summary.html").read_text(encoding="utf-8")
+    assert "<script" not in (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
 def test_analyst_html__loads_nothing_from_the_network(run_dir):
-    page = _parse(run_dir / "analyst.html")
+    page = _parse(run_dir / "internal" / "analyst.html")
     remote = [(t, n, v) for t, n, v in page.refs if re.match(r"(https?:)?//", v)]
     assert not remote
 
@@ -225,7 +227,7 @@ def test_analyst_html__loads_nothing_from_the_network(run_dir):
 def test_funder_summary__recommendations_keep_the_source_wording(run_dir, pdf_text):
     recommendations = tomllib.loads((PROJECT / "reports" / "funder" / "recommendations.toml")
                                     .read_text(encoding="utf-8"))
-    html = (run_dir / "funder_summary.html").read_text(encoding="utf-8")
+    html = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
     for action in recommendations["funders"]["actions"]:
         assert action.replace("&", "&amp;") in html
     assert "Source:" in "\n".join(pdf_text)
@@ -238,7 +240,8 @@ def test_report_command__re_renders_byte_identical_files_from_the_run_folder(run
                                                                             tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(run_dir, copy)
-    for name in ("funder_summary.html", "funder_summary.pdf", "analyst.ipynb", "analyst.html"):
+    for name in ("published/funder_summary.html", "published/funder_summary.pdf",
+                 "internal/analyst.ipynb", "internal/analyst.html"):
         (copy / name).unlink()
     result = CliRunner().invoke(cli, ["report", str(copy)])
     assert result.exit_code == 0, result.output
@@ -265,11 +268,11 @@ def partner_dir(run_dir, tmp_path_factory) -> Path:
 
     copy = tmp_path_factory.mktemp("partners") / "run"
     shutil.copytree(run_dir, copy)
-    bundle = load_run(copy, with_partnerships=True)
+    bundle = load_run(copy, with_partnerships=True, view="published")
     layout, wording, _ = read_report_data()
-    out = copy / "partners"
+    out = copy / "published" / "partners"
     out.mkdir()
-    partnerships = pd.read_csv(copy / "partnerships.csv", dtype=str)
+    partnerships = pd.read_csv(copy / "internal" / "partnerships.csv", dtype=str)
     # A dozen from each phase group (unclassified included) keeps the test quick.
     ids = sorted(partnerships.groupby("phase_group").head(12)["partnership_id"])
     for index, partnership in enumerate(ids):
@@ -282,8 +285,8 @@ def partner_dir(run_dir, tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_partner_pdf__is_one_page_with_its_own_id_and_phase(partner_dir):
-    partnerships = pd.read_csv(partner_dir / "partnerships.csv", dtype=str)
-    pdfs = sorted((partner_dir / "partners").glob("*.pdf"))
+    partnerships = pd.read_csv(partner_dir / "internal" / "partnerships.csv", dtype=str)
+    pdfs = sorted((partner_dir / "published" / "partners").glob("*.pdf"))
     assert len(pdfs) == 3
     for pdf in pdfs:
         pages = PdfReader(pdf).pages
@@ -296,10 +299,10 @@ def test_partner_pdf__is_one_page_with_its_own_id_and_phase(partner_dir):
 
 @pytest.mark.slow
 def test_partner_page__peer_rates_are_the_published_cells_of_its_phase(partner_dir):
-    partnerships = pd.read_csv(partner_dir / "partnerships.csv", dtype=str)
-    barriers = pd.read_csv(partner_dir / "tables" / "barriers.csv")
+    partnerships = pd.read_csv(partner_dir / "internal" / "partnerships.csv", dtype=str)
+    barriers = pd.read_csv(partner_dir / "internal" / "tables" / "barriers.csv")
     own = partnerships[partnerships["phase_group"] == "Middle"].iloc[0]
-    page = _parse(partner_dir / "partners" / f"{own['partnership_id']}.html")
+    page = _parse(partner_dir / "published" / "partners" / f"{own['partnership_id']}.html")
     text = " ".join(" ".join(page.text).split())
     peers = barriers[(barriers["col_level"] == "Middle") & (barriers["row_type"] == "item")]
     for row in peers.itertuples():
@@ -311,12 +314,12 @@ def test_partner_page__peer_rates_are_the_published_cells_of_its_phase(partner_d
 
 @pytest.mark.slow
 def test_partner_pages__show_no_other_partnership_and_no_personal_value(partner_dir):
-    ids = set(pd.read_csv(partner_dir / "partnerships.csv", dtype=str)["partnership_id"])
+    ids = set(pd.read_csv(partner_dir / "internal" / "partnerships.csv", dtype=str)["partnership_id"])
     values = sample_personal_values()
-    for page in sorted((partner_dir / "partners").glob("*.html")):
+    for page in sorted((partner_dir / "published" / "partners").glob("*.html")):
         text = page.read_text(encoding="utf-8")
         others = [i for i in ids - {page.stem} if re.search(rf"\b{i}\b", text)]
         assert not others, page.name
         assert not _leaks(text, values), page.name
-    for pdf in (partner_dir / "partners").glob("*.pdf"):
+    for pdf in (partner_dir / "published" / "partners").glob("*.pdf"):
         assert not _leaks(PdfReader(pdf).pages[0].extract_text(), values)

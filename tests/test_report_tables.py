@@ -167,7 +167,7 @@ def sample_run(sample_run_dir):
 
 
 def overall(run_dir, table_id: str) -> pd.DataFrame:
-    table = pd.read_csv(run_dir / "tables" / f"{table_id}.csv")
+    table = pd.read_csv(run_dir / "internal" / "tables" / f"{table_id}.csv")
     return table[(table["col_level"] == "All") & table["row_type"].isin(["item", "level"])] \
         .set_index("row_level")
 
@@ -199,7 +199,7 @@ def test_sample_tables__published_barrier_rates_come_out_at_69_and_63(sample_run
 
 @pytest.mark.slow
 def test_sample_tables__rule_selects_the_phase_distinctive_items_of_the_brief(sample_run):
-    findings = pd.read_csv(sample_run / "findings.csv")
+    findings = pd.read_csv(sample_run / "internal" / "findings.csv")
     chosen = set(zip(findings.loc[findings["distinctive"], "item"],
                      findings.loc[findings["distinctive"], "phase"]))
     assert {("authority", "Earlier"), ("fragile_infrastructure", "Earlier"),
@@ -213,7 +213,7 @@ def test_sample_tables__rule_selects_the_phase_distinctive_items_of_the_brief(sa
 
 @pytest.mark.slow
 def test_sample_tables__every_table_shows_bases_intervals_and_method(sample_run):
-    for path in sorted((sample_run / "tables").glob("*.csv")):
+    for path in sorted((sample_run / "internal" / "tables").glob("*.csv")):
         if path.name == "tests.csv":
             continue
         table = pd.read_csv(path)
@@ -227,28 +227,28 @@ def test_sample_tables__every_table_shows_bases_intervals_and_method(sample_run)
 
 @pytest.mark.slow
 def test_sample_tables__phase_agreement_file_has_confusion_counts_and_kappa(sample_run):
-    agreement = pd.read_csv(sample_run / "phase_agreement.csv")
+    agreement = pd.read_csv(sample_run / "internal" / "phase_agreement.csv")
     counts = agreement[agreement["measure"] == "count"]
     assert len(counts) == 9
     n = agreement.loc[agreement["measure"] == "n", "value"].iloc[0]
     assert counts["value"].sum() == n == 227
     kappa = agreement.set_index("measure")["value"]
     assert kappa["kappa_ci_low"] < kappa["kappa"] < kappa["kappa_ci_high"]
-    review = pd.read_csv(sample_run / "phase_review.csv")
+    review = pd.read_csv(sample_run / "internal" / "phase_review.csv")
     assert review["discordant"].all() and review["criteria_met"].str.len().gt(0).all()
 
 
 @pytest.mark.slow
 def test_sample_workbook__has_contents_and_a_frozen_sheet_per_table(sample_run):
-    with zipfile.ZipFile(sample_run / "tables.xlsx") as book:
+    with zipfile.ZipFile(sample_run / "published" / "tables.xlsx") as book:
         workbook = book.read("xl/workbook.xml").decode()
         sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
         second = book.read("xl/worksheets/sheet2.xml").decode()
-    n_tables = len(list((sample_run / "tables").glob("*.csv"))) - 1
+    n_tables = len(list((sample_run / "internal" / "tables").glob("*.csv"))) - 1
     assert 'name="Contents"' in workbook
     assert len(sheets) == n_tables + 1
     assert 'state="frozen"' in second
-    sheet = pd.read_excel(sample_run / "tables.xlsx", sheet_name="barriers", header=None,
+    sheet = pd.read_excel(sample_run / "published" / "tables.xlsx", sheet_name="barriers", header=None,
                           engine="calamine")
     assert sheet.iloc[0, 0] == "Barriers to progress"
     assert "Base (partnerships)" in sheet[0].tolist()
@@ -270,11 +270,11 @@ def _chart_block(sheet: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.slow
 def test_sample_workbook__charts_plot_the_published_percentages_and_leave_hidden_ones_blank(
         sample_run):
-    with zipfile.ZipFile(sample_run / "tables.xlsx") as book:
+    with zipfile.ZipFile(sample_run / "published" / "tables.xlsx") as book:
         charts = [book.read(n).decode() for n in book.namelist()
                   if n.startswith("xl/charts/chart")]
     frequency = []
-    for path in sorted((sample_run / "tables").glob("*.csv")):
+    for path in sorted((sample_run / "internal" / "tables").glob("*.csv")):
         # A choice labelled "None" is text, not a missing value.
         table = pd.read_csv(path, keep_default_na=False, na_values=[""])
         if "row_type" in table and table["table_type"].iloc[0] != "numeric":
@@ -286,7 +286,7 @@ def test_sample_workbook__charts_plot_the_published_percentages_and_leave_hidden
     hidden = 0
     for table in frequency:
         table_id = table["table_id"].iloc[0]
-        block = _chart_block(pd.read_excel(sample_run / "tables.xlsx",
+        block = _chart_block(pd.read_excel(sample_run / "published" / "tables.xlsx",
                                            sheet_name=table_id[:31], header=None,
                                            engine="calamine", keep_default_na=False))
         body = table[table["row_type"].isin(["item", "level"])]

@@ -10,9 +10,10 @@ from click.testing import CliRunner
 from conftest import make_project, row, write_export
 from pipeline.cli.main import cli
 
-OUTPUTS = {"run.json", "flow.csv", "dispositions.csv", "issues.csv", "quarantine.csv",
-           "partnerships.csv", "partnerships.sav", "partnerships.dta", "codebook.csv",
-           "overview.html"}
+OUTPUTS = {"run.json", "internal/README.txt", "internal/flow.csv", "internal/dispositions.csv",
+           "internal/issues.csv", "internal/quarantine.csv", "internal/partnerships.csv",
+           "internal/partnerships.sav", "internal/partnerships.dta", "internal/codebook.csv",
+           "internal/overview.html"}
 
 
 def invoke(*args: str):
@@ -24,11 +25,11 @@ def test_run__tiny_wave__writes_every_output_and_exits_0(tmp_path, tiny_rows):
     out = tmp_path / "out"
     result = invoke("run", str(wave), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert {p.name for p in out.iterdir()} == OUTPUTS
-    flow = pd.read_csv(out / "flow.csv")
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} == OUTPUTS
+    flow = pd.read_csv(out / "internal" / "flow.csv")
     assert flow.iloc[0][["step", "n_in"]].tolist() == ["read", 7]
     assert flow.iloc[-1][["step", "n_out"]].tolist() == ["analysed", 4]
-    partnerships = pd.read_csv(out / "partnerships.csv", dtype=str)
+    partnerships = pd.read_csv(out / "internal" / "partnerships.csv", dtype=str)
     assert partnerships[["pid", "phase_group"]].values.tolist() == [
         ["P1", "Early"], ["P2", "Late"], ["P3", "unclassified"], ["P4", "Early"]]
 
@@ -37,8 +38,8 @@ def test_run__personal_questions__are_dropped_from_partnerships_unless_kept(tmp_
     wave = make_project(tmp_path, tiny_rows)
     invoke("run", str(wave), "--out", str(tmp_path / "a"))
     invoke("run", str(wave), "--out", str(tmp_path / "b"), "--keep-personal")
-    assert "email" not in pd.read_csv(tmp_path / "a" / "partnerships.csv").columns
-    assert "email" in pd.read_csv(tmp_path / "b" / "partnerships.csv").columns
+    assert "email" not in pd.read_csv(tmp_path / "a" / "internal" / "partnerships.csv").columns
+    assert "email" in pd.read_csv(tmp_path / "b" / "internal" / "partnerships.csv").columns
     for name in OUTPUTS:
         assert b"a@example.org" not in (tmp_path / "a" / name).read_bytes()
 
@@ -48,7 +49,7 @@ def test_run__quarantined_row__exits_1_and_lists_it(tmp_path, tiny_rows):
     out = tmp_path / "out"
     result = invoke("run", str(wave), "--out", str(out))
     assert result.exit_code == 1
-    quarantine = pd.read_csv(out / "quarantine.csv")
+    quarantine = pd.read_csv(out / "internal" / "quarantine.csv")
     assert quarantine["response_id"].tolist() == ["R9"]
     assert quarantine["reason"].iloc[0].startswith("VAL_007")
 

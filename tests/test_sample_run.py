@@ -20,7 +20,7 @@ def run_dir(sample_run_dir):
 
 @pytest.mark.slow
 def test_sample_run__flow__reports_260_in_and_237_analysed(run_dir):
-    flow = pd.read_csv(run_dir / "flow.csv")
+    flow = pd.read_csv(run_dir / "internal" / "flow.csv")
     assert flow.iloc[0]["n_in"] == 260
     assert flow.iloc[-1]["n_out"] == 237
     assert flow["n_removed"].sum() == 260 - 237
@@ -32,11 +32,11 @@ def test_sample_run__flow__reports_260_in_and_237_analysed(run_dir):
 def test_sample_run__every_raw_row__ends_in_exactly_one_place(run_dir):
     with open(SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv", encoding="utf-8-sig") as f:
         raw_ids = [r["ResponseId"] for r in list(csv.DictReader(f))[2:]]
-    dispositions = pd.read_csv(run_dir / "dispositions.csv")
+    dispositions = pd.read_csv(run_dir / "internal" / "dispositions.csv")
     assert sorted(dispositions["response_id"]) == sorted(raw_ids)
     counts = dispositions["disposition"].value_counts().to_dict()
     assert counts == {"analysed": 237, "excluded": 23}
-    partnerships = pd.read_csv(run_dir / "partnerships.csv")
+    partnerships = pd.read_csv(run_dir / "internal" / "partnerships.csv")
     analysed = dispositions.loc[dispositions["disposition"] == "analysed", "response_id"]
     assert sorted(partnerships["response_id"]) == sorted(analysed)
     assert not partnerships["partnership_id"].duplicated().any()
@@ -44,7 +44,7 @@ def test_sample_run__every_raw_row__ends_in_exactly_one_place(run_dir):
 
 @pytest.mark.slow
 def test_sample_run__phases__clear_majority_earlier_and_middle_above_later(run_dir):
-    phases = pd.read_csv(run_dir / "partnerships.csv")["phase_group"].value_counts()
+    phases = pd.read_csv(run_dir / "internal" / "partnerships.csv")["phase_group"].value_counts()
     classified = phases[["Earlier", "Middle", "Later"]].sum()
     assert phases["Earlier"] > classified / 2
     assert phases["Middle"] > phases["Later"] > 0
@@ -52,7 +52,7 @@ def test_sample_run__phases__clear_majority_earlier_and_middle_above_later(run_d
 
 @pytest.mark.slow
 def test_sample_run__issues__name_file_row_column_rule_and_fix(run_dir):
-    issues = pd.read_csv(run_dir / "issues.csv")
+    issues = pd.read_csv(run_dir / "internal" / "issues.csv")
     cells = issues[issues["severity"] == "warning"]
     assert len(cells) >= 4
     assert cells["file"].eq("pulse_check_2016_qualtrics.csv").all()

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from pipeline.stats.disclosure import DisclosureRule, published_view, suppress_table
+from pipeline.stats.disclosure import (WITHHELD, DisclosureRule, published_tests, published_view,
+                                       suppress_table)
 from pipeline.stats.tabulate import check_all_table, single_choice_table
 
 
@@ -131,3 +132,94 @@ def test_bad_threshold__raises_stat_008():
     with pytest.raises(Exception) as info:
         suppress_table(tab, DisclosureRule(threshold=0))
     assert getattr(info.value, "code", "") == "STAT_008"
+
+
+def _suppressed_2x3() -> pd.DataFrame:
+    counts = np.array([[2, 10, 14], [8, 12, 9], [11, 7, 13]])
+    tab = single_choice_table(frame_from_counts(counts), "q", levels=["r0", "r1", "r2"],
+                              col="g", col_levels=["c0", "c1", "c2"], ci_method="wilson",
+                              pairwise="holm", tests=["pearson", "trend"],
+                              trend_scores=[1, 2, 3], table_id="t")
+    return tab
+
+
+def test_published_view__marks_every_hidden_cell_alike_whatever_the_reason():
+    tab = _suppressed_2x3()
+    out = suppress_table(tab.table, DisclosureRule(threshold=5))
+    assert {"primary", "complementary"} <= set(out["suppression"])
+    view = published_view(out, "[c]")
+    hidden = view[view["suppressed"]]
+    assert set(hidden["suppression"]) == {"hidden"}
+    assert set(hidden["n_display"]) == {"[c]"} and set(hidden["pct_display"]) == {"[c]"}
+    assert set(view.loc[~view["suppressed"], "suppression"]) == {""}
+
+
+def test_published_view__drops_significance_letters_of_a_row_with_a_hidden_cell():
+    tab = _suppressed_2x3()
+    out = suppress_table(tab.table, DisclosureRule(threshold=5))
+    view = published_view(out, "[c]")
+    rows = set(out.loc[out["suppressed"], "row_level"])
+    letters = view[view["row_level"].isin(rows)]["sig_letters"]
+    assert letters.isna().all() or (letters.fillna("") == "").all()
+
+
+def test_published_tests__withhold_every_test_computed_from_a_hidden_count():
+    tab = _suppressed_2x3()
+    out = suppress_table(tab.table, DisclosureRule(threshold=5))
+    tests = published_tests(tab.tests, out)
+    hidden_rows = set(out.loc[out["suppressed"] & (out["col_level"] != "All")
+                              & (out["row_type"] == "level"), "row_level"])
+    for test in tests.to_dict("records"):
+        level = test["row_level"]
+        uses_hidden = level in hidden_rows if isinstance(level, str) and level else True
+        assert pd.isna(test["statistic"]) == uses_hidden, level
+        assert (test["warnings"] == WITHHELD) == uses_hidden, level
+    # A test that uses only published counts is kept exactly.
+    kept = tests["statistic"].notna()
+    assert kept.any()
+    assert tests.loc[kept, "statistic"].astype(float).tolist() == \
+        tab.tests.loc[kept, "statistic"].astype(float).tolist()
+
+
+def _trend_rows(rows):
+    from pipeline.multiwave.trends import TREND_COLUMNS
+
+    out = []
+    for measure, wave, phase, n, base in rows:
+        out.append({"measure": measure, "label": measure, "family": "f", "wave": wave,
+                    "phase": phase, "n": n, "base_n": base, "pct": 100.0 * n / base,
+                    "ci_low": 0.0, "ci_high": 100.0, "ci_method": "wilson", "series": 1,
+                    "comparability": "", "caveat": "", "question": "q", "choices": "a"})
+    return pd.DataFrame(out, columns=list(TREND_COLUMNS))
+
+
+def test_published_trends__hide_small_shares_a_neighbour_and_every_test_that_uses_them():
+    from pipeline.multiwave.trends import (WITHHELD, Settings, Trends, _changes,
+                                           published_trends)
+
+    table = _trend_rows([
+        ("m", "2016", "All", 40, 100), ("m", "2016", "Early", 3, 30),
+        ("m", "2016", "Mid", 17, 40), ("m", "2016", "Late", 20, 30),
+        ("m", "2018", "All", 50, 100), ("m", "2018", "Early", 10, 30),
+        ("m", "2018", "Mid", 20, 40), ("m", "2018", "Late", 20, 30)])
+    trends = Trends(table=table, changes=_changes(table, Settings()),
+                    trend_tests=pd.DataFrame(columns=["measure", "phase", "waves",
+                                                      "statistic", "p_value", "q_value"]),
+                    caveats=pd.DataFrame())
+    public = published_trends(trends, 5)
+    shown = public.table.set_index(["wave", "phase"])
+    assert shown.loc[("2016", "Early"), "suppressed"]
+    assert pd.isna(shown.loc[("2016", "Early"), "n"]) and pd.isna(shown.loc[("2016", "Early"),
+                                                                              "pct"])
+    # All minus the shown phases would give a lone hidden phase away: Mid (17) is hidden too.
+    assert shown.loc[("2016", "Mid"), "suppressed"]
+    assert not shown.loc[("2016", "Late"), "suppressed"]
+    changes = public.changes.set_index("phase")
+    for phase in ("Early", "Mid"):
+        assert changes.loc[phase, "test"] == WITHHELD
+        assert pd.isna(changes.loc[phase, "statistic"]) and pd.isna(changes.loc[phase,
+                                                                                "pct_from"])
+    assert pd.notna(changes.loc["Late", "statistic"])
+    # A share that counts a cell the wave's own tables hide is hidden as well.
+    public = published_trends(trends, 5, wave_hidden=frozenset({("2018", "q", "a", "Late")}))
+    assert public.table.set_index(["wave", "phase"]).loc[("2018", "Late"), "suppressed"]

@@ -20,8 +20,8 @@ from conftest import PROJECT
 from pipeline.cli.main import cli
 
 WAVES = PROJECT / "raw" / "pulse_check"
-REPORT_FILES = ("trends.xlsx", "trends_summary.html", "trends_summary.pdf", "trends.ipynb",
-                "trends.html")
+REPORT_FILES = ("published/trends.xlsx", "published/trends_summary.html",
+                "published/trends_summary.pdf", "internal/trends.ipynb", "internal/trends.html")
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +40,12 @@ def trends_dir(out) -> Path:
 
 @pytest.fixture(scope="module")
 def summary_text(trends_dir) -> str:
-    html = (trends_dir / "trends_summary.html").read_text(encoding="utf-8")
+    html = (trends_dir / "published" / "trends_summary.html").read_text(encoding="utf-8")
     body = html.split("<main>", 1)[1]
     text = re.sub(r'src="[^"]*"', "", body)  # the chart images are checked by their alt text
     text = re.sub(r"<[^>]+>|&[a-z#0-9]+;", " ", text)
     pdf = " ".join(page.extract_text() for page in
-                   PdfReader(trends_dir / "trends_summary.pdf").pages)
+                   PdfReader(trends_dir / "published" / "trends_summary.pdf").pages)
     pdf = re.sub(r"Page \d+ of \d+", " ", pdf)
     return re.sub(r"\s+", " ", text + " " + pdf)
 
@@ -64,14 +64,14 @@ def _numbers(text: str) -> list[str]:
 @pytest.mark.slow
 def test_all_waves_run__writes_every_wave_and_the_trend_reports(out, trends_dir):
     for wave in ("2014", "2016", "2018"):
-        assert (out / f"pulse_check-{wave}" / "funder_summary.pdf").exists()
+        assert (out / f"pulse_check-{wave}" / "published" / "funder_summary.pdf").exists()
     for name in REPORT_FILES:
         assert (trends_dir / name).stat().st_size > 1000, name
 
 
 @pytest.mark.slow
 def test_trends_summary_pdf__is_a_short_document_with_the_sections_in_order(trends_dir):
-    pages = PdfReader(trends_dir / "trends_summary.pdf").pages
+    pages = PdfReader(trends_dir / "published" / "trends_summary.pdf").pages
     assert 2 <= len(pages) <= 8
     text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pages))
     headings = ["What changed between waves", "Key measures by wave",
@@ -83,15 +83,16 @@ def test_trends_summary_pdf__is_a_short_document_with_the_sections_in_order(tren
 @pytest.mark.slow
 def test_trends_summary__every_number_traces_to_the_trend_tables(trends_dir, summary_text):
     allowed: set[str] = set()
-    for name in ("trends.csv", "trend_changes.csv", "transitions.csv"):
+    for name in ("published/trends.csv", "published/trend_changes.csv",
+                 "internal/transitions.csv"):
         frame = pd.read_csv(trends_dir / name)
         for column in frame.columns:
             for value in pd.to_numeric(frame[column], errors="coerce").dropna():
                 allowed |= {f"{value:.0f}", f"{abs(value):.0f}"}
     # Numbers inside words (labels and caveat texts, e.g. "51–75%" or an assumption id) are
     # quoted text, not results; the analysed counts per wave are the runs' own (run.json).
-    words = pd.read_csv(trends_dir / "caveats.csv", dtype=str, keep_default_na=False)
-    labels = pd.read_csv(trends_dir / "trends.csv", dtype=str)["label"]
+    words = pd.read_csv(trends_dir / "published" / "caveats.csv", dtype=str, keep_default_na=False)
+    labels = pd.read_csv(trends_dir / "published" / "trends.csv", dtype=str)["label"]
     allowed |= {n for text in [*words["caveat"], *labels] for n in _numbers(text)}
     manifest = pd.read_json(trends_dir / "run.json", typ="series")
     allowed |= {str(w["counts"]["analysed"]) for w in manifest["waves"]}
@@ -104,7 +105,7 @@ def test_trends_summary__every_number_traces_to_the_trend_tables(trends_dir, sum
 @pytest.mark.slow
 def test_trends_summary__sentences_say_the_rounded_percentages_of_trend_changes(
         trends_dir, summary_text):
-    changes = pd.read_csv(trends_dir / "trend_changes.csv", dtype={"from_wave": str,
+    changes = pd.read_csv(trends_dir / "published" / "trend_changes.csv", dtype={"from_wave": str,
                                                                    "to_wave": str})
     row = changes[(changes["measure"] == "has_paid_staff") & (changes["phase"] == "All")
                   & (changes["from_wave"] == "2016")].iloc[0]
@@ -115,7 +116,7 @@ def test_trends_summary__sentences_say_the_rounded_percentages_of_trend_changes(
 @pytest.mark.slow
 def test_trends_summary__only_significant_differences_are_called_changes(trends_dir,
                                                                            summary_text):
-    changes = pd.read_csv(trends_dir / "trend_changes.csv")
+    changes = pd.read_csv(trends_dir / "published" / "trend_changes.csv")
     if not changes["significant"].astype(str).str.lower().eq("true").any():
         assert " rose from " not in summary_text and " fell from " not in summary_text
         assert "No measure shown here changed significantly" in summary_text
@@ -123,7 +124,7 @@ def test_trends_summary__only_significant_differences_are_called_changes(trends_
 
 @pytest.mark.slow
 def test_trends_summary__prints_every_caveat(trends_dir, summary_text):
-    caveats = pd.read_csv(trends_dir / "caveats.csv", dtype=str, keep_default_na=False)
+    caveats = pd.read_csv(trends_dir / "published" / "caveats.csv", dtype=str, keep_default_na=False)
     assert caveats["measure"].iloc[0].startswith("(")
     for text in caveats["caveat"].unique():
         assert re.sub(r"\s+", " ", text) in summary_text
@@ -132,10 +133,10 @@ def test_trends_summary__prints_every_caveat(trends_dir, summary_text):
 @pytest.mark.slow
 def test_trends_summary__transition_counts_below_five_are_shown_as_less_than_five(
         trends_dir):
-    html = (trends_dir / "trends_summary.html").read_text(encoding="utf-8")
+    html = (trends_dir / "published" / "trends_summary.html").read_text(encoding="utf-8")
     section = html.split('id="transitions"', 1)[1].split("</section>", 1)[0]
     cells = re.findall(r'<td class="num">([^<]*)</td>', section)
-    transitions = pd.read_csv(trends_dir / "transitions.csv")
+    transitions = pd.read_csv(trends_dir / "internal" / "transitions.csv")
     assert len(cells) == len(transitions)
     assert "&lt;5" in cells
     small = transitions[(transitions["count"] > 0) & (transitions["count"] < 5)]
@@ -146,7 +147,7 @@ def test_trends_summary__transition_counts_below_five_are_shown_as_less_than_fiv
 
 @pytest.mark.slow
 def test_trends_summary__is_self_contained_with_alt_text_on_every_chart(trends_dir):
-    html = (trends_dir / "trends_summary.html").read_text(encoding="utf-8")
+    html = (trends_dir / "published" / "trends_summary.html").read_text(encoding="utf-8")
     images = re.findall(r"<img [^>]*>", html)
     assert len(images) >= 6
     assert all('alt="' in i and 'src="data:image/svg+xml;base64,' in i for i in images)
@@ -162,14 +163,14 @@ def test_trend_outputs__hold_no_partnership_name_except_the_review_file(trends_d
         names |= {r["partnership_name"].strip() for r in rows
                   if len(r.get("partnership_name", "").strip()) > 3}
     assert len(names) > 50
-    review = (trends_dir / "histories_review.csv").read_text(encoding="utf-8")
+    review = (trends_dir / "internal" / "histories_review.csv").read_text(encoding="utf-8")
     assert any(name in review for name in names)  # the sweep can find a name at all
     texts = {p.name: p.read_text(encoding="utf-8") for p in trends_dir.rglob("*")
              if p.is_file() and p.suffix in (".csv", ".html", ".ipynb", ".json")
              and p.name != "histories_review.csv"}
     texts["trends_summary.pdf"] = " ".join(
-        page.extract_text() for page in PdfReader(trends_dir / "trends_summary.pdf").pages)
-    texts["trends.xlsx"] = " ".join(str(v) for rows in _sheets(trends_dir / "trends.xlsx")
+        page.extract_text() for page in PdfReader(trends_dir / "published" / "trends_summary.pdf").pages)
+    texts["trends.xlsx"] = " ".join(str(v) for rows in _sheets(trends_dir / "published" / "trends.xlsx")
                                     .values() for row in rows for v in row if v is not None)
     leaks = [(file, name) for file, text in texts.items() for name in names
              if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text)]
@@ -179,13 +180,13 @@ def test_trend_outputs__hold_no_partnership_name_except_the_review_file(trends_d
 @pytest.mark.slow
 def test_trends_workbook__has_contents_family_sheets_with_waves_as_columns_and_caveats(
         trends_dir):
-    book = _sheets(trends_dir / "trends.xlsx")
+    book = _sheets(trends_dir / "published" / "trends.xlsx")
     names = list(book)
     assert names[0] == "Contents"
-    families = pd.read_csv(trends_dir / "trends.csv")["family"].unique()
+    families = pd.read_csv(trends_dir / "published" / "trends.csv")["family"].unique()
     assert set(families) <= set(names)
     assert {"Transitions", "Caveats", "Trend tests"} <= set(names)
-    with zipfile.ZipFile(trends_dir / "trends.xlsx") as archive:
+    with zipfile.ZipFile(trends_dir / "published" / "trends.xlsx") as archive:
         sheet_xml = archive.read(f"xl/worksheets/sheet{names.index('Barriers') + 1}.xml")
     assert b'topLeftCell="C6"' in sheet_xml and b'state="frozen"' in sheet_xml
     rows = book["Barriers"]
@@ -198,13 +199,13 @@ def test_trends_workbook__has_contents_family_sheets_with_waves_as_columns_and_c
 
 @pytest.mark.slow
 def test_trends_notebook__ran_every_cell_without_error(trends_dir):
-    notebook = nbformat.read(trends_dir / "trends.ipynb", as_version=4)
+    notebook = nbformat.read(trends_dir / "internal" / "trends.ipynb", as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(c.get("execution_count") for c in code)
     outputs = [o for c in code for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") in ("error", "stream")
                 and o.get("name", "") != "stdout"]
-    html = (trends_dir / "trends.html").read_text(encoding="utf-8")
+    html = (trends_dir / "internal" / "trends.html").read_text(encoding="utf-8")
     assert "Tests of change" in html and "data:image/svg+xml" in html
 
 

@@ -222,7 +222,7 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
                            "partnerships": list(summary.phase_counts.values())})
     _print_table(phases, "Phase (self-placement)")
     if len(summary.issues):
-        _print_table(_issue_counts(summary.issues), "Data issues (details in issues.csv)")
+        _print_table(_issue_counts(summary.issues), "Data issues (details in internal/issues.csv)")
     _echo_skipped(summary.skipped)
     click.echo(f"Wrote {summary.out}")
     sys.exit(summary.exit_code)

@@ -527,6 +527,14 @@ class TrendsWordingFile(Closed):
 # --------------------------------------------------------------------------------------------
 
 #: Every schema, with the file it describes (for ``docs/configuration.md``).
+class DisclosureFile(Closed):
+    """How published files mark a hidden cell (``survey_instrument/disclosure.toml``)."""
+
+    symbol: str = Field(min_length=1, pattern=r"\S",
+                        description="The one mark of every hidden cell in published files; it "
+                                    "says nothing of the hidden value (assumption A-DISC-1).")
+
+
 FILES: tuple[tuple[str, type[BaseModel]], ...] = (
     ("raw/<survey>/<wave>/wave.toml", WaveFile),
     ("survey_instrument/limits.toml", LimitsFile),
@@ -535,6 +543,7 @@ FILES: tuple[tuple[str, type[BaseModel]], ...] = (
     ("survey_instrument/<survey>/<version>/phase_criteria.toml", CriteriaFile),
     ("survey_instrument/<survey>/crosswalks/trends.toml", TrendsFile),
     ("survey_instrument/platforms/<name>.toml", PlatformFile),
+    ("survey_instrument/disclosure.toml", DisclosureFile),
     ("reports/report.toml", ReportLayoutFile),
     ("reports/funder/wording.toml", FunderWordingFile),
     ("reports/funder/recommendations.toml", RecommendationsFile),

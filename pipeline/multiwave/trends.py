@@ -301,3 +301,105 @@ def waves_left_out(versions: Sequence[str], chains: Sequence[MeasureChain]) -> l
             folder="crosswalks/",
             reason=f"no crosswalk maps its questions to wave {neighbours}"))
     return warnings
+
+
+#: Text of a withheld statistic in published trend files.
+WITHHELD = "withheld: computed from a hidden count"
+
+
+def _hidden_rows(table: pd.DataFrame, threshold: int,
+                 wave_hidden: frozenset[tuple[str, str, str, str]] = frozenset()
+                 ) -> np.ndarray:
+    """Primary cells (a count or base from 1 to ``threshold`` − 1), shares whose count is a
+    cell (or a sum of cells) hidden in the wave's own tables, and, where a wave's phases
+    would otherwise give a lone hidden phase away (the overall count minus the other phases),
+    the smallest other phase of that wave and measure."""
+    n = table["n"].to_numpy(dtype=float)
+    base = table["base_n"].to_numpy(dtype=float)
+    hidden = ((n > 0) & (n < threshold)) | ((base > 0) & (base < threshold))
+    if wave_hidden:
+        hidden |= np.array([any((str(w), str(q), c, str(p)) in wave_hidden
+                                for c in str(choices).split())
+                            for w, q, choices, p in zip(table["wave"], table["question"],
+                                                        table["choices"], table["phase"])],
+                           dtype=bool)
+    positions = np.arange(len(table))
+    for _, group in table.groupby(["measure", "wave"], sort=False):
+        where = positions[table.index.get_indexer(group.index)]
+        phases = where[group["phase"].to_numpy() != ALL]
+        if len(phases) < 2 or hidden[phases].sum() != 1:
+            continue
+        shown = phases[~hidden[phases]]
+        hidden[shown[np.lexsort((shown, n[shown]))[0]]] = True
+    return hidden
+
+
+def published_trends(trends: Trends, threshold: int, settings: Settings = Settings(),
+                     wave_hidden: frozenset[tuple[str, str, str, str]] = frozenset()
+                     ) -> Trends:
+    """The trends as they may leave the team: nothing computed from a hidden count.
+
+    A share is hidden when its count or its base is from 1 to ``threshold`` − 1; where that
+    leaves one phase of a wave hidden, the smallest other phase is hidden too, so that the
+    overall count minus the shown phases (and the unclassified partnerships, whose number
+    the bases give) does not give it away. A hidden share has its count, percentage and
+    interval blank (its base too when the base is small). A test of change or trend test
+    that uses a hidden share is withheld; the q-values of the published tests are adjusted
+    over the published tests only, so they do not depend on a withheld one
+    (assumption A-DISC-3).
+
+    Parameters
+    ----------
+    trends : Trends
+        From :func:`compute_trends`; not modified.
+    threshold : int
+        The small-cell threshold.
+    settings : Settings
+        The adjustment and significance level of the tests.
+    wave_hidden : frozenset of (wave, question, choice, column)
+        Cells hidden in the waves' own published tables (row variable = question, row level
+        = choice): a share counting such a cell is hidden too, or it would give the cell
+        away across the two folders.
+
+    Returns
+    -------
+    Trends
+        ``table`` with a ``suppressed`` column; ``changes`` and ``trend_tests`` with the
+        withheld tests blank; ``caveats`` unchanged.
+    """
+    table = trends.table.reset_index(drop=True)
+    hidden = _hidden_rows(table, threshold, wave_hidden)
+    out = table.astype({c: object for c in ("n", "base_n", "pct", "ci_low", "ci_high")})
+    out.loc[hidden, ["n", "pct", "ci_low", "ci_high"]] = None
+    base = table["base_n"].to_numpy(dtype=float)
+    out.loc[(base > 0) & (base < threshold), "base_n"] = None
+    out["suppressed"] = hidden
+    secret = {(m, str(w), p) for m, w, p, h in zip(table["measure"], table["wave"],
+                                                   table["phase"], hidden) if h}
+
+    def withhold(frame: pd.DataFrame, uses, blank: Sequence[str]) -> pd.DataFrame:
+        frame = frame.reset_index(drop=True)
+        gone = np.array([uses(row) for row in frame.to_dict("records")], dtype=bool)
+        frame = frame.astype({c: object for c in blank if c in frame.columns})
+        frame.loc[gone, [c for c in blank if c in frame.columns]] = None
+        if "test" in frame.columns:
+            frame.loc[gone, "test"] = WITHHELD
+        p = pd.to_numeric(frame["p_value"], errors="coerce").to_numpy(dtype=float)
+        q = adjust_pvalues(p, method=settings.adjust) if len(frame) else np.array([])
+        frame["q_value"] = q
+        if "significant" in frame.columns:
+            frame["significant"] = np.where(gone, None, q < settings.alpha)
+        return frame
+
+    changes = withhold(
+        trends.changes,
+        lambda r: (r["measure"], str(r["from_wave"]), r["phase"]) in secret
+        or (r["measure"], str(r["to_wave"]), r["phase"]) in secret,
+        ("pct_from", "pct_to", "difference", "statistic", "p_value", "q_value"))
+    trend_tests = withhold(
+        trends.trend_tests,
+        lambda r: any((r["measure"], w, r["phase"]) in secret
+                      for w in str(r["waves"]).split()),
+        ("statistic", "p_value", "q_value"))
+    return Trends(table=out, changes=changes, trend_tests=trend_tests,
+                  caveats=trends.caveats)

@@ -139,8 +139,27 @@ def _read_report_toml(schema: Any, *parts: str) -> dict:
     return read_toml(REPORTS.joinpath(*parts), schema, root=REPORTS.parent)[1]
 
 
+#: The part of a run folder that may leave the team.
+PUBLISHED_DIR = "published"
+#: The part of a run folder that stays with the team.
+INTERNAL_DIR = "internal"
+INTERNAL_README = """INTERNAL: do not share the files in this folder outside the research team.
+
+They hold what published files leave out: the true counts of suppressed cells and the
+statistics computed from them (tables/, findings.csv), every data problem with the values
+that caused it (issues.csv), where each raw row went (dispositions.csv, quarantine.csv),
+the analysed partnerships (partnerships.csv), review lists and the analyst notebook.
+What may leave the team is in ../published/.
+"""
+
+
+def write_internal_readme(folder: Path) -> None:
+    """``README.txt`` of an ``internal/`` folder: the files here are not to be shared."""
+    (Path(folder) / "README.txt").write_text(INTERNAL_README, encoding="utf-8")
+
+
 def load_run(folder: Path, manifest: dict | None = None,
-             with_partnerships: bool = False) -> "RunBundle":
+             with_partnerships: bool = False, view: str = INTERNAL_DIR) -> "RunBundle":
     """Read what a run folder holds for rendering (no recomputation).
 
     Parameters
@@ -150,7 +169,11 @@ def load_run(folder: Path, manifest: dict | None = None,
     manifest : dict, optional
         ``run.json`` content when it is not written yet (during a run).
     with_partnerships : bool
-        Also read ``partnerships.csv`` (partnership reports only).
+        Also read ``internal/partnerships.csv`` (partnership reports only).
+    view : {"internal", "published"}
+        Whose tables, tests and findings to read: the analyst's (``internal/``, true counts
+        beside the marks) or the published ones (``published/``, hidden numbers blank and
+        the tests worked out on them; the flow and issues are then left empty).
     """
     import json
 
@@ -158,34 +181,41 @@ def load_run(folder: Path, manifest: dict | None = None,
     from pipeline.report.content import RunBundle, with_published
 
     folder = Path(folder)
-    context_path = folder / REPORT_CONTEXT
+    context_path = folder / PUBLISHED_DIR / REPORT_CONTEXT
     if not context_path.exists():
-        raise PulsecheckError("RENDER_001", path=str(folder), name=REPORT_CONTEXT)
+        raise PulsecheckError("RENDER_001", path=str(folder),
+                              name=f"{PUBLISHED_DIR}/{REPORT_CONTEXT}")
     context = json.loads(context_path.read_text(encoding="utf-8"))
     if manifest is None:
         manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    tables_from = PUBLISHED_DIR if view == PUBLISHED_DIR else INTERNAL_DIR
 
-    def read(name: str) -> pd.DataFrame:
+    def read(name: str, part: str = tables_from) -> pd.DataFrame:
         # Names come from report.json (table ids): they must stay inside the run folder.
-        path = contained(folder, name, what="table", file=REPORT_CONTEXT)
+        path = contained(folder / part, name, what="table", file=REPORT_CONTEXT)
         if not path.exists():
-            raise PulsecheckError("RENDER_001", path=str(folder), name=name)
+            raise PulsecheckError("RENDER_001", path=str(folder), name=f"{part}/{name}")
         return pd.read_csv(path, keep_default_na=False, na_values=[""],
                            dtype={"row_level": str, "col_level": str, "item": str,
                                   "phase": str, "n_display": str, "pct_display": str})
 
     tables = {t["id"]: read(f"tables/{t['id']}.csv") for t in context["tables"]}
-    agreement = read("phase_agreement.csv") if (folder / "phase_agreement.csv").exists() \
-        else None
+    internal = folder / INTERNAL_DIR
+    agreement = read("phase_agreement.csv", INTERNAL_DIR) \
+        if view != PUBLISHED_DIR and (internal / "phase_agreement.csv").exists() else None
     partnerships = None
     if with_partnerships:
         key = context["respondent_key"]
-        partnerships = pd.read_csv(folder / "partnerships.csv", dtype={key: str,
-                                                                      "phase_group": str},
+        partnerships = pd.read_csv(internal / "partnerships.csv",
+                                   dtype={key: str, "phase_group": str},
                                    keep_default_na=False, na_values=[""])
+    if view == PUBLISHED_DIR:
+        flow = issues = pd.DataFrame()
+    else:
+        flow, issues = read("flow.csv", INTERNAL_DIR), read("issues.csv", INTERNAL_DIR)
     return with_published(RunBundle(
         manifest=manifest, context=context, tables=tables, tests=read("tables/tests.csv"),
-        findings=read("findings.csv"), flow=read("flow.csv"), issues=read("issues.csv"),
+        findings=read("findings.csv"), flow=flow, issues=issues,
         agreement=agreement, partnerships=partnerships))
 
 
@@ -332,21 +362,28 @@ def write_reports(folder: Path, manifest: dict | None = None, *,
         # notebook reads the provenance from this provisional one.
         (folder / "run.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                          + "\n", encoding="utf-8")
-    bundle = load_run(folder, manifest, with_partnerships=partner_reports)
+    bundle = load_run(folder, manifest, with_partnerships=partner_reports,
+                      view=PUBLISHED_DIR)
     pdf, notebook = available_parts(pdf, notebook, skipped,
                                     ("funder_summary.pdf", "analyst.ipynb"))
+    published = folder / PUBLISHED_DIR
     written = []
     with render_errors("funder summary", folder):
-        written += write_html_and_pdf(render_funder_html(bundle), folder, "funder_summary",
-                                      pdf, skipped)
+        written += [f"{PUBLISHED_DIR}/{name}" for name in
+                    write_html_and_pdf(render_funder_html(bundle), published, "funder_summary",
+                                       pdf, skipped)]
     if partner_reports:
         with render_errors("partnership pages", folder):
-            written += write_partner_reports(folder, bundle, pdf, skipped)
+            written += [f"{PUBLISHED_DIR}/{name}"
+                        for name in write_partner_reports(published, bundle, pdf, skipped)]
     if notebook:
         from pipeline.report.notebook import write_analyst_notebook
 
-        written += _optional_notebook(lambda: write_analyst_notebook(folder), "analyst",
-                                      "analyst notebook", folder, skipped)
+        # Executed in the run folder; it shows true counts, so it is written to internal/.
+        internal = folder / INTERNAL_DIR
+        written += [f"{INTERNAL_DIR}/{name}" for name in _optional_notebook(
+            lambda: write_analyst_notebook(folder, internal), "analyst", "analyst notebook",
+            internal, skipped)]
     return written
 
 
@@ -431,7 +468,8 @@ def read_assumptions(path: Path | None = None) -> pd.DataFrame:
 
 def assumptions_in_force(folder: Path, context: dict) -> pd.DataFrame:
     """The run's assumptions, the ones the report specification cites first."""
-    frame = pd.read_csv(Path(folder) / "assumptions.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(Path(folder) / PUBLISHED_DIR / "assumptions.csv", dtype=str,
+                        keep_default_na=False)
     frame["cited by the tables"] = frame["id"].isin(context.get("assumptions", []))
     return frame.sort_values("cited by the tables", ascending=False, kind="stable") \
         .reset_index(drop=True)
@@ -452,11 +490,22 @@ TREND_FILES = {"trends": "trends.csv", "changes": "trend_changes.csv",
 def is_trends_folder(folder: Path) -> bool:
     """Whether ``folder`` is a trends folder written by ``pulsecheck run`` over waves."""
     folder = Path(folder)
-    return (folder / "trends.csv").exists() and not (folder / REPORT_CONTEXT).exists()
+    return (folder / PUBLISHED_DIR / "trends.csv").exists() and \
+        not (folder / PUBLISHED_DIR / REPORT_CONTEXT).exists()
 
 
-def load_trends(folder: Path, manifest: dict | None = None) -> "TrendsBundle":
-    """Read what a trends folder holds for rendering (no recomputation)."""
+#: Files of a trends folder read from internal/ whatever the view (transitions are printed
+#: with small counts marked; the movers only in the analyst notebook).
+_INTERNAL_TREND_FILES = ("transitions", "movers")
+
+
+def load_trends(folder: Path, manifest: dict | None = None,
+                view: str = INTERNAL_DIR) -> "TrendsBundle":
+    """Read what a trends folder holds for rendering (no recomputation).
+
+    ``view`` ``"published"`` reads the trends and tests from ``published/`` (hidden shares
+    blank, tests that use them withheld); ``"internal"`` the analyst's from ``internal/``.
+    """
     import json
 
     from pipeline.errors import PulsecheckError
@@ -465,9 +514,12 @@ def load_trends(folder: Path, manifest: dict | None = None) -> "TrendsBundle":
     folder = Path(folder)
     frames = {}
     for key, name in TREND_FILES.items():
-        if not (folder / name).exists():
-            raise PulsecheckError("RENDER_001", path=str(folder), name=name)
-        frames[key] = pd.read_csv(folder / name, keep_default_na=False, na_values=[""],
+        part = INTERNAL_DIR if view != PUBLISHED_DIR or key in _INTERNAL_TREND_FILES \
+            else PUBLISHED_DIR
+        if not (folder / part / name).exists():
+            raise PulsecheckError("RENDER_001", path=str(folder), name=f"{part}/{name}")
+        frames[key] = pd.read_csv(folder / part / name, keep_default_na=False,
+                                  na_values=[""],
                                   dtype={"wave": str, "from_wave": str, "to_wave": str,
                                          "phase": str, "series": str, "from_phase": str,
                                          "to_phase": str})
@@ -546,20 +598,24 @@ def write_trend_reports(folder: Path, manifest: dict | None = None, *,
     from pipeline.report.workbook import write_trends_workbook
 
     folder = Path(folder)
-    bundle = load_trends(folder, manifest)
+    bundle = load_trends(folder, manifest, view=PUBLISHED_DIR)
     pdf, notebook = available_parts(pdf, notebook, skipped,
                                     ("trends_summary.pdf", "trends.ipynb"))
+    published = folder / PUBLISHED_DIR
     written = []
     with render_errors("trends workbook", folder):
-        write_trends_workbook(folder / "trends.xlsx", bundle, trend_rule(bundle),
+        write_trends_workbook(published / "trends.xlsx", bundle, trend_rule(bundle),
                               created_year=trend_year(bundle))
-    written.append("trends.xlsx")
+    written.append(f"{PUBLISHED_DIR}/trends.xlsx")
     with render_errors("trends summary", folder):
-        written += write_html_and_pdf(render_trends_html(bundle), folder, "trends_summary",
-                                      pdf, skipped)
+        written += [f"{PUBLISHED_DIR}/{name}" for name in
+                    write_html_and_pdf(render_trends_html(bundle), published,
+                                       "trends_summary", pdf, skipped)]
     if notebook:
         from pipeline.report.notebook import TRENDS_TEMPLATE, write_notebook
 
-        written += _optional_notebook(lambda: write_notebook(folder, TRENDS_TEMPLATE, "trends"),
-                                      "trends", "trends notebook", folder, skipped)
+        internal = folder / INTERNAL_DIR
+        written += [f"{INTERNAL_DIR}/{name}" for name in _optional_notebook(
+            lambda: write_notebook(folder, TRENDS_TEMPLATE, "trends", internal), "trends",
+            "trends notebook", internal, skipped)]
     return written

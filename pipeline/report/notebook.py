@@ -74,15 +74,19 @@ def notebook_html(notebook: nbformat.NotebookNode) -> str:
     return body
 
 
-def write_analyst_notebook(folder: Path) -> list[str]:
-    """Write ``analyst.ipynb`` and ``analyst.html`` into a run folder."""
-    return write_notebook(folder, TEMPLATE, "analyst")
+def write_analyst_notebook(folder: Path, out: Path | None = None) -> list[str]:
+    """Execute the analyst notebook in a run folder; write ``analyst.ipynb`` and
+    ``analyst.html`` into ``out`` (default: the run folder)."""
+    return write_notebook(folder, TEMPLATE, "analyst", out)
 
 
-def write_notebook(folder: Path, template: Path, stem: str) -> list[str]:
-    """Execute ``template`` in ``folder`` and write ``<stem>.ipynb`` and ``<stem>.html``."""
+def write_notebook(folder: Path, template: Path, stem: str,
+                   out: Path | None = None) -> list[str]:
+    """Execute ``template`` in ``folder`` and write ``<stem>.ipynb`` and ``<stem>.html`` into
+    ``out`` (default ``folder``)."""
     folder = Path(folder)
+    out = Path(out) if out is not None else folder
     notebook = execute_notebook(build_notebook(template), folder, template)
-    (folder / f"{stem}.ipynb").write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
-    (folder / f"{stem}.html").write_text(notebook_html(notebook), encoding="utf-8")
+    (out / f"{stem}.ipynb").write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
+    (out / f"{stem}.html").write_text(notebook_html(notebook), encoding="utf-8")
     return [f"{stem}.ipynb", f"{stem}.html"]

@@ -19,7 +19,8 @@ from pipeline.stats.comparisons import adjust_pvalues
 from pipeline.stats import tabulate
 from pipeline.columns import PHASE_COLUMN
 from pipeline.stages.derive import multi_items, single_levels
-from pipeline.stats.disclosure import DisclosureRule, Link, protect_linked, suppress_table
+from pipeline.stats.disclosure import (DisclosureRule, Link, protect_linked, published_tests,
+                                       published_view, suppress_table)
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, TableSpec
 from pipeline.stages.results import ReportTable, ReportTables
@@ -104,6 +105,10 @@ def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
     return ReportTable(spec=table, table=tidy, tests=tests_frame)
 
 
+def _whole(value: float) -> int | None:
+    return None if np.isnan(value) else int(value)
+
+
 def _distinctive_candidates(report: ReportTable, order: Sequence[str]) -> list[dict]:
     """Per item (or level) and phase: the rate there and in the other phases."""
     table = report.table
@@ -121,17 +126,23 @@ def _distinctive_candidates(report: ReportTable, order: Sequence[str]) -> list[d
     for item, by_phase in cells.items():
         if not set(order) <= set(by_phase):
             continue
-        counts, bases, rates = (np.array([by_phase[p][k] for p in order]) for k in range(3))
+        counts, bases, rates = (np.array([by_phase[p][k] for p in order], dtype=float)
+                                for k in range(3))
         for position, phase in enumerate(order):
             others = [i for i in range(len(order)) if i != position]
+            # In a published view a hidden count is blank: its rate, and any difference
+            # computed from it, stay blank too.
+            difference = rates[position] - np.nanmax(rates[others]) \
+                if not np.isnan(counts[[position, *others]]).any() else np.nan
             candidates.append({
                 "table_id": report.spec.id, "row_var": report.spec.row, "item": item,
                 "item_label": labels[item], "phase": phase,
-                "rate": rates[position], "n": int(counts[position]),
-                "base_n": int(bases[position]),
+                "rate": rates[position], "n": _whole(counts[position]),
+                "base_n": _whole(bases[position]),
                 "other_phases": "; ".join(order[i] for i in others),
-                "other_rates": "; ".join(f"{rates[i]:.1f}" for i in others),
-                "difference": rates[position] - np.nanmax(rates[others]),
+                "other_rates": "; ".join("" if np.isnan(counts[i]) else f"{rates[i]:.1f}"
+                                         for i in others),
+                "difference": difference,
                 "_counts": counts, "_bases": bases,
             })
     return candidates
@@ -174,7 +185,12 @@ def distinctive_findings(reports: Sequence[ReportTable], spec: ReportSpec,
         if key in tests:
             continue
         counts, bases = candidate["_counts"], candidate["_bases"]
-        if counts.sum() == 0 or (bases - counts).sum() == 0 or (bases > 0).sum() < 2:
+        if np.isnan(counts).any() or np.isnan(bases).any():
+            # A published view: a test computed from a hidden count would reveal it.
+            tests[key] = TestResult(test=rule.test, method="not tested (a count is "
+                                          "hidden)", statistic=float("nan"), df=float("nan"),
+                                          ddf=float("nan"), p_value=float("nan"))
+        elif counts.sum() == 0 or (bases - counts).sum() == 0 or (bases > 0).sum() < 2:
             # Chosen by nobody or by everybody: nothing to test, never distinctive.
             tests[key] = TestResult(test=rule.test, method="not tested",
                                           statistic=float("nan"), df=float("nan"),
@@ -275,3 +291,39 @@ def protect(tables: ReportTables, threshold: int,
     protected = {t.spec.id: suppress_table(t.table, rule) for t in tables.tables}
     links = table_links(spec) if spec is not None else []
     return protect_linked(protected, links, rule) if links else protected
+
+
+def published_report_tables(tables: ReportTables, protected: dict[str, pd.DataFrame],
+                            spec: ReportSpec, order: Sequence[str],
+                            symbol: str) -> ReportTables:
+    """The report as it may leave the team: every table, test and finding computed only from
+    published numbers.
+
+    Each table is its published view (:func:`pipeline.stats.disclosure.published_view`: hidden
+    numbers blank, one mark ``symbol`` for every hidden cell); each test computed from a
+    hidden count is withheld (:func:`pipeline.stats.disclosure.published_tests`); the
+    phase-distinctive findings are worked out again on the published tables, so an item with
+    a hidden count in any phase is not tested and the p-values are adjusted over the tests
+    that are published (assumption A-DISC-2).
+
+    Parameters
+    ----------
+    tables : ReportTables
+        The analyst's tables (:func:`build_report_tables`).
+    protected : mapping
+        Table id → the table after suppression (:func:`protect`).
+    spec : ReportSpec
+    order : sequence of str
+        The phase columns in order.
+    symbol : str
+        The published mark of a hidden cell.
+    """
+    published = []
+    for report in tables.tables:
+        table = protected[report.spec.id]
+        published.append(ReportTable(spec=report.spec,
+                                     table=published_view(table, symbol),
+                                     tests=published_tests(report.tests, table)))
+    published = tuple(published)
+    return ReportTables(tables=published,
+                        findings=distinctive_findings(published, spec, order))

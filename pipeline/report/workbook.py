@@ -4,7 +4,7 @@ One sheet per table (title, what the numbers are, a two-row header with frozen p
 levels or items with n, % and the interval (at the configured level) per column, the base, the tests and the
 footnotes, then a bar chart of the percentages with the numbers it plots) and a contents
 sheet that links to each. Small cells are shown as the disclosure
-rule displays them (``<5``); the analyst's unsuppressed numbers are in ``tables/*.csv``.
+rule displays them; the analyst's unsuppressed numbers are in ``internal/tables/*.csv``.
 
 The file is byte-identical on every run: its document properties carry a fixed date.
 """
@@ -125,8 +125,9 @@ def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str]
         sheet.write(row_index, 0, "Mentions (ticks)", f["label"])
         for position, column in enumerate(columns):
             if column in mentions.index:
-                sheet.write(row_index, 1 + 3 * position, float(mentions.loc[column, "n"]),
-                            f["count"])
+                value = _cell_value(mentions.loc[column], "n", "n_display")
+                sheet.write(row_index, 1 + 3 * position, value,
+                            f["count"] if isinstance(value, float) else f["text_right"])
     sheet.set_column(0, 0, 46)
     sheet.set_column(1, 3 * len(columns), 9)
     return row_index + 2
@@ -247,7 +248,8 @@ def _write_tests(sheet, f: dict, tests: pd.DataFrame, start: int) -> int:
 
 def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.DataFrame],
                    spec: ReportSpec, *, title: str, columns: Sequence[str],
-                   notes: Sequence[str], created: dt.datetime) -> None:
+                   notes: Sequence[str], created: dt.datetime,
+                   symbol: str | None = None) -> None:
     """Write ``tables.xlsx``.
 
     Parameters
@@ -268,7 +270,11 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
         General notes for the contents sheet (method, suppression, phase basis, data).
     created : datetime
         Fixed document date, so reruns are byte-identical.
+    symbol : str, optional
+        The mark of a hidden cell (default ``<k``, k the threshold), explained under every
+        table.
     """
+    symbol = symbol or f"<{spec.disclosure_threshold}"
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                            "strings_to_urls": False})
     book.set_properties({"title": title, "author": "pulsecheck", "created": created,
@@ -323,9 +329,10 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
             sheet.merge_range(next_row, 0, next_row, 6, footnote, f["note"])
             next_row += 1
         sheet.merge_range(next_row, 0, next_row, 6,
-                          f"Counts below {spec.disclosure_threshold} are shown as "
-                          f"<{spec.disclosure_threshold}, and further cells are hidden so "
-                          "they cannot be worked out from the totals.", f["note"])
+                          f"{symbol}: hidden to protect the partnerships concerned (a "
+                          f"count below {spec.disclosure_threshold}, or a cell hidden so that "
+                          "such a count cannot be worked out); tests computed from a hidden "
+                          "count are withheld.", f["note"])
         if report.spec.kind != "numeric":
             _write_chart(book, sheet, name, f, table, shown, next_row + 2)
         sheet.set_landscape()
@@ -351,7 +358,7 @@ def _small(count: float, threshold: int) -> bool:
 
 
 def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str], level: float,
-                        threshold: int) -> tuple[int, list[str]]:
+                        threshold: int, hidden_symbol: str) -> tuple[int, list[str]]:
     """Measures × phases with waves as columns; returns the next row and the footnotes."""
     sheet.merge_range(3, 0, 4, 0, "Measure", f["head_left"])
     sheet.merge_range(3, 1, 4, 1, "Phase", f["head_left"])
@@ -372,13 +379,16 @@ def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str]
             if wave not in by_wave.index:
                 continue
             cell = by_wave.loc[wave]
-            hidden = _small(cell["n"], threshold) or _small(cell["base_n"], threshold)
-            symbol = f"<{threshold}"
-            if _small(cell["n"], threshold):
+            # A published trends table has the hidden counts blank already.
+            n_hidden = pd.isna(cell["n"]) or _small(cell["n"], threshold)
+            base_hidden = pd.isna(cell["base_n"]) or _small(cell["base_n"], threshold)
+            hidden = n_hidden or base_hidden or str(cell.get("suppressed", "")) == "True"
+            symbol = hidden_symbol
+            if n_hidden:
                 sheet.write(index, first, symbol, f["text_right"])
             else:
                 sheet.write_number(index, first, float(cell["n"]), f["count"])
-            if _small(cell["base_n"], threshold):
+            if base_hidden:
                 sheet.write(index, first + 1, symbol, f["text_right"])
             else:
                 sheet.write_number(index, first + 1, float(cell["base_n"]), f["count"])
@@ -464,6 +474,7 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
     threshold = int(rule.threshold)
     # The level the trends were computed at (trends.toml, recorded in run.json).
     level = float(bundle.manifest.get("settings", {}).get("trends", {}).get("level", 0.95))
+    hidden_symbol = str(bundle.manifest.get("published_symbol") or f"<{threshold}")
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                            "strings_to_urls": False})
     title = "Pulse Check: trends across waves " + ", ".join(waves)
@@ -480,8 +491,10 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
         "columns. A measure compared with a caveat carries a numbered footnote; 'series 2' "
         "marks a wave that starts a new series (not comparable with the earlier waves, "
         "never tested against them).",
-        f"Counts or bases below {threshold} are shown as <{threshold} without a "
-        "percentage.",
+        f"{hidden_symbol}: hidden to protect the partnerships concerned (a count or base "
+        f"below {threshold}, or a phase hidden so that such a count cannot be worked out "
+        "from the overall figure), without a percentage; tests that use a hidden figure are "
+        "withheld.",
         "Tests of change compare consecutive waves; p-values are adjusted together "
         "(q). Only a significant difference is a change.",
     ]
@@ -518,7 +531,8 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
         sheet.write(0, 0, f"{family} by wave", f["title"])
         sheet.write(1, 0, f"n / base, percent and {level_text(level)} interval per wave; "
                     "phases where the wave asked for one.", f["subtitle"])
-        next_row, footnotes = _write_trend_family(sheet, f, rows, waves, level, threshold)
+        next_row, footnotes = _write_trend_family(sheet, f, rows, waves, level, threshold,
+                                                  hidden_symbol)
         sheet.freeze_panes(5, 2)
         family_changes = changes[changes["family"] == family]
         next_row = _write_changes(sheet, f, family_changes, next_row)

@@ -7,13 +7,18 @@ or interrupted run never leaves half a report.
 
 Outputs (in the run folder)::
 
-    run.json            inputs and their sha256, instrument version, config, package versions
-    flow.csv            one row per step: step, n_in, n_out, n_removed, reason
-    dispositions.csv    one row per raw row: where it went and why
-    issues.csv          every data problem, with the row's outcome
-    quarantine.csv      rows quarantined, with the rules they broke
-    partnerships.csv    the analysed set, one row per partnership, with phase_group
-    overview.html       flow, issues summary and phase distribution
+    run.json                  inputs and their sha256, instrument version, config, versions
+    published/                what may leave the team: tables.xlsx, tables/*.csv and
+                              findings.csv as published (hidden numbers blank), the
+                              funder summary and partnership pages
+    internal/                 what stays with the team (README.txt says so):
+      flow.csv                one row per step: step, n_in, n_out, n_removed, reason
+      dispositions.csv        one row per raw row: where it went and why
+      issues.csv              every data problem, with the row's outcome
+      quarantine.csv          rows quarantined, with the rules they broke
+      partnerships.csv        the analysed set, one row per partnership, with phase_group
+      overview.html           flow, issues summary and phase distribution
+      tables/, findings.csv   the analyst's tables (true counts beside the marks)
 """
 
 from __future__ import annotations
@@ -354,7 +359,9 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapping[str, str],
                   keep_personal: bool, partner_reports: bool = False, *, pdf: bool = True,
                   notebook: bool = True, skipped: list | None = None) -> None:
-    """Write every output of a run into ``folder``.
+    """Write every output of a run into ``folder``: ``published/`` (what may leave the team)
+    and ``internal/`` (true counts, problems with their values, review lists), and
+    ``run.json`` beside them.
 
     The reports (funder summary, analyst notebook, partnership pages) are rendered from the
     files written here, exactly as ``pulsecheck report`` re-renders them later. PDFs and the
@@ -363,9 +370,14 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
     output is still written.
     """
     from pipeline.ingest.readers import sha256_file
-    from pipeline.report.html import render_overview, write_reports
+    from pipeline.report.html import (INTERNAL_DIR, PUBLISHED_DIR, render_overview,
+                                      write_internal_readme, write_reports)
     from pipeline.report.labelled import write_labelled
 
+    published, internal = folder / PUBLISHED_DIR, folder / INTERNAL_DIR
+    published.mkdir()
+    internal.mkdir()
+    write_internal_readme(internal)
     flow = result.flow
     quarantined = flow.dispositions[flow.dispositions["disposition"].eq("quarantined")]
     files = {
@@ -376,12 +388,12 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
         "partnerships.csv": result.partnerships,
     }
     for name, frame in files.items():
-        _write_csv(frame, folder / name)
+        _write_csv(frame, internal / name)
     # The analysed set for SPSS, Stata and R: labels from the instrument, and a codebook.
-    write_labelled(folder, result.partnerships, result.instrument)
+    write_labelled(internal, result.partnerships, result.instrument)
     if result.report is not None:
         write_report_outputs(folder, wave, result)
-    (folder / "overview.html").write_text(
+    (internal / "overview.html").write_text(
         render_overview(wave, result), encoding="utf-8")
     if result.report is not None:
         # Provenance shown in the reports: run.json without the output hashes (which
@@ -441,37 +453,72 @@ def criteria_frame(result: WaveResult) -> pd.DataFrame:
     return frame.sort_values(key, kind="stable").reset_index(drop=True)
 
 
+#: The project file that says how published files mark hidden cells (assumption A-DISC-1).
+DISCLOSURE_FILE = Path("survey_instrument") / "disclosure.toml"
+
+
+def read_published_symbol(root: Path) -> str:
+    """The mark of a hidden cell in published files (``survey_instrument/disclosure.toml``,
+    ``symbol``; :data:`pipeline.stats.disclosure.PUBLISHED_SYMBOL` when the file is absent)."""
+    from pipeline.ingest.config import read_toml
+    from pipeline.model.schemas import DisclosureFile
+    from pipeline.stats.disclosure import PUBLISHED_SYMBOL
+
+    path = Path(root) / DISCLOSURE_FILE
+    if not path.exists():
+        return PUBLISHED_SYMBOL
+    model, _ = read_toml(path, DisclosureFile, root=Path(root))
+    return model.symbol
+
+
 def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
-    """The report tables (CSV and XLSX), findings and phase agreement."""
+    """The report tables (CSV and XLSX), findings and phase agreement.
+
+    ``internal/`` gets the analyst's tables, tests and findings (true counts beside the
+    marks); ``published/`` gets the published views (hidden numbers blank, one mark for every
+    hidden cell), the tests and findings worked out on them, and the workbook built from
+    them (:func:`pipeline.report.tables.published_report_tables`).
+    """
     import datetime as dt
 
     from pipeline.report.workbook import level_text, write_workbook
 
-    from pipeline.report.html import ASSUMPTIONS, read_assumptions
+    from pipeline.report.html import ASSUMPTIONS
     from pipeline.resources import shipped_or_project
     from pipeline.report.content import report_context
+    from pipeline.report.html import INTERNAL_DIR, PUBLISHED_DIR, read_assumptions
+    from pipeline.report.tables import published_report_tables
 
     report = result.report
-    _write_csv(read_assumptions(shipped_or_project(ASSUMPTIONS, wave.root)),
-               folder / "assumptions.csv")
-    (folder / "report.json").write_text(
-        json.dumps(report_context(wave, result), indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8")
-    tables_dir = folder / "tables"
-    tables_dir.mkdir()
-    for table_id, frame in report.protected.items():
-        _write_csv(frame, contained(tables_dir, f"{table_id}.csv", what="table id"))
-    _write_csv(report.tables.tests, tables_dir / "tests.csv")
-    _write_csv(report.tables.findings, folder / "findings.csv")
-    if report.agreement is not None:
-        _write_csv(agreement_frame(report.agreement), folder / "phase_agreement.csv")
-        placements = criteria_frame(result)
-        _write_csv(placements, folder / "phase_criteria.csv")
-        _write_csv(placements[placements["discordant"]], folder / "phase_review.csv")
     instrument = result.instrument
+    published_dir, internal_dir = folder / PUBLISHED_DIR, folder / INTERNAL_DIR
+    symbol = read_published_symbol(wave.root)
+    public = published_report_tables(report.tables, dict(report.protected), report.spec,
+                                     list(instrument.phase_order), symbol)
+    _write_csv(read_assumptions(shipped_or_project(ASSUMPTIONS, wave.root)),
+               published_dir / "assumptions.csv")
+    context = report_context(wave, result)
+    context["settings"]["published_symbol"] = symbol
+    (published_dir / "report.json").write_text(
+        json.dumps(context, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    for base, tables, findings in ((internal_dir, report.tables, report.tables.findings),
+                                   (published_dir, public, public.findings)):
+        tables_dir = base / "tables"
+        tables_dir.mkdir()
+        for item in tables.tables:
+            frame = report.protected[item.spec.id] if base is internal_dir else item.table
+            _write_csv(frame, contained(tables_dir, f"{item.spec.id}.csv", what="table id"))
+        _write_csv(tables.tests, tables_dir / "tests.csv")
+        _write_csv(findings, base / "findings.csv")
+    if report.agreement is not None:
+        _write_csv(agreement_frame(report.agreement), internal_dir / "phase_agreement.csv")
+        placements = criteria_frame(result)
+        _write_csv(placements, internal_dir / "phase_criteria.csv")
+        _write_csv(placements[placements["discordant"]], internal_dir / "phase_review.csv")
     columns = ["All", *instrument.phase_order]
     basis = "self-placement on the Pathway" if report.basis == "self" else \
         "the criteria-based placement (phase_criteria.toml)"
+    threshold = report.spec.disclosure_threshold
     notes = [
         f"{wave.title}. Instrument {instrument.id} {instrument.version}. "
         f"{result.counts['analysed']} partnerships analysed.",
@@ -479,14 +526,16 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
         f"Percentages are {'weighted' if report.tables.weighted else 'unweighted'}, with "
         f"{level_text(report.spec.level)} intervals; the sample is voluntary, not a "
         "probability sample, so intervals describe sampling variability only.",
-        f"Counts below {report.spec.disclosure_threshold} are suppressed (<"
-        f"{report.spec.disclosure_threshold}) with complementary cells hidden.",
+        f"{symbol}: hidden to protect the partnerships concerned: a count below {threshold}, "
+        "or a cell hidden so that such a count cannot be worked out. Tests computed from a "
+        "hidden count are withheld.",
     ]
     if wave.synthetic:
         notes.insert(0, "SYNTHETIC SAMPLE DATA: no real partnership is described here.")
-    write_workbook(folder / "tables.xlsx", report.tables, report.protected, report.spec,
+    write_workbook(published_dir / "tables.xlsx", public,
+                   {t.spec.id: t.table for t in public.tables}, report.spec,
                    title=wave.title, columns=columns, notes=notes,
-                   created=dt.datetime(instrument.year, 1, 1))
+                   created=dt.datetime(instrument.year, 1, 1), symbol=symbol)
 
 
 def read_report_spec(instrument_path: Path, instrument: Instrument) -> ReportSpec | None:

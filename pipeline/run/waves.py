@@ -9,6 +9,10 @@ the ``crosswalks`` folder beside the instrument versions (:mod:`pipeline.model.c
 Outputs of the combined folder (default ``reports/out/<survey>-trends/``)::
 
     run.json                    inputs, waves, crosswalks, settings, package versions, outputs
+    published/                  trends.csv, trends/, trend_changes.csv, trend_tests.csv and
+                                caveats.csv as they may leave the team (small shares hidden,
+                                tests that use them withheld), trends.xlsx, trends_summary.*
+    internal/                   everything below with true counts, README.txt, the notebook
     trends/<measure>.csv        one tidy table per harmonised measure, with a ``wave`` column
     trends.csv                  every measure in one tidy table
     trend_changes.csv           tests of change between consecutive comparable waves
@@ -321,17 +325,39 @@ def run_waves(root_dir: Path, out: Path | None = None,
     threshold = max((a.result.report.spec.disclosure_threshold for a in analysed
                      if a.result.report is not None), default=5)
 
+    from pipeline.multiwave.trends import published_trends
+
+    # Cells hidden in a wave's own tables stay hidden in the trends (A-DISC-3).
+    wave_hidden = frozenset(
+        (a.wave.wave, str(var), str(level), str(column))
+        for a in analysed if a.result.report is not None
+        for table in a.result.report.protected.values() if "row_level" in table.columns
+        for var, level, column, hidden in zip(table["row_var"], table["row_level"],
+                                              table["col_level"], table["suppressed"])
+        if hidden)
+    public = published_trends(trends, threshold, settings, wave_hidden)
+    # What may leave the team; everything else (true counts, histories, the review list with
+    # partnership names, the movers' counts) stays in internal/.
+    published_outputs = {"trends.csv": public.table, "trend_changes.csv": public.changes,
+                         "trend_tests.csv": public.trend_tests, "caveats.csv": caveats}
+
     def write(folder: Path) -> None:
         from pipeline.ingest.readers import sha256_file
-        from pipeline.report.html import write_trend_reports
-        from pipeline.run.analyse import RUN_MANIFEST, package_versions
+        from pipeline.report.html import (INTERNAL_DIR, PUBLISHED_DIR, write_internal_readme,
+                                          write_trend_reports)
+        from pipeline.run.analyse import RUN_MANIFEST, package_versions, read_published_symbol
 
-        for name, frame in outputs.items():
-            inert_frame(frame).to_csv(folder / name, index=False, lineterminator="\n")
-        (folder / "trends").mkdir()
-        for measure, frame in trends.table.groupby("measure", sort=False):
-            inert_frame(frame).to_csv(folder / "trends" / f"{measure}.csv", index=False,
-                                      lineterminator="\n")
+        for part, files, table in ((INTERNAL_DIR, outputs, trends.table),
+                                   (PUBLISHED_DIR, published_outputs, public.table)):
+            (folder / part).mkdir()
+            for name, frame in files.items():
+                inert_frame(frame).to_csv(folder / part / name, index=False,
+                                          lineterminator="\n")
+            (folder / part / "trends").mkdir()
+            for measure, frame in table.groupby("measure", sort=False):
+                inert_frame(frame).to_csv(folder / part / "trends" / f"{measure}.csv",
+                                          index=False, lineterminator="\n")
+        write_internal_readme(folder / INTERNAL_DIR)
         manifest = {
             "survey": analysed[0].wave.survey, "synthetic": synthetic,
             "waves": [{"wave": a.wave.wave, "instrument": a.instrument.version,
@@ -341,6 +367,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
                              for w in left_out]} if left_out else {}),
             "settings": {"trends": dict(trend_config), "histories": dict(history)},
             "disclosure_threshold": threshold,
+            "published_symbol": read_published_symbol(analysed[0].wave.root),
             "links": {"stable_id": int(histories.links["method"].eq("stable_id").sum()),
                       "confirmed": int(histories.links["method"].eq("confirmed").sum()),
                       "review": int(len(histories.review))},

@@ -7,8 +7,11 @@ Public API
 * ``suppress_table(table, rule)`` — a copy of a tidy table (:mod:`pipeline.stats.tabulate`) with
   ``suppressed`` (bool), ``suppression`` (``primary``/``complementary``/empty), and the display
   strings ``n_display`` and ``pct_display``. The analyst's numbers are left as they are.
-* ``published_view(table)`` — the same table with the hidden numbers blanked, for output
-  that leaves the project.
+* ``published_view(table, symbol)`` — the same table with the hidden numbers blanked, one
+  mark and one label for every hidden cell, and no significance letters in a row with a
+  hidden cell, for output that leaves the project.
+* ``published_tests(tests, table)`` — the tests with every test computed from a hidden count
+  withheld.
 * ``recoverable_cells(values, suppressed, equations)`` — which suppressed cells the
   published numbers still determine (used to check the protection).
 
@@ -261,20 +264,35 @@ def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
     return out
 
 
-def published_view(table: pd.DataFrame) -> pd.DataFrame:
+#: The mark of every hidden cell in published files unless ``survey_instrument/disclosure.toml``
+#: names another (assumption A-DISC-1).
+PUBLISHED_SYMBOL = "[c]"
+#: The ``suppression`` value of every hidden cell in published files (one value whatever the
+#: reason: a label saying "small count" would tell a reader the count is 1 to threshold − 1).
+PUBLISHED_LABEL = "hidden"
+#: Text of a withheld statistic in the ``warnings`` column of published tests.
+WITHHELD = "withheld: computed from a hidden count"
+
+
+def published_view(table: pd.DataFrame, symbol: str | None = None) -> pd.DataFrame:
     """Blank the hidden numbers of a suppressed table (for output that leaves the project).
 
     Parameters
     ----------
     table : DataFrame
         Output of :func:`suppress_table`; not modified.
+    symbol : str, optional
+        The mark of every hidden cell in ``n_display`` and ``pct_display``; without it the
+        marks of :func:`suppress_table` are kept.
 
     Returns
     -------
     DataFrame
         A copy where every numeric column that could reveal a suppressed count (``n``,
         ``n_weighted``, ``pct``, ``se``, ``ci_low``, ``ci_high``, ``pct_of_mentions``,
-        ``value``) is blank on suppressed rows.
+        ``value``) is blank on suppressed rows; ``suppression`` is :data:`PUBLISHED_LABEL` on
+        every hidden row (primary or complementary alike); and the significance letters of
+        a row are blank wherever a cell of that row is hidden, since they compare its cells.
     """
     if "suppressed" not in table.columns:
         raise PulsecheckError("STAT_001", name="suppressed",
@@ -286,6 +304,82 @@ def published_view(table: pd.DataFrame) -> pd.DataFrame:
         if column in out.columns:
             out[column] = out[column].astype(object)
             out.loc[hidden, column] = None
+    if "suppression" in out.columns:
+        out["suppression"] = np.where(hidden, PUBLISHED_LABEL, "")
+    if symbol is not None:
+        for column in ("n_display", "pct_display"):
+            if column in out.columns:
+                out[column] = out[column].astype(object)
+                out.loc[hidden, column] = symbol
+    if "sig_letters" in out.columns and {"table_id", "row_level"} <= set(out.columns):
+        keys = list(zip(out["table_id"], out["row_level"]))
+        touched = {key for key, h in zip(keys, hidden) if h}
+        rows = np.array([key in touched for key in keys], dtype=bool)
+        out.loc[rows, "sig_letters"] = None
+    return out
+
+
+def published_tests(tests: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Withhold every test computed from a hidden count (for output that leaves the project).
+
+    A test of one row (a level or an item against the phase columns) uses that row's counts
+    in the phase columns and the phase bases; a test of the whole table uses every level in
+    the phase columns. A test whose counts are all published is kept at full precision (it
+    is a function of published numbers, so it reveals nothing more); any other has its
+    statistic, degrees of freedom and p-value blanked and :data:`WITHHELD` as its warning.
+
+    Parameters
+    ----------
+    tests : DataFrame
+        Tests of one or more tables (``table_id``, ``row_level``, ``statistic``, ...).
+    table : DataFrame
+        The tables after suppression (:func:`suppress_table`), with ``table_id``.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``tests``.
+
+    Notes
+    -----
+    Matching a printed statistic against each candidate value of a hidden count recovers
+    the count exactly; rounding only shrinks the set of statistics an attacker must try, so
+    the statistic is withheld instead (assumption A-DISC-2).
+    """
+    out = tests.copy()
+    if out.empty:
+        return out
+    body = table[table["row_type"].isin(["level", "item", "total", "respondents"])
+                 & (table["col_level"] != "All")]
+    hidden_rows: dict[str, set] = {}
+    whole: dict[str, bool] = {}
+    bases_hidden: dict[str, bool] = {}
+    for table_id, row_level, row_type, hidden in zip(body["table_id"], body["row_level"],
+                                                     body["row_type"],
+                                                     body["suppressed"].astype(bool)):
+        if not hidden:
+            continue
+        if row_type in ("total", "respondents"):
+            bases_hidden[table_id] = True
+        else:
+            hidden_rows.setdefault(table_id, set()).add(row_level)
+            whole[table_id] = True
+    withheld = []
+    for table_id, row_level in zip(out["table_id"], out["row_level"]):
+        if bases_hidden.get(table_id, False):
+            withheld.append(True)
+        elif isinstance(row_level, str) and row_level:
+            withheld.append(row_level in hidden_rows.get(table_id, set()))
+        else:
+            withheld.append(whole.get(table_id, False))
+    withheld = np.array(withheld, dtype=bool)
+    for column in ("statistic", "df", "ddf", "p_value"):
+        if column in out.columns:
+            out[column] = out[column].astype(object)
+            out.loc[withheld, column] = None
+    if "warnings" in out.columns:
+        out["warnings"] = out["warnings"].astype(object)
+        out.loc[withheld, "warnings"] = WITHHELD
     return out
 
 
