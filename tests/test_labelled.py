@@ -108,6 +108,7 @@ def test_legal_name__long_check_all_columns__stay_legal_and_distinct():
     assert len(set(names)) == len(names)
 
 
+@pytest.mark.slow
 def test_sample_run__partnerships_sav__every_variable_and_value_label(sample_run_dir):
     frame, meta = pyreadstat.read_sav(str(sample_run_dir / "partnerships.sav"))
     columns = pd.read_csv(sample_run_dir / "partnerships.csv", nrows=0).columns.tolist()

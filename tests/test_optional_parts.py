@@ -57,6 +57,7 @@ def _copy_without_reports(run_dir: Path, target: Path) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_report__pango_missing__writes_the_html_and_warns_with_cause_and_fix(
         sample_run_dir, tmp_path, no_pango):
     folder = _copy_without_reports(sample_run_dir, tmp_path / "run")
@@ -68,6 +69,7 @@ def test_report__pango_missing__writes_the_html_and_warns_with_cause_and_fix(
     assert "libpango-1.0-0" in result.output and "apt install" in result.output
 
 
+@pytest.mark.slow
 def test_report__no_pdf__writes_html_only_and_no_warning(sample_run_dir, tmp_path):
     folder = _copy_without_reports(sample_run_dir, tmp_path / "run")
     result = CliRunner().invoke(cli, ["report", str(folder), "--no-pdf", "--no-notebook"])
