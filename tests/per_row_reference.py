@@ -14,9 +14,9 @@ from datetime import datetime
 
 import pandas as pd
 
-from pipeline.stages.classify import Classification
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.errors import issues_frame, make_issue
+from pipeline.stages.classify import Classification
 from pipeline.stages.flow import ANALYSED, EXCLUDED, FLOW_COLUMNS, QUARANTINED, FlowResult
 
 

@@ -10,15 +10,22 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures.exports import write_kobo_csv
-from pipeline.ingest.adapters.assemble import (CHOICE, Conventions, Table, Target, ANSWER, ROLE,
-                                        assemble)
+from pipeline.cli.main import cli
+from pipeline.errors import PulsecheckError
+from pipeline.ingest.adapters.assemble import (
+    ANSWER,
+    CHOICE,
+    ROLE,
+    Conventions,
+    Table,
+    Target,
+    assemble,
+)
 from pipeline.ingest.adapters.forms import redcap_tables, xlsform_tables
 from pipeline.ingest.adapters.labels import split_labels
 from pipeline.ingest.adapters.responses import to_responses
 from pipeline.ingest.adapters.spss import mr_set_targets
 from pipeline.ingest.adapters.text import decode_text
-from pipeline.cli.main import cli
-from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import read_choice_versions, read_export
 from pipeline.model.instrument import build_instrument, check_instrument
 

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 import pipeline.ingest.adapters.assemble as assemble_module
 from fixtures.exports import WRITERS
+from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import read_export
 from pipeline.ingest.wave_folder import load_wave
-from pipeline.errors import PulsecheckError
 
 ROOT = Path(__file__).resolve().parents[1]
 

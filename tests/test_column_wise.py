@@ -14,14 +14,20 @@ from hypothesis import strategies as st
 
 import per_row_reference as reference
 from conftest import TINY_WAVE, canonical, csv_platform, row, tiny_instrument
-from pipeline.stages.classify import classify_phase
 from pipeline.columns import FILE_COLUMN, ROW_COLUMN
-from pipeline.errors import (combine_issues, format_location, format_locations, issues_frame,
-                             issues_table, make_issue)
-from pipeline.stages.flow import _repeated, apply_steps
-from pipeline.run.analyse import classify_rows, validation_config
-from pipeline.stages.validate import validate_responses
+from pipeline.errors import (
+    combine_issues,
+    format_location,
+    format_locations,
+    issues_frame,
+    issues_table,
+    make_issue,
+)
 from pipeline.model.wave import Step
+from pipeline.run.analyse import classify_rows, validation_config
+from pipeline.stages.classify import classify_phase
+from pipeline.stages.flow import _repeated, apply_steps
+from pipeline.stages.validate import validate_responses
 
 STEPS = tuple(Step(id=s["id"], rule=s["rule"], reason=s["reason"],
                    params={k: v for k, v in s.items() if k not in ("id", "rule", "reason")})

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from bad_inputs.builders import project, sample_over_recorded_export
 from click.testing import CliRunner
 
+from bad_inputs.builders import project, sample_over_recorded_export
 from pipeline.cli.main import cli
 from pipeline.errors import PulsecheckError
 from pipeline.paths import contained, file_names, plain_name, safe_slug

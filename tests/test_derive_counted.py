@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import tiny_instrument
-from pipeline.stages.derive import derive_variables
 from pipeline.model.report_spec import build_spec
+from pipeline.stages.derive import derive_variables
 
 # Overlapping bands: a value in both belongs to the first.
 SPEC = """

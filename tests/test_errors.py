@@ -5,8 +5,14 @@ from __future__ import annotations
 import re
 import string
 
-from pipeline.errors import (CATALOGUE, SEVERITIES, PulsecheckError, catalogue_frame,
-                             issues_frame, make_issue)
+from pipeline.errors import (
+    CATALOGUE,
+    SEVERITIES,
+    PulsecheckError,
+    catalogue_frame,
+    issues_frame,
+    make_issue,
+)
 
 _LOCATION_ARGUMENTS = {"code", "file", "row", "column", "respondent"}
 

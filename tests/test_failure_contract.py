@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
+
 from conftest import (
     EXPORT_HEADER,
     INSTRUMENT_2016,
@@ -17,7 +18,6 @@ from conftest import (
     make_project,
     row,
 )
-
 from pipeline.cli.main import cli
 
 

@@ -19,14 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import pipeline.ingest.adapters.columnar as columnar
 import pipeline.ingest.adapters.text as text_module
 from bad_inputs.cases import CASES
 from conftest import SAMPLE_WAVE
 from fixtures.exports import WRITERS
+from pipeline.errors import PulsecheckError
+from pipeline.ingest.adapters import columnar
 from pipeline.ingest.adapters.columnar import ColumnRecords, read_columns_fast
 from pipeline.ingest.adapters.text import read_grid
-from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import read_export
 from pipeline.ingest.wave_folder import load_wave
 from test_fuzz_readers import apply_damage, damage

@@ -27,9 +27,9 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.model.instrument_diff import scale_changed
 from pipeline.errors import issues_frame, make_issue
 from pipeline.model.instrument import Instrument
+from pipeline.model.instrument_diff import scale_changed
 
 COLUMNS = ("measure", "label", "family", "from_question", "from_choice", "to_question",
            "to_choice", "comparability", "caveat")

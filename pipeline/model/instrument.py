@@ -21,9 +21,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from pipeline.model import expressions
 from pipeline.columns import MULTI_SEPARATOR
-from pipeline.errors import make_issue, issues_frame
+from pipeline.errors import issues_frame, make_issue
+from pipeline.model import expressions
 
 #: Question types the pipeline understands (XLSForm names).
 QUESTION_TYPES = ("text", "integer", "decimal", "date", "select_one", "select_multiple", "note")

@@ -27,8 +27,8 @@ from pipeline.report.charts import Estimate
 from pipeline.stats.disclosure import published_view
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pipeline.stages.results import WaveResult
     from pipeline.model.wave import Wave
+    from pipeline.stages.results import WaveResult
 
 #: The column level of the overall figures in every table.
 ALL = "All"

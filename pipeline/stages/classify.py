@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import issues_frame, issues_table
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
+from pipeline.errors import issues_frame, issues_table
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import PhaseCriteria
 

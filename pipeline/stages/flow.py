@@ -32,9 +32,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import (PulsecheckError, combine_issues, issues_frame, issues_table,
-                             make_issue)
 from pipeline.columns import FILE_COLUMN, ROW_COLUMN
+from pipeline.errors import PulsecheckError, combine_issues, issues_frame, issues_table, make_issue
 from pipeline.model.instrument import Instrument
 from pipeline.model.wave import STEP_RULES, Step
 

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.model import expressions
-from pipeline.errors import issues_frame, make_issue
 from pipeline.columns import FILE_COLUMN, MULTI_SEPARATOR, ROLES, ROW_COLUMN
+from pipeline.errors import issues_frame, make_issue
+from pipeline.model import expressions
 from pipeline.model.instrument import Instrument, Question
 
 _INTEGER = re.compile(r"^[+-]?\d+(?:\.0+)?$")

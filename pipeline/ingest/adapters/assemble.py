@@ -20,11 +20,16 @@ from typing import AbstractSet, Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.ingest.adapters.columnar import ColumnRecords
-from pipeline.ingest.adapters.labels import (MIN_PREFIX, find_choice, normalise, other_specify,
-                                             split_labels)
 from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import make_issue
+from pipeline.ingest.adapters.columnar import ColumnRecords
+from pipeline.ingest.adapters.labels import (
+    MIN_PREFIX,
+    find_choice,
+    normalise,
+    other_specify,
+    split_labels,
+)
 from pipeline.model.instrument import Instrument, Question
 
 #: Column of the canonical frame holding the instrument version a row was answered in.
@@ -256,7 +261,7 @@ def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
                 version = cell.strip()
         if response_ids is not None and "response_id" not in roles:
             roles["response_id"] = response_ids[position]
-        if "finished" in roles and roles["finished"]:
+        if roles.get("finished"):
             roles["finished"] = FINISHED_TRUE \
                 if roles["finished"].casefold() in context.finished_true else "0"
 

@@ -14,11 +14,11 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from pipeline.errors import PulsecheckError
 from pipeline.ingest.adapters.assemble import CHOICE, UNMAPPED, Table, Target
 from pipeline.ingest.adapters.labels import find_choice, find_question
 from pipeline.ingest.adapters.mapping import classify_columns
 from pipeline.ingest.adapters.text import cell_text
-from pipeline.errors import PulsecheckError
 from pipeline.model.instrument import Instrument
 
 

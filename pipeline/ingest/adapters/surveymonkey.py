@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, OTHER, UNMAPPED, Table, Target)
+from pipeline.ingest.adapters.assemble import ANSWER, CHOICE, OTHER, UNMAPPED, Table, Target
 from pipeline.ingest.adapters.generic import resolve_roles, split_grid
 from pipeline.ingest.adapters.labels import find_choice, find_question, normalise, other_specify
 from pipeline.ingest.adapters.mapping import classify_mapped, classify_meta

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.errors import PulsecheckError
 from pipeline.ingest.adapters.columnar import ColumnRecords, read_columns_fast
 from pipeline.ingest.adapters.sheet_limits import check_spreadsheet
-from pipeline.errors import PulsecheckError
 
 #: File name endings read as spreadsheets.
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
