@@ -63,14 +63,14 @@ def _step_mask(step, current: pd.DataFrame, issues: pd.DataFrame) -> tuple[pd.Se
         values = {str(v) for v in params.get("values", [])}
         return current[params["question"]].isin(values).fillna(False).astype(bool), {}
     errors = issues[issues["severity"].eq("error")]
-    keys = set(zip(errors["file"], errors["row"].astype("Int64")))
-    row_keys = list(zip(current[FILE_COLUMN], current[ROW_COLUMN]))
+    keys = set(zip(errors["file"], errors["row"].astype("Int64"), strict=True))
+    row_keys = list(zip(current[FILE_COLUMN], current[ROW_COLUMN], strict=True))
     removed = pd.Series([key in keys for key in row_keys], index=remaining)
     reasons = {}
-    for label, key in zip(remaining, row_keys):
+    for label, key in zip(remaining, row_keys, strict=True):
         if key in keys:
             reasons[label] = "; ".join(f"{code}: {rule}" for file, number, code, rule in zip(
-                errors["file"], errors["row"].astype("Int64"), errors["code"], errors["rule"])
+                errors["file"], errors["row"].astype("Int64"), errors["code"], errors["rule"], strict=True)
                 if number is not pd.NA and (file, number) == key)
     return removed, reasons
 
@@ -188,7 +188,7 @@ def all_issues(issues: list[pd.DataFrame], dispositions: pd.DataFrame) -> pd.Dat
     """Every issue in one table with its row's outcome, looked up issue by issue."""
     table = issues_frame(pd.concat(issues, ignore_index=True).to_dict("records"))
     outcome_of = {(f, r): d for f, r, d in zip(dispositions["file"], dispositions["row"],
-                                               dispositions["disposition"])}
+                                               dispositions["disposition"], strict=True)}
     table["outcome"] = [outcome_of.get((f, None if pd.isna(r) else int(r)), "")
-                        for f, r in zip(table["file"], table["row"])]
+                        for f, r in zip(table["file"], table["row"], strict=True)]
     return table

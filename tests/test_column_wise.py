@@ -214,7 +214,7 @@ def test_apply_steps__repeated_keys__raise_one_issue_per_submission_naming_the_k
         [dict(pid="P2")])
     result = apply_steps(validation.frame, validation.issues, STEPS, instrument)
     duplicates = result.issues[result.issues["code"].eq("VAL_008")]
-    assert list(zip(duplicates["file"], duplicates["row"], duplicates["value"])) == [
+    assert list(zip(duplicates["file"], duplicates["row"], duplicates["value"], strict=True)) == [
         ("a.csv", 2, "P1"), ("a.csv", 3, "P2"), ("a.csv", 4, "P1"), ("a.csv", 5, "P1"),
         ("b.csv", 2, "P2")]
     # P1: the complete submission on row 4 wins; P2: equally complete, the later row wins.

@@ -221,7 +221,7 @@ def test_validate__distinct_evaluation__equals_evaluating_every_row(rows, instru
 
 def _codes(result, code: str) -> list[tuple[int, str]]:
     found = result.issues[result.issues["code"].eq(code)]
-    return sorted(zip(found["row"].astype(int), found["column"]))
+    return sorted(zip(found["row"].astype(int), found["column"], strict=True))
 
 
 def test_validate__answer_blanked_by_its_constraint__is_seen_blank_by_a_repeated_condition(

@@ -103,7 +103,7 @@ def build_crosswalk(table: pd.DataFrame, old: Instrument, new: Instrument,
         issues.append(make_issue("XWALK_001", file=file, row=1, names=", ".join(missing)))
         return Crosswalk(old.version, new.version, ()), issues_frame(issues)
     rows = [{c: _text(r[c]) for c in COLUMNS} | {"line": i}
-            for i, r in zip(range(2, len(table) + 2), table.to_dict("records"))]
+            for i, r in zip(range(2, len(table) + 2), table.to_dict("records"), strict=True)]
     bad_measures: set[str] = set()
 
     def add(code: str, row: dict, column: str | None = None, **params: Any) -> None:
@@ -177,7 +177,7 @@ def _reworded(old: Instrument, old_side: MeasureSide, new: Instrument,
                 for n in old_side.choices]
     labels_b = [next(c.label for c in new.choices_for(b) if c.name == n)
                 for n in new_side.choices]
-    for x, y in zip(labels_a, labels_b):
+    for x, y in zip(labels_a, labels_b, strict=True):
         if x != y:
             return f"choice '{x}' → '{y}'"
     return ""

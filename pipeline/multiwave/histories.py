@@ -18,6 +18,7 @@ Linking, in order of trust:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Mapping, Sequence
 
 import pandas as pd
@@ -88,7 +89,7 @@ def link_partnerships(waves: Sequence[WavePartnerships], decisions: pd.DataFrame
                      str(row.id_to))] = str(row.decision).strip().lower()
     links: list[dict] = []
     review: list[dict] = []
-    for before, after in zip(waves, waves[1:]):
+    for before, after in pairwise(waves):
         a, b = before.frame, after.frame
         common = sorted(set(a["id"]) & set(b["id"]))
         for key in common:
@@ -139,7 +140,7 @@ def _links_across_gaps(waves: Sequence[WavePartnerships]) -> list[dict]:
 
 
 def _phases(waves: Sequence[WavePartnerships]) -> dict[str, Mapping[str, str]]:
-    return {w.wave: dict(zip(w.frame["id"], w.frame["phase"].astype(str))) for w in waves}
+    return {w.wave: dict(zip(w.frame["id"], w.frame["phase"].astype(str), strict=True)) for w in waves}
 
 
 def phase_transitions(waves: Sequence[WavePartnerships], links: pd.DataFrame) -> pd.DataFrame:
@@ -156,7 +157,7 @@ def phase_transitions(waves: Sequence[WavePartnerships], links: pd.DataFrame) ->
         if not a.phase_order or not b.phase_order:
             continue
         pairs = pd.Series([(phases[wave_from][i], phases[wave_to][j])
-                           for i, j in zip(group["id_from"], group["id_to"])], dtype=object)
+                           for i, j in zip(group["id_from"], group["id_to"], strict=True)], dtype=object)
         counts = pairs.value_counts()
         levels_a = list(a.phase_order) + sorted(set(phases[wave_from].values())
                                                 - set(a.phase_order))
@@ -202,7 +203,7 @@ def changes_for_movers(waves: Sequence[WavePartnerships], links: pd.DataFrame,
         rank_a = {p: i for i, p in enumerate(a.phase_order)}
         rank_b = {p: i for i, p in enumerate(b.phase_order)}
         movers: dict[str, list[tuple[str, str]]] = {"forward": [], "backward": []}
-        for i, j in zip(group["id_from"], group["id_to"]):
+        for i, j in zip(group["id_from"], group["id_to"], strict=True):
             x, y = phases[wave_from][i], phases[wave_to][j]
             if x in rank_a and y in rank_b and rank_a[x] != rank_b[y]:
                 movers["forward" if rank_b[y] > rank_a[x] else "backward"].append((i, j))

@@ -94,7 +94,7 @@ def report_context(wave: "Wave", result: "WaveResult") -> dict[str, Any]:
                 and question.type == "select_multiple":
             columns = instrument.indicator_columns(question)
             names = [c.name for c in instrument.choices[question.list_name]]
-            items[table.id] = dict(zip(names, columns))
+            items[table.id] = dict(zip(names, columns, strict=True))
     rule = spec.distinctive
     assumptions = sorted({d.assumption for d in spec.derived if d.assumption}
                          | ({rule.assumption} if rule and rule.assumption else set()))
@@ -161,7 +161,7 @@ def ranked_items(table: pd.DataFrame) -> list[tuple[str, str]]:
     overall = overall[overall["col_level"] == ALL].copy()
     overall["_pct"] = pd.to_numeric(overall["pct"], errors="coerce").fillna(-1.0)
     overall = overall.sort_values("_pct", ascending=False, kind="stable")
-    return list(zip(overall["row_level"].astype(str), overall["row_label"].astype(str)))
+    return list(zip(overall["row_level"].astype(str), overall["row_label"].astype(str), strict=True))
 
 
 #: Where wording templates come from (named when one cannot be filled).
@@ -289,7 +289,7 @@ def phase_rows(bundle: RunBundle, table_id: str | None) -> list[dict[str, str]]:
 def _levels(table: pd.DataFrame) -> list[tuple[str, str]]:
     body = _body(table)
     body = body[body["col_level"] == ALL]
-    return list(dict.fromkeys(zip(body["row_level"].astype(str), body["row_label"].astype(str))))
+    return list(dict.fromkeys(zip(body["row_level"].astype(str), body["row_label"].astype(str), strict=True)))
 
 
 def _table_spec(bundle: RunBundle, table_id: str) -> Mapping[str, Any]:
@@ -593,7 +593,7 @@ def analyst_view(table: pd.DataFrame) -> pd.DataFrame:
         view = table.assign(
             shown=[f"{v:.1f}" + ("" if pd.isna(lo) else f" ({lo:.1f}–{hi:.1f})")
                    if not pd.isna(v) else "" for v, lo, hi in
-                   zip(table["value"], table["ci_low"], table["ci_high"])])
+                   zip(table["value"], table["ci_low"], table["ci_high"], strict=True)])
         return view.pivot_table(index="stat", columns="col_level", values="shown",
                                 aggfunc="first", sort=False)
     body = table[table["row_type"].isin(["level", "item", "net", "missing"])]

@@ -102,7 +102,7 @@ class _Context:
             joined: pd.Series | None = None
             answered: pd.Series | None = None
             for choice, column in zip(self.instrument.choices_for(question),
-                                      self.instrument.indicator_columns(question)):
+                                      self.instrument.indicator_columns(question), strict=True):
                 indicator = self.columns[column]
                 hit = indicator.eq(1).fillna(False).astype(bool)
                 if joined is None:
@@ -257,7 +257,7 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
         shown = [None] * len(positions) if values is None else values
         for j, (file, row, respondent) in enumerate(zip(
                 _pick(files, positions), _pick(rows, positions),
-                _pick(respondents, positions))):
+                _pick(respondents, positions), strict=True)):
             issues.append(make_issue(
                 code, file=file, row=int(row), column=column, value=shown[j],
                 respondent=respondent, **fixed, **{k: v[j] for k, v in per_row.items()}))
@@ -536,7 +536,7 @@ def _holds(text: str, context: _Context, keys: dict[str, tuple[np.ndarray, int]]
     used = tuple(keys[name][0] for name in names)
     remembered = evaluated.get((text, current))
     if remembered is not None and len(remembered[0]) == len(used) and all(
-            a is b for a, b in zip(remembered[0], used)):
+            a is b for a, b in zip(remembered[0], used, strict=True)):
         return remembered[1]
     result = expressions.evaluate_bool_distinct(node, context, index,
                                                 [keys[name] for name in names])

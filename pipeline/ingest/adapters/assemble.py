@@ -187,12 +187,12 @@ def assemble(table: Table, targets: Sequence[Target], instrument: Instrument,
     missing = {v.casefold() for v in conventions.missing}
     finished_true = {v.casefold() for v in conventions.finished_true}
 
-    for column, target in zip(table.columns, targets):
+    for column, target in zip(table.columns, targets, strict=True):
         if target.kind == UNMAPPED and column.strip():
             issues.append(make_issue("READ_006", file=table.file_name, row=table.header_row,
                                      column=column, name=column, version=instrument.version))
     mapped = {t.name for t in targets if t.kind in (ANSWER, CHOICE, OTHER)}
-    unmatched = [c for c, t in zip(table.columns, targets) if t.kind == UNMAPPED]
+    unmatched = [c for c, t in zip(table.columns, targets, strict=True) if t.kind == UNMAPPED]
     # Where typed "other" text is written into the answer cell, a follow-up question is read
     # from its select question's column.
     in_cell = {followup for question, by_choice in followups.items()
@@ -243,7 +243,7 @@ def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
                                  (*role_columns, VERSION_COLUMN, *questions)}
     none_selected: list[tuple[int, str]] = []
 
-    for position, (record, row_number) in enumerate(zip(table.records, table.rows)):
+    for position, (record, row_number) in enumerate(zip(table.records, table.rows, strict=True)):
         roles: dict[str, str] = {}
         version = instrument.version
         answers: dict[str, _Answer] = {name: _Answer() for name in questions}
@@ -253,7 +253,8 @@ def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
                                      column=column, value=value,
                                      respondent=roles.get("response_id"), **params))
 
-        for column, target, cell in zip(table.columns, targets, record):
+        # A short row has no cells for its last columns; a long row's extra cells have none.
+        for column, target, cell in zip(table.columns, targets, record, strict=False):
             if target.kind == ROLE:
                 # "[not completed]" and similar placeholders are no value.
                 roles[target.name] = "" if cell.strip().casefold() in missing else cell.strip()
@@ -265,7 +266,8 @@ def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
             roles["finished"] = FINISHED_TRUE \
                 if roles["finished"].casefold() in context.finished_true else "0"
 
-        for column, target, cell in zip(table.columns, targets, record):
+        # As above, a row of another width is read as far as it and the header both go.
+        for column, target, cell in zip(table.columns, targets, record, strict=False):
             if target.kind not in (ANSWER, CHOICE, OTHER):
                 continue
             question = questions[target.name]
@@ -512,12 +514,12 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
     if isinstance(table.records, ColumnRecords):
         columns = list(table.records.columns)
     else:
-        columns = [_objects(column) for column in zip(*table.records)] if n else \
+        columns = [_objects(column) for column in zip(*table.records, strict=True)] if n else \
             [_objects([]) for _ in table.columns]
 
     roles: dict[str, np.ndarray] = {}
     version = np.full(n, context.instrument.version, dtype=object)
-    for values, target in zip(columns, targets):
+    for values, target in zip(columns, targets, strict=True):
         if target.kind == ROLE:
             # "[not completed]" and similar placeholders are no value.
             found = _stripped(values)

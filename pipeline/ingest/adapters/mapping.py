@@ -173,7 +173,7 @@ def classify_columns(names: Sequence[str], labels: Sequence[str], instrument: In
                      ) -> list[Target]:
     """Classify every column by mapping, platform metadata, name, then label."""
     targets = []
-    for name, label in zip(names, labels):
+    for name, label in zip(names, labels, strict=True):
         target = (classify_mapped(name, label, mapping or {}, instrument)
                   or classify_meta(name, settings)
                   or classify_name(name, instrument, settings)

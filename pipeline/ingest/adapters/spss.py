@@ -95,7 +95,7 @@ def table_from_sav(frame: pd.DataFrame, meta: Any, file_name: str, instrument: I
     value_labels = dict(getattr(meta, "variable_value_labels", {}) or {})
     questions = {q.name: q for q in instrument.answerable}
     columns = []
-    for name, target in zip(names, targets):
+    for name, target in zip(names, targets, strict=True):
         ranges = missing.get(name, [])
         cells = []
         for value in frame[name].tolist():
@@ -112,7 +112,7 @@ def table_from_sav(frame: pd.DataFrame, meta: Any, file_name: str, instrument: I
                     text = str(label)
             cells.append(text)
         columns.append(cells)
-    records = tuple(zip(*columns)) if columns else ()
+    records = tuple(zip(*columns, strict=True)) if columns else ()
     table = Table(file_name=file_name, columns=tuple(names), records=records,
                   rows=tuple(range(2, len(frame) + 2)), header_row=1)
     return table, targets, []
