@@ -22,7 +22,7 @@ from pipeline.stages.flow import ANALYSED, EXCLUDED, FLOW_COLUMNS, QUARANTINED, 
 
 def classify_phase(frame: pd.DataFrame, instrument) -> Classification:
     """Phase and one ``CLS_001`` issue per unclassified row, row by row."""
-    categories = list(instrument.phase_order) + [instrument.unclassified]
+    categories = [*instrument.phase_order, instrument.unclassified]
     answers = frame[instrument.phase_question]
     lookup = instrument.phase_lookup
     placed = answers.map(lambda value: lookup.get(value) if isinstance(value, str) else None)

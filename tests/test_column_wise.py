@@ -209,7 +209,7 @@ def test_classify_rows__any_input__equals_the_row_by_row_versions(first, second,
 
 
 def test_apply_steps__repeated_keys__raise_one_issue_per_submission_naming_the_kept_row():
-    exports, validation, instrument = validated(
+    _exports, validation, instrument = validated(
         [dict(pid="P1", staff=""), dict(pid="P2"), dict(pid="P1"), dict(pid="P1", staff="")],
         [dict(pid="P2")])
     result = apply_steps(validation.frame, validation.issues, STEPS, instrument)
@@ -234,7 +234,7 @@ def test_classify_phase__answers_equal_but_of_other_types__each_read_as_given():
 
 
 def test_apply_steps__row_breaking_two_rules__is_quarantined_with_both_in_order():
-    exports, validation, instrument = validated(
+    _exports, validation, instrument = validated(
         [dict(pid="", year="two", staff="x", email="no address", stage="8"), dict(pid="P2")],
         [dict(year="two", staff="x", email="no address", stage="8")])
     result = apply_steps(validation.frame, validation.issues, STEPS, instrument)

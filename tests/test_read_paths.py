@@ -258,7 +258,7 @@ def test_read_paths__every_bad_input__reads_the_same_both_ways(case, tmp_path, m
                p.suffix.lower() in (".csv", ".tsv", ".txt") and "instrument" not in p.parts
                and p.name not in ("survey.csv", "choices.csv")]
     for path in exports:
-        assert_same_grid(*both_ways(monkeypatch, lambda: read_grid(path)))
+        assert_same_grid(*both_ways(monkeypatch, lambda path=path: read_grid(path)))
 
 
 @pytest.mark.parametrize("fmt", list(WRITERS))

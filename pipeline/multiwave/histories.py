@@ -92,9 +92,8 @@ def link_partnerships(waves: Sequence[WavePartnerships], decisions: pd.DataFrame
     for before, after in pairwise(waves):
         a, b = before.frame, after.frame
         common = sorted(set(a["id"]) & set(b["id"]))
-        for key in common:
-            links.append({"wave_from": before.wave, "id_from": key, "wave_to": after.wave,
-                          "id_to": key, "method": "stable_id"})
+        links.extend({"wave_from": before.wave, "id_from": key, "wave_to": after.wave,
+                      "id_to": key, "method": "stable_id"} for key in common)
         rest_a = a[~a["id"].isin(common)]
         rest_b = b[~b["id"].isin(common)]
         for x in rest_a.itertuples(index=False):
@@ -132,10 +131,9 @@ def _links_across_gaps(waves: Sequence[WavePartnerships]) -> list[dict]:
         answered_since: set[str] = set()
         for later in range(first + 2, len(waves)):
             answered_since |= ids[later - 1]
-            for key in sorted((ids[first] & ids[later]) - answered_since):
-                links.append({"wave_from": before.wave, "id_from": key,
-                              "wave_to": waves[later].wave, "id_to": key,
-                              "method": "stable_id"})
+            links.extend({"wave_from": before.wave, "id_from": key,
+                          "wave_to": waves[later].wave, "id_to": key, "method": "stable_id"}
+                         for key in sorted((ids[first] & ids[later]) - answered_since))
     return links
 
 
@@ -163,10 +161,9 @@ def phase_transitions(waves: Sequence[WavePartnerships], links: pd.DataFrame) ->
                                                 - set(a.phase_order))
         levels_b = list(b.phase_order) + sorted(set(phases[wave_to].values())
                                                 - set(b.phase_order))
-        for x in levels_a:
-            for y in levels_b:
-                rows.append({"from_wave": wave_from, "to_wave": wave_to, "from_phase": x,
-                             "to_phase": y, "count": int(counts.get((x, y), 0))})
+        rows.extend({"from_wave": wave_from, "to_wave": wave_to, "from_phase": x,
+                     "to_phase": y, "count": int(counts.get((x, y), 0))}
+                    for x in levels_a for y in levels_b)
     return pd.DataFrame(rows, columns=list(TRANSITION_COLUMNS))
 
 

@@ -435,8 +435,8 @@ def provenance(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
             ("code commit", str(code.get("git_commit") or "not under version control")),
             ("instrument", f"{instrument.get('id', '')} {instrument.get('version', '')}"),
             ("wave description", str(manifest.get("wave_description", {}).get("path", "")))]
-    for item in manifest.get("inputs", []):
-        rows.append((f"input {item['path']}", f"sha256 {item['sha256']}"))
+    rows.extend((f"input {item['path']}", f"sha256 {item['sha256']}")
+                for item in manifest.get("inputs", []))
     packages = manifest.get("packages", {})
     rows.append(("software", ", ".join(f"{k} {v}" for k, v in sorted(packages.items()))))
     return rows

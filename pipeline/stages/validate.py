@@ -311,11 +311,13 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
         codes, raw = _distinct(found)
         keys[question.name] = _key(codes, len(raw))
 
-        def spread(values: pd.Series) -> pd.Series:
+        def spread(values: pd.Series, codes: np.ndarray = codes) -> pd.Series:
             return _spread(values, codes, index)
 
         def report_distinct(code: str, mask: pd.Series, column: str,
-                            values: pd.Series | None = None, **params: Any) -> None:
+                            values: pd.Series | None = None, *, codes: np.ndarray = codes,
+                            found: pd.Series = found, raw: pd.Series = raw,
+                            **params: Any) -> None:
             # ``mask``, ``values`` and Series in ``params`` hold one entry per distinct value.
             if not mask.any():
                 return
@@ -334,7 +336,8 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
         typed: dict[str, pd.Series] = {}
         if question.type == "select_one":
             lookup = _choice_lookup(instrument, question)
-            decoded = text.map(lambda v: lookup.get(_normalise_code(v)) if v else None)
+            decoded = text.map(
+                lambda v, lookup=lookup: lookup.get(_normalise_code(v)) if v else None)
             failed = ~blank & decoded.isna()
             report_distinct("VAL_002", failed, question.name, raw, list_name=question.list_name,
                    choices=_choices_hint(instrument, question))
@@ -344,9 +347,9 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
             # Codes and names never contain blanks, so blanks separate them as well as the
             # platform's separator does.
             splitter = re.compile(rf"[{re.escape(config.multiple_separator)}\s]+")
-            tokens = text.map(lambda v: [t for t in (_normalise_code(p) for p in
-                                                     splitter.split(v)) if t])
-            names = tokens.map(lambda ts: [lookup.get(t) for t in ts])
+            tokens = text.map(lambda v, splitter=splitter: [
+                t for t in (_normalise_code(p) for p in splitter.split(v)) if t])
+            names = tokens.map(lambda ts, lookup=lookup: [lookup.get(t) for t in ts])
             failed = ~blank & names.map(lambda ns: (not ns) or any(n is None for n in ns))
             report_distinct("VAL_002", failed, question.name, raw, list_name=question.list_name,
                    choices=_choices_hint(instrument, question))
@@ -354,14 +357,16 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
             chosen = names.where(usable, None)
             exclusive = {c.name for c in instrument.choices_for(question) if c.exclusive}
             clash = usable & chosen.map(
-                lambda ns: bool(ns) and bool(exclusive & set(ns)) and len(set(ns)) > 1)
+                lambda ns, exclusive=exclusive: bool(ns) and bool(exclusive & set(ns))
+                and len(set(ns)) > 1)
             if clash.any():
                 report_distinct("VAL_005", clash, question.name, raw,
                        exclusive=chosen.where(clash, None).map(
-                           lambda ns: ", ".join(sorted(exclusive & set(ns))) if ns else ""),
+                           lambda ns, exclusive=exclusive:
+                           ", ".join(sorted(exclusive & set(ns))) if ns else ""),
                        others=chosen.where(clash, None).map(
-                           lambda ns: ", ".join(n for n in ns if n not in exclusive)
-                           if ns else ""))
+                           lambda ns, exclusive=exclusive:
+                           ", ".join(n for n in ns if n not in exclusive) if ns else ""))
                 failed = failed | clash
                 chosen = chosen.where(~clash, None)
             for choice in instrument.choices_for(question):

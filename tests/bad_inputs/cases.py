@@ -96,7 +96,8 @@ CASES: tuple[Case, ...] = (
     Case("BAD-019", "a question's column missing", b.with_export(b.csv_bytes(
         [r[:9] + r[10:] for r in b.records()])), 0, ("READ_007",), ("staff",)),
     Case("BAD-020", "a column the instrument does not have", b.with_export(b.csv_bytes(
-        [r + [v] for r, v in zip(b.records(), ["favourite_colour", "blue", "", "", "", ""], strict=True)])),
+        [[*r, v] for r, v in zip(b.records(), ["favourite_colour", "blue", "", "", "", ""],
+                                 strict=True)])),
          0, ("READ_006",), ("favourite_colour",),
          see="test_adapter_quirks.py::test_read_export__unknown_column__is_reported_not_dropped_silently"),
     Case("BAD-021", "an absurd number of columns", b.with_export(b.many_columns(5000)), 2,

@@ -243,18 +243,20 @@ def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
                                  (*role_columns, VERSION_COLUMN, *questions)}
     none_selected: list[tuple[int, str]] = []
 
-    for position, (record, row_number) in enumerate(zip(table.records, table.rows, strict=True)):
+    numbered = zip(table.records, table.rows, strict=True)
+    for position, (record, row_number) in enumerate(numbered):
         roles: dict[str, str] = {}
         version = instrument.version
         answers: dict[str, _Answer] = {name: _Answer() for name in questions}
 
-        def problem(code: str, column: str, value: str, **params: Any) -> None:
+        def problem(code: str, column: str, value: str, *, row_number: int = row_number,
+                    roles: dict[str, str] = roles, **params: Any) -> None:
             issues.append(make_issue(code, file=table.file_name, row=row_number,
                                      column=column, value=value,
                                      respondent=roles.get("response_id"), **params))
 
         # A short row has no cells for its last columns; a long row's extra cells have none.
-        for column, target, cell in zip(table.columns, targets, record, strict=False):
+        for _column, target, cell in zip(table.columns, targets, record, strict=False):
             if target.kind == ROLE:
                 # "[not completed]" and similar placeholders are no value.
                 roles[target.name] = "" if cell.strip().casefold() in missing else cell.strip()
@@ -573,8 +575,8 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
                              version[row]) for row in first]
         out[name] = _objects([d.output for d in decisions])[codes]
         if any(d.none_selected for d in decisions):
-            for row in np.flatnonzero(np.array([d.none_selected for d in decisions])[codes]):
-                flagged.append((int(row), number, name))
+            flagged.extend((int(row), number, name) for row in
+                           np.flatnonzero(np.array([d.none_selected for d in decisions])[codes]))
         if any(d.texts for d in decisions):
             for row in np.flatnonzero(np.array([bool(d.texts) for d in decisions])[codes]):
                 for target_question, text in decisions[codes[row]].texts:

@@ -97,7 +97,7 @@ def check_spreadsheet(path: Path, limits: Limits, sheet: str | int | None = 0) -
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError,
             ValueError) as error:
         raise PulsecheckError("READ_002", file=name, expected="a spreadsheet",
-                              reason=f"the archive is damaged ({error})")
+                              reason=f"the archive is damaged ({error})") from error
 
 
 class _Counted:

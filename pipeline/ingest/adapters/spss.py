@@ -30,7 +30,7 @@ def read_sav(path: Path) -> tuple[pd.DataFrame, Any]:
         return pyreadstat.read_sav(str(path), user_missing=True)
     except Exception as error:  # pyreadstat raises its own error types
         raise PulsecheckError("READ_017", file=Path(path).name, platform="SPSS",
-                              reason=str(error).splitlines()[0] if str(error) else "unreadable")
+                              reason=str(error).splitlines()[0] if str(error) else "unreadable") from error
 
 
 def _is_missing(value: Any, ranges: list[Mapping[str, Any]]) -> bool:
