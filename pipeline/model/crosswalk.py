@@ -9,8 +9,8 @@ among those who answered; several rows of a measure list several choices.
 
 ``comparability`` is one of :data:`COMPARABILITY`. The checker refuses (every problem at once):
 
-* ``identical`` when the two sides are not on the same scale — question types differ, a
-  select question's options differ (:func:`pipeline.model.instrument_diff.scale_changed`), or the sides
+* ``identical`` when the two sides are not on the same scale — question types differ, a select
+  question's options differ (:func:`pipeline.model.instrument_diff.scale_changed`), or the sides
   combine a different number of answers — or when the wording of the question or of a mapped
   choice changed: such a mapping must be ``comparable_with_caveat`` (or ``not_comparable``);
 * a caveat missing where one is required (``comparable_with_caveat``, ``not_comparable``);

@@ -182,7 +182,8 @@ def check_instrument(tables: Mapping[str, Any]) -> pd.DataFrame:
     ----------
     tables : mapping
         ``survey``, ``choices`` and ``phase_map`` as string DataFrames (blank cells as ``""``)
-        and ``manifest`` as a dict, as returned by :func:`pipeline.ingest.readers.read_instrument_tables`.
+        and ``manifest`` as a dict, as returned by
+        :func:`pipeline.ingest.readers.read_instrument_tables`.
 
     Returns
     -------

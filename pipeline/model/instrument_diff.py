@@ -158,8 +158,9 @@ def diff_instruments(old: Instrument, new: Instrument) -> InstrumentDiff:
         [(a, b) for a, b, _ in renamed]
     for a, b in pairs:
         if a.label != b.label:
+            similarity = label_similarity(a.label, b.label)
             changes.append(Change("question_reworded", a.name, old=a.label, new=b.label,
-                                  detail=f"label similarity {label_similarity(a.label, b.label):.2f}"))
+                                  detail=f"label similarity {similarity:.2f}"))
         if a.type != b.type:
             changes.append(Change("question_type_changed", a.name, old=a.type, new=b.type))
         if (a.list_name or "") != (b.list_name or "") and a.is_select and b.is_select:

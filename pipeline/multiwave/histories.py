@@ -138,7 +138,8 @@ def _links_across_gaps(waves: Sequence[WavePartnerships]) -> list[dict]:
 
 
 def _phases(waves: Sequence[WavePartnerships]) -> dict[str, Mapping[str, str]]:
-    return {w.wave: dict(zip(w.frame["id"], w.frame["phase"].astype(str), strict=True)) for w in waves}
+    return {w.wave: dict(zip(w.frame["id"], w.frame["phase"].astype(str), strict=True))
+            for w in waves}
 
 
 def phase_transitions(waves: Sequence[WavePartnerships], links: pd.DataFrame) -> pd.DataFrame:
@@ -155,7 +156,8 @@ def phase_transitions(waves: Sequence[WavePartnerships], links: pd.DataFrame) ->
         if not a.phase_order or not b.phase_order:
             continue
         pairs = pd.Series([(phases[wave_from][i], phases[wave_to][j])
-                           for i, j in zip(group["id_from"], group["id_to"], strict=True)], dtype=object)
+                           for i, j in zip(group["id_from"], group["id_to"], strict=True)],
+                          dtype=object)
         counts = pairs.value_counts()
         levels_a = list(a.phase_order) + sorted(set(phases[wave_from].values())
                                                 - set(a.phase_order))

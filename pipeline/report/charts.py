@@ -156,8 +156,9 @@ def dots_by_group_chart(labels: Sequence[str], groups: Sequence[str],
         ax.set_ylim(-0.6, len(labels) - 0.4)
         ax.set_xlabel(xlabel)
         ax.set_title(title, loc="left", fontweight="bold")
-        ax.legend(title="Phase", loc="upper center", bbox_to_anchor=(0.5, -0.05 - 0.5 / len(labels)),
-                  ncols=len(groups), frameon=False)
+        ax.legend(title="Phase", loc="upper center",
+                  bbox_to_anchor=(0.5, -0.05 - 0.5 / len(labels)), ncols=len(groups),
+                  frameon=False)
         return _finish(fig, fmt)
 
 

@@ -161,7 +161,8 @@ def ranked_items(table: pd.DataFrame) -> list[tuple[str, str]]:
     overall = overall[overall["col_level"] == ALL].copy()
     overall["_pct"] = pd.to_numeric(overall["pct"], errors="coerce").fillna(-1.0)
     overall = overall.sort_values("_pct", ascending=False, kind="stable")
-    return list(zip(overall["row_level"].astype(str), overall["row_label"].astype(str), strict=True))
+    return list(zip(overall["row_level"].astype(str), overall["row_label"].astype(str),
+                    strict=True))
 
 
 #: Where wording templates come from (named when one cannot be filled).
@@ -289,7 +290,8 @@ def phase_rows(bundle: RunBundle, table_id: str | None) -> list[dict[str, str]]:
 def _levels(table: pd.DataFrame) -> list[tuple[str, str]]:
     body = _body(table)
     body = body[body["col_level"] == ALL]
-    return list(dict.fromkeys(zip(body["row_level"].astype(str), body["row_label"].astype(str), strict=True)))
+    return list(dict.fromkeys(zip(body["row_level"].astype(str), body["row_label"].astype(str),
+                                  strict=True)))
 
 
 def _table_spec(bundle: RunBundle, table_id: str) -> Mapping[str, Any]:
@@ -491,7 +493,8 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
         "all_phases": {"text": recommendations.get("all_phases", {}).get("text", ""),
                        "source": cite(recommendations.get("all_phases", {}))} if quoted else None,
         "recommendations": phases,
-        "funders": {"lead": funders.get("preamble", ""), "actions": list(funders.get("actions", [])),
+        "funders": {"lead": funders.get("preamble", ""),
+                    "actions": list(funders.get("actions", [])),
                     "source": cite(funders)} if quoted else None,
         "methods": methods_text(bundle, wording),
         "caveats": [{"text": c["text"], "assumptions": ", ".join(c.get("assumptions", []))}

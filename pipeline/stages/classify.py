@@ -130,7 +130,8 @@ class CriteriaPlacement:
 
 def classify_by_criteria(frame: pd.DataFrame, criteria: PhaseCriteria,
                          instrument: Instrument) -> CriteriaPlacement:
-    """Place each partnership by the criteria of a :class:`~pipeline.model.report_spec.PhaseCriteria`.
+    """Place each partnership by the criteria of a
+    :class:`~pipeline.model.report_spec.PhaseCriteria`.
 
     Parameters
     ----------

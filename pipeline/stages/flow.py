@@ -275,7 +275,8 @@ def _duplicate_issues(key: str, keep: list[str], ranking: pd.DataFrame, kept: np
     values = ranking["key"].tolist()
     params = [{"value": values[row], "key": key, "n": int(size), "rule": rule_text,
                "kept": int(numbers[winner[number]])}
-              for number, (row, size) in enumerate(zip(first.tolist(), sizes.tolist(), strict=True))]
+              for number, (row, size) in enumerate(zip(first.tolist(), sizes.tolist(),
+                                                       strict=True))]
     # A key seen once among the rows ranked is no duplicate.
     order = order[sizes[group[order]] >= 2]
     respondents = current["response_id"].take(order).tolist() if "response_id" in current \

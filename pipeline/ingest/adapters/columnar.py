@@ -96,7 +96,8 @@ class ColumnRecords(Sequence[tuple[str, ...]]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):
             return NotImplemented
-        return len(self) == len(other) and all(a == tuple(b) for a, b in zip(self, other, strict=True))
+        return len(self) == len(other) and all(a == tuple(b)
+                                               for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking, like a list
 

@@ -6,7 +6,8 @@ inflate to gigabytes (a deflate bomb). :func:`check_spreadsheet` looks at the ar
 directory (the declared uncompressed sizes), then streams every part once through the
 decompressor with a hard cap on the bytes it yields, and scans the sheet's XML for the
 references of its cells (not its declared ``<dimension ref>``, which is often the whole grid),
-all before any spreadsheet reader allocates the sheet. Nothing is held in memory but one block of XML at a time.
+all before any spreadsheet reader allocates the sheet. Nothing is held in memory but one block
+of XML at a time.
 """
 
 from __future__ import annotations

@@ -29,8 +29,9 @@ def read_sav(path: Path) -> tuple[pd.DataFrame, Any]:
     try:
         return pyreadstat.read_sav(str(path), user_missing=True)
     except Exception as error:  # pyreadstat raises its own error types
+        reason = str(error).splitlines()[0] if str(error) else "unreadable"
         raise PulsecheckError("READ_017", file=Path(path).name, platform="SPSS",
-                              reason=str(error).splitlines()[0] if str(error) else "unreadable") from error
+                              reason=reason) from error
 
 
 def _is_missing(value: Any, ranges: list[Mapping[str, Any]]) -> bool:

@@ -305,8 +305,9 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
             frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object,
                                   engine="calamine", keep_default_na=False, na_filter=False)
         except Exception as error:  # calamine raises its own error types
+            reason = str(error).splitlines()[0] if str(error) else "unreadable"
             raise PulsecheckError("READ_002", file=path.name, expected="a spreadsheet",
-                                  reason=str(error).splitlines()[0] if str(error) else "unreadable") from error
+                                  reason=reason) from error
         records = tuple(tuple(cell_text(v) for v in row)
                         for row in frame.itertuples(index=False, name=None))
         if not records:
