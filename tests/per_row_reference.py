@@ -70,7 +70,8 @@ def _step_mask(step, current: pd.DataFrame, issues: pd.DataFrame) -> tuple[pd.Se
     for label, key in zip(remaining, row_keys, strict=True):
         if key in keys:
             reasons[label] = "; ".join(f"{code}: {rule}" for file, number, code, rule in zip(
-                errors["file"], errors["row"].astype("Int64"), errors["code"], errors["rule"], strict=True)
+                errors["file"], errors["row"].astype("Int64"), errors["code"], errors["rule"],
+                strict=True)
                 if number is not pd.NA and (file, number) == key)
     return removed, reasons
 

@@ -156,6 +156,7 @@ def test_assemble__combination_codes__number_combinations_in_order_of_appearance
     codes, first = assemble_module._combination_codes([assemble_module._codes(a)
                                                        for a in arrays])
     seen: dict[tuple, int] = {}
-    expected = [seen.setdefault(combination, len(seen)) for combination in zip(*columns, strict=True)]
+    expected = [seen.setdefault(combination, len(seen))
+                for combination in zip(*columns, strict=True)]
     assert codes.tolist() == expected
     assert first.tolist() == [expected.index(code) for code in range(len(seen))]

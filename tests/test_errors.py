@@ -1,4 +1,4 @@
-"""The error catalogue: stable codes, renderable templates, messages in location → rule → fix order."""
+"""The error catalogue: stable codes, renderable templates, location → rule → fix messages."""
 
 from __future__ import annotations
 

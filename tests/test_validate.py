@@ -161,7 +161,8 @@ def test_validate__repeated_response_id__is_an_error_on_every_copy():
 
 def test_validate__more_invalid_answers_than_the_limit__quarantines_the_row():
     result = validate([row(year="x", staff="y", stage="9", email="not an email")])
-    assert ("VAL_010", "error") in set(zip(result.issues["code"], result.issues["severity"], strict=True))
+    assert ("VAL_010", "error") in set(zip(result.issues["code"], result.issues["severity"],
+                                           strict=True))
 
 
 def test_validate__invalid_personal_answer__is_reported_without_its_value():

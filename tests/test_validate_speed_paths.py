@@ -168,7 +168,7 @@ select_multiple bar,barriers,Barriers,yes,${staff} != 1 and ${year} != 2005,coun
 text,barriers_other,Other barrier,no,"selected(${barriers}, 'other')",string-length(.) > 2,,no
 select_one stage,stage,Stage,yes,"${staff} + ${year} > 2010 or not(selected(${barriers}, 'none'))",,,no
 end_group,,,,,,,
-"""
+"""  # noqa: E501 -- a survey table's rows, each on one line as in the file
 POOLS = {
     "submitted_at": ["2016-06-01 10:00:00", "01/06/2016 10:00", ""],
     "finished": ["1", "0", " 1", ""],
