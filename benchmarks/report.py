@@ -50,7 +50,7 @@ def text_table(payload: dict[str, Any]) -> str:
     """The results as an aligned text table and the headline ratios (for the terminal)."""
     rows = [HEADER, *stage_rows(payload)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
-    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(lines) + "\n" + headline(payload)
 
 

@@ -144,7 +144,7 @@ def _agreement(design: dict[str, Any], r_rows: list[dict[str, Any]]) -> float:
     theirs = [float(r["statistic"]) for r in r_rows if r["step"] == "chisq"] + \
         [float(r[k]) for r in r_rows if r["step"] == "ciprop"
          for k in ("estimate", "ci_low", "ci_high")]
-    return max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(ours, theirs))
+    return max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(ours, theirs, strict=True))
 
 
 def measure_size(options: BenchOptions, n: int, rscript: str | None,
@@ -183,7 +183,7 @@ def scaling_exponent(sizes: list[int], seconds: list[float]) -> float:
     xs = [math.log(s) for s in sizes]
     ys = [math.log(t) for t in seconds]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / \
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / \
         sum((x - mx) ** 2 for x in xs)
 
 

@@ -1,11 +1,11 @@
 """Scaled synthetic waves: the committed sample export resampled to any number of rows.
 
-The exact-count sample generator (:mod:`pipeline.synthetic.generate`) builds a 260-row wave with exact
-marginal counts; at a million rows that bookkeeping would dominate the benchmark. Here the
-sample's data rows are resampled with replacement (seeded), every row gets a fresh response
-id and partnership id, and a few numeric answers are perturbed, so the file has the shape,
-value mix and skip patterns of the real instrument at any size. The platform's header rows
-are copied verbatim, so the result is read by the same adapter as the sample.
+The exact-count sample generator (:mod:`pipeline.synthetic.generate`) builds a 260-row wave with
+exact marginal counts; at a million rows that bookkeeping would dominate the benchmark. Here the
+sample's data rows are resampled with replacement (seeded), every row gets a fresh response id
+and partnership id, and a few numeric answers are perturbed, so the file has the shape, value
+mix and skip patterns of the real instrument at any size. The platform's header rows are copied
+verbatim, so the result is read by the same adapter as the sample.
 """
 
 from __future__ import annotations

@@ -97,8 +97,15 @@ def measure_pipeline(wave_dir: Path, render: bool, design_out: Path | None = Non
     import pandas as pd
 
     from pipeline.ingest.wave_folder import load_wave
-    from pipeline.run.analyse import (_partnerships_table, classify_rows, publish, read_report_spec,
-                              tabulate_wave, validation_config, write_outputs)
+    from pipeline.run.analyse import (
+        _partnerships_table,
+        classify_rows,
+        publish,
+        read_report_spec,
+        tabulate_wave,
+        validation_config,
+        write_outputs,
+    )
     from pipeline.stages.results import WaveResult
     from pipeline.stages.validate import validate_responses
 
@@ -146,8 +153,8 @@ def measure_pipeline(wave_dir: Path, render: bool, design_out: Path | None = Non
     return {
         "stages": meter.stages,
         "rows": int(sum(e.n_rows for e in exports)),
-        "analysed": int(len(analysed)),
-        "issues": int(len(all_issues)),
+        "analysed": len(analysed),
+        "issues": len(all_issues),
         "tables": len(report.tables.tables),
         "columns": int(validation.frame.shape[1]),
         "peak_resettable": meter.resettable,

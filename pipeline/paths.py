@@ -62,7 +62,7 @@ def contained(root: Path | str, relative: Path | str, *, what: str,
     try:
         target.resolve().relative_to(Path(root).resolve())
     except ValueError:
-        raise PulsecheckError("PATH_001", file=file, what=what, path=text, root=str(root))
+        raise PulsecheckError("PATH_001", file=file, what=what, path=text, root=str(root)) from None
     return target
 
 
@@ -100,8 +100,8 @@ def file_names(ids: Iterable[str], *, what: str) -> dict[str, str]:
     """
     names: dict[str, str] = {}
     seen: dict[str, str] = {}
-    for identifier in ids:
-        identifier = str(identifier)
+    for given in ids:
+        identifier = str(given)
         if identifier in names:
             continue
         slug = safe_slug(identifier)

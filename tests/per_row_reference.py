@@ -14,15 +14,15 @@ from datetime import datetime
 
 import pandas as pd
 
-from pipeline.stages.classify import Classification
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
 from pipeline.errors import issues_frame, make_issue
+from pipeline.stages.classify import Classification
 from pipeline.stages.flow import ANALYSED, EXCLUDED, FLOW_COLUMNS, QUARANTINED, FlowResult
 
 
 def classify_phase(frame: pd.DataFrame, instrument) -> Classification:
     """Phase and one ``CLS_001`` issue per unclassified row, row by row."""
-    categories = list(instrument.phase_order) + [instrument.unclassified]
+    categories = [*instrument.phase_order, instrument.unclassified]
     answers = frame[instrument.phase_question]
     lookup = instrument.phase_lookup
     placed = answers.map(lambda value: lookup.get(value) if isinstance(value, str) else None)
@@ -63,14 +63,15 @@ def _step_mask(step, current: pd.DataFrame, issues: pd.DataFrame) -> tuple[pd.Se
         values = {str(v) for v in params.get("values", [])}
         return current[params["question"]].isin(values).fillna(False).astype(bool), {}
     errors = issues[issues["severity"].eq("error")]
-    keys = set(zip(errors["file"], errors["row"].astype("Int64")))
-    row_keys = list(zip(current[FILE_COLUMN], current[ROW_COLUMN]))
+    keys = set(zip(errors["file"], errors["row"].astype("Int64"), strict=True))
+    row_keys = list(zip(current[FILE_COLUMN], current[ROW_COLUMN], strict=True))
     removed = pd.Series([key in keys for key in row_keys], index=remaining)
     reasons = {}
-    for label, key in zip(remaining, row_keys):
+    for label, key in zip(remaining, row_keys, strict=True):
         if key in keys:
             reasons[label] = "; ".join(f"{code}: {rule}" for file, number, code, rule in zip(
-                errors["file"], errors["row"].astype("Int64"), errors["code"], errors["rule"])
+                errors["file"], errors["row"].astype("Int64"), errors["code"], errors["rule"],
+                strict=True)
                 if number is not pd.NA and (file, number) == key)
     return removed, reasons
 
@@ -188,7 +189,7 @@ def all_issues(issues: list[pd.DataFrame], dispositions: pd.DataFrame) -> pd.Dat
     """Every issue in one table with its row's outcome, looked up issue by issue."""
     table = issues_frame(pd.concat(issues, ignore_index=True).to_dict("records"))
     outcome_of = {(f, r): d for f, r, d in zip(dispositions["file"], dispositions["row"],
-                                               dispositions["disposition"])}
+                                               dispositions["disposition"], strict=True)}
     table["outcome"] = [outcome_of.get((f, None if pd.isna(r) else int(r)), "")
-                        for f, r in zip(table["file"], table["row"])]
+                        for f, r in zip(table["file"], table["row"], strict=True)]
     return table

@@ -10,15 +10,22 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures.exports import write_kobo_csv
-from pipeline.ingest.adapters.assemble import (CHOICE, Conventions, Table, Target, ANSWER, ROLE,
-                                        assemble)
+from pipeline.cli.main import cli
+from pipeline.errors import PulsecheckError
+from pipeline.ingest.adapters.assemble import (
+    ANSWER,
+    CHOICE,
+    ROLE,
+    Conventions,
+    Table,
+    Target,
+    assemble,
+)
 from pipeline.ingest.adapters.forms import redcap_tables, xlsform_tables
 from pipeline.ingest.adapters.labels import split_labels
 from pipeline.ingest.adapters.responses import to_responses
 from pipeline.ingest.adapters.spss import mr_set_targets
 from pipeline.ingest.adapters.text import decode_text
-from pipeline.cli.main import cli
-from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import read_choice_versions, read_export
 from pipeline.model.instrument import build_instrument, check_instrument
 
@@ -109,7 +116,8 @@ def test_qualtrics_label_row__truncated_with_ellipsis__still_finds_the_question(
     path = write(tmp_path / "x.csv",
                  "V1,V2,V3,V4,V5,V6,V7,V8,V9,V10,pid,Q9,\n"
                  "ResponseID,ResponseSet,Name,ExternalDataReference,EmailAddress,IPAddress,"
-                 "Status,StartDate,EndDate,Finished,Partnership ID,\"Which stage, in your vi...\",\n"
+                 "Status,StartDate,EndDate,Finished,Partnership ID,"
+                 "\"Which stage, in your vi...\",\n"
                  "R1,,,,,,0,,,1,P1,3,\n", "utf-8-sig")
     frame = read_export(path, mini).frame
     assert frame[["response_id", "stage"]].values.tolist() == [["R1", "late"]]
@@ -223,7 +231,8 @@ def test_ingest_command__writes_responses_and_issues(tmp_path, instrument_dir):
     assert "READ_010" in pd.read_csv(tmp_path / "out" / "issues.csv")["code"].tolist()
 
 
-def test_run__wave_with_platform_auto__detects_its_plain_export_and_analyses_it(tmp_path, tiny_rows):
+def test_run__wave_with_platform_auto__detects_its_plain_export_and_analyses_it(
+        tmp_path, tiny_rows):
     from conftest import TINY_WAVE, make_project
     from pipeline.run.analyse import run_wave
 

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 import pipeline.ingest.adapters.assemble as assemble_module
 from fixtures.exports import WRITERS
+from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import read_export
 from pipeline.ingest.wave_folder import load_wave
-from pipeline.errors import PulsecheckError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -156,6 +156,7 @@ def test_assemble__combination_codes__number_combinations_in_order_of_appearance
     codes, first = assemble_module._combination_codes([assemble_module._codes(a)
                                                        for a in arrays])
     seen: dict[tuple, int] = {}
-    expected = [seen.setdefault(combination, len(seen)) for combination in zip(*columns)]
+    expected = [seen.setdefault(combination, len(seen))
+                for combination in zip(*columns, strict=True)]
     assert codes.tolist() == expected
     assert first.tolist() == [expected.index(code) for code in range(len(seen))]

@@ -26,7 +26,7 @@ def test_classify_phase__mapped_codes__take_their_phase_group():
 def test_classify_phase__not_sure_and_blank__go_to_unclassified_and_are_reported():
     result = classify_phase(typed(["4", "", "3"]), tiny_instrument())
     assert result.phase.astype(str).tolist() == ["unclassified", "unclassified", "Late"]
-    assert list(zip(result.issues["code"], result.issues["value"])) == [
+    assert list(zip(result.issues["code"], result.issues["value"], strict=True)) == [
         ("CLS_001", "unsure"), ("CLS_001", "(blank)")]
 
 

@@ -14,14 +14,20 @@ from hypothesis import strategies as st
 
 import per_row_reference as reference
 from conftest import TINY_WAVE, canonical, csv_platform, row, tiny_instrument
-from pipeline.stages.classify import classify_phase
 from pipeline.columns import FILE_COLUMN, ROW_COLUMN
-from pipeline.errors import (combine_issues, format_location, format_locations, issues_frame,
-                             issues_table, make_issue)
-from pipeline.stages.flow import _repeated, apply_steps
-from pipeline.run.analyse import classify_rows, validation_config
-from pipeline.stages.validate import validate_responses
+from pipeline.errors import (
+    combine_issues,
+    format_location,
+    format_locations,
+    issues_frame,
+    issues_table,
+    make_issue,
+)
 from pipeline.model.wave import Step
+from pipeline.run.analyse import classify_rows, validation_config
+from pipeline.stages.classify import classify_phase
+from pipeline.stages.flow import _repeated, apply_steps
+from pipeline.stages.validate import validate_responses
 
 STEPS = tuple(Step(id=s["id"], rule=s["rule"], reason=s["reason"],
                    params={k: v for k, v in s.items() if k not in ("id", "rule", "reason")})
@@ -203,12 +209,12 @@ def test_classify_rows__any_input__equals_the_row_by_row_versions(first, second,
 
 
 def test_apply_steps__repeated_keys__raise_one_issue_per_submission_naming_the_kept_row():
-    exports, validation, instrument = validated(
+    _exports, validation, instrument = validated(
         [dict(pid="P1", staff=""), dict(pid="P2"), dict(pid="P1"), dict(pid="P1", staff="")],
         [dict(pid="P2")])
     result = apply_steps(validation.frame, validation.issues, STEPS, instrument)
     duplicates = result.issues[result.issues["code"].eq("VAL_008")]
-    assert list(zip(duplicates["file"], duplicates["row"], duplicates["value"])) == [
+    assert list(zip(duplicates["file"], duplicates["row"], duplicates["value"], strict=True)) == [
         ("a.csv", 2, "P1"), ("a.csv", 3, "P2"), ("a.csv", 4, "P1"), ("a.csv", 5, "P1"),
         ("b.csv", 2, "P2")]
     # P1: the complete submission on row 4 wins; P2: equally complete, the later row wins.
@@ -228,7 +234,7 @@ def test_classify_phase__answers_equal_but_of_other_types__each_read_as_given():
 
 
 def test_apply_steps__row_breaking_two_rules__is_quarantined_with_both_in_order():
-    exports, validation, instrument = validated(
+    _exports, validation, instrument = validated(
         [dict(pid="", year="two", staff="x", email="no address", stage="8"), dict(pid="P2")],
         [dict(year="two", staff="x", email="no address", stage="8")])
     result = apply_steps(validation.frame, validation.issues, STEPS, instrument)

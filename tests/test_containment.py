@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from bad_inputs.builders import project, sample_over_recorded_export
 from click.testing import CliRunner
 
+from bad_inputs.builders import project, sample_over_recorded_export
 from pipeline.cli.main import cli
 from pipeline.errors import PulsecheckError
 from pipeline.paths import contained, file_names, plain_name, safe_slug
@@ -92,7 +92,7 @@ def test_run__out_inside_a_wave_folder__is_refused(tmp_path):
     assert not (wave / "out").exists()
 
 
-# --- sample and manifest never replace a recorded export silently ----------------------------------
+# --- sample and manifest never replace a recorded export silently ---------------------------------
 
 def test_sample__over_a_recorded_export__changes_nothing(tmp_path):
     args = sample_over_recorded_export()(tmp_path)
@@ -233,7 +233,7 @@ def test_verify__run_json_input_outside_the_project__is_refused(tiny_run, tmp_pa
     assert result.exit_code == 2 and "PATH_001" in result.output, result.output
 
 
-# --- run.json records a dirty working tree ---------------------------------------------------------
+# --- run.json records a dirty working tree --------------------------------------------------------
 
 def test_run__uncommitted_change__is_recorded_in_run_json(tmp_path):
     if shutil.which("git") is None:

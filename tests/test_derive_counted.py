@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import tiny_instrument
-from pipeline.stages.derive import derive_variables
 from pipeline.model.report_spec import build_spec
+from pipeline.stages.derive import derive_variables
 
 # Overlapping bands: a value in both belongs to the first.
 SPEC = """
@@ -61,7 +61,10 @@ BARRIERS = ["barriers/money", "barriers/data", "barriers/other", "barriers/none"
 @st.composite
 def answers(draw):
     n = draw(st.integers(1, 30))
-    column = lambda values: draw(st.lists(st.sampled_from(values), min_size=n, max_size=n))
+
+    def column(values):
+        return draw(st.lists(st.sampled_from(values), min_size=n, max_size=n))
+
     frame = pd.DataFrame({
         "year": pd.array(column([1995, 2000, 2009, 2010, 2013, 2014, None]), dtype="Int64"),
         "screen": pd.array(column(["yes", "no", None]), dtype="str"),

@@ -1,12 +1,18 @@
-"""The error catalogue: stable codes, renderable templates, messages in location → rule → fix order."""
+"""The error catalogue: stable codes, renderable templates, location → rule → fix messages."""
 
 from __future__ import annotations
 
 import re
 import string
 
-from pipeline.errors import (CATALOGUE, SEVERITIES, PulsecheckError, catalogue_frame,
-                             issues_frame, make_issue)
+from pipeline.errors import (
+    CATALOGUE,
+    SEVERITIES,
+    PulsecheckError,
+    catalogue_frame,
+    issues_frame,
+    make_issue,
+)
 
 _LOCATION_ARGUMENTS = {"code", "file", "row", "column", "respondent"}
 
@@ -53,7 +59,7 @@ def test_issues_frame__sorts_by_file_row_and_severity_and_keeps_columns():
         make_issue("VAL_007", file="a.csv", row=9, column="k", key="k"),
         make_issue("VAL_001", file="a.csv", row=9, column="k", value="1", kind="number"),
     ])
-    assert list(zip(frame["file"], frame["row"], frame["code"])) == [
+    assert list(zip(frame["file"], frame["row"], frame["code"], strict=True)) == [
         ("a.csv", 9, "VAL_007"), ("a.csv", 9, "VAL_001"), ("b.csv", 2, "VAL_001")]
 
 

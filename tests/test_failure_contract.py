@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
+
 from conftest import (
     EXPORT_HEADER,
     INSTRUMENT_2016,
@@ -17,7 +18,6 @@ from conftest import (
     make_project,
     row,
 )
-
 from pipeline.cli.main import cli
 
 
@@ -40,7 +40,8 @@ def test_run__blank_records__each_get_a_disposition_and_are_counted_in_the_flow(
     result = CliRunner().invoke(cli, ["run", str(wave), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     dispositions = _read(tmp_path / "out" / "dispositions.csv")
-    placed = list(zip(dispositions["row"], dispositions["disposition"], dispositions["reason"]))
+    placed = list(zip(dispositions["row"], dispositions["disposition"], dispositions["reason"],
+                      strict=True))
     assert placed == [("2", "analysed", ""), ("3", "excluded", "blank record"),
                       ("4", "excluded", "blank record"), ("5", "analysed", ""),
                       ("6", "analysed", ""), ("7", "analysed", ""), ("8", "analysed", ""),

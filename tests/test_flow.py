@@ -32,7 +32,7 @@ def flow_of(rows):
 def where(result) -> dict[str, tuple[str, str]]:
     d = result.dispositions
     return {rid: (disp, step) for rid, disp, step in
-            zip(d["response_id"], d["disposition"], d["step"])}
+            zip(d["response_id"], d["disposition"], d["step"], strict=True)}
 
 
 def test_apply_steps__each_rule__removes_its_rows_with_its_reason(tiny_rows):

@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from conftest import SAMPLE_WAVE
 from fixtures.exports import WRITERS
 from pipeline.errors import CATALOGUE, PulsecheckError
-from pipeline.stages.flow import apply_steps
 from pipeline.ingest.readers import read_export, read_platform
 from pipeline.ingest.wave_folder import load_wave
-from pipeline.run.analyse import validation_config
-from pipeline.stages.validate import ValidationConfig, validate_responses
 from pipeline.model.wave import Step
+from pipeline.run.analyse import validation_config
+from pipeline.stages.flow import apply_steps
+from pipeline.stages.validate import ValidationConfig, validate_responses
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow,

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from conftest import (INSTRUMENT_2016, TINY_CHOICES, TINY_MANIFEST, TINY_PHASE_MAP,
-                      TINY_SURVEY, tables_from_text)
+from conftest import (
+    INSTRUMENT_2016,
+    TINY_CHOICES,
+    TINY_MANIFEST,
+    TINY_PHASE_MAP,
+    TINY_SURVEY,
+    tables_from_text,
+)
 from pipeline.cli.main import cli
 from pipeline.ingest.readers import read_instrument, read_instrument_tables
 from pipeline.model.instrument import check_instrument

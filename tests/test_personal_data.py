@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from bad_inputs.builders import sample_copy, tiny_rows
 from click.testing import CliRunner
-from conftest import make_project, row
 
+from bad_inputs.builders import sample_copy, tiny_rows
+from conftest import make_project, row
 from pipeline.cli.main import cli
 from pipeline.ingest.readers import write_checksums
 from pipeline.stages.privacy import (

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+
 from conftest import PROJECT, make_project, row
 
 # The child publishes a run folder and kills itself (SIGKILL) just before the k-th

@@ -19,14 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import pipeline.ingest.adapters.columnar as columnar
 import pipeline.ingest.adapters.text as text_module
 from bad_inputs.cases import CASES
 from conftest import SAMPLE_WAVE
 from fixtures.exports import WRITERS
+from pipeline.errors import PulsecheckError
+from pipeline.ingest.adapters import columnar
 from pipeline.ingest.adapters.columnar import ColumnRecords, read_columns_fast
 from pipeline.ingest.adapters.text import read_grid
-from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import read_export
 from pipeline.ingest.wave_folder import load_wave
 from test_fuzz_readers import apply_damage, damage
@@ -258,7 +258,7 @@ def test_read_paths__every_bad_input__reads_the_same_both_ways(case, tmp_path, m
                p.suffix.lower() in (".csv", ".tsv", ".txt") and "instrument" not in p.parts
                and p.name not in ("survey.csv", "choices.csv")]
     for path in exports:
-        assert_same_grid(*both_ways(monkeypatch, lambda: read_grid(path)))
+        assert_same_grid(*both_ways(monkeypatch, lambda path=path: read_grid(path)))
 
 
 @pytest.mark.parametrize("fmt", list(WRITERS))

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from conftest import canonical, row, tiny_instrument
+from pipeline.model.report_spec import build_spec, check_spec
 from pipeline.stages.classify import classify_by_criteria, phase_agreement
 from pipeline.stages.derive import derive_variables, multi_items, single_levels
-from pipeline.model.report_spec import build_spec, check_spec
 from pipeline.stages.validate import ValidationConfig, validate_responses
 
 SPEC = """

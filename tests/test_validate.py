@@ -19,7 +19,7 @@ def validate(rows, config=CONFIG):
 def found(result) -> list[tuple]:
     """Issues as compact (row, column, code) tuples."""
     return sorted(zip(result.issues["row"].astype(int), result.issues["column"].fillna(""),
-                      result.issues["code"]))
+                      result.issues["code"], strict=True))
 
 
 def test_validate__valid_response__yields_no_issues_and_typed_values():
@@ -161,7 +161,8 @@ def test_validate__repeated_response_id__is_an_error_on_every_copy():
 
 def test_validate__more_invalid_answers_than_the_limit__quarantines_the_row():
     result = validate([row(year="x", staff="y", stage="9", email="not an email")])
-    assert ("VAL_010", "error") in set(zip(result.issues["code"], result.issues["severity"]))
+    assert ("VAL_010", "error") in set(zip(result.issues["code"], result.issues["severity"],
+                                           strict=True))
 
 
 def test_validate__invalid_personal_answer__is_reported_without_its_value():

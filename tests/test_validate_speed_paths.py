@@ -168,7 +168,7 @@ select_multiple bar,barriers,Barriers,yes,${staff} != 1 and ${year} != 2005,coun
 text,barriers_other,Other barrier,no,"selected(${barriers}, 'other')",string-length(.) > 2,,no
 select_one stage,stage,Stage,yes,"${staff} + ${year} > 2010 or not(selected(${barriers}, 'none'))",,,no
 end_group,,,,,,,
-"""
+"""  # noqa: E501 -- a survey table's rows, each on one line as in the file
 POOLS = {
     "submitted_at": ["2016-06-01 10:00:00", "01/06/2016 10:00", ""],
     "finished": ["1", "0", " 1", ""],
@@ -221,7 +221,7 @@ def test_validate__distinct_evaluation__equals_evaluating_every_row(rows, instru
 
 def _codes(result, code: str) -> list[tuple[int, str]]:
     found = result.issues[result.issues["code"].eq(code)]
-    return sorted(zip(found["row"].astype(int), found["column"]))
+    return sorted(zip(found["row"].astype(int), found["column"], strict=True))
 
 
 def test_validate__answer_blanked_by_its_constraint__is_seen_blank_by_a_repeated_condition(

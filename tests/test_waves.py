@@ -13,13 +13,13 @@ import pytest
 from scipy import stats as sps
 
 from conftest import PROJECT
-from pipeline.stages.classify import classify_phase
-from pipeline.model.crosswalk import build_crosswalk
-from pipeline.model.instrument_diff import diff_instruments, format_diff
-from pipeline.multiwave.histories import (WavePartnerships, link_partnerships, phase_transitions)
 from pipeline.ingest.readers import read_instrument
+from pipeline.model.crosswalk import build_crosswalk
 from pipeline.model.instrument import build_instrument, check_instrument
+from pipeline.model.instrument_diff import diff_instruments, format_diff
+from pipeline.multiwave.histories import WavePartnerships, link_partnerships, phase_transitions
 from pipeline.multiwave.trends import WaveData, chain_measures, compute_trends
+from pipeline.stages.classify import classify_phase
 
 VERSIONS = PROJECT / "survey_instrument" / "pulse_check"
 

@@ -8,11 +8,16 @@ import click
 import pandas as pd
 
 from pipeline.cli.raw_guard import refuse_overwrite, refuse_raw_out
+from pipeline.errors import EXIT_DATA_ERRORS, issues_frame
 from pipeline.ingest.adapters import SOURCES
 from pipeline.ingest.adapters.responses import to_responses
-from pipeline.errors import EXIT_DATA_ERRORS, issues_frame
-from pipeline.ingest.readers import (read_choice_versions, read_export, read_instrument,
-                                     read_mapping, read_platform)
+from pipeline.ingest.readers import (
+    read_choice_versions,
+    read_export,
+    read_instrument,
+    read_mapping,
+    read_platform,
+)
 from pipeline.run.analyse import validation_config
 from pipeline.stages.privacy import inert_frame, mask_personal, personal_mask
 from pipeline.stages.validate import validate_responses

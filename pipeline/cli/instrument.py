@@ -27,7 +27,7 @@ def instrument_diff(old_dir: Path, new_dir: Path, as_json: bool) -> None:
     Examples:
       pulsecheck instrument diff survey_instrument/pulse_check/2016 survey_instrument/pulse_check/2018
       pulsecheck instrument diff survey_instrument/pulse_check/2014 survey_instrument/pulse_check/2016 --json
-    """
+    """  # noqa: E501 -- the examples are commands shown verbatim (click's \b block is not rewrapped)
     result = diff_instruments(read_instrument(old_dir), read_instrument(new_dir))
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))

@@ -14,9 +14,17 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from pipeline.ingest.adapters.text import Limits
-from pipeline.ingest.readers import (Export, Platform, read_choice_versions, read_export,
-                                     read_instrument, read_limits, read_platform, read_wave,
-                                     verify_checksums)
+from pipeline.ingest.readers import (
+    Export,
+    Platform,
+    read_choice_versions,
+    read_export,
+    read_instrument,
+    read_limits,
+    read_platform,
+    read_wave,
+    verify_checksums,
+)
 from pipeline.model.instrument import Instrument
 from pipeline.model.wave import Wave
 

@@ -9,8 +9,8 @@ among those who answered; several rows of a measure list several choices.
 
 ``comparability`` is one of :data:`COMPARABILITY`. The checker refuses (every problem at once):
 
-* ``identical`` when the two sides are not on the same scale — question types differ, a
-  select question's options differ (:func:`pipeline.model.instrument_diff.scale_changed`), or the sides
+* ``identical`` when the two sides are not on the same scale — question types differ, a select
+  question's options differ (:func:`pipeline.model.instrument_diff.scale_changed`), or the sides
   combine a different number of answers — or when the wording of the question or of a mapped
   choice changed: such a mapping must be ``comparable_with_caveat`` (or ``not_comparable``);
 * a caveat missing where one is required (``comparable_with_caveat``, ``not_comparable``);
@@ -27,9 +27,9 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.model.instrument_diff import scale_changed
 from pipeline.errors import issues_frame, make_issue
 from pipeline.model.instrument import Instrument
+from pipeline.model.instrument_diff import scale_changed
 
 COLUMNS = ("measure", "label", "family", "from_question", "from_choice", "to_question",
            "to_choice", "comparability", "caveat")
@@ -103,7 +103,7 @@ def build_crosswalk(table: pd.DataFrame, old: Instrument, new: Instrument,
         issues.append(make_issue("XWALK_001", file=file, row=1, names=", ".join(missing)))
         return Crosswalk(old.version, new.version, ()), issues_frame(issues)
     rows = [{c: _text(r[c]) for c in COLUMNS} | {"line": i}
-            for i, r in zip(range(2, len(table) + 2), table.to_dict("records"))]
+            for i, r in zip(range(2, len(table) + 2), table.to_dict("records"), strict=True)]
     bad_measures: set[str] = set()
 
     def add(code: str, row: dict, column: str | None = None, **params: Any) -> None:
@@ -177,7 +177,7 @@ def _reworded(old: Instrument, old_side: MeasureSide, new: Instrument,
                 for n in old_side.choices]
     labels_b = [next(c.label for c in new.choices_for(b) if c.name == n)
                 for n in new_side.choices]
-    for x, y in zip(labels_a, labels_b):
+    for x, y in zip(labels_a, labels_b, strict=True):
         if x != y:
             return f"choice '{x}' → '{y}'"
     return ""

@@ -21,9 +21,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from pipeline.model import expressions
 from pipeline.columns import MULTI_SEPARATOR
-from pipeline.errors import make_issue, issues_frame
+from pipeline.errors import issues_frame, make_issue
+from pipeline.model import expressions
 
 #: Question types the pipeline understands (XLSForm names).
 QUESTION_TYPES = ("text", "integer", "decimal", "date", "select_one", "select_multiple", "note")
@@ -182,7 +182,8 @@ def check_instrument(tables: Mapping[str, Any]) -> pd.DataFrame:
     ----------
     tables : mapping
         ``survey``, ``choices`` and ``phase_map`` as string DataFrames (blank cells as ``""``)
-        and ``manifest`` as a dict, as returned by :func:`pipeline.ingest.readers.read_instrument_tables`.
+        and ``manifest`` as a dict, as returned by
+        :func:`pipeline.ingest.readers.read_instrument_tables`.
 
     Returns
     -------
@@ -317,7 +318,7 @@ def check_instrument(tables: Mapping[str, Any]) -> pd.DataFrame:
                     dependencies.setdefault(name, set()).add(reference)
     for cycle in _find_cycles(dependencies):
         add("INST_011", "survey.csv", first_row.get(cycle[0]), "relevant",
-            cycle=" → ".join(cycle + [cycle[0]]))
+            cycle=" → ".join([*cycle, cycle[0]]))
 
     issues.extend(_check_manifest(manifest, set(questions_seen)))
     if phase_map is not None:
@@ -392,13 +393,12 @@ def _check_phase_map(phase_map: pd.DataFrame, manifest: Mapping[str, Any],
                      survey: pd.DataFrame, choices: pd.DataFrame) -> list[dict]:
     issues = []
     phase = manifest.get("phase", {})
-    for column in PHASE_MAP_COLUMNS:
-        if column not in phase_map.columns:
-            issues.append(make_issue("INST_003", file="phase_map.csv", row=1, name=column,
-                                     present=", ".join(phase_map.columns)))
+    issues.extend(make_issue("INST_003", file="phase_map.csv", row=1, name=column,
+                             present=", ".join(phase_map.columns))
+                  for column in PHASE_MAP_COLUMNS if column not in phase_map.columns)
     if issues or not phase:
         return issues
-    allowed_groups = list(phase.get("order", [])) + [phase.get("unclassified_group", "")]
+    allowed_groups = [*phase.get("order", []), phase.get("unclassified_group", "")]
     question_rows = survey[survey["name"].str.strip() == phase.get("question", "")]
     if question_rows.empty:
         return issues
@@ -418,10 +418,8 @@ def _check_phase_map(phase_map: pd.DataFrame, manifest: Mapping[str, Any],
             issues.append(make_issue("INST_014", file="phase_map.csv", row=position,
                                      column="basis", value=row.basis,
                                      field="basis", expected=", ".join(PHASE_BASES)))
-    for code in codes:
-        if code not in mapped:
-            issues.append(make_issue("INST_012", file="phase_map.csv", name=code,
-                                     list_name=list_name))
+    issues.extend(make_issue("INST_012", file="phase_map.csv", name=code, list_name=list_name)
+                  for code in codes if code not in mapped)
     return issues
 
 

@@ -144,14 +144,12 @@ def diff_instruments(old: Instrument, new: Instrument) -> InstrumentDiff:
     renamed = _pair(removed, added, key=lambda q: q.label, compatible=same_kind)
     renamed_old = {a.name: b for a, b, _ in renamed}
     renamed_new = {b.name for _, b, _ in renamed}
-    for q in added:
-        if q.name not in renamed_new:
-            changes.append(Change("question_added", q.name, q.list_name or "", new=q.label,
-                                  detail=q.type))
-    for q in removed:
-        if q.name not in renamed_old:
-            changes.append(Change("question_removed", q.name, q.list_name or "", old=q.label,
-                                  detail=q.type))
+    changes.extend(Change("question_added", q.name, q.list_name or "", new=q.label,
+                          detail=q.type)
+                   for q in added if q.name not in renamed_new)
+    changes.extend(Change("question_removed", q.name, q.list_name or "", old=q.label,
+                          detail=q.type)
+                   for q in removed if q.name not in renamed_old)
     for a, b, score in renamed:
         changes.append(Change("question_renamed", a.name, a.list_name or "", old=a.name,
                               new=b.name, detail=f"label similarity {score:.2f}: "
@@ -160,8 +158,9 @@ def diff_instruments(old: Instrument, new: Instrument) -> InstrumentDiff:
         [(a, b) for a, b, _ in renamed]
     for a, b in pairs:
         if a.label != b.label:
+            similarity = label_similarity(a.label, b.label)
             changes.append(Change("question_reworded", a.name, old=a.label, new=b.label,
-                                  detail=f"label similarity {label_similarity(a.label, b.label):.2f}"))
+                                  detail=f"label similarity {similarity:.2f}"))
         if a.type != b.type:
             changes.append(Change("question_type_changed", a.name, old=a.type, new=b.type))
         if (a.list_name or "") != (b.list_name or "") and a.is_select and b.is_select:
@@ -199,14 +198,12 @@ def diff_instruments(old: Instrument, new: Instrument) -> InstrumentDiff:
 
 def _diff_lists(old: Instrument, new: Instrument) -> list[Change]:
     changes: list[Change] = []
-    for name in old.choices:
-        if name not in new.choices:
-            changes.append(Change("list_removed", list_name=name,
-                                  old=", ".join(_choice_names(old, name))))
-    for name in new.choices:
-        if name not in old.choices:
-            changes.append(Change("list_added", list_name=name,
-                                  new=", ".join(_choice_names(new, name))))
+    changes.extend(Change("list_removed", list_name=name,
+                          old=", ".join(_choice_names(old, name)))
+                   for name in old.choices if name not in new.choices)
+    changes.extend(Change("list_added", list_name=name,
+                          new=", ".join(_choice_names(new, name)))
+                   for name in new.choices if name not in old.choices)
     for name in old.choices:
         if name not in new.choices:
             continue
@@ -226,14 +223,13 @@ def _diff_lists(old: Instrument, new: Instrument) -> list[Change]:
             if len(parts) >= 2:
                 splits[c.name] = parts
         split_new = {p for parts in splits.values() for p in parts}
-        for c in new_ones:
-            if c.name not in paired_new and c.name not in split_new:
-                changes.append(Change("choice_added", list_name=name, choice=c.name,
-                                      new=c.label, detail=f"code {c.code}"))
-        for c in gone:
-            if c.name not in paired_old and c.name not in splits:
-                changes.append(Change("choice_removed", list_name=name, choice=c.name,
-                                      old=c.label, detail=f"code {c.code}"))
+        changes.extend(Change("choice_added", list_name=name, choice=c.name,
+                              new=c.label, detail=f"code {c.code}")
+                       for c in new_ones
+                       if c.name not in paired_new and c.name not in split_new)
+        changes.extend(Change("choice_removed", list_name=name, choice=c.name,
+                              old=c.label, detail=f"code {c.code}")
+                       for c in gone if c.name not in paired_old and c.name not in splits)
         for x, y, score in renamed:
             changes.append(Change("choice_renamed", list_name=name, choice=x.name,
                                   old=x.name, new=y.name,
@@ -245,15 +241,15 @@ def _diff_lists(old: Instrument, new: Instrument) -> list[Change]:
             changes.append(Change("choice_split", list_name=name, choice=source,
                                   old=a[source].label, new=", ".join(parts),
                                   detail=f"replaced by {labels}"))
-        for key in a:
+        for key, choice in a.items():
             if key not in b:
                 continue
-            if a[key].label != b[key].label:
+            if choice.label != b[key].label:
                 changes.append(Change("choice_relabelled", list_name=name, choice=key,
-                                      old=a[key].label, new=b[key].label))
-            if a[key].code != b[key].code:
+                                      old=choice.label, new=b[key].label))
+            if choice.code != b[key].code:
                 changes.append(Change("choice_recoded", list_name=name, choice=key,
-                                      old=a[key].code, new=b[key].code))
+                                      old=choice.code, new=b[key].code))
         common_old = [c for c in a if c in b]
         common_new = [c for c in b if c in a]
         if common_old != common_new:

@@ -15,7 +15,7 @@ from pipeline.model.schema_check import field_type, item_type, optional_inner, u
 from pipeline.model.schemas import FILES
 
 
-def _type_text(annotation: Any) -> str:  # noqa: PLR0911 - one return per kind of type
+def _type_text(annotation: Any) -> str:
     annotation = unwrap(annotation)
     origin = get_origin(annotation)
     if origin is Literal:

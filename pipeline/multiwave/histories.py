@@ -18,6 +18,7 @@ Linking, in order of trust:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Mapping, Sequence
 
 import pandas as pd
@@ -88,12 +89,11 @@ def link_partnerships(waves: Sequence[WavePartnerships], decisions: pd.DataFrame
                      str(row.id_to))] = str(row.decision).strip().lower()
     links: list[dict] = []
     review: list[dict] = []
-    for before, after in zip(waves, waves[1:]):
+    for before, after in pairwise(waves):
         a, b = before.frame, after.frame
         common = sorted(set(a["id"]) & set(b["id"]))
-        for key in common:
-            links.append({"wave_from": before.wave, "id_from": key, "wave_to": after.wave,
-                          "id_to": key, "method": "stable_id"})
+        links.extend({"wave_from": before.wave, "id_from": key, "wave_to": after.wave,
+                      "id_to": key, "method": "stable_id"} for key in common)
         rest_a = a[~a["id"].isin(common)]
         rest_b = b[~b["id"].isin(common)]
         for x in rest_a.itertuples(index=False):
@@ -131,15 +131,15 @@ def _links_across_gaps(waves: Sequence[WavePartnerships]) -> list[dict]:
         answered_since: set[str] = set()
         for later in range(first + 2, len(waves)):
             answered_since |= ids[later - 1]
-            for key in sorted((ids[first] & ids[later]) - answered_since):
-                links.append({"wave_from": before.wave, "id_from": key,
-                              "wave_to": waves[later].wave, "id_to": key,
-                              "method": "stable_id"})
+            links.extend({"wave_from": before.wave, "id_from": key,
+                          "wave_to": waves[later].wave, "id_to": key, "method": "stable_id"}
+                         for key in sorted((ids[first] & ids[later]) - answered_since))
     return links
 
 
 def _phases(waves: Sequence[WavePartnerships]) -> dict[str, Mapping[str, str]]:
-    return {w.wave: dict(zip(w.frame["id"], w.frame["phase"].astype(str))) for w in waves}
+    return {w.wave: dict(zip(w.frame["id"], w.frame["phase"].astype(str), strict=True))
+            for w in waves}
 
 
 def phase_transitions(waves: Sequence[WavePartnerships], links: pd.DataFrame) -> pd.DataFrame:
@@ -156,16 +156,16 @@ def phase_transitions(waves: Sequence[WavePartnerships], links: pd.DataFrame) ->
         if not a.phase_order or not b.phase_order:
             continue
         pairs = pd.Series([(phases[wave_from][i], phases[wave_to][j])
-                           for i, j in zip(group["id_from"], group["id_to"])], dtype=object)
+                           for i, j in zip(group["id_from"], group["id_to"], strict=True)],
+                          dtype=object)
         counts = pairs.value_counts()
         levels_a = list(a.phase_order) + sorted(set(phases[wave_from].values())
                                                 - set(a.phase_order))
         levels_b = list(b.phase_order) + sorted(set(phases[wave_to].values())
                                                 - set(b.phase_order))
-        for x in levels_a:
-            for y in levels_b:
-                rows.append({"from_wave": wave_from, "to_wave": wave_to, "from_phase": x,
-                             "to_phase": y, "count": int(counts.get((x, y), 0))})
+        rows.extend({"from_wave": wave_from, "to_wave": wave_to, "from_phase": x,
+                     "to_phase": y, "count": int(counts.get((x, y), 0))}
+                    for x in levels_a for y in levels_b)
     return pd.DataFrame(rows, columns=list(TRANSITION_COLUMNS))
 
 
@@ -202,7 +202,7 @@ def changes_for_movers(waves: Sequence[WavePartnerships], links: pd.DataFrame,
         rank_a = {p: i for i, p in enumerate(a.phase_order)}
         rank_b = {p: i for i, p in enumerate(b.phase_order)}
         movers: dict[str, list[tuple[str, str]]] = {"forward": [], "backward": []}
-        for i, j in zip(group["id_from"], group["id_to"]):
+        for i, j in zip(group["id_from"], group["id_to"], strict=True):
             x, y = phases[wave_from][i], phases[wave_to][j]
             if x in rank_a and y in rank_b and rank_a[x] != rank_b[y]:
                 movers["forward" if rank_b[y] > rank_a[x] else "backward"].append((i, j))

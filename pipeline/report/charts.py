@@ -23,7 +23,7 @@ from typing import Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 #: Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, vermillion, ...
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
@@ -99,7 +99,7 @@ def bar_chart(estimates: Sequence[Estimate], *, title: str, xlabel: str,
         ax.barh(positions, [0 if math.isnan(v) else v for v in values], color=PALETTE[0],
                 height=0.6, xerr=errors, error_kw={"ecolor": "#1F2933", "capsize": 4,
                                                    "elinewidth": 1.2})
-        for position, value in zip(positions, values):
+        for position, value in zip(positions, values, strict=True):
             if not math.isnan(value):
                 ax.text(1.5, position, f"{value:.0f}%", va="center", ha="left",
                         color="white", fontweight="bold", fontsize=9.5)
@@ -118,7 +118,7 @@ def paired_bar_chart(labels: Sequence[str], series: Sequence[Sequence[Estimate]]
         count = len(series)
         height = 0.8 / count
         base = [float(i) for i in range(len(labels))][::-1]
-        for index, (estimates, name) in enumerate(zip(series, names)):
+        for index, (estimates, name) in enumerate(zip(series, names, strict=True)):
             offset = (count - 1) / 2 * height - index * height
             values, errors = _errors(estimates)
             ax.barh([b + offset for b in base], [0 if math.isnan(v) else v for v in values],
@@ -144,7 +144,7 @@ def dots_by_group_chart(labels: Sequence[str], groups: Sequence[str],
         fig, ax = _axes(0.5 * len(labels) + 1.5)
         spread = 0.22
         base = list(range(len(labels)))[::-1]
-        for g, (name, row) in enumerate(zip(groups, estimates)):
+        for g, (name, row) in enumerate(zip(groups, estimates, strict=True)):
             offset = spread * ((len(groups) - 1) / 2 - g)
             values, errors = _errors(row)
             ax.errorbar(values, [b + offset for b in base], xerr=errors, fmt=MARKERS[g],
@@ -156,8 +156,9 @@ def dots_by_group_chart(labels: Sequence[str], groups: Sequence[str],
         ax.set_ylim(-0.6, len(labels) - 0.4)
         ax.set_xlabel(xlabel)
         ax.set_title(title, loc="left", fontweight="bold")
-        ax.legend(title="Phase", loc="upper center", bbox_to_anchor=(0.5, -0.05 - 0.5 / len(labels)),
-                  ncols=len(groups), frameon=False)
+        ax.legend(title="Phase", loc="upper center",
+                  bbox_to_anchor=(0.5, -0.05 - 0.5 / len(labels)), ncols=len(groups),
+                  frameon=False)
         return _finish(fig, fmt)
 
 
@@ -186,7 +187,7 @@ def trend_chart(waves: Sequence[str],
                         elinewidth=1.1, linewidth=1.6, markeredgecolor="white",
                         markeredgewidth=0.6,
                         label=f"series {name}" if len(series) > 1 else None)
-            for x, (_, estimate, mark) in zip(xs, points):
+            for x, (_, estimate, mark) in zip(xs, points, strict=True):
                 if not math.isnan(estimate.value):
                     top = estimate.high if not math.isnan(estimate.high) else estimate.value
                     ax.text(x, min(top + 3, 96), f"{estimate.value:.0f}%{mark}",

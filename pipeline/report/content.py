@@ -27,8 +27,8 @@ from pipeline.report.charts import Estimate
 from pipeline.stats.disclosure import published_view
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pipeline.stages.results import WaveResult
     from pipeline.model.wave import Wave
+    from pipeline.stages.results import WaveResult
 
 #: The column level of the overall figures in every table.
 ALL = "All"
@@ -94,7 +94,7 @@ def report_context(wave: "Wave", result: "WaveResult") -> dict[str, Any]:
                 and question.type == "select_multiple":
             columns = instrument.indicator_columns(question)
             names = [c.name for c in instrument.choices[question.list_name]]
-            items[table.id] = dict(zip(names, columns))
+            items[table.id] = dict(zip(names, columns, strict=True))
     rule = spec.distinctive
     assumptions = sorted({d.assumption for d in spec.derived if d.assumption}
                          | ({rule.assumption} if rule and rule.assumption else set()))
@@ -161,7 +161,8 @@ def ranked_items(table: pd.DataFrame) -> list[tuple[str, str]]:
     overall = overall[overall["col_level"] == ALL].copy()
     overall["_pct"] = pd.to_numeric(overall["pct"], errors="coerce").fillna(-1.0)
     overall = overall.sort_values("_pct", ascending=False, kind="stable")
-    return list(zip(overall["row_level"].astype(str), overall["row_label"].astype(str)))
+    return list(zip(overall["row_level"].astype(str), overall["row_label"].astype(str),
+                    strict=True))
 
 
 #: Where wording templates come from (named when one cannot be filled).
@@ -289,7 +290,8 @@ def phase_rows(bundle: RunBundle, table_id: str | None) -> list[dict[str, str]]:
 def _levels(table: pd.DataFrame) -> list[tuple[str, str]]:
     body = _body(table)
     body = body[body["col_level"] == ALL]
-    return list(dict.fromkeys(zip(body["row_level"].astype(str), body["row_label"].astype(str))))
+    return list(dict.fromkeys(zip(body["row_level"].astype(str), body["row_label"].astype(str),
+                                  strict=True)))
 
 
 def _table_spec(bundle: RunBundle, table_id: str) -> Mapping[str, Any]:
@@ -435,8 +437,8 @@ def provenance(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
             ("code commit", str(code.get("git_commit") or "not under version control")),
             ("instrument", f"{instrument.get('id', '')} {instrument.get('version', '')}"),
             ("wave description", str(manifest.get("wave_description", {}).get("path", "")))]
-    for item in manifest.get("inputs", []):
-        rows.append((f"input {item['path']}", f"sha256 {item['sha256']}"))
+    rows.extend((f"input {item['path']}", f"sha256 {item['sha256']}")
+                for item in manifest.get("inputs", []))
     packages = manifest.get("packages", {})
     rows.append(("software", ", ".join(f"{k} {v}" for k, v in sorted(packages.items()))))
     return rows
@@ -491,7 +493,8 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
         "all_phases": {"text": recommendations.get("all_phases", {}).get("text", ""),
                        "source": cite(recommendations.get("all_phases", {}))} if quoted else None,
         "recommendations": phases,
-        "funders": {"lead": funders.get("preamble", ""), "actions": list(funders.get("actions", [])),
+        "funders": {"lead": funders.get("preamble", ""),
+                    "actions": list(funders.get("actions", [])),
                     "source": cite(funders)} if quoted else None,
         "methods": methods_text(bundle, wording),
         "caveats": [{"text": c["text"], "assumptions": ", ".join(c.get("assumptions", []))}
@@ -593,7 +596,7 @@ def analyst_view(table: pd.DataFrame) -> pd.DataFrame:
         view = table.assign(
             shown=[f"{v:.1f}" + ("" if pd.isna(lo) else f" ({lo:.1f}–{hi:.1f})")
                    if not pd.isna(v) else "" for v, lo, hi in
-                   zip(table["value"], table["ci_low"], table["ci_high"])])
+                   zip(table["value"], table["ci_low"], table["ci_high"], strict=True)])
         return view.pivot_table(index="stat", columns="col_level", values="shown",
                                 aggfunc="first", sort=False)
     body = table[table["row_type"].isin(["level", "item", "net", "missing"])]

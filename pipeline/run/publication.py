@@ -86,13 +86,15 @@ def publish(out: Path, write: Callable[[Path], None]) -> None:
         staging.mkdir(mode=0o700)
     except OSError as error:
         _remove_empty(made)
-        raise PulsecheckError("CLI_002", path=str(out), reason=error.strerror or str(error))
+        raise PulsecheckError("CLI_002", path=str(out),
+                              reason=error.strerror or str(error)) from error
     try:
         write(staging)
         os.chmod(staging, 0o755)
         _switch(staging, out)
     except OSError as error:
-        raise PulsecheckError("RUN_002", path=str(out), reason=error.strerror or str(error))
+        raise PulsecheckError("RUN_002", path=str(out),
+                              reason=error.strerror or str(error)) from error
     finally:
         if staging.exists():
             _remove(staging)

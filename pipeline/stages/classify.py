@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import issues_frame, issues_table
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
+from pipeline.errors import issues_frame, issues_table
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import PhaseCriteria
 
@@ -51,7 +51,7 @@ def classify_phase(frame: pd.DataFrame, instrument: Instrument) -> Classificatio
     -----
     The grouping of Pathway stages into phases is assumption A-PHASE-1.
     """
-    categories = list(instrument.phase_order) + [instrument.unclassified]
+    categories = [*instrument.phase_order, instrument.unclassified]
     if not instrument.phase_question:
         # No self-placement question in this version: every partnership has no phase, which
         # is a property of the instrument, not a problem of any row, so no issue is raised.
@@ -130,7 +130,8 @@ class CriteriaPlacement:
 
 def classify_by_criteria(frame: pd.DataFrame, criteria: PhaseCriteria,
                          instrument: Instrument) -> CriteriaPlacement:
-    """Place each partnership by the criteria of a :class:`~pipeline.model.report_spec.PhaseCriteria`.
+    """Place each partnership by the criteria of a
+    :class:`~pipeline.model.report_spec.PhaseCriteria`.
 
     Parameters
     ----------
@@ -169,7 +170,7 @@ def classify_by_criteria(frame: pd.DataFrame, criteria: PhaseCriteria,
         if band.max is not None:
             inside &= points <= band.max
         placed = placed.mask(inside, band.label)
-    categories = list(instrument.phase_order) + [instrument.unclassified]
+    categories = [*instrument.phase_order, instrument.unclassified]
     phase = pd.Series(pd.Categorical(placed, categories=categories, ordered=True),
                       index=frame.index, name=PHASE_COLUMN)
     return CriteriaPlacement(phase=phase, points=points,

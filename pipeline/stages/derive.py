@@ -1,9 +1,10 @@
 """Derive: compute the report's derived variables from analysed partnerships (pure).
 
-Each derived variable is declared in the report specification (see :mod:`pipeline.model.report_spec`)
-with a generic kind; the rules and thresholds are data. Missing answers stay missing: a band
-of a missing number is missing, a count over questions with any answer missing is missing
-(so bases shrink honestly rather than counting a blank as "not selected").
+Each derived variable is declared in the report specification (see
+:mod:`pipeline.model.report_spec`) with a generic kind; the rules and thresholds are data.
+Missing answers stay missing: a band of a missing number is missing, a count over questions with
+any answer missing is missing (so bases shrink honestly rather than counting a blank as "not
+selected").
 """
 
 from __future__ import annotations

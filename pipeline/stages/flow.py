@@ -32,9 +32,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import (PulsecheckError, combine_issues, issues_frame, issues_table,
-                             make_issue)
 from pipeline.columns import FILE_COLUMN, ROW_COLUMN
+from pipeline.errors import PulsecheckError, combine_issues, issues_frame, issues_table, make_issue
 from pipeline.model.instrument import Instrument
 from pipeline.model.wave import STEP_RULES, Step
 
@@ -152,11 +151,11 @@ def _quarantined(frame: pd.DataFrame, where: np.ndarray,
     """Rows with an issue of error severity, and the rules each broke (in the issues' order)."""
     errors = issues[issues["severity"].eq("error")]
     error_rows = errors["row"].astype("Int64")
-    keys = set(zip(errors["file"], error_rows))
+    keys = set(zip(errors["file"], error_rows, strict=True))
     # Each row's errors in the issues' order, gathered in one pass over the errors.
     found: dict[tuple, list[str]] = {}
     for file, number, code, rule in zip(errors["file"], error_rows, errors["code"],
-                                        errors["rule"]):
+                                        errors["rule"], strict=True):
         if number is not pd.NA:
             found.setdefault((file, number), []).append(f"{code}: {rule}")
     removed = np.zeros(len(where), dtype=bool)
@@ -166,7 +165,7 @@ def _quarantined(frame: pd.DataFrame, where: np.ndarray,
     reasons = {}
     for position, key in zip(candidates.tolist(),
                              zip(_column(frame, FILE_COLUMN, where).take(candidates),
-                                 numbers.take(candidates))):
+                                 numbers.take(candidates), strict=True), strict=True):
         if key in keys:
             removed[position] = True
             reasons[int(where[position])] = "; ".join(found.get(key, ()))
@@ -276,7 +275,8 @@ def _duplicate_issues(key: str, keep: list[str], ranking: pd.DataFrame, kept: np
     values = ranking["key"].tolist()
     params = [{"value": values[row], "key": key, "n": int(size), "rule": rule_text,
                "kept": int(numbers[winner[number]])}
-              for number, (row, size) in enumerate(zip(first.tolist(), sizes.tolist()))]
+              for number, (row, size) in enumerate(zip(first.tolist(), sizes.tolist(),
+                                                       strict=True))]
     # A key seen once among the rows ranked is no duplicate.
     order = order[sizes[group[order]] >= 2]
     respondents = current["response_id"].take(order).tolist() if "response_id" in current \
@@ -395,7 +395,7 @@ def account_blank_records(flow: FlowResult, blank: Sequence[tuple[str, int]],
             {"step": BLANK_STEP, "n_in": total, "n_out": total - n_blank,
              "n_removed": n_blank, "reason": BLANK_REASON}, *steps[1:]]
     notes = issues_frame([make_issue("READ_026", file=name, row=number)
-                          for name, number in zip(added["file"], added["row"])])
+                          for name, number in zip(added["file"], added["row"], strict=True)])
     issues = combine_issues([flow.issues, notes]) if len(flow.issues) else notes
     return FlowResult(dispositions=dispositions,
                       flow=pd.DataFrame(rows, columns=list(FLOW_COLUMNS)),

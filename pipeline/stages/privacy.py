@@ -153,7 +153,7 @@ def names_pattern(names: Iterable[object]) -> re.Pattern[str] | None:
 
 def mask_frame(frame: pd.DataFrame, columns: Iterable[str] | None = None,
                names: re.Pattern[str] | None = None) -> pd.DataFrame:
-    """A copy of ``frame`` with :func:`mask_contacts` applied to ``columns`` (default: text ones)."""
+    """A copy of ``frame``, :func:`mask_contacts` applied to ``columns`` (default: text ones)."""
     chosen = list(columns) if columns is not None else [
         c for c in frame.columns
         if pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object]

@@ -89,7 +89,7 @@ class WaveResult:
     def counts(self) -> dict[str, int]:
         disposition = self.flow.dispositions["disposition"].value_counts()
         return {
-            "raw": int(len(self.flow.dispositions)),
+            "raw": len(self.flow.dispositions),
             "analysed": int(disposition.get("analysed", 0)),
             "excluded": int(disposition.get("excluded", 0)),
             "quarantined": int(disposition.get("quarantined", 0)),

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.model import expressions
-from pipeline.errors import issues_frame, make_issue
 from pipeline.columns import FILE_COLUMN, MULTI_SEPARATOR, ROLES, ROW_COLUMN
+from pipeline.errors import issues_frame, make_issue
+from pipeline.model import expressions
 from pipeline.model.instrument import Instrument, Question
 
 _INTEGER = re.compile(r"^[+-]?\d+(?:\.0+)?$")
@@ -102,7 +102,7 @@ class _Context:
             joined: pd.Series | None = None
             answered: pd.Series | None = None
             for choice, column in zip(self.instrument.choices_for(question),
-                                      self.instrument.indicator_columns(question)):
+                                      self.instrument.indicator_columns(question), strict=True):
                 indicator = self.columns[column]
                 hit = indicator.eq(1).fillna(False).astype(bool)
                 if joined is None:
@@ -257,7 +257,7 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
         shown = [None] * len(positions) if values is None else values
         for j, (file, row, respondent) in enumerate(zip(
                 _pick(files, positions), _pick(rows, positions),
-                _pick(respondents, positions))):
+                _pick(respondents, positions), strict=True)):
             issues.append(make_issue(
                 code, file=file, row=int(row), column=column, value=shown[j],
                 respondent=respondent, **fixed, **{k: v[j] for k, v in per_row.items()}))
@@ -311,11 +311,13 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
         codes, raw = _distinct(found)
         keys[question.name] = _key(codes, len(raw))
 
-        def spread(values: pd.Series) -> pd.Series:
+        def spread(values: pd.Series, codes: np.ndarray = codes) -> pd.Series:
             return _spread(values, codes, index)
 
         def report_distinct(code: str, mask: pd.Series, column: str,
-                            values: pd.Series | None = None, **params: Any) -> None:
+                            values: pd.Series | None = None, *, codes: np.ndarray = codes,
+                            found: pd.Series = found, raw: pd.Series = raw,
+                            **params: Any) -> None:
             # ``mask``, ``values`` and Series in ``params`` hold one entry per distinct value.
             if not mask.any():
                 return
@@ -334,7 +336,8 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
         typed: dict[str, pd.Series] = {}
         if question.type == "select_one":
             lookup = _choice_lookup(instrument, question)
-            decoded = text.map(lambda v: lookup.get(_normalise_code(v)) if v else None)
+            decoded = text.map(
+                lambda v, lookup=lookup: lookup.get(_normalise_code(v)) if v else None)
             failed = ~blank & decoded.isna()
             report_distinct("VAL_002", failed, question.name, raw, list_name=question.list_name,
                    choices=_choices_hint(instrument, question))
@@ -344,9 +347,9 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
             # Codes and names never contain blanks, so blanks separate them as well as the
             # platform's separator does.
             splitter = re.compile(rf"[{re.escape(config.multiple_separator)}\s]+")
-            tokens = text.map(lambda v: [t for t in (_normalise_code(p) for p in
-                                                     splitter.split(v)) if t])
-            names = tokens.map(lambda ts: [lookup.get(t) for t in ts])
+            tokens = text.map(lambda v, splitter=splitter: [
+                t for t in (_normalise_code(p) for p in splitter.split(v)) if t])
+            names = tokens.map(lambda ts, lookup=lookup: [lookup.get(t) for t in ts])
             failed = ~blank & names.map(lambda ns: (not ns) or any(n is None for n in ns))
             report_distinct("VAL_002", failed, question.name, raw, list_name=question.list_name,
                    choices=_choices_hint(instrument, question))
@@ -354,14 +357,16 @@ def validate_responses(frame: pd.DataFrame, instrument: Instrument,
             chosen = names.where(usable, None)
             exclusive = {c.name for c in instrument.choices_for(question) if c.exclusive}
             clash = usable & chosen.map(
-                lambda ns: bool(ns) and bool(exclusive & set(ns)) and len(set(ns)) > 1)
+                lambda ns, exclusive=exclusive: bool(ns) and bool(exclusive & set(ns))
+                and len(set(ns)) > 1)
             if clash.any():
                 report_distinct("VAL_005", clash, question.name, raw,
                        exclusive=chosen.where(clash, None).map(
-                           lambda ns: ", ".join(sorted(exclusive & set(ns))) if ns else ""),
+                           lambda ns, exclusive=exclusive:
+                           ", ".join(sorted(exclusive & set(ns))) if ns else ""),
                        others=chosen.where(clash, None).map(
-                           lambda ns: ", ".join(n for n in ns if n not in exclusive)
-                           if ns else ""))
+                           lambda ns, exclusive=exclusive:
+                           ", ".join(n for n in ns if n not in exclusive) if ns else ""))
                 failed = failed | clash
                 chosen = chosen.where(~clash, None)
             for choice in instrument.choices_for(question):
@@ -536,7 +541,7 @@ def _holds(text: str, context: _Context, keys: dict[str, tuple[np.ndarray, int]]
     used = tuple(keys[name][0] for name in names)
     remembered = evaluated.get((text, current))
     if remembered is not None and len(remembered[0]) == len(used) and all(
-            a is b for a, b in zip(remembered[0], used)):
+            a is b for a, b in zip(remembered[0], used, strict=True)):
         return remembered[1]
     result = expressions.evaluate_bool_distinct(node, context, index,
                                                 [keys[name] for name in names])

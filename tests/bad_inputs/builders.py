@@ -16,8 +16,17 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from conftest import (EXPORT_HEADER, INSTRUMENT_2016, PROJECT, SAMPLE_WAVE, TINY_CHOICES,
-                      TINY_SURVEY, TINY_WAVE, make_project, row)
+from conftest import (
+    EXPORT_HEADER,
+    INSTRUMENT_2016,
+    PROJECT,
+    SAMPLE_WAVE,
+    TINY_CHOICES,
+    TINY_SURVEY,
+    TINY_WAVE,
+    make_project,
+    row,
+)
 from pipeline.ingest.readers import write_checksums
 
 Builder = Callable[[Path], list[str]]

@@ -82,12 +82,13 @@ CASES: tuple[Case, ...] = (
     Case("BAD-013", "Windows-1252 (Excel 'CSV' on Windows)", b.with_export(b.accented("cp1252")),
          0, ("READ_011",), ("Windows-1252",),
          see="test_adapter_quirks.py::test_read_export__cp1252_file__is_read_and_the_decision_is_an_info_issue"),
-    Case("BAD-014", "UTF-8 with a byte-order mark", b.with_export(b.accented("utf-8", b"\xef\xbb\xbf")),
-         0, ("READ_011",), ("byte-order mark",)),
+    Case("BAD-014", "UTF-8 with a byte-order mark",
+         b.with_export(b.accented("utf-8", b"\xef\xbb\xbf")), 0, ("READ_011",),
+         ("byte-order mark",)),
     Case("BAD-015", "UTF-8 and Windows-1252 rows mixed in one file",
          b.with_export(b.mixed_encodings()), 0, ("READ_021",), ("Line(s) 3 ", "Windows-1252")),
-    Case("BAD-016", "wrong --encoding given", b.sample_ingest(lambda d: d, "--encoding", "ascii"), 2, ("READ_009",),
-         ("ascii",)),
+    Case("BAD-016", "wrong --encoding given",
+         b.sample_ingest(lambda d: d, "--encoding", "ascii"), 2, ("READ_009",), ("ascii",)),
     # --- header problems ---------------------------------------------------------------------
     Case("BAD-017", "the same column twice in the header", b.with_export(b.duplicate_header()), 2,
          ("READ_005",), ("export.csv", "screen")),
@@ -96,7 +97,8 @@ CASES: tuple[Case, ...] = (
     Case("BAD-019", "a question's column missing", b.with_export(b.csv_bytes(
         [r[:9] + r[10:] for r in b.records()])), 0, ("READ_007",), ("staff",)),
     Case("BAD-020", "a column the instrument does not have", b.with_export(b.csv_bytes(
-        [r + [v] for r, v in zip(b.records(), ["favourite_colour", "blue", "", "", "", ""])])),
+        [[*r, v] for r, v in zip(b.records(), ["favourite_colour", "blue", "", "", "", ""],
+                                 strict=True)])),
          0, ("READ_006",), ("favourite_colour",),
          see="test_adapter_quirks.py::test_read_export__unknown_column__is_reported_not_dropped_silently"),
     Case("BAD-021", "an absurd number of columns", b.with_export(b.many_columns(5000)), 2,
@@ -152,19 +154,22 @@ CASES: tuple[Case, ...] = (
              _rows(stage="1")), 0, ("VAL_002",), ("'1'", "01=first", "stage")),
     Case("BAD-053", "a date answer in a day/month/year format",
          b.with_instrument_and_rows(
-             TINY_SURVEY.replace("text,barriers_other,Other barrier", "date,barriers_other,Other barrier"),
+             TINY_SURVEY.replace("text,barriers_other,Other barrier",
+                                 "date,barriers_other,Other barrier"),
              TINY_CHOICES, _rows(barriers="1 3", barriers_other="14/06/2016")),
          0, ("VAL_001",), ("14/06/2016", "YYYY-MM-DD", "barriers_other")),
     Case("BAD-054", "a date answer as a spreadsheet serial number",
          b.with_instrument_and_rows(
-             TINY_SURVEY.replace("text,barriers_other,Other barrier", "date,barriers_other,Other barrier"),
+             TINY_SURVEY.replace("text,barriers_other,Other barrier",
+                                 "date,barriers_other,Other barrier"),
              TINY_CHOICES, _rows(barriers="1 3", barriers_other="42535")),
          0, ("VAL_001",), ("42535", "YYYY-MM-DD")),
     # --- instruments ---------------------------------------------------------------------------
     Case("BAD-038", "skip logic with a cycle", b.with_instrument(TINY_SURVEY.replace(
         "decimal,staff,Staff FTE,no,,", "decimal,staff,Staff FTE,no,${barriers_other} != '',")
         .replace('"selected(${barriers}, \'other\')"', "${staff} > 0")), 2, ("INST_011",),
-         ("cycle",), see="test_instrument.py::test_check_instrument__skip_logic_cycle__is_reported_once"),
+         ("cycle",),
+         see="test_instrument.py::test_check_instrument__skip_logic_cycle__is_reported_once"),
     Case("BAD-039", "a select question whose choice list is missing",
          b.with_instrument(choices="\n".join(line for line in TINY_CHOICES.splitlines()
                                              if not line.startswith("stage,")) + "\n"),
@@ -221,7 +226,8 @@ CASES: tuple[Case, ...] = (
     Case("BAD-083", "--out naming a file, not a folder", b.with_out_a_file(), 2, ("CLI_002",),
          ("occupied.txt", "not a folder")),
     Case("BAD-084", "the same export listed twice: every response a duplicate, nothing analysed",
-         b.with_export_twice(), 2, ("RUN_003", "VAL_011"), ("partnership is left to analyse", "of 10 raw row(s)", "flow.csv"),
+         b.with_export_twice(), 2, ("RUN_003", "VAL_011"),
+         ("partnership is left to analyse", "of 10 raw row(s)", "flow.csv"),
          keeps=("flow.csv", "dispositions.csv", "quarantine.csv", "issues.csv", "run.json")),
     Case("BAD-085", "an empty line and a line of bare delimiters among the responses",
          b.with_export(b.blank_records()), 0, ("READ_026",), ("row 3", "row 4", "blank")),

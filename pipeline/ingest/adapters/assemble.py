@@ -20,11 +20,16 @@ from typing import AbstractSet, Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.ingest.adapters.columnar import ColumnRecords
-from pipeline.ingest.adapters.labels import (MIN_PREFIX, find_choice, normalise, other_specify,
-                                             split_labels)
 from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import make_issue
+from pipeline.ingest.adapters.columnar import ColumnRecords
+from pipeline.ingest.adapters.labels import (
+    MIN_PREFIX,
+    find_choice,
+    normalise,
+    other_specify,
+    split_labels,
+)
 from pipeline.model.instrument import Instrument, Question
 
 #: Column of the canonical frame holding the instrument version a row was answered in.
@@ -182,12 +187,12 @@ def assemble(table: Table, targets: Sequence[Target], instrument: Instrument,
     missing = {v.casefold() for v in conventions.missing}
     finished_true = {v.casefold() for v in conventions.finished_true}
 
-    for column, target in zip(table.columns, targets):
+    for column, target in zip(table.columns, targets, strict=True):
         if target.kind == UNMAPPED and column.strip():
             issues.append(make_issue("READ_006", file=table.file_name, row=table.header_row,
                                      column=column, name=column, version=instrument.version))
     mapped = {t.name for t in targets if t.kind in (ANSWER, CHOICE, OTHER)}
-    unmatched = [c for c, t in zip(table.columns, targets) if t.kind == UNMAPPED]
+    unmatched = [c for c, t in zip(table.columns, targets, strict=True) if t.kind == UNMAPPED]
     # Where typed "other" text is written into the answer cell, a follow-up question is read
     # from its select question's column.
     in_cell = {followup for question, by_choice in followups.items()
@@ -238,17 +243,20 @@ def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
                                  (*role_columns, VERSION_COLUMN, *questions)}
     none_selected: list[tuple[int, str]] = []
 
-    for position, (record, row_number) in enumerate(zip(table.records, table.rows)):
+    numbered = zip(table.records, table.rows, strict=True)
+    for position, (record, row_number) in enumerate(numbered):
         roles: dict[str, str] = {}
         version = instrument.version
         answers: dict[str, _Answer] = {name: _Answer() for name in questions}
 
-        def problem(code: str, column: str, value: str, **params: Any) -> None:
+        def problem(code: str, column: str, value: str, *, row_number: int = row_number,
+                    roles: dict[str, str] = roles, **params: Any) -> None:
             issues.append(make_issue(code, file=table.file_name, row=row_number,
                                      column=column, value=value,
                                      respondent=roles.get("response_id"), **params))
 
-        for column, target, cell in zip(table.columns, targets, record):
+        # A short row has no cells for its last columns; a long row's extra cells have none.
+        for _column, target, cell in zip(table.columns, targets, record, strict=False):
             if target.kind == ROLE:
                 # "[not completed]" and similar placeholders are no value.
                 roles[target.name] = "" if cell.strip().casefold() in missing else cell.strip()
@@ -256,11 +264,12 @@ def _assemble_by_row(context: "_Context", response_ids: Sequence[str] | None
                 version = cell.strip()
         if response_ids is not None and "response_id" not in roles:
             roles["response_id"] = response_ids[position]
-        if "finished" in roles and roles["finished"]:
+        if roles.get("finished"):
             roles["finished"] = FINISHED_TRUE \
                 if roles["finished"].casefold() in context.finished_true else "0"
 
-        for column, target, cell in zip(table.columns, targets, record):
+        # As above, a row of another width is read as far as it and the header both go.
+        for column, target, cell in zip(table.columns, targets, record, strict=False):
             if target.kind not in (ANSWER, CHOICE, OTHER):
                 continue
             question = questions[target.name]
@@ -507,12 +516,12 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
     if isinstance(table.records, ColumnRecords):
         columns = list(table.records.columns)
     else:
-        columns = [_objects(column) for column in zip(*table.records)] if n else \
+        columns = [_objects(column) for column in zip(*table.records, strict=True)] if n else \
             [_objects([]) for _ in table.columns]
 
     roles: dict[str, np.ndarray] = {}
     version = np.full(n, context.instrument.version, dtype=object)
-    for values, target in zip(columns, targets):
+    for values, target in zip(columns, targets, strict=True):
         if target.kind == ROLE:
             # "[not completed]" and similar placeholders are no value.
             found = _stripped(values)
@@ -566,8 +575,8 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
                              version[row]) for row in first]
         out[name] = _objects([d.output for d in decisions])[codes]
         if any(d.none_selected for d in decisions):
-            for row in np.flatnonzero(np.array([d.none_selected for d in decisions])[codes]):
-                flagged.append((int(row), number, name))
+            flagged.extend((int(row), number, name) for row in
+                           np.flatnonzero(np.array([d.none_selected for d in decisions])[codes]))
         if any(d.texts for d in decisions):
             for row in np.flatnonzero(np.array([bool(d.texts) for d in decisions])[codes]):
                 for target_question, text in decisions[codes[row]].texts:

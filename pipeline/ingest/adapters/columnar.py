@@ -90,13 +90,14 @@ class ColumnRecords(Sequence[tuple[str, ...]]):
 
     def __iter__(self) -> Iterator[tuple[str, ...]]:
         if not self.empty.any():
-            return iter(zip(*self.columns)) if self.columns else iter(())
+            return iter(zip(*self.columns, strict=True)) if self.columns else iter(())
         return (self._row(i) for i in range(self._n))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):
             return NotImplemented
-        return len(self) == len(other) and all(a == tuple(b) for a, b in zip(self, other))
+        return len(self) == len(other) and all(a == tuple(b)
+                                               for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking, like a list
 

@@ -1,7 +1,7 @@
 """Instruments given as an XLSForm workbook or a REDCap data dictionary (pure).
 
-Both are turned into the tables :func:`pipeline.ingest.readers.read_instrument_tables` returns for an
-instrument folder, so the same checker and builder apply.
+Both are turned into the tables :func:`pipeline.ingest.readers.read_instrument_tables` returns
+for an instrument folder, so the same checker and builder apply.
 """
 
 from __future__ import annotations

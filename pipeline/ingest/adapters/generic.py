@@ -14,11 +14,11 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from pipeline.errors import PulsecheckError, make_issue
 from pipeline.ingest.adapters.assemble import Table, Target
 from pipeline.ingest.adapters.columnar import ColumnRecords
 from pipeline.ingest.adapters.mapping import classify_columns
 from pipeline.ingest.adapters.text import Grid
-from pipeline.errors import PulsecheckError, make_issue
 from pipeline.model.instrument import Instrument
 
 
@@ -65,8 +65,8 @@ def split_grid(grid: Grid, settings: Mapping[str, Any]
         if not any(cell.strip() for cell in record):
             continue
         cells = list(record)
-        if len(cells) != width and any(c.strip() for c in cells[width:]) or \
-                len(cells) < width and not pad_short:
+        if (len(cells) != width and any(c.strip() for c in cells[width:])) or \
+                (len(cells) < width and not pad_short):
             issues.append(make_issue("READ_008", file=grid.file_name, row=number,
                                      found=len(cells), expected=width))
         cells = (cells + [""] * width)[:width]

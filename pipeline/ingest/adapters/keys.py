@@ -111,7 +111,7 @@ def response_keys(table: Table, targets: Sequence[Target], instrument: Instrumen
         if any(part_values):
             used_parts.append(table.columns[part])
             values = [PART_JOINER.join(p for p in (v, w) if p) if v else v
-                      for v, w in zip(values, part_values)]
+                      for v, w in zip(values, part_values, strict=True)]
         settled[part] = Target(METADATA, by="key")
     settled[index] = Target(ANSWER, question.name, by="name") if shared and question \
         else Target(METADATA, by="key")

@@ -12,11 +12,19 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
-from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, METADATA, OTHER, ROLE, UNMAPPED,
-                                        VERSION, Target)
-from pipeline.ingest.adapters.labels import find_choice, find_question, other_specify
 from pipeline.columns import ROLES
 from pipeline.errors import make_issue
+from pipeline.ingest.adapters.assemble import (
+    ANSWER,
+    CHOICE,
+    METADATA,
+    OTHER,
+    ROLE,
+    UNMAPPED,
+    VERSION,
+    Target,
+)
+from pipeline.ingest.adapters.labels import find_choice, find_question, other_specify
 from pipeline.model.instrument import Instrument, Question
 
 #: Role of the column holding the form version, in a profile's ``[roles]``.
@@ -165,7 +173,7 @@ def classify_columns(names: Sequence[str], labels: Sequence[str], instrument: In
                      ) -> list[Target]:
     """Classify every column by mapping, platform metadata, name, then label."""
     targets = []
-    for name, label in zip(names, labels):
+    for name, label in zip(names, labels, strict=True):
         target = (classify_mapped(name, label, mapping or {}, instrument)
                   or classify_meta(name, settings)
                   or classify_name(name, instrument, settings)

@@ -7,8 +7,8 @@ from typing import Iterable
 
 import pandas as pd
 
-from pipeline.ingest.adapters.assemble import VERSION_COLUMN
 from pipeline.columns import MULTI_SEPARATOR
+from pipeline.ingest.adapters.assemble import VERSION_COLUMN
 from pipeline.model.instrument import Instrument
 
 

@@ -6,7 +6,8 @@ inflate to gigabytes (a deflate bomb). :func:`check_spreadsheet` looks at the ar
 directory (the declared uncompressed sizes), then streams every part once through the
 decompressor with a hard cap on the bytes it yields, and scans the sheet's XML for the
 references of its cells (not its declared ``<dimension ref>``, which is often the whole grid),
-all before any spreadsheet reader allocates the sheet. Nothing is held in memory but one block of XML at a time.
+all before any spreadsheet reader allocates the sheet. Nothing is held in memory but one block
+of XML at a time.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def check_spreadsheet(path: Path, limits: Limits, sheet: str | int | None = 0) -
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError,
             ValueError) as error:
         raise PulsecheckError("READ_002", file=name, expected="a spreadsheet",
-                              reason=f"the archive is damaged ({error})")
+                              reason=f"the archive is damaged ({error})") from error
 
 
 class _Counted:

@@ -14,11 +14,11 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from pipeline.errors import PulsecheckError
 from pipeline.ingest.adapters.assemble import CHOICE, UNMAPPED, Table, Target
 from pipeline.ingest.adapters.labels import find_choice, find_question
 from pipeline.ingest.adapters.mapping import classify_columns
 from pipeline.ingest.adapters.text import cell_text
-from pipeline.errors import PulsecheckError
 from pipeline.model.instrument import Instrument
 
 
@@ -29,8 +29,9 @@ def read_sav(path: Path) -> tuple[pd.DataFrame, Any]:
     try:
         return pyreadstat.read_sav(str(path), user_missing=True)
     except Exception as error:  # pyreadstat raises its own error types
+        reason = str(error).splitlines()[0] if str(error) else "unreadable"
         raise PulsecheckError("READ_017", file=Path(path).name, platform="SPSS",
-                              reason=str(error).splitlines()[0] if str(error) else "unreadable")
+                              reason=reason) from error
 
 
 def _is_missing(value: Any, ranges: list[Mapping[str, Any]]) -> bool:
@@ -95,7 +96,7 @@ def table_from_sav(frame: pd.DataFrame, meta: Any, file_name: str, instrument: I
     value_labels = dict(getattr(meta, "variable_value_labels", {}) or {})
     questions = {q.name: q for q in instrument.answerable}
     columns = []
-    for name, target in zip(names, targets):
+    for name, target in zip(names, targets, strict=True):
         ranges = missing.get(name, [])
         cells = []
         for value in frame[name].tolist():
@@ -112,7 +113,7 @@ def table_from_sav(frame: pd.DataFrame, meta: Any, file_name: str, instrument: I
                     text = str(label)
             cells.append(text)
         columns.append(cells)
-    records = tuple(zip(*columns)) if columns else ()
+    records = tuple(zip(*columns, strict=True)) if columns else ()
     table = Table(file_name=file_name, columns=tuple(names), records=records,
                   rows=tuple(range(2, len(frame) + 2)), header_row=1)
     return table, targets, []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, OTHER, UNMAPPED, Table, Target)
+from pipeline.ingest.adapters.assemble import ANSWER, CHOICE, OTHER, UNMAPPED, Table, Target
 from pipeline.ingest.adapters.generic import resolve_roles, split_grid
 from pipeline.ingest.adapters.labels import find_choice, find_question, normalise, other_specify
 from pipeline.ingest.adapters.mapping import classify_mapped, classify_meta
@@ -38,7 +38,7 @@ def read_columns(grid: Grid, instrument: Instrument, settings: Mapping[str, Any]
     answer_headings = {normalise(h) for h in settings.get("headings", {}).get("answer", ())}
     other_headings = {normalise(h) for h in settings.get("headings", {}).get("other", ())}
     targets: list[Target] = []
-    for name, text, heading in zip(names, carried, headings):
+    for name, text, heading in zip(names, carried, headings, strict=True):
         target = classify_mapped(f"{text} / {heading}" if heading.strip() else text, "",
                                  mapping or {}, instrument) \
             or classify_mapped(text, heading, mapping or {}, instrument) \
@@ -48,7 +48,7 @@ def read_columns(grid: Grid, instrument: Instrument, settings: Mapping[str, Any]
                                       other_headings)
         targets.append(target)
     display = tuple(f"{c} / {h}" if h.strip() and not classify_meta(n, settings) else c
-                    for n, c, h in zip(names, carried, headings))
+                    for n, c, h in zip(names, carried, headings, strict=True))
     return Table(table.file_name, display, table.records, table.rows, table.header_row), \
         targets, issues
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.errors import PulsecheckError
 from pipeline.ingest.adapters.columnar import ColumnRecords, read_columns_fast
 from pipeline.ingest.adapters.sheet_limits import check_spreadsheet
-from pipeline.errors import PulsecheckError
 
 #: File name endings read as spreadsheets.
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -106,7 +106,7 @@ def decode_text(raw: bytes, forced: str | None = None) -> tuple[str, str, str]:
         try:
             return raw.decode(forced), forced, "given with --encoding"
         except (UnicodeDecodeError, LookupError) as error:
-            raise PulsecheckError("READ_009", encoding=forced, reason=str(error))
+            raise PulsecheckError("READ_009", encoding=forced, reason=str(error)) from error
     try:
         if raw.startswith(codecs.BOM_UTF8):
             return (raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"),
@@ -124,7 +124,7 @@ def decode_text(raw: bytes, forced: str | None = None) -> tuple[str, str, str]:
         # The byte-order mark (or the NUL pattern) promised an encoding the bytes break.
         raise PulsecheckError("READ_009", encoding=error.encoding.upper(),
                               reason=f"byte {error.start + 1} breaks it, although the file "
-                                     f"starts as {error.encoding.upper()}")
+                                     f"starts as {error.encoding.upper()}") from error
     try:
         return (raw.decode("utf-8"), *UTF8_WITHOUT_BOM)
     except UnicodeDecodeError:
@@ -305,8 +305,9 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
             frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object,
                                   engine="calamine", keep_default_na=False, na_filter=False)
         except Exception as error:  # calamine raises its own error types
+            reason = str(error).splitlines()[0] if str(error) else "unreadable"
             raise PulsecheckError("READ_002", file=path.name, expected="a spreadsheet",
-                                  reason=str(error).splitlines()[0] if str(error) else "unreadable")
+                                  reason=reason) from error
         records = tuple(tuple(cell_text(v) for v in row)
                         for row in frame.itertuples(index=False, name=None))
         if not records:
@@ -328,7 +329,7 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
     try:
         text, used, reason = decode_text(raw, encoding)
     except PulsecheckError as error:
-        raise PulsecheckError("READ_009", file=path.name, **error.params)
+        raise PulsecheckError("READ_009", file=path.name, **error.params) from None
     mixed: tuple[int, ...] = ()
     if used == "cp1252" and not encoding:
         found = decode_mixed(raw)
@@ -364,7 +365,7 @@ def read_grid(path: Path, delimiter: str | None = None, encoding: str | None = N
         records = parse_delimited(text, chosen)
     except csv.Error as error:
         raise PulsecheckError("READ_002", file=path.name, expected="a delimited text export",
-                              reason=str(error))
+                              reason=str(error)) from error
     return Grid(file_name=path.name, records=tuple(tuple(r) for r in records), encoding=used,
                 reason=reason, delimiter=chosen, mixed_lines=mixed)
 
