@@ -203,7 +203,7 @@ def test_run__out_that_is_a_file__is_refused_before_the_export_is_read(tmp_path,
     def never(*args, **kwargs):
         raise AssertionError("the export was read before --out was checked")
 
-    monkeypatch.setattr("pipeline.run.analyse.read_export", never)
+    monkeypatch.setattr("pipeline.ingest.wave_folder.read_export", never)
     result = CliRunner().invoke(cli, ["run", str(wave), "--out", str(out)])
     assert result.exit_code == 2 and "(CLI_002)" in result.output, result.output
     assert (tmp_path / "occupied").read_text() == "keep me\n"

@@ -42,7 +42,7 @@ from pipeline.errors import PulsecheckError, SpecError, combine_issues, issues_f
 from pipeline.stages.flow import FlowResult, account_blank_records, apply_steps
 from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
 from pipeline.ingest.adapters.assemble import FINISHED_TRUE, TICK_SEPARATOR
-from pipeline.ingest.readers import (Export, Platform, configuration_files)
+from pipeline.ingest.readers import Export, Platform, configuration_files, read_wave
 from pipeline.ingest.wave_folder import load_wave
 from pipeline.model.wave import Step, Wave, missing_step_warnings
 from pipeline.model.instrument import Instrument
@@ -600,11 +600,11 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
     false, and, when they cannot be rendered here, left out with a warning in
     :attr:`RunSummary.skipped` naming the cause and the fix.
     """
+    # An output place that publication would refuse is refused before any export is read.
+    target = Path(out) if out else default_out(read_wave(Path(wave_dir)))
+    check_out(target)
     loaded = load_wave(Path(wave_dir), progress)
     wave, instrument, input_sums = loaded.wave, loaded.instrument, loaded.input_sums
-    target = Path(out) if out else default_out(wave)
-    # An output place that publication would refuse is refused before the analysis.
-    check_out(target)
     spec = read_report_spec(wave.instrument_path, instrument)
     result = analyse_wave(loaded.exports, instrument, wave,
                           validation_config(loaded.platform, wave.steps), keep_personal,

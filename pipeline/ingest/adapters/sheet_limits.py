@@ -96,7 +96,8 @@ def check_spreadsheet(path: Path, limits: Limits, sheet: str | int | None = 0) -
                     else:
                         total = _drain(blocks)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError,
-            ValueError) as error:
+            ValueError, OSError) as error:
+        # OSError: a damaged member header can make the archive seek or read out of range.
         raise PulsecheckError("READ_002", file=name, expected="a spreadsheet",
                               reason=f"the archive is damaged ({error})") from error
 
