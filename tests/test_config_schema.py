@@ -248,8 +248,11 @@ def test_table_pairwise_none__is_used_for_the_letters():
 def _committed_toml() -> list[Path]:
     listed = subprocess.run(["git", "ls-files", "*.toml"], cwd=PROJECT, capture_output=True,
                             text=True, check=True).stdout.split()
+    # The real-export corpus describes each fixture in a case.toml/form.toml of the tests'
+    # own (what to read it with, what to expect): test data, not configuration pulsecheck reads.
     return [PROJECT / name for name in listed
-            if name != "pyproject.toml" and not name.endswith("sample_profile.toml")]
+            if name != "pyproject.toml" and not name.endswith("sample_profile.toml")
+            and not name.startswith("tests/real_exports/")]
 
 
 def _schema_for(path: Path):
@@ -260,7 +263,8 @@ def _schema_for(path: Path):
                "tables.toml": schemas.TablesFile, "phase_criteria.toml": schemas.CriteriaFile,
                "limits.toml": schemas.LimitsFile, "trends.toml": schemas.TrendsFile,
                "report.toml": schemas.ReportLayoutFile,
-               "recommendations.toml": schemas.RecommendationsFile}
+               "recommendations.toml": schemas.RecommendationsFile,
+               "disclosure.toml": schemas.DisclosureFile}
     if relative == "reports/funder/wording.toml":
         return schemas.FunderWordingFile
     if relative == "reports/trends/wording.toml":
@@ -320,7 +324,7 @@ def test_minimal_wave__without_incomplete_and_deduplicate_steps__warns_naming_bo
 
     result = _run(b.with_wave(MINIMAL_WAVE), tmp_path)
     assert result.exit_code == 0, result.output
-    issues = pd.read_csv(tmp_path / "out" / "issues.csv", dtype=str, keep_default_na=False)
+    issues = pd.read_csv(tmp_path / "out" / "internal" / "issues.csv", dtype=str, keep_default_na=False)
     warned = issues[issues["code"] == "CONF_006"]
     assert len(warned) == 2 and set(warned["severity"]) == {"warning"}
     messages = " ".join(warned["message"])
@@ -332,7 +336,7 @@ def test_full_wave__with_every_expected_step__gives_no_step_warning(tmp_path):
     import pandas as pd
 
     result = _run(b.with_wave(TINY_WAVE), tmp_path)
-    issues = pd.read_csv(tmp_path / "out" / "issues.csv", dtype=str, keep_default_na=False)
+    issues = pd.read_csv(tmp_path / "out" / "internal" / "issues.csv", dtype=str, keep_default_na=False)
     assert "CONF_006" not in set(issues["code"]), result.output
 
 
@@ -390,12 +394,12 @@ def test_configured_level_90__is_printed_as_90_in_workbook_notes_and_funder_summ
     import json
 
     out = level_90_run
-    workbook = _sheet_texts(out / "tables.xlsx")
+    workbook = _sheet_texts(out / "published" / "tables.xlsx")
     assert "90% CI" in workbook and "with 90% intervals" in workbook
     assert "95%" not in workbook
-    summary = (out / "funder_summary.html").read_text(encoding="utf-8")
+    summary = (out / "published" / "funder_summary.html").read_text(encoding="utf-8")
     assert "90% interval" in summary and "95%" not in summary
-    notebook = (out / "analyst.html").read_text(encoding="utf-8")
+    notebook = (out / "internal" / "analyst.html").read_text(encoding="utf-8")
     assert "Intervals are 90% wilson intervals" in notebook
     assert "Intervals are 95%" not in notebook
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
@@ -468,7 +472,7 @@ def test_report_command__a_disk_that_refuses_writes__names_the_cause_with_render
 
     from pipeline.report import html as render
 
-    def full(html, folder, stem):
+    def full(html, folder, stem, *args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(render, "write_html_and_pdf", full)

@@ -210,11 +210,11 @@ def tiny_run(tmp_path) -> Path:
 
 def test_verify__planted_and_missing_files__fail(tiny_run, tmp_path):
     shutil.copy(tmp_path / "raw" / "tiny" / "export.csv", tiny_run / "copy_of_raw.csv")
-    (tiny_run / "quarantine.csv").unlink()
+    (tiny_run / "internal" / "quarantine.csv").unlink()
     result = CliRunner().invoke(cli, ["verify", str(tiny_run)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert "not written by the run: copy_of_raw.csv" in result.output
-    assert "missing: quarantine.csv" in result.output
+    assert "missing: internal/quarantine.csv" in result.output
 
 
 def test_verify__honest_run__passes(tiny_run):

@@ -39,17 +39,17 @@ def test_run__blank_records__each_get_a_disposition_and_are_counted_in_the_flow(
 
     result = CliRunner().invoke(cli, ["run", str(wave), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    dispositions = _read(tmp_path / "out" / "dispositions.csv")
+    dispositions = _read(tmp_path / "out" / "internal" / "dispositions.csv")
     placed = list(zip(dispositions["row"], dispositions["disposition"], dispositions["reason"],
                       strict=True))
     assert placed == [("2", "analysed", ""), ("3", "excluded", "blank record"),
                       ("4", "excluded", "blank record"), ("5", "analysed", ""),
                       ("6", "analysed", ""), ("7", "analysed", ""), ("8", "analysed", ""),
                       ("9", "excluded", "blank record")]
-    flow = _read(tmp_path / "out" / "flow.csv").set_index("step")
+    flow = _read(tmp_path / "out" / "internal" / "flow.csv").set_index("step")
     assert flow.loc["read", "n_in"] == "8"
     assert (flow.loc["blank", "n_removed"], flow.loc["analysed", "n_out"]) == ("3", "5")
-    issues = _read(tmp_path / "out" / "issues.csv")
+    issues = _read(tmp_path / "out" / "internal" / "issues.csv")
     assert sorted(issues.loc[issues["code"].eq("READ_026"), "row"]) == ["3", "4", "9"]
 
 
@@ -72,12 +72,12 @@ def test_run__sample_listed_twice__writes_the_accounting_and_stops_with_a_reason
     assert result.exit_code == 2, result.output
     assert "(RUN_003)" in result.output and "STAT_" not in result.output
     assert f"of {2 * n_responses} raw row(s)" in result.output
-    dispositions = _read(out / "dispositions.csv")
+    dispositions = _read(out / "internal" / "dispositions.csv")
     assert len(dispositions) == 2 * n_responses
     assert not dispositions["disposition"].eq("analysed").any()
-    assert len(_read(out / "quarantine.csv")) == dispositions["disposition"].eq(
+    assert len(_read(out / "internal" / "quarantine.csv")) == dispositions["disposition"].eq(
         "quarantined").sum()
-    assert _read(out / "flow.csv").set_index("step").loc["analysed", "n_out"] == "0"
+    assert _read(out / "internal" / "flow.csv").set_index("step").loc["analysed", "n_out"] == "0"
 
 
 def test_main__a_fault_of_pulsecheck__shows_the_traceback_with_exit_3_never_1(
@@ -91,7 +91,8 @@ def test_main__a_fault_of_pulsecheck__shows_the_traceback_with_exit_3_never_1(
     def broken(*args, **kwargs):
         raise RuntimeError("a slip in the code")
 
-    monkeypatch.setattr(entry, "run_wave", broken)
+    # The command imports the run when it runs (lazy imports keep --help quick).
+    monkeypatch.setattr("pipeline.run.analyse.run_wave", broken)
     wave = make_project(tmp_path, [row()])
     monkeypatch.setattr(sys, "argv", ["pulsecheck", "run", str(wave),
                                       "--out", str(tmp_path / "out")])
@@ -111,6 +112,6 @@ def test_run_of_waves__a_wave_with_nothing_to_analyse__writes_its_accounting_and
     result = CliRunner().invoke(cli, ["run", str(tmp_path / "raw"), "--out", str(out)])
     assert result.exit_code == 2, result.output
     assert "(RUN_003)" in result.output
-    dispositions = _read(out / "tiny-2016" / "dispositions.csv")
+    dispositions = _read(out / "tiny-2016" / "internal" / "dispositions.csv")
     assert len(dispositions) == 10 and not dispositions["disposition"].eq("analysed").any()
     assert not (out / "tiny-trends").exists()

@@ -125,10 +125,10 @@ def test_run__spreadsheet_resaved_time_on_the_first_row__latest_submission_is_ke
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         run_wave(wave, out)
-    dispositions = pd.read_csv(out / "dispositions.csv", dtype=str, keep_default_na=False)
+    dispositions = pd.read_csv(out / "internal" / "dispositions.csv", dtype=str, keep_default_na=False)
     assert dispositions.set_index("response_id")["disposition"].to_dict() == {
         "R1": "analysed", "R2": "analysed", "R3": "excluded"}
-    issues = pd.read_csv(out / "issues.csv", dtype=str, keep_default_na=False)
+    issues = pd.read_csv(out / "internal" / "issues.csv", dtype=str, keep_default_na=False)
     duplicates = issues[issues["code"].eq("VAL_008")]
     assert duplicates["rule"].str.contains(r"\(row 3\) is kept").all()  # row 3: R2
     assert issues["code"].eq("VAL_013").sum() == 1  # the re-saved time is reported

@@ -162,7 +162,7 @@ def test_sample_run__partnership_pages__hold_no_planted_personal_data(planted_ru
 
 
 def test_sample_run__planted_values__are_reported_masked_in_the_issues(planted_run):
-    issues = pd.read_csv(planted_run / "issues.csv", dtype=str, keep_default_na=False)
+    issues = pd.read_csv(planted_run / "internal" / "issues.csv", dtype=str, keep_default_na=False)
     values = set(issues["value"])
     # The problems are still reported, with placeholders where the personal data was.
     assert "[phone removed]" in values and "[email removed]" in values
@@ -190,8 +190,8 @@ def test_run__keep_personal__keeps_typed_contact_details_and_is_recorded(tmp_pat
     assert CliRunner().invoke(cli, ["run", str(wave), "--out", str(kept),
                                     "--keep-personal"]).exit_code == 0
     assert CliRunner().invoke(cli, ["run", str(wave), "--out", str(masked)]).exit_code == 0
-    assert EMAIL in (kept / "partnerships.csv").read_text(encoding="utf-8")
-    assert PHONE in (kept / "issues.csv").read_text(encoding="utf-8")
+    assert EMAIL in (kept / "internal" / "partnerships.csv").read_text(encoding="utf-8")
+    assert PHONE in (kept / "internal" / "issues.csv").read_text(encoding="utf-8")
     assert json.loads((kept / "run.json").read_text())["settings"]["keep_personal"] is True
     assert json.loads((masked / "run.json").read_text())["settings"]["keep_personal"] is False
     for path in masked.rglob("*.*"):
@@ -203,7 +203,7 @@ def test_run__keep_personal__keeps_typed_contact_details_and_is_recorded(tmp_pat
 def test_run__answer_hidden_by_skip_logic__is_summarised_not_copied(tmp_path):
     wave = _tiny(tmp_path)
     assert CliRunner().invoke(cli, ["run", str(wave), "--out", str(tmp_path / "o")]).exit_code == 0
-    issues = pd.read_csv(tmp_path / "o" / "issues.csv", dtype=str, keep_default_na=False)
+    issues = pd.read_csv(tmp_path / "o" / "internal" / "issues.csv", dtype=str, keep_default_na=False)
     hidden = issues[issues["code"].eq("VAL_006")]
     assert hidden["value"].tolist() == ["[hidden answer, 18 characters]"]
 

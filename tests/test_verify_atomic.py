@@ -41,11 +41,11 @@ def test_verify__edited_output__is_reported_as_different_and_exits_2(tmp_path, t
     wave = make_project(tmp_path, tiny_rows)
     out = tmp_path / "out"
     invoke("run", str(wave), "--out", str(out))
-    flow = out / "flow.csv"
+    flow = out / "internal" / "flow.csv"
     flow.write_text(flow.read_text().replace("read,7", "read,8"))
     result = invoke("verify", str(out))
     assert result.exit_code == 2 and "(VERIFY_005)" in result.output
-    assert "differs: flow.csv" in result.output
+    assert "differs: internal/flow.csv" in result.output
 
 
 def test_verify__raw_input_changed_since_the_run__stops_with_exit_2(tmp_path, tiny_rows):

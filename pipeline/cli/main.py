@@ -63,8 +63,7 @@ INSTRUMENT_COMMANDS = {
         "List every change between two instrument versions."
     )),
     "import": ("pipeline.cli.instrument", "instrument_import", (
-        "Turn a Qualtrics .qsf, an XLSForm or a REDCap data dictionary into an instrument "
-        "folder."
+        "Turn a form written for a survey platform into an instrument folder."
     )),
 }
 

@@ -407,7 +407,7 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
                for path in sorted(folder.rglob("*"))
                if path.is_file() and path.name != RUN_MANIFEST}
     manifest = run_manifest(wave, result.instrument, input_sums, result, outputs,
-                            keep_personal, partner_reports and result.report is not None,
+                            keep_personal, partner_reports,
                             pdf=pdf, notebook=notebook)
     (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                        + "\n", encoding="utf-8")
