@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import pipeline.ingest.adapters.arrays as arrays_module
 import pipeline.ingest.adapters.assemble as assemble_module
 from fixtures.exports import WRITERS
 from pipeline.errors import PulsecheckError
@@ -140,7 +141,7 @@ def test_assemble__every_cell_kind__column_and_row_readings_agree(rows, missing,
        members=st.sets(st.sampled_from(ROLE_CELLS) | st.text(max_size=3), max_size=3))
 def test_assemble__folded_in__is_each_values_case_folding_looked_up(values, members):
     members = {member.casefold() for member in members}
-    found = assemble_module._folded_in(assemble_module._objects(values), members)
+    found = arrays_module.folded_in(arrays_module.as_objects(values), members)
     assert found.tolist() == [value.casefold() in members for value in values]
 
 
@@ -152,8 +153,8 @@ def test_assemble__case_folding__never_shortens_a_character():
 @given(columns=st.lists(st.lists(st.integers(0, 3), min_size=6, max_size=6), min_size=1,
                         max_size=3))
 def test_assemble__combination_codes__number_combinations_in_order_of_appearance(columns):
-    arrays = [assemble_module._objects([str(v) for v in column]) for column in columns]
-    codes, first = assemble_module._combination_codes([assemble_module._codes(a)
+    arrays = [arrays_module.as_objects([str(v) for v in column]) for column in columns]
+    codes, first = arrays_module.combination_codes([arrays_module.factorize(a)
                                                        for a in arrays])
     seen: dict[tuple, int] = {}
     expected = [seen.setdefault(combination, len(seen))

@@ -15,13 +15,14 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import AbstractSet, Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from pipeline.columns import FILE_COLUMN, ROLES, ROW_COLUMN
 from pipeline.errors import make_issue
+from pipeline.ingest.adapters import arrays
 from pipeline.ingest.adapters.columnar import ColumnRecords
 from pipeline.ingest.adapters.labels import (
     MIN_PREFIX,
@@ -338,80 +339,6 @@ class _Decision:
     texts: tuple[tuple[str, str], ...]
 
 
-def _objects(values: Sequence[Any]) -> np.ndarray:
-    """A 1-d object array of ``values`` (tuples stay elements, not rows)."""
-    array = np.empty(len(values), dtype=object)
-    array[:] = list(values) if not isinstance(values, list) else values
-    return array
-
-
-_STRIP = np.frompyfunc(str.strip, 1, 1)
-
-
-def _stripped(values: np.ndarray) -> np.ndarray:
-    """Every value without its surrounding blanks (an object array)."""
-    return _objects([]) if not len(values) else _STRIP(values)
-
-
-def _folded_in(values: np.ndarray, members: AbstractSet[str]) -> np.ndarray:
-    """Whether each value, case-folded, is one of ``members`` (given case-folded)."""
-    if not members or not len(values):
-        return np.zeros(len(values), dtype=bool)
-    # Case folding never shortens a string: only values as short as a member can match.
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    short = lengths <= max(map(len, members))
-    everywhere = bool(short.all())
-    codes, distinct = pd.factorize(values if everywhere else values[short])
-    hit = np.fromiter((value.casefold() in members for value in distinct), dtype=bool,
-                      count=len(distinct))
-    if everywhere:
-        return hit[codes]
-    found = np.zeros(len(values), dtype=bool)
-    found[short] = hit[codes]
-    return found
-
-
-def _replaced(values: np.ndarray, where: np.ndarray, value: str) -> np.ndarray:
-    """A copy of ``values`` holding ``value`` where ``where`` is true (``values`` if nowhere)."""
-    if not where.any():
-        return values
-    result = values.copy()
-    result[where] = value
-    return result
-
-
-def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """A code per row for each distinct value (numbered in order of appearance), and how
-    many there are."""
-    codes, uniques = pd.factorize(values)
-    return codes.astype(np.int64, copy=False), len(uniques)
-
-
-def _first_rows(codes: np.ndarray) -> np.ndarray:
-    """The row where each code first appears, for codes numbered in order of appearance."""
-    if not len(codes):
-        return np.zeros(0, dtype=np.int64)
-    new = np.empty(len(codes), dtype=bool)
-    new[0] = True
-    # A code appears for the first time exactly where it exceeds every code before it.
-    np.greater(codes[1:], np.maximum.accumulate(codes)[:-1], out=new[1:])
-    return np.flatnonzero(new)
-
-
-def _combination_codes(coded: Sequence[tuple[np.ndarray, int]]
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """A code per row for each distinct combination of values, and one row holding each
-    combination (so a combination is decided once, however many rows share it).
-
-    ``coded`` holds each array's :func:`_codes`.
-    """
-    key = coded[0][0]
-    for codes, count in coded[1:]:
-        # Re-coding after each column keeps the mixed-radix key small.
-        key, _ = pd.factorize(key * count + codes)
-    return key, _first_rows(key)
-
-
 def _read_cell(context: _Context, question: Question, target: Target, cell: str,
                answer: _Answer, unmatched: Callable[[str], None]) -> None:
     """Fold one cell of ``question``'s columns into ``answer`` (both readings use this).
@@ -516,25 +443,26 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
     if isinstance(table.records, ColumnRecords):
         columns = list(table.records.columns)
     else:
-        columns = [_objects(column) for column in zip(*table.records, strict=True)] if n else \
-            [_objects([]) for _ in table.columns]
+        columns = ([arrays.as_objects(column) for column in zip(*table.records, strict=True)]
+                   if n else [arrays.as_objects([]) for _ in table.columns])
 
     roles: dict[str, np.ndarray] = {}
     version = np.full(n, context.instrument.version, dtype=object)
     for values, target in zip(columns, targets, strict=True):
         if target.kind == ROLE:
             # "[not completed]" and similar placeholders are no value.
-            found = _stripped(values)
-            roles[target.name] = _replaced(found, _folded_in(found, context.missing), "")
+            found = arrays.stripped(values)
+            roles[target.name] = arrays.replaced(
+                found, arrays.folded_in(found, context.missing), "")
         elif target.kind == VERSION:
-            found = _stripped(values)
+            found = arrays.stripped(values)
             version = np.where(found != "", found, version)
     if response_ids is not None and "response_id" not in roles:
-        roles["response_id"] = _objects(list(response_ids))
+        roles["response_id"] = arrays.as_objects(list(response_ids))
     if "finished" in roles:
         finished = roles["finished"]
         normalised = np.full(n, "0", dtype=object)
-        normalised[_folded_in(finished, context.finished_true)] = FINISHED_TRUE
+        normalised[arrays.folded_in(finished, context.finished_true)] = FINISHED_TRUE
         normalised[finished == ""] = ""  # blank stays blank
         roles["finished"] = normalised
     respondent = roles.get("response_id")
@@ -563,17 +491,17 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
             # A text, number or date answer is kept verbatim.
             out[name] = columns[indices[0]]
             continue
-        keys = [_codes(columns[i]) for i in indices]
+        keys = [arrays.factorize(columns[i]) for i in indices]
         if question.is_select and context.choice_versions:
             if version_codes is None:
-                version_codes = _codes(version)
+                version_codes = arrays.factorize(version)
             if version_codes[1] > 1:  # one version throughout tells nothing apart
                 keys.append(version_codes)
-        codes, first = _combination_codes(keys)
+        codes, first = arrays.combination_codes(keys)
         decisions = [_decide(context, question,
                              [(i, targets[i], columns[i][row]) for i in indices],
                              version[row]) for row in first]
-        out[name] = _objects([d.output for d in decisions])[codes]
+        out[name] = arrays.as_objects([d.output for d in decisions])[codes]
         if any(d.none_selected for d in decisions):
             flagged.extend((int(row), number, name) for row in
                            np.flatnonzero(np.array([d.none_selected for d in decisions])[codes]))
@@ -592,7 +520,7 @@ def _assemble_by_column(context: _Context, response_ids: Sequence[str] | None
                     found.append(((int(row), 1, number, sub), code, name, value, params))
     for name, text in texts.items():
         current = out[name]
-        fill = np.not_equal(text, None) & (_stripped(current) == "")
+        fill = np.not_equal(text, None) & (arrays.stripped(current) == "")
         if fill.any():
             out[name] = np.where(fill, text, current)
 
