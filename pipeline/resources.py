@@ -41,7 +41,7 @@ def data_root() -> Path:
 
 
 def project_root(start: Path | None = None) -> Path:
-    """The user's project: the nearest folder at or above ``start`` that holds ``survey_instrument/``.
+    """The user's project: the nearest folder at or above ``start`` holding ``survey_instrument/``.
 
     Parameters
     ----------

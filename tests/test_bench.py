@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.runner import BenchOptions, run_bench, scaling_exponent
 from benchmarks.scaled import design_columns, prepare_wave
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -74,9 +75,9 @@ def test_bench_command__results_written_elsewhere__leave_the_recorded_results_al
 
 def _bench_options(monkeypatch, *args: str):
     """The options `pulsecheck bench ARGS` would run with (the benchmark itself not run)."""
-    import benchmarks.runner
     from click.testing import CliRunner
 
+    import benchmarks.runner
     from pipeline.cli.main import cli
 
     seen = []

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
-from conftest import make_project
 
+from conftest import make_project
 from pipeline.cli.main import cli
 
 

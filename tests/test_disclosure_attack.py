@@ -25,7 +25,7 @@ five kinds of attack:
     the percentages of a test of change);
 ``label`` (e)
     what the suppression label says: a cell labelled ``primary`` is a count below the
-    threshold (1 to k−1).
+    threshold (1 to k-1).
 
 A cell is *recovered* when one value is left. The attacker's facts are true of the data, so
 the true count must always remain possible (checked, or the attack would prove nothing).
@@ -45,10 +45,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PROJECT
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 from scipy.stats import fisher_exact, norm
+
+from conftest import PROJECT
 
 #: Every test here attacks the outputs of full runs of every wave.
 pytestmark = pytest.mark.slow
@@ -228,9 +229,9 @@ def read_wave(published: Path, spec: dict | None, kinds: set[str], tag: str,
         phases = _phase_columns(table)
         body = table[table["row_type"].isin(["level", "item"])]
         bases = {}
-        for column, base in zip(body["col_level"], body["base_n"]):
+        for column, base in zip(body["col_level"], body["base_n"], strict=True):
             bases.setdefault(column, _num(base))
-        columns = phases + [HIDDEN] if phases else ["All"]
+        columns = [*phases, HIDDEN] if phases else ["All"]
         if phases:
             bases[HIDDEN] = bases["All"] - sum(bases[c] for c in phases)
         levels = list(dict.fromkeys(body["row_level"]))
@@ -344,7 +345,7 @@ def _read_findings(knowledge, findings, structure, tag, with_tests=True, with_ra
                                        if _matches(100 * c / base, row["rate"])})
         if with_rates and isinstance(row.get("other_rates"), str):
             others = [p.strip() for p in str(row.get("other_phases", "")).split(";")]
-            for other, rate in zip(others, row["other_rates"].split(";")):
+            for other, rate in zip(others, row["other_rates"].split(";"), strict=True):
                 other_key = (tag, table, item, other)
                 base = bases.get(other, math.nan)
                 if other_key in knowledge.candidates and base > 0 and rate.strip():
@@ -551,9 +552,9 @@ def apply_tests(knowledge: Knowledge) -> None:
         survivors: dict[tuple, set[int]] = {keys[i]: set() for i in unknown}
         for combo in itertools.product(*(sorted(options[i]) for i in unknown)):
             values = dict(fixed)
-            values.update({keys[i]: v for i, v in zip(unknown, combo)})
+            values.update({keys[i]: v for i, v in zip(unknown, combo, strict=True)})
             if any(_matches(s, test.printed) for s in _test_statistics(test, values)):
-                for i, v in zip(unknown, combo):
+                for i, v in zip(unknown, combo, strict=True):
                     survivors[keys[i]].add(v)
         for key, allowed in survivors.items():
             knowledge.narrow(key, allowed)

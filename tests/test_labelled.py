@@ -10,8 +10,8 @@ import re
 import pandas as pd
 import pyreadstat
 import pytest
-from conftest import INSTRUMENT_2016, TINY_CHOICES, TINY_SURVEY, tiny_instrument
 
+from conftest import INSTRUMENT_2016, TINY_CHOICES, TINY_SURVEY, tiny_instrument
 from pipeline.report.labelled import legal_name, write_labelled
 
 LEGAL = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,27}")
@@ -64,7 +64,7 @@ def test_labelled__sav_read_back__has_question_text_and_choice_labels(tmp_path):
 
 def test_labelled__dta_read_back__has_the_same_variables_and_labels(tmp_path):
     write_labelled(tmp_path, _tiny_partnerships(), tiny_instrument())
-    sav, sav_meta = pyreadstat.read_sav(str(tmp_path / "partnerships.sav"))
+    _sav, sav_meta = pyreadstat.read_sav(str(tmp_path / "partnerships.sav"))
     dta, dta_meta = pyreadstat.read_dta(str(tmp_path / "partnerships.dta"))
     assert dta_meta.column_names == sav_meta.column_names
     assert dta_meta.column_names_to_labels == sav_meta.column_names_to_labels
@@ -121,7 +121,7 @@ def test_sample_run__partnerships_sav__every_variable_and_value_label(sample_run
     labels = meta.column_names_to_labels
     unlabelled = [n for n in meta.column_names if not labels.get(n)]
     assert unlabelled == []
-    for column, name in zip(columns, meta.column_names):
+    for column, name in zip(columns, meta.column_names, strict=True):
         question = survey.get(column.split("/")[0])
         if question is None:
             continue

@@ -125,7 +125,8 @@ def test_run__spreadsheet_resaved_time_on_the_first_row__latest_submission_is_ke
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         run_wave(wave, out)
-    dispositions = pd.read_csv(out / "internal" / "dispositions.csv", dtype=str, keep_default_na=False)
+    dispositions = pd.read_csv(out / "internal" / "dispositions.csv", dtype=str,
+                               keep_default_na=False)
     assert dispositions.set_index("response_id")["disposition"].to_dict() == {
         "R1": "analysed", "R2": "analysed", "R3": "excluded"}
     issues = pd.read_csv(out / "internal" / "issues.csv", dtype=str, keep_default_na=False)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE_WAVE
 
+from conftest import SAMPLE_WAVE
 from pipeline.cli.main import cli
 
 #: What WeasyPrint raises at import on a machine without Pango (cffi's dlopen message).

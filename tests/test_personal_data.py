@@ -203,7 +203,8 @@ def test_run__keep_personal__keeps_typed_contact_details_and_is_recorded(tmp_pat
 def test_run__answer_hidden_by_skip_logic__is_summarised_not_copied(tmp_path):
     wave = _tiny(tmp_path)
     assert CliRunner().invoke(cli, ["run", str(wave), "--out", str(tmp_path / "o")]).exit_code == 0
-    issues = pd.read_csv(tmp_path / "o" / "internal" / "issues.csv", dtype=str, keep_default_na=False)
+    issues = pd.read_csv(tmp_path / "o" / "internal" / "issues.csv", dtype=str,
+                         keep_default_na=False)
     hidden = issues[issues["code"].eq("VAL_006")]
     assert hidden["value"].tolist() == ["[hidden answer, 18 characters]"]
 

@@ -18,8 +18,14 @@ from bad_inputs.builders import sample_copy, tiny_rows
 from conftest import make_project, row
 from pipeline.cli.main import cli
 from pipeline.ingest.readers import write_checksums
-from pipeline.stages.privacy import (EMAIL_MASK, PHONE_MASK, inert_cell, inert_frame,
-                              mask_contacts, mask_frame)
+from pipeline.stages.privacy import (
+    EMAIL_MASK,
+    PHONE_MASK,
+    inert_cell,
+    inert_frame,
+    mask_contacts,
+    mask_frame,
+)
 
 SCRIPT = "<script>alert(1)</script>"
 FORMULAS = ['=HYPERLINK("http://example.com/x","click")', "+1+1", "-2+3", "@SUM(A1:A9)",
@@ -167,7 +173,8 @@ def test_sample_run__contact_details_typed_in_open_answers__do_not_reach_shared_
 def test_sample_run__no_html_output__loads_anything_remote(sample_run_dir):
     pages = sorted(sample_run_dir.rglob("*.html"))
     assert pages
-    remote = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//"""
+    remote = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//"""
+                        r"""|url\(\s*["']?\s*(?:https?:)?//"""
                         r"""|@import\s+["']?(?:https?:)?//""", re.IGNORECASE)
     for page in pages:
         found = remote.findall(page.read_text(encoding="utf-8"))

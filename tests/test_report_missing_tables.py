@@ -69,7 +69,8 @@ def test_analyst_notebook_of_the_2014_wave__ran_every_cell_and_notes_the_missing
 
 @pytest.mark.slow
 def test_partner_page_of_the_2014_wave__compares_with_all_partnerships(run_2014):
-    page = sorted((run_2014 / "published" / "partners").glob("*.html"))[0].read_text(encoding="utf-8")
+    page = sorted((run_2014 / "published" / "partners").glob("*.html"))[0].read_text(
+        encoding="utf-8")
     assert "This wave did not ask partnerships to place themselves in a phase." in page
     assert "All partnerships" in page
     assert "did not ask about momentum builders" in page
@@ -78,8 +79,8 @@ def test_partner_page_of_the_2014_wave__compares_with_all_partnerships(run_2014)
 @pytest.mark.slow
 def test_funder_summary__with_a_configuration_naming_a_missing_table__skips_it_with_a_note(
         run_2014):
-    from pipeline.report.html import load_run, read_report_data
     from pipeline.report.content import funder_content, partner_content, partner_ids
+    from pipeline.report.html import load_run, read_report_data
 
     bundle = load_run(run_2014, with_partnerships=True)
     layout, wording, recommendations = read_report_data()
@@ -106,7 +107,7 @@ def test_funder_summary__with_a_configuration_naming_a_missing_table__skips_it_w
 def test_funder_summary__with_a_configuration_without_charts__renders(run_2014, monkeypatch):
     from pipeline.report import html as render
 
-    layout, wording, recommendations = render.read_report_data()
+    _layout, wording, recommendations = render.read_report_data()
     monkeypatch.setattr(render, "read_report_data",
                         lambda: ({"headlines": [{"table": "gone", "show": "base",
                                                  "label": "n"}]}, wording, recommendations))
@@ -147,8 +148,8 @@ def test_funder_summary_of_the_2014_wave__carries_the_caveats_of_its_own_questio
 def test_funder_content__a_later_wave__never_calls_the_2016_report_its_own(sample_run_dir):
     from dataclasses import replace
 
-    from pipeline.report.html import load_run, read_report_data
     from pipeline.report.content import funder_content
+    from pipeline.report.html import load_run, read_report_data
 
     bundle = load_run(sample_run_dir)
     own = funder_content(bundle, *read_report_data())

@@ -31,7 +31,8 @@ def run_dir(sample_run_dir) -> Path:
 
 @pytest.fixture(scope="module")
 def pdf_text(run_dir) -> list[str]:
-    return [page.extract_text() for page in PdfReader(run_dir / "published" / "funder_summary.pdf").pages]
+    pdf = PdfReader(run_dir / "published" / "funder_summary.pdf")
+    return [page.extract_text() for page in pdf.pages]
 
 
 class _Page(HTMLParser):
@@ -161,7 +162,7 @@ def test_funder_pdf__has_the_headings_in_order_on_a_few_pages(pdf_text):
     assert 3 <= len(pdf_text) <= 10
     text = "\n".join(pdf_text)
     positions = [text.find(h) for h in HEADINGS]
-    assert all(p >= 0 for p in positions), dict(zip(HEADINGS, positions))
+    assert all(p >= 0 for p in positions), dict(zip(HEADINGS, positions, strict=True))
     assert positions == sorted(positions)
     assert f"Page 1 of {len(pdf_text)}" in pdf_text[0]
 
@@ -213,7 +214,8 @@ def test_funder_html__is_self_contained_with_alt_text_on_every_chart(run_dir):
     for tag, name, value in page.refs:
         assert value.startswith("data:") or (value.startswith("#") and value[1:] in page.ids), \
             (tag, name, value[:60])
-    assert "<script" not in (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    summary = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    assert "<script" not in summary
 
 
 @pytest.mark.slow
@@ -263,8 +265,7 @@ def test_report_command__on_a_folder_without_report_data__exits_2_with_render_00
 def partner_dir(run_dir, tmp_path_factory) -> Path:
     """Partnership pages for partnerships of every phase (HTML) and a few PDFs, from a copy
     of the run."""
-    from pipeline.report.html import (html_to_pdf, load_run, read_report_data,
-                                 render_partner_html)
+    from pipeline.report.html import html_to_pdf, load_run, read_report_data, render_partner_html
 
     copy = tmp_path_factory.mktemp("partners") / "run"
     shutil.copytree(run_dir, copy)
@@ -314,7 +315,8 @@ def test_partner_page__peer_rates_are_the_published_cells_of_its_phase(partner_d
 
 @pytest.mark.slow
 def test_partner_pages__show_no_other_partnership_and_no_personal_value(partner_dir):
-    ids = set(pd.read_csv(partner_dir / "internal" / "partnerships.csv", dtype=str)["partnership_id"])
+    ids = set(pd.read_csv(partner_dir / "internal" / "partnerships.csv",
+                          dtype=str)["partnership_id"])
     values = sample_personal_values()
     for page in sorted((partner_dir / "published" / "partners").glob("*.html")):
         text = page.read_text(encoding="utf-8")

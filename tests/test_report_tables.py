@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from conftest import PROJECT, canonical, row, tiny_instrument
-from pipeline.stages.classify import classify_phase
 from pipeline.model.report_spec import build_spec
 from pipeline.run.analyse import tabulate_wave
+from pipeline.stages.classify import classify_phase
 from pipeline.stages.validate import ValidationConfig, validate_responses
 
 GOLDEN = PROJECT / "tests" / "golden"
@@ -201,7 +201,7 @@ def test_sample_tables__published_barrier_rates_come_out_at_69_and_63(sample_run
 def test_sample_tables__rule_selects_the_phase_distinctive_items_of_the_brief(sample_run):
     findings = pd.read_csv(sample_run / "internal" / "findings.csv")
     chosen = set(zip(findings.loc[findings["distinctive"], "item"],
-                     findings.loc[findings["distinctive"], "phase"]))
+                     findings.loc[findings["distinctive"], "phase"], strict=True))
     assert {("authority", "Earlier"), ("fragile_infrastructure", "Earlier"),
             ("measuring_progress", "Middle"), ("political_resistance", "Middle"),
             ("win_win_exhausted", "Later"), ("vested_interests", "Later"),
@@ -248,8 +248,8 @@ def test_sample_workbook__has_contents_and_a_frozen_sheet_per_table(sample_run):
     assert 'name="Contents"' in workbook
     assert len(sheets) == n_tables + 1
     assert 'state="frozen"' in second
-    sheet = pd.read_excel(sample_run / "published" / "tables.xlsx", sheet_name="barriers", header=None,
-                          engine="calamine")
+    sheet = pd.read_excel(sample_run / "published" / "tables.xlsx", sheet_name="barriers",
+                          header=None, engine="calamine")
     assert sheet.iloc[0, 0] == "Barriers to progress"
     assert "Base (partnerships)" in sheet[0].tolist()
 

@@ -45,7 +45,7 @@ def test_run__personal_questions__are_dropped_from_partnerships_unless_kept(tmp_
 
 
 def test_run__quarantined_row__exits_1_and_lists_it(tmp_path, tiny_rows):
-    wave = make_project(tmp_path, tiny_rows + [row(response_id="R9", pid="")])
+    wave = make_project(tmp_path, [*tiny_rows, row(response_id="R9", pid="")])
     out = tmp_path / "out"
     result = invoke("run", str(wave), "--out", str(out))
     assert result.exit_code == 1
@@ -123,7 +123,7 @@ def test_run__earlier_run_folder__is_replaced_whole(tmp_path, tiny_rows):
 
 
 def test_validate_command__lists_issue_counts_and_writes_issues(tmp_path, tiny_rows):
-    wave = make_project(tmp_path, tiny_rows + [row(response_id="R9", pid="P9", year="2106")])
+    wave = make_project(tmp_path, [*tiny_rows, row(response_id="R9", pid="P9", year="2106")])
     result = invoke("validate", str(wave / "export.csv"), "--instrument",
                     str(tmp_path / "instrument"), "--platform", "csv", "--out",
                     str(tmp_path / "checks"))

@@ -69,7 +69,8 @@ def test_sample_run__no_personal_value_from_the_raw_export__reaches_any_output(r
     for path in files:
         text = _text_of(path)
         # Whole words only: a first name such as "Brin" may begin an ordinary word.
-        leaked = [v for v in values if v in text and re.search(rf"(?<!\w){re.escape(v)}(?!\w)", text)]
+        leaked = [v for v in values
+                  if v in text and re.search(rf"(?<!\w){re.escape(v)}(?!\w)", text)]
         assert not leaked, f"{path.name} contains {leaked[:3]}"
 
 

@@ -9,8 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from pipeline.stats.disclosure import (WITHHELD, DisclosureRule, published_tests, published_view,
-                                       suppress_table)
+from pipeline.stats.disclosure import (
+    WITHHELD,
+    DisclosureRule,
+    published_tests,
+    published_view,
+    suppress_table,
+)
 from pipeline.stats.tabulate import check_all_table, single_choice_table
 
 
@@ -194,8 +199,7 @@ def _trend_rows(rows):
 
 
 def test_published_trends__hide_small_shares_a_neighbour_and_every_test_that_uses_them():
-    from pipeline.multiwave.trends import (WITHHELD, Settings, Trends, _changes,
-                                           published_trends)
+    from pipeline.multiwave.trends import WITHHELD, Settings, Trends, _changes, published_trends
 
     table = _trend_rows([
         ("m", "2016", "All", 40, 100), ("m", "2016", "Early", 3, 30),

@@ -124,7 +124,8 @@ def test_trends_summary__only_significant_differences_are_called_changes(trends_
 
 @pytest.mark.slow
 def test_trends_summary__prints_every_caveat(trends_dir, summary_text):
-    caveats = pd.read_csv(trends_dir / "published" / "caveats.csv", dtype=str, keep_default_na=False)
+    caveats = pd.read_csv(trends_dir / "published" / "caveats.csv", dtype=str,
+                          keep_default_na=False)
     assert caveats["measure"].iloc[0].startswith("(")
     for text in caveats["caveat"].unique():
         assert re.sub(r"\s+", " ", text) in summary_text
@@ -168,10 +169,11 @@ def test_trend_outputs__hold_no_partnership_name_except_the_review_file(trends_d
     texts = {p.name: p.read_text(encoding="utf-8") for p in trends_dir.rglob("*")
              if p.is_file() and p.suffix in (".csv", ".html", ".ipynb", ".json")
              and p.name != "histories_review.csv"}
-    texts["trends_summary.pdf"] = " ".join(
-        page.extract_text() for page in PdfReader(trends_dir / "published" / "trends_summary.pdf").pages)
-    texts["trends.xlsx"] = " ".join(str(v) for rows in _sheets(trends_dir / "published" / "trends.xlsx")
-                                    .values() for row in rows for v in row if v is not None)
+    summary_pdf = PdfReader(trends_dir / "published" / "trends_summary.pdf")
+    texts["trends_summary.pdf"] = " ".join(page.extract_text() for page in summary_pdf.pages)
+    sheets = _sheets(trends_dir / "published" / "trends.xlsx")
+    texts["trends.xlsx"] = " ".join(str(v) for rows in sheets.values()
+                                    for row in rows for v in row if v is not None)
     leaks = [(file, name) for file, text in texts.items() for name in names
              if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text)]
     assert leaks == []

@@ -63,7 +63,7 @@ def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_m
             chosen = tuple(sorted({int(s.replace("_", "")) for s in sizes.split(",") if s}))
         except ValueError:
             raise PulsecheckError("CLI_003", option="--sizes", value=sizes,
-                                  expected="comma-separated whole numbers")
+                                  expected="comma-separated whole numbers") from None
         if not chosen or min(chosen) < 1:
             raise PulsecheckError("CLI_003", option="--sizes", value=sizes,
                                   expected="whole numbers above zero")
@@ -77,7 +77,7 @@ def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_m
     try:
         payload = run_bench(options, say=lambda message: click.echo(message, err=True))
     except RuntimeError as error:
-        raise PulsecheckError("BENCH_002", reason=str(error))
+        raise PulsecheckError("BENCH_002", reason=str(error)) from error
     click.echo(text_table(payload))
     for size in payload["sizes"]:
         if size["r_note"]:

@@ -101,7 +101,8 @@ def create_project(target: Path) -> list[Path]:
         (target / "README.md").write_text(README.format(name=target.resolve().name),
                                           encoding="utf-8")
     except OSError as error:
-        raise PulsecheckError("CLI_002", path=str(target), reason=error.strerror or str(error))
+        raise PulsecheckError("CLI_002", path=str(target),
+                              reason=error.strerror or str(error)) from error
     return sorted(p for p in target.rglob("*") if p.is_file())
 
 

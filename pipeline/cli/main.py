@@ -73,7 +73,7 @@ class _Group(LazyGroup):
 
     lazy_commands = COMMANDS
 
-    def invoke(self, ctx: click.Context):  # noqa: D102 - click API
+    def invoke(self, ctx: click.Context):
         from pipeline.errors import PulsecheckError
 
         try:
@@ -199,8 +199,8 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     """
     import pandas as pd
 
-    from pipeline.run.analyse import run_wave
     from pipeline.cli.raw_guard import refuse_raw_out
+    from pipeline.run.analyse import run_wave
     from pipeline.run.waves import is_waves_folder, run_waves
 
     if out is not None:
@@ -263,7 +263,8 @@ def validate_command(export: Path, instrument_dir: Path | None, platform_name: s
     if out is not None:
         # Raw data are only read, and no output replaces an input (checked before reading).
         refuse_raw_out(out)
-        refuse_overwrite([out / "issues.csv"], [export, *([instrument_dir] if instrument_dir else [])])
+        refuse_overwrite([out / "issues.csv"],
+                         [export, *([instrument_dir] if instrument_dir else [])])
 
     if export.is_dir():
         # A wave folder (a natural thing to pass): read it as `pulsecheck run` does.

@@ -17,13 +17,14 @@ def read_run_json(path: Path, kind: type = dict) -> object:
         content = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as error:
         raise PulsecheckError("RENDER_004", file=str(path), name=path.name,
-                              reason=f"it is not UTF-8 text (byte {error.start})")
+                              reason=f"it is not UTF-8 text (byte {error.start})") from error
     except json.JSONDecodeError as error:
         raise PulsecheckError("RENDER_004", file=str(path), name=path.name,
-                              reason=f"it is not valid JSON ({error.msg}, line {error.lineno})")
+                              reason=f"it is not valid JSON ({error.msg}, line {error.lineno})"
+                              ) from error
     except OSError as error:
         raise PulsecheckError("RENDER_004", file=str(path), name=path.name,
-                              reason=error.strerror or str(error))
+                              reason=error.strerror or str(error)) from error
     if not isinstance(content, kind):
         raise PulsecheckError("RENDER_004", file=str(path), name=path.name,
                               reason=f"it holds a JSON {type(content).__name__}, not an object")

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import re
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -22,19 +22,31 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
 from pipeline.ingest.adapters import CLASSIFIERS
-from pipeline.ingest.adapters.assemble import (ANSWER, CHOICE, ROLE, VERSION, assemble,
-                                        conventions_from)
+from pipeline.ingest.adapters.assemble import (
+    ANSWER,
+    CHOICE,
+    ROLE,
+    VERSION,
+    assemble,
+    conventions_from,
+)
 from pipeline.ingest.adapters.detect import detect_platform
 from pipeline.ingest.adapters.forms import redcap_tables, relocate, xlsform_tables
 from pipeline.ingest.adapters.keys import response_keys, settle_roles
-from pipeline.ingest.adapters.qsf import qsf_tables
 from pipeline.ingest.adapters.mapping import check_mapping, unused_mapping
+from pipeline.ingest.adapters.qsf import qsf_tables
 from pipeline.ingest.adapters.sheet_limits import check_spreadsheet
 from pipeline.ingest.adapters.spss import read_sav, table_from_sav
-from pipeline.ingest.adapters.text import (SPREADSHEET_SUFFIXES, Limits, cell_text, check_grid,
-                                    check_size, read_grid)
-from pipeline.errors import InstrumentError, PulsecheckError, issues_frame, make_issue
+from pipeline.ingest.adapters.text import (
+    SPREADSHEET_SUFFIXES,
+    Limits,
+    cell_text,
+    check_grid,
+    check_size,
+    read_grid,
+)
 from pipeline.ingest.config import read_toml
 from pipeline.model.instrument import Instrument, build_instrument, check_instrument
 from pipeline.model.schema_check import ConfigError
@@ -72,7 +84,8 @@ def _read_table(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
+        raise PulsecheckError("INST_002", file=str(path),
+                              reason=str(error).splitlines()[0]) from error
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -84,7 +97,8 @@ def _read_instrument_file(path: Path) -> dict[str, Any]:
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
+            raise PulsecheckError("INST_002", file=str(path),
+                                  reason=str(error).splitlines()[0]) from error
         if not isinstance(data, dict) or "SurveyElements" not in data:
             raise PulsecheckError("INST_002", file=str(path),
                                   reason="not a Qualtrics survey definition (no SurveyElements)")
@@ -95,13 +109,15 @@ def _read_instrument_file(path: Path) -> dict[str, Any]:
             sheets = pd.read_excel(path, sheet_name=None, header=0, dtype=object,
                                    engine="calamine", keep_default_na=False, na_filter=False)
         except Exception as error:  # calamine raises its own error types
-            raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
+            raise PulsecheckError("INST_002", file=str(path),
+                                  reason=str(error).splitlines()[0]) from error
         sheets = {name: frame.map(cell_text) for name, frame in sheets.items()}
         return xlsform_tables(sheets, source=path.name)
     try:
         dictionary = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise PulsecheckError("INST_002", file=str(path), reason=str(error).splitlines()[0])
+        raise PulsecheckError("INST_002", file=str(path),
+                              reason=str(error).splitlines()[0]) from error
     if len(dictionary.columns) < 6:
         raise PulsecheckError("INST_002", file=str(path),
                               reason="not a REDCap data dictionary (fewer than 6 columns)")
@@ -384,9 +400,9 @@ def read_checksums(folder: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise damaged(f"is not UTF-8 text (byte {error.start})")
+        raise damaged(f"is not UTF-8 text (byte {error.start})") from error
     except OSError as error:
-        raise damaged(f"cannot be read ({error.strerror or error})")
+        raise damaged(f"cannot be read ({error.strerror or error})") from error
     sums = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
@@ -471,7 +487,8 @@ def read_mapping(path: Path, instrument: Instrument) -> dict[str, tuple[str, str
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise PulsecheckError("READ_015", file=path.name, problem=str(error).splitlines()[0])
+        raise PulsecheckError("READ_015", file=path.name,
+                              problem=str(error).splitlines()[0]) from error
     if not {"export_column", "question"} <= set(frame.columns):
         raise PulsecheckError("READ_015", file=path.name,
                               problem="columns export_column and question are required")
@@ -630,7 +647,7 @@ def _check_duplicate_targets(file_name: str, table: Any, targets: list[Any]) -> 
     duplicated a column, or a re-export appended to the right), so the user must choose.
     """
     seen: dict[tuple[str, str, str], str] = {}
-    for column, target in zip(table.columns, targets):
+    for column, target in zip(table.columns, targets, strict=True):
         if target.kind not in (ROLE, ANSWER, CHOICE, VERSION):
             continue
         key = (target.kind, target.name, target.choice)

@@ -10,21 +10,22 @@ row they concern.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from pipeline.stats.methods import TestResult
-from pipeline.stats.intervals import binomial_interval
+from pipeline.columns import MULTI_SEPARATOR
+from pipeline.errors import issues_frame, make_issue
+from pipeline.model.crosswalk import NOT_COMPARABLE, Crosswalk, MeasureSide
+from pipeline.model.instrument import Instrument
+from pipeline.stats.comparisons import adjust_pvalues
 from pipeline.stats.contingency import cochran_armitage, expected_counts, pearson_chisq
 from pipeline.stats.fisher import fisher_exact
-from pipeline.stats.comparisons import adjust_pvalues
-from pipeline.columns import MULTI_SEPARATOR
-from pipeline.model.crosswalk import NOT_COMPARABLE, Crosswalk, MeasureSide
-from pipeline.errors import issues_frame, make_issue
-from pipeline.model.instrument import Instrument
+from pipeline.stats.intervals import binomial_interval
+from pipeline.stats.methods import TestResult
 
 #: The column level of overall figures.
 ALL = "All"
@@ -131,7 +132,7 @@ def measure_indicator(frame: pd.DataFrame, instrument: Instrument, side: Measure
 
 def _share(values: pd.Series, settings: Settings) -> dict:
     valid = values.dropna()
-    n, base = int(valid.sum()), int(len(valid))
+    n, base = int(valid.sum()), len(valid)
     if base == 0:
         return {"n": 0, "base_n": 0, "pct": np.nan, "ci_low": np.nan, "ci_high": np.nan}
     interval = binomial_interval(n, base, method=settings.ci_method,
@@ -205,8 +206,8 @@ def compute_trends(waves: Sequence[WaveData], chains: Sequence[MeasureChain],
                                 "comparability": comparability, "caveat": caveat})
             values = measure_indicator(data.frame, data.instrument, side)
             groups = [(ALL, values)]
-            for phase in data.instrument.phase_order:
-                groups.append((phase, values[data.phase.astype(str).eq(phase)]))
+            groups.extend((phase, values[data.phase.astype(str).eq(phase)])
+                          for phase in data.instrument.phase_order)
             for phase, subset in groups:
                 rows.append({"measure": chain.measure, "label": chain.label,
                              "family": chain.family, "wave": data.wave, "phase": phase,
@@ -226,7 +227,7 @@ def _changes(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     out: list[dict] = []
     for (measure, phase), group in table.groupby(["measure", "phase"], sort=False):
         records = group.to_dict("records")
-        for before, after in zip(records, records[1:]):
+        for before, after in itertools.pairwise(records):
             if after["series"] != before["series"] or not before["base_n"] or \
                     not after["base_n"]:
                 continue  # not comparable: never tested together
@@ -251,8 +252,8 @@ def _changes(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 def _trend_tests(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     out: list[dict] = []
     overall = table[table["phase"] == ALL]
-    for (measure, series), group in overall.groupby(["measure", "series"], sort=False):
-        group = group[group["base_n"] > 0]
+    for (measure, series), whole in overall.groupby(["measure", "series"], sort=False):
+        group = whole[whole["base_n"] > 0]
         if len(group) < 3:
             continue
         result = cochran_armitage(group["n"].tolist(), group["base_n"].tolist(),
@@ -310,7 +311,7 @@ WITHHELD = "withheld: computed from a hidden count"
 def _hidden_rows(table: pd.DataFrame, threshold: int,
                  wave_hidden: frozenset[tuple[str, str, str, str]] = frozenset()
                  ) -> np.ndarray:
-    """Primary cells (a count or base from 1 to ``threshold`` − 1), shares whose count is a
+    """Primary cells (a count or base from 1 to ``threshold`` - 1), shares whose count is a
     cell (or a sum of cells) hidden in the wave's own tables, and, where a wave's phases
     would otherwise give a lone hidden phase away (the overall count minus the other phases),
     the smallest other phase of that wave and measure."""
@@ -321,7 +322,8 @@ def _hidden_rows(table: pd.DataFrame, threshold: int,
         hidden |= np.array([any((str(w), str(q), c, str(p)) in wave_hidden
                                 for c in str(choices).split())
                             for w, q, choices, p in zip(table["wave"], table["question"],
-                                                        table["choices"], table["phase"])],
+                                                        table["choices"], table["phase"],
+                                                        strict=True)],
                            dtype=bool)
     positions = np.arange(len(table))
     for _, group in table.groupby(["measure", "wave"], sort=False):
@@ -339,7 +341,7 @@ def published_trends(trends: Trends, threshold: int, settings: Settings = Settin
                      ) -> Trends:
     """The trends as they may leave the team: nothing computed from a hidden count.
 
-    A share is hidden when its count or its base is from 1 to ``threshold`` − 1; where that
+    A share is hidden when its count or its base is from 1 to ``threshold`` - 1; where that
     leaves one phase of a wave hidden, the smallest other phase is hidden too, so that the
     overall count minus the shown phases (and the unclassified partnerships, whose number
     the bases give) does not give it away. A hidden share has its count, percentage and
@@ -375,7 +377,7 @@ def published_trends(trends: Trends, threshold: int, settings: Settings = Settin
     out.loc[(base > 0) & (base < threshold), "base_n"] = None
     out["suppressed"] = hidden
     secret = {(m, str(w), p) for m, w, p, h in zip(table["measure"], table["wave"],
-                                                   table["phase"], hidden) if h}
+                                                   table["phase"], hidden, strict=True) if h}
 
     def withhold(frame: pd.DataFrame, uses, blank: Sequence[str]) -> pd.DataFrame:
         frame = frame.reset_index(drop=True)

@@ -25,10 +25,10 @@ from pipeline.resources import data_root, shipped_or_project
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.model.wave import Wave
-    from pipeline.stages.results import WaveResult
     from pipeline.report.content import RunBundle
     from pipeline.report.optional import Skipped
     from pipeline.report.trend_content import TrendsBundle
+    from pipeline.stages.results import WaveResult
     from pipeline.stats.disclosure import DisclosureRule
 
 #: Report templates, layout and wording ship with pulsecheck (pipeline.resources).
@@ -57,7 +57,7 @@ def issues_summary(issues: pd.DataFrame) -> list[dict]:
             "code": code,
             "severity": group["severity"].iloc[0],
             "title": CATALOGUE[code].title,
-            "count": int(len(group)),
+            "count": len(group),
             "analysed": int(outcomes.get("analysed", 0)),
             "example": group["message"].iloc[0],
         })
@@ -67,7 +67,7 @@ def issues_summary(issues: pd.DataFrame) -> list[dict]:
 def phase_distribution(partnerships: pd.DataFrame, order: list[str]) -> list[dict]:
     """Counts and shares of each phase group (shares of all analysed partnerships)."""
     counts = partnerships[PHASE_COLUMN].value_counts()
-    total = int(len(partnerships))
+    total = len(partnerships)
     return [{"phase": name, "n": int(counts.get(name, 0)),
              "pct": (100.0 * counts.get(name, 0) / total) if total else 0.0}
             for name in order]
@@ -111,7 +111,8 @@ def render_overview(wave: "Wave", result: "WaveResult") -> str:
 
 # --------------------------------------------------------------------------------------------
 # Reports for three audiences: funder summary, partnership pages (and the analyst notebook,
-# in pipeline.report.notebook). Content comes from pipeline.report.content; this is layout and files.
+# in pipeline.report.notebook). Content comes from pipeline.report.content; this is layout and
+# files.
 # --------------------------------------------------------------------------------------------
 
 REPORTS = TEMPLATES.parent
@@ -124,8 +125,7 @@ _PDF_DATE = "{year}-01-01T00:00:00Z"
 
 def read_report_data() -> tuple[dict, dict, dict]:
     """The report layout, wording and recommendations (``reports/*.toml``)."""
-    from pipeline.model.schemas import (FunderWordingFile, RecommendationsFile,
-                                        ReportLayoutFile)
+    from pipeline.model.schemas import FunderWordingFile, RecommendationsFile, ReportLayoutFile
 
     return (_read_report_toml(ReportLayoutFile, "report.toml"),
             _read_report_toml(FunderWordingFile, "funder", "wording.toml"),
@@ -305,10 +305,11 @@ def write_html_and_pdf(html: str, folder: Path, stem: str, pdf: bool = True,
         return [f"{stem}.html"]
     try:
         html_to_pdf(html, folder / f"{stem}.pdf")
-    except Exception as error:  # noqa: BLE001 - recorded with its cause (see docstring)
+    except Exception as error:
         if skipped is None:
             raise
-        from pipeline.report.optional import pdf_failure, skipped as skip
+        from pipeline.report.optional import pdf_failure
+        from pipeline.report.optional import skipped as skip
 
         (folder / f"{stem}.pdf").unlink(missing_ok=True)
         skipped.append(skip("RENDER_007", f"{stem}.pdf", *pdf_failure(error)))
@@ -320,7 +321,8 @@ def available_parts(pdf: bool, notebook: bool, skipped: "list[Skipped] | None",
                     names: tuple[str, str]) -> tuple[bool, bool]:
     """Which of the PDFs and the notebook can be rendered here; each missing part asked for
     is recorded in ``skipped`` (with the real cause and the fix) and left out."""
-    from pipeline.report.optional import notebook_problem, pdf_problem, skipped as skip
+    from pipeline.report.optional import notebook_problem, pdf_problem
+    from pipeline.report.optional import skipped as skip
 
     if skipped is None:
         return pdf, notebook

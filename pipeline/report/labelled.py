@@ -116,7 +116,7 @@ def _choice_codes(question: Question, instrument: Instrument) -> dict[str, tuple
     numeric = all(re.fullmatch(r"-?\d+", code) for code in codes) and \
         len(set(codes)) == len(codes)
     return {c.name: (int(code) if numeric else index, c.label)
-            for index, (c, code) in enumerate(zip(choices, codes), start=1)}
+            for index, (c, code) in enumerate(zip(choices, codes, strict=True), start=1)}
 
 
 def _numbers(values: pd.Series) -> pd.Series:
@@ -154,7 +154,7 @@ def labelled_data(partnerships: pd.DataFrame, instrument: Instrument) -> Labelle
     indicators = {column: (q, choice)
                   for q in instrument.answerable if q.type == "select_multiple"
                   for column, choice in zip(instrument.indicator_columns(q),
-                                            instrument.choices_for(q))}
+                                            instrument.choices_for(q), strict=True)}
     phases = (*instrument.phase_order, instrument.unclassified)
     phase_codes = {name: index for index, name in enumerate(phases, start=1)}
     columns: dict[str, pd.Series] = {}

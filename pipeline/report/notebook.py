@@ -43,9 +43,9 @@ def build_notebook(template: Path = TEMPLATE) -> nbformat.NotebookNode:
 def execute_notebook(notebook: nbformat.NotebookNode, folder: Path,
                      template: Path = TEMPLATE) -> nbformat.NotebookNode:
     """Run every cell with ``folder`` as the working directory; errors become RENDER_002."""
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from jupyter_client.manager import KernelManager
 
     # The kernel runs on this interpreter, so it sees the same pulsecheck and packages.
     manager = KernelManager(kernel_name="python3")
@@ -58,7 +58,7 @@ def execute_notebook(notebook: nbformat.NotebookNode, folder: Path,
         client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as error:
         raise PulsecheckError("RENDER_002", name=template.name,
-                              reason=str(error).strip().splitlines()[-1])
+                              reason=str(error).strip().splitlines()[-1]) from error
     return notebook
 
 

@@ -12,19 +12,24 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.stats.methods import TestResult
-from pipeline.stats.contingency import cochran_armitage, pearson_chisq
-from pipeline.stats.comparisons import adjust_pvalues
-
-from pipeline.stats import tabulate
 from pipeline.columns import PHASE_COLUMN
-from pipeline.stages.derive import multi_items, single_levels
-from pipeline.stats.disclosure import (DisclosureRule, Link, protect_linked, published_tests,
-                                       published_view, suppress_table)
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, TableSpec
-from pipeline.stages.results import ReportTable, ReportTables
 from pipeline.model.schemas import TABLE_TESTS
+from pipeline.stages.derive import multi_items, single_levels
+from pipeline.stages.results import ReportTable, ReportTables
+from pipeline.stats import tabulate
+from pipeline.stats.comparisons import adjust_pvalues
+from pipeline.stats.contingency import cochran_armitage, pearson_chisq
+from pipeline.stats.disclosure import (
+    DisclosureRule,
+    Link,
+    protect_linked,
+    published_tests,
+    published_view,
+    suppress_table,
+)
+from pipeline.stats.methods import TestResult
 
 #: The banner column used for by-phase tables: the phase, blank when unclassified.
 BANNER = "_phase_banner"
@@ -44,7 +49,8 @@ def _with_banner(frame: pd.DataFrame, phase: pd.Series, order: Sequence[str]) ->
 
 def _order_items(table: pd.DataFrame) -> pd.DataFrame:
     """Rank item rows by their overall percentage (highest first), keeping other rows last."""
-    overall = table[(table["col_level"] == tabulate.ALL) & table["row_type"].isin(["item", "level"])]
+    overall = table[(table["col_level"] == tabulate.ALL)
+                    & table["row_type"].isin(["item", "level"])]
     ranking = overall.sort_values("pct", ascending=False, kind="stable")["row_level"].tolist()
     rank = {level: i + 1 for i, level in enumerate(ranking)}
     ranked = table.assign(rank=table["row_level"].map(rank).astype("Int64"))
@@ -119,7 +125,7 @@ def _distinctive_candidates(report: ReportTable, order: Sequence[str]) -> list[d
     for item, label, phase, n, base_n, pct in zip(
             rows["row_level"], rows["row_label"], rows["col_level"],
             rows["n"].to_numpy(dtype=float), rows["base_n"].to_numpy(dtype=float),
-            rows["pct"].to_numpy(dtype=float)):
+            rows["pct"].to_numpy(dtype=float), strict=True):
         labels.setdefault(item, label)
         cells.setdefault(item, {})[phase] = (n, base_n, pct)
     candidates = []
@@ -202,12 +208,13 @@ def distinctive_findings(reports: Sequence[ReportTable], spec: ReportSpec,
             tests[key] = pearson_chisq(table, continuity=False)
     keys = list(tests)
     q_values = adjust_pvalues([tests[k].p_value for k in keys], method=rule.adjust)
-    q_of = dict(zip(keys, q_values))
-    frame["test"] = [tests[(t, i)].method for t, i in zip(frame["table_id"], frame["item"])]
-    frame["statistic"] = [tests[(t, i)].statistic for t, i in zip(frame["table_id"], frame["item"])]
-    frame["df"] = [tests[(t, i)].df for t, i in zip(frame["table_id"], frame["item"])]
-    frame["p_value"] = [tests[(t, i)].p_value for t, i in zip(frame["table_id"], frame["item"])]
-    frame["q_value"] = [q_of[(t, i)] for t, i in zip(frame["table_id"], frame["item"])]
+    q_of = dict(zip(keys, q_values, strict=True))
+    pairs = list(zip(frame["table_id"], frame["item"], strict=True))
+    frame["test"] = [tests[pair].method for pair in pairs]
+    frame["statistic"] = [tests[pair].statistic for pair in pairs]
+    frame["df"] = [tests[pair].df for pair in pairs]
+    frame["p_value"] = [tests[pair].p_value for pair in pairs]
+    frame["q_value"] = [q_of[pair] for pair in pairs]
     frame["adjust"] = rule.adjust
     frame["min_difference"] = rule.min_difference
     frame["alpha"] = rule.alpha
@@ -224,8 +231,8 @@ def build_report_tables(frame: pd.DataFrame, phase: pd.Series, instrument: Instr
     Parameters
     ----------
     frame : pandas.DataFrame
-        Analysed partnerships with derived variables (:func:`pipeline.stages.derive.derive_variables`).
-        Not modified.
+        Analysed partnerships with derived variables
+        (:func:`pipeline.stages.derive.derive_variables`). Not modified.
     phase : pandas.Series
         The phase group of each partnership on the report's basis (same index as ``frame``).
     instrument : Instrument
@@ -264,8 +271,8 @@ def table_links(spec: ReportSpec) -> list[Link]:
                 if not inside:
                     continue
                 for coarse_id in by_row.get(coarse.name, []):
-                    for fine_id in by_row.get(fine.name, []):
-                        links.append(Link(coarse_id, band.label, fine_id, inside))
+                    links.extend(Link(coarse_id, band.label, fine_id, inside)
+                                 for fine_id in by_row.get(fine.name, []))
     for name, entry in derived.items():
         if entry.kind != "recode":
             continue

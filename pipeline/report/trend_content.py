@@ -38,7 +38,10 @@ WITH_CAVEAT = "comparable_with_caveat"
 
 @dataclass(frozen=True)
 class TrendsBundle:
-    """What a trends folder holds for rendering (read by :func:`pipeline.report.html.load_trends`)."""
+    """What a trends folder holds for rendering.
+
+    Read by :func:`pipeline.report.html.load_trends`.
+    """
 
     manifest: Mapping[str, Any]
     trends: pd.DataFrame
@@ -184,7 +187,7 @@ def transition_matrix(bundle: TrendsBundle, rule: DisclosureRule
         froms = list(dict.fromkeys(group["from_phase"].astype(str)))
         tos = list(dict.fromkeys(group["to_phase"].astype(str)))
         counts = {(str(a), str(b)): int(c) for a, b, c in
-                  zip(group["from_phase"], group["to_phase"], group["count"])}
+                  zip(group["from_phase"], group["to_phase"], group["count"], strict=True)}
 
         def shown(count: int) -> str:
             if count == 0:

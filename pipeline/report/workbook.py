@@ -1,9 +1,9 @@
 """Render the report tables as an Excel workbook people can read without any code.
 
 One sheet per table (title, what the numbers are, a two-row header with frozen panes, the
-levels or items with n, % and the interval (at the configured level) per column, the base, the tests and the
-footnotes, then a bar chart of the percentages with the numbers it plots) and a contents
-sheet that links to each. Small cells are shown as the disclosure
+levels or items with n, % and the interval (at the configured level) per column, the base,
+the tests and the footnotes, then a bar chart of the percentages with the numbers it plots)
+and a contents sheet that links to each. Small cells are shown as the disclosure
 rule displays them; the analyst's unsuppressed numbers are in ``internal/tables/*.csv``.
 
 The file is byte-identical on every run: its document properties carry a fixed date.
@@ -19,8 +19,8 @@ import pandas as pd
 import xlsxwriter
 
 from pipeline.model.report_spec import ReportSpec
-from pipeline.stages.results import ReportTables
 from pipeline.report.content import level_text
+from pipeline.stages.results import ReportTables
 
 _SHEET_NAME_LIMIT = 31
 _NUMERIC_LABELS = {"mean": "Mean", "median": "Median", "q25": "25th percentile",
@@ -91,8 +91,8 @@ def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str]
     row_index = start + 2
     body = table[table["row_type"].isin(["level", "item", "net", "missing"])]
     order = list(dict.fromkeys(body["row_level"]))
-    for level in order:
-        cells = body[body["row_level"] == level].set_index("col_level")
+    for row_level in order:
+        cells = body[body["row_level"] == row_level].set_index("col_level")
         sheet.write(row_index, 0, cells["row_label"].iloc[0], f["label"])
         for position, column in enumerate(columns):
             if column not in cells.index:
@@ -167,7 +167,7 @@ def _write_chart(book: xlsxwriter.Workbook, sheet, name: str, f: dict, table: pd
                 sheet.write_number(first + offset, 1 + position, pct, f["pct"])
     last = first + len(levels) - 1
     chart = book.add_chart({"type": "bar"})
-    for position, column in enumerate(columns):
+    for position, _column in enumerate(columns):
         chart.add_series({
             "name": [name, start, 1 + position],
             "categories": [name, first, 0, last, 0],
@@ -370,7 +370,7 @@ def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str]
             sheet.write(4, first + offset, name, f["head"])
     notes: list[str] = []
     index = 5
-    for (measure, phase), group in rows.groupby(["measure", "phase"], sort=False):
+    for (_measure, phase), group in rows.groupby(["measure", "phase"], sort=False):
         sheet.write(index, 0, str(group["label"].iloc[0]), f["label"])
         sheet.write(index, 1, str(phase), f["label"])
         by_wave = group.set_index(group["wave"].astype(str))

@@ -34,22 +34,27 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from pipeline import __version__
-from pipeline.stages.classify import (Agreement, Classification,
-                               classify_by_criteria, classify_phase, phase_agreement)
 from pipeline.columns import FILE_COLUMN, PHASE_COLUMN, ROW_COLUMN
-from pipeline.stages.derive import derive_variables
 from pipeline.errors import PulsecheckError, SpecError, combine_issues, issues_frame
-from pipeline.stages.flow import FlowResult, account_blank_records, apply_steps
-from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
 from pipeline.ingest.adapters.assemble import FINISHED_TRUE, TICK_SEPARATOR
 from pipeline.ingest.readers import Export, Platform, configuration_files, read_wave
 from pipeline.ingest.wave_folder import load_wave
-from pipeline.model.wave import Step, Wave, missing_step_warnings
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, build_spec, check_spec
+from pipeline.model.wave import Step, Wave, missing_step_warnings
 from pipeline.paths import contained, plain_name
 from pipeline.report.tables import build_report_tables, protect
-from pipeline.run.publication import RUN_MANIFEST, check_out, publish  # noqa: F401 - re-exported
+from pipeline.run.publication import RUN_MANIFEST, check_out, publish
+from pipeline.stages.classify import (
+    Agreement,
+    Classification,
+    classify_by_criteria,
+    classify_phase,
+    phase_agreement,
+)
+from pipeline.stages.derive import derive_variables
+from pipeline.stages.flow import FlowResult, account_blank_records, apply_steps
+from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
 from pipeline.stages.results import ReportResult, WaveResult
 from pipeline.stages.validate import ValidationConfig, ValidationResult, validate_responses
 
@@ -184,9 +189,9 @@ def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave:
         [number for number in numbers if number is not None])]
     outcome_of = {(f, r): d for f, r, d in zip(candidates["file"].tolist(),
                                                candidates["row"].tolist(),
-                                               candidates["disposition"].tolist())}
+                                               candidates["disposition"].tolist(), strict=True)}
     all_issues["outcome"] = [outcome_of.get((f, r), "")
-                             for f, r in zip(all_issues["file"].tolist(), numbers)]
+                             for f, r in zip(all_issues["file"].tolist(), numbers, strict=True)]
     return flow, analysed, classification, all_issues
 
 
@@ -370,8 +375,13 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
     output is still written.
     """
     from pipeline.ingest.readers import sha256_file
-    from pipeline.report.html import (INTERNAL_DIR, PUBLISHED_DIR, render_overview,
-                                      write_internal_readme, write_reports)
+    from pipeline.report.html import (
+        INTERNAL_DIR,
+        PUBLISHED_DIR,
+        render_overview,
+        write_internal_readme,
+        write_reports,
+    )
     from pipeline.report.labelled import write_labelled
 
     published, internal = folder / PUBLISHED_DIR, folder / INTERNAL_DIR
@@ -481,13 +491,11 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
     """
     import datetime as dt
 
-    from pipeline.report.workbook import level_text, write_workbook
-
-    from pipeline.report.html import ASSUMPTIONS
-    from pipeline.resources import shipped_or_project
     from pipeline.report.content import report_context
-    from pipeline.report.html import INTERNAL_DIR, PUBLISHED_DIR, read_assumptions
+    from pipeline.report.html import ASSUMPTIONS, INTERNAL_DIR, PUBLISHED_DIR, read_assumptions
     from pipeline.report.tables import published_report_tables
+    from pipeline.report.workbook import level_text, write_workbook
+    from pipeline.resources import shipped_or_project
 
     report = result.report
     instrument = result.instrument
@@ -571,7 +579,7 @@ def nothing_analysed(result: WaveResult, out: Path) -> PulsecheckError:
     """RUN_003: no row is left to analyse; says how many went where and which steps took them."""
     counts = result.counts
     removed = [f"{step} {n}" for step, n in zip(result.flow.flow["step"],
-                                                result.flow.flow["n_removed"]) if n]
+                                                result.flow.flow["n_removed"], strict=True) if n]
     return PulsecheckError("RUN_003", n=counts["raw"], excluded=counts["excluded"],
                            quarantined=counts["quarantined"],
                            steps="removed by step: " + (", ".join(removed) or "none"),

@@ -89,10 +89,10 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
             raise TypeError("wave_description.path, outputs or settings has the wrong type")
     except UnicodeDecodeError as error:
         raise PulsecheckError("VERIFY_002", file=str(manifest_path),
-                              reason=f"it is not UTF-8 text (byte {error.start})")
+                              reason=f"it is not UTF-8 text (byte {error.start})") from error
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
         raise PulsecheckError("VERIFY_002", file=str(manifest_path),
-                              reason=f"{type(error).__name__}: {error}")
+                              reason=f"{type(error).__name__}: {error}") from error
     root = _project_of(run_dir)
     where = str(manifest_path)
     # Every path in run.json is the project's: one that leads outside it is refused (PATH_001).

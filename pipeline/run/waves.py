@@ -2,9 +2,10 @@
 
 :func:`run_waves` finds every wave folder under a survey's raw folder (each with a
 ``wave.toml``), runs each one as ``pulsecheck run`` would, then writes a combined folder with
-the trends of every harmonised measure (:mod:`pipeline.multiwave.trends`), the partnership histories
-(:mod:`pipeline.multiwave.histories`) and the caveats that travel with them. Crosswalks are read from
-the ``crosswalks`` folder beside the instrument versions (:mod:`pipeline.model.crosswalk`).
+the trends of every harmonised measure (:mod:`pipeline.multiwave.trends`), the partnership
+histories (:mod:`pipeline.multiwave.histories`) and the caveats that travel with them. Crosswalks
+are read from the ``crosswalks`` folder beside the instrument versions
+(:mod:`pipeline.model.crosswalk`).
 
 Outputs of the combined folder (default ``reports/out/<survey>-trends/``)::
 
@@ -22,13 +23,15 @@ Outputs of the combined folder (default ``reports/out/<survey>-trends/``)::
     phase_changes_barriers.csv  measures that changed for partnerships that moved phase
     histories.csv               every link between waves (stable id or confirmed)
     histories_review.csv        name/location candidates for research staff to confirm
-    trends.xlsx                 the finished workbook (pipeline.report.workbook.write_trends_workbook)
+    trends.xlsx                 the finished workbook
+                                (pipeline.report.workbook.write_trends_workbook)
     trends_summary.html, .pdf   the summary for funders (pipeline.report.html.write_trend_reports)
     trends.ipynb, trends.html   the executed analyst notebook (reports/trends_notebook.py)
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +43,11 @@ from pipeline.columns import LINKED_PHASE_COLUMN, MULTI_SEPARATOR
 from pipeline.errors import PulsecheckError
 from pipeline.ingest.wave_folder import load_wave
 from pipeline.model.instrument import Instrument
-from pipeline.paths import contained
-from pipeline.stages.privacy import inert_frame
-from pipeline.run.analyse import analyse_wave, read_report_spec, validation_config
-from pipeline.stages.results import WaveResult
 from pipeline.model.wave import Wave
+from pipeline.paths import contained
+from pipeline.run.analyse import analyse_wave, read_report_spec, validation_config
+from pipeline.stages.privacy import inert_frame
+from pipeline.stages.results import WaveResult
 
 #: The file that marks a wave folder.
 WAVE_FILE = "wave.toml"
@@ -86,7 +89,7 @@ def answers_as_names(typed: pd.DataFrame, instrument: Instrument, questions: lis
         if question.type == "select_multiple":
             choices = [c.name for c in instrument.choices_for(question)]
             ticks = typed[[f"{name}{MULTI_SEPARATOR}{c}" for c in choices]]
-            columns[name] = [tuple(c for c, v in zip(choices, row)
+            columns[name] = [tuple(c for c, v in zip(choices, row, strict=True)
                                    if not pd.isna(v) and int(float(v)) == 1)
                              for row in ticks.itertuples(index=False)]
         else:
@@ -149,7 +152,7 @@ def read_crosswalks(folder: Path, versions: list[Instrument]
     from pipeline.model.crosswalk import build_crosswalk
 
     crosswalks = []
-    for old, new in zip(versions, versions[1:]):
+    for old, new in itertools.pairwise(versions):
         path = Path(folder) / f"{old.version}__{new.version}.csv"
         if not path.exists():
             continue
@@ -192,13 +195,28 @@ def run_waves(root_dir: Path, out: Path | None = None,
     module docstring).
     """
     from pipeline.model.crosswalk import COMPARABILITY  # noqa: F401 - documents the dependency
-    from pipeline.multiwave.histories import (WavePartnerships, changes_for_movers, link_partnerships,
-                                    phase_transitions)
-    from pipeline.run.analyse import (default_out, nothing_analysed, publish, run_folder_name,
-                                      write_outputs)
+    from pipeline.multiwave.histories import (
+        WavePartnerships,
+        changes_for_movers,
+        link_partnerships,
+        phase_transitions,
+    )
+    from pipeline.multiwave.trends import (
+        Settings,
+        WaveData,
+        chain_measures,
+        compute_trends,
+        measure_indicator,
+        waves_left_out,
+    )
+    from pipeline.run.analyse import (
+        default_out,
+        nothing_analysed,
+        publish,
+        run_folder_name,
+        write_outputs,
+    )
     from pipeline.run.publication import check_out, check_writable_path
-    from pipeline.multiwave.trends import (Settings, WaveData, chain_measures, compute_trends,
-                                 measure_indicator, waves_left_out)
 
     folders = find_waves(Path(root_dir))
     if out:
@@ -262,7 +280,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
     name_q = history.get("name_question")
     location_q = history.get("location_question")
     partnerships = []
-    for item, wave_data in zip(analysed, data):
+    for item, wave_data in zip(analysed, data, strict=True):
         key = item.instrument.respondent_key
         names = answers_as_names(wave_data.frame, item.instrument,
                                  [q for q in (name_q, location_q) if q])
@@ -281,14 +299,15 @@ def run_waves(root_dir: Path, out: Path | None = None,
         needed = {"wave_from", "id_from", "wave_to", "id_to", "decision"}
         if not needed <= set(decisions.columns):
             raise PulsecheckError("WAVES_003", path=str(links_path),
-                                  problem=f"lacks {', '.join(sorted(needed - set(decisions.columns)))}")
+                                  problem="lacks "
+                                  f"{', '.join(sorted(needed - set(decisions.columns)))}")
     histories = link_partnerships(partnerships, decisions,
                                   float(history.get("similarity", 0.7)))
     transitions = phase_transitions(partnerships, histories.links)
     families = set(history.get("change_families", ()))
     indicators: dict[str, pd.DataFrame] = {}
     labels: dict[str, str] = {}
-    for item, wave_data in zip(analysed, data):
+    for item, wave_data in zip(analysed, data, strict=True):
         columns = {}
         for chain in chains:
             side = chain.sides.get(item.wave.wave)
@@ -333,7 +352,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
         for a in analysed if a.result.report is not None
         for table in a.result.report.protected.values() if "row_level" in table.columns
         for var, level, column, hidden in zip(table["row_var"], table["row_level"],
-                                              table["col_level"], table["suppressed"])
+                                              table["col_level"], table["suppressed"], strict=True)
         if hidden)
     public = published_trends(trends, threshold, settings, wave_hidden)
     # What may leave the team; everything else (true counts, histories, the review list with
@@ -343,8 +362,12 @@ def run_waves(root_dir: Path, out: Path | None = None,
 
     def write(folder: Path) -> None:
         from pipeline.ingest.readers import sha256_file
-        from pipeline.report.html import (INTERNAL_DIR, PUBLISHED_DIR, write_internal_readme,
-                                          write_trend_reports)
+        from pipeline.report.html import (
+            INTERNAL_DIR,
+            PUBLISHED_DIR,
+            write_internal_readme,
+            write_trend_reports,
+        )
         from pipeline.run.analyse import RUN_MANIFEST, package_versions, read_published_symbol
 
         for part, files, table in ((INTERNAL_DIR, outputs, trends.table),
@@ -370,7 +393,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
             "published_symbol": read_published_symbol(analysed[0].wave.root),
             "links": {"stable_id": int(histories.links["method"].eq("stable_id").sum()),
                       "confirmed": int(histories.links["method"].eq("confirmed").sum()),
-                      "review": int(len(histories.review))},
+                      "review": len(histories.review)},
             "packages": package_versions(),
         }
         # The trends notebook reads the provenance from this provisional manifest; the final
@@ -389,6 +412,6 @@ def run_waves(root_dir: Path, out: Path | None = None,
                         counts={a.wave.wave: a.result.counts["analysed"] for a in analysed},
                         links={"stable_id": int(histories.links["method"].eq("stable_id").sum()),
                                "confirmed": int(histories.links["method"].eq("confirmed").sum()),
-                               "review": int(len(histories.review))},
+                               "review": len(histories.review)},
                         exit_code=max(a.result.exit_code for a in analysed),
                         skipped=tuple(skipped))

@@ -268,7 +268,7 @@ def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
 #: names another (assumption A-DISC-1).
 PUBLISHED_SYMBOL = "[c]"
 #: The ``suppression`` value of every hidden cell in published files (one value whatever the
-#: reason: a label saying "small count" would tell a reader the count is 1 to threshold − 1).
+#: reason: a label saying "small count" would tell a reader the count is 1 to threshold - 1).
 PUBLISHED_LABEL = "hidden"
 #: Text of a withheld statistic in the ``warnings`` column of published tests.
 WITHHELD = "withheld: computed from a hidden count"
@@ -312,8 +312,8 @@ def published_view(table: pd.DataFrame, symbol: str | None = None) -> pd.DataFra
                 out[column] = out[column].astype(object)
                 out.loc[hidden, column] = symbol
     if "sig_letters" in out.columns and {"table_id", "row_level"} <= set(out.columns):
-        keys = list(zip(out["table_id"], out["row_level"]))
-        touched = {key for key, h in zip(keys, hidden) if h}
+        keys = list(zip(out["table_id"], out["row_level"], strict=True))
+        touched = {key for key, h in zip(keys, hidden, strict=True) if h}
         rows = np.array([key in touched for key in keys], dtype=bool)
         out.loc[rows, "sig_letters"] = None
     return out
@@ -356,7 +356,7 @@ def published_tests(tests: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     bases_hidden: dict[str, bool] = {}
     for table_id, row_level, row_type, hidden in zip(body["table_id"], body["row_level"],
                                                      body["row_type"],
-                                                     body["suppressed"].astype(bool)):
+                                                     body["suppressed"].astype(bool), strict=True):
         if not hidden:
             continue
         if row_type in ("total", "respondents"):
@@ -365,7 +365,7 @@ def published_tests(tests: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
             hidden_rows.setdefault(table_id, set()).add(row_level)
             whole[table_id] = True
     withheld = []
-    for table_id, row_level in zip(out["table_id"], out["row_level"]):
+    for table_id, row_level in zip(out["table_id"], out["row_level"], strict=True):
         if bases_hidden.get(table_id, False):
             withheld.append(True)
         elif isinstance(row_level, str) and row_level:
