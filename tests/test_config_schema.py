@@ -432,7 +432,8 @@ def test_run_waves__a_wave_without_crosswalk__is_warned_about_and_not_counted(tm
     assert "2014__2016.csv" in result.output
     assert "over 2 waves (2016, 2018)" in result.output
     trends = tmp_path / "out" / "pulse_check-trends"
-    caveats = pd.read_csv(trends / "caveats.csv", dtype=str, keep_default_na=False)
+    caveats = pd.read_csv(trends / "published" / "caveats.csv", dtype=str,
+                          keep_default_na=False)
     assert caveats["caveat"].str.startswith("Wave 2014 is left out").any()
     manifest = json.loads((trends / "run.json").read_text(encoding="utf-8"))
     assert [entry["wave"] for entry in manifest["left_out"]] == ["2014"]

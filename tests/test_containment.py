@@ -154,19 +154,21 @@ def run_copy(sample_run_dir, tmp_path) -> Path:
 
 
 def _keep_partnerships(folder: Path, ids: list[str]) -> None:
-    frame = pd.read_csv(folder / "partnerships.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(folder / "internal" / "partnerships.csv", dtype=str,
+                        keep_default_na=False)
     frame = frame.head(len(ids)).assign(partnership_id=ids)
-    frame.to_csv(folder / "partnerships.csv", index=False, lineterminator="\n")
+    frame.to_csv(folder / "internal" / "partnerships.csv", index=False, lineterminator="\n")
 
 
 @pytest.mark.slow
 def test_report__table_id_leading_out_of_the_run_folder__is_refused(run_copy):
-    context = json.loads((run_copy / "report.json").read_text(encoding="utf-8"))
+    context = json.loads((run_copy / "published" / "report.json").read_text(encoding="utf-8"))
     first = context["tables"][0]["id"]
     # A table planted beside the run folder, named by report.json.
-    shutil.copy(run_copy / "tables" / f"{first}.csv", run_copy.parent / "planted.csv")
+    shutil.copy(run_copy / "published" / "tables" / f"{first}.csv",
+                run_copy.parent / "planted.csv")
     context["tables"][0]["id"] = "../../planted"
-    (run_copy / "report.json").write_text(json.dumps(context), encoding="utf-8")
+    (run_copy / "published" / "report.json").write_text(json.dumps(context), encoding="utf-8")
     result = CliRunner().invoke(cli, ["report", str(run_copy), "--no-notebook"])
     assert result.exit_code == 2 and "PATH_001" in result.output, result.output
 
@@ -179,7 +181,7 @@ def test_report__partnership_id_with_a_path__is_written_inside_partners(run_copy
     result = CliRunner().invoke(cli, ["report", str(run_copy), "--no-notebook",
                                       "--partner-reports"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (run_copy / "partners").iterdir()) == [
+    assert sorted(p.name for p in (run_copy / "published" / "partners").iterdir()) == [
         "P0001.html", "P0001.pdf", "_.._escaped.html", "_.._escaped.pdf"]
     now = _everything(run_copy.parent.parent) - {
         f"runs/run/{name}" for name in _everything(run_copy)}
@@ -194,8 +196,8 @@ def test_report__two_partnership_ids_sharing_a_file_name__are_refused(run_copy):
     result = CliRunner().invoke(cli, ["report", str(run_copy), "--no-notebook",
                                       "--partner-reports"])
     assert result.exit_code == 2 and "PATH_002" in result.output, result.output
-    assert not list((run_copy / "partners").glob("*")) if (run_copy / "partners").exists() \
-        else True
+    partners = run_copy / "published" / "partners"
+    assert not list(partners.glob("*")) if partners.exists() else True
 
 
 # --- verify ---------------------------------------------------------------------------------------

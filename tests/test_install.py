@@ -185,6 +185,7 @@ def test_wheel__installed_outside_the_checkout__inits_samples_and_runs_a_wave(tm
     ran = run("run", "raw/pulse_check/2016", "--no-notebook", cwd=demo)
     assert ran.returncode == 0, ran.stderr
     out = demo / "reports" / "out" / "pulse_check-2016"
-    for name in ("run.json", "partnerships.csv", "tables.xlsx", "overview.html",
-                 "funder_summary.html", "assumptions.csv"):
+    for name in ("run.json", "internal/partnerships.csv", "published/tables.xlsx",
+                 "internal/overview.html", "published/funder_summary.html",
+                 "published/assumptions.csv"):
         assert (out / name).is_file(), name

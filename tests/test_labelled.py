@@ -110,8 +110,9 @@ def test_legal_name__long_check_all_columns__stay_legal_and_distinct():
 
 @pytest.mark.slow
 def test_sample_run__partnerships_sav__every_variable_and_value_label(sample_run_dir):
-    frame, meta = pyreadstat.read_sav(str(sample_run_dir / "partnerships.sav"))
-    columns = pd.read_csv(sample_run_dir / "partnerships.csv", nrows=0).columns.tolist()
+    frame, meta = pyreadstat.read_sav(str(sample_run_dir / "internal" / "partnerships.sav"))
+    columns = pd.read_csv(sample_run_dir / "internal" / "partnerships.csv",
+                          nrows=0).columns.tolist()
     assert len(meta.column_names) == len(columns)
     assert all(LEGAL.fullmatch(n) for n in meta.column_names)
     assert not any("/" in n for n in meta.column_names)
@@ -132,4 +133,4 @@ def test_sample_run__partnerships_sav__every_variable_and_value_label(sample_run
             assert set(meta.variable_value_labels[name].values()) == expected, column
         elif kind[0] == "select_multiple":
             assert set(meta.variable_value_labels[name]) == {0.0, 1.0}, column
-    assert len(frame) == len(pd.read_csv(sample_run_dir / "partnerships.csv"))
+    assert len(frame) == len(pd.read_csv(sample_run_dir / "internal" / "partnerships.csv"))

@@ -52,7 +52,8 @@ def test_notebook_problem__jupytext_missing__names_the_package_and_the_extra(mon
 
 def _copy_without_reports(run_dir: Path, target: Path) -> Path:
     shutil.copytree(run_dir, target)
-    for name in ("funder_summary.html", "funder_summary.pdf", "analyst.ipynb", "analyst.html"):
+    for name in ("published/funder_summary.html", "published/funder_summary.pdf",
+                 "internal/analyst.ipynb", "internal/analyst.html"):
         (target / name).unlink(missing_ok=True)
     return target
 
@@ -63,8 +64,8 @@ def test_report__pango_missing__writes_the_html_and_warns_with_cause_and_fix(
     folder = _copy_without_reports(sample_run_dir, tmp_path / "run")
     result = CliRunner().invoke(cli, ["report", str(folder), "--no-notebook"])
     assert result.exit_code == 0, result.output
-    assert (folder / "funder_summary.html").is_file()
-    assert not (folder / "funder_summary.pdf").exists()
+    assert (folder / "published" / "funder_summary.html").is_file()
+    assert not (folder / "published" / "funder_summary.pdf").exists()
     assert "RENDER_007" in result.output
     assert "libpango-1.0-0" in result.output and "apt install" in result.output
 
@@ -74,8 +75,8 @@ def test_report__no_pdf__writes_html_only_and_no_warning(sample_run_dir, tmp_pat
     folder = _copy_without_reports(sample_run_dir, tmp_path / "run")
     result = CliRunner().invoke(cli, ["report", str(folder), "--no-pdf", "--no-notebook"])
     assert result.exit_code == 0, result.output
-    assert (folder / "funder_summary.html").is_file()
-    assert not (folder / "funder_summary.pdf").exists()
+    assert (folder / "published" / "funder_summary.html").is_file()
+    assert not (folder / "published" / "funder_summary.pdf").exists()
     assert "warning" not in result.output
 
 
@@ -86,10 +87,11 @@ def test_run__pango_missing__writes_every_other_output_and_records_the_choice(
     result = CliRunner().invoke(cli, ["run", str(SAMPLE_WAVE), "--out", str(out),
                                       "--no-notebook"])
     assert result.exit_code == 0, result.output
-    for name in ("partnerships.csv", "issues.csv", "tables.xlsx", "overview.html",
-                 "funder_summary.html", "findings.csv", "run.json"):
+    for name in ("internal/partnerships.csv", "internal/issues.csv", "published/tables.xlsx",
+                 "internal/overview.html", "published/funder_summary.html",
+                 "published/findings.csv", "run.json"):
         assert (out / name).is_file(), name
-    assert not list(out.glob("*.pdf")) and not (out / "analyst.ipynb").exists()
+    assert not list(out.rglob("*.pdf")) and not list(out.rglob("analyst.ipynb"))
     assert "libpango-1.0-0" in result.output and "RENDER_007" in result.output
     settings = json.loads((out / "run.json").read_text(encoding="utf-8"))["settings"]
     assert (settings["pdf"], settings["notebook"]) == (True, False)
