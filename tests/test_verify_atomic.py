@@ -85,7 +85,7 @@ def test_verify__sample_run_with_partner_reports__is_rebuilt_byte_for_byte(tmp_p
     out = tmp_path / "run"
     assert invoke("run", str(SAMPLE_WAVE), "--out", str(out),
                   "--partner-reports").exit_code == 0
-    assert any((out / "partners").glob("*.html"))
+    assert any((out / "published" / "partners").glob("*.html"))
     result = invoke("verify", str(out))
     assert result.exit_code == 0, result.output
 

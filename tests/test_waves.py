@@ -298,17 +298,18 @@ def test_run_waves__committed_sample__trends_over_three_waves_transitions_and_ca
     summary = run_waves(PROJECT / "raw" / "pulse_check", tmp_path)
     out = tmp_path / "pulse_check-trends"
     assert summary.counts == {"2014": 133, "2016": 237, "2018": 205}
-    barrier = pd.read_csv(out / "trends" / "barrier_measuring_progress.csv", dtype={"wave": str})
+    barrier = pd.read_csv(out / "internal" / "trends" / "barrier_measuring_progress.csv",
+                          dtype={"wave": str})
     assert sorted(barrier.loc[barrier["phase"] == "All", "wave"]) == ["2014", "2016", "2018"]
-    transitions = pd.read_csv(out / "transitions.csv")
+    transitions = pd.read_csv(out / "internal" / "transitions.csv")
     assert set(transitions["from_phase"]) >= {"Earlier", "Middle", "Later"}
     # 120 of the 2016 sample recur in 2018, 4 of them without their ID (sample profile).
     assert transitions["count"].sum() == 116
-    caveats = pd.read_csv(out / "caveats.csv", keep_default_na=False)
+    caveats = pd.read_csv(out / "internal" / "caveats.csv", keep_default_na=False)
     reworded = caveats[caveats["measure"].eq("barrier_measuring_progress")
                        & caveats["to_wave"].astype(str).eq("2018")]
     assert "past two years" in reworded["caveat"].iloc[0]
-    review = pd.read_csv(out / "histories_review.csv")
+    review = pd.read_csv(out / "internal" / "histories_review.csv")
     # 3 + 4 recurring without a stable id and 1 + 2 look-alikes (sample profiles).
     assert len(review) == 10
     assert review["name_to"].str.startswith("Greater").sum() + \
@@ -354,7 +355,8 @@ def test_run_waves__formula_like_partnership_name__is_inert_in_the_trend_csvs(
     monkeypatch.setattr(pipeline.report.html, "write_trend_reports", lambda *a, **k: None)
     run_waves(PROJECT / "raw" / "pulse_check", tmp_path)
     out = tmp_path / "pulse_check-trends"
-    review = pd.read_csv(out / "histories_review.csv", dtype=str, keep_default_na=False)
+    review = pd.read_csv(out / "internal" / "histories_review.csv", dtype=str,
+                         keep_default_na=False)
     assert "'" + hostile in set(review["name_from"])
     for path in sorted(out.rglob("*.csv")):
         with open(path, newline="", encoding="utf-8") as handle:
