@@ -318,7 +318,8 @@ def test_run_waves__committed_sample__trends_over_three_waves_transitions_and_ca
     assert manifest["links"] == {"stable_id": 67 + 116, "confirmed": 0, "review": 10}
     # The three changes planted in the 2018 profile (A-WAVE-18), about 20-25 points each, are
     # found after adjusting for all 222 tests; nothing else is.
-    changes = pd.read_csv(out / "trend_changes.csv", dtype={"from_wave": str, "to_wave": str})
+    changes = pd.read_csv(out / "internal" / "trend_changes.csv",
+                          dtype={"from_wave": str, "to_wave": str})
     found = changes[changes["significant"]]
     assert set(found["measure"]) == {"financial_plan", "backbone_dedicated",
                                      "barrier_data_sharing"}
