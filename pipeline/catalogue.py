@@ -551,6 +551,12 @@ ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("RAW_003", "fatal", "output inside raw data",
               "the output folder '{path}' is inside the raw data folder '{raw}'.",
               "Write outputs outside raw/; raw data are only read."),
+    # --- the yearly workflow ---------------------------------------------------------------------
+    ErrorSpec("RUN_004", "fatal", "run folder holds files the run did not write",
+              "'{path}' holds {n} file(s) that its earlier run did not write: {files}; "
+              "replacing the folder would delete them.",
+              "Move those files out of the run folder (keep notes beside it, not in it), or "
+              "write this run elsewhere with --out; nothing was deleted."),
 )
 
 CATALOGUE: Mapping[str, ErrorSpec] = {entry.code: entry for entry in ENTRIES}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import json
 import os
 import re
 import secrets
@@ -35,6 +36,8 @@ RUN_MANIFEST = "run.json"
 STALE_SECONDS = 24 * 60 * 60
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+#: Files named in a RUN_004 message before "and N more".
+_SHOWN_FILES = 10
 _SIDE = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?:(?P<pid>\d+)-)?[^/]*")
 
 
@@ -58,12 +61,55 @@ def check_out(out: Path) -> None:
     """Refuse a run folder destination that publication would refuse, before any work.
 
     Raises CLI_002 when ``out`` (or an ancestor) is a file, RUN_001 when it is a folder with
-    content that pulsecheck did not write.
+    content that pulsecheck did not write, and RUN_004 when it is an earlier run folder that
+    also holds files its run did not write (:func:`unrecorded_files`): replacing it would
+    delete them.
     """
     out = Path(out)
     check_writable_path(out)
     if out.is_dir() and any(out.iterdir()) and not (out / RUN_MANIFEST).exists():
         raise PulsecheckError("RUN_001", path=str(out))
+    if out.is_dir():
+        foreign = unrecorded_files(out)
+        if foreign:
+            shown = ", ".join(foreign[:_SHOWN_FILES]) + \
+                (f" and {len(foreign) - _SHOWN_FILES} more" if len(foreign) > _SHOWN_FILES
+                 else "")
+            raise PulsecheckError("RUN_004", path=str(out), n=len(foreign), files=shown)
+
+
+def recorded_outputs(folder: Path) -> set[str] | None:
+    """The files a run folder's ``run.json`` says its run wrote (``outputs``), with ``run.json``.
+
+    ``None`` when ``run.json`` is absent, unreadable or records no file list: then nothing is
+    known about the folder's files beyond that pulsecheck made it. Files that pulsecheck writes
+    into a run folder later (``pulsecheck report``) are added to the list when they are
+    written.
+    """
+    try:
+        manifest = json.loads((Path(folder) / RUN_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    outputs = manifest.get("outputs") if isinstance(manifest, dict) else None
+    if not isinstance(outputs, dict):
+        return None
+    return {str(name) for name in outputs} | {RUN_MANIFEST}
+
+
+def unrecorded_files(folder: Path) -> list[str]:
+    """Files in a run folder that its run did not write (relative, sorted).
+
+    Compared with the file list of its ``run.json`` (:func:`recorded_outputs`); a folder whose
+    ``run.json`` lists no files has none that can be told apart.
+    """
+    recorded = recorded_outputs(folder)
+    if recorded is None:
+        return []
+    folder = Path(folder)
+    return sorted(name for name in (path.relative_to(folder).as_posix()
+                                    for path in folder.rglob("*")
+                                    if path.is_file() or path.is_symlink())
+                  if name not in recorded)
 
 
 def publish(out: Path, write: Callable[[Path], None]) -> None:
