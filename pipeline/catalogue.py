@@ -552,6 +552,9 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "the output folder '{path}' is inside the raw data folder '{raw}'.",
               "Write outputs outside raw/; raw data are only read."),
     # --- the yearly workflow ---------------------------------------------------------------------
+    ErrorSpec("WAVE_011", "fatal", "new wave folder not empty",
+              "'{path}' already holds files ({files}).",
+              "Name a new folder for the wave (absent or empty); nothing was written."),
     ErrorSpec("RUN_004", "fatal", "run folder holds files the run did not write",
               "'{path}' holds {n} file(s) that its earlier run did not write: {files}; "
               "replacing the folder would delete them.",

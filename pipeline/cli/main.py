@@ -43,6 +43,9 @@ COMMANDS = {
         "Create a new project in DIRECTORY (absent or empty): instruments, raw waves, "
         "reports."
     )),
+    "new-wave": ("pipeline.cli.new_wave", "new_wave", (
+        "Start a new wave folder from an earlier wave's description (never its data)."
+    )),
     "proportion": ("pipeline.cli.stats", "proportion", (
         "Share of respondents answering VAR with LEVEL, with a confidence interval."
     )),
