@@ -265,16 +265,19 @@ ENTRIES: tuple[ErrorSpec, ...] = (
     # --- validating answers ----------------------------------------------------------------------
     ErrorSpec("VAL_001", "warning", "not a number",
               "'{value}' is not a {kind}.",
-              "Enter a plain number (no units or thousands separators); it is treated as missing."),
+              "Until then it is treated as missing. Put the right number (no units or thousands "
+              "separators) in the wave's corrections.csv; never edit the export."),
     ErrorSpec("VAL_002", "warning", "code not in choice list",
               "'{value}' is not a choice of list '{list_name}' (choices: {choices}).",
-              "Recode the answer to one of the choices; it is treated as missing."),
+              "Until then it is treated as missing. Put one of the choices in the wave's "
+              "corrections.csv; never edit the export."),
     ErrorSpec("VAL_003", "warning", "required answer missing",
               "question '{question}' is required but has no answer.",
               "Follow up with the partnership; the answer is treated as missing."),
     ErrorSpec("VAL_004", "warning", "constraint violated",
               "'{value}' breaks the constraint {constraint}{message}.",
-              "Correct the answer; it is treated as missing."),
+              "Until then it is treated as missing. Put the right answer in the wave's "
+              "corrections.csv; never edit the export."),
     ErrorSpec("VAL_005", "warning", "exclusive choice with others",
               "'{exclusive}' is exclusive but was ticked with {others}.",
               "Keep either the exclusive choice or the others; the whole answer is treated as "
@@ -291,7 +294,8 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "No action needed if this is the same partnership answering twice."),
     ErrorSpec("VAL_009", "warning", "integer expected",
               "'{value}' is not a whole number.",
-              "Enter a whole number; it is treated as missing."),
+              "Until then it is treated as missing. Put a whole number in the wave's "
+              "corrections.csv; never edit the export."),
     ErrorSpec("VAL_010", "error", "too many invalid answers",
               "{n} answers on this row are invalid (limit {limit}).",
               "Check whether the row is a test or a corrupted record; it is quarantined."),
@@ -552,6 +556,40 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "the output folder '{path}' is inside the raw data folder '{raw}'.",
               "Write outputs outside raw/; raw data are only read."),
     # --- the yearly workflow ---------------------------------------------------------------------
+    ErrorSpec("CORR_001", "fatal", "corrections file unreadable",
+              "{problem}.",
+              "Write corrections.csv as UTF-8 CSV with the header respondent, question, "
+              "old_value, new_value, reason, who (one row per answer to correct)."),
+    ErrorSpec("CORR_002", "error", "correction names an unknown respondent",
+              "no response has the response id or {key} '{value}'{detail}.",
+              "Give the response id (the respondent column of internal/issues.csv) or the "
+              "{key} of a single response."),
+    ErrorSpec("CORR_003", "error", "correction names an unknown question",
+              "'{value}' is not a question of instrument {instrument}.",
+              "Give a question name from survey.csv (the column of internal/issues.csv)."),
+    ErrorSpec("CORR_004", "error", "old value is not what was read",
+              "the answer read for '{response}', question '{question}', is {found}, not "
+              "the old_value '{value}'.",
+              "Copy old_value exactly as pulsecheck read it (the value in internal/"
+              "issues.csv; check-all answers as choice names separated by a space), or remove "
+              "the row if the export already holds the right answer."),
+    ErrorSpec("CORR_005", "error", "answer corrected twice",
+              "respondent '{response}', question '{value}' is already corrected in row "
+              "{first}.",
+              "Keep one row per answer: merge the two into one correction."),
+    ErrorSpec("CORR_006", "fatal", "corrections file has problems",
+              "{path} has {n} problem(s); no correction was applied.",
+              "Fix each problem listed below in the wave's corrections.csv; the raw export "
+              "stays as it is."),
+    ErrorSpec("CORR_007", "info", "answer corrected",
+              "question '{question}' corrected {change} by {source} row {line} "
+              "({reason}; {who}).",
+              "Nothing to do: the correction is applied on every run; the export is "
+              "unchanged."),
+    ErrorSpec("CORR_008", "error", "correction without its reason or author",
+              "the correction has no {missing}.",
+              "Fill in reason (why the answer is wrong) and who (who decided) for every "
+              "correction."),
     ErrorSpec("WAVE_011", "fatal", "new wave folder not empty",
               "'{path}' already holds files ({files}).",
               "Name a new folder for the wave (absent or empty); nothing was written."),

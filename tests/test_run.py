@@ -116,7 +116,11 @@ def test_run__earlier_run_folder__is_replaced_whole(tmp_path, tiny_rows):
     wave = make_project(tmp_path, tiny_rows)
     out = tmp_path / "out"
     invoke("run", str(wave), "--out", str(out))
+    # A file the earlier run wrote (its run.json lists it) that this run does not write.
     (out / "stale.csv").write_text("old")
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    manifest["outputs"]["stale.csv"] = "0" * 64
+    (out / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert invoke("run", str(wave), "--out", str(out)).exit_code == 0
     assert not (out / "stale.csv").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]

@@ -437,6 +437,39 @@ def verify_checksums(wave: Wave) -> dict[str, str]:
     return actual
 
 
+def read_corrections(folder: Path) -> pd.DataFrame | None:
+    """A wave folder's ``corrections.csv`` as strings, or ``None`` when it has none.
+
+    Raises
+    ------
+    PulsecheckError
+        ``CORR_001`` when the file is not UTF-8 CSV with the columns
+        :data:`pipeline.model.wave.CORRECTION_COLUMNS`.
+    """
+    from pipeline.model.wave import CORRECTION_COLUMNS, CORRECTIONS_FILE
+
+    path = Path(folder) / CORRECTIONS_FILE
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise PulsecheckError("CORR_001", file=CORRECTIONS_FILE, problem="it is not a file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise PulsecheckError("CORR_001", file=CORRECTIONS_FILE,
+                              problem="the file is empty (not even a header)") from None
+    except (UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise PulsecheckError("CORR_001", file=CORRECTIONS_FILE,
+                              problem=str(error).splitlines()[0]) from error
+    columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in CORRECTION_COLUMNS if c not in columns]
+    if missing:
+        raise PulsecheckError("CORR_001", file=CORRECTIONS_FILE,
+                              problem=f"the column(s) {', '.join(missing)} are missing")
+    frame.columns = columns
+    return frame[list(CORRECTION_COLUMNS)]
+
+
 def write_checksums(folder: Path, names: list[str]) -> Path:
     """Record the sha256 of ``names`` (relative to ``folder``) in its ``SHA256SUMS``."""
     folder = Path(folder)

@@ -12,6 +12,10 @@ from typing import Any, Mapping
 
 from pipeline.errors import make_issue
 
+#: A wave folder's corrections of answers (see :mod:`pipeline.stages.corrections`).
+CORRECTIONS_FILE = "corrections.csv"
+#: The columns of ``corrections.csv``, in order.
+CORRECTION_COLUMNS = ("respondent", "question", "old_value", "new_value", "reason", "who")
 #: Rules an exclusion step may use (see :mod:`pipeline.stages.flow`).
 STEP_RULES = ("metadata_in", "incomplete", "answer_in", "quarantine", "deduplicate")
 

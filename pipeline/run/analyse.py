@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import platform as host_platform
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -52,6 +52,7 @@ from pipeline.stages.classify import (
     classify_phase,
     phase_agreement,
 )
+from pipeline.stages.corrections import CORRECTIONS_FILE, apply_corrections
 from pipeline.stages.derive import derive_variables
 from pipeline.stages.flow import FlowResult, account_blank_records, apply_steps
 from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
@@ -100,8 +101,8 @@ def stated_time_format(platform: Platform) -> str:
 
 def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
                  config: ValidationConfig, keep_personal: bool = False,
-                 spec: ReportSpec | None = None, phase_basis: str | None = None
-                 ) -> WaveResult:
+                 spec: ReportSpec | None = None, phase_basis: str | None = None,
+                 corrections: pd.DataFrame | None = None) -> WaveResult:
     """Validate, apply the flow, classify and tabulate (pure).
 
     Parameters
@@ -121,9 +122,18 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
         The report specification; without it no tables are computed.
     phase_basis : {"self", "criteria"}, optional
         Overrides the specification's choice of phase placement for the report.
+    corrections : DataFrame, optional
+        The wave's ``corrections.csv``, applied to the answers as read, before validation
+        (:func:`pipeline.stages.corrections.apply_corrections`); each applied correction is
+        an issue (``CORR_007``).
     """
     frame = pd.concat([e.frame for e in exports], ignore_index=True)
+    corrected = apply_corrections(frame, corrections, instrument)
+    frame = corrected.frame
     validation = validate_responses(frame, instrument, config)
+    if len(corrected.issues):
+        validation = replace(validation, issues=pd.concat(
+            [corrected.issues, validation.issues], ignore_index=True))
     flow, analysed, classification, all_issues = classify_rows(
         exports, validation, wave, instrument, config.submitted_at_format)
     report = None
@@ -324,6 +334,12 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
              "bytes": (folder / name).stat().st_size}
             for name, digest in sorted(input_sums.items())
         ],
+        # Corrections applied to the answers as read: the file's hash and how many (no
+        # values: run.json leaves the team's hands with less care than internal/).
+        "corrections": None if CORRECTIONS_FILE not in input_sums else {
+            "path": _relative(folder / CORRECTIONS_FILE, wave.root),
+            "sha256": input_sums[CORRECTIONS_FILE],
+            "count": int(result.issues["code"].eq("CORR_007").sum())},
         "instrument": {"id": instrument.id, "version": instrument.version,
                        "path": _relative(wave.instrument_path, wave.root),
                        "files": dict(sorted(instrument.source.items()))},
@@ -609,14 +625,15 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
     :attr:`RunSummary.skipped` naming the cause and the fix.
     """
     # An output place that publication would refuse is refused before any export is read.
-    target = Path(out) if out else default_out(read_wave(Path(wave_dir)))
+    wave = read_wave(Path(wave_dir))
+    target = Path(out) if out else default_out(wave)
     check_out(target)
-    loaded = load_wave(Path(wave_dir), progress)
+    loaded = load_wave(Path(wave_dir), progress, wave=wave)
     wave, instrument, input_sums = loaded.wave, loaded.instrument, loaded.input_sums
     spec = read_report_spec(wave.instrument_path, instrument)
     result = analyse_wave(loaded.exports, instrument, wave,
                           validation_config(loaded.platform, wave.steps), keep_personal,
-                          spec=spec, phase_basis=phase_basis)
+                          spec=spec, phase_basis=phase_basis, corrections=loaded.corrections)
     if result.report is not None:
         n_found = int(result.report.tables.findings["distinctive"].sum())
         progress(f"tabulated {len(result.report.tables.tables)} tables; "

@@ -75,7 +75,7 @@ def analyse_wave_dir(wave_dir: Path, keep_personal: bool = False,
     spec = read_report_spec(wave.instrument_path, instrument) if with_report else None
     result = analyse_wave(loaded.exports, instrument, wave,
                           validation_config(loaded.platform, wave.steps), keep_personal,
-                          spec=spec)
+                          spec=spec, corrections=loaded.corrections)
     return AnalysedWave(wave=wave, instrument=instrument, input_sums=loaded.input_sums,
                         result=result)
 
