@@ -29,16 +29,15 @@ WAVE_FILES = "raw/*/*/wave.toml"
 GITIGNORE = """\
 # Run folders are rebuilt from raw/ and survey_instrument/ by `pulsecheck run`.
 reports/out/
-# Raw exports may hold personal data (names, emails, IP addresses): keep them out of git
-# unless the repository is as private as the data. Wave descriptions and checksums are kept.
-raw/**/*.csv
-raw/**/*.tsv
-raw/**/*.xlsx
-raw/**/*.xls
-raw/**/*.sav
-raw/**/*.zip
+# Raw exports hold personal data (names, emails, IP addresses, open answers): nothing under
+# raw/ is committed but the wave descriptions, their checksums and notes. Exports (whatever
+# their format) and corrections.csv stay out of git; keep them here or outside the project
+# (wave.toml's exports_dir).
+raw/**
+!raw/**/
 !raw/**/wave.toml
 !raw/**/SHA256SUMS
+!raw/**/*.md
 """
 
 README = """\

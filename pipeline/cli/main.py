@@ -202,12 +202,13 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     """
     import pandas as pd
 
-    from pipeline.cli.raw_guard import refuse_raw_out
+    from pipeline.cli.raw_guard import refuse_exports_out, refuse_raw_out
     from pipeline.run.analyse import run_wave
     from pipeline.run.waves import is_waves_folder, run_waves
 
     if out is not None:
         refuse_raw_out(out)  # raw data are only read (RAW_003)
+        refuse_exports_out(out, wave_dir)  # exports kept outside the project too
     if is_waves_folder(wave_dir):
         # A survey folder of waves: run each wave, then the trends and histories across them.
         waves = run_waves(wave_dir, out, progress=_echo_progress, pdf=not no_pdf,
@@ -256,7 +257,7 @@ def validate_command(export: Path, instrument_dir: Path | None, platform_name: s
     """
     import pandas as pd
 
-    from pipeline.cli.raw_guard import refuse_overwrite, refuse_raw_out
+    from pipeline.cli.raw_guard import refuse_exports_out, refuse_overwrite, refuse_raw_out
     from pipeline.errors import EXIT_DATA_ERRORS, PulsecheckError
     from pipeline.ingest.readers import read_export, read_instrument, read_platform, read_wave
     from pipeline.run.analyse import validation_config
@@ -266,6 +267,8 @@ def validate_command(export: Path, instrument_dir: Path | None, platform_name: s
     if out is not None:
         # Raw data are only read, and no output replaces an input (checked before reading).
         refuse_raw_out(out)
+        if export.is_dir():
+            refuse_exports_out(out, export)
         refuse_overwrite([out / "issues.csv"],
                          [export, *([instrument_dir] if instrument_dir else [])])
 
@@ -382,14 +385,14 @@ def manifest_command(wave_dir: Path, check: bool, replace: bool) -> None:
         click.echo(f"{len(sums)} file(s) match {wave.path.parent / 'SHA256SUMS'}")
         return
     folder = wave.path.parent
-    names = [path.relative_to(folder).as_posix() for path in wave.files]
-    changed = digest_changes(folder, names)
+    names = [wave.export_name(path) for path in wave.files]
+    changed = digest_changes(folder, names, Path(wave.exports_base))
     if changed and not replace:
         raise PulsecheckError("RAW_001", path=str(folder / changed[0]),
                               manifest="SHA256SUMS", aside=f"{REPLACED_DIR}/<n>/")
     if changed:
         click.echo(f"kept the old SHA256SUMS in {copy_checksums_aside(folder)}")
-    target = write_checksums(folder, names)
+    target = write_checksums(folder, names, Path(wave.exports_base))
     click.echo(f"Recorded {len(names)} file(s) in {target}")
 
 

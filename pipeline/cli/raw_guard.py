@@ -44,6 +44,27 @@ def refuse_raw_out(out: Path) -> None:
         raise PulsecheckError("RAW_003", path=str(out), raw=str(raw))
 
 
+def refuse_exports_out(out: Path, wave_dir: Path) -> None:
+    """Refuse an output folder inside the ``exports_dir`` of a wave (or of the waves of a
+    survey folder) that keeps its exports outside the project (RAW_003).
+
+    Only the wave descriptions are read; a folder that is not a wave is left to the command.
+    """
+    from pipeline.ingest.readers import read_wave
+
+    wave_dir = Path(wave_dir)
+    folders = [wave_dir] if (wave_dir / "wave.toml").is_file() else \
+        sorted(p.parent for p in wave_dir.glob("*/wave.toml")) if wave_dir.is_dir() else []
+    resolved = Path(out).resolve()
+    for folder in folders:
+        exports = read_wave(folder).exports_dir
+        if exports is None:
+            continue
+        base = Path(exports).resolve()
+        if resolved == base or base in resolved.parents:
+            raise PulsecheckError("RAW_003", path=str(out), raw=str(exports))
+
+
 def refuse_overwrite(outputs: Iterable[Path], inputs: Iterable[Path | None]) -> None:
     """Refuse when an output file would be one of the inputs (RAW_002)."""
     sources = {Path(p).resolve(): Path(p) for p in inputs if p is not None}
@@ -102,9 +123,13 @@ def copy_checksums_aside(folder: Path) -> Path | None:
     return aside
 
 
-def digest_changes(folder: Path, names: Iterable[str]) -> list[str]:
-    """Recorded files whose bytes no longer match ``SHA256SUMS`` (re-recording would hide it)."""
+def digest_changes(folder: Path, names: Iterable[str], base: Path | None = None) -> list[str]:
+    """Recorded files whose bytes no longer match ``SHA256SUMS`` (re-recording would hide it).
+
+    ``names`` are relative to ``base`` (a wave's ``exports_dir``), by default to ``folder``.
+    """
     recorded = read_checksums(folder)
+    base = Path(base) if base is not None else Path(folder)
     return [name for name in names
-            if name in recorded and (Path(folder) / name).is_file()
-            and sha256_file(Path(folder) / name) != recorded[name]]
+            if name in recorded and (base / name).is_file()
+            and sha256_file(base / name) != recorded[name]]

@@ -323,8 +323,25 @@ def read_wave(folder: Path) -> Wave:
             raise PulsecheckError("WAVE_004", file=str(wave_file), path=relative)
         return target
 
+    exports_dir = None
+    if model.exports_dir is not None:
+        # Stated in wave.toml, so the exports may leave the project (personal data kept
+        # elsewhere); each file must still stay inside that folder.
+        exports_dir = folder / model.exports_dir
+        if not exports_dir.exists():
+            raise PulsecheckError("WAVE_004", file=str(wave_file), path=model.exports_dir)
+        if not exports_dir.is_dir():
+            raise PulsecheckError("CLI_002", path=model.exports_dir,
+                                  reason="exports_dir must be a folder")
+
     def resolve_file(relative: str) -> Path:
-        target = resolve(relative)
+        if exports_dir is None:
+            target = resolve(relative)
+        else:
+            target = contained(exports_dir, relative, what="export file",
+                               file=str(wave_file))
+            if not target.exists():
+                raise PulsecheckError("WAVE_004", file=str(wave_file), path=relative)
         if not target.is_file():
             raise PulsecheckError("WAVE_009", file=str(wave_file), path=relative)
         return target
@@ -346,6 +363,7 @@ def read_wave(folder: Path) -> Wave:
         files=tuple(resolve_file(name) for name in model.files),
         steps=steps,
         config=MappingProxyType(config),
+        exports_dir=exports_dir,
     )
 
 
@@ -425,7 +443,7 @@ def verify_checksums(wave: Wave) -> dict[str, str]:
     sums = read_checksums(folder)
     actual = {}
     for path in wave.files:
-        name = path.relative_to(folder).as_posix()
+        name = wave.export_name(path)
         digest = sha256_file(path)
         if name not in sums:
             raise PulsecheckError("WAVE_006", path=name, manifest=CHECKSUMS_FILE,
@@ -470,10 +488,14 @@ def read_corrections(folder: Path) -> pd.DataFrame | None:
     return frame[list(CORRECTION_COLUMNS)]
 
 
-def write_checksums(folder: Path, names: list[str]) -> Path:
-    """Record the sha256 of ``names`` (relative to ``folder``) in its ``SHA256SUMS``."""
+def write_checksums(folder: Path, names: list[str], base: Path | None = None) -> Path:
+    """Record the sha256 of ``names`` in ``folder``'s ``SHA256SUMS``.
+
+    ``names`` are relative to ``base`` (a wave's ``exports_dir``), by default to ``folder``.
+    """
     folder = Path(folder)
-    lines = [f"{sha256_file(folder / name)}  {name}\n" for name in sorted(names)]
+    base = Path(base) if base is not None else folder
+    lines = [f"{sha256_file(base / name)}  {name}\n" for name in sorted(names)]
     target = folder / CHECKSUMS_FILE
     target.write_text("".join(lines), encoding="utf-8")
     return target

@@ -111,7 +111,13 @@ class WaveFile(Closed):
     instrument: str = Field(description="Instrument folder, relative to the wave folder.")
     platform: str = Field(description="A profile in survey_instrument/platforms/.")
     files: list[str] = Field(min_length=1, description="The export file(s), relative to the "
-                                                       "wave folder.")
+                                                       "wave folder (or to exports_dir).")
+    exports_dir: str | None = Field(None, description="Folder holding the export files when "
+                                    "they must stay outside the project (personal data): "
+                                    "absolute, or relative to the wave folder. files are then "
+                                    "relative to it and may not leave it; without it every "
+                                    "path stays inside the project. wave.toml and SHA256SUMS "
+                                    "stay in the wave folder.")
     steps: list[Step] = Field(description="The raw → analysed flow, applied in order.")
     limits: LimitsTable = Field(default_factory=dict, description="Overrides of "
                                 "survey_instrument/limits.toml (max_file_bytes, max_rows, …).")

@@ -45,6 +45,18 @@ class Wave:
     files: tuple[PurePath, ...]
     steps: tuple[Step, ...]
     config: Mapping[str, Any]
+    #: The folder of the exports when ``wave.toml`` names one outside the project
+    #: (``exports_dir``); ``None`` when they are in the wave folder's project.
+    exports_dir: PurePath | None = None
+
+    @property
+    def exports_base(self) -> PurePath:
+        """The folder ``files`` are relative to: ``exports_dir``, else the wave folder."""
+        return self.exports_dir if self.exports_dir is not None else PurePath(self.path).parent
+
+    def export_name(self, path: PurePath) -> str:
+        """An export's name as ``wave.toml`` and ``SHA256SUMS`` give it (relative, posix)."""
+        return PurePath(path).relative_to(self.exports_base).as_posix()
 
 
 #: Steps every wave is expected to have, with what is analysed without them (CONF_006).

@@ -329,11 +329,9 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
         "synthetic": wave.synthetic,
         "wave_description": {"path": _relative(wave.path, wave.root),
                              "config": dict(wave.config)},
-        "inputs": [
-            {"path": _relative(folder / name, wave.root), "sha256": digest,
-             "bytes": (folder / name).stat().st_size}
-            for name, digest in sorted(input_sums.items())
-        ],
+        # An export kept outside the project (wave.toml's exports_dir) is recorded by its
+        # name there; verify finds it through the wave description.
+        "inputs": [_input_entry(wave, name, digest) for name, digest in sorted(input_sums.items())],
         # Corrections applied to the answers as read: the file's hash and how many (no
         # values: run.json leaves the team's hands with less care than internal/).
         "corrections": None if CORRECTIONS_FILE not in input_sums else {
@@ -355,6 +353,17 @@ def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, st
         "exit_code": result.exit_code,
         "outputs": dict(sorted(outputs.items())),
     }
+
+
+def _input_entry(wave: Wave, name: str, digest: str) -> dict[str, Any]:
+    """One ``inputs`` entry of ``run.json``: path (in the project), sha256 and size."""
+    folder = Path(wave.path).parent
+    if wave.exports_dir is None or name == CORRECTIONS_FILE:
+        path = folder / name
+        return {"path": _relative(path, wave.root), "sha256": digest,
+                "bytes": path.stat().st_size}
+    path = Path(wave.exports_dir) / name
+    return {"path": name, "exports_dir": True, "sha256": digest, "bytes": path.stat().st_size}
 
 
 def run_folder_name(wave: Wave, part: str | None = None) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.errors import PulsecheckError
-from pipeline.ingest.readers import find_root, sha256_file
+from pipeline.ingest.readers import find_root, read_wave, sha256_file
 from pipeline.paths import contained
 from pipeline.resources import data_root, project_root
 from pipeline.run.analyse import RUN_MANIFEST, run_wave
@@ -80,7 +80,10 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
         instrument = manifest.get("instrument", {})
         # Every recorded input as (path, sha256), checked for shape before any is used.
         inputs = [(str(entry["path"]), str(entry["sha256"]))
-                  for entry in manifest.get("inputs", [])]
+                  for entry in manifest.get("inputs", []) if not entry.get("exports_dir")]
+        # Exports kept outside the project (wave.toml's exports_dir), by their name there.
+        outside = [(str(entry["path"]), str(entry["sha256"]))
+                   for entry in manifest.get("inputs", []) if entry.get("exports_dir")]
         inputs += [(f"{instrument['path']}/{name}", str(digest))
                    for name, digest in instrument.get("files", {}).items()]
         settings = manifest.get("settings", {})
@@ -101,6 +104,13 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
     for path, digest in inputs:
         _check_hash(contained(root, path, what="input", file=where), digest)
         checked += 1
+    if outside:
+        exports = read_wave(wave_path.parent).exports_dir
+        if exports is None:
+            raise PulsecheckError("VERIFY_003", path=outside[0][0])
+        for path, digest in outside:
+            _check_hash(contained(Path(exports), path, what="export file", file=where), digest)
+            checked += 1
     for name, digest in manifest.get("configuration", {}).items():
         # Files pulsecheck ships (report wording, platform profiles) live beside its code.
         base = root if (root / name).exists() else data_root()
