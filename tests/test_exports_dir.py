@@ -57,12 +57,12 @@ def test_run__exports_dir_outside_project__manifest_check_run_and_verify(tmp_pat
 
 
 def test_run__exports_dir_relative_to_the_wave_folder__is_read(tmp_path, tiny_rows):
-    wave, secure = outside_wave(tmp_path, tiny_rows,
-                                exports_dir=os.path.relpath(tmp_path / "secure" / "tiny",
-                                                            tmp_path / "project" / "raw" /
-                                                            "tiny"))
-    write_checksums_outside = invoke("manifest", str(wave))
-    assert write_checksums_outside.exit_code == 0, write_checksums_outside.output
+    relative = os.path.relpath(tmp_path / "secure" / "tiny", tmp_path / "project" / "raw" / "tiny")
+    wave, secure = outside_wave(tmp_path, tiny_rows, exports_dir=relative)
+    recorded = invoke("manifest", str(wave))
+    assert recorded.exit_code == 0, recorded.output
+    assert (wave / "SHA256SUMS").read_text(encoding="utf-8").endswith("  export.csv\n")
+    assert secure.is_dir() and not (secure / "SHA256SUMS").exists()
     assert invoke("run", str(wave), "--out", str(tmp_path / "out")).exit_code == 0
 
 
