@@ -55,3 +55,25 @@ def test_run__files_recorded_by_report_rerender__do_not_block_a_rerun(tmp_path, 
     (out / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
     result = invoke("run", str(wave), "--out", str(out))
     assert result.exit_code == 0, result.output
+
+
+def test_report_rerender__files_saved_before__stay_unrecorded(tmp_path):
+    from pipeline.cli.report import refresh_manifest
+    from pipeline.run.publication import unrecorded_files
+
+    folder = tmp_path / "run"
+    (folder / "published").mkdir(parents=True)
+    (folder / "published" / "tables.csv").write_text("t", encoding="utf-8")
+    (folder / "run.json").write_text(json.dumps({"outputs": {"published/tables.csv": "x"}}),
+                                     encoding="utf-8")
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    foreign = unrecorded_files(folder)
+    assert foreign == ["notes.txt"]
+    # The re-rendering writes a page (and a side file it does not name).
+    (folder / "published" / "funder_summary.html").write_text("<p/>", encoding="utf-8")
+    (folder / "published" / "chart.svg").write_text("<svg/>", encoding="utf-8")
+    refresh_manifest(folder, foreign=foreign, written=["published/funder_summary.html"])
+    outputs = json.loads((folder / "run.json").read_text(encoding="utf-8"))["outputs"]
+    assert sorted(outputs) == ["published/chart.svg", "published/funder_summary.html",
+                               "published/tables.csv"]
+    assert unrecorded_files(folder) == ["notes.txt"]

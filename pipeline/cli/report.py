@@ -4,6 +4,7 @@ recomputing anything."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -38,11 +39,14 @@ def check_run_files(folder: Path) -> None:
             read_run_json(folder / name)
 
 
-def refresh_manifest(folder: Path, partner_reports: bool = False) -> None:
+def refresh_manifest(folder: Path, partner_reports: bool = False,
+                     foreign: Iterable[str] = (), written: Iterable[str] = ()) -> None:
     """Update the output hashes in ``run.json`` after re-rendering (provenance stays true).
 
     Partnership pages rendered now are recorded as a setting, so that ``pulsecheck verify``
-    rebuilds them too.
+    rebuilds them too. ``foreign`` are the files that were in the folder before rendering
+    without being recorded (a user's notes): they stay unrecorded unless the rendering
+    wrote them (``written``), so that the next run refuses to delete them (RUN_004).
     """
     from pipeline.ingest.readers import sha256_file
 
@@ -50,8 +54,10 @@ def refresh_manifest(folder: Path, partner_reports: bool = False) -> None:
     manifest = read_run_json(path)
     if partner_reports and isinstance(manifest.get("settings"), dict):
         manifest["settings"]["partner_reports"] = True
+    left = set(foreign) - set(written)
     outputs = {p.relative_to(folder).as_posix(): sha256_file(p)
-               for p in folder.rglob("*") if p.is_file() and p.name != "run.json"}
+               for p in folder.rglob("*") if p.is_file() and p.name != "run.json"
+               and p.relative_to(folder).as_posix() not in left}
     manifest["outputs"] = dict(sorted(outputs.items()))
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -81,15 +87,17 @@ def report(run_dir: Path, partner_reports: bool, no_notebook: bool, no_pdf: bool
       pulsecheck report reports/out/pulse_check-trends
     """
     from pipeline.report.html import is_trends_folder, write_reports, write_trend_reports
+    from pipeline.run.publication import unrecorded_files
 
     folder = Path(run_dir)
     check_run_files(folder)
+    foreign = unrecorded_files(folder)  # not the run's: never recorded as its outputs
     skipped: list = []  # PDFs or notebooks that cannot be rendered here (with cause and fix)
     if is_trends_folder(folder):
         # A trends folder (pulsecheck run over a folder of waves): workbook, summary, notebook.
         written = write_trend_reports(folder, notebook=not no_notebook, pdf=not no_pdf,
                                       skipped=skipped)
-        refresh_manifest(folder)
+        refresh_manifest(folder, foreign=foreign, written=written)
         _warn(skipped)
         click.echo(f"Wrote {len(written)} file(s) in {folder}")
         return
@@ -97,6 +105,6 @@ def report(run_dir: Path, partner_reports: bool, no_notebook: bool, no_pdf: bool
         raise PulsecheckError("RENDER_001", path=str(folder), name="run.json")
     written = write_reports(folder, partner_reports=partner_reports,
                             notebook=not no_notebook, pdf=not no_pdf, skipped=skipped)
-    refresh_manifest(folder, partner_reports)
+    refresh_manifest(folder, partner_reports, foreign=foreign, written=written)
     _warn(skipped)
     click.echo(f"Wrote {len(written)} file(s) in {folder}")
