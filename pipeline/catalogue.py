@@ -265,19 +265,19 @@ ENTRIES: tuple[ErrorSpec, ...] = (
     # --- validating answers ----------------------------------------------------------------------
     ErrorSpec("VAL_001", "warning", "not a number",
               "'{value}' is not a {kind}.",
-              "Until then it is treated as missing. Put the right number (no units or thousands "
-              "separators) in the wave's corrections.csv; never edit the export."),
+              "It is treated as missing; to use the right number (no units or thousands "
+              "separators), add it to the wave's corrections.csv (never edit the export)."),
     ErrorSpec("VAL_002", "warning", "code not in choice list",
               "'{value}' is not a choice of list '{list_name}' (choices: {choices}).",
-              "Until then it is treated as missing. Put one of the choices in the wave's "
-              "corrections.csv; never edit the export."),
+              "It is treated as missing; to use the right choice, add it to the wave's "
+              "corrections.csv (never edit the export)."),
     ErrorSpec("VAL_003", "warning", "required answer missing",
               "question '{question}' is required but has no answer.",
               "Follow up with the partnership; the answer is treated as missing."),
     ErrorSpec("VAL_004", "warning", "constraint violated",
               "'{value}' breaks the constraint {constraint}{message}.",
-              "Until then it is treated as missing. Put the right answer in the wave's "
-              "corrections.csv; never edit the export."),
+              "It is treated as missing; to use the right answer, add it to the wave's "
+              "corrections.csv (never edit the export)."),
     ErrorSpec("VAL_005", "warning", "exclusive choice with others",
               "'{exclusive}' is exclusive but was ticked with {others}.",
               "Keep either the exclusive choice or the others; the whole answer is treated as "
@@ -294,8 +294,8 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "No action needed if this is the same partnership answering twice."),
     ErrorSpec("VAL_009", "warning", "integer expected",
               "'{value}' is not a whole number.",
-              "Until then it is treated as missing. Put a whole number in the wave's "
-              "corrections.csv; never edit the export."),
+              "It is treated as missing; to use the right whole number, add it to the wave's "
+              "corrections.csv (never edit the export)."),
     ErrorSpec("VAL_010", "error", "too many invalid answers",
               "{n} answers on this row are invalid (limit {limit}).",
               "Check whether the row is a test or a corrupted record; it is quarantined."),
