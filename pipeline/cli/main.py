@@ -44,7 +44,7 @@ COMMANDS = {
         "reports."
     )),
     "new-wave": ("pipeline.cli.new_wave", "new_wave", (
-        "Start a new wave folder from an earlier wave's description (never its data)."
+        "Start a new wave in DIRECTORY from the description of an earlier wave."
     )),
     "proportion": ("pipeline.cli.stats", "proportion", (
         "Share of respondents answering VAR with LEVEL, with a confidence interval."
