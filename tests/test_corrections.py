@@ -135,3 +135,17 @@ def test_verify__replays_corrections_and_notices_a_changed_corrections_file(tmp_
     checked = invoke("verify", str(out))
     assert checked.exit_code == 2
     assert "VERIFY_004" in checked.output and "corrections.csv" in checked.output
+
+
+def test_validate__wave_folder__applies_its_corrections(tmp_path, tiny_rows):
+    rows = [*tiny_rows[:3], row(response_id="R4", pid="P4", year="2106")]
+    wave = make_project(tmp_path, rows)
+    before = invoke("validate", str(wave), "--out", str(tmp_path / "a"))
+    assert "VAL_004" in before.output
+    (wave / "corrections.csv").write_text(HEADER + "R4,year,2106,2016,confirmed,ab\n",
+                                          encoding="utf-8")
+    after = invoke("validate", str(wave), "--out", str(tmp_path / "b"))
+    assert after.exit_code == 0, after.output
+    issues = pd.read_csv(tmp_path / "b" / "issues.csv", dtype=str)
+    assert "VAL_004" not in issues["code"].tolist()
+    assert issues["code"].eq("CORR_007").sum() == 1

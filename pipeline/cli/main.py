@@ -291,15 +291,26 @@ def validate_command(export: Path, instrument_dir: Path | None, platform_name: s
         platform = read_platform(platform_name, root)
         files = [export]
     issues, n_rows = [], 0
-    for path in files:
-        exported = read_export(path, instrument, platform, root=root)
-        result = validate_responses(exported.frame, instrument, validation_config(platform))
+    exports = [read_export(path, instrument, platform, root=root) for path in files]
+    if export.is_dir():
+        # A wave's corrections apply to its exports together, as in `pulsecheck run`.
+        from pipeline.ingest.readers import read_corrections
+        from pipeline.stages.corrections import apply_corrections
+
+        frame = pd.concat([e.frame for e in exports], ignore_index=True)
+        corrected = apply_corrections(frame, read_corrections(wave.path.parent), instrument)
+        parts = [(corrected.frame, pd.concat([*(e.issues for e in exports), corrected.issues],
+                                             ignore_index=True))]
+    else:
+        parts = [(e.frame, e.issues) for e in exports]
+    for frame, read_issues in parts:
+        result = validate_responses(frame, instrument, validation_config(platform))
         # Issues copy what was typed; contact details and names in them are masked.
-        masked, _ = mask_personal(instrument_mask(exported.frame, instrument),
-                                  pd.concat([exported.issues, result.issues], ignore_index=True),
+        masked, _ = mask_personal(instrument_mask(frame, instrument),
+                                  pd.concat([read_issues, result.issues], ignore_index=True),
                                   pd.DataFrame())
         issues.append(masked)
-        n_rows += exported.n_rows
+    n_rows = sum(e.n_rows for e in exports)
     issues = pd.concat(issues, ignore_index=True)
     click.echo(f"{export}: {n_rows} rows, {len(issues)} issue(s)")
     if len(issues):
