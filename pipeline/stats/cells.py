@@ -369,7 +369,7 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
                     else chosen_d[:, i].astype(float)
             interval = design_interval(float(estimates[i]), float(variances[i]),
                                              n=base_n, df=df, method=method, level=level,
-                                             y=y_d, weights=w_d)
+                                             y=y_d, weights=w_d, successes=int(counts[i]))
         out.append({
             "n": int(counts[i]),
             "base_n": base_n,
