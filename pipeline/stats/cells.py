@@ -340,22 +340,26 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
         # (weight chosen in the PSU - p × weight of the PSU) / W: no rows × cells matrix.
         n_psu = resolved.psu_stratum.shape[0]
         psu_d = resolved.psu[rows]
-        psu_w = np.bincount(psu_d, weights=w_d, minlength=n_psu)
         # Design df of the domain (as design_df): its PSUs minus their strata, counted from
         # the PSUs the domain's respondents fall in (PSUs are nested in strata).
         in_domain = np.bincount(psu_d, minlength=n_psu) > 0
         df = int(np.count_nonzero(in_domain)
                  - np.count_nonzero(np.bincount(resolved.psu_stratum[in_domain],
                                                 minlength=resolved.n_psu.shape[0])))
+        # Totals per sampling unit of the last stage (the PSU of a one-stage design).
+        n_unit = resolved.n_units
+        unit_d = psu_d if resolved.unit is None else resolved.unit[rows]
+        unit_w = np.bincount(unit_d, weights=w_d, minlength=n_unit)
         if codes is not None:
-            chosen_w = np.bincount(psu_d * n_shown + c_d, weights=w_d,
-                                   minlength=n_psu * n_shown).reshape(n_psu, n_shown)
+            chosen_w = np.bincount(unit_d * n_shown + c_d, weights=w_d,
+                                   minlength=n_unit * n_shown).reshape(n_unit, n_shown)
         else:
-            chosen_w = np.column_stack([np.bincount(psu_d, weights=w_d * chosen_d[:, i],
-                                                    minlength=n_psu)
+            chosen_w = np.column_stack([np.bincount(unit_d, weights=w_d * chosen_d[:, i],
+                                                    minlength=n_unit)
                                         for i in range(n_shown)])
-        totals = (chosen_w - psu_w[:, None] * estimates[None, :]) / base_w
-        variances = psu_variances(resolved, totals)
+        totals = (chosen_w - unit_w[:, None] * estimates[None, :]) / base_w
+        present = np.bincount(unit_d, minlength=n_unit) > 0 if resolved.general else None
+        variances = psu_variances(resolved, totals, present)
     out = []
     for i in range(n_shown):
         if binomial:

@@ -25,6 +25,7 @@ from pipeline.errors import PulsecheckError
 from pipeline.stats.design import (
     ResolvedDesign,
     design_df,
+    present_units,
     psu_covariance,
     total_covariance,
 )
@@ -277,12 +278,13 @@ def design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int
         # Sufficient statistics: the PSU totals of the scores w (indicator - props) / total_w
         # are (weight of each cell in the PSU - props × weight of the PSU) / total_w, so no
         # rows × cells matrix is ever built.
-        n_psu = resolved.psu_stratum.shape[0]
-        cell_w = np.bincount(resolved.psu[complete] * k + cell[complete], weights=w[complete],
-                             minlength=n_psu * k).reshape(n_psu, k)
-        psu_w = np.bincount(resolved.psu, weights=w, minlength=n_psu)
-        v = psu_covariance(resolved, (cell_w - psu_w[:, None] * props[None, :]) / total_w,
-                           blas=False)
+        n_unit = resolved.n_units
+        units = resolved.units
+        cell_w = np.bincount(units[complete] * k + cell[complete], weights=w[complete],
+                             minlength=n_unit * k).reshape(n_unit, k)
+        unit_w = np.bincount(units, weights=w, minlength=n_unit)
+        v = psu_covariance(resolved, (cell_w - unit_w[:, None] * props[None, :]) / total_w,
+                           blas=False, present=present_units(resolved, complete))
         n_obs = int(complete.sum())
         table = props.reshape(nc, nr).T * n_obs
         exp = expected_counts(table)
@@ -334,7 +336,7 @@ def design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int
                  - row_ind[:, grid_r] * (n_col[grid_c] / n_all)
                  - col_ind[:, grid_c] * (n_row[grid_r] / n_all)
                  + (n_row[grid_r] * n_col[grid_c] / n_all ** 2)[None, :])
-    v = total_covariance(resolved, w[:, None] * influence)
+    v = total_covariance(resolved, w[:, None] * influence, complete)
     use = (grid_r > 0) & (grid_c > 0)
     wald = float(resid[use] @ np.linalg.solve(v[np.ix_(use, use)], resid[use]))
     ndf = (nr - 1) * (nc - 1)

@@ -23,6 +23,7 @@ from pipeline.errors import PulsecheckError
 from pipeline.stats.design import (
     ResolvedDesign,
     design_df,
+    present_units,
     psu_variances,
     ratio_estimate,
 )
@@ -466,9 +467,9 @@ def proportion_interval(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDes
     estimate, _, scores = ratio_estimate(resolved, y_clean, domain, variance=False)
     # The variance alone: no matrix product, for one column.
     variance = float(psu_variances(
-        resolved, np.bincount(resolved.psu, weights=scores,
-                              minlength=resolved.psu_stratum.shape[0])[:, None])[0]) \
-        if math.isfinite(estimate) else float("nan")
+        resolved, np.bincount(resolved.units, weights=scores,
+                              minlength=resolved.n_units)[:, None],
+        present_units(resolved, domain))[0]) if math.isfinite(estimate) else float("nan")
     y_domain = y_clean[domain]
     return design_interval(estimate, variance, n=n, df=design_df(resolved, domain),
                            method=method, level=level, y=y_domain,
