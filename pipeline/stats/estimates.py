@@ -214,7 +214,8 @@ def quantile_estimate(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDesig
     """A quantile with its Woodruff interval, as R's ``svyquantile`` defaults.
 
     The quantile is R's ``qrule="math"`` (:func:`_qrule_math`; the smallest value whose
-    weighted cumulative share is at least ``q``, but for ``q`` below the first share). The interval (``interval.type="mean"``) is Woodruff's: a Wald
+    weighted cumulative share is at least ``q``, but for ``q`` below the first share).
+    The interval (``interval.type="mean"``) is Woodruff's: a Wald
     interval :math:`\\hat F \\pm t_{df}\\,se(\\hat F)` for the share of the domain at or
     below the quantile, mapped back through the weighted distribution; a bound whose share
     falls outside [0, 1] is NaN (as in R). The SE is the interval's width over
