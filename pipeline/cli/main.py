@@ -43,6 +43,9 @@ COMMANDS = {
         "Create a new project in DIRECTORY (absent or empty): instruments, raw waves, "
         "reports."
     )),
+    "mean": ("pipeline.cli.stats", "mean", (
+        "Mean of a numeric VAR, overall and by group, with SE and a t interval."
+    )),
     "proportion": ("pipeline.cli.stats", "proportion", (
         "Share of respondents answering VAR with LEVEL, with a confidence interval."
     )),
