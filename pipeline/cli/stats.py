@@ -375,7 +375,7 @@ def _print_crosstab(result: dict[str, Any]) -> None:
 
 def _fmt(value: Any, spec: str) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        width = "".join(ch for ch in spec.split(".")[0] if ch.isdigit())
+        width = "".join(ch for ch in spec.split(".", maxsplit=1)[0] if ch.isdigit())
         return "-".rjust(int(width) if width else 1)
     return format(value, spec)
 
