@@ -186,3 +186,33 @@ def test_p_adjust__equals_r(method):
     assert all(close(a, b) for a, b in zip(got, ref(f"padjust/{method}", 9), strict=True))
     got = adjust_pvalues([0.02, 0.03], method=method.lower())
     assert all(close(a, b) for a, b in zip(got, ref(f"padjust2/{method}", 2), strict=True))
+
+
+def test_configuration_design__two_stage_with_fpc__equals_r():
+    from pipeline.model.schemas import DesignSettings
+    from pipeline.stats.design import design_from_settings
+
+    settings = DesignSettings(cluster=["dnum", "snum"], fpc=["fpc1", "fpc2"])
+    design = design_from_settings(settings)
+    assert design.describe() == "svydesign(id=~dnum+snum, fpc=~fpc1+fpc2)"
+    mean = mean_estimate(CLUS2["api00"].to_numpy(float), np.ones(len(CLUS2), bool),
+                         resolve_design(CLUS2, design))
+    assert close(mean.se, REF["clus2_fpc/All/mean[2]"])
+
+
+def test_configuration_design__unknown_lonely_rule__is_refused():
+    from pydantic import ValidationError
+
+    from pipeline.model.schemas import DesignSettings
+
+    with pytest.raises(ValidationError):
+        DesignSettings(lonely_psu="drop")
+
+
+def test_fpc_for_some_stages_only__is_a_catalogue_refusal():
+    from pipeline.errors import PulsecheckError
+
+    with pytest.raises(PulsecheckError) as caught:
+        resolve_design(CLUS2, SurveyDesign(cluster=("dnum", "snum"), fpc="fpc1"))
+    assert caught.value.code == "STAT_004"
+    assert "one fpc column per cluster stage" in caught.value.message

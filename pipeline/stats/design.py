@@ -124,6 +124,21 @@ class SurveyDesign:
         return text
 
 
+def design_from_settings(settings: object | None) -> SurveyDesign:
+    """The :class:`SurveyDesign` of a configuration's ``[settings.design]`` table
+    (:class:`pipeline.model.schemas.DesignSettings`); ``SurveyDesign()`` for none."""
+    if settings is None:
+        return SurveyDesign()
+    cluster = tuple(getattr(settings, "cluster", ()) or ())
+    fpc = tuple(getattr(settings, "fpc", ()) or ())
+    return SurveyDesign(
+        weights=getattr(settings, "weights", None), strata=getattr(settings, "strata", None),
+        cluster=(cluster[0] if len(cluster) == 1 else cluster) or None,
+        fpc=(fpc[0] if len(fpc) == 1 else fpc) or None,
+        lonely_psu=getattr(settings, "lonely_psu", "fail"),
+        adjust_domain_lonely=bool(getattr(settings, "adjust_domain_lonely", False)))
+
+
 @dataclass(frozen=True)
 class ResolvedDesign:
     """A design resolved against one frame: arrays aligned with the frame's rows.
