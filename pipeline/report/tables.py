@@ -20,8 +20,8 @@ from pipeline.stages.derive import multi_items, single_levels
 from pipeline.stages.results import ReportTable, ReportTables
 from pipeline.stats import tabulate
 from pipeline.stats.comparisons import adjust_pvalues
-from pipeline.stats.design import design_from_settings
 from pipeline.stats.contingency import cochran_armitage, pearson_chisq
+from pipeline.stats.design import design_from_settings
 from pipeline.stats.disclosure import (
     DisclosureRule,
     Link,
