@@ -347,6 +347,9 @@ def design_interval(estimate: float, variance: float, *, n: int, df: float, meth
         undefined or of zero width; the Korn–Graubard interval with :math:`n_{eff} = n`
         (the Clopper–Pearson interval on the domain's respondents, df-adjusted) is returned
         instead, with ``method = "beta_n"`` and a warning naming the requested method.
+        When the ``likelihood`` profile does not reach its cut-off (R returns NA: tiny
+        domains at one or two design df), the Korn–Graubard interval is returned under the
+        name ``beta``, with a warning.
 
     Notes
     -----
