@@ -152,3 +152,22 @@ def test_public_functions__tiny_designs__raise_only_catalogue_errors(case, metho
                 call()
             except PulsecheckError:
                 pass
+
+
+@SETTINGS
+@given(case=weighted_designs(), method=st.sampled_from(DESIGN_METHODS))
+def test_check_all_path_and_api_path__give_the_same_interval(case, method):
+    from pipeline.stats.tabulate import check_all_table
+
+    frame, design = case
+    items = {f"i_{level}": (frame["answer"] == level).astype(int) for level in LEVELS}
+    ticked = frame.assign(**items)
+    result = check_all_table(ticked, list(items), design=design, ci_method=method)
+    resolved = resolve_design(ticked, design)
+    everyone = np.ones(len(frame), dtype=bool)
+    for item in items:
+        cell = result.table[result.table["row_level"] == item].iloc[0]
+        api = proportion_interval(ticked[item].to_numpy(float), everyone, resolved,
+                                  method=method)
+        assert cell["ci_method"] == api.method, (item, cell["warnings"], api.warnings)
+        assert _same(cell["ci_low"], 100 * api.low) and _same(cell["ci_high"], 100 * api.high)
