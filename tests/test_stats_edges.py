@@ -85,3 +85,17 @@ def test_likelihood__domain_of_two_respondents__does_not_crash():
                                    resolved, method="likelihood")
     assert interval.n == 2
     assert 0.0 <= interval.low <= interval.estimate <= interval.high <= 1.0
+
+
+def test_design_chisq__one_psu__is_not_tested_rather_than_a_division_by_zero():
+    from pipeline.stats.contingency import design_chisq
+
+    frame = pd.DataFrame({"y": [0, 0, 1], "g": [0, 0, 1], "w": [0.5, 0.5, 0.5],
+                          "psu": [0, 0, 0]})
+    resolved = resolve_design(frame, SurveyDesign(weights="w", cluster="psu",
+                                                  lonely_psu="certainty"))
+    for statistic in ("F", "Chisq", "Wald", "adjWald"):
+        result = design_chisq(frame["y"].to_numpy(), frame["g"].to_numpy(), 2, 2, resolved,
+                              statistic=statistic)
+        assert result.method == "not tested" and math.isnan(result.p_value)
+        assert "no usable variance" in result.warnings[0]

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from pipeline.errors import PulsecheckError
 from pipeline.stats.design import LONELY_PSU_RULES, SurveyDesign, resolve_design
+from pipeline.stats.estimates import mean_estimate, quantile_estimate, total_estimate
 from pipeline.stats.intervals import design_interval, proportion_interval
 from pipeline.stats.methods import BINOMIAL_METHODS, CI_METHODS, DESIGN_METHODS
 from pipeline.stats.tabulate import crosstab_matrices, numeric_summary, single_choice_table
@@ -119,7 +121,8 @@ def tiny_designs(draw):
     return frame, design
 
 
-@settings(max_examples=60, deadline=None, database=None,
+@settings(max_examples=int(os.environ.get("PULSECHECK_HYPOTHESIS_EXAMPLES", "60")),
+          deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(case=tiny_designs(), method=st.sampled_from(CI_METHODS),
        level=st.sampled_from([0.5, 0.9, 0.95, 0.999]))
@@ -134,8 +137,16 @@ def test_public_functions__tiny_designs__raise_only_catalogue_errors(case, metho
             lambda: single_choice_table(frame, "y", levels=[0, 1], col="g",
                                         col_levels=["p", "q"], design=design,
                                         ci_method=method, level=level,
-                                        tests=("pearson", "rao_scott_f", "wald"),
+                                        tests=("pearson", "lr", "fisher", "rao_scott_f",
+                                               "rao_scott_chisq", "wald", "adj_wald"),
                                         pairwise="holm"),
+            lambda: mean_estimate(frame["w"].to_numpy(float), (frame["g"] == "p").to_numpy(),
+                                  resolve_design(frame, design), level=level, deff=True),
+            lambda: total_estimate(frame["y"].to_numpy(float), (frame["g"] == "q").to_numpy(),
+                                   resolve_design(frame, design), level=level, deff=True),
+            lambda: quantile_estimate(frame["w"].to_numpy(float),
+                                      np.ones(len(frame), bool), resolve_design(frame, design),
+                                      0.5, level=level),
             lambda: numeric_summary(frame, "w", col="g", col_levels=["p", "q"],
                                     design=design, level=level),
             lambda: crosstab_matrices(frame, "y", "g", row_levels=[0, 1],

@@ -16,6 +16,7 @@ Fisher's exact test is in :mod:`pipeline.stats.fisher`.
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -251,6 +252,25 @@ def design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int
     .. [3] Lumley, T. (2010). *Complex Surveys*, sec. 6.2; R ``survey::svychisq``. Wiley.
     """
     check_method(statistic, DESIGN_CHISQ_STATISTICS, "design-based test statistic")
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result = _design_chisq(row_codes, col_codes, n_row_levels, n_col_levels, resolved,
+                                   statistic)
+    except (np.linalg.LinAlgError, ZeroDivisionError):
+        result = None
+    if result is None or not math.isfinite(result.statistic):
+        # Too few PSUs or respondents: the design gives the table no usable covariance.
+        test = {"F": "rao_scott_f", "Chisq": "rao_scott_chisq", "Wald": "wald",
+                "adjWald": "adj_wald"}[statistic]
+        return TestResult(test=test, method="not tested", statistic=float("nan"),
+                          df=float("nan"), ddf=float("nan"), p_value=float("nan"),
+                          warnings=("not tested: the design gives this table no usable "
+                                    "variance (too few PSUs or respondents)",))
+    return result
+
+
+def _design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int,
+                  n_col_levels: int, resolved: ResolvedDesign, statistic: str) -> TestResult:
     rc = np.asarray(row_codes, dtype=np.int64)
     cc = np.asarray(col_codes, dtype=np.int64)
     complete = (rc >= 0) & (cc >= 0)
