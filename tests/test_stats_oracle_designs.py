@@ -126,10 +126,12 @@ def test_table_path__equals_r_on_the_same_designs(name, group):
     domain = domains(name, frame)[group]
     sub = frame.assign(band=np.where(domain, frame["sch.wide"], None))
     result = single_choice_table(sub, "band", levels=["No", "Yes"], design=design,
-                                 ci_method="logit")
+                                 ci_method="logit", deff=True)
     cell = result.table[result.table["row_level"] == "Yes"].iloc[0]
-    estimate, se = ref(f"{name}/{group}/prop", 2)
+    estimate, se, deff = ref(f"{name}/{group}/prop", 3)
     assert close(cell["pct"], 100 * estimate) and close(cell["se"], 100 * se)
+    assert close(cell["deff"], deff), (cell["deff"], deff)
+    assert close(cell["n_effective"], cell["base_n"] / deff)
 
 
 @pytest.mark.parametrize(("name", "group"), CASES)

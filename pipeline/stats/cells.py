@@ -288,9 +288,27 @@ def cells_from_counts(counts: np.ndarray, base_n: int, method: str,
             for count, interval in zip(counts, intervals, strict=True)]
 
 
+#: Columns added to a tidy table when design effects are asked for.
+DEFF_COLUMNS = ("deff", "n_effective")
+
+
+def cell_deff(estimate: float, variance: float, n: int, base_weighted: float
+              ) -> tuple[float, float]:
+    """Design effect and effective n of a proportion in a domain, as R's
+    ``svymean(deff = TRUE)``: the variance over ``s^2 (N - n) / (N n)``, where ``s^2`` is the
+    weighted variance of the 0/1 values with the ``n / (n - 1)`` factor
+    (p (1 - p) n / (n - 1)) and ``N`` the domain's total weight; NaN where
+    that is not positive (0% or 100%, one respondent, weights totalling less than n)."""
+    if n < 2 or not (base_weighted > n) or not (0.0 < estimate < 1.0):
+        return float("nan"), float("nan")
+    vsrs = estimate * (1 - estimate) * n / (n - 1) * (base_weighted - n) / (base_weighted * n)
+    deff = variance / vsrs
+    return deff, (n / deff if deff > 0 else float("nan"))
+
+
 def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, level: float,
                   *, codes: np.ndarray | None = None, indicators: np.ndarray | None = None,
-                  n_shown: int) -> list[dict[str, Any]]:
+                  n_shown: int, deff: bool = False) -> list[dict[str, Any]]:
     """The cells of one column (``domain``) for every shown row at once.
 
     The shown rows are either mutually exclusive (``codes``: the shown row of each
@@ -386,6 +404,10 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
             "ci_method": interval.method,
             "warnings": "; ".join(interval.warnings),
         })
+        if deff:
+            out[-1]["deff"], out[-1]["n_effective"] = (float("nan"), float("nan")) \
+                if binomial else cell_deff(float(estimates[i]), float(variances[i]), base_n,
+                                           base_w)
     return out
 
 
@@ -524,12 +546,14 @@ def tests_frame(table_id: str, row_var: str, col_var: str | None,
     return pd.DataFrame(rows, columns=list(TEST_COLUMNS))
 
 
-def finish(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def finish(rows: list[dict[str, Any]], extra: Sequence[str] = ()) -> pd.DataFrame:
+    """The tidy table: the :data:`TIDY_COLUMNS`, then any ``extra`` columns asked for."""
     frame = pd.DataFrame(rows)
-    for column in TIDY_COLUMNS:
+    columns = [*TIDY_COLUMNS, *extra]
+    for column in columns:
         if column not in frame.columns:
             frame[column] = None
-    return frame[list(TIDY_COLUMNS)].reset_index(drop=True)
+    return frame[columns].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,8 +44,8 @@ estimates <- function(prefix, d, domains) {
     put(paste(key, "mean", sep = "/"), c(coef(m), SE(m), deff(m)))
     t <- svytotal(~api00, sub, deff = TRUE)
     put(paste(key, "total", sep = "/"), c(coef(t), SE(t), deff(t)))
-    m <- svymean(~yes, sub)
-    put(paste(key, "prop", sep = "/"), c(coef(m), SE(m)))
+    m <- svymean(~yes, sub, deff = TRUE)
+    put(paste(key, "prop", sep = "/"), c(coef(m), SE(m), deff(m)))
     for (meth in ci_methods) {
       ci <- tryCatch(svyciprop(~yes, sub, method = meth), error = function(e) NULL)
       if (!is.null(ci)) put(paste(key, "ciprop", meth, sep = "/"), attr(ci, "ci"))
