@@ -323,9 +323,12 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "Fix the design variables: weights must be positive numbers, and no design column "
               "may be blank."),
     ErrorSpec("STAT_003", "fatal", "stratum with one PSU",
-              "stratum '{stratum}' has only one primary sampling unit, so its variance cannot "
-              "be estimated.",
-              "Merge the stratum with a similar one, or describe the design without it."),
+              "stratum '{stratum}' has only one sampling unit at stage {stage}, so its "
+              "variance cannot be estimated under the lonely-PSU rule 'fail'.",
+              "Choose another lonely-PSU rule (lonely_psu = certainty, remove, adjust or "
+              "average in the design settings, --lonely-psu on the command line; R's "
+              "options(survey.lonely.psu)), merge the stratum with a similar one, or describe "
+              "the design without it."),
     ErrorSpec("STAT_004", "fatal", "unknown method",
               "{what} '{value}' is not supported (supported: {supported}).",
               "Choose one of the supported methods."),

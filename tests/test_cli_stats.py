@@ -127,3 +127,118 @@ def test_xlsx_and_sav_files__are_read_like_csv(tmp_path):
     got = json.loads(run("crosstab", str(xlsx), "--row", "sw", "--col", "stype",
                          "--json").output)
     assert got["unweighted_counts"] == expected["unweighted_counts"]
+
+
+# --------------------------------------------------------------------------------------------
+# multistage designs, lonely PSUs, every test, pairwise, design effects, the mean command
+
+REF_DESIGNS = pd.read_csv(ORACLE / "reference_designs.csv").set_index("id")["value"] \
+    .astype(float).to_dict()
+CLUS2 = str(ORACLE / "apiclus2.csv")
+TWO_STAGE = ("--cluster", "dnum,snum", "--fpc", "fpc1,fpc2")
+
+
+def test_mean_two_stage__equals_r_mean_total_deff_and_quantile():
+    result = run("mean", CLUS2, "--var", "api00", "--by", "stype", *TWO_STAGE, "--deff",
+                 "--total", "--quantiles", "0.25,0.5,0.9", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    groups = {g["group"]: g for g in out["by_groups"]}
+    for name, part in (("All", out), ("E", groups["E"]), ("H", groups["H"])):
+        for stat, block in (("mean", part["mean"]), ("total", part["total"])):
+            want = [REF_DESIGNS[f"clus2_fpc/{name}/{stat}[{i}]"] for i in (1, 2, 3)]
+            assert [block["estimate"], block["se"], block["deff"]] == \
+                pytest.approx(want, rel=1e-6)
+        median = part["quantiles"]["0.5"]
+        want = [REF_DESIGNS[f"clus2_fpc/{name}/quantile[{i}]"] for i in (5, 6, 7, 8)]
+        assert [median["estimate"], *median["ci"], median["se"]] == pytest.approx(want,
+                                                                                  rel=1e-6)
+
+
+def test_mean_text__prints_every_group():
+    result = run("mean", CLUS2, "--var", "api00", "--by", "stype", *TWO_STAGE)
+    assert result.exit_code == 0, result.output
+    assert "id=~dnum+snum" in result.output and "fpc=~fpc1+fpc2" in result.output
+    assert [line.split()[0] for line in result.output.splitlines()[2:]] == \
+        ["All", "E", "H", "M"]
+
+
+def test_crosstab_tests_option__prints_every_test_by_name():
+    result = run("crosstab", CLUS2, "--row", "sch.wide", "--col", "stype", *TWO_STAGE,
+                 "--tests", "pearson,yates,g2,fisher,rao-scott,wald,adjwald,trend",
+                 "--pairwise", "holm", "--deff", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert list(out["tests"]) == ["pearson", "yates", "g2", "fisher", "rao-scott", "wald",
+                                  "adjwald", "trend"]
+    rs = out["tests"]["rao-scott"]
+    want = [REF_DESIGNS[f"clus2_fpc/svychisq/F[{i}]"] for i in (1, 2, 3, 4)]
+    assert [rs["statistic"], rs["df"], rs["ddf"], rs["p_value"]] == pytest.approx(want,
+                                                                                rel=1e-6)
+    assert out["tests"]["yates"]["method"] == "not tested"  # a 2×3 table
+    assert "not tested" in out["tests"]["trend"]["warnings"]  # needs an unweighted sample
+    assert {p["row_level"] for p in out["pairwise"]} == {"No", "Yes"}
+    assert len(out["deff"]) == 2 and len(out["deff"][0]) == 3
+
+
+def test_crosstab_unknown_test__is_a_catalogue_error():
+    result = run("crosstab", CLUS2, "--row", "sch.wide", "--col", "stype", "--tests", "chi")
+    assert result.exit_code == 2 and "STAT_004" in result.output
+
+
+def test_crosstab_misspelt_column__suggests_the_close_name():
+    result = run("crosstab", CLUS2, "--row", "sch.wid", "--col", "stype")
+    assert result.exit_code == 2 and "STAT_001" in result.output
+    assert "did you mean 'sch.wide'" in result.output
+
+
+def test_proportion_lonely_psu_option__reaches_the_design():
+    result = run("proportion", STRAT, "--var", "sch.wide", "--level", "Yes",
+                 "--weight", "pw", "--strata", "stype", "--ci", "logit",
+                 "--lonely-psu", "adjust", "--json")
+    assert result.exit_code == 0, result.output
+    assert "lonely PSU: adjust" in json.loads(result.output)["design"]
+
+
+def test_proportion_fail_rule__error_names_the_option(tmp_path):
+    frame = pd.read_csv(STRAT)
+    frame.loc[0, "stype"] = "X"
+    path = tmp_path / "lonely.csv"
+    frame.to_csv(path, index=False)
+    result = run("proportion", str(path), "--var", "sch.wide", "--level", "Yes",
+                 "--weight", "pw", "--strata", "stype", "--ci", "logit")
+    assert result.exit_code == 2 and "STAT_003" in result.output
+    assert "--lonely-psu" in result.output
+    result = run("proportion", str(path), "--var", "sch.wide", "--level", "Yes",
+                 "--weight", "pw", "--strata", "stype", "--ci", "logit",
+                 "--lonely-psu", "certainty", "--json")
+    assert result.exit_code == 0, result.output
+
+
+def test_crosstab_order__explicit_order_wins_over_sorting():
+    result = run("crosstab", STRAT, "--row", "api_band", "--col", "stype",
+                 "--row-order", "lt600,600to699,700to799,800plus", "--json")
+    out = json.loads(result.output)
+    assert out["row_levels"] == ["lt600", "600to699", "700to799", "800plus"]
+
+
+def test_crosstab_order__a_run_folder_gives_the_instrument_order(tmp_path):
+    instrument = Path(__file__).parents[1] / "survey_instrument" / "pulse_check" / "2016"
+    run_dir = tmp_path / "run"
+    (run_dir / "internal").mkdir(parents=True)
+    (run_dir / "run.json").write_text(json.dumps({"instrument": {"path": str(instrument)}}))
+    frame = pd.DataFrame({"geo_level": ["statewide", "city", "county", "neighborhood",
+                                        "city", "county"],
+                          "phase_group": ["Later", "Earlier", "Middle", "Earlier",
+                                          "Later", "Middle"]})
+    frame.to_csv(run_dir / "internal" / "partnerships.csv", index=False)
+    result = run("crosstab", str(run_dir / "internal" / "partnerships.csv"),
+                 "--row", "geo_level", "--col", "phase_group", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["row_levels"] == ["neighborhood", "city", "county", "statewide"]
+    assert out["col_levels"] == ["Earlier", "Middle", "Later"]
+    explicit = run("crosstab", str(run_dir / "internal" / "partnerships.csv"),
+                   "--row", "geo_level", "--col", "phase_group", "--instrument",
+                   str(instrument), "--json")
+    assert json.loads(explicit.output)["row_levels"] == out["row_levels"]

@@ -43,6 +43,9 @@ COMMANDS = {
         "Create a new project in DIRECTORY (absent or empty): instruments, raw waves, "
         "reports."
     )),
+    "mean": ("pipeline.cli.stats", "mean", (
+        "Mean of a numeric VAR, overall and by group, with SE and a t interval."
+    )),
     "new-wave": ("pipeline.cli.new_wave", "new_wave", (
         "Start a new wave in DIRECTORY from the description of an earlier wave."
     )),

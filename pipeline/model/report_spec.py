@@ -162,6 +162,8 @@ class ReportSpec:
     ci_method: str = "wilson"
     level: float = 0.95
     disclosure_threshold: int = 5
+    #: ``[settings.design]`` (:class:`pipeline.model.schemas.DesignSettings`), or ``None``.
+    design: Any = None
 
     def table(self, table_id: str) -> TableSpec:
         for table in self.tables:
@@ -223,7 +225,8 @@ def build_spec(tables_toml: Mapping[str, Any],
     return ReportSpec(derived=derived, tables=tables, distinctive=distinctive,
                       criteria=criteria, phase_basis=settings.phase_basis,
                       ci_method=settings.ci_method, level=float(settings.level),
-                      disclosure_threshold=settings.disclosure_threshold)
+                      disclosure_threshold=settings.disclosure_threshold,
+                      design=settings.design)
 
 
 def _variable_kinds(spec: ReportSpec, instrument: Instrument) -> dict[str, str]:

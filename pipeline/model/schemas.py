@@ -181,6 +181,23 @@ Test = Literal["chisq", "fisher", "lr"]
 Pairwise = Literal["none", "bonferroni", "holm", "bh"]
 
 
+class DesignSettings(Closed):
+    """``[settings.design]``: how the sample was drawn, as R's ``svydesign`` (optional)."""
+
+    weights: str | None = Field(None, description="Column of sampling weights.")
+    strata: str | None = Field(None, description="Column of first-stage strata.")
+    cluster: list[str] = Field(default_factory=list, description="Cluster column of each "
+                               "sampling stage, first stage first (svydesign id=~a+b).")
+    fpc: list[str] = Field(default_factory=list, description="Finite-population correction "
+                           "column of each stage (population sizes or sampling fractions); "
+                           "none, or one per cluster stage.")
+    lonely_psu: Literal["fail", "certainty", "remove", "adjust", "average"] = Field(
+        "fail", description="Rule for a stratum with one PSU (R's survey.lonely.psu).")
+    adjust_domain_lonely: bool = Field(False, description="Apply the rule to a domain with "
+                                       "one PSU in a stratum (R's "
+                                       "survey.adjust.domain.lonely).")
+
+
 class SpecSettings(Closed):
     """``[settings]``: how every table is computed. Statistical choices have no default."""
 
@@ -197,6 +214,9 @@ class SpecSettings(Closed):
                                            "tests behind the significance letters.")
     pairwise_alpha: float = Field(gt=0, lt=1, description="Significance level of the "
                                                           "pairwise tests.")
+    design: DesignSettings | None = Field(None, description="The sampling design of every "
+                                          "table; absent: each respondent counts once, "
+                                          "unweighted.")
 
 
 class BandEntry(Closed):

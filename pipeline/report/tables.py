@@ -21,6 +21,7 @@ from pipeline.stages.results import ReportTable, ReportTables
 from pipeline.stats import tabulate
 from pipeline.stats.comparisons import adjust_pvalues
 from pipeline.stats.contingency import cochran_armitage, pearson_chisq
+from pipeline.stats.design import design_from_settings
 from pipeline.stats.disclosure import (
     DisclosureRule,
     Link,
@@ -74,6 +75,8 @@ def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
             tests.append("trend")
     pairwise = dict(pairwise=table.pairwise, alpha=table.pairwise_alpha) if by_phase else {}
     trend = dict(trend_scores=list(range(1, len(order) + 1))) if "trend" in tests else {}
+    # The sampling design of [settings.design] (none: each partnership counts once).
+    design = dict(design=design_from_settings(spec.design)) if spec.design else {}
     if table.kind == "single":
         if table.row == PHASE_COLUMN:
             levels = [*order, instrument.unclassified]
@@ -84,16 +87,16 @@ def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
         result = tabulate.single_choice_table(
             frame, table.row, levels=levels, labels=labels, ci_method=spec.ci_method,
             level=spec.level, missing="show" if table.show_missing else "exclude",
-            tests=tests, table_id=table.id, **pairwise, **banner, **trend)
+            tests=tests, table_id=table.id, **pairwise, **banner, **trend, **design)
     elif table.kind == "multi":
         items = multi_items(table.row, instrument, spec)
         result = tabulate.check_all_table(
             frame, [i.column for i in items], labels=[i.label for i in items],
             row_var=table.row, ci_method=spec.ci_method, level=spec.level, tests=tests,
-            table_id=table.id, **pairwise, **banner, **trend)
+            table_id=table.id, **pairwise, **banner, **trend, **design)
     else:
         result = tabulate.numeric_summary(frame, table.row, level=spec.level,
-                                          table_id=table.id, **banner)
+                                          table_id=table.id, **banner, **design)
     tidy = result.table
     if table.kind == "multi":
         # Item levels are the instrument's choice (or source question) names.

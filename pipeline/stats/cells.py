@@ -288,9 +288,27 @@ def cells_from_counts(counts: np.ndarray, base_n: int, method: str,
             for count, interval in zip(counts, intervals, strict=True)]
 
 
+#: Columns added to a tidy table when design effects are asked for.
+DEFF_COLUMNS = ("deff", "n_effective")
+
+
+def cell_deff(estimate: float, variance: float, n: int, base_weighted: float
+              ) -> tuple[float, float]:
+    """Design effect and effective n of a proportion in a domain, as R's
+    ``svymean(deff = TRUE)``: the variance over ``s^2 (N - n) / (N n)``, where ``s^2`` is the
+    weighted variance of the 0/1 values with the ``n / (n - 1)`` factor
+    (p (1 - p) n / (n - 1)) and ``N`` the domain's total weight; NaN where
+    that is not positive (0% or 100%, one respondent, weights totalling less than n)."""
+    if n < 2 or not (base_weighted > n) or not (0.0 < estimate < 1.0):
+        return float("nan"), float("nan")
+    vsrs = estimate * (1 - estimate) * n / (n - 1) * (base_weighted - n) / (base_weighted * n)
+    deff = variance / vsrs
+    return deff, (n / deff if deff > 0 else float("nan"))
+
+
 def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, level: float,
                   *, codes: np.ndarray | None = None, indicators: np.ndarray | None = None,
-                  n_shown: int) -> list[dict[str, Any]]:
+                  n_shown: int, deff: bool = False) -> list[dict[str, Any]]:
     """The cells of one column (``domain``) for every shown row at once.
 
     The shown rows are either mutually exclusive (``codes``: the shown row of each
@@ -340,22 +358,26 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
         # (weight chosen in the PSU - p × weight of the PSU) / W: no rows × cells matrix.
         n_psu = resolved.psu_stratum.shape[0]
         psu_d = resolved.psu[rows]
-        psu_w = np.bincount(psu_d, weights=w_d, minlength=n_psu)
         # Design df of the domain (as design_df): its PSUs minus their strata, counted from
         # the PSUs the domain's respondents fall in (PSUs are nested in strata).
         in_domain = np.bincount(psu_d, minlength=n_psu) > 0
         df = int(np.count_nonzero(in_domain)
                  - np.count_nonzero(np.bincount(resolved.psu_stratum[in_domain],
                                                 minlength=resolved.n_psu.shape[0])))
+        # Totals per sampling unit of the last stage (the PSU of a one-stage design).
+        n_unit = resolved.n_units
+        unit_d = psu_d if resolved.unit is None else resolved.unit[rows]
+        unit_w = np.bincount(unit_d, weights=w_d, minlength=n_unit)
         if codes is not None:
-            chosen_w = np.bincount(psu_d * n_shown + c_d, weights=w_d,
-                                   minlength=n_psu * n_shown).reshape(n_psu, n_shown)
+            chosen_w = np.bincount(unit_d * n_shown + c_d, weights=w_d,
+                                   minlength=n_unit * n_shown).reshape(n_unit, n_shown)
         else:
-            chosen_w = np.column_stack([np.bincount(psu_d, weights=w_d * chosen_d[:, i],
-                                                    minlength=n_psu)
+            chosen_w = np.column_stack([np.bincount(unit_d, weights=w_d * chosen_d[:, i],
+                                                    minlength=n_unit)
                                         for i in range(n_shown)])
-        totals = (chosen_w - psu_w[:, None] * estimates[None, :]) / base_w
-        variances = psu_variances(resolved, totals)
+        totals = (chosen_w - unit_w[:, None] * estimates[None, :]) / base_w
+        present = np.bincount(unit_d, minlength=n_unit) > 0 if resolved.general else None
+        variances = psu_variances(resolved, totals, present)
     out = []
     for i in range(n_shown):
         if binomial:
@@ -369,7 +391,7 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
                     else chosen_d[:, i].astype(float)
             interval = design_interval(float(estimates[i]), float(variances[i]),
                                              n=base_n, df=df, method=method, level=level,
-                                             y=y_d, weights=w_d)
+                                             y=y_d, weights=w_d, successes=int(counts[i]))
         out.append({
             "n": int(counts[i]),
             "base_n": base_n,
@@ -382,6 +404,10 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
             "ci_method": interval.method,
             "warnings": "; ".join(interval.warnings),
         })
+        if deff:
+            out[-1]["deff"], out[-1]["n_effective"] = (float("nan"), float("nan")) \
+                if binomial else cell_deff(float(estimates[i]), float(variances[i]), base_n,
+                                           base_w)
     return out
 
 
@@ -520,12 +546,14 @@ def tests_frame(table_id: str, row_var: str, col_var: str | None,
     return pd.DataFrame(rows, columns=list(TEST_COLUMNS))
 
 
-def finish(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def finish(rows: list[dict[str, Any]], extra: Sequence[str] = ()) -> pd.DataFrame:
+    """The tidy table: the :data:`TIDY_COLUMNS`, then any ``extra`` columns asked for."""
     frame = pd.DataFrame(rows)
-    for column in TIDY_COLUMNS:
+    columns = [*TIDY_COLUMNS, *extra]
+    for column in columns:
         if column not in frame.columns:
             frame[column] = None
-    return frame[list(TIDY_COLUMNS)].reset_index(drop=True)
+    return frame[columns].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------

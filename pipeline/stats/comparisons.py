@@ -26,9 +26,10 @@ def adjust_pvalues(p_values: Sequence[float], *, method: str) -> np.ndarray:
     ----------
     p_values : sequence of float
         NaN entries are kept as NaN and not counted.
-    method : {"none", "bonferroni", "holm", "bh"}
-        ``holm``: Holm's step-down family-wise control; ``bh``: Benjamini–Hochberg false
-        discovery rate. Results equal R's ``p.adjust``.
+    method : {"none", "bonferroni", "holm", "bh", "hochberg", "hommel", "by"}
+        ``holm``: Holm's step-down family-wise control; ``hochberg``: Hochberg's step-up;
+        ``hommel``: Hommel's closed procedure; ``bh``: Benjamini–Hochberg false discovery
+        rate; ``by``: Benjamini–Yekutieli (any dependence). Results equal R's ``p.adjust``.
 
     Returns
     -------
@@ -40,6 +41,12 @@ def adjust_pvalues(p_values: Sequence[float], *, method: str) -> np.ndarray:
        *Scandinavian Journal of Statistics* 6, 65–70.
     .. [2] Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate.
        *JRSS B* 57, 289–300.
+    .. [3] Hochberg, Y. (1988). A sharper Bonferroni procedure for multiple tests of
+       significance. *Biometrika* 75, 800–802.
+    .. [4] Hommel, G. (1988). A stagewise rejective multiple test procedure based on a
+       modified Bonferroni test. *Biometrika* 75, 383–386.
+    .. [5] Benjamini, Y. and Yekutieli, D. (2001). The control of the false discovery rate
+       in multiple testing under dependency. *Annals of Statistics* 29, 1165–1188.
     """
     check_method(method, ADJUST_METHODS, "p-value adjustment")
     p = np.asarray(p_values, dtype=float)
@@ -58,12 +65,42 @@ def adjust_pvalues(p_values: Sequence[float], *, method: str) -> np.ndarray:
         stepped = np.maximum.accumulate((m - np.arange(m)) * q[order])
         adj = np.empty(m)
         adj[order] = np.minimum(1.0, stepped)
+    elif method == "hommel" and m > 2:
+        adj = _hommel(q)
+    elif method in ("hochberg", "hommel"):
+        # (R's p.adjust treats Hommel with two p-values as Hochberg.)
+        order = np.argsort(-q, kind="stable")
+        stepped = np.minimum.accumulate((m + 1 - np.arange(m, 0, -1)) * q[order])
+        adj = np.empty(m)
+        adj[order] = np.minimum(1.0, stepped)
     else:
-        order = np.argsort(q, kind="stable")[::-1]
-        stepped = np.minimum.accumulate(m / np.arange(m, 0, -1) * q[order])
+        order = np.argsort(-q, kind="stable")
+        factor = float(np.sum(1.0 / np.arange(1, m + 1))) if method == "by" else 1.0
+        stepped = np.minimum.accumulate(factor * m / np.arange(m, 0, -1) * q[order])
         adj = np.empty(m)
         adj[order] = np.minimum(1.0, stepped)
     out[ok] = adj
+    return out
+
+
+def _hommel(p: np.ndarray) -> np.ndarray:
+    """Hommel's adjusted p-values (the closed-testing recursion of R's ``p.adjust``)."""
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    s = p[order]
+    i = np.arange(1, m + 1)
+    q = np.full(m, np.min(m * s / i))
+    pa = q.copy()
+    for j in range(m - 1, 1, -1):
+        head = np.arange(m - j + 1)          # R's seq_len(n - j + 1), zero-based
+        tail = np.arange(m - j + 1, m)       # R's (n - j + 2):n, zero-based
+        q1 = np.min(j * s[tail] / np.arange(2, j + 1))
+        q[head] = np.minimum(j * s[head], q1)
+        q[tail] = q[m - j]
+        pa = np.maximum(pa, q)
+    adjusted = np.maximum(pa, s)
+    out = np.empty(m)
+    out[order] = adjusted
     return out
 
 

@@ -16,6 +16,7 @@ Fisher's exact test is in :mod:`pipeline.stats.fisher`.
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -25,6 +26,7 @@ from pipeline.errors import PulsecheckError
 from pipeline.stats.design import (
     ResolvedDesign,
     design_df,
+    present_units,
     psu_covariance,
     total_covariance,
 )
@@ -250,6 +252,25 @@ def design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int
     .. [3] Lumley, T. (2010). *Complex Surveys*, sec. 6.2; R ``survey::svychisq``. Wiley.
     """
     check_method(statistic, DESIGN_CHISQ_STATISTICS, "design-based test statistic")
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result = _design_chisq(row_codes, col_codes, n_row_levels, n_col_levels, resolved,
+                                   statistic)
+    except (np.linalg.LinAlgError, ZeroDivisionError):
+        result = None
+    if result is None or not math.isfinite(result.statistic):
+        # Too few PSUs or respondents: the design gives the table no usable covariance.
+        test = {"F": "rao_scott_f", "Chisq": "rao_scott_chisq", "Wald": "wald",
+                "adjWald": "adj_wald"}[statistic]
+        return TestResult(test=test, method="not tested", statistic=float("nan"),
+                          df=float("nan"), ddf=float("nan"), p_value=float("nan"),
+                          warnings=("not tested: the design gives this table no usable "
+                                    "variance (too few PSUs or respondents)",))
+    return result
+
+
+def _design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int,
+                  n_col_levels: int, resolved: ResolvedDesign, statistic: str) -> TestResult:
     rc = np.asarray(row_codes, dtype=np.int64)
     cc = np.asarray(col_codes, dtype=np.int64)
     complete = (rc >= 0) & (cc >= 0)
@@ -277,12 +298,13 @@ def design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int
         # Sufficient statistics: the PSU totals of the scores w (indicator - props) / total_w
         # are (weight of each cell in the PSU - props × weight of the PSU) / total_w, so no
         # rows × cells matrix is ever built.
-        n_psu = resolved.psu_stratum.shape[0]
-        cell_w = np.bincount(resolved.psu[complete] * k + cell[complete], weights=w[complete],
-                             minlength=n_psu * k).reshape(n_psu, k)
-        psu_w = np.bincount(resolved.psu, weights=w, minlength=n_psu)
-        v = psu_covariance(resolved, (cell_w - psu_w[:, None] * props[None, :]) / total_w,
-                           blas=False)
+        n_unit = resolved.n_units
+        units = resolved.units
+        cell_w = np.bincount(units[complete] * k + cell[complete], weights=w[complete],
+                             minlength=n_unit * k).reshape(n_unit, k)
+        unit_w = np.bincount(units, weights=w, minlength=n_unit)
+        v = psu_covariance(resolved, (cell_w - unit_w[:, None] * props[None, :]) / total_w,
+                           blas=False, present=present_units(resolved, complete))
         n_obs = int(complete.sum())
         table = props.reshape(nc, nr).T * n_obs
         exp = expected_counts(table)
@@ -334,7 +356,7 @@ def design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int
                  - row_ind[:, grid_r] * (n_col[grid_c] / n_all)
                  - col_ind[:, grid_c] * (n_row[grid_r] / n_all)
                  + (n_row[grid_r] * n_col[grid_c] / n_all ** 2)[None, :])
-    v = total_covariance(resolved, w[:, None] * influence)
+    v = total_covariance(resolved, w[:, None] * influence, complete)
     use = (grid_r > 0) & (grid_c > 0)
     wald = float(resid[use] @ np.linalg.solve(v[np.ix_(use, use)], resid[use]))
     ndf = (nr - 1) * (nc - 1)

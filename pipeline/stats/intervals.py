@@ -23,6 +23,7 @@ from pipeline.errors import PulsecheckError
 from pipeline.stats.design import (
     ResolvedDesign,
     design_df,
+    present_units,
     psu_variances,
     ratio_estimate,
 )
@@ -186,6 +187,30 @@ def _fmm_spline(x: np.ndarray, y: np.ndarray, xout: np.ndarray) -> np.ndarray:
     return y[idx] + dx * (b[idx] + dx * (c[idx] + dx * d[idx]))
 
 
+#: R's binomial inverse link clamps the linear predictor beyond +-30 (``THRESH`` in
+#: ``family.c``), so a fitted probability is never closer to 0 or 1 than this.
+_R_EPS = float(np.finfo(float).eps)
+
+
+def _r_expit(eta: np.ndarray | float) -> np.ndarray:
+    """The inverse logit as R's ``binomial()$linkinv``: ``exp`` replaced by ``DBL_EPSILON``
+    below -30 and by ``1 / DBL_EPSILON`` above 30, so that the profile's deviance stays
+    finite however far the profile steps (and equals R's there)."""
+    eta = np.asarray(eta, dtype=float)
+    with np.errstate(over="ignore"):
+        e = np.where(eta < -30.0, _R_EPS, np.where(eta > 30.0, 1.0 / _R_EPS, np.exp(eta)))
+    return e / (1.0 + e)
+
+
+def _binomial_deviance(y: np.ndarray, w: np.ndarray, mu: float | np.ndarray) -> float:
+    """``sum(binomial()$dev.resids(y, mu, w))`` for 0/1 ``y``: ``2 w log(1/mu)`` for a one,
+    ``2 w log(1/(1 - mu))`` for a zero (never ``log(0)``: ``mu`` is clamped as R's)."""
+    mu = np.broadcast_to(np.asarray(mu, dtype=float), y.shape)
+    with np.errstate(divide="ignore"):
+        terms = np.where(y > 0.5, np.log(1.0 / mu), np.log(1.0 / (1.0 - mu)))
+    return float(2.0 * np.sum(w * terms))
+
+
 def _irls_intercept(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """Intercept-only logistic fit by iteratively reweighted least squares.
 
@@ -197,7 +222,7 @@ def _irls_intercept(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     eta = special.logit(mu)
 
     def deviance(m: np.ndarray) -> float:
-        return float(2.0 * np.sum(w * np.where(y > 0.5, -np.log(m), -np.log1p(-m))))
+        return _binomial_deviance(y, w, m)
 
     dev_old = deviance(mu)
     beta, weight_sum = float("nan"), float("nan")
@@ -207,7 +232,7 @@ def _irls_intercept(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
         beta = float((work * z).sum() / work.sum())
         weight_sum = float(work.sum())
         eta = np.full(y.shape, beta)
-        mu = special.expit(eta)
+        mu = _r_expit(eta)
         dev = deviance(mu)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < 1e-8:
             break
@@ -234,12 +259,14 @@ def _profile_bounds_as_r(variance: float, df: float, level: float, y: np.ndarray
     design_effect = se_beta ** 2 * weight_sum
     phi = pearson_dispersion(y, weights, p)
     unscaled = float(sps.norm.cdf(_qt(alpha / 2, df) * math.sqrt(design_effect)))
-    zmax = math.sqrt(float(sps.f.isf(unscaled / 2.0, 1, n - 1)))
+    # R's sqrt(qf(a, 1, n - 1, lower.tail = FALSE)), through the identity F(1, d) = t(d)^2:
+    # scipy's F quantile loses about six digits this far in the tail (a ~ 1e-12 at one
+    # design degree of freedom), its t quantile does not.
+    zmax = abs(float(sps.t.isf(unscaled / 4.0, n - 1)))
     step_size = zmax / 5.0
 
     def deviance(beta: float) -> float:
-        pi = float(special.expit(beta))
-        return float(2.0 * np.sum(w * np.where(y > 0.5, -math.log(pi), -math.log1p(-pi))))
+        return _binomial_deviance(y, w, float(_r_expit(beta)))
 
     dev_hat = deviance(beta_hat)
     zs, betas = [0.0], [beta_hat]
@@ -257,15 +284,27 @@ def _profile_bounds_as_r(variance: float, df: float, level: float, y: np.ndarray
     grid = np.linspace(b_arr.min(), b_arr.max(), 3 * b_arr.size)
     fitted = _fmm_spline(b_arr[b_sorted], z_arr[b_sorted], grid)
     cut = float(sps.norm.ppf(unscaled))
-    inv = np.argsort(fitted, kind="stable")
-    lo_beta, hi_beta = np.interp([cut, -cut], fitted[inv], grid[inv], left=np.nan,
-                                 right=np.nan)
+    lo_beta, hi_beta = _approx_as_r(fitted, grid, np.array([cut, -cut]))
     return float(special.expit(lo_beta)), float(special.expit(hi_beta))
+
+
+def _approx_as_r(x: np.ndarray, y: np.ndarray, xout: np.ndarray) -> np.ndarray:
+    """Linear interpolation as R's ``approx(x, y, xout)`` (``rule = 1``, ``ties = mean``):
+    the points are sorted by ``x``, tied ``x`` share the mean of their ``y``, and values
+    outside the range of ``x`` are NaN. Where the profile flattens (R's clamped deviance)
+    the spline has tied values, which ``np.interp`` alone would treat otherwise."""
+    keys, inverse = np.unique(x, return_inverse=True)
+    means = np.bincount(inverse, weights=y) / np.bincount(inverse)
+    if keys.size < 2:
+        return np.where(xout == keys[0], means[0], np.nan) if keys.size else \
+            np.full(xout.shape, np.nan)
+    return np.interp(xout, keys, means, left=np.nan, right=np.nan)
 
 
 def design_interval(estimate: float, variance: float, *, n: int, df: float, method: str,
                     level: float = 0.95, y: np.ndarray | None = None,
-                    weights: np.ndarray | None = None) -> Interval:
+                    weights: np.ndarray | None = None,
+                    successes: int | None = None) -> Interval:
     """Design-based confidence interval for a proportion, as R's ``svyciprop``.
 
     Parameters
@@ -295,6 +334,11 @@ def design_interval(estimate: float, variance: float, *, n: int, df: float, meth
     y, weights : ndarray, optional
         The domain's 0/1 values and sampling weights; needed by ``likelihood`` only (the
         profile deviance and its design-based dispersion are computed from them).
+    successes : int, optional
+        The number of respondents of the domain with the value 1. When given, a cell of
+        0% or 100% is recognised from this count (``0`` or ``n``), not from the weighted
+        share, whose floating-point sum can fall a few units in the last place short of
+        1; every caller in :mod:`pipeline.stats` passes it.
 
     Returns
     -------
@@ -303,6 +347,9 @@ def design_interval(estimate: float, variance: float, *, n: int, df: float, meth
         undefined or of zero width; the Korn–Graubard interval with :math:`n_{eff} = n`
         (the Clopper–Pearson interval on the domain's respondents, df-adjusted) is returned
         instead, with ``method = "beta_n"`` and a warning naming the requested method.
+        When the ``likelihood`` profile does not reach its cut-off (R returns NA: tiny
+        domains at one or two design df), the Korn–Graubard interval is returned under the
+        name ``beta``, with a warning.
 
     Notes
     -----
@@ -333,6 +380,15 @@ def design_interval(estimate: float, variance: float, *, n: int, df: float, meth
         return Interval(low=float("nan"), high=float("nan"), method=method,
                         warnings=(f"design degrees of freedom are {df}; no interval",), **base)
     q = abs(_qt(alpha / 2, df))
+    if successes is not None:
+        if not 0 <= successes <= n:
+            raise PulsecheckError("STAT_008", name="successes", value=successes,
+                                  expected=f"a count between 0 and n = {n}")
+        if successes in (0, n):
+            # Decided from the count: the weighted share is then exactly 0 or 1.
+            p = 0.0 if successes == 0 else 1.0
+            v = 0.0
+            base.update(estimate=p, se=0.0)
     if p <= 0.0 or p >= 1.0 or v <= 0.0:
         n_eff = n * (_qt(alpha / 2, n - 1) / _qt(alpha / 2, df)) ** 2 if n > 1 else 1.0
         low, high = _korn_graubard(p, n_eff, alpha)
@@ -361,6 +417,16 @@ def design_interval(estimate: float, variance: float, *, n: int, df: float, meth
                                            "likelihood interval")
         low, high = _profile_bounds_as_r(v, df, level, np.asarray(y, float),
                                          np.asarray(weights, float))
+        if not (math.isfinite(low) and math.isfinite(high)):
+            # R's profile stops short of the cut-off (its confint returns NA): the
+            # Korn-Graubard interval is the documented stand-in, under its own name.
+            n_eff = p * (1 - p) / v * (_qt(alpha / 2, n - 1) / _qt(alpha / 2, df)) ** 2
+            low, high = _korn_graubard(p, n_eff, alpha)
+            note = (f"the likelihood profile does not reach its cut-off at {df:g} design "
+                    f"degrees of freedom and n = {n} (R returns no interval); the "
+                    f"Korn-Graubard (beta) interval is shown")
+            return Interval(low=float(low), high=float(high), method="beta",
+                            warnings=(note,), **base)
     return Interval(low=float(low), high=float(high), method=method, **base)
 
 
@@ -404,12 +470,14 @@ def proportion_interval(y: np.ndarray, domain: np.ndarray, resolved: ResolvedDes
     estimate, _, scores = ratio_estimate(resolved, y_clean, domain, variance=False)
     # The variance alone: no matrix product, for one column.
     variance = float(psu_variances(
-        resolved, np.bincount(resolved.psu, weights=scores,
-                              minlength=resolved.psu_stratum.shape[0])[:, None])[0]) \
-        if math.isfinite(estimate) else float("nan")
+        resolved, np.bincount(resolved.units, weights=scores,
+                              minlength=resolved.n_units)[:, None],
+        present_units(resolved, domain))[0]) if math.isfinite(estimate) else float("nan")
+    y_domain = y_clean[domain]
     return design_interval(estimate, variance, n=n, df=design_df(resolved, domain),
-                           method=method, level=level, y=y_clean[domain],
-                           weights=resolved.weights[domain])
+                           method=method, level=level, y=y_domain,
+                           weights=resolved.weights[domain],
+                           successes=int(np.count_nonzero(y_domain > 0.5)))
 
 
 def pearson_dispersion(y: np.ndarray, weights: np.ndarray, estimate: float) -> float:

@@ -22,7 +22,7 @@ DESIGN_METHODS = ("logit", "likelihood", "asin", "beta", "mean", "xlogit")
 #: Every interval method.
 CI_METHODS = BINOMIAL_METHODS + DESIGN_METHODS
 #: p-value adjustments.
-ADJUST_METHODS = ("none", "bonferroni", "holm", "bh")
+ADJUST_METHODS = ("none", "bonferroni", "holm", "bh", "hochberg", "hommel", "by")
 #: Design-based tests of association (R ``svychisq`` ``statistic=``).
 DESIGN_CHISQ_STATISTICS = ("F", "Chisq", "Wald", "adjWald")
 

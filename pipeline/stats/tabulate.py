@@ -93,6 +93,7 @@ def single_choice_table(
     pairwise: str | None = None,
     alpha: float = 0.05,
     table_id: str | None = None,
+    deff: bool = False,
 ) -> TableResult:
     """One-way or two-way frequency table of a single-choice question.
 
@@ -126,6 +127,10 @@ def single_choice_table(
         Significance level of the pairwise tests.
     table_id : str, optional
         Identifier of the table (default: ``row`` or ``row_by_col``).
+    deff : bool
+        Add the columns ``deff`` and ``n_effective`` (design effect and effective n of each
+        cell's proportion, as R's ``svymean(deff = TRUE)``; NaN for binomial methods and for
+        cells of 0% or 100%).
 
     Returns
     -------
@@ -178,7 +183,7 @@ def single_choice_table(
         else:
             domain = col_mask & base_mask
             cells = cellkit.column_cells(domain, resolved, ci_method, level, codes=shown_codes,
-                                  n_shown=len(shown))
+                                  n_shown=len(shown), deff=deff)
             base_w = float(w[domain].sum())
         for i, (row_level, row_label, row_type) in enumerate(shown):
             out.append({"table_id": table_id, "table_type": "single", "row_var": row,
@@ -193,7 +198,7 @@ def single_choice_table(
                     "n_weighted": base_w, "base_weighted": base_w,
                     "pct": 100.0 if base_n else float("nan"), "ci_method": "none",
                     "sig_letters": "", "warnings": ""})
-    table = cellkit.finish(out)
+    table = cellkit.finish(out, cellkit.DEFF_COLUMNS if deff else ())
 
     results: list[tuple[str | None, TestResult]] = []
     if col is not None and tests:
@@ -279,6 +284,7 @@ def check_all_table(
     pairwise: str | None = None,
     alpha: float = 0.05,
     table_id: str | None = None,
+    deff: bool = False,
 ) -> TableResult:
     """Table of a check-all (multiple-response) question.
 
@@ -309,6 +315,8 @@ def check_all_table(
         p-value adjustment for pairwise column tests of each item.
     alpha : float
     table_id : str, optional
+    deff : bool
+        Add the columns ``deff`` and ``n_effective``, as :func:`single_choice_table`.
 
     Returns
     -------
@@ -381,7 +389,7 @@ def check_all_table(
         else:
             domain = col_mask & answered
             cells = cellkit.column_cells(domain, resolved, ci_method, level, indicators=ticks.T,
-                                  n_shown=len(shown))
+                                  n_shown=len(shown), deff=deff)
         if resolved.is_simple:
             # Weights of one: the weighted totals are the counts.
             base_w, mentions_w = float(base_n), float(mentions)
@@ -410,7 +418,7 @@ def check_all_table(
                     "n_weighted": mentions_w, "base_weighted": base_w,
                     "pct": float("nan"), "ci_method": "none", "pct_of_mentions": 100.0
                     if mentions else float("nan"), "sig_letters": "", "warnings": ""})
-    table = cellkit.finish(out)
+    table = cellkit.finish(out, cellkit.DEFF_COLUMNS if deff else ())
 
     results: list[tuple[str | None, TestResult]] = []
     if tests:
