@@ -212,6 +212,12 @@ class DerivedEntry(Closed):
     map: dict[str, str] = Field(default_factory=dict)
     threshold: float = 0.0
     constant: float = 0.0
+    blank: Literal["missing", "zero"] = Field(
+        "missing", description="count_matching, indicators: a blank answer makes the count "
+        "(or item) missing, or counts as not matching (e.g. a question skip logic hid).")
+    numerator: str | None = Field(None, description="ratio: the variable counted.")
+    denominator: str | None = Field(None, description="ratio: the variable it is a share of.")
+    scale: float = Field(100.0, description="ratio: the multiplier (100 gives a percentage).")
     assumption: str | None = None
 
 
