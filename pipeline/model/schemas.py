@@ -433,6 +433,19 @@ class ChartEntry(Closed):
     title: str
     xlabel: str
     alt: str
+    caption: str = Field("", description="Printed under the chart in a report section.")
+
+
+class SectionEntry(Closed):
+    """``[[sections]]``: a section of the funder summary and the analyst notebook, as data."""
+
+    id: str
+    heading: str
+    topic: str = Field(description="What the section is about, for the note printed when a "
+                                   "wave did not ask about it.")
+    intro: str = ""
+    headlines: list[Headline] = Field(default_factory=list)
+    charts: list[str] = Field(default_factory=list, description="Ids of [charts].")
 
 
 class PartnerLayout(Closed):
@@ -452,6 +465,7 @@ class ReportLayoutFile(Closed):
     topics: dict[str, str] = Field(default_factory=dict)
     headlines: list[Headline] = Field(default_factory=list)
     charts: dict[str, ChartEntry] = Field(default_factory=dict)
+    sections: list[SectionEntry] = Field(default_factory=list)
     partner: PartnerLayout | None = None
     trends: TrendsLayout | None = None
 
