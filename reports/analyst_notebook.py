@@ -118,6 +118,29 @@ for table_id, title in [("sector_active", "Sectors participating actively"),
     display(SVG(render_chart(chart_series(bundle, layout), layout)))
 
 # %% [markdown]
+# ## 5a. Report sections
+# The sections that `[[sections]]` of `reports/report.toml` adds to the funder summary, with
+# their charts drawn from the analyst's tables (a section the wave did not ask about says so).
+
+# %%
+from pipeline.report.content import chart_drawable
+from pipeline.report.html import read_report_data
+
+report_layout = read_report_data()[0]
+for section in report_layout.get("sections", []):
+    display(Markdown(f"### {section['heading']}"))
+    drawn = 0
+    for chart_id in section.get("charts", []):
+        chart = report_layout["charts"][chart_id]
+        if not chart_drawable(bundle, chart):
+            continue
+        chart = {**chart, "top": chart.get("top") or top_items}
+        display(SVG(render_chart(chart_series(bundle, chart), chart)))
+        drawn += 1
+    if not drawn:
+        display(Markdown(f"*This wave did not ask about {section['topic']}.*"))
+
+# %% [markdown]
 # ## 6. Phase-distinctive findings
 # Items whose rate in one phase exceeds every other phase by the rule's margin, with the
 # adjusted test (the rule is in the table specification).

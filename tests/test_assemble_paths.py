@@ -47,7 +47,7 @@ def test_assemble__every_platform_fixture__column_and_row_readings_agree(fmt, mi
     assert_same(*both_ways(monkeypatch, lambda: read_export(path, mini)))
 
 
-@pytest.mark.parametrize("year", ["2014", "2016", "2018"])
+@pytest.mark.parametrize("year", ["2014", "2016", "2018", "2020"])
 def test_assemble__sample_waves__column_and_row_readings_agree(year, monkeypatch):
     by_column, by_row = both_ways(
         monkeypatch, lambda: load_wave(ROOT / "raw" / "pulse_check" / year).exports)

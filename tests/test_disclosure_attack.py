@@ -735,7 +735,7 @@ def all_waves_run(tmp_path_factory) -> Path:
 def _targets(all_waves_run: Path, which: str):
     """The waves alone, or the waves and the trends folder together (the trends attack uses
     every published file of the waves too, and is scored on all their hidden cells)."""
-    waves = {w: all_waves_run / f"pulse_check-{w}" for w in ("2014", "2016", "2018")
+    waves = {w: all_waves_run / f"pulse_check-{w}" for w in ("2014", "2016", "2018", "2020")
              if (all_waves_run / f"pulse_check-{w}").is_dir()}
     if which == "waves":
         return {w: d for w, d in waves.items() if w != "2014"}, None
@@ -746,7 +746,7 @@ def _targets(all_waves_run: Path, which: str):
 def outcomes(all_waves_run):
     """Every attack kind alone (with the margins that make it bite) and all together."""
     results = {}
-    specs = {w: _spec(w) for w in ("2014", "2016", "2018")}
+    specs = {w: _spec(w) for w in ("2014", "2016", "2018", "2020")}
     for which in ("waves", "trends"):
         waves, trends_dir = _targets(all_waves_run, which)
         for kind in KINDS:

@@ -268,7 +268,7 @@ def test_read_paths__every_platform_fixture__same_export_both_ways(fmt, mini, tm
     assert_same_export(*both_ways(monkeypatch, lambda: read_export(path, mini)))
 
 
-@pytest.mark.parametrize("year", ["2014", "2016", "2018"])
+@pytest.mark.parametrize("year", ["2014", "2016", "2018", "2020"])
 def test_read_paths__sample_waves__same_export_both_ways(year, monkeypatch):
     folder = ROOT / "raw" / "pulse_check" / year
     fast, slow = both_ways(monkeypatch, lambda: load_wave(folder).exports)

@@ -203,3 +203,94 @@ def test_phase_agreement__nobody_placed_by_both__gives_undefined_kappa_not_an_er
     agreement = phase_agreement(pd.Series(["unclassified"]), pd.Series(["Early"]),
                                 ("Early", "Late"))
     assert agreement.n == 0 and math.isnan(agreement.kappa)
+
+
+# --- a grid asked only in part, and shares of counts --------------------------------------------
+
+GRID_SPEC = """
+[settings]
+phase_basis = "self"
+ci_method = "wilson"
+level = 0.95
+disclosure_threshold = 5
+test = "chisq"
+trend = true
+pairwise = "holm"
+pairwise_alpha = 0.05
+
+[derived.n_third]
+kind = "count_matching"
+sources = ["screen", "stage"]
+values = ["yes", "third"]
+blank = "{blank}"
+
+[derived.third]
+kind = "indicators"
+sources = ["stage"]
+values = ["third"]
+blank = "{blank}"
+
+[derived.n_answered]
+kind = "count_matching"
+sources = ["screen", "stage"]
+values = ["yes", "no", "first", "second", "third"]
+blank = "{blank}"
+
+[derived.share_third]
+kind = "ratio"
+numerator = "n_third"
+denominator = "n_answered"
+
+[[tables]]
+id = "share_third"
+kind = "numeric"
+row = "share_third"
+"""
+
+
+def _grid_frame() -> pd.DataFrame:
+    # The second question is blank for P2 (skip logic hid it) and for P3 (nothing answered).
+    return pd.DataFrame({"screen": ["yes", "no", None, "yes"],
+                         "stage": ["third", None, None, "first"]})
+
+
+def test_derive_variables__blank_zero__counts_a_hidden_answer_as_not_matching():
+    spec = build_spec(tomllib.loads(GRID_SPEC.format(blank="zero")))
+    derived = derive_variables(_grid_frame(), tiny_instrument(), spec)
+    assert derived["n_third"].tolist() == [2, 0, 0, 1]
+    assert derived["third/stage"].tolist() == [1, 0, 0, 0]
+    assert derived["n_answered"].tolist() == [2, 1, 0, 2]
+
+
+def test_derive_variables__blank_missing__keeps_the_default_of_a_missing_count():
+    spec = build_spec(tomllib.loads(GRID_SPEC.format(blank="missing")))
+    derived = derive_variables(_grid_frame(), tiny_instrument(), spec)
+    assert derived["n_third"].isna().tolist() == [False, True, True, False]
+    assert derived["third/stage"].isna().tolist() == [False, True, True, False]
+
+
+def test_derive_variables__ratio__is_scaled_and_missing_where_the_denominator_is_0():
+    spec = build_spec(tomllib.loads(GRID_SPEC.format(blank="zero")))
+    derived = derive_variables(_grid_frame(), tiny_instrument(), spec)
+    share = derived["share_third"]
+    # 2 of 2, 0 of 1, nothing answered (0 of 0: missing), 1 of 2.
+    assert share.isna().tolist() == [False, False, True, False]
+    assert share.dropna().tolist() == pytest.approx([100.0, 0.0, 50.0])
+
+
+@pytest.mark.parametrize("change, problem", [
+    (('numerator = "n_third"\n', ''), "needs a numerator and a denominator"),
+    (('numerator = "n_third"', 'numerator = "n_thirds"'), "n_thirds"),
+    (('kind = "ratio"', 'kind = "ratio"\nblank = "zero"'), "only count_matching and indicators"),
+])
+def test_check_spec__ratio_or_blank_misused__is_reported(change, problem):
+    text = GRID_SPEC.format(blank="zero").replace(*change)
+    problems = check_spec(build_spec(tomllib.loads(text)), tiny_instrument())
+    assert any(problem in m for m in problems["message"]), problems["message"].tolist()
+
+
+def test_build_spec__blank_other_than_missing_or_zero__is_a_configuration_error():
+    from pipeline.model.schema_check import ConfigError
+
+    with pytest.raises(ConfigError):
+        build_spec(tomllib.loads(GRID_SPEC.format(blank="skip")))

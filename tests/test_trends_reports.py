@@ -63,7 +63,7 @@ def _numbers(text: str) -> list[str]:
 
 @pytest.mark.slow
 def test_all_waves_run__writes_every_wave_and_the_trend_reports(out, trends_dir):
-    for wave in ("2014", "2016", "2018"):
+    for wave in ("2014", "2016", "2018", "2020"):
         assert (out / f"pulse_check-{wave}" / "published" / "funder_summary.pdf").exists()
     for name in REPORT_FILES:
         assert (trends_dir / name).stat().st_size > 1000, name
@@ -192,7 +192,8 @@ def test_trends_workbook__has_contents_family_sheets_with_waves_as_columns_and_c
         sheet_xml = archive.read(f"xl/worksheets/sheet{names.index('Barriers') + 1}.xml")
     assert b'topLeftCell="C6"' in sheet_xml and b'state="frozen"' in sheet_xml
     rows = book["Barriers"]
-    assert [w for w in rows[3] if w] == ["Measure", "Phase", "2014", "2016", "2018"]
+    assert [w for w in rows[3] if w] == ["Measure", "Phase", "2014", "2016", "2018",
+                                        "2020"]
     values = [str(v) for row in rows for v in row if v is not None]
     assert "q (adjusted)" in values
     assert any(v.startswith("[1] The 2016 barrier list") for v in values)

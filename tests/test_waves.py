@@ -110,8 +110,8 @@ def test_crosswalk__unknown_choice__is_reported_with_its_version():
 
 
 def test_committed_crosswalks__pass_their_own_checks():
-    versions = {v: read_instrument(VERSIONS / v) for v in ("2014", "2016", "2018")}
-    for old, new in (("2014", "2016"), ("2016", "2018")):
+    versions = {v: read_instrument(VERSIONS / v) for v in ("2014", "2016", "2018", "2020")}
+    for old, new in (("2014", "2016"), ("2016", "2018"), ("2018", "2020")):
         table = pd.read_csv(VERSIONS / "crosswalks" / f"{old}__{new}.csv", dtype=str,
                             keep_default_na=False)
         assert build_crosswalk(table, versions[old], versions[new])[1].empty
@@ -149,6 +149,40 @@ def test_instrument_diff__2016_to_2018__lists_every_recorded_change():
         ("choice_added", "momentum", "cross_sector_data"),
     }
     assert found == expected
+
+
+ACTIVITIES = ("convening", "planning", "governance", "implementing", "innovation", "financing",
+              "policy", "evaluation")
+CONDITIONS = ("common_agenda", "shared_measurement", "reinforcing_activities", "communication",
+              "backbone_support")
+
+
+def test_instrument_diff__2018_to_2020__lists_the_three_modules_and_nothing_else():
+    result = diff_instruments(read_instrument(VERSIONS / "2018"),
+                              read_instrument(VERSIONS / "2020"))
+    found = {(c.kind, c.question or c.list_name, c.choice) for c in result.changes}
+    # Every change of survey_instrument/pulse_check/2020/CHANGELOG.md, written out by hand.
+    expected = {("question_added", f"ia_{a}_{part}", "") for a in ACTIVITIES
+                for part in ("done", "who", "paid")}
+    expected |= {("question_added", f"condition_{c}", "") for c in CONDITIONS}
+    expected |= {("question_added", "backbone_setup", ""),
+                 ("question_added", "backbone_responsibilities", ""),
+                 ("question_property_changed", "year_formed", ""),
+                 ("question_property_changed", "partnership_id", "")}
+    expected |= {("list_added", name, "") for name in (
+        "carried_out", "activity_who", "activity_funding", "backbone_setup",
+        "backbone_responsibility", "condition_status")}
+    assert found == expected
+
+
+def test_crosswalk_2018_2020__carries_every_2018_measure_over_as_identical():
+    table = pd.read_csv(VERSIONS / "crosswalks" / "2018__2020.csv", dtype=str,
+                        keep_default_na=False)
+    earlier = pd.read_csv(VERSIONS / "crosswalks" / "2016__2018.csv", dtype=str,
+                          keep_default_na=False)
+    assert set(earlier["measure"]) <= set(table["measure"])
+    assert set(table["comparability"]) == {"identical"}
+    assert {"equity_focus", "momentum_cross_sector_data"} <= set(table["measure"])
 
 
 def test_instrument_2014__has_no_phase__every_partnership_in_the_no_phase_group():
@@ -286,7 +320,7 @@ def test_trends__not_comparable_measure__is_never_tested_across_waves():
 
 
 @pytest.mark.slow
-def test_run_waves__committed_sample__trends_over_three_waves_transitions_and_caveats(
+def test_run_waves__committed_sample__trends_over_four_waves_transitions_and_caveats(
         tmp_path, monkeypatch):
     import pipeline.run.analyse
     from pipeline.run.waves import run_waves
@@ -297,10 +331,11 @@ def test_run_waves__committed_sample__trends_over_three_waves_transitions_and_ca
     monkeypatch.setattr(pipeline.run.analyse, "write_outputs", write_marker)
     summary = run_waves(PROJECT / "raw" / "pulse_check", tmp_path)
     out = tmp_path / "pulse_check-trends"
-    assert summary.counts == {"2014": 133, "2016": 237, "2018": 205}
+    assert summary.counts == {"2014": 133, "2016": 237, "2018": 205, "2020": 205}
     barrier = pd.read_csv(out / "internal" / "trends" / "barrier_measuring_progress.csv",
                           dtype={"wave": str})
-    assert sorted(barrier.loc[barrier["phase"] == "All", "wave"]) == ["2014", "2016", "2018"]
+    assert sorted(barrier.loc[barrier["phase"] == "All", "wave"]) == ["2014", "2016", "2018",
+                                                                      "2020"]
     transitions = pd.read_csv(out / "internal" / "transitions.csv")
     assert set(transitions["from_phase"]) >= {"Earlier", "Middle", "Later"}
     # 120 of the 2016 sample recur in 2018, 4 of them without their ID (sample profile).
@@ -316,17 +351,22 @@ def test_run_waves__committed_sample__trends_over_three_waves_transitions_and_ca
         review["name_from"].str.startswith("Greater").sum() == 3
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert manifest["links"] == {"stable_id": 67 + 116, "confirmed": 0, "review": 10}
-    # The three changes planted in the 2018 profile (A-WAVE-18), about 20-25 points each, are
-    # found after adjusting for all 222 tests; nothing else is.
+    # The three changes planted in the 2018 profile (A-WAVE-18) and the two planted in the 2020
+    # profile (A-WAVE-26), about 20-25 points each, are found after adjusting for every test
+    # of change; nothing else is.
     changes = pd.read_csv(out / "internal" / "trend_changes.csv",
                           dtype={"from_wave": str, "to_wave": str})
     found = changes[changes["significant"]]
-    assert set(found["measure"]) == {"financial_plan", "backbone_dedicated",
-                                     "barrier_data_sharing"}
-    assert set(found["to_wave"]) == {"2018"}
-    overall = found[found["phase"].eq("All")].set_index("measure")["difference"]
-    assert overall["financial_plan"] > 15 and overall["backbone_dedicated"] > 15
-    assert overall["barrier_data_sharing"] < -15
+    planted = {"2018": {"financial_plan", "backbone_dedicated", "barrier_data_sharing"},
+               "2020": {"equity_focus", "momentum_cross_sector_data"}}
+    assert {wave: set(found.loc[found["to_wave"].eq(wave), "measure"])
+            for wave in set(found["to_wave"])} == planted
+    overall = found[found["phase"].eq("All")].set_index(["to_wave", "measure"])["difference"]
+    assert overall[("2018", "financial_plan")] > 15
+    assert overall[("2018", "backbone_dedicated")] > 15
+    assert overall[("2018", "barrier_data_sharing")] < -15
+    assert overall[("2020", "equity_focus")] > 15
+    assert overall[("2020", "momentum_cross_sector_data")] > 15
 
 
 @pytest.mark.slow

@@ -25,6 +25,15 @@ Derived variable kinds
     in ``values``. Tabulated like a check-all question (``label`` names the family).
 ``difference``
     ``constant`` minus a numeric ``source`` (e.g. years active from the year formed).
+``ratio``
+    ``scale`` × ``numerator`` / ``denominator`` (two numeric variables, e.g. counts); missing
+    when either is missing or the denominator is 0 (e.g. the share of a partnership's
+    activities that are carried out jointly).
+
+``count_matching`` and ``indicators`` take ``blank``: ``missing`` (the default: a blank answer
+makes the count, or the item, missing) or ``zero`` (a blank answer counts as not matching —
+for a grid whose questions skip logic asks only of some partnerships, such as "who carries
+out the activity" asked only where it is carried out).
 
 Table kinds
 -----------
@@ -52,7 +61,7 @@ from pipeline.model.schema_check import validate_config
 from pipeline.model.schemas import BandEntry, CriteriaFile, TablesFile
 
 DERIVED_KINDS = ("bands", "recode", "count_selected", "count_at_least", "count_matching",
-                 "indicators", "difference")
+                 "indicators", "difference", "ratio")
 TABLE_KINDS = ("single", "multi", "numeric")
 DISTINCTIVE_TESTS = ("chisq", "trend")
 
@@ -81,6 +90,10 @@ class Derived:
     mapping: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     threshold: float = 0.0
     constant: float = 0.0
+    blank: str = "missing"
+    numerator: str = ""
+    denominator: str = ""
+    scale: float = 100.0
     assumption: str = ""
 
 
@@ -197,6 +210,8 @@ def build_spec(tables_toml: Mapping[str, Any],
                 group=entry.group or "", values=tuple(entry.values),
                 bands=_bands(entry.bands), mapping=MappingProxyType(dict(entry.map)),
                 threshold=float(entry.threshold), constant=float(entry.constant),
+                blank=entry.blank, numerator=entry.numerator or "",
+                denominator=entry.denominator or "", scale=float(entry.scale),
                 assumption=entry.assumption or "")
         for name, entry in parsed.derived.items())
     tables = tuple(
@@ -267,7 +282,8 @@ def check_spec(spec: ReportSpec, instrument: Instrument, file: str = "tables.tom
         if derived.kind not in DERIVED_KINDS:
             add("SPEC_001", where, what="derived kind", value=derived.kind,
                 known=", ".join(DERIVED_KINDS))
-        for source in (derived.source, *derived.sources):
+        for source in (derived.source, *derived.sources, derived.numerator,
+                       derived.denominator):
             if source and source not in known:
                 add("SPEC_002", where, name=source)
         if derived.group and derived.group not in groups:
@@ -279,6 +295,11 @@ def check_spec(spec: ReportSpec, instrument: Instrument, file: str = "tables.tom
         if derived.kind in ("count_matching", "indicators") and not (derived.group or
                                                                      derived.sources):
             add("SPEC_003", where, problem="needs a group or sources")
+        if derived.kind == "ratio" and not (derived.numerator and derived.denominator):
+            add("SPEC_003", where, problem="needs a numerator and a denominator")
+        if derived.blank != "missing" and derived.kind not in ("count_matching", "indicators"):
+            add("SPEC_003", where, problem="sets 'blank', which only count_matching and "
+                "indicators take")
         known.add(derived.name)
     kinds = _variable_kinds(spec, instrument)
     if phase_column:

@@ -238,6 +238,12 @@ class DerivedEntry(Closed):
     map: dict[str, str] = Field(default_factory=dict)
     threshold: float = 0.0
     constant: float = 0.0
+    blank: Literal["missing", "zero"] = Field(
+        "missing", description="count_matching, indicators: a blank answer makes the count "
+        "(or item) missing, or counts as not matching (e.g. a question skip logic hid).")
+    numerator: str | None = Field(None, description="ratio: the variable counted.")
+    denominator: str | None = Field(None, description="ratio: the variable it is a share of.")
+    scale: float = Field(100.0, description="ratio: the multiplier (100 gives a percentage).")
     assumption: str | None = None
 
 
@@ -453,6 +459,19 @@ class ChartEntry(Closed):
     title: str
     xlabel: str
     alt: str
+    caption: str = Field("", description="Printed under the chart in a report section.")
+
+
+class SectionEntry(Closed):
+    """``[[sections]]``: a section of the funder summary and the analyst notebook, as data."""
+
+    id: str
+    heading: str
+    topic: str = Field(description="What the section is about, for the note printed when a "
+                                   "wave did not ask about it.")
+    intro: str = ""
+    headlines: list[Headline] = Field(default_factory=list)
+    charts: list[str] = Field(default_factory=list, description="Ids of [charts].")
 
 
 class PartnerLayout(Closed):
@@ -472,6 +491,7 @@ class ReportLayoutFile(Closed):
     topics: dict[str, str] = Field(default_factory=dict)
     headlines: list[Headline] = Field(default_factory=list)
     charts: dict[str, ChartEntry] = Field(default_factory=dict)
+    sections: list[SectionEntry] = Field(default_factory=list)
     partner: PartnerLayout | None = None
     trends: TrendsLayout | None = None
 

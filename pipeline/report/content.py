@@ -386,6 +386,40 @@ def chart_series(bundle: RunBundle, chart: Mapping[str, Any]) -> dict[str, Any]:
     raise ValueError(f"unknown chart kind {kind!r}")
 
 
+def report_sections(bundle: RunBundle, layout: Mapping[str, Any],
+                    wording: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The sections of ``[[sections]]`` in ``reports/report.toml``, as the wave can fill them.
+
+    A section is data: a heading, an introduction, headline tiles (as in ``[[headlines]]``)
+    and charts of ``[charts]``, so that a new topic of the questionnaire gets its part of
+    the funder summary and of the analyst notebook without code. Tiles and charts whose
+    tables the wave lacks are left out; a section left with nothing to show says, once,
+    that the wave did not ask about its ``topic``.
+
+    Returns
+    -------
+    list of dict
+        Per section: ``id``, ``heading``, ``intro``, ``tiles``, ``charts`` (``id`` and
+        ``caption`` of each chart the wave can draw) and ``notes``.
+    """
+    sections = []
+    charts = layout.get("charts", {})
+    for section in layout.get("sections", []):
+        tiles = headlines(bundle, {"headlines": section.get("headlines", [])})
+        drawn = [{"id": chart_id, "caption": charts[chart_id].get("caption", "")}
+                 for chart_id in section.get("charts", [])
+                 if chart_id in charts and chart_drawable(bundle, charts[chart_id])]
+        notes = []
+        if not tiles and not drawn:
+            text = wording.get("missing", {}).get(
+                "table", "This wave did not ask about {topic}, so it is not shown.")
+            notes.append(fill(text, topic=section["topic"]))
+        sections.append({"id": section["id"], "heading": section["heading"],
+                         "intro": section.get("intro", "") if tiles or drawn else "",
+                         "tiles": tiles, "charts": drawn, "notes": notes})
+    return sections
+
+
 def methods_text(bundle: RunBundle, wording: Mapping[str, Any]) -> list[str]:
     """The methods paragraphs, with the run's settings filled in."""
     settings = bundle.context["settings"]
@@ -485,6 +519,7 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
         "phases": phase_rows(bundle, phase_table),
         "notes": missing_notes(bundle, layout, wording),
         "findings": findings,
+        "sections": report_sections(bundle, layout, wording),
         "report_year": recommendations.get("report_year", context["instrument"]["year"]),
         "not_quoted": "" if quoted else fill(
             wording.get("recommendations", {}).get("not_quoted", ""),

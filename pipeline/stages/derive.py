@@ -145,18 +145,30 @@ def derive_variables(frame: pd.DataFrame, instrument: Instrument,
             complete = np.ones(len(frame), dtype=bool)
             for source in _sources(derived, instrument):
                 hit, present = matching(source, derived.values)
-                counts += hit
-                complete &= present
+                counts += hit & present
+                if derived.blank == "missing":
+                    complete &= present
             columns[derived.name] = _whole_numbers(counts, complete, index)
         elif derived.kind == "indicators":
             for source in _sources(derived, instrument):
                 hit, present = matching(source, derived.values)
+                # blank = "zero": a blank answer is a 0, not a missing item.
+                known = present if derived.blank == "missing" \
+                    else np.ones(len(frame), dtype=bool)
                 columns[f"{derived.name}{MULTI_SEPARATOR}{source}"] = pd.Series(
-                    pd.arrays.IntegerArray((hit & present).astype(np.int8), ~present),
+                    pd.arrays.IntegerArray((hit & present).astype(np.int8), ~known),
                     index=index, copy=False)
         elif derived.kind == "difference":
             numbers = pd.to_numeric(get(derived.source), errors="coerce").astype("Float64")
             columns[derived.name] = derived.constant - numbers
+        elif derived.kind == "ratio":
+            numerator = _numbers(get(derived.numerator))
+            denominator = _numbers(get(derived.denominator))
+            known = ~np.isnan(numerator) & ~np.isnan(denominator) & (denominator != 0)
+            shares = np.divide(derived.scale * numerator, denominator,
+                               out=np.zeros(len(frame)), where=known)
+            columns[derived.name] = pd.Series(pd.arrays.FloatingArray(shares, ~known),
+                                              index=index, copy=False)
     return pd.concat([frame, pd.DataFrame(columns, index=index, copy=False)], axis=1)
 
 
