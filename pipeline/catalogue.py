@@ -370,8 +370,8 @@ ENTRIES: tuple[ErrorSpec, ...] = (
     # --- calibration ---------------------------------------------------------------------------
     ErrorSpec("CALIB_001", "fatal", "population margins unusable",
               "the population margins {problem}.",
-              "Give one row per variable and level with columns variable, level and "
-              "population (a positive count)."),
+              "Give one row per variable and level with columns variable, level and count "
+              "(the number of population units at that level, a positive number)."),
     ErrorSpec("CALIB_002", "fatal", "margin level missing",
               "level '{level}' of '{variable}' is in {where} but not in {other}.",
               "Add the level to the margins file, or recode or merge the level so that the "

@@ -25,7 +25,7 @@ from pipeline.errors import PulsecheckError
 from pipeline.stats.design import ResolvedDesign, design_df, total_covariance
 
 #: Columns of a margins table.
-MARGIN_COLUMNS = ("variable", "level", "population")
+MARGIN_COLUMNS = ("variable", "level", "count")
 #: Calibration methods.
 CALIBRATION_METHODS = ("poststratify", "rake")
 #: Rounds of strict trimming before the bounds are declared impossible.
@@ -114,7 +114,7 @@ def _key(value: object) -> str | None:
 
 
 def margins_from_frame(table: pd.DataFrame, *, file: str | None = None) -> tuple[Margin, ...]:
-    """Population margins from a table of ``variable``, ``level``, ``population``.
+    """Population margins from a table of ``variable``, ``level``, ``count``.
 
     Parameters
     ----------
@@ -140,7 +140,7 @@ def margins_from_frame(table: pd.DataFrame, *, file: str | None = None) -> tuple
                                       f"{', '.join(MARGIN_COLUMNS)})")
     if table.empty:
         raise PulsecheckError("CALIB_001", file=file, problem="has no rows")
-    counts = pd.to_numeric(table["population"], errors="coerce").to_numpy(dtype=float)
+    counts = pd.to_numeric(table["count"], errors="coerce").to_numpy(dtype=float)
     order: list[str] = []
     by_variable: dict[str, list[tuple[str, float]]] = {}
     for i, (variable, level) in enumerate(zip(table["variable"], table["level"],
@@ -151,8 +151,8 @@ def margins_from_frame(table: pd.DataFrame, *, file: str | None = None) -> tuple
             raise PulsecheckError("CALIB_001", file=file, row=row,
                                   problem="has a blank variable or level")
         if not (math.isfinite(counts[i]) and counts[i] > 0):
-            raise PulsecheckError("CALIB_001", file=file, row=row, column="population",
-                                  problem=f"has population '{table['population'].iloc[i]}', "
+            raise PulsecheckError("CALIB_001", file=file, row=row, column="count",
+                                  problem=f"has count '{table['count'].iloc[i]}', "
                                           "not a positive number")
         levels = by_variable.setdefault(name, [])
         if name not in order:
@@ -384,8 +384,10 @@ def trim_weights(calibration: Calibration, *, lower: float = -math.inf,
         w = clipped
         if not strict:
             break
-    method = calibration.method if rounds == 0 or calibration.method.endswith("+trim") \
-        else f"{calibration.method}+trim"
+    if rounds == 0 or calibration.method.endswith("trim"):
+        method = calibration.method
+    else:
+        method = "trim" if calibration.method == "none" else f"{calibration.method}+trim"
     return Calibration(weights=w, method=method, iterations=calibration.iterations,
                        max_change=calibration.max_change, converged=calibration.converged,
                        steps=calibration.steps, trim_rounds=calibration.trim_rounds + rounds)

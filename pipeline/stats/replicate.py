@@ -410,7 +410,6 @@ def replicates_from_design(frame: pd.DataFrame, design: SurveyDesign, type: str,
     if type not in CONVERSION_TYPES:
         raise PulsecheckError("REP_001", value=type, supported=", ".join(CONVERSION_TYPES))
     resolved = resolve_design(frame, design)
-    n = resolved.n_rows
     stratified = design.strata is not None
     if type == "JK1" and stratified:
         raise PulsecheckError("REP_005", method=type, problem="the design is stratified; "
@@ -463,12 +462,12 @@ def replicates_from_design(frame: pd.DataFrame, design: SurveyDesign, type: str,
                                                               "fpc; describe the design "
                                                               "without it")
     per_stratum = np.bincount(psu_stratum, minlength=len(resolved.stratum_labels))
-    odd = [resolved.stratum_labels[h] for h in np.flatnonzero(per_stratum)
-           if per_stratum[h] != 2]
+    odd = [h for h in np.flatnonzero(per_stratum) if per_stratum[h] != 2]
     if odd:
         raise PulsecheckError("REP_005", method=type,
-                              problem=f"stratum '{odd[0]}' has {per_stratum[resolved.stratum_labels.index(odd[0])]} "
-                                      "PSUs; half-samples need exactly two per stratum")
+                              problem=f"stratum '{resolved.stratum_labels[odd[0]]}' has "
+                                      f"{per_stratum[odd[0]]} PSUs; half-samples need "
+                                      "exactly two per stratum")
     labels = [resolved.stratum_labels[h] for h in range(len(resolved.stratum_labels))]
     present = [h for h in range(len(labels)) if per_stratum[h] == 2]
     sorted_strata = sorted(present, key=lambda h: labels[h])
@@ -891,8 +890,10 @@ def replicate_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: 
     grid_c = np.repeat(np.arange(nc), nr)
     jacobian = np.column_stack([
         np.eye(k),
-        -(grid_r[:, None] == np.arange(nr)[None, :]).astype(float) * (n_col[grid_c] / n_all)[:, None],
-        -(grid_c[:, None] == np.arange(nc)[None, :]).astype(float) * (n_row[grid_r] / n_all)[:, None],
+        -(grid_r[:, None] == np.arange(nr)[None, :]).astype(float)
+        * (n_col[grid_c] / n_all)[:, None],
+        -(grid_c[:, None] == np.arange(nc)[None, :]).astype(float)
+        * (n_row[grid_r] / n_all)[:, None],
         (n_row[grid_r] * n_col[grid_c] / n_all ** 2)[:, None],
     ])
     resid = n_cell - n_row[grid_r] * n_col[grid_c] / n_all

@@ -161,14 +161,14 @@ pop <- apipop
 pop$api_band <- band(pop$api00)
 counts <- function(v) {
   t <- table(as.character(pop[[v]]))
-  data.frame(variable = v, level = names(t), population = as.vector(t))
+  data.frame(variable = v, level = names(t), count = as.vector(t))
 }
 margins_clus1 <- rbind(counts("stype"), counts("sch.wide"))
 margins_strat <- rbind(counts("sch.wide"), counts("awards"), counts("api_band"))
 write.csv(margins_clus1, file.path(here, "margins_clus1.csv"), row.names = FALSE)
 write.csv(margins_strat, file.path(here, "margins_strat.csv"), row.names = FALSE)
 popdf <- function(m, v) {
-  x <- m[m$variable == v, c("level", "population")]
+  x <- m[m$variable == v, c("level", "count")]
   names(x) <- c(v, "Freq")
   x
 }
