@@ -389,6 +389,12 @@ ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("CALIB_005", "fatal", "trimming bounds impossible",
               "the weights cannot be trimmed to [{lower}, {upper}]: {problem}.",
               "Widen the bounds so that they include the mean weight."),
+    ErrorSpec("CALIB_006", "fatal", "report statistic assumes unweighted data",
+              "the report's {what} is '{value}', which assumes unweighted counts, but "
+              "wave.toml asks for calibrated weights.",
+              "In tables.toml choose a design-based interval method (logit, beta, mean, "
+              "asin, xlogit or likelihood) and trend = false, or remove [calibration] from "
+              "wave.toml."),
     # --- synthetic sample -------------------------------------------------------------------------
     ErrorSpec("SAMPLE_001", "fatal", "sample profile missing",
               "the sample profile {path} does not exist.",

@@ -46,6 +46,7 @@ IO_MODULES = frozenset({
     "report/html.py", "report/workbook.py", "report/charts.py", "report/notebook.py",
     "run/analyse.py", "run/waves.py", "run/verify.py",
     "run/publication.py",            # stages a run folder and switches it into place
+    "run/calibration.py",            # reads the calibration margins a wave names
     "ingest/adapters/sheet_limits.py",  # reads a spreadsheet's zip directory before its cells
     "synthetic/profile.py",          # reads the sample profile
     "synthetic/export.py",           # writes the sample export and its checksums

@@ -41,6 +41,10 @@ class Wave:
     files: tuple[PurePath, ...]
     steps: tuple[Step, ...]
     config: Mapping[str, Any]
+    #: The optional ``[calibration]`` settings (a ``CalibrationSettings``) and the margins
+    #: file they name, resolved inside the wave folder; None when the wave is unweighted.
+    calibration: Any = None
+    margins_path: PurePath | None = None
 
 
 #: Steps every wave is expected to have, with what is analysed without them (CONF_006).

@@ -21,6 +21,7 @@ from pipeline.stages.results import ReportTable, ReportTables
 from pipeline.stats import tabulate
 from pipeline.stats.comparisons import adjust_pvalues
 from pipeline.stats.contingency import cochran_armitage, pearson_chisq
+from pipeline.stats.design import SurveyDesign
 from pipeline.stats.disclosure import (
     DisclosureRule,
     Link,
@@ -60,8 +61,10 @@ def _order_items(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
-                spec: ReportSpec) -> ReportTable:
-    """Compute one table of the specification (``frame`` has the banner column)."""
+                spec: ReportSpec, weights: str | None = None) -> ReportTable:
+    """Compute one table of the specification (``frame`` has the banner column; ``weights``
+    names its column of calibrated weights, when the wave is weighted)."""
+    design = dict(design=SurveyDesign(weights=weights)) if weights else {}
     order = list(instrument.phase_order)
     # An instrument without phases (no self-placement question) has only overall figures.
     by_phase = table.by_phase and bool(order)
@@ -84,16 +87,16 @@ def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
         result = tabulate.single_choice_table(
             frame, table.row, levels=levels, labels=labels, ci_method=spec.ci_method,
             level=spec.level, missing="show" if table.show_missing else "exclude",
-            tests=tests, table_id=table.id, **pairwise, **banner, **trend)
+            tests=tests, table_id=table.id, **pairwise, **banner, **trend, **design)
     elif table.kind == "multi":
         items = multi_items(table.row, instrument, spec)
         result = tabulate.check_all_table(
             frame, [i.column for i in items], labels=[i.label for i in items],
             row_var=table.row, ci_method=spec.ci_method, level=spec.level, tests=tests,
-            table_id=table.id, **pairwise, **banner, **trend)
+            table_id=table.id, **pairwise, **banner, **trend, **design)
     else:
         result = tabulate.numeric_summary(frame, table.row, level=spec.level,
-                                          table_id=table.id, **banner)
+                                          table_id=table.id, **banner, **design)
     tidy = result.table
     if table.kind == "multi":
         # Item levels are the instrument's choice (or source question) names.
@@ -225,7 +228,7 @@ def distinctive_findings(reports: Sequence[ReportTable], spec: ReportSpec,
 
 
 def build_report_tables(frame: pd.DataFrame, phase: pd.Series, instrument: Instrument,
-                        spec: ReportSpec) -> ReportTables:
+                        spec: ReportSpec, weights: str | None = None) -> ReportTables:
     """Compute every table of the specification and the phase-distinctive findings.
 
     Parameters
@@ -237,10 +240,14 @@ def build_report_tables(frame: pd.DataFrame, phase: pd.Series, instrument: Instr
         The phase group of each partnership on the report's basis (same index as ``frame``).
     instrument : Instrument
     spec : ReportSpec
+    weights : str, optional
+        Column of ``frame`` holding calibrated weights; the tables are then weighted
+        (design-based intervals and tests). Unset: unweighted.
     """
     order = list(instrument.phase_order)
     data = _with_banner(frame, phase, order)
-    reports = tuple(build_table(data, table, instrument, spec) for table in spec.tables)
+    reports = tuple(build_table(data, table, instrument, spec, weights)
+                    for table in spec.tables)
     return ReportTables(tables=reports, findings=distinctive_findings(reports, spec, order))
 
 
