@@ -532,21 +532,28 @@ def replicate_variance(thetas: np.ndarray, estimate: np.ndarray,
 
 def _rank(matrix: np.ndarray, tol: float) -> int:
     """Rank as LINPACK's ``dqrdc2`` (R's ``qr``) finds it: a column whose norm, after the
-    earlier columns are projected out, is below ``tol`` times its own norm does not count."""
-    a = np.array(matrix, dtype=float)
+    earlier columns are projected out, is below ``tol`` times its own norm does not count.
+
+    The residual norms come from an incremental Cholesky factorisation of the columns' Gram
+    matrix (one product over the rows, then work on replicates × replicates only); at
+    ``tol = 1e-5`` the squared norms compared are far above rounding error.
+    """
+    a = np.asarray(matrix, dtype=float)
     if a.size == 0:
         return 0
-    norms = np.linalg.norm(a, axis=0)
-    basis = np.zeros((a.shape[0], 0))
-    for j in range(a.shape[1]):
-        v = a[:, j]
-        # Projected out twice, for numerical orthogonality.
-        v = v - basis @ (basis.T @ v)
-        v = v - basis @ (basis.T @ v)
-        size = float(np.linalg.norm(v))
-        if norms[j] > 0 and size >= tol * norms[j]:
-            basis = np.column_stack([basis, v / size])
-    return int(basis.shape[1])
+    # numpy's own loop: a multithreaded BLAS product of a few dozen columns can spend more on
+    # waking its threads than on the arithmetic.
+    gram = np.einsum("ni,nj->ij", a, a)
+    factor = np.zeros((0, gram.shape[0]))
+    for j in range(gram.shape[0]):
+        own = gram[j, j]
+        if own <= 0:
+            continue
+        residual = own - float(factor[:, j] @ factor[:, j])
+        if residual >= tol * tol * own:
+            row = (gram[j] - factor[:, j] @ factor) / np.sqrt(residual)
+            factor = np.vstack([factor, row])
+    return int(factor.shape[0])
 
 
 def replicate_df(resolved: ResolvedReplicates, domain: np.ndarray | None = None) -> int:
@@ -587,15 +594,23 @@ class ReplicateEstimate:
         Each replicate's estimates.
     n : int
         Respondents (rows of the domain with a value).
-    df : int
-        Design degrees of freedom of the domain.
+    design, rows
+        The design and the domain's rows, from which :attr:`df` is computed when asked.
     """
 
     estimate: np.ndarray
     covariance: np.ndarray
     replicates: np.ndarray
     n: int
-    df: int
+    design: ResolvedReplicates | None = None
+    rows: np.ndarray | None = None
+
+    @property
+    def df(self) -> int:
+        """Design degrees of freedom of the domain (computed when asked: a rank)."""
+        if self.design is None or self.n == 0:
+            return 0
+        return replicate_df(self.design, self.rows)
 
     @property
     def se(self) -> np.ndarray:
@@ -651,12 +666,12 @@ def replicate_mean(y: np.ndarray, resolved: ResolvedReplicates,
     if n == 0 or w.sum() <= 0:
         k = x.shape[1]
         return ReplicateEstimate(np.full(k, np.nan), np.full((k, k), np.nan),
-                                 np.full((resolved.n_replicates, k), np.nan), n, 0)
+                                 np.full((resolved.n_replicates, k), np.nan), n)
     estimate = (w @ x) / w.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         thetas = (reps.T @ x) / reps.sum(axis=0)[:, None]
     return ReplicateEstimate(estimate, replicate_variance(thetas, estimate, resolved),
-                             thetas, n, replicate_df(resolved, rows))
+                             thetas, n, resolved, rows)
 
 
 def replicate_total(y: np.ndarray, resolved: ResolvedReplicates,
@@ -684,7 +699,7 @@ def replicate_total(y: np.ndarray, resolved: ResolvedReplicates,
     estimate = resolved.weights[rows] @ x
     thetas = resolved.replicates[rows].T @ x
     return ReplicateEstimate(estimate, replicate_variance(thetas, estimate, resolved),
-                             thetas, int(rows.sum()), replicate_df(resolved, rows))
+                             thetas, int(rows.sum()), resolved, rows)
 
 
 def replicate_proportion(y: np.ndarray, resolved: ResolvedReplicates, *, method: str,
@@ -732,7 +747,8 @@ def replicate_proportion(y: np.ndarray, resolved: ResolvedReplicates, *, method:
         return Interval(estimate=float("nan"), low=float("nan"), high=float("nan"),
                         method=method, level=level, n=0,
                         warnings=("no respondents in this cell",))
-    interval = design_interval(p, v, n=result.n, df=result.df,
+    df = result.df
+    interval = design_interval(p, v, n=result.n, df=df,
                                method="xlogit" if method == "logit" else method, level=level)
     if method != "logit" or interval.method != "xlogit":
         return interval
@@ -744,12 +760,12 @@ def replicate_proportion(y: np.ndarray, resolved: ResolvedReplicates, *, method:
                            "high": float("nan"),
                            "warnings": ("a replicate's proportion is 0 or 1, so the "
                                         "log-odds have no replicate variance",)})
-    q = abs(float(sps.t.ppf((1.0 - level) / 2, result.df)))
+    q = abs(float(sps.t.ppf((1.0 - level) / 2, df)))
     half = q * math.sqrt(var_logit)
     centre = float(special.logit(p))
     return Interval(estimate=p, low=float(special.expit(centre - half)),
                     high=float(special.expit(centre + half)), method="logit", level=level,
-                    se=math.sqrt(max(v, 0.0)), df=float(result.df), n=result.n)
+                    se=math.sqrt(max(v, 0.0)), df=float(df), n=result.n)
 
 
 def replicate_crosstab(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int,
