@@ -31,7 +31,7 @@ PIPELINE = PROJECT / "pipeline"
 IO_MODULES = frozenset({
     "errors.py",                     # `python -m pipeline.errors --markdown` prints the catalogue
     "cli/bench.py", "cli/ingest.py", "cli/instrument.py", "cli/main.py", "cli/report.py",
-    "cli/sample.py", "cli/stats.py", "cli/verify.py",
+    "cli/sample.py", "cli/stats.py", "cli/verify.py", "cli/weights.py",
     "cli/raw_guard.py",              # moves a recorded export aside before it is replaced
     "cli/explain.py", "cli/init.py", "cli/lazy.py",
     "report/labelled.py",            # writes the .sav/.dta files and the codebook
