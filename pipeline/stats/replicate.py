@@ -525,9 +525,12 @@ def replicate_variance(thetas: np.ndarray, estimate: np.ndarray,
     t, rscales = t[keep], resolved.rscales[keep]
     if not t.shape[0]:
         return np.full((est.size, est.size), np.nan)
-    centre = est if resolved.mse else t[rscales > 0].mean(axis=0)
-    dev = (t - centre) * np.sqrt(rscales)[:, None]
-    return resolved.scale * dev.T @ dev
+    with np.errstate(invalid="ignore"):
+        # No replicate with a positive rscale, or an undefined estimate: NaN, not a warning.
+        centre = est if resolved.mse else (t[rscales > 0].mean(axis=0) if (rscales > 0).any()
+                                           else np.full(t.shape[1], np.nan))
+        dev = (t - centre) * np.sqrt(rscales)[:, None]
+        return resolved.scale * dev.T @ dev
 
 
 def _rank(matrix: np.ndarray, tol: float) -> int:
@@ -550,7 +553,7 @@ def _rank(matrix: np.ndarray, tol: float) -> int:
         if own <= 0:
             continue
         residual = own - float(factor[:, j] @ factor[:, j])
-        if residual >= tol * tol * own:
+        if residual > 0 and residual >= tol * tol * own:
             row = (gram[j] - factor[:, j] @ factor) / np.sqrt(residual)
             factor = np.vstack([factor, row])
     return int(factor.shape[0])
@@ -813,6 +816,14 @@ def replicate_crosstab(row_codes: np.ndarray, col_codes: np.ndarray, n_row_level
     return pd.DataFrame(out)
 
 
+def _untestable(statistic: str, why: str) -> TestResult:
+    """A test that cannot be computed, said so rather than raised."""
+    test = {"F": "rao_scott_f", "Chisq": "rao_scott_chisq", "Wald": "wald",
+            "adjWald": "adj_wald"}[statistic]
+    return TestResult(test=test, method="not tested", statistic=float("nan"), df=float("nan"),
+                      ddf=float("nan"), p_value=float("nan"), warnings=(f"not tested: {why}",))
+
+
 def replicate_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int,
                     n_col_levels: int, resolved: ResolvedReplicates, *,
                     statistic: str) -> TestResult:
@@ -878,9 +889,15 @@ def replicate_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: 
         inv_p = np.where(props > 0, 1.0 / np.where(props > 0, props, 1.0), 0.0)
         denom = contrast.T @ (inv_p[:, None] / n_obs * contrast)
         numer = contrast.T @ (inv_p[:, None] * v * inv_p[None, :]) @ contrast
-        delta = np.linalg.solve(denom, numer)
+        try:
+            delta = np.linalg.solve(denom, numer)
+        except np.linalg.LinAlgError:
+            return _untestable(statistic, "the design effects cannot be estimated (singular "
+                                          "matrix)")
         tr = float(np.trace(delta))
         tr2 = float(np.trace(delta @ delta))
+        if not (tr > 0 and tr2 > 0):
+            return _untestable(statistic, "the table has no design variance")
         warnings = expected_count_warnings(exp)
         if statistic == "F":
             d0 = tr * tr / tr2
@@ -915,7 +932,10 @@ def replicate_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: 
     resid = n_cell - n_row[grid_r] * n_col[grid_c] / n_all
     v = jacobian @ totals.covariance @ jacobian.T
     use = (grid_r > 0) & (grid_c > 0)
-    wald = float(resid[use] @ np.linalg.solve(v[np.ix_(use, use)], resid[use]))
+    try:
+        wald = float(resid[use] @ np.linalg.solve(v[np.ix_(use, use)], resid[use]))
+    except np.linalg.LinAlgError:
+        return _untestable(statistic, "the covariance of the table is singular")
     ndf = (nr - 1) * (nc - 1)
     if statistic == "Wald":
         stat, ddf = wald / ndf, float(nu)
