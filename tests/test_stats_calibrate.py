@@ -16,8 +16,10 @@ import pytest
 
 from pipeline.errors import PulsecheckError
 from pipeline.stats.calibrate import (
+    CALIBRATED_CI_METHODS,
     Margin,
     calibrated_mean,
+    calibrated_proportion,
     calibrated_total,
     margins_from_frame,
     poststratify,
@@ -202,3 +204,18 @@ def test_calibration__does_not_modify_its_inputs():
     rake(frame, w, MARGINS["clus1"])
     pd.testing.assert_frame_equal(frame, before)
     assert np.array_equal(w, w_before)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("method", CALIBRATED_CI_METHODS)
+def test_proportion_intervals_after_calibration__equal_r_svyciprop(case, method):
+    frame, resolved, cal = calibrate(case)
+    y = (frame["awards"] == "Yes").to_numpy(float)
+    for group in ("All", "E"):
+        domain = None if group == "All" else (frame["stype"] == group).to_numpy()
+        interval = calibrated_proportion(y, resolved, cal, method=method, domain=domain)
+        key = f"calib/{case}/ciprop/awards/{group}/{method}"
+        assert close(interval.estimate, REF[f"{key}/estimate"]), group
+        assert close(interval.se, REF[f"{key}/se"]), group
+        assert close(interval.low, REF[f"{key}/ci[1]"]), (group, interval)
+        assert close(interval.high, REF[f"{key}/ci[2]"]), (group, interval)

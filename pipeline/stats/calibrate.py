@@ -15,7 +15,7 @@ that :func:`calibrated_mean` and :func:`calibrated_total` equal R's ``svymean`` 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -23,6 +23,8 @@ import pandas as pd
 
 from pipeline.errors import PulsecheckError
 from pipeline.stats.design import ResolvedDesign, design_df, total_covariance
+from pipeline.stats.intervals import design_interval
+from pipeline.stats.methods import Interval, check_method
 
 #: Columns of a margins table.
 MARGIN_COLUMNS = ("variable", "level", "count")
@@ -526,3 +528,43 @@ def calibrated_total(y: np.ndarray, resolved: ResolvedDesign, calibration: Calib
                               expected="a value for every row of the domain")
     scores = calibrated_scores(w * values, calibration)
     return float((w * values).sum()), float(total_covariance(resolved, scores)[0, 0])
+
+
+#: Interval methods for a proportion after calibration (R ``svyciprop`` on the calibrated
+#: design); the profile likelihood is not offered.
+CALIBRATED_CI_METHODS = ("logit", "asin", "beta", "mean", "xlogit")
+
+
+def calibrated_proportion(y: np.ndarray, resolved: ResolvedDesign, calibration: Calibration,
+                          *, method: str, level: float = 0.95,
+                          domain: np.ndarray | None = None) -> Interval:
+    """A proportion in a domain of a calibrated design with its interval (R ``svyciprop``).
+
+    Parameters
+    ----------
+    y : ndarray of 0/1
+    resolved : ResolvedDesign
+    calibration : Calibration
+    method : {"logit", "asin", "beta", "mean", "xlogit"}
+        As :func:`pipeline.stats.intervals.design_interval`, with the variance after
+        calibration (:func:`calibrated_mean`); for an intercept-only model R's ``logit``
+        interval is the same Wald interval on the log-odds.
+    level : float
+    domain : ndarray of bool, optional
+
+    Returns
+    -------
+    Interval
+
+    Notes
+    -----
+    R keeps every row in a domain of a calibrated design (rows outside it get zero weight),
+    so the ``beta`` interval's :math:`t_{n-1}` uses all rows there; after trimming alone the
+    design is not calibrated and a domain's rows are its own, as here.
+    """
+    check_method(method, CALIBRATED_CI_METHODS, "calibrated-design interval method")
+    rows = _domain(domain, resolved.n_rows)
+    estimate, variance, df = calibrated_mean(y, resolved, calibration, rows)
+    n = resolved.n_rows if calibration.steps else int(rows.sum())
+    interval = design_interval(estimate, variance, n=n, df=df, method=method, level=level)
+    return replace(interval, n=int(rows.sum()))

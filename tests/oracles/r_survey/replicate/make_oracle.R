@@ -196,6 +196,15 @@ for (cn in names(cal)) {
   for (g in rownames(by)) {
     put(key("by/api00", g, "estimate"), by[g, "api00"]); put(key("by/api00", g, "se"), by[g, "se"])
   }
+  for (meth in c("logit", "asin", "beta", "mean", "xlogit")) {
+    for (g in c("All", "E")) {
+      sub <- if (g == "All") d else subset(d, stype == g)
+      ci <- svyciprop(~I(awards == "Yes"), sub, method = meth)
+      put(key("ciprop/awards", g, meth, "estimate"), coef(ci))
+      put(key("ciprop/awards", g, meth, "se"), SE(ci))
+      put(key("ciprop/awards", g, meth, "ci"), attr(ci, "ci"))
+    }
+  }
 }
 # Raking that runs out of passes: R warns (the Python engine refuses, CALIB_003).
 nonconv <- withCallingHandlers(
