@@ -9,7 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import PulsecheckError
-from pipeline.stats.calibrate import Margin, calibrated_mean, poststratify, rake, trim_weights
+from pipeline.stats.calibrate import (
+    CALIBRATED_CI_METHODS,
+    Margin,
+    calibrated_mean,
+    calibrated_proportion,
+    poststratify,
+    rake,
+    trim_weights,
+)
 from pipeline.stats.design import SurveyDesign, resolve_design
 from pipeline.stats.methods import DESIGN_CHISQ_STATISTICS
 from pipeline.stats.replicate import (
@@ -100,6 +108,9 @@ def test_calibration__never_raises_outside_the_catalogue(frame, raking, lower, u
         cal = trim_weights(cal, lower=lower, upper=upper, strict=strict)
         calibrated_mean(frame["y"].to_numpy(float), resolved, cal,
                         (frame["g"] == "a").to_numpy())
+        for method in CALIBRATED_CI_METHODS:
+            calibrated_proportion(frame["y"].to_numpy(float), resolved, cal, method=method,
+                                  domain=(frame["g"] == "a").to_numpy())
     except PulsecheckError:
         pass
 
