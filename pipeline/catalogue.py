@@ -353,6 +353,55 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "the exact test for this {shape} table with {n} respondents needs more than "
               "{limit} steps.",
               "Use the chi-square test, or merge sparse levels."),
+    # --- replicate weights ---------------------------------------------------------------------
+    ErrorSpec("REP_001", "fatal", "unknown replication method",
+              "replication method '{value}' is not supported (supported: {supported}).",
+              "Name the method the replicate weights were made with, spelt as listed."),
+    ErrorSpec("REP_002", "fatal", "replicate weight unusable",
+              "weight column '{name}' has '{value}' in data row {row_number}; expected "
+              "{expected}.",
+              "Fix the weight column: replicate weights are numbers of at least 0 and no "
+              "weight may be blank."),
+    ErrorSpec("REP_003", "fatal", "replicate columns do not fit",
+              "the replicate design does not fit together: {problem}.",
+              "List each replicate-weight column once and give scale, rscales and rho as the "
+              "weights' documentation states them."),
+    ErrorSpec("REP_004", "fatal", "no Hadamard matrix for this many strata",
+              "half-samples for {strata} strata need a Hadamard matrix of order {order}, "
+              "which is not constructed here.",
+              "Use the replicate weights supplied with the data, or a jackknife (JKn)."),
+    ErrorSpec("REP_005", "fatal", "design cannot be replicated this way",
+              "the design cannot be converted to {method} replicates: {problem}.",
+              "Choose the replication method that fits the design (JK1 without strata, JKn "
+              "with strata, BRR or Fay with two PSUs per stratum)."),
+    # --- calibration ---------------------------------------------------------------------------
+    ErrorSpec("CALIB_001", "fatal", "population margins unusable",
+              "the population margins {problem}.",
+              "Give one row per variable and level with columns variable, level and count "
+              "(the number of population units at that level, a positive number)."),
+    ErrorSpec("CALIB_002", "fatal", "margin level missing",
+              "level '{level}' of '{variable}' is in {where} but not in {other}.",
+              "Add the level to the margins file, or recode or merge the level so that the "
+              "sample and the margins have the same levels."),
+    ErrorSpec("CALIB_003", "fatal", "raking did not converge",
+              "raking did not converge in {iterations} passes (last change {change}, needed "
+              "below {epsilon}).",
+              "Check that the margins agree with each other (the same population total), or "
+              "allow more passes."),
+    ErrorSpec("CALIB_004", "fatal", "calibration variable blank",
+              "calibration variable '{variable}' is blank for {count} respondent(s), the "
+              "first in data row {row_number}.",
+              "Give every respondent a level of each calibration variable (for example an "
+              "explicit 'unknown' level with its population count)."),
+    ErrorSpec("CALIB_005", "fatal", "trimming bounds impossible",
+              "the weights cannot be trimmed to [{lower}, {upper}]: {problem}.",
+              "Widen the bounds so that they include the mean weight."),
+    ErrorSpec("CALIB_006", "fatal", "report statistic assumes unweighted data",
+              "the report's {what} is '{value}', which assumes unweighted counts, but "
+              "wave.toml asks for calibrated weights.",
+              "In tables.toml choose a design-based interval method (logit, beta, mean, "
+              "asin, xlogit or likelihood) and trend = false, or remove [calibration] from "
+              "wave.toml."),
     # --- synthetic sample -------------------------------------------------------------------------
     ErrorSpec("SAMPLE_001", "fatal", "sample profile missing",
               "the sample profile {path} does not exist.",

@@ -31,7 +31,7 @@ PIPELINE = PROJECT / "pipeline"
 IO_MODULES = frozenset({
     "errors.py",                     # `python -m pipeline.errors --markdown` prints the catalogue
     "cli/bench.py", "cli/ingest.py", "cli/instrument.py", "cli/main.py", "cli/report.py",
-    "cli/sample.py", "cli/stats.py", "cli/verify.py",
+    "cli/sample.py", "cli/stats.py", "cli/verify.py", "cli/weights.py",
     "cli/raw_guard.py",              # moves a recorded export aside before it is replaced
     "cli/explain.py", "cli/init.py", "cli/lazy.py",
     "cli/new_wave.py",               # copies a wave's description into a new wave folder
@@ -47,6 +47,7 @@ IO_MODULES = frozenset({
     "report/html.py", "report/workbook.py", "report/charts.py", "report/notebook.py",
     "run/analyse.py", "run/waves.py", "run/verify.py",
     "run/publication.py",            # stages a run folder and switches it into place
+    "run/calibration.py",            # reads the calibration margins a wave names
     "ingest/adapters/sheet_limits.py",  # reads a spreadsheet's zip directory before its cells
     "synthetic/profile.py",          # reads the sample profile
     "synthetic/export.py",           # writes the sample export and its checksums

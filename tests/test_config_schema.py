@@ -430,7 +430,7 @@ def test_run_waves__a_wave_without_crosswalk__is_warned_about_and_not_counted(tm
     assert result.exit_code in (0, 1), result.output
     assert "Wave 2014 is left out of the trends" in result.output
     assert "2014__2016.csv" in result.output
-    assert "over 2 waves (2016, 2018)" in result.output
+    assert "over 3 waves (2016, 2018, 2020)" in result.output
     trends = tmp_path / "out" / "pulse_check-trends"
     caveats = pd.read_csv(trends / "published" / "caveats.csv", dtype=str,
                           keep_default_na=False)

@@ -29,6 +29,9 @@ COMMANDS = {
     "bench": ("pipeline.cli.bench", "bench", (
         "Benchmark every stage at 1 k to 1 M responses against pandas.read_csv and R."
     )),
+    "calibrate": ("pipeline.cli.weights", "calibrate", (
+        "Weight FILE's rows to population counts (R's postStratify, rake, trimWeights)."
+    )),
     "crosstab": ("pipeline.cli.stats", "crosstab", (
         "Two-way table of ROW by COL with counts, proportions and tests."
     )),
@@ -51,6 +54,9 @@ COMMANDS = {
     )),
     "proportion": ("pipeline.cli.stats", "proportion", (
         "Share of respondents answering VAR with LEVEL, with a confidence interval."
+    )),
+    "replicate": ("pipeline.cli.weights", "replicate", (
+        "Share of VAR = LEVEL with a replicate-weight design (R's svrepdesign, svyciprop)."
     )),
     "report": ("pipeline.cli.report", "report", (
         "Re-render the reports of a run folder (funder summary, analyst notebook, "

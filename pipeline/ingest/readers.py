@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -364,7 +364,21 @@ def read_wave(folder: Path) -> Wave:
         steps=steps,
         config=MappingProxyType(config),
         exports_dir=exports_dir,
+        calibration=model.calibration,
+        margins_path=_margins_path(model, folder, wave_file, resolve_file),
     )
+
+
+def _margins_path(model: WaveFile, folder: Path, wave_file: Path,
+                  resolve_file: Callable[[str], Path]) -> Path | None:
+    """The calibration margins file, which must be a file inside the wave folder."""
+    if model.calibration is None:
+        return None
+    relative = model.calibration.margins
+    if not _inside(folder / relative, folder):
+        raise PulsecheckError("WAVE_003", file=str(wave_file), path=relative,
+                              root=folder.name)
+    return resolve_file(relative)
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -99,6 +99,31 @@ Step = Annotated[Union[MetadataInStep, IncompleteStep, AnswerInStep, QuarantineS
 LimitsTable = dict[str, Annotated[int, Field(gt=0)]]
 
 
+class CalibrationSettings(Closed):
+    """``[calibration]`` of ``wave.toml``: weight the analysed respondents to known population
+    counts (off unless this table is present; see survey_instrument/ASSUMPTIONS.md A-WEIGHT-1).
+    """
+
+    method: Literal["poststratify", "rake"] = Field(
+        description="'poststratify' (one variable: each level's weights scaled to its count) "
+                    "or 'rake' (every variable of the margins file, in turn, until the "
+                    "weighted table settles).")
+    margins: str = Field(description="CSV of population counts inside the wave folder, "
+                                     "columns variable, level, count; a variable is a "
+                                     "question (or derived variable) of the instrument.")
+    max_iterations: int = Field(10, gt=0, description="Raking passes allowed before the run "
+                                                      "stops with CALIB_003.")
+    epsilon: float = Field(1.0, gt=0, description="Raking has converged when no cell of the "
+                                                  "weighted table changes by this much in a "
+                                                  "pass (below 1: a fraction of the total).")
+    trim_lower: float | None = Field(None, gt=0, description="Smallest calibrated weight "
+                                                             "kept (unset: no lower bound).")
+    trim_upper: float | None = Field(None, gt=0, description="Largest calibrated weight kept "
+                                                             "(unset: no upper bound).")
+    trim_strict: bool = Field(False, description="Repeat trimming until no weight is outside "
+                                                 "the bounds.")
+
+
 class WaveFile(Closed):
     """``wave.toml``: which instrument, platform and files make a wave, and its steps."""
 
@@ -121,6 +146,9 @@ class WaveFile(Closed):
     steps: list[Step] = Field(description="The raw → analysed flow, applied in order.")
     limits: LimitsTable = Field(default_factory=dict, description="Overrides of "
                                 "survey_instrument/limits.toml (max_file_bytes, max_rows, …).")
+    calibration: CalibrationSettings | None = Field(
+        None, description="Optional: weight the analysed respondents to population counts "
+                          "(unset: unweighted, as the published report).")
 
 
 class LimitsFile(Closed):

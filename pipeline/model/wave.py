@@ -48,6 +48,10 @@ class Wave:
     #: The folder of the exports when ``wave.toml`` names one outside the project
     #: (``exports_dir``); ``None`` when they are in the wave folder's project.
     exports_dir: PurePath | None = None
+    #: The optional ``[calibration]`` settings (a ``CalibrationSettings``) and the margins
+    #: file they name, resolved inside the wave folder; None when the wave is unweighted.
+    calibration: Any = None
+    margins_path: PurePath | None = None
 
     @property
     def exports_base(self) -> PurePath:

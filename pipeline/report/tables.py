@@ -7,6 +7,7 @@ here knows a question, table or phase name — all of it comes from the specific
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -21,7 +22,7 @@ from pipeline.stages.results import ReportTable, ReportTables
 from pipeline.stats import tabulate
 from pipeline.stats.comparisons import adjust_pvalues
 from pipeline.stats.contingency import cochran_armitage, pearson_chisq
-from pipeline.stats.design import design_from_settings
+from pipeline.stats.design import SurveyDesign, design_from_settings
 from pipeline.stats.disclosure import (
     DisclosureRule,
     Link,
@@ -60,9 +61,19 @@ def _order_items(table: pd.DataFrame) -> pd.DataFrame:
         .drop(columns="_order").reset_index(drop=True)
 
 
+def _design(spec: ReportSpec, weights: str | None) -> dict:
+    """The sampling design of ``[settings.design]`` (none: each partnership counts once),
+    weighted by the wave's calibrated weights when it is calibrated."""
+    if spec.design is None:
+        return dict(design=SurveyDesign(weights=weights)) if weights else {}
+    design = design_from_settings(spec.design)
+    return dict(design=replace(design, weights=weights) if weights else design)
+
+
 def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
-                spec: ReportSpec) -> ReportTable:
-    """Compute one table of the specification (``frame`` has the banner column)."""
+                spec: ReportSpec, weights: str | None = None) -> ReportTable:
+    """Compute one table of the specification (``frame`` has the banner column; ``weights``
+    names its column of calibrated weights, when the wave is weighted)."""
     order = list(instrument.phase_order)
     # An instrument without phases (no self-placement question) has only overall figures.
     by_phase = table.by_phase and bool(order)
@@ -75,8 +86,7 @@ def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
             tests.append("trend")
     pairwise = dict(pairwise=table.pairwise, alpha=table.pairwise_alpha) if by_phase else {}
     trend = dict(trend_scores=list(range(1, len(order) + 1))) if "trend" in tests else {}
-    # The sampling design of [settings.design] (none: each partnership counts once).
-    design = dict(design=design_from_settings(spec.design)) if spec.design else {}
+    design = _design(spec, weights)
     if table.kind == "single":
         if table.row == PHASE_COLUMN:
             levels = [*order, instrument.unclassified]
@@ -228,7 +238,7 @@ def distinctive_findings(reports: Sequence[ReportTable], spec: ReportSpec,
 
 
 def build_report_tables(frame: pd.DataFrame, phase: pd.Series, instrument: Instrument,
-                        spec: ReportSpec) -> ReportTables:
+                        spec: ReportSpec, weights: str | None = None) -> ReportTables:
     """Compute every table of the specification and the phase-distinctive findings.
 
     Parameters
@@ -240,10 +250,14 @@ def build_report_tables(frame: pd.DataFrame, phase: pd.Series, instrument: Instr
         The phase group of each partnership on the report's basis (same index as ``frame``).
     instrument : Instrument
     spec : ReportSpec
+    weights : str, optional
+        Column of ``frame`` holding calibrated weights; the tables are then weighted
+        (design-based intervals and tests). Unset: unweighted.
     """
     order = list(instrument.phase_order)
     data = _with_banner(frame, phase, order)
-    reports = tuple(build_table(data, table, instrument, spec) for table in spec.tables)
+    reports = tuple(build_table(data, table, instrument, spec, weights)
+                    for table in spec.tables)
     return ReportTables(tables=reports, findings=distinctive_findings(reports, spec, order))
 
 

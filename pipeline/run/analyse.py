@@ -44,6 +44,14 @@ from pipeline.model.report_spec import ReportSpec, build_spec, check_spec
 from pipeline.model.wave import Step, Wave, missing_step_warnings
 from pipeline.paths import contained, plain_name
 from pipeline.report.tables import build_report_tables, protect
+from pipeline.run.calibration import (
+    WEIGHT_COLUMN,
+    WEIGHTS_FILE,
+    CalibrationInput,
+    calibrate_respondents,
+    check_design_statistics,
+    read_calibration,
+)
 from pipeline.run.publication import RUN_MANIFEST, check_out, publish
 from pipeline.stages.classify import (
     Agreement,
@@ -102,7 +110,8 @@ def stated_time_format(platform: Platform) -> str:
 def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
                  config: ValidationConfig, keep_personal: bool = False,
                  spec: ReportSpec | None = None, phase_basis: str | None = None,
-                 corrections: pd.DataFrame | None = None) -> WaveResult:
+                 corrections: pd.DataFrame | None = None,
+                 calibration: CalibrationInput | None = None) -> WaveResult:
     """Validate, apply the flow, classify and tabulate (pure).
 
     Parameters
@@ -126,6 +135,9 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
         The wave's ``corrections.csv``, applied to the answers as read, before validation
         (:func:`pipeline.stages.corrections.apply_corrections`); each applied correction is
         an issue (``CORR_007``).
+    calibration : CalibrationInput, optional
+        The wave's calibration step (``[calibration]`` of ``wave.toml``); the tables are
+        then weighted.
     """
     frame = pd.concat([e.frame for e in exports], ignore_index=True)
     corrected = apply_corrections(frame, corrections, instrument)
@@ -142,7 +154,8 @@ def analyse_wave(exports: Sequence[Export], instrument: Instrument, wave: Wave,
     # With nothing analysed there is nothing to tabulate; the run stops with RUN_003 after
     # writing where every row went (run_wave).
     if spec is not None and len(flow.analysed):
-        report = tabulate_wave(analysed, classification.phase, instrument, spec, phase_basis)
+        report = tabulate_wave(analysed, classification.phase, instrument, spec, phase_basis,
+                               calibration)
         if report.basis == "criteria" and report.criteria is not None:
             phase = report.criteria.phase
         extra["phase_self"] = classification.phase.astype(str)
@@ -206,9 +219,16 @@ def classify_rows(exports: Sequence[Export], validation: ValidationResult, wave:
 
 
 def tabulate_wave(analysed: pd.DataFrame, self_phase: pd.Series, instrument: Instrument,
-                  spec: ReportSpec, phase_basis: str | None = None) -> ReportResult:
-    """Derived variables, criteria placement, agreement and every report table (pure)."""
+                  spec: ReportSpec, phase_basis: str | None = None,
+                  calibration: CalibrationInput | None = None) -> ReportResult:
+    """Derived variables, calibrated weights (when asked), criteria placement, agreement and
+    every report table (pure)."""
     derived = derive_variables(analysed, instrument, spec)
+    weights = None
+    if calibration is not None:
+        check_design_statistics(spec)
+        weights = calibrate_respondents(derived, calibration, instrument.respondent_key)
+        derived = derived.assign(**{WEIGHT_COLUMN: weights.weights})
     criteria = classify_by_criteria(derived, spec.criteria, instrument) \
         if spec.criteria else None
     agreement = phase_agreement(self_phase, criteria.phase, instrument.phase_order) \
@@ -218,10 +238,12 @@ def tabulate_wave(analysed: pd.DataFrame, self_phase: pd.Series, instrument: Ins
         raise PulsecheckError("CLI_003", option="--phase-basis", value=basis,
                               expected="'self' (this instrument defines no criteria)")
     phase = criteria.phase if basis == "criteria" else self_phase
-    tables = build_report_tables(derived, phase, instrument, spec)
+    tables = build_report_tables(derived, phase, instrument, spec,
+                                 WEIGHT_COLUMN if weights is not None else None)
     return ReportResult(spec=spec, basis=basis, tables=tables,
                         protected=protect(tables, spec.disclosure_threshold, spec),
-                        self_phase=self_phase, criteria=criteria, agreement=agreement)
+                        self_phase=self_phase, criteria=criteria, agreement=agreement,
+                        calibration=weights)
 
 
 def _partnerships_table(analysed: pd.DataFrame, phase: pd.Series, instrument: Instrument,
@@ -304,7 +326,9 @@ def _statistics(result: WaveResult) -> dict[str, Any] | None:
             "weighted": result.report.tables.weighted,
             "tables": {t.id: {"test": t.test, "trend": t.trend, "pairwise": t.pairwise,
                               "pairwise_alpha": t.pairwise_alpha, "sort": t.sort}
-                       for t in spec.tables}}
+                       for t in spec.tables},
+            "calibration": result.report.calibration.record()
+            if result.report.calibration is not None else None}
 
 
 def run_manifest(wave: Wave, instrument: Instrument, input_sums: Mapping[str, str],
@@ -422,6 +446,8 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
         "quarantine.csv": quarantined[["file", "row", "response_id", "reason"]],
         "partnerships.csv": result.partnerships,
     }
+    if result.report is not None and result.report.calibration is not None:
+        files[WEIGHTS_FILE] = result.report.calibration.table
     for name, frame in files.items():
         _write_csv(frame, internal / name)
     # The analysed set for SPSS, Stata and R: labels from the instrument, and a codebook.
@@ -640,9 +666,13 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
     loaded = load_wave(Path(wave_dir), progress, wave=wave)
     wave, instrument, input_sums = loaded.wave, loaded.instrument, loaded.input_sums
     spec = read_report_spec(wave.instrument_path, instrument)
+    calibration = read_calibration(wave.calibration, wave.margins_path,
+                                   _relative(Path(wave.margins_path), wave.root)
+                                   if wave.margins_path else "")
     result = analyse_wave(loaded.exports, instrument, wave,
                           validation_config(loaded.platform, wave.steps), keep_personal,
-                          spec=spec, phase_basis=phase_basis, corrections=loaded.corrections)
+                          spec=spec, phase_basis=phase_basis, corrections=loaded.corrections,
+                          calibration=calibration)
     if result.report is not None:
         n_found = int(result.report.tables.findings["distinctive"].sum())
         progress(f"tabulated {len(result.report.tables.tables)} tables; "

@@ -7,7 +7,7 @@ These types sit below both :mod:`pipeline.run` (which builds them) and :mod:`pip
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -72,6 +72,8 @@ class ReportResult:
     self_phase: pd.Series
     criteria: CriteriaPlacement | None
     agreement: Agreement | None
+    #: The calibration step's weights and record, when the wave is weighted.
+    calibration: Any = None
 
 
 @dataclass(frozen=True)
