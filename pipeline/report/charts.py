@@ -30,6 +30,8 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 #: The colour of the overall figure (all partnerships) where it is drawn beside the phases.
 OVERALL_COLOUR = "#3E4C59"
+#: Waves side by side (oldest lightest, newest the overall colour): never a phase's colour.
+WAVE_COLOURS = ("#CBD2D9", "#9AA5B1", "#616E7C", OVERALL_COLOUR)
 
 
 def group_colour(position: int) -> str:

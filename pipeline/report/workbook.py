@@ -180,7 +180,8 @@ def _chart_rows(table: pd.DataFrame) -> list[str]:
 
 
 def _write_chart(book: xlsxwriter.Workbook, sheet, name: str, f: dict, table: pd.DataFrame,
-                 columns: Sequence[str], start: int) -> int:
+                 columns: Sequence[str], start: int,
+                 colours: Sequence[str] | None = None) -> int:
     """A bar chart of the percentages of every shown column, with the data it plots.
 
     The chart reads a block of plain numbers written under the table: a hidden (suppressed)
@@ -235,7 +236,8 @@ def _write_chart(book: xlsxwriter.Workbook, sheet, name: str, f: dict, table: pd
             "name": [name, start, 1 + position],
             "categories": [name, first, 0, last, 0],
             "values": [name, first, 1 + position, last, 1 + position],
-            "fill": {"color": _column_colour(column, columns)},
+            "fill": {"color": colours[position] if colours else
+                     _column_colour(column, columns)},
             "border": {"none": True},
             "x_error_bars": {"type": "custom", "plus_values": above, "minus_values": below,
                              "end_style": 1, "line": {"color": "#1F2933", "width": 1}},
@@ -483,7 +485,8 @@ def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str]
                     sheet.write_number(index, first + 4, float(cell["ci_high"]), f["pct"])
             mark = []
             if str(cell["series"]) != "1":
-                mark.append(f"series {cell['series']}")
+                same = by_wave[by_wave["series"].astype(str) == str(cell["series"])]
+                mark.append(f"new series from {min(same.index)}")
             caveat = cell["caveat"]
             if isinstance(caveat, str) and caveat:
                 if caveat not in notes:
@@ -496,6 +499,29 @@ def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str]
     sheet.set_column(1, 1, 10)
     sheet.set_column(2, 1 + width * len(waves), 9)
     return index + 1, notes
+
+
+def _wave_colours(count: int) -> list[str]:
+    """Waves from light (oldest) to dark (newest) in the overall colour's family, so that no
+    wave takes a phase's colour."""
+    from pipeline.report.charts import WAVE_COLOURS
+
+    return list(WAVE_COLOURS[-count:]) if count <= len(WAVE_COLOURS) else \
+        [WAVE_COLOURS[i % len(WAVE_COLOURS)] for i in range(count)]
+
+
+def _overall_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """A family's overall shares in the shape of a report table (measures × waves), for its
+    chart: a share hidden in the published trends is a hidden cell, drawn as a gap."""
+    overall = rows[rows["phase"].astype(str) == "All"]
+    hidden = overall["pct"].isna() | overall["n"].isna()
+    if "suppressed" in overall:
+        hidden |= overall["suppressed"].astype(str).str.lower().eq("true")
+    return pd.DataFrame({
+        "row_type": "item", "row_level": overall["measure"].astype(str),
+        "row_label": overall["label"].astype(str), "col_level": overall["wave"].astype(str),
+        "pct": overall["pct"], "ci_low": overall["ci_low"], "ci_high": overall["ci_high"],
+        "suppressed": hidden, "pct_display": ""})
 
 
 def _write_changes(sheet, f: dict, changes: pd.DataFrame, start: int) -> int:
@@ -573,9 +599,9 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
     notes = [
         f"Percent of partnerships that answered, per wave, with {level_text(level)} "
         "intervals; waves are "
-        "columns. A measure compared with a caveat carries a numbered footnote; 'series 2' "
-        "marks a wave that starts a new series (not comparable with the earlier waves, "
-        "never tested against them).",
+        "columns. A measure compared with a caveat carries a numbered footnote; 'new series "
+        "from' marks the waves of a question that changed (not comparable with the earlier "
+        "waves, never tested against them).",
         f"{hidden_symbol}: hidden to protect the partnerships concerned (a count or base "
         f"below {threshold}, or a phase hidden so that such a count cannot be worked out "
         "from the overall figure), without a percentage; tests that use a hidden figure are "
@@ -628,6 +654,8 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
         for text in general["caveat"]:
             sheet.merge_range(next_row, 0, next_row, 11, str(text), f["note"])
             next_row += 1
+        _write_chart(book, sheet, name, f, _overall_frame(rows), waves, next_row + 1,
+                     colours=_wave_colours(len(waves)))
         _print_setup(sheet, wide=True)
 
     plain = [("Trend tests", "Cochran–Armitage test over each comparable series",
