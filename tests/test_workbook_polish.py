@@ -124,6 +124,9 @@ def test_tables_workbook__charts_use_the_phase_colours_in_phase_order_with_error
         colours = re.findall(r'<c:spPr><a:solidFill><a:srgbClr val="([0-9A-F]{6})"', chart)
         assert colours[:4] == [OVERALL_HEX, *PHASE_HEX]
         assert chart.count("<c:errBars>") == 4
+        # Each bar's interval is read from the sheet's error-bar block, not typed in.
+        assert chart.count("<c:plus><c:numRef>") == 4 and \
+            chart.count("<c:minus><c:numRef>") == 4
     names = re.findall(r"<c:tx><c:strRef><c:f>[^<]*</c:f><c:strCache><c:ptCount val=\"1\"/>"
                        r"<c:pt idx=\"0\"><c:v>([^<]*)</c:v>", by_phase[0])
     assert names in ([], ["All", "Earlier", "Middle", "Later"])

@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_range_formula
 
 from pipeline.model.report_spec import ReportSpec
 from pipeline.report.content import level_text
@@ -230,8 +231,11 @@ def _write_chart(book: xlsxwriter.Workbook, sheet, name: str, f: dict, table: pd
     bottom = errors + len(levels)
     chart = book.add_chart({"type": "bar"})
     for position, column in enumerate(columns):
-        below = [name, errors + 1, 1 + 2 * position, bottom, 1 + 2 * position]
-        above = [name, errors + 1, 2 + 2 * position, bottom, 2 + 2 * position]
+        # Custom error bars take a range as a formula (a list would be read as values).
+        below = "=" + xl_range_formula(name, errors + 1, 1 + 2 * position, bottom,
+                                       1 + 2 * position)
+        above = "=" + xl_range_formula(name, errors + 1, 2 + 2 * position, bottom,
+                                       2 + 2 * position)
         chart.add_series({
             "name": [name, start, 1 + position],
             "categories": [name, first, 0, last, 0],
