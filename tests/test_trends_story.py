@@ -113,7 +113,7 @@ def test_brief__three_lines_rises_then_falls_then_the_rest(bundle):
     lines = brief_lines(story(bundle, KEY, WORDING, 5)["sentences"], WORDING)
     assert len(lines) == 3
     assert lines[0] == ("Rose significantly: Label of key_up 20% → 40% (2014 to 2016), "
-                        "40% → 60% (2016 to 2018); Label of plan Earlier phase 50% → 75% "
+                        "40% → 60% (2016 to 2018); Label of plan in the Earlier phase 50% → 75% "
                         "(2016 to 2018).")
     assert lines[1] == "Fell significantly: Label of barrier 40% → 20% (2014 to 2016)."
     assert "chance" in lines[2]
