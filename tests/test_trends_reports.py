@@ -223,3 +223,65 @@ def test_report_command__re_renders_a_trends_folder_byte_identically(trends_dir,
     assert result.exit_code == 0, result.output
     for name in REPORT_FILES:
         assert (copy / name).read_bytes() == (trends_dir / name).read_bytes(), name
+
+
+def _figures(trends_dir: Path) -> list[dict]:
+    """Every chart of the trends summary: its measure, phases, caption text and SVG text."""
+    import base64
+
+    html = (trends_dir / "published" / "trends_summary.html").read_text(encoding="utf-8")
+    out = []
+    for match in re.finditer(r'<figure class="trend" data-measure="([^"]+)" '
+                             r'data-phases="([^"]*)">(.*?)</figure>', html, re.S):
+        svg = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', match.group(3))
+        caption = re.search(r"<figcaption>(.*?)</figcaption>", match.group(3), re.S)
+        out.append({"measure": match.group(1), "phases": match.group(2).split(),
+                    "caption": re.sub(r"<[^>]+>", " ", caption.group(1)) if caption else "",
+                    "svg": base64.b64decode(svg.group(1)).decode() if svg else ""})
+    return out
+
+
+@pytest.mark.slow
+def test_trends_summary__every_significant_change_has_a_chart_that_explains_it(trends_dir):
+    changes = pd.read_csv(trends_dir / "published" / "trend_changes.csv",
+                          dtype={"from_wave": str, "to_wave": str})
+    significant = changes[changes["significant"].astype(str).str.lower() == "true"]
+    assert len(significant) >= 3
+    figures = _figures(trends_dir)
+    for row in significant.itertuples():
+        charts = [f for f in figures if f["measure"] == row.measure]
+        assert len(charts) == 1, row.measure
+        assert row.phase in charts[0]["phases"], (row.measure, row.phase)
+        verb = "rose" if row.difference > 0 else "fell"
+        said = re.sub(r"\s+", " ", charts[0]["caption"])
+        assert f"{verb} from {row.pct_from:.0f}% in {row.from_wave} to {row.pct_to:.0f}% in " \
+               f"{row.to_wave}" in said, (row.measure, row.phase)
+
+
+@pytest.mark.slow
+def test_trends_summary__no_chart_without_its_sentence_and_no_numbered_series(trends_dir):
+    figures = _figures(trends_dir)
+    assert len(figures) >= 8
+    for figure in figures:
+        assert "% in " in figure["caption"] or "% →" in figure["caption"] \
+            or "not compared" in figure["caption"], figure["measure"]
+        assert not re.search(r">\s*series \d", figure["svg"]), figure["measure"]
+
+
+@pytest.mark.slow
+def test_trends_summary__opens_with_three_lines_on_the_significant_changes(trends_dir,
+                                                                             summary_text):
+    html = (trends_dir / "published" / "trends_summary.html").read_text(encoding="utf-8")
+    lines = re.findall(r'<p class="brief-line">(.*?)</p>', html, re.S)
+    assert len(lines) == 3
+    assert lines[0].startswith(("Rose significantly:", "No measure rose"))
+    assert lines[1].startswith(("Fell significantly:", "No measure fell"))
+    assert html.index('class="brief-line"') < html.index("<figure")
+    changes = pd.read_csv(trends_dir / "published" / "trend_changes.csv",
+                          dtype={"from_wave": str, "to_wave": str})
+    significant = changes[changes["significant"].astype(str).str.lower() == "true"]
+    for row in significant.itertuples():
+        line = lines[0] if row.difference > 0 else lines[1]
+        assert row.label in line
+        assert f"{row.pct_from:.0f}% → {row.pct_to:.0f}% ({row.from_wave} to " \
+               f"{row.to_wave})" in line, (row.measure, row.phase)

@@ -590,6 +590,9 @@ class TrendsWordingFile(Closed):
 
     document: dict[str, str]
     changes: dict[str, str]
+    brief: dict[str, str] = Field(description="The three lines the summary opens with: what "
+                                              "rose, what fell, the rest.")
+    charts: dict[str, str] = Field(description="Plain names of the lines of a trend chart.")
     transitions: dict[str, str]
     missing: dict[str, str]
     methods: TrendsMethods

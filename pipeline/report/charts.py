@@ -28,6 +28,19 @@ import matplotlib.pyplot as plt
 #: Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, vermillion, ...
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+#: The colour of the overall figure (all partnerships) where it is drawn beside the phases.
+OVERALL_COLOUR = "#3E4C59"
+#: Waves side by side (oldest lightest, newest the overall colour): never a phase's colour.
+WAVE_COLOURS = ("#CBD2D9", "#9AA5B1", "#616E7C", OVERALL_COLOUR)
+
+
+def group_colour(position: int) -> str:
+    """The colour of the group (phase) at ``position`` of the phase order.
+
+    The one source of the phase colours: the funder charts, the trend charts and the
+    workbooks' charts all colour a phase by its place in the phase order.
+    """
+    return PALETTE[position % len(PALETTE)]
 _RC = {
     "svg.hashsalt": "pulsecheck",
     "svg.fonttype": "none",
@@ -148,7 +161,7 @@ def dots_by_group_chart(labels: Sequence[str], groups: Sequence[str],
             offset = spread * ((len(groups) - 1) / 2 - g)
             values, errors = _errors(row)
             ax.errorbar(values, [b + offset for b in base], xerr=errors, fmt=MARKERS[g],
-                        color=PALETTE[g], markersize=6.5, capsize=2.5, elinewidth=1.1,
+                        color=group_colour(g), markersize=6.5, capsize=2.5, elinewidth=1.1,
                         label=name, markeredgecolor="white", markeredgewidth=0.6)
         for b in base[:-1]:
             ax.axhline(b - 0.5, color="#EEF1F4", linewidth=0.8, zorder=0)
@@ -164,16 +177,19 @@ def dots_by_group_chart(labels: Sequence[str], groups: Sequence[str],
 
 def trend_chart(waves: Sequence[str],
                 series: Sequence[tuple[str, Sequence[tuple[str, Estimate, str]]]], *,
-                title: str, ylabel: str, fmt: str = "svg") -> bytes:
+                title: str, ylabel: str, fmt: str = "svg",
+                colours: Sequence[str] | None = None) -> bytes:
     """A trend: one point per wave with its interval, a line only within a series.
 
-    ``series`` is a list of (series id, [(wave, estimate, mark)]). Points of different
-    series are never joined (the measure is not comparable across the break); a second
-    series gets its own colour and marker and the legend says a new series starts. A
-    ``mark`` (e.g. ``†``) is written above a point whose wave carries a caveat.
+    ``series`` is a list of (legend label, [(wave, estimate, mark)]). Points of different
+    series are never joined (a measure is not comparable across a break, and two groups
+    are two lines); each series gets its own marker and its colour from ``colours`` (by
+    default the palette in order), and the legend names it in the caller's plain words.
+    A ``mark`` (e.g. ``†``) is written above a point whose wave carries a caveat.
     """
     with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(3.5, 2.6))
+        several = len(series) > 1
+        fig, ax = plt.subplots(figsize=(3.5, 2.6 + (0.25 * len(series) if several else 0)))
         position = {wave: i for i, wave in enumerate(waves)}
         ax.set_xlim(-0.4, len(waves) - 0.6)
         ax.set_ylim(0, 100)
@@ -182,19 +198,29 @@ def trend_chart(waves: Sequence[str],
         for index, (name, points) in enumerate(series):
             xs = [position[w] for w, _, _ in points]
             values, errors = _errors([e for _, e, _ in points])
+            colour = colours[index] if colours else PALETTE[index % len(PALETTE)]
             ax.errorbar(xs, values, yerr=errors, fmt="-" + MARKERS[index % len(MARKERS)],
-                        color=PALETTE[index % len(PALETTE)], markersize=6, capsize=3,
+                        color=colour, markersize=6, capsize=3,
                         elinewidth=1.1, linewidth=1.6, markeredgecolor="white",
-                        markeredgewidth=0.6,
-                        label=f"series {name}" if len(series) > 1 else None)
+                        markeredgewidth=0.6, label=name if several else None)
+            # The first line's values above its intervals, the others' below theirs, so
+            # that two close lines do not print their values on top of each other.
+            above = index == 0
             for x, (_, estimate, mark) in zip(xs, points, strict=True):
                 if not math.isnan(estimate.value):
-                    top = estimate.high if not math.isnan(estimate.high) else estimate.value
-                    ax.text(x, min(top + 3, 96), f"{estimate.value:.0f}%{mark}",
-                            ha="center", va="bottom", fontsize=8.5, color="#1F2933")
+                    if above:
+                        top = estimate.high if not math.isnan(estimate.high) \
+                            else estimate.value
+                        ax.text(x, min(top + 3, 96), f"{estimate.value:.0f}%{mark}",
+                                ha="center", va="bottom", fontsize=8.5, color="#1F2933")
+                    else:
+                        low = estimate.low if not math.isnan(estimate.low) else estimate.value
+                        ax.text(x, max(low - 3, 1), f"{estimate.value:.0f}%{mark}",
+                                ha="center", va="top", fontsize=8.5, color=colour)
         ax.set_xticks(range(len(waves)), list(waves))
         ax.set_ylabel(ylabel)
         ax.set_title(_wrap(title, 40), loc="left", fontweight="bold", fontsize=10)
-        if len(series) > 1:
-            ax.legend(loc="lower left", frameon=False, fontsize=8)
+        if several:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False,
+                      fontsize=8, ncols=1)
         return _finish(fig, fmt)

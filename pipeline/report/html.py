@@ -537,26 +537,36 @@ def trend_year(bundle: "TrendsBundle") -> int:
     return max(years) if years else 2000
 
 
-def trend_figures(bundle: "TrendsBundle", config: dict, threshold: int) -> dict[str, dict]:
-    """Measure → {uri, alt, title, caveats} for the trends summary."""
+def trend_figures(content: dict, order: list[str], phases: list[str], config: dict
+                  ) -> dict[str, dict]:
+    """Measure → {uri, alt, title, caveats, breaks, explanation} for the trends summary.
+
+    One figure per chart the content decided on (:func:`pipeline.report.trend_content.story`):
+    each measure with a significant change, and each other key measure; a phase line takes
+    the phase's colour of the funder charts.
+    """
     from pipeline.report import charts
     from pipeline.report.content import fill
-    from pipeline.report.trend_content import chart_series, waves
+    from pipeline.report.trend_content import ALL
 
     figures = {}
-    order = waves(bundle)
-    for measure in config.get("key_measures", []):
-        series = chart_series(bundle, measure, threshold)
-        if not series["series"]:
+    items = [*content["changed"], *[i for g in content["groups"] for i in g["items"]]]
+    for item in items:
+        spec = item["chart"]
+        if spec is None:
             continue
-        title = fill(config.get("title", "{label}"), label=series["label"])
-        svg = charts.trend_chart(order, series["series"], title=title,
-                                 ylabel=config.get("ylabel", "%"))
-        figures[measure] = {"uri": _svg_uri(svg), "title": title,
-                            "alt": fill(config.get("alt", "{label}: {values}"),
-                                        label=series["label"], values=series["alt"]),
-                            "caveats": series["caveats"],
-                            "breaks": len(series["series"]) > 1}
+        title = fill(config.get("title", "{label}"), label=spec["label"])
+        colours = [charts.OVERALL_COLOUR if group == ALL else
+                   charts.group_colour(phases.index(group)) for _, group, _ in spec["lines"]]
+        svg = charts.trend_chart(order, [(name, points) for name, _, points in spec["lines"]],
+                                 title=title, ylabel=config.get("ylabel", "%"),
+                                 colours=colours)
+        figures[spec["measure"]] = {
+            "uri": _svg_uri(svg), "title": title,
+            "alt": fill(config.get("alt", "{label}: {values}"), label=spec["label"],
+                        values=spec["alt"]),
+            "caveats": spec["caveats"], "breaks": spec["breaks"],
+            "phases": " ".join(spec["phases"]), "explanation": spec["explanation"]}
     return figures
 
 
@@ -578,13 +588,14 @@ def trend_rule(bundle: "TrendsBundle") -> "DisclosureRule":
 
 def render_trends_html(bundle: "TrendsBundle") -> str:
     """``trends_summary.html``: the same document WeasyPrint turns into the PDF."""
-    from pipeline.report.trend_content import trends_content
+    from pipeline.report.trend_content import phase_order, trends_content, waves
 
     config, wording = _trend_data()
     rule = trend_rule(bundle)
     content = trends_content(bundle, config, wording, rule)
     template = _environment().get_template("trends_summary.html.j2")
-    return template.render(c=content, figures=trend_figures(bundle, config, rule.threshold),
+    figures = trend_figures(content, waves(bundle), phase_order(bundle), config)
+    return template.render(c=content, figures=figures,
                            year=trend_year(bundle),
                            css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
 

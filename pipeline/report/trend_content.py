@@ -73,14 +73,15 @@ def measure_rows(bundle: TrendsBundle, measure: str, phase: str = ALL) -> pd.Dat
     return rows.sort_values("wave", kind="stable")
 
 
-def chart_series(bundle: TrendsBundle, measure: str, threshold: int) -> dict[str, Any]:
-    """The points of a trend chart of one measure (overall), grouped by series.
+def chart_series(bundle: TrendsBundle, measure: str, threshold: int,
+                 phase: str = ALL) -> dict[str, Any]:
+    """The points of a trend chart of one measure and phase, grouped by series.
 
     Returns ``label``, ``series`` (a list of ``(series id, [(wave, Estimate, caveat mark)])``),
     ``caveats`` (the caveat texts the marks point to) and ``alt`` text listing every value.
     A wave whose count or base is below ``threshold`` is left out (too few to show).
     """
-    rows = measure_rows(bundle, measure)
+    rows = measure_rows(bundle, measure, phase)
     if rows.empty:
         return {"label": "", "series": [], "caveats": [], "alt": ""}
     label = str(rows["label"].iloc[0])
@@ -88,7 +89,8 @@ def chart_series(bundle: TrendsBundle, measure: str, threshold: int) -> dict[str
     notes: list[str] = []
     alt_parts = []
     for row in rows.itertuples(index=False):
-        if not _publishable(row.n, row.base_n, threshold):
+        if not _publishable(row.n, row.base_n, threshold) or _true(
+                getattr(row, "suppressed", False)):
             continue
         mark = ""
         if str(row.comparability) == WITH_CAVEAT and isinstance(row.caveat, str) \
@@ -102,6 +104,71 @@ def chart_series(bundle: TrendsBundle, measure: str, threshold: int) -> dict[str
                          f"{pct_text(row.ci_high)}){mark}")
     return {"label": label, "series": list(series.items()), "caveats": notes,
             "alt": "; ".join(alt_parts)}
+
+
+def phase_order(bundle: TrendsBundle) -> list[str]:
+    """The phases of the trends folder in the order ``trends.csv`` gives them (no overall)."""
+    return [p for p in dict.fromkeys(bundle.trends["phase"].astype(str)) if p != ALL]
+
+
+def _series_name(points: Sequence[tuple[str, Estimate, str]]) -> str:
+    first, last = points[0][0], points[-1][0]
+    return first if first == last else f"{first}–{last}"
+
+
+def trend_chart_spec(bundle: TrendsBundle, measure: str, phases: Sequence[str],
+                     wording: Mapping[str, Any], threshold: int,
+                     explanation: Sequence[str]) -> dict[str, Any] | None:
+    """One chart of the trends summary: the measure overall and in the given phases.
+
+    Every line is named in plain words (all partnerships, a phase, and the waves a series
+    covers where the question changed), never by a series number. Returns ``None`` when no
+    point may be printed. ``explanation`` is the sentences printed with the chart: a chart
+    is never shown without them.
+
+    Returns
+    -------
+    dict
+        ``measure``, ``phases``, ``label``, ``lines`` (``(legend label, group, points)``,
+        the group being ``All`` or a phase, for its colour), ``alt``, ``caveats``, ``breaks``
+        and ``explanation``.
+    """
+    names = wording["charts"]
+    lines: list[tuple[str, str, list[tuple[str, Estimate, str]]]] = []
+    caveats: list[str] = []
+    alts: list[str] = []
+    breaks = False
+    label = ""
+    for group in [ALL, *[p for p in phases if p != ALL]]:
+        drawn = chart_series(bundle, measure, threshold, group)
+        if not drawn["series"]:
+            continue
+        label = label or drawn["label"]
+        who = names["overall"] if group == ALL else fill(names["phase"], phase=group)
+        several = len(drawn["series"]) > 1
+        breaks = breaks or several
+        for note in drawn["caveats"]:
+            if note not in caveats:
+                caveats.append(note)
+        for _, points in drawn["series"]:
+            # The caveat marks are renumbered over the whole chart.
+            marked = [(w, e, "†" * (caveats.index(c) + 1) if m else "")
+                      for (w, e, m), c in zip(points, _mark_texts(points, drawn), strict=True)]
+            name = fill(names["series"], who=who, waves=_series_name(points)) if several \
+                else who
+            lines.append((name, group, marked))
+        alts.append(f"{who}: {drawn['alt']}")
+    if not lines:
+        return None
+    return {"measure": measure, "phases": [g for _, g, _ in lines], "label": label,
+            "lines": lines, "alt": "; ".join(alts), "caveats": caveats, "breaks": breaks,
+            "explanation": list(explanation)}
+
+
+def _mark_texts(points: Sequence[tuple[str, Estimate, str]],
+                drawn: Mapping[str, Any]) -> list[str]:
+    """The caveat text each point's mark stands for ("" where it has none)."""
+    return [drawn["caveats"][len(m) - 1] if m else "" for _, _, m in points]
 
 
 def _num(value: Any) -> float:
@@ -160,8 +227,99 @@ def change_sentences(bundle: TrendsBundle, measures: Sequence[str],
             difference=pct_text(abs(row.difference)))
         caveat = row.caveat if isinstance(row.caveat, str) and row.caveat else ""
         sentences.append({"measure": row.measure, "phase": str(row.phase),
-                          "significant": is_change, "text": text, "caveat": caveat})
+                          "significant": is_change, "text": text, "caveat": caveat,
+                          "label": str(row.label), "family": str(row.family),
+                          "from_wave": str(row.from_wave), "to_wave": str(row.to_wave),
+                          "pct_from": pct_text(row.pct_from), "pct_to": pct_text(row.pct_to),
+                          "difference": float(row.difference)})
     return sentences
+
+
+def brief_lines(sentences: Sequence[Mapping[str, Any]], wording: Mapping[str, Any]
+                ) -> list[str]:
+    """The three lines the trends summary opens with: what rose, what fell, the rest.
+
+    Each measure with a significant change is named once, with its overall change and the
+    phases that changed with it; the numbers are those of its sentences (rounded cells of
+    ``trend_changes.csv``).
+    """
+    text = wording["brief"]
+    lines = []
+    for direction, positive in (("rose", True), ("fell", False)):
+        # label → (overall changes, changes within a phase): the overall ones first.
+        items: dict[str, tuple[list[str], list[str]]] = {}
+        for s in sentences:
+            if not s["significant"] or (s["difference"] > 0) != positive:
+                continue
+            values = fill(text["values"], pct_from=s["pct_from"], pct_to=s["pct_to"],
+                          from_wave=s["from_wave"], to_wave=s["to_wave"])
+            overall, within = items.setdefault(s["label"], ([], []))
+            if s["phase"] == ALL:
+                overall.append(values)
+            else:
+                within.append(fill(text["in_phase"], phase=s["phase"], values=values))
+        if items:
+            named = "; ".join(f"{label} {', '.join([*overall, *within])}"
+                              for label, (overall, within) in items.items())
+            lines.append(fill(text[direction], items=named))
+        else:
+            lines.append(text[f"none_{direction}"])
+    lines.append(text["rest"])
+    return lines
+
+
+def _not_compared(bundle: TrendsBundle, measure: str, wording: Mapping[str, Any],
+                  threshold: int) -> list[str]:
+    """The sentence of a charted measure that no test compares (its series never meet)."""
+    drawn = chart_series(bundle, measure, threshold)
+    if not drawn["series"]:
+        return []
+    values = "; ".join(f"{e.label} {pct_text(e.value)}%" for _, points in drawn["series"]
+                       for _, e, _ in points)
+    return [fill(wording["changes"]["not_compared"], label=drawn["label"], values=values)]
+
+
+def story(bundle: TrendsBundle, measures: Sequence[str], wording: Mapping[str, Any],
+          threshold: int) -> dict[str, Any]:
+    """What the trends summary says, in the order it says it.
+
+    ``brief`` (three lines), ``changed`` (one chart per measure with a significant change:
+    the measure overall and in every phase that changed significantly, explained by the
+    sentences of those changes, largest change first) and ``groups`` (the other key
+    measures by family, each chart with its sentences). Every significant change is in a
+    chart's explanation, and no chart is without one.
+    """
+    sentences = change_sentences(bundle, measures, wording, threshold)
+    by_measure: dict[str, list[Mapping[str, Any]]] = {}
+    for s in sentences:
+        by_measure.setdefault(s["measure"], []).append(s)
+    changed_measures = sorted(
+        (m for m, ss in by_measure.items() if any(s["significant"] for s in ss)),
+        key=lambda m: -max(abs(s["difference"]) for s in by_measure[m] if s["significant"]))
+    changed = []
+    for measure in changed_measures:
+        own = [s for s in by_measure[measure] if s["significant"]]
+        own += [s for s in by_measure[measure] if not s["significant"] and s["phase"] == ALL]
+        phases = [s["phase"] for s in own if s["phase"] != ALL]
+        chart = trend_chart_spec(bundle, measure, phases, wording, threshold,
+                                 [s["text"] for s in own])
+        changed.append({"measure": measure, "chart": chart, "sentences": own})
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for measure in measures:
+        if measure in changed_measures:
+            continue
+        own = by_measure.get(measure, [])
+        explanation = [s["text"] for s in own] or _not_compared(bundle, measure, wording,
+                                                                threshold)
+        chart = trend_chart_spec(bundle, measure, [], wording, threshold, explanation) \
+            if explanation else None
+        family = str(measure_rows(bundle, measure)["family"].iloc[0])
+        groups.setdefault(family, []).append(
+            {"measure": measure, "chart": chart, "sentences": own,
+             "explanation": explanation})
+    return {"brief": brief_lines(sentences, wording), "changed": changed,
+            "groups": [{"family": f, "items": items} for f, items in groups.items()],
+            "sentences": sentences}
 
 
 def summary_lead(sentences: Sequence[Mapping[str, Any]], wording: Mapping[str, Any]) -> str:
@@ -230,7 +388,8 @@ def trends_content(bundle: TrendsBundle, config: Mapping[str, Any],
     measures = [m for m in config.get("key_measures", [])
                 if m in set(bundle.trends["measure"])]
     missing = [m for m in config.get("key_measures", []) if m not in measures]
-    sentences = change_sentences(bundle, measures, wording, rule.threshold)
+    told = story(bundle, measures, wording, rule.threshold)
+    sentences = told["sentences"]
     text = wording["document"]
     trend_settings = bundle.manifest.get("settings", {}).get("trends", {})
     level = float(trend_settings.get("level", 0.95))
@@ -243,6 +402,9 @@ def trends_content(bundle: TrendsBundle, config: Mapping[str, Any],
         if bundle.manifest.get("synthetic") else "",
         "intro": text["intro"],
         "lead": summary_lead(sentences, wording),
+        "brief": told["brief"],
+        "changed": told["changed"],
+        "groups": told["groups"],
         "sentences": sentences,
         "measures": measures,
         "missing": [fill(wording["missing"]["measure"], measure=m) for m in missing],

@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_range_formula
 
 from pipeline.model.report_spec import ReportSpec
 from pipeline.report.content import level_text
@@ -75,19 +76,62 @@ _PAIRWISE_TEXT = {"holm": "Holm-adjusted", "bonferroni": "Bonferroni-adjusted",
                   "comparisons"}
 
 
+def _write_header(sheet, f: dict, start: int, left: Sequence[str],
+                  groups: Sequence[tuple[str, Sequence[str]]]) -> int:
+    """The two-row header of a table: the row-label columns (``left``, each merged over both
+    rows), then per group (a column of the table, or a wave) its heading merged over its
+    sub-columns. Returns the first column after the left ones; every table of both workbooks
+    writes its header here."""
+    for position, text in enumerate(left):
+        sheet.merge_range(start, position, start + 1, position, text, f["head_left"])
+    first = len(left)
+    column = first
+    for heading, subheads in groups:
+        if len(subheads) > 1:
+            sheet.merge_range(start, column, start, column + len(subheads) - 1, heading,
+                              f["head"])
+        else:
+            sheet.write(start, column, heading, f["head"])
+        for offset, text in enumerate(subheads):
+            sheet.write(start + 1, column + offset, text, f["head"])
+        column += len(subheads)
+    return first
+
+
+def _write_estimate(sheet, f: dict, row: int, first: int, count, pct, low, high) -> None:
+    """n, % and the interval's lower and upper bounds in their own cells.
+
+    ``count`` and ``pct`` are numbers, or the disclosure mark of a hidden cell (written as
+    text); a hidden cell's bounds are left blank, so no number is ever shown for it.
+    """
+    for offset, value, fmt in ((0, count, "count"), (1, pct, "pct")):
+        if isinstance(value, float):
+            sheet.write_number(row, first + offset, value, f[fmt])
+        elif value is not None and str(value) != "":
+            sheet.write_string(row, first + offset, str(value), f["text_right"])
+    if isinstance(pct, float) and low is not None and high is not None \
+            and pd.notna(low) and pd.notna(high):
+        sheet.write_number(row, first + 2, float(low), f["pct"])
+        sheet.write_number(row, first + 3, float(high), f["pct"])
+
+
+def _frequency_subheads(level: float, letters: bool) -> tuple[str, ...]:
+    bounds = (f"{level_text(level)} CI lower", f"{level_text(level)} CI upper")
+    return ("n", "%", *bounds, *(("higher than",) if letters else ()))
+
+
 def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
-                     start: int, level: float) -> int:
-    """Levels or items × columns, three sub-columns each; returns the next free row."""
-    sheet.write(start, 0, "", f["head_left"])
-    sheet.write(start + 1, 0, "", f["head_left"])
-    for position, column in enumerate(columns):
-        first = 1 + 3 * position
+                     start: int, level: float, letters: bool = False) -> int:
+    """Levels or items × columns: n, %, interval bounds (and significance letters) each;
+    returns the next free row."""
+    subheads = _frequency_subheads(level, letters)
+    width = len(subheads)
+    groups = []
+    for column in columns:
         letter = table.loc[table["col_level"] == column, "col_letter"].dropna()
-        heading = column if letter.empty or not letter.iloc[0] else \
-            f"{column} ({letter.iloc[0]})"
-        sheet.merge_range(start, first, start, first + 2, heading, f["head"])
-        for offset, text in enumerate(("n", "%", f"{level_text(level)} CI")):
-            sheet.write(start + 1, first + offset, text, f["head"])
+        groups.append((column if letter.empty or not letter.iloc[0] else
+                       f"{column} ({letter.iloc[0]})", subheads))
+    _write_header(sheet, f, start, [""], groups)
     row_index = start + 2
     body = table[table["row_type"].isin(["level", "item", "net", "missing"])]
     order = list(dict.fromkeys(body["row_level"]))
@@ -98,19 +142,15 @@ def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str]
             if column not in cells.index:
                 continue
             cell = cells.loc[column]
-            first = 1 + 3 * position
-            n = _cell_value(cell, "n", "n_display")
-            pct = _cell_value(cell, "pct", "pct_display")
-            sheet.write(row_index, first, n, f["count"] if isinstance(n, float) else
-                        f["text_right"])
-            sheet.write(row_index, first + 1, pct, f["pct"] if isinstance(pct, float) else
-                        f["text_right"])
-            if not bool(cell.get("suppressed", False)) and pd.notna(cell.get("ci_low")):
-                letters = cell.get("sig_letters")
-                ci = f"{cell['ci_low']:.1f}–{cell['ci_high']:.1f}"
-                if isinstance(letters, str) and letters:
-                    ci = f"{ci} {letters}"
-                sheet.write(row_index, first + 2, ci, f["ci"])
+            first = 1 + width * position
+            hidden = bool(cell.get("suppressed", False))
+            _write_estimate(sheet, f, row_index, first, _cell_value(cell, "n", "n_display"),
+                            _cell_value(cell, "pct", "pct_display"),
+                            None if hidden else cell.get("ci_low"),
+                            None if hidden else cell.get("ci_high"))
+            found = cell.get("sig_letters")
+            if letters and not hidden and isinstance(found, str) and found:
+                sheet.write_string(row_index, first + 4, found, f["text_right"])
         row_index += 1
     bases = table.drop_duplicates("col_level").set_index("col_level")["base_n"]
     respondents = table[table["row_type"] == "respondents"].set_index("col_level")
@@ -118,7 +158,8 @@ def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str]
     for position, column in enumerate(columns):
         source = respondents["n"] if not respondents.empty else bases
         if column in source.index and pd.notna(source.loc[column]):
-            sheet.write(row_index, 1 + 3 * position, float(source.loc[column]), f["count"])
+            sheet.write(row_index, 1 + width * position, float(source.loc[column]),
+                        f["count"])
     mentions = table[table["row_type"] == "mentions"].set_index("col_level")
     if not mentions.empty:
         row_index += 1
@@ -126,10 +167,10 @@ def _write_frequency(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str]
         for position, column in enumerate(columns):
             if column in mentions.index:
                 value = _cell_value(mentions.loc[column], "n", "n_display")
-                sheet.write(row_index, 1 + 3 * position, value,
+                sheet.write(row_index, 1 + width * position, value,
                             f["count"] if isinstance(value, float) else f["text_right"])
     sheet.set_column(0, 0, 46)
-    sheet.set_column(1, 3 * len(columns), 9)
+    sheet.set_column(1, width * len(columns), 8)
     return row_index + 2
 
 
@@ -140,15 +181,14 @@ def _chart_rows(table: pd.DataFrame) -> list[str]:
 
 
 def _write_chart(book: xlsxwriter.Workbook, sheet, name: str, f: dict, table: pd.DataFrame,
-                 columns: Sequence[str], start: int) -> int:
+                 columns: Sequence[str], start: int,
+                 colours: Sequence[str] | None = None) -> int:
     """A bar chart of the percentages of every shown column, with the data it plots.
 
     The chart reads a block of plain numbers written under the table: a hidden (suppressed)
     percentage is a blank cell there, drawn as a gap, never as zero. Returns the next free
     row below the chart.
     """
-    from pipeline.report.charts import PALETTE
-
     levels = _chart_rows(table)
     if not levels:
         return start
@@ -166,36 +206,77 @@ def _write_chart(book: xlsxwriter.Workbook, sheet, name: str, f: dict, table: pd
             if isinstance(pct, float):
                 sheet.write_number(first + offset, 1 + position, pct, f["pct"])
     last = first + len(levels) - 1
+    # The interval as error bars: how far below and above each percentage its bounds lie,
+    # in a block of their own under the chart data (blank where the cell is hidden).
+    errors = last + 2
+    sheet.write(errors, 0, "Chart error bars: points below / above the % (the interval)",
+                f["head_left"])
+    for position, column in enumerate(columns):
+        sheet.write(errors, 1 + 2 * position, f"{column} below", f["head"])
+        sheet.write(errors, 2 + 2 * position, f"{column} above", f["head"])
+    for offset, level in enumerate(levels):
+        cells = table[table["row_level"] == level].set_index("col_level")
+        sheet.write(errors + 1 + offset, 0, cells["row_label"].iloc[0], f["label"])
+        for position, column in enumerate(columns):
+            if column not in cells.index:
+                continue
+            cell = cells.loc[column]
+            pct = _cell_value(cell, "pct", "pct_display")
+            if isinstance(pct, float) and pd.notna(cell.get("ci_low")) \
+                    and pd.notna(cell.get("ci_high")):
+                sheet.write_number(errors + 1 + offset, 1 + 2 * position,
+                                   max(pct - float(cell["ci_low"]), 0.0), f["pct"])
+                sheet.write_number(errors + 1 + offset, 2 + 2 * position,
+                                   max(float(cell["ci_high"]) - pct, 0.0), f["pct"])
+    bottom = errors + len(levels)
     chart = book.add_chart({"type": "bar"})
-    for position, _column in enumerate(columns):
+    for position, column in enumerate(columns):
+        # Custom error bars take a range as a formula (a list would be read as values).
+        below = "=" + xl_range_formula(name, errors + 1, 1 + 2 * position, bottom,
+                                       1 + 2 * position)
+        above = "=" + xl_range_formula(name, errors + 1, 2 + 2 * position, bottom,
+                                       2 + 2 * position)
         chart.add_series({
             "name": [name, start, 1 + position],
             "categories": [name, first, 0, last, 0],
             "values": [name, first, 1 + position, last, 1 + position],
-            "fill": {"color": PALETTE[position % len(PALETTE)]},
+            "fill": {"color": colours[position] if colours else
+                     _column_colour(column, columns)},
             "border": {"none": True},
+            "x_error_bars": {"type": "custom", "plus_values": above, "minus_values": below,
+                             "end_style": 1, "line": {"color": "#1F2933", "width": 1}},
         })
     chart.set_x_axis({"name": "% of partnerships", "min": 0, "max": 100,
                       "major_gridlines": {"visible": True, "line": {"color": "#D9E2EC"}}})
+    # Categories top to bottom in the sheet's order; with the axis reversed the bars of a
+    # category run top to bottom in column order too, and a legend at the top lists the
+    # columns left to right in that same order (overall, then the phases in phase order).
     chart.set_y_axis({"reverse": True})
-    chart.set_legend({"position": "bottom" if len(columns) > 1 else "none"})
+    chart.set_legend({"position": "top" if len(columns) > 1 else "none"})
     chart.show_blanks_as("gap")
     height = max(260, 28 * len(levels) * max(1, (len(columns) + 1) // 2) + 90)
     chart.set_size({"width": 760, "height": height})
     chart.set_title({"none": True})
-    sheet.insert_chart(last + 2, 0, chart)
-    return last + 2 + int(height / 20) + 2
+    sheet.insert_chart(bottom + 2, 0, chart)
+    return bottom + 2 + int(height / 20) + 2
+
+
+def _column_colour(column: str, columns: Sequence[str]) -> str:
+    """The colour of a table column in a chart: the funder charts' colour of its phase (by
+    place in the phase order), the overall colour for the first column when phases follow it
+    or when it is alone."""
+    from pipeline.report.charts import OVERALL_COLOUR, group_colour
+
+    phases = list(columns[1:])
+    if column in phases:
+        return group_colour(phases.index(column))
+    return OVERALL_COLOUR if phases else group_colour(0)
 
 
 def _write_numeric(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
                    start: int, level: float) -> int:
-    sheet.write(start, 0, "", f["head_left"])
-    sheet.write(start + 1, 0, "", f["head_left"])
-    for position, column in enumerate(columns):
-        first = 1 + 2 * position
-        sheet.merge_range(start, first, start, first + 1, column, f["head"])
-        sheet.write(start + 1, first, "value", f["head"])
-        sheet.write(start + 1, first + 1, f"{level_text(level)} CI", f["head"])
+    bounds = (f"{level_text(level)} CI lower", f"{level_text(level)} CI upper")
+    _write_header(sheet, f, start, [""], [(c, ("value", *bounds)) for c in columns])
     row_index = start + 2
     for stat in list(dict.fromkeys(table["stat"])):
         cells = table[table["stat"] == stat].set_index("col_level")
@@ -204,23 +285,23 @@ def _write_numeric(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
             if column not in cells.index:
                 continue
             cell = cells.loc[column]
-            first = 1 + 2 * position
+            first = 1 + 3 * position
             if bool(cell.get("suppressed", False)):
                 sheet.write(row_index, first, cell.get("n_display", ""), f["text_right"])
                 continue
             if pd.notna(cell["value"]):
                 sheet.write(row_index, first, float(cell["value"]), f["number"])
-            if pd.notna(cell.get("ci_low")):
-                sheet.write(row_index, first + 1,
-                            f"{cell['ci_low']:.1f}–{cell['ci_high']:.1f}", f["ci"])
+            if pd.notna(cell.get("ci_low")) and pd.notna(cell.get("ci_high")):
+                sheet.write_number(row_index, first + 1, float(cell["ci_low"]), f["number"])
+                sheet.write_number(row_index, first + 2, float(cell["ci_high"]), f["number"])
         row_index += 1
     sheet.write(row_index, 0, "Base (partnerships with an answer)", f["label_bold"])
     counts = table.drop_duplicates("col_level").set_index("col_level")["n"]
     for position, column in enumerate(columns):
         if column in counts.index:
-            sheet.write(row_index, 1 + 2 * position, float(counts.loc[column]), f["count"])
+            sheet.write(row_index, 1 + 3 * position, float(counts.loc[column]), f["count"])
     sheet.set_column(0, 0, 40)
-    sheet.set_column(1, 2 * len(columns), 11)
+    sheet.set_column(1, 3 * len(columns), 10)
     return row_index + 2
 
 
@@ -317,12 +398,13 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
             base = "partnerships that answered" if report.spec.kind == "multi" else \
                 "partnerships with an answer"
             letters = "" if not report.spec.by_phase or len(shown) < 2 else (
-                " Letters after an interval name the phase columns this one is "
+                " Letters in the column 'higher than' name the phase columns this one is "
                 f"significantly higher than ({_PAIRWISE_TEXT[report.spec.pairwise]}, "
                 f"at {level_text(report.spec.pairwise_alpha)}).")
             sheet.write(1, 0, f"Percent of {base}, with {level_text(spec.level)} intervals "
                         f"({method_text}).{letters}", f["subtitle"])
-            next_row = _write_frequency(sheet, f, table, shown, 3, spec.level)
+            next_row = _write_frequency(sheet, f, table, shown, 3, spec.level,
+                                        letters=bool(letters))
         sheet.freeze_panes(5, 1)
         next_row = _write_tests(sheet, f, report.tests, next_row)
         for footnote in report.spec.footnotes:
@@ -335,9 +417,21 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
                           "count are withheld.", f["note"])
         if report.spec.kind != "numeric":
             _write_chart(book, sheet, name, f, table, shown, next_row + 2)
-        sheet.set_landscape()
-        sheet.fit_to_pages(1, 0)
+        _print_setup(sheet, wide=len(shown) > 1)
     book.close()
+
+
+def _print_setup(sheet, *, wide: bool) -> None:
+    """Print every column on one page width (as many pages down as needed), landscape where
+    the table is wide, with the header rows repeated on each page."""
+    if wide:
+        sheet.set_landscape()
+    else:
+        sheet.set_portrait()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(3, 4)
+    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
 
 
 # --------------------------------------------------------------------------------------------
@@ -345,7 +439,8 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
 # --------------------------------------------------------------------------------------------
 
 def _trend_wave_columns(level: float) -> tuple[str, ...]:
-    return ("n", "base", "%", f"{level_text(level)} interval", "note")
+    return ("n", "base", "%", f"{level_text(level)} CI lower", f"{level_text(level)} CI upper",
+            "note")
 _CHANGE_COLUMNS = (("measure", "Measure"), ("phase", "Phase"), ("from_wave", "From"),
                    ("to_wave", "To"), ("pct_from", "% from"), ("pct_to", "% to"),
                    ("difference", "Difference (points)"), ("test", "Test"),
@@ -360,14 +455,9 @@ def _small(count: float, threshold: int) -> bool:
 def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str], level: float,
                         threshold: int, hidden_symbol: str) -> tuple[int, list[str]]:
     """Measures × phases with waves as columns; returns the next row and the footnotes."""
-    sheet.merge_range(3, 0, 4, 0, "Measure", f["head_left"])
-    sheet.merge_range(3, 1, 4, 1, "Phase", f["head_left"])
-    width = len(_trend_wave_columns(level))
-    for position, wave in enumerate(waves):
-        first = 2 + width * position
-        sheet.merge_range(3, first, 3, first + width - 1, wave, f["head"])
-        for offset, name in enumerate(_trend_wave_columns(level)):
-            sheet.write(4, first + offset, name, f["head"])
+    subheads = _trend_wave_columns(level)
+    width = len(subheads)
+    _write_header(sheet, f, 3, ["Measure", "Phase"], [(wave, subheads) for wave in waves])
     notes: list[str] = []
     index = 5
     for (_measure, phase), group in rows.groupby(["measure", "phase"], sort=False):
@@ -394,23 +484,48 @@ def _write_trend_family(sheet, f: dict, rows: pd.DataFrame, waves: Sequence[str]
                 sheet.write_number(index, first + 1, float(cell["base_n"]), f["count"])
             if not hidden:
                 sheet.write_number(index, first + 2, float(cell["pct"]), f["pct"])
-                sheet.write(index, first + 3,
-                            f"{cell['ci_low']:.1f}–{cell['ci_high']:.1f}", f["ci"])
+                if pd.notna(cell["ci_low"]) and pd.notna(cell["ci_high"]):
+                    sheet.write_number(index, first + 3, float(cell["ci_low"]), f["pct"])
+                    sheet.write_number(index, first + 4, float(cell["ci_high"]), f["pct"])
             mark = []
             if str(cell["series"]) != "1":
-                mark.append(f"series {cell['series']}")
+                same = by_wave[by_wave["series"].astype(str) == str(cell["series"])]
+                mark.append(f"new series from {min(same.index)}")
             caveat = cell["caveat"]
             if isinstance(caveat, str) and caveat:
                 if caveat not in notes:
                     notes.append(caveat)
                 mark.append(f"[{notes.index(caveat) + 1}]")
             if mark:
-                sheet.write(index, first + 4, " ".join(mark), f["note"])
+                sheet.write(index, first + 5, " ".join(mark), f["note"])
         index += 1
     sheet.set_column(0, 0, 46)
     sheet.set_column(1, 1, 10)
     sheet.set_column(2, 1 + width * len(waves), 9)
     return index + 1, notes
+
+
+def _wave_colours(count: int) -> list[str]:
+    """Waves from light (oldest) to dark (newest) in the overall colour's family, so that no
+    wave takes a phase's colour."""
+    from pipeline.report.charts import WAVE_COLOURS
+
+    return list(WAVE_COLOURS[-count:]) if count <= len(WAVE_COLOURS) else \
+        [WAVE_COLOURS[i % len(WAVE_COLOURS)] for i in range(count)]
+
+
+def _overall_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """A family's overall shares in the shape of a report table (measures × waves), for its
+    chart: a share hidden in the published trends is a hidden cell, drawn as a gap."""
+    overall = rows[rows["phase"].astype(str) == "All"]
+    hidden = overall["pct"].isna() | overall["n"].isna()
+    if "suppressed" in overall:
+        hidden |= overall["suppressed"].astype(str).str.lower().eq("true")
+    return pd.DataFrame({
+        "row_type": "item", "row_level": overall["measure"].astype(str),
+        "row_label": overall["label"].astype(str), "col_level": overall["wave"].astype(str),
+        "pct": overall["pct"], "ci_low": overall["ci_low"], "ci_high": overall["ci_high"],
+        "suppressed": hidden, "pct_display": ""})
 
 
 def _write_changes(sheet, f: dict, changes: pd.DataFrame, start: int) -> int:
@@ -488,9 +603,9 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
     notes = [
         f"Percent of partnerships that answered, per wave, with {level_text(level)} "
         "intervals; waves are "
-        "columns. A measure compared with a caveat carries a numbered footnote; 'series 2' "
-        "marks a wave that starts a new series (not comparable with the earlier waves, "
-        "never tested against them).",
+        "columns. A measure compared with a caveat carries a numbered footnote; 'new series "
+        "from' marks the waves of a question that changed (not comparable with the earlier "
+        "waves, never tested against them).",
         f"{hidden_symbol}: hidden to protect the partnerships concerned (a count or base "
         f"below {threshold}, or a phase hidden so that such a count cannot be worked out "
         "from the overall figure), without a percentage; tests that use a hidden figure are "
@@ -543,8 +658,9 @@ def write_trends_workbook(path: Path, bundle, rule, *, created_year: int) -> Non
         for text in general["caveat"]:
             sheet.merge_range(next_row, 0, next_row, 11, str(text), f["note"])
             next_row += 1
-        sheet.set_landscape()
-        sheet.fit_to_pages(1, 0)
+        _write_chart(book, sheet, name, f, _overall_frame(rows), waves, next_row + 1,
+                     colours=_wave_colours(len(waves)))
+        _print_setup(sheet, wide=True)
 
     plain = [("Trend tests", "Cochran–Armitage test over each comparable series",
               bundle.trend_tests)]
