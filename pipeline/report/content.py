@@ -6,7 +6,7 @@ wording kept as data (``reports/funder/*.toml``, ``reports/report.toml``). Rende
 
 * numbers come from the published view of the protected tables
   (:func:`pipeline.stats.disclosure.published_view`): a suppressed cell has no number to print, so
-  a sentence that would need one is dropped or says "too few to show";
+  a sentence that would need one is dropped or says the cell is hidden;
 * no number is written that is not a cell of a table the run wrote (percentages are rounded
   for display only) — ``tests/test_report_funder.py`` checks this on the rendered files;
 * partnership reports read only the partnership's own phase and checklist answers, never a
