@@ -19,9 +19,11 @@ from pypdf import PdfReader
 from conftest import INSTRUMENT_2016, PROJECT, sample_personal_values
 from pipeline.cli.main import cli
 
-HEADINGS = ("Headline numbers", "Where partnerships place themselves",
+HEADINGS = ("Key messages", "The phases: where partnerships place themselves",
+            "Who the partnerships are", "Published in 2016 / this run",
             "Sector participation and leadership", "Barriers and momentum builders by phase",
-            "What sets each phase apart", "Recommendations", "Methods and caveats")
+            "Common to all phases", "What sets each phase apart", "Recommendations",
+            "Methods and caveats", "Appendix: provenance of this run")
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +100,11 @@ def _traceable_numbers(run_dir: Path) -> set[str]:
     labels += [context["title"], str(context["instrument"]["year"])]
     labels += list(tomllib.loads((PROJECT / "reports" / "funder" / "recommendations.toml")
                                  .read_text(encoding="utf-8"))["sources"].values())
+    # The figures a published report printed, quoted beside this run's (with their sources).
+    published = tomllib.loads((PROJECT / "reports" / "funder" / "published.toml")
+                              .read_text(encoding="utf-8"))
+    labels += [f["published"] for f in published["figures"]]
+    labels += list(published["sources"].values())
     allowed |= {n for label in labels for n in _numbers(label)}
     # The settings the methods section states (from the specification, not computed).
     spec = tomllib.loads((INSTRUMENT_2016 / "tables.toml").read_text(encoding="utf-8"))
@@ -189,10 +196,33 @@ def test_funder_summary__every_number_traces_to_a_table_cell_of_the_same_run(run
     assert not untraced, f"HTML numbers not in any table: {untraced}"
     # In the PDF: everything before the provenance block, without the page footers.
     text = "\n".join(pdf_text)
-    text = text[: text.find("Provenance of this run")]
+    text = text[: text.find("Appendix: provenance of this run")]
     text = re.sub(r"Page \d+ of \d+", "", text)
     untraced = sorted({n for n in _numbers(text) if n not in allowed})
     assert not untraced, f"PDF numbers not in any table: {untraced}"
+
+
+@pytest.mark.slow
+def test_funder_summary__map_table_and_published_comparison_are_cells_of_the_run(run_dir):
+    html = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    states = pd.read_csv(run_dir / "internal" / "tables" / "states.csv")
+    states = states[(states["col_level"] == "All") & (states["row_type"] == "item")]
+    block = html.split('class="statelist"', 1)[1].split("</div>", 1)[0]
+    printed = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">([^<]+)</td>"
+                         r"<td class=\"num\">([^<]+)</td></tr>", block)
+    truth = {r.row_label: r for r in states.itertuples()}
+    assert len(printed) == int((states["n"] > 0).sum())
+    for label, n, pct in printed:
+        row = truth[label]
+        if row.suppressed:
+            assert n == pct == "[c]", label
+        else:
+            assert (int(n), pct) == (row.n, f"{row.pct:.0f}%"), label
+    assert "Published in 2016 / this run" in html
+    barriers = pd.read_csv(run_dir / "internal" / "tables" / "barriers.csv")
+    top = barriers[(barriers["col_level"] == "All") & (barriers["row_level"]
+                                                      == "measuring_progress")].iloc[0]
+    assert f"<td>69%</td><td>{top['pct']:.0f}% ({top['n']} of {top['base_n']})</td>" in html
 
 
 @pytest.mark.slow
@@ -207,7 +237,7 @@ def test_funder_summary__no_personal_value_from_the_raw_export_appears(run_dir, 
 @pytest.mark.slow
 def test_funder_html__is_self_contained_with_alt_text_on_every_chart(run_dir):
     page = _parse(run_dir / "published" / "funder_summary.html")
-    assert len(page.images) == 4
+    assert len(page.images) == 5  # phases, map of states, sectors, barriers, momentum
     for image in page.images:
         assert image["src"].startswith("data:image/svg+xml;base64,")
         assert len(image.get("alt", "")) > 40
