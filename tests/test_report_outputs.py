@@ -355,3 +355,51 @@ def test_partner_pages__show_no_other_partnership_and_no_personal_value(partner_
         assert not _leaks(text, values), page.name
     for pdf in (partner_dir / "published" / "partners").glob("*.pdf"):
         assert not _leaks(PdfReader(pdf).pages[0].extract_text(), values)
+
+
+@pytest.mark.slow
+def test_funder_summary__tells_the_story_in_four_to_six_key_messages_and_defines_the_phases(
+        run_dir):
+    page = _parse(run_dir / "published" / "funder_summary.html")
+    html = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    messages = html.split('<ul class="messages">', 1)[1].split("</ul>", 1)[0]
+    assert 4 <= messages.count("<li>") <= 6
+    text = " ".join(" ".join(page.text).split())
+    phases = pd.read_csv(run_dir / "internal" / "tables" / "phase_distribution.csv")
+    unplaced = phases[(phases["row_level"] == "unclassified") & (phases["col_level"] == "All")]
+    assert f"{int(unplaced['n'].iloc[0])} partnerships" in text
+    for stage in ("Campaign, Engage", "Align", "Redesign, Integrate"):
+        assert f"Pathway stages: {stage}." in text
+
+
+@pytest.mark.slow
+def test_funder_summary__common_items_are_among_the_five_most_named_in_every_phase(run_dir):
+    html = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    section = html.split('id="h-common"', 1)[1].split("</ul>", 1)[0]
+    barriers = pd.read_csv(run_dir / "internal" / "tables" / "barriers.csv")
+    items = barriers[(barriers["row_type"] == "item")
+                     & ~barriers["row_level"].isin(["none", "other"])]
+    tops = [set(group.nlargest(5, "pct", keep="all")["row_label"])
+            for phase, group in items.groupby("col_level") if phase != "All"]
+    expected = set.intersection(*tops)
+    assert expected
+    named = set(re.findall(r"“([^”]+)”", section.split("<li>")[1]))
+    assert named == expected
+
+
+@pytest.mark.slow
+def test_funder_summary__a_single_choice_pattern_across_phases_is_one_finding(run_dir):
+    # The published findings: one tested on a hidden count is withheld from the summary.
+    findings = pd.read_csv(run_dir / "published" / "findings.csv")
+    chosen = findings[findings["distinctive"].astype(str).str.lower() == "true"]
+    context = json.loads((run_dir / "published" / "report.json").read_text())
+    single = {t["id"]: t["title"] for t in context["tables"] if t["kind"] == "single"}
+    twice = [t for t, group in chosen.groupby("table_id")
+             if t in single and group["phase"].nunique() > 1]
+    assert twice, "the sample has a pattern to merge"
+    html = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    section = html.split('id="findings"', 1)[1].split("</section>", 1)[0]
+    sentences = re.findall(r'<li class="finding">(.*?)</li>', section, flags=re.S)
+    for table in twice:
+        title = single[table].replace("'", "&#39;")
+        assert sum(title in s for s in sentences) == 1, table
