@@ -62,6 +62,9 @@ def test_funder_summary_of_the_2014_wave__shows_its_number_of_partnerships(run_2
     analysed = len(pd.read_csv(run_2014 / "internal" / "partnerships.csv"))
     assert analysed in set(flow.select_dtypes("number").to_numpy().ravel())
     assert f"Based on the answers of {analysed} partnerships" in re.sub(r"\s+", " ", text)
+    html = (run_2014 / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    messages = html.split('<ul class="messages">', 1)[1].split("</ul>", 1)[0]
+    assert 4 <= messages.count("<li>") <= 6
 
 
 @pytest.mark.slow
