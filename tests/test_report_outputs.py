@@ -337,7 +337,7 @@ def test_partner_page__peer_rates_are_the_published_cells_of_its_phase(partner_d
     text = " ".join(" ".join(page.text).split())
     peers = barriers[(barriers["col_level"] == "Middle") & (barriers["row_type"] == "item")]
     for row in peers.itertuples():
-        expected = "too few to show" if row.suppressed else f"{row.pct:.0f}%"
+        expected = "hidden to protect confidentiality" if row.suppressed else f"{row.pct:.0f}%"
         assert f"{row.row_label} " in text
         assert re.search(re.escape(row.row_label) + r" (✔ You named it|—) "
                          + re.escape(expected), text), row.row_label
