@@ -264,6 +264,7 @@ def _schema_for(path: Path):
                "limits.toml": schemas.LimitsFile, "trends.toml": schemas.TrendsFile,
                "report.toml": schemas.ReportLayoutFile,
                "recommendations.toml": schemas.RecommendationsFile,
+               "published.toml": schemas.PublishedFiguresFile,
                "disclosure.toml": schemas.DisclosureFile}
     if relative == "reports/funder/wording.toml":
         return schemas.FunderWordingFile

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -43,10 +44,27 @@ def test_funder_summary_of_the_2014_wave__says_what_the_wave_did_not_ask(run_201
     text = " ".join(page.extract_text() for page in
                     PdfReader(run_2014 / "published" / "funder_summary.pdf").pages)
     text = re.sub(r"\s+", " ", text)
-    assert "This wave did not ask about the partnership’s phase of development" in text
-    assert "This wave did not ask about momentum builders" in text
-    assert "there are no phase-distinctive findings" in text
+    # One line in the methods names every part left out, not one note per section.
+    assert len(re.findall(r"This wave did not ask about", text)) == 1
+    line = text.split("This wave did not ask about", 1)[1].split(".", 1)[0]
+    assert "the partnership’s phase of development" in line
+    assert "momentum builders" in line
+    assert "did not ask partnerships to place themselves on the Pathway" in text
     assert "Momentum builders, by phase" not in text
+    assert "What sets each phase apart" not in text
+
+
+@pytest.mark.slow
+def test_funder_summary_of_the_2014_wave__shows_its_number_of_partnerships(run_2014):
+    text = " ".join(page.extract_text() for page in
+                    PdfReader(run_2014 / "published" / "funder_summary.pdf").pages[:1])
+    flow = pd.read_csv(run_2014 / "internal" / "flow.csv")
+    analysed = len(pd.read_csv(run_2014 / "internal" / "partnerships.csv"))
+    assert analysed in set(flow.select_dtypes("number").to_numpy().ravel())
+    assert f"Based on the answers of {analysed} partnerships" in re.sub(r"\s+", " ", text)
+    html = (run_2014 / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    messages = html.split('<ul class="messages">', 1)[1].split("</ul>", 1)[0]
+    assert 4 <= messages.count("<li>") <= 6
 
 
 @pytest.mark.slow
@@ -93,10 +111,9 @@ def test_funder_summary__with_a_configuration_naming_a_missing_table__skips_it_w
                                      "xlabel": "", "alt": "{values}"}},
               "partner": {"tables": ["no_such_table", "barriers"]}}
     content = funder_content(bundle, layout, wording, recommendations)
-    assert "This wave did not ask about the weather, so it is not shown." in \
-        content["notes"]["headlines"]
-    assert content["notes"]["weather"] == [
-        "This wave did not ask about the weather, so it is not shown."]
+    assert not any(content["notes"].values())
+    assert "the weather" in content["methods"][-1]
+    assert content["methods"][-1].startswith("This wave did not ask about")
     page = partner_content(bundle, partner_ids(bundle)[0], layout, wording)
     assert page["sections"][0]["note"] == \
         "This wave did not ask about the weather, so it is not shown."
@@ -112,7 +129,7 @@ def test_funder_summary__with_a_configuration_without_charts__renders(run_2014, 
                         lambda: ({"headlines": [{"table": "gone", "show": "base",
                                                  "label": "n"}]}, wording, recommendations))
     html = render.render_funder_html(render.load_run(run_2014))
-    assert "This wave did not ask about the table “gone”, so it is not shown." in html
+    assert "This wave did not ask about the table “gone”, so those parts" in html
 
 
 def _quoted_advice() -> list[str]:

@@ -19,9 +19,11 @@ from pypdf import PdfReader
 from conftest import INSTRUMENT_2016, PROJECT, sample_personal_values
 from pipeline.cli.main import cli
 
-HEADINGS = ("Headline numbers", "Where partnerships place themselves",
+HEADINGS = ("Key messages", "The phases: where partnerships place themselves",
+            "Who the partnerships are", "Published in 2016 / this run",
             "Sector participation and leadership", "Barriers and momentum builders by phase",
-            "What sets each phase apart", "Recommendations", "Methods and caveats")
+            "Common to all phases", "What sets each phase apart", "Recommendations",
+            "Methods and caveats", "Appendix: provenance of this run")
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +100,11 @@ def _traceable_numbers(run_dir: Path) -> set[str]:
     labels += [context["title"], str(context["instrument"]["year"])]
     labels += list(tomllib.loads((PROJECT / "reports" / "funder" / "recommendations.toml")
                                  .read_text(encoding="utf-8"))["sources"].values())
+    # The figures a published report printed, quoted beside this run's (with their sources).
+    published = tomllib.loads((PROJECT / "reports" / "funder" / "published.toml")
+                              .read_text(encoding="utf-8"))
+    labels += [f["published"] for f in published["figures"]]
+    labels += list(published["sources"].values())
     allowed |= {n for label in labels for n in _numbers(label)}
     # The settings the methods section states (from the specification, not computed).
     spec = tomllib.loads((INSTRUMENT_2016 / "tables.toml").read_text(encoding="utf-8"))
@@ -189,10 +196,33 @@ def test_funder_summary__every_number_traces_to_a_table_cell_of_the_same_run(run
     assert not untraced, f"HTML numbers not in any table: {untraced}"
     # In the PDF: everything before the provenance block, without the page footers.
     text = "\n".join(pdf_text)
-    text = text[: text.find("Provenance of this run")]
+    text = text[: text.find("Appendix: provenance of this run")]
     text = re.sub(r"Page \d+ of \d+", "", text)
     untraced = sorted({n for n in _numbers(text) if n not in allowed})
     assert not untraced, f"PDF numbers not in any table: {untraced}"
+
+
+@pytest.mark.slow
+def test_funder_summary__map_table_and_published_comparison_are_cells_of_the_run(run_dir):
+    html = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    states = pd.read_csv(run_dir / "internal" / "tables" / "states.csv")
+    states = states[(states["col_level"] == "All") & (states["row_type"] == "item")]
+    block = html.split('class="statelist"', 1)[1].split("</div>", 1)[0]
+    printed = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">([^<]+)</td>"
+                         r"<td class=\"num\">([^<]+)</td></tr>", block)
+    truth = {r.row_label: r for r in states.itertuples()}
+    assert len(printed) == int((states["n"] > 0).sum())
+    for label, n, pct in printed:
+        row = truth[label]
+        if row.suppressed:
+            assert n == pct == "[c]", label
+        else:
+            assert (int(n), pct) == (row.n, f"{row.pct:.0f}%"), label
+    assert "Published in 2016 / this run" in html
+    barriers = pd.read_csv(run_dir / "internal" / "tables" / "barriers.csv")
+    top = barriers[(barriers["col_level"] == "All") & (barriers["row_level"]
+                                                      == "measuring_progress")].iloc[0]
+    assert f"<td>69%</td><td>{top['pct']:.0f}% ({top['n']} of {top['base_n']})</td>" in html
 
 
 @pytest.mark.slow
@@ -207,7 +237,7 @@ def test_funder_summary__no_personal_value_from_the_raw_export_appears(run_dir, 
 @pytest.mark.slow
 def test_funder_html__is_self_contained_with_alt_text_on_every_chart(run_dir):
     page = _parse(run_dir / "published" / "funder_summary.html")
-    assert len(page.images) == 4
+    assert len(page.images) == 5  # phases, map of states, sectors, barriers, momentum
     for image in page.images:
         assert image["src"].startswith("data:image/svg+xml;base64,")
         assert len(image.get("alt", "")) > 40
@@ -307,7 +337,7 @@ def test_partner_page__peer_rates_are_the_published_cells_of_its_phase(partner_d
     text = " ".join(" ".join(page.text).split())
     peers = barriers[(barriers["col_level"] == "Middle") & (barriers["row_type"] == "item")]
     for row in peers.itertuples():
-        expected = "too few to show" if row.suppressed else f"{row.pct:.0f}%"
+        expected = "hidden to protect confidentiality" if row.suppressed else f"{row.pct:.0f}%"
         assert f"{row.row_label} " in text
         assert re.search(re.escape(row.row_label) + r" (✔ You named it|—) "
                          + re.escape(expected), text), row.row_label
@@ -325,3 +355,51 @@ def test_partner_pages__show_no_other_partnership_and_no_personal_value(partner_
         assert not _leaks(text, values), page.name
     for pdf in (partner_dir / "published" / "partners").glob("*.pdf"):
         assert not _leaks(PdfReader(pdf).pages[0].extract_text(), values)
+
+
+@pytest.mark.slow
+def test_funder_summary__tells_the_story_in_four_to_six_key_messages_and_defines_the_phases(
+        run_dir):
+    page = _parse(run_dir / "published" / "funder_summary.html")
+    html = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    messages = html.split('<ul class="messages">', 1)[1].split("</ul>", 1)[0]
+    assert 4 <= messages.count("<li>") <= 6
+    text = " ".join(" ".join(page.text).split())
+    phases = pd.read_csv(run_dir / "internal" / "tables" / "phase_distribution.csv")
+    unplaced = phases[(phases["row_level"] == "unclassified") & (phases["col_level"] == "All")]
+    assert f"{int(unplaced['n'].iloc[0])} partnerships" in text
+    for stage in ("Campaign, Engage", "Align", "Redesign, Integrate"):
+        assert f"Pathway stages: {stage}." in text
+
+
+@pytest.mark.slow
+def test_funder_summary__common_items_are_among_the_five_most_named_in_every_phase(run_dir):
+    html = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    section = html.split('id="h-common"', 1)[1].split("</ul>", 1)[0]
+    barriers = pd.read_csv(run_dir / "internal" / "tables" / "barriers.csv")
+    items = barriers[(barriers["row_type"] == "item")
+                     & ~barriers["row_level"].isin(["none", "other"])]
+    tops = [set(group.nlargest(5, "pct", keep="all")["row_label"])
+            for phase, group in items.groupby("col_level") if phase != "All"]
+    expected = set.intersection(*tops)
+    assert expected
+    named = set(re.findall(r"“([^”]+)”", section.split("<li>")[1]))
+    assert named == expected
+
+
+@pytest.mark.slow
+def test_funder_summary__a_single_choice_pattern_across_phases_is_one_finding(run_dir):
+    # The published findings: one tested on a hidden count is withheld from the summary.
+    findings = pd.read_csv(run_dir / "published" / "findings.csv")
+    chosen = findings[findings["distinctive"].astype(str).str.lower() == "true"]
+    context = json.loads((run_dir / "published" / "report.json").read_text())
+    single = {t["id"]: t["title"] for t in context["tables"] if t["kind"] == "single"}
+    twice = [t for t, group in chosen.groupby("table_id")
+             if t in single and group["phase"].nunique() > 1]
+    assert twice, "the sample has a pattern to merge"
+    html = (run_dir / "published" / "funder_summary.html").read_text(encoding="utf-8")
+    section = html.split('id="findings"', 1)[1].split("</section>", 1)[0]
+    sentences = re.findall(r'<li class="finding">(.*?)</li>', section, flags=re.S)
+    for table in twice:
+        title = single[table].replace("'", "&#39;")
+        assert sum(title in s for s in sentences) == 1, table

@@ -50,10 +50,13 @@ def test_report_sections__wave_with_the_tables__tiles_and_drawable_charts_only()
     assert section["notes"] == []
 
 
-def test_report_sections__wave_without_the_tables__one_note_naming_the_topic():
-    [section] = report_sections(_bundle({}), LAYOUT, WORDING)
-    assert section["tiles"] == [] and section["charts"] == [] and section["intro"] == ""
-    assert section["notes"] == ["This wave did not ask about the activities, so it is not shown."]
+def test_report_sections__wave_without_the_tables__left_out_and_named_once_in_the_methods():
+    from pipeline.report.content import not_asked_line
+
+    assert report_sections(_bundle({}), LAYOUT, WORDING) == []
+    wording = {"profile": {"not_asked": "This wave did not ask about {topics}."}}
+    assert not_asked_line(_bundle({}), LAYOUT, wording) == (
+        "This wave did not ask about the activities.")
 
 
 def test_report_layout_schema__section_keys__are_checked():

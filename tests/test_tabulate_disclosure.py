@@ -227,3 +227,15 @@ def test_published_trends__hide_small_shares_a_neighbour_and_every_test_that_use
     # A share that counts a cell the wave's own tables hide is hidden as well.
     public = published_trends(trends, 5, wave_hidden=frozenset({("2018", "q", "a", "Late")}))
     assert public.table.set_index(["wave", "phase"]).loc[("2018", "Late"), "suppressed"]
+
+
+def test_suppression__a_cell_hidden_only_to_protect_another_never_says_below_threshold():
+    # Complementary cells hold 5 or more; "<5" on them would be a false statement.
+    tab = _suppressed_2x3()
+    out = suppress_table(tab.table, DisclosureRule(threshold=5))
+    extra = out[out["suppression"] == "complementary"]
+    assert not extra.empty and (extra["n"] >= 5).all()
+    assert not extra["n_display"].str.contains("<").any(), extra[["n", "n_display"]]
+    assert not extra["pct_display"].str.contains("<").any()
+    primary = out[out["suppression"] == "primary"]
+    assert set(primary["n_display"]) == {"<5"}

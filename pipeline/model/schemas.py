@@ -513,11 +513,56 @@ class TrendsLayout(Closed):
     alt: str
 
 
+class KeyMessage(Closed):
+    """One rule of the funder summary's executive summary (``[[key_messages]]``)."""
+
+    kind: str = Field(description="analysed, largest, top, level, phase_gap or common")
+    text: str = Field(description="The sentence, with {placeholders} filled from cells")
+    table: str | None = None
+    tables: list[str] | None = None
+    level: str | None = None
+    exclude: list[str] = Field(default_factory=list)
+    top: int | None = Field(None, ge=1)
+
+
+class ProfileEntry(Closed):
+    """One table of the partnerships' profile (``[[profile]]``)."""
+
+    table: str
+    heading: str
+    top: int | None = Field(None, ge=1)
+
+
+class MapEntry(Closed):
+    """The map of states served (``[map]``): a tile grid coloured by share."""
+
+    table: str
+    tiles: str = Field(description="CSV of tile positions under reports/ (code,row,col)")
+    bins: list[float] = Field(description="Upper edges (percent) of the colour classes")
+    title: str
+    alt: str
+    heading: str
+
+
+class CommonEntry(Closed):
+    """Items named among the most common in every phase (``[[common]]``)."""
+
+    table: str
+    top: int = Field(ge=1)
+    text: str
+    exclude: list[str] = Field(default_factory=list)
+
+
 class ReportLayoutFile(Closed):
     """``reports/report.toml``: which tables feed the headlines, charts and pages."""
 
     topics: dict[str, str] = Field(default_factory=dict)
     headlines: list[Headline] = Field(default_factory=list)
+    key_messages: list[KeyMessage] = Field(default_factory=list)
+    max_messages: int = Field(6, ge=1)
+    profile: list[ProfileEntry] = Field(default_factory=list)
+    map: MapEntry | None = None
+    common: list[CommonEntry] = Field(default_factory=list)
     charts: dict[str, ChartEntry] = Field(default_factory=dict)
     sections: list[SectionEntry] = Field(default_factory=list)
     partner: PartnerLayout | None = None
@@ -543,6 +588,30 @@ class FunderWordingFile(Closed):
     caveats: list[Caveat] = Field(default_factory=list)
     recommendations: dict[str, str]
     synthetic: dict[str, str]
+    phases: dict[str, str] = Field(default_factory=dict)
+    phase_meaning: dict[str, str] = Field(default_factory=dict)
+    profile: dict[str, str] = Field(default_factory=dict)
+
+
+class PublishedFigure(Closed):
+    """One figure the published report printed, beside the cell of this run that matches."""
+
+    label: str
+    published: str
+    source: str
+    page: str
+    table: str
+    show: str = Field(description="base (the number analysed) or pct (a level's share)")
+    level: str | None = None
+
+
+class PublishedFiguresFile(Closed):
+    """``reports/funder/published.toml``: the figures a published report printed."""
+
+    report_year: int
+    instruments: list[str]
+    sources: dict[str, str]
+    figures: list[PublishedFigure]
 
 
 class Recommendation(Closed):
@@ -624,5 +693,6 @@ FILES: tuple[tuple[str, type[BaseModel]], ...] = (
     ("reports/report.toml", ReportLayoutFile),
     ("reports/funder/wording.toml", FunderWordingFile),
     ("reports/funder/recommendations.toml", RecommendationsFile),
+    ("reports/funder/published.toml", PublishedFiguresFile),
     ("reports/trends/wording.toml", TrendsWordingFile),
 )

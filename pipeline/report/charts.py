@@ -23,6 +23,7 @@ from typing import Sequence
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.patches
 import matplotlib.pyplot as plt
 
 #: Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, vermillion, ...
@@ -223,4 +224,60 @@ def trend_chart(waves: Sequence[str],
         if several:
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False,
                       fontsize=8, ncols=1)
+        return _finish(fig, fmt)
+
+
+#: Shades of the map's classes, light to dark (one hue, so order reads without colour names).
+MAP_SHADES = ("#DEEBF7", "#9ECAE1", "#4292C6", "#08519C")
+#: Tiles with no partnership, and hidden tiles (hatched, so they never read as a share).
+MAP_NONE, MAP_HIDDEN = "#F5F7FA", "#FFFFFF"
+
+
+def _map_class(value: float, bins: Sequence[float]) -> int:
+    return next((i for i, edge in enumerate(bins) if value < edge), len(bins))
+
+
+def tile_map(tiles: Sequence[dict], bins: Sequence[float], labels: dict[str, str], *,
+             title: str, fmt: str = "svg") -> bytes:
+    """A tile-grid map: one square per area at (``row``, ``col``), shaded by its share.
+
+    ``tiles`` are dicts with ``code``, ``row``, ``col``, ``value`` (a percentage, NaN when
+    not shown) and ``status`` (``shown``, ``hidden`` or ``none``). ``bins`` are the upper
+    edges of the shading classes. Drawn locally (no map service); every tile carries its
+    code, and hidden tiles are hatched, so shade is never the only cue.
+    """
+    with plt.rc_context(_RC):
+        rows = max(t["row"] for t in tiles) + 1
+        cols = max(t["col"] for t in tiles) + 1
+        fig, ax = plt.subplots(figsize=(0.58 * cols, 0.58 * rows + 0.9))
+        for tile in tiles:
+            x, y = tile["col"], rows - 1 - tile["row"]
+            hatch, face, ink = None, MAP_NONE, "#52606D"
+            if tile["status"] == "shown":
+                shade = _map_class(tile["value"], bins)
+                face = MAP_SHADES[min(shade, len(MAP_SHADES) - 1)]
+                ink = "white" if shade >= 2 else "#1F2933"
+            elif tile["status"] == "hidden":
+                face, hatch = MAP_HIDDEN, "////"
+            ax.add_patch(matplotlib.patches.Rectangle(
+                (x + 0.04, y + 0.04), 0.92, 0.92, facecolor=face, edgecolor="#9AA5B1",
+                linewidth=0.6, hatch=hatch))
+            ax.text(x + 0.5, y + 0.5, tile["code"], ha="center", va="center", fontsize=7.5,
+                    color=ink, fontweight="bold" if tile["status"] == "shown" else "normal")
+        ax.set_xlim(0, cols)
+        ax.set_ylim(0, rows)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        edges = [0.0, *bins]
+        handles = [matplotlib.patches.Patch(
+            facecolor=MAP_SHADES[i], edgecolor="#9AA5B1",
+            label=(f"{edges[i]:g}–{edges[i + 1]:g}%" if i < len(bins)
+                   else f"{edges[-1]:g}% or more")) for i in range(len(bins) + 1)]
+        handles += [matplotlib.patches.Patch(facecolor=MAP_HIDDEN, edgecolor="#9AA5B1",
+                                             hatch="////", label=labels["hidden"]),
+                    matplotlib.patches.Patch(facecolor=MAP_NONE, edgecolor="#9AA5B1",
+                                             label=labels["none"])]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                  ncols=3, frameon=False, fontsize=8)
+        ax.set_title(title, loc="left", fontweight="bold", fontsize=11)
         return _finish(fig, fmt)

@@ -6,7 +6,7 @@ wording kept as data (``reports/funder/*.toml``, ``reports/report.toml``). Rende
 
 * numbers come from the published view of the protected tables
   (:func:`pipeline.stats.disclosure.published_view`): a suppressed cell has no number to print, so
-  a sentence that would need one is dropped or says "too few to show";
+  a sentence that would need one is dropped or says the cell is hidden;
 * no number is written that is not a cell of a table the run wrote (percentages are rounded
   for display only) — ``tests/test_report_funder.py`` checks this on the rendered files;
 * partnership reports read only the partnership's own phase and checklist answers, never a
@@ -96,6 +96,10 @@ def report_context(wave: "Wave", result: "WaveResult") -> dict[str, Any]:
             names = [c.name for c in instrument.choices[question.list_name]]
             items[table.id] = dict(zip(names, columns, strict=True))
     rule = spec.distinctive
+    stage_labels = {}
+    if instrument.phase_question in questions:
+        phase_list = questions[instrument.phase_question].list_name
+        stage_labels = {c.name: c.label for c in instrument.choices.get(phase_list, ())}
     assumptions = sorted({d.assumption for d in spec.derived if d.assumption}
                          | ({rule.assumption} if rule and rule.assumption else set()))
     return {
@@ -109,6 +113,10 @@ def report_context(wave: "Wave", result: "WaveResult") -> dict[str, Any]:
         "respondent_key": instrument.respondent_key,
         "phase_order": list(instrument.phase_order),
         "unclassified": instrument.unclassified,
+        "no_phase_group": instrument.unclassified,
+        "phase_map": [{"value": r.value, "label": stage_labels.get(r.value, r.value),
+                       "phase": r.phase_group, "basis": r.basis} for r in instrument.phase_map],
+        "analysed": len(result.partnerships),
         "basis": report.basis,
         "settings": {"ci_method": spec.ci_method, "level": spec.level,
                      "disclosure_threshold": spec.disclosure_threshold},
@@ -306,7 +314,9 @@ def finding_sentences(bundle: RunBundle, wording: Mapping[str, Any]
     """The phase-distinctive findings in plain language, grouped by phase.
 
     Every number in a sentence is a published cell of the finding's table; a finding whose
-    own cell is suppressed is left out.
+    own cell is suppressed is left out. Two findings of one single-choice table in different
+    phases (a plan "No" in one phase and "Yes" in another) are one pattern: they are told in
+    one sentence (``[findings] mirror``), under the phase with the larger difference.
     """
     findings = bundle.findings
     if findings.empty:
@@ -316,14 +326,38 @@ def finding_sentences(bundle: RunBundle, wording: Mapping[str, Any]
     templates = wording["findings"]
     other = wording["finding_other"]
     groups: dict[str, list[tuple[float, str]]] = {phase: [] for phase in order}
+    usable = []
     for f in chosen.itertuples(index=False):
-        if not bundle.has(f.table_id):
+        if not bundle.has(f.table_id) or f.phase not in groups:
+            continue
+        own = cell(bundle.table(f.table_id), f.item, f.phase)
+        if _shown(own):
+            usable.append((f, own))
+    merged: set[int] = set()
+    mirror = templates.get("mirror")
+    for i, (f, own) in enumerate(usable):
+        if i in merged:
+            continue
+        spec = _table_spec(bundle, f.table_id)
+        partner = next((j for j, (g, _) in enumerate(usable) if j > i and j not in merged
+                        and g.table_id == f.table_id and g.phase != f.phase
+                        and str(g.item) != str(f.item)), None) \
+            if mirror and spec["kind"] == "single" else None
+        if partner is not None:
+            merged.add(partner)
+            g, theirs = usable[partner]
+            first, second = ((f, own), (g, theirs)) if float(f.difference) >= \
+                float(g.difference) else ((g, theirs), (f, own))
+            sentence = fill(
+                mirror, title=spec["title"], phase=first[0].phase,
+                pct=pct_text(first[1]["pct"]), n=int(first[1]["n"]),
+                base=int(first[1]["base_n"]), item=first[1]["row_label"],
+                other_phase=second[0].phase, other_pct=pct_text(second[1]["pct"]),
+                other_n=int(second[1]["n"]), other_base=int(second[1]["base_n"]),
+                other_item=second[1]["row_label"])
+            groups[first[0].phase].append((float(first[0].difference), sentence))
             continue
         table = bundle.table(f.table_id)
-        spec = _table_spec(bundle, f.table_id)
-        own = cell(table, f.item, f.phase)
-        if not _shown(own) or f.phase not in groups:
-            continue
         parts = []
         for phase in order:
             if phase == f.phase:
@@ -339,6 +373,296 @@ def finding_sentences(bundle: RunBundle, wording: Mapping[str, Any]
         groups[f.phase].append((float(f.difference), sentence))
     return [{"phase": phase, "sentences": [s for _, s in sorted(items, key=lambda x: -x[0])]}
             for phase, items in groups.items()]
+
+
+# --------------------------------------------------------------------------------------------
+# The story: key messages, phases defined, the profile, published figures, common items
+# --------------------------------------------------------------------------------------------
+
+def _join(words: Sequence[str]) -> str:
+    quoted = [f"“{w}”" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _ranked_shown(table: pd.DataFrame, column: str, exclude: Sequence[str]
+                  ) -> list[tuple[str, str, pd.Series]]:
+    """(level, label, cell) of a column's shown cells, highest share first."""
+    rows = []
+    for level, label in _levels(table):
+        if level in exclude:
+            continue
+        found = cell(table, level, column)
+        if _shown(found):
+            rows.append((level, label, found))
+    return sorted(rows, key=lambda r: -float(r[2]["pct"]))
+
+
+def common_items(bundle: RunBundle, table_id: str, top: int,
+                 exclude: Sequence[str] = ()) -> list[str]:
+    """Labels of the items among the ``top`` most common in every phase (shown cells only)."""
+    order = list(bundle.context["phase_order"])
+    if not order or not bundle.has(table_id):
+        return []
+    table = bundle.table(table_id)
+    sets = [{level for level, _, _ in _ranked_shown(table, phase, exclude)[:top]}
+            for phase in order]
+    shared = set.intersection(*sets)
+    return [label for level, label, _ in _ranked_shown(table, ALL, exclude)
+            if level in shared]
+
+
+def _cell_values(found: pd.Series) -> dict[str, Any]:
+    return {"pct": pct_text(found["pct"]), "n": int(found["n"]),
+            "base": int(found["base_n"]), "item": str(found["row_label"])}
+
+
+def _phase_gap(bundle: RunBundle, spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The distinctive finding (of ``spec["tables"]``) with the largest gap between phases."""
+    findings = bundle.findings
+    if findings.empty or not bundle.has_phases:
+        return None
+    chosen = findings[findings["distinctive"].astype(str).str.lower().eq("true")
+                      & findings["table_id"].isin(spec.get("tables") or [])]
+    best = None
+    for f in chosen.itertuples(index=False):
+        if not bundle.has(f.table_id):
+            continue
+        table = bundle.table(f.table_id)
+        own = cell(table, f.item, f.phase)
+        peers = [(p, cell(table, f.item, p)) for p in bundle.context["phase_order"]
+                 if p != f.phase]
+        peers = [(p, c) for p, c in peers if _shown(c)]
+        if not _shown(own) or not peers:
+            continue
+        low_phase, low = min(peers, key=lambda pc: float(pc[1]["pct"]))
+        gap = float(own["pct"]) - float(low["pct"])
+        if best is None or gap > best[0]:
+            best = (gap, {**_cell_values(own), "phase": f.phase, "low_phase": low_phase,
+                          "low_pct": pct_text(low["pct"]),
+                          "title": _table_spec(bundle, f.table_id)["title"]})
+    return None if best is None else best[1]
+
+
+def key_messages(bundle: RunBundle, layout: Mapping[str, Any]) -> list[str]:
+    """The executive summary: the messages of ``[[key_messages]]`` whose cells are shown."""
+    messages: list[str] = []
+    for spec in layout.get("key_messages", []):
+        if len(messages) >= int(layout.get("max_messages", 6)):
+            break
+        kind, table_id = spec["kind"], spec.get("table")
+        exclude = list(spec.get("exclude", []))
+        values: dict[str, Any] | None = None
+        if kind == "phase_gap":
+            values = _phase_gap(bundle, spec)
+        elif kind == "analysed":
+            values = {"n": analysed_n(bundle)}
+        elif not bundle.has(table_id):
+            values = None
+        elif kind in ("largest", "top"):
+            ranked = _ranked_shown(bundle.table(table_id), ALL, exclude)
+            values = _cell_values(ranked[0][2]) if ranked else None
+        elif kind == "level":
+            found = cell(bundle.table(table_id), str(spec.get("level")))
+            values = _cell_values(found) if _shown(found) else None
+        elif kind == "common":
+            items = common_items(bundle, table_id, int(spec.get("top") or 5), exclude)
+            values = {"items": _join(items)} if items else None
+        else:
+            raise ValueError(f"unknown key message kind {kind!r}")
+        if values is not None:
+            values.setdefault("title", _table_spec(bundle, table_id)["title"]
+                              if bundle.has(table_id) else "")
+            messages.append(fill(spec["text"], **values))
+    return messages
+
+
+def analysed_n(bundle: RunBundle) -> int:
+    """The number of partnerships analysed (``report.json``; else the largest base)."""
+    if bundle.context.get("analysed") is not None:
+        return int(bundle.context["analysed"])
+    bases = [pd.to_numeric(_body(t)["base_n"], errors="coerce").max()
+             for t in bundle.tables.values() if "base_n" in t]
+    return int(max(b for b in bases if not pd.isna(b)))
+
+
+def phase_definitions(bundle: RunBundle, layout: Mapping[str, Any],
+                      wording: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The phases defined from the instrument's phase map: stages and meaning of each phase,
+    and who is in none (``[phases]`` and ``[phase_meaning]`` of the wording)."""
+    if not bundle.has_phases:
+        return None
+    text = wording.get("phases", {})
+    meaning = wording.get("phase_meaning", {})
+    stage_map = bundle.context.get("phase_map", [])
+    rows = []
+    for phase in bundle.context["phase_order"]:
+        stages = [r["label"] for r in stage_map if r["phase"] == phase]
+        rows.append({"phase": phase, "meaning": meaning.get(phase, ""),
+                     "stages": fill(text.get("stages", "{stages}"),
+                                    stages=", ".join(stages)) if stages else ""})
+    no_phase = ""
+    table_id = layout.get("charts", {}).get("phases", {}).get("table")
+    none_group = bundle.context.get("no_phase_group", "")
+    template = text.get("no_phase", "")
+    if bundle.has(table_id) and template:
+        found = cell(bundle.table(table_id), none_group)
+        stages = [r["label"] for r in stage_map if r["phase"] == none_group]
+        if _shown(found) and stages:
+            no_phase = fill(template, n=int(found["n"]), pct=pct_text(found["pct"]),
+                            stages=", ".join(stages))
+    return {"intro": text.get("intro", ""), "rows": rows, "no_phase": no_phase,
+            "common_intro": text.get("common_intro", "")}
+
+
+def profile_tables(bundle: RunBundle, layout: Mapping[str, Any],
+                   wording: Mapping[str, Any], mark: str) -> list[dict[str, Any]]:
+    """The partnerships' profile: one small table per ``[[profile]]`` entry the wave asked.
+
+    A checklist shows its ``top`` items and names the ones it leaves out; a hidden cell shows
+    ``mark`` (the published mark) and no number.
+    """
+    text = wording.get("profile", {})
+    sections = []
+    for spec in layout.get("profile", []):
+        if not bundle.has(spec["table"]):
+            continue
+        table = bundle.table(spec["table"])
+        kind = _table_spec(bundle, spec["table"])["kind"]
+        if kind == "numeric":
+            continue
+        levels = ranked_items(table) if kind == "multi" else _levels(table)
+        top = spec.get("top")
+        kept, dropped = (levels[:top], levels[top:]) if top else (levels, [])
+        rows = []
+        for level, label in kept:
+            found = cell(table, level)
+            if found is None:
+                continue
+            shown = _shown(found)
+            rows.append({"label": label, "pct": f"{pct_text(found['pct'])}%" if shown
+                         else mark, "n": f"{int(found['n'])}" if shown else mark})
+        base = _body(table)
+        base = base[base["col_level"] == ALL]["base_n"]
+        sections.append({
+            "heading": spec["heading"], "rows": rows,
+            "base": f"{int(base.iloc[0])}" if not base.empty else "",
+            "dropped": fill(text.get("dropped", "{items}"),
+                            items=", ".join(label for _, label in dropped)) if dropped else ""})
+    return sections
+
+
+def state_map(bundle: RunBundle, layout: Mapping[str, Any], wording: Mapping[str, Any],
+              tiles: Sequence[Mapping[str, Any]], mark: str) -> dict[str, Any] | None:
+    """The map of states served: per tile its share (or hidden / none) and an accessible
+    table of the states with partnerships, most often served first."""
+    spec = layout.get("map")
+    if not spec or not bundle.has(spec["table"]) or not tiles:
+        return None
+    table = bundle.table(spec["table"])
+    text = wording.get("profile", {})
+    cells = {}
+    for level, label in _levels(table):
+        found = cell(table, level)
+        if found is None:
+            continue
+        cells[level] = (label, found)
+    shaded, rows = [], []
+    for tile in tiles:
+        label, found = cells.get(tile["code"], (tile["code"], None))
+        if _shown(found):
+            value = float(found["pct"])
+            state = "none" if int(found["n"]) == 0 else "shown"
+        else:
+            value, state = math.nan, "hidden" if found is not None else "none"
+        shaded.append({**tile, "value": value, "status": state})
+        if state == "shown":
+            rows.append((value, label, f"{int(found['n'])}", f"{pct_text(value)}%"))
+        elif state == "hidden":
+            rows.append((-1.0, label, mark, mark))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    base = _body(table)
+    base = base[base["col_level"] == ALL]["base_n"]
+    top = [f"{label} {pct}" for _, label, _, pct in rows[:3]]
+    return {"tiles": shaded, "bins": list(spec["bins"]), "title": spec["title"],
+            "heading": spec["heading"], "alt": fill(spec["alt"], values="; ".join(top)),
+            "rows": [{"state": label, "n": n, "pct": pct} for _, label, n, pct in rows],
+            "caption": text.get("map_table", ""),
+            "labels": {"hidden": text.get("hidden", "hidden"),
+                       "none": text.get("none", "none")},
+            "base": f"{int(base.iloc[0])}" if not base.empty else ""}
+
+
+def published_comparison(bundle: RunBundle, published: Mapping[str, Any],
+                         wording: Mapping[str, Any], mark: str) -> dict[str, Any] | None:
+    """ "Published in <year> / this run" for each figure of ``reports/funder/published.toml``,
+    only in the summary of the instrument version the published report analysed."""
+    version = str(bundle.context["instrument"]["version"])
+    if not published or not applies_to(published, version):
+        return None
+    sources = published.get("sources", {})
+    rows = []
+    for figure in published.get("figures", []):
+        if not bundle.has(figure["table"]):
+            continue
+        table = bundle.table(figure["table"])
+        if figure["show"] == "base":
+            body = _body(table)
+            run = f"{int(body[body['col_level'] == ALL]['base_n'].iloc[0])}"
+        else:
+            found = cell(table, str(figure.get("level")))
+            run = f"{pct_text(found['pct'])}% ({int(found['n'])} of {int(found['base_n'])})" \
+                if _shown(found) else mark
+        rows.append({"label": figure["label"], "published": figure["published"], "run": run,
+                     "source": f"{sources.get(figure['source'], figure['source'])}, "
+                               f"{figure['page']}"})
+    text = wording.get("profile", {})
+    intro = text.get("comparison_intro") if bundle.context.get("synthetic") \
+        else text.get("comparison_intro_real")
+    return {"rows": rows, "year": published.get("report_year", ""),
+            "intro": fill(intro or "", report_year=published.get("report_year", ""))}
+
+
+def common_findings(bundle: RunBundle, layout: Mapping[str, Any]) -> list[str]:
+    """What is common to all phases, from ``[[common]]`` (items top in every phase)."""
+    sentences = []
+    for spec in layout.get("common", []):
+        items = common_items(bundle, spec["table"], int(spec["top"]),
+                             list(spec.get("exclude", [])))
+        if items:
+            sentences.append(fill(spec["text"], items=_join(items)))
+    return sentences
+
+
+def not_asked_line(bundle: RunBundle, layout: Mapping[str, Any],
+                   wording: Mapping[str, Any]) -> str:
+    """One line for the methods naming every part of the summary the wave did not ask.
+
+    A table of a ``[[sections]]`` entry is named by its section's ``topic``, once.
+    """
+    charts = layout.get("charts", {})
+
+    def chart_tables(spec: Mapping[str, Any]) -> list[str]:
+        return list(spec.get("tables", []) or [spec.get("table")])
+
+    section_topic: dict[str, str] = {}
+    for section in layout.get("sections", []):
+        tables = [h.get("table") for h in section.get("headlines", [])]
+        for chart_id in section.get("charts", []):
+            tables += chart_tables(charts.get(chart_id, {}))
+        section_topic.update({t: section["topic"] for t in tables if t})
+    wanted = [h.get("table") for h in layout.get("headlines", [])]
+    wanted += list(section_topic)
+    for spec in charts.values():
+        wanted += chart_tables(spec)
+    wanted += [p["table"] for p in layout.get("profile", [])]
+    wanted += [layout["map"]["table"]] if layout.get("map") else []
+    missing = [t for t in dict.fromkeys(wanted) if t and not bundle.has(t)]
+    template = wording.get("profile", {}).get("not_asked")
+    if not missing or not template:
+        return ""
+    topics = list(dict.fromkeys(section_topic.get(t) or topic(layout, t) for t in missing))
+    joined = topics[0] if len(topics) == 1 else ", ".join(topics[:-1]) + " and " + topics[-1]
+    return fill(template, topics=joined)
 
 
 def chart_drawable(bundle: RunBundle, chart: Mapping[str, Any]) -> bool:
@@ -376,13 +700,16 @@ def chart_series(bundle: RunBundle, chart: Mapping[str, Any]) -> dict[str, Any]:
                 "names": list(chart["series"]), "alt": fill(chart["alt"], values=values)}
     if kind == "dots_by_phase":
         table = bundle.table(chart["table"])
-        ranked = ranked_items(table)[: int(chart.get("top", 12))]
+        every = ranked_items(table)
+        ranked = every[: int(chart.get("top", 12))]
+        dropped = [label for _, label in every[len(ranked):]]
         estimates = [[estimate(cell(table, level, phase), label) for level, label in ranked]
                      for phase in order]
         overall = [estimate(cell(table, level), label) for level, label in ranked[:3]]
         values = chart_alt_values(overall)
         return {"kind": kind, "labels": [label for _, label in ranked], "groups": order,
-                "estimates": estimates, "alt": fill(chart["alt"], values=values)}
+                "estimates": estimates, "alt": fill(chart["alt"], values=values),
+                "dropped": dropped}
     raise ValueError(f"unknown chart kind {kind!r}")
 
 
@@ -393,8 +720,9 @@ def report_sections(bundle: RunBundle, layout: Mapping[str, Any],
     A section is data: a heading, an introduction, headline tiles (as in ``[[headlines]]``)
     and charts of ``[charts]``, so that a new topic of the questionnaire gets its part of
     the funder summary and of the analyst notebook without code. Tiles and charts whose
-    tables the wave lacks are left out; a section left with nothing to show says, once,
-    that the wave did not ask about its ``topic``.
+    tables the wave lacks are left out; a section left with nothing to show is left out,
+    and the methods name it in their one line of what the wave did not ask
+    (:func:`not_asked_line`).
 
     Returns
     -------
@@ -409,14 +737,11 @@ def report_sections(bundle: RunBundle, layout: Mapping[str, Any],
         drawn = [{"id": chart_id, "caption": charts[chart_id].get("caption", "")}
                  for chart_id in section.get("charts", [])
                  if chart_id in charts and chart_drawable(bundle, charts[chart_id])]
-        notes = []
         if not tiles and not drawn:
-            text = wording.get("missing", {}).get(
-                "table", "This wave did not ask about {topic}, so it is not shown.")
-            notes.append(fill(text, topic=section["topic"]))
+            continue
         sections.append({"id": section["id"], "heading": section["heading"],
-                         "intro": section.get("intro", "") if tiles or drawn else "",
-                         "tiles": tiles, "charts": drawn, "notes": notes})
+                         "intro": section.get("intro", ""), "tiles": tiles, "charts": drawn,
+                         "notes": []})
     return sections
 
 
@@ -489,10 +814,25 @@ def applies_to(entry: Mapping[str, Any], version: str) -> bool:
 
 
 def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
-                   wording: Mapping[str, Any], recommendations: Mapping[str, Any]
-                   ) -> dict[str, Any]:
-    """Everything the funder summary shows except the chart images."""
+                   wording: Mapping[str, Any], recommendations: Mapping[str, Any],
+                   published: Mapping[str, Any] | None = None,
+                   tiles: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """Everything the funder summary shows except the chart images.
+
+    Parameters
+    ----------
+    bundle : RunBundle
+    layout, wording, recommendations : mapping
+        ``reports/report.toml``, ``reports/funder/wording.toml`` and ``recommendations.toml``.
+    published : mapping, optional
+        ``reports/funder/published.toml``: the figures a published report printed.
+    tiles : sequence of mapping
+        The map's tile positions (``code``, ``row``, ``col``).
+
+    A part whose table the wave did not ask is left out; the methods say so in one line.
+    """
     context = bundle.context
+    mark = str(context.get("settings", {}).get("published_symbol") or "[c]")
     version = str(context["instrument"]["version"])
     quoted = applies_to(recommendations, version)
     sources = recommendations.get("sources", {})
@@ -509,7 +849,22 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
     for group in findings:
         group["published"] = patterns.get(group["phase"])
     funders = recommendations.get("funders", {})
+    methods = methods_text(bundle, wording)
+    skipped = not_asked_line(bundle, layout, wording)
+    if skipped:
+        methods.append(skipped)
+    n = analysed_n(bundle)
     return {
+        "n": n,
+        "n_line": fill(wording.get("headlines", {}).get("n_line", "{n}"), n=n),
+        "messages": key_messages(bundle, layout),
+        "definitions": phase_definitions(bundle, layout, wording),
+        "profile_intro": fill(wording.get("profile", {}).get("intro", ""), n=n),
+        "profile": profile_tables(bundle, layout, wording, mark),
+        "map": state_map(bundle, layout, wording, tiles, mark),
+        "comparison": published_comparison(bundle, published or {}, wording, mark),
+        "hidden_note": fill(wording.get("profile", {}).get("hidden_note", ""), mark=mark),
+        "common": common_findings(bundle, layout),
         "level": level_text(float(context["settings"]["level"])),
         "title": wording["document"]["funder_title"],
         "subtitle": wording["document"]["funder_subtitle"],
@@ -517,7 +872,7 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
         "synthetic": wording["synthetic"]["banner"] if context.get("synthetic") else "",
         "headlines": headlines(bundle, layout),
         "phases": phase_rows(bundle, phase_table),
-        "notes": missing_notes(bundle, layout, wording),
+        "notes": {},
         "findings": findings,
         "sections": report_sections(bundle, layout, wording),
         "report_year": recommendations.get("report_year", context["instrument"]["year"]),
@@ -531,7 +886,7 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
         "funders": {"lead": funders.get("preamble", ""),
                     "actions": list(funders.get("actions", [])),
                     "source": cite(funders)} if quoted else None,
-        "methods": methods_text(bundle, wording),
+        "methods": methods,
         "caveats": [{"text": c["text"], "assumptions": ", ".join(c.get("assumptions", []))}
                     for c in wording.get("caveats", []) if applies_to(c, version)],
         "provenance": provenance(bundle.manifest),

@@ -239,28 +239,63 @@ def render_chart(chart: dict, spec: dict, fmt: str = "svg") -> bytes:
                                       title=spec["title"], xlabel=spec["xlabel"], fmt=fmt)
 
 
-def funder_figures(bundle: "RunBundle", layout: dict) -> dict[str, dict]:
-    """Chart id → {uri, alt, title} for the funder summary (charts the wave can draw)."""
-    from pipeline.report.content import chart_drawable, chart_series
+def funder_figures(bundle: "RunBundle", layout: dict,
+                   wording: dict | None = None) -> dict[str, dict]:
+    """Chart id → {uri, alt, title, dropped} for the funder summary (charts the wave can
+    draw); ``dropped`` names the items a chart's top-N cut leaves out."""
+    from pipeline.report.content import chart_drawable, chart_series, fill
+
+    wording = wording or {}
 
     figures = {}
     for chart_id, spec in layout.get("charts", {}).items():
         if not chart_drawable(bundle, spec):
             continue  # the summary prints a note instead (report_content.missing_notes)
         series = chart_series(bundle, spec)
+        dropped = series.get("dropped") or []
         figures[chart_id] = {"uri": _svg_uri(render_chart(series, spec)),
-                             "alt": series["alt"], "title": spec["title"]}
+                             "alt": series["alt"], "title": spec["title"],
+                             "dropped": fill(wording.get("profile", {}).get("dropped", ""),
+                                             items=", ".join(dropped)) if dropped else ""}
     return figures
+
+
+def read_published_figures() -> dict:
+    """``reports/funder/published.toml``: the figures a published report printed (or none)."""
+    from pipeline.model.schemas import PublishedFiguresFile
+
+    if not (REPORTS / "funder" / "published.toml").exists():
+        return {}
+    return _read_report_toml(PublishedFiguresFile, "funder", "published.toml")
+
+
+def read_tiles(layout: dict) -> list[dict]:
+    """The map's tile positions (``[map] tiles`` of ``reports/report.toml``)."""
+    spec = layout.get("map")
+    if not spec:
+        return []
+    path = contained(REPORTS, spec["tiles"], what="tile map", file="reports/report.toml")
+    frame = pd.read_csv(path, dtype={"code": str, "row": int, "col": int},
+                        keep_default_na=False)
+    return frame.to_dict("records")
 
 
 def render_funder_html(bundle: "RunBundle") -> str:
     """``funder_summary.html``: the same document WeasyPrint turns into the PDF."""
+    from pipeline.report import charts
     from pipeline.report.content import funder_content
 
     layout, wording, recommendations = read_report_data()
-    content = funder_content(bundle, layout, wording, recommendations)
+    content = funder_content(bundle, layout, wording, recommendations,
+                             read_published_figures(), read_tiles(layout))
+    figures = funder_figures(bundle, layout, wording)
+    if content["map"]:
+        chosen = content["map"]
+        svg = charts.tile_map(chosen["tiles"], chosen["bins"], chosen["labels"],
+                              title=chosen["title"])
+        figures["map"] = {"uri": _svg_uri(svg), "alt": chosen["alt"], "title": chosen["title"]}
     template = _environment().get_template("funder_summary.html.j2")
-    return template.render(c=content, figures=funder_figures(bundle, layout),
+    return template.render(c=content, figures=figures,
                            year=bundle.context["instrument"]["year"],
                            css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
 

@@ -55,13 +55,19 @@ class DisclosureRule:
         Add complementary suppression so that suppressed cells cannot be recovered from
         totals. Switch off only for analyst-only views.
     symbol : str
-        Display text of a suppressed cell; ``{k}`` is replaced by the threshold.
+        Display text of a cell suppressed for its own small count; ``{k}`` is replaced by
+        the threshold.
+    protect_symbol : str
+        Display text of a cell hidden only so that another cannot be worked out
+        (complementary or linked suppression): its count is at or above the threshold, so
+        ``symbol`` would be a false statement about it.
     """
 
     threshold: int = 5
     suppress_zeros: bool = False
     complementary: bool = True
     symbol: str = "<{k}"
+    protect_symbol: str = "[c]"
 
 
 Equation = tuple[tuple[int, ...], tuple[float, ...], bool]
@@ -206,7 +212,8 @@ def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
     -------
     DataFrame
         A copy with :data:`DISCLOSURE_COLUMNS` added. ``n`` and ``pct`` keep the analyst's
-        numbers; ``n_display`` and ``pct_display`` show ``<k`` where suppressed. Numeric
+        numbers; ``n_display`` and ``pct_display`` show ``<k`` where a count is below the
+        threshold and ``rule.protect_symbol`` where a cell is hidden to protect one. Numeric
         summaries (``table_type = "numeric"``) are suppressed when their group has fewer
         than ``threshold`` respondents.
 
@@ -249,16 +256,16 @@ def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
         suppressed[positions] = primary | extra
         kind[positions[primary]] = "primary"
         kind[positions[extra]] = "complementary"
-    symbol = rule.symbol.format(k=rule.threshold)
+    marks = np.where(kind == "primary", rule.symbol.format(k=rule.threshold),
+                     rule.protect_symbol)
     out["suppressed"] = suppressed
     out["suppression"] = kind
-    out["n_display"] = [symbol if s else ("" if np.isnan(v) else str(int(v)))
-                        for s, v in zip(suppressed, counts, strict=True)]
+    out["n_display"] = [m if s else ("" if np.isnan(v) else str(int(v)))
+                        for s, v, m in zip(suppressed, counts, marks, strict=True)]
     if "pct" in out.columns:
         pct = pd.to_numeric(out["pct"], errors="coerce").to_numpy(dtype=float)
-        out["pct_display"] = ["" if s else ("" if np.isnan(p) else f"{p:.1f}")
-                              for s, p in zip(suppressed, pct, strict=True)]
-        out.loc[suppressed, "pct_display"] = symbol
+        out["pct_display"] = [m if s else ("" if np.isnan(p) else f"{p:.1f}")
+                              for s, p, m in zip(suppressed, pct, marks, strict=True)]
     else:
         out["pct_display"] = ""
     return out
@@ -562,7 +569,7 @@ def protect_linked(tables: Mapping[str, pd.DataFrame], links: Sequence[Link],
         Tables after :func:`suppress_table`; not modified.
     links : sequence of Link
     rule : DisclosureRule
-        Supplies the display symbol.
+        Supplies the display mark of a cell hidden to protect another.
 
     Returns
     -------
@@ -572,7 +579,7 @@ def protect_linked(tables: Mapping[str, pd.DataFrame], links: Sequence[Link],
     linked = {link.coarse_table for link in links} | {link.fine_table for link in links}
     out = {name: table.copy(deep=False) for name, table in tables.items()}
     audited = {name: out[name] for name in linked if name in out}
-    symbol = rule.symbol.format(k=rule.threshold)
+    symbol = rule.protect_symbol
     siblings: dict[tuple[str, str], set[str]] = {}
     for link in links:
         for level in link.fine_levels:

@@ -49,8 +49,11 @@ def main() -> int:
         return 2
     out = args.out or args.run_dir / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    pages = [args.run_dir / name for name in PAGES if (args.run_dir / name).exists()]
-    pages += sorted((args.run_dir / "partners").glob("*.html"))[:3]
+    # A run folder keeps what may leave the team in published/ and the rest in internal/.
+    folders = [args.run_dir / "published", args.run_dir / "internal", args.run_dir]
+    pages = [next(f / name for f in folders if (f / name).exists()) for name in PAGES
+             if any((f / name).exists() for f in folders)]
+    pages += sorted(p for f in folders for p in (f / "partners").glob("*.html"))[:3]
     for page in pages:
         png = out / f"{page.stem}.png"
         screenshot(page, png, args.width, args.height)
