@@ -106,15 +106,16 @@ def _ignored(path: str) -> bool:
 @pytest.mark.skipif(shutil.which("git") is None or not (PROJECT / ".git").exists(),
                     reason="needs git and a checkout")
 def test_gitignore__raw_exports_ignored_except_committed_synthetic_samples():
-    for path in ("raw/pulse_check/2020/pulse_check_2020_qualtrics.csv",
-                 "raw/pulse_check/2020/export.xlsx", "raw/pulse_check/2020/export.sav",
-                 "raw/pulse_check/2020/export.json", "raw/pulse_check/2020/corrections.csv",
+    for path in ("raw/pulse_check/2022/pulse_check_2022_qualtrics.csv",
+                 "raw/pulse_check/2020/export.xlsx", "raw/pulse_check/2022/export.sav",
+                 "raw/pulse_check/2022/export.json", "raw/pulse_check/2020/corrections.csv",
                  "raw/pulse_check/2016/replaced/1/pulse_check_2016_qualtrics.csv",
                  "raw/other/2016/responses.tsv"):
         assert _ignored(path), path
     for path in ("raw/pulse_check/2014/pulse_check_2014_qualtrics.csv",
                  "raw/pulse_check/2016/pulse_check_2016_qualtrics.csv",
                  "raw/pulse_check/2018/pulse_check_2018_qualtrics.csv",
-                 "raw/pulse_check/2020/wave.toml", "raw/pulse_check/2020/SHA256SUMS",
+                 "raw/pulse_check/2020/pulse_check_2020_qualtrics.csv",
+                 "raw/pulse_check/2022/wave.toml", "raw/pulse_check/2020/SHA256SUMS",
                  "raw/README.md"):
         assert not _ignored(path), path
