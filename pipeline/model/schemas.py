@@ -431,6 +431,7 @@ class ChartEntry(Closed):
 
 class PartnerLayout(Closed):
     tables: list[str]
+    characteristics: list[str] = Field(default_factory=list)
 
 
 class TrendsLayout(Closed):
