@@ -65,7 +65,8 @@ def test_run_waves__after_a_wave_run_with_partner_pages__keeps_the_pages_current
     assert manifest["settings"]["partner_reports"] is True
     assert "published/partners/" + sorted(before)[0] in manifest["outputs"]
     # And verify rebuilds the folder the waves run wrote.
-    verified = invoke("verify", str(out / "pulse_check-2016"))
+    verified = invoke("--project", str(tmp_path / "project"), "verify",
+                      str(out / "pulse_check-2016"))
     assert verified.exit_code == 0, verified.output
 
 
