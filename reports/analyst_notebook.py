@@ -29,6 +29,7 @@ top_items = 14          # items shown in the charts by phase
 
 # %%
 import io
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -204,7 +205,7 @@ comparison = pd.DataFrame({
     f"run's {settings['ci_method']} interval": [
         f"{theirs.loc[c, 'ci_low']:.1f}–{theirs.loc[c, 'ci_high']:.1f}"
         if c in theirs.index and pd.notna(theirs.loc[c, "ci_low"]) else "" for c in mine.index],
-})
+}).set_axis([str(mine.loc[c, "col_label"]) for c in mine.index]).rename_axis(col_var)
 display(Markdown(f"Share answering **{choices[target]}** to “{variable_labels[row_var]}” "
                  f"({design.describe()}):"))
 display(comparison)
@@ -214,11 +215,11 @@ positions = range(len(comparison))
 axis.errorbar(comparison["%"], positions,
               xerr=[mine["pct"] - mine["ci_low"], mine["ci_high"] - mine["pct"]],
               fmt="o", color="#0072b2", capsize=3)
-axis.set_yticks(list(positions), [str(mine.loc[c, "col_label"]) for c in mine.index])
+axis.set_yticks(list(positions), list(comparison.index))
 axis.invert_yaxis()
 axis.set_xlim(0, 100)
 axis.set_xlabel(f"% answering {choices[target]} ({level_text} logit interval)")
-axis.set_title(variable_labels[row_var][:70], fontsize=10)
+axis.set_title("\n".join(textwrap.wrap(variable_labels[row_var], 70)), fontsize=10)
 show_figure(figure)
 
 # %% [markdown]

@@ -27,6 +27,7 @@ families = None          # a list of families to tabulate, or None for every fam
 
 # %%
 import io
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -80,7 +81,8 @@ changed = changes[significant].assign(size=lambda f: f["difference"].abs()) \
     .sort_values("size", ascending=False)
 if len(changed):
     display(changed[["label", "phase", "from_wave", "to_wave", "pct_from", "pct_to",
-                     "difference", "q_value", "comparability"]].round(3))
+                     "difference", "q_value", "comparability"]].round(
+                        {"pct_from": 1, "pct_to": 1, "difference": 1, "q_value": 4}))
 else:
     display(Markdown("No change between waves is significant after adjustment."))
 
@@ -127,7 +129,7 @@ for measure in chosen:
     axis.set_xlim(-0.5, len(order) - 0.5)
     axis.set_ylim(0, 100)
     axis.set_ylabel("% of partnerships")
-    axis.set_title(str(rows["label"].iloc[0])[:70], fontsize=10)
+    axis.set_title("\n".join(textwrap.wrap(str(rows["label"].iloc[0]), 60)), fontsize=10)
     show_figure(figure)
 
 # %% [markdown]
