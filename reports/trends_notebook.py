@@ -116,7 +116,7 @@ for measure in chosen:
     axis = figure.subplots()
     for series, points in rows.groupby("series", sort=True):
         x = [order.index(str(w)) for w in points["wave"]]
-        caveat = points["comparability"].astype(str).eq("with_caveat")
+        caveat = points["comparability"].astype(str).eq("comparable_with_caveat")
         axis.plot(x, points["pct"], color="#0072b2", linewidth=1.5)
         axis.errorbar(x, points["pct"], yerr=[points["pct"] - points["ci_low"],
                                               points["ci_high"] - points["pct"]],
