@@ -88,11 +88,24 @@ def test_analyst_notebook__runs_in_a_copied_run_folder_and_works_from_partnershi
     assert "data:image/svg+xml;base64," in html
 
 
+@pytest.fixture(scope="module")
+def trends_folder(tmp_path_factory) -> Path:
+    """``pulsecheck run raw/pulse_check`` once, without PDFs and notebooks."""
+    from click.testing import CliRunner
+
+    from pipeline.cli.main import cli
+
+    out = tmp_path_factory.mktemp("waves") / "out"
+    result = CliRunner().invoke(cli, ["run", str(PROJECT / "raw" / "pulse_check"), "--out",
+                                      str(out), "--no-pdf", "--no-notebook"])
+    assert result.exit_code in (0, 1), result.output
+    return out / "pulse_check-trends"
+
+
 @pytest.mark.slow
-def test_trends_notebook__runs_in_a_copied_trends_folder(all_waves_run, tmp_path,
+def test_trends_notebook__runs_in_a_copied_trends_folder(trends_folder, tmp_path,
                                                          monkeypatch):
     monkeypatch.chdir(tmp_path)
-    html = _execute_in_copy(all_waves_run / "pulse_check-trends", "trends_notebook.py",
-                            tmp_path)
+    html = _execute_in_copy(trends_folder, "trends_notebook.py", tmp_path)
     assert "What changed" in html and "A worked test of change" in html
     assert "data:image/svg+xml;base64," in html

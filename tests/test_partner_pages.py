@@ -64,10 +64,43 @@ def test_run_waves__after_a_wave_run_with_partner_pages__keeps_the_pages_current
     manifest = json.loads((out / "pulse_check-2016" / "run.json").read_text(encoding="utf-8"))
     assert manifest["settings"]["partner_reports"] is True
     assert "published/partners/" + sorted(before)[0] in manifest["outputs"]
+    _assert_pages_print_only_published_shares(out / "pulse_check-2016")
     # And verify rebuilds the folder the waves run wrote.
     verified = invoke("--project", str(tmp_path / "project"), "verify",
                       str(out / "pulse_check-2016"))
     assert verified.exit_code == 0, verified.output
+
+
+def _assert_pages_print_only_published_shares(folder: Path) -> None:
+    """Every share a page prints is a shown cell of a published table (read here with the
+    csv module); a hidden cell's true share never appears."""
+    import re
+    import tomllib
+
+    layout = tomllib.loads((PROJECT / "reports" / "report.toml").read_text(encoding="utf-8"))
+    shown, hidden = set(), set()
+    for table_id in [*layout["partner"]["characteristics"], *layout["partner"]["tables"]]:
+        published = folder / "published" / "tables" / f"{table_id}.csv"
+        internal = folder / "internal" / "tables" / f"{table_id}.csv"
+        with open(published, encoding="utf-8") as handle:
+            for cell in csv.DictReader(handle):
+                if cell["suppressed"] == "False" and cell["pct"]:
+                    shown.add(f"{float(cell['pct']):.0f}%")
+        with open(internal, encoding="utf-8") as handle:
+            for cell in csv.DictReader(handle):
+                if cell["suppressed"] == "True":
+                    hidden.add(f"{float(cell['pct']):.0f}%")
+    assert hidden - shown, "the fixture wave should hide some share no shown cell equals"
+    pages = sorted((folder / "published" / "partners").glob("*.html"))
+    printed = set()
+    for page in pages:
+        main = page.read_text(encoding="utf-8").split("<main>")[1]
+        cells = re.findall(r'<td class="num pct[^"]*">([^<]*)</td>', main)
+        bars = re.findall(r'class="bar" style="width: [0-9.]+%"', main)
+        assert cells and len(bars) == len([c for c in cells if c != "[c]"]), page.name
+        printed |= {c for c in cells if c != "[c]"}
+    assert printed <= shown
+    assert not printed & (hidden - shown)
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,3 +237,16 @@ def test_partner_page__wave_the_report_did_not_analyse__quotes_no_advice():
     assert content["advice"]["phase"] is None and content["advice"]["all_phases"] is None
     assert "plan early" not in html and "Advice for everyone." not in html
     assert "quoted only on the pages of that wave" in html
+
+
+def test_partner_page__characteristics_the_wave_did_not_ask__are_named_in_one_line():
+    from pipeline.report.html import read_report_data
+    from pipeline.report.partner_content import partner_content
+
+    _, wording, _ = read_report_data()
+    layout = {**LAYOUT, "topics": {"plan": "a financial plan", "staff": "paid staff"},
+              "partner": {"characteristics": ["plan", "authority", "staff"], "tables": []}}
+    content = partner_content(_bundle(), "P3", layout, wording, RECOMMENDATIONS)
+    assert [b["title"] for b in content["characteristics"]] == ["Authority to lead"]
+    assert content["characteristics_note"] == \
+        "This wave did not ask about a financial plan or paid staff, so they are not shown."

@@ -31,6 +31,7 @@ from pipeline.report.content import (
     not_asked,
     pct_text,
     ranked_items,
+    topic,
 )
 
 
@@ -126,8 +127,7 @@ def characteristics(bundle: RunBundle, own: pd.Series, column: str,
     blocks = []
     for table_id in layout.get("partner", {}).get("characteristics", []):
         if not bundle.has(table_id):
-            blocks.append({"title": "", "note": not_asked(layout, wording, table_id)})
-            continue
+            continue  # named once in the note of :func:`characteristics_not_asked`
         spec = _spec(bundle, table_id)
         table = bundle.table(table_id)
         answer = _level_key(own.get(spec["row"]))
@@ -139,6 +139,18 @@ def characteristics(bundle: RunBundle, own: pd.Series, column: str,
         blocks.append({"title": spec["title"], "answer": yours, "rows": rows,
                        "base": _base(table, column), "note": ""})
     return blocks
+
+
+def characteristics_not_asked(bundle: RunBundle, layout: Mapping[str, Any],
+                              wording: Mapping[str, Any]) -> str:
+    """One line naming the characteristics this wave did not ask about (empty when none)."""
+    missing = [topic(layout, t) for t in layout.get("partner", {}).get("characteristics", [])
+               if not bundle.has(t)]
+    if not missing:
+        return ""
+    listed = missing[0] if len(missing) == 1 else \
+        f"{', '.join(missing[:-1])} or {missing[-1]}"
+    return fill(wording["partner"]["characteristics_not_asked"], topics=listed)
 
 
 def checklists(bundle: RunBundle, own: pd.Series, column: str,
@@ -236,6 +248,7 @@ def partner_content(bundle: RunBundle, partnership: str, layout: Mapping[str, An
         "not_yours": text["not_yours"],
         "yours_marker": text["yours_marker"],
         "characteristics": characteristics(bundle, own, column, layout, wording, symbol),
+        "characteristics_note": characteristics_not_asked(bundle, layout, wording),
         "sections": checklists(bundle, own, column, layout, wording, symbol),
         "advice": advice(bundle, phase, recommendations, wording),
         "footnote": fill(text["footnote"], symbol=symbol,
