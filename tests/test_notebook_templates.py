@@ -84,7 +84,7 @@ def test_analyst_notebook__runs_in_a_copied_run_folder_and_works_from_partnershi
     # Labelled from codebook.csv: choice labels, not the names partnerships.csv holds.
     assert "Recognized by key stakeholders, without a formal mandate" in html
     assert "Pearson χ²" in html and "simple random sample, unweighted" in html
-    assert "logit 95% interval" in html and "run&#39;s wilson interval" in html
+    assert "logit 95% interval" in html and "wilson interval" in html
     assert "data:image/svg+xml;base64," in html
 
 
