@@ -250,3 +250,20 @@ def test_partner_page__characteristics_the_wave_did_not_ask__are_named_in_one_li
     assert [b["title"] for b in content["characteristics"]] == ["Authority to lead"]
     assert content["characteristics_note"] == \
         "This wave did not ask about a financial plan or paid staff, so they are not shown."
+
+
+@pytest.mark.parametrize("text, expected", [
+    (None, False),
+    ('{"settings": {"partner_reports": true}}', True),
+    ('{"settings": {"partner_reports": false}}', False),
+    ('{"settings": {"partner_reports": "yes"}}', False),
+    ("not json {", False),
+    ("[1, 2]", False),
+])
+def test_recorded_partner_reports__reads_the_earlier_run_folder_choice(tmp_path, text,
+                                                                       expected):
+    from pipeline.run.waves import recorded_partner_reports
+
+    if text is not None:
+        (tmp_path / "run.json").write_text(text, encoding="utf-8")
+    assert recorded_partner_reports(tmp_path) is expected
