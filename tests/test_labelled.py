@@ -81,6 +81,20 @@ def test_labelled__codebook__lists_every_column_with_its_original_name(tmp_path)
     assert book.set_index("name").loc["screen", "values"] == "1=Yes; 2=No"
 
 
+def test_labelled__codebook__labels_the_values_partnerships_csv_holds(tmp_path):
+    # partnerships.csv holds choice names ("yes", "third"), the labelled files their codes:
+    # csv_values lets the CSV be labelled from the codebook alone.
+    write_labelled(tmp_path, _tiny_partnerships(), tiny_instrument())
+    book = pd.read_csv(tmp_path / "codebook.csv", dtype=str, keep_default_na=False)
+    values = book.set_index("source")["csv_values"]
+    stages = {r["name"]: r["label"] for r in _rows(TINY_CHOICES) if r["list_name"] == "stage"}
+    assert values["stage"] == "; ".join(f"{k}={v}" for k, v in stages.items())
+    assert values["screen"] == "yes=Yes; no=No"
+    assert values["barriers/money"] == "0=not selected; 1=selected"
+    assert values["phase_group"] == "Early=Early; Late=Late; unclassified=unclassified"
+    assert values["year"] == "" and values["barriers_other"] == ""
+
+
 def test_labelled__file_headers__are_dated_by_the_instrument_year_not_the_clock(tmp_path):
     # Reruns must give the same bytes; ReadStat would stamp the time of writing.
     write_labelled(tmp_path, _tiny_partnerships(), tiny_instrument())

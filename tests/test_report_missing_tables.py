@@ -97,8 +97,9 @@ def test_partner_page_of_the_2014_wave__compares_with_all_partnerships(run_2014)
 @pytest.mark.slow
 def test_funder_summary__with_a_configuration_naming_a_missing_table__skips_it_with_a_note(
         run_2014):
-    from pipeline.report.content import funder_content, partner_content, partner_ids
+    from pipeline.report.content import funder_content
     from pipeline.report.html import load_run, read_report_data
+    from pipeline.report.partner_content import partner_content, partner_ids
 
     bundle = load_run(run_2014, with_partnerships=True)
     layout, wording, recommendations = read_report_data()

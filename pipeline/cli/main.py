@@ -184,8 +184,10 @@ def _issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
               help="Phase placement the report uses (default: the setting in the "
                    "instrument's tables.toml).")
 @click.option("--partner-reports", is_flag=True, default=False,
-              help="Also write a one-page \"where you stand\" report per partnership "
-                   "(partners/<id>.html and .pdf).")
+              help="Also write a \"where you stand\" page per partnership "
+                   "(published/partners/<id>.html and .pdf). A survey folder of waves "
+                   "writes them for every wave, and always for a wave whose earlier run "
+                   "folder had them.")
 @click.option("--no-pdf", is_flag=True, default=False,
               help="Write the reports as HTML only (no WeasyPrint or Pango needed).")
 @click.option("--no-notebook", is_flag=True, default=False,
@@ -221,7 +223,7 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     if is_waves_folder(wave_dir):
         # A survey folder of waves: run each wave, then the trends and histories across them.
         waves = run_waves(wave_dir, out, progress=_echo_progress, pdf=not no_pdf,
-                          notebook=not no_notebook)
+                          notebook=not no_notebook, partner_reports=partner_reports)
         _echo_skipped(waves.skipped)
         click.echo(f"Ran waves {', '.join(waves.waves)}; wrote {waves.out}")
         sys.exit(waves.exit_code)

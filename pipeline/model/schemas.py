@@ -504,6 +504,7 @@ class SectionEntry(Closed):
 
 class PartnerLayout(Closed):
     tables: list[str]
+    characteristics: list[str] = Field(default_factory=list)
 
 
 class TrendsLayout(Closed):

@@ -9,8 +9,8 @@ wording kept as data (``reports/funder/*.toml``, ``reports/report.toml``). Rende
   a sentence that would need one is dropped or says the cell is hidden;
 * no number is written that is not a cell of a table the run wrote (percentages are rounded
   for display only) — ``tests/test_report_funder.py`` checks this on the rendered files;
-* partnership reports read only the partnership's own phase and checklist answers, never a
-  personal question or open text.
+* partnership pages (:mod:`pipeline.report.partner_content`) read only the partnership's own
+  answers to the questions they show, never a personal question or open text.
 """
 
 from __future__ import annotations
@@ -890,88 +890,6 @@ def funder_content(bundle: RunBundle, layout: Mapping[str, Any],
         "caveats": [{"text": c["text"], "assumptions": ", ".join(c.get("assumptions", []))}
                     for c in wording.get("caveats", []) if applies_to(c, version)],
         "provenance": provenance(bundle.manifest),
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# Partnership reports
-# --------------------------------------------------------------------------------------------
-
-def partner_ids(bundle: RunBundle) -> list[str]:
-    """The partnerships that get a report (every analysed partnership, in key order)."""
-    if bundle.partnerships is None:
-        return []
-    key = bundle.context["respondent_key"]
-    return sorted(bundle.partnerships[key].astype(str).unique())
-
-
-def _ticked(value: Any) -> bool | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return None
-    return str(value).strip().lower() in ("1", "1.0", "true")
-
-
-def partner_content(bundle: RunBundle, partnership: str, layout: Mapping[str, Any],
-                    wording: Mapping[str, Any]) -> dict[str, Any]:
-    """One partnership's "where you stand" page: its phase and checklist answers beside the
-    published rates among its phase peers (all partnerships when it placed no phase)."""
-    context = bundle.context
-    key = context["respondent_key"]
-    frame = bundle.partnerships
-    own = frame[frame[key].astype(str) == partnership].iloc[0]
-    phase = str(own["phase_group"])
-    order = list(context["phase_order"])
-    column = phase if phase in order else ALL
-    text = wording["partner"]
-    phase_table = layout.get("charts", {}).get("phases", {}).get("table")
-    if not bundle.has_phases or not bundle.has(phase_table):
-        # The wave did not ask for a phase: there is no count of phase peers to print.
-        intro_phase = text.get("phase_not_asked", "")
-        column = ALL
-    else:
-        distribution = bundle.table(phase_table)
-        phase_cell = cell(distribution, phase)
-        if column == ALL or not _shown(phase_cell):
-            base = _body(distribution)
-            total = int(base[base["col_level"] == ALL]["base_n"].iloc[0])
-            intro_phase = fill(text["no_phase"], base=total)
-        else:
-            intro_phase = fill(text["phase"], phase=phase, n=int(phase_cell["n"]),
-                                               base=int(phase_cell["base_n"]))
-    sections = []
-    for table_id in layout.get("partner", {}).get("tables", []):
-        if not bundle.has(table_id):
-            sections.append({"title": "", "rows": [],
-                             "note": not_asked(layout, wording, table_id)})
-            continue
-        table = bundle.table(table_id)
-        spec = _table_spec(bundle, table_id)
-        columns = context["items"].get(table_id, {})
-        rows = []
-        for level, label in ranked_items(table):
-            if level not in columns:
-                continue
-            peer = cell(table, level, column)
-            mark = _ticked(own.get(columns[level]))
-            rows.append({"item": label, "yours": bool(mark),
-                         "peer": pct_text(peer["pct"]) if _shown(peer) else "",
-                         "peer_text": f"{pct_text(peer['pct'])}%" if _shown(peer)
-                         else text["suppressed"],
-                         "base": int(peer["base_n"]) if _shown(peer) else None})
-        sections.append({"title": spec["title"], "rows": rows, "note": ""})
-    return {
-        "title": wording["document"]["partner_title"],
-        "survey_title": context["title"],
-        "partnership": partnership,
-        "phase": phase if column != ALL else "",
-        "compared_with": column,
-        "intro": text["intro"] if bundle.has_phases else text.get("intro_all", text["intro"]),
-        "intro_phase": intro_phase,
-        "yours": text["yours"],
-        "not_yours": text["not_yours"],
-        "sections": sections,
-        "synthetic": wording["synthetic"]["banner"] if context.get("synthetic") else "",
-        "threshold": context["settings"]["disclosure_threshold"],
     }
 
 

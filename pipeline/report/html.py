@@ -371,11 +371,11 @@ def available_parts(pdf: bool, notebook: bool, skipped: "list[Skipped] | None",
 
 
 def render_partner_html(bundle: "RunBundle", partnership: str, layout: dict,
-                        wording: dict) -> str:
+                        wording: dict, recommendations: dict | None = None) -> str:
     """One partnership's "where you stand" page."""
-    from pipeline.report.content import partner_content
+    from pipeline.report.partner_content import partner_content
 
-    content = partner_content(bundle, partnership, layout, wording)
+    content = partner_content(bundle, partnership, layout, wording, recommendations)
     template = _environment().get_template("partner.html.j2")
     return template.render(c=content, year=bundle.context["instrument"]["year"],
                             css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
@@ -470,15 +470,15 @@ def write_partner_reports(folder: Path, bundle: "RunBundle", pdf: bool = True,
     ``/`` or ``..`` in an id never leads outside ``partners/``); two ids that would share a
     name stop the rendering (PATH_002) before any page is written.
     """
-    from pipeline.report.content import partner_ids
+    from pipeline.report.partner_content import partner_ids
 
-    layout, wording, _ = read_report_data()
+    layout, wording, recommendations = read_report_data()
     names = file_names(partner_ids(bundle), what="partnership ids")
     out = folder / "partners"
     out.mkdir(exist_ok=True)
     written = []
     for partnership, stem in names.items():
-        html = render_partner_html(bundle, partnership, layout, wording)
+        html = render_partner_html(bundle, partnership, layout, wording, recommendations)
         written += [f"partners/{name}"
                     for name in write_html_and_pdf(html, out, stem, pdf, skipped)]
     return written

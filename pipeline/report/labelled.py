@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +91,8 @@ class Variable:
     label: str
     kind: str  # "numeric" or "string"
     value_labels: Mapping[int, str]
+    #: The values as ``partnerships.csv`` writes them → their labels (choice names there).
+    csv_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,16 +165,19 @@ def labelled_data(partnerships: pd.DataFrame, instrument: Instrument) -> Labelle
         values = partnerships[column]
         text = _as_text(values)
         labels: dict[int, str] = {}
+        csv_labels: dict[str, str] = {}
         if column in indicators:
             question, choice = indicators[column]
             label = f"{question.label}: {choice.label}"
             data, kind, labels = _numbers(text), "numeric", dict(INDICATOR_LABELS)
+            csv_labels = {str(code): word for code, word in INDICATOR_LABELS.items()}
         elif column in questions and questions[column].type == "select_one":
             question = questions[column]
             codes = _choice_codes(question, instrument)
             label = question.label
             data, kind = _coded(text, {k: v[0] for k, v in codes.items()}), "numeric"
             labels = {value: choice_label for value, choice_label in codes.values()}
+            csv_labels = {name: choice_label for name, (_, choice_label) in codes.items()}
         elif column in questions and questions[column].type in ("integer", "decimal"):
             label = questions[column].label
             data, kind = _numbers(text), "numeric"
@@ -183,6 +188,7 @@ def labelled_data(partnerships: pd.DataFrame, instrument: Instrument) -> Labelle
             label = BOOKKEEPING_LABELS.get(column, column)
             data, kind, labels = _coded(text, phase_codes), "numeric", \
                 {code: name for name, code in phase_codes.items()}
+            csv_labels = {name: name for name in phases}
         else:
             label = BOOKKEEPING_LABELS.get(column, column)
             numbers = _numbers(text)
@@ -195,13 +201,16 @@ def labelled_data(partnerships: pd.DataFrame, instrument: Instrument) -> Labelle
             raise ValueError(f"columns '{column}' and another both become '{name}'")
         columns[name] = data
         variables.append(Variable(name=name, source=str(column), label=label,
-                                  kind=kind, value_labels=labels))
+                                  kind=kind, value_labels=labels,
+                                  csv_labels=csv_labels))
     return LabelledData(frame=pd.DataFrame(columns, index=partnerships.index),
                         variables=tuple(variables))
 
 
 def codebook(data: LabelledData) -> pd.DataFrame:
-    """One row per variable: name, source column, label, type, values, base and missing."""
+    """One row per variable: name, source column, label, type, values, base, missing, and
+    ``csv_values``: the values as ``partnerships.csv`` writes them with their labels (a
+    single-choice answer is its choice name there, its code in the labelled files)."""
     rows = []
     for variable in data.variables:
         values = data.frame[variable.name]
@@ -215,9 +224,11 @@ def codebook(data: LabelledData) -> pd.DataFrame:
                                 for code, text in variable.value_labels.items()),
             "base": int(len(values) - missing),
             "missing": missing,
+            "csv_values": "; ".join(f"{value}={text}"
+                                    for value, text in variable.csv_labels.items()),
         })
     return pd.DataFrame(rows, columns=["name", "source", "label", "type", "values", "base",
-                                       "missing"])
+                                       "missing", "csv_values"])
 
 
 def _fix_sav_date(path: Path, year: int) -> None:

@@ -82,11 +82,16 @@ def write_analyst_notebook(folder: Path, out: Path | None = None) -> list[str]:
 
 def write_notebook(folder: Path, template: Path, stem: str,
                    out: Path | None = None) -> list[str]:
-    """Execute ``template`` in ``folder`` and write ``<stem>.ipynb`` and ``<stem>.html`` into
-    ``out`` (default ``folder``)."""
+    """Execute ``template`` for the run folder ``folder`` and write ``<stem>.ipynb`` and
+    ``<stem>.html`` into ``out`` (default ``folder``).
+
+    The notebook is executed in ``out``, where it is written: it finds its run folder from
+    there, as it does when someone opens it later, so the executed copy proves that it runs
+    from the run folder alone (wherever the folder is copied, with the installed package).
+    """
     folder = Path(folder)
     out = Path(out) if out is not None else folder
-    notebook = execute_notebook(build_notebook(template), folder, template)
+    notebook = execute_notebook(build_notebook(template), out, template)
     (out / f"{stem}.ipynb").write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
     (out / f"{stem}.html").write_text(notebook_html(notebook), encoding="utf-8")
     return [f"{stem}.ipynb", f"{stem}.html"]

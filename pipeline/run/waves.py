@@ -185,14 +185,34 @@ class WavesSummary:
     skipped: tuple = ()
 
 
+def recorded_partner_reports(folder: Path) -> bool:
+    """Whether the run folder at ``folder`` was written with partnership pages.
+
+    Read from its ``run.json`` (``settings.partner_reports``); a folder that is missing, or
+    whose record cannot be read, made none.
+    """
+    try:
+        manifest = json.loads((Path(folder) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    settings = manifest.get("settings") if isinstance(manifest, dict) else None
+    return isinstance(settings, dict) and settings.get("partner_reports") is True
+
+
 def run_waves(root_dir: Path, out: Path | None = None,
               progress: Callable[[str], None] = lambda message: None, *,
-              pdf: bool = True, notebook: bool = True) -> WavesSummary:
+              pdf: bool = True, notebook: bool = True,
+              partner_reports: bool = False) -> WavesSummary:
     """Run every wave under ``root_dir`` and write the trends folder (``pulsecheck run``).
 
     Each wave is published as ``pulsecheck run`` publishes it (into ``out/<survey>-<wave>/``,
     by default ``reports/out/``); the combined outputs go to ``out/<survey>-trends/`` (see the
     module docstring).
+
+    Partnership pages are written for every wave when ``partner_reports`` is true, and for a
+    wave whose earlier run folder made them (``settings.partner_reports`` of its
+    ``run.json``): replacing that folder must not delete pages a team may have sent, so they
+    are made again from the wave's current data (the same bytes when the data are unchanged).
     """
     from pipeline.model.crosswalk import COMPARABILITY  # noqa: F401 - documents the dependency
     from pipeline.multiwave.histories import (
@@ -239,10 +259,13 @@ def run_waves(root_dir: Path, out: Path | None = None,
         check_out(base / f"{analysed[0].wave.survey}-{name}")
     for item in analysed:
         target = base / run_folder_name(item.wave)
-        publish(target, lambda f, item=item: write_outputs(f, item.wave, item.result,
-                                                           item.input_sums, False, pdf=pdf,
-                                                           notebook=notebook,
-                                                           skipped=skipped))
+        pages = partner_reports or recorded_partner_reports(target)
+        if pages and not partner_reports:
+            progress(f"wave {item.wave.wave}: partnership pages written again (its earlier "
+                     f"run folder had them)")
+        publish(target, lambda f, item=item, pages=pages: write_outputs(
+            f, item.wave, item.result, item.input_sums, False, pages, pdf=pdf,
+            notebook=notebook, skipped=skipped))
         progress(f"wrote {target}")
         if not len(item.result.flow.analysed):
             # Where every row of the wave went is written; the trends cannot be.
