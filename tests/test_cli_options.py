@@ -47,6 +47,18 @@ def test_progress__on_a_terminal__reports_the_steps_on_stderr_only(tmp_path, tin
     assert "s] " not in result.stdout
 
 
+def test_progress__run_on_a_terminal__reports_analysis_and_writing(tmp_path, tiny_rows,
+                                                                   terminal):
+    wave = make_project(tmp_path, tiny_rows)
+    result = invoke("run", str(wave), "--out", str(tmp_path / "run"))
+    assert result.exit_code == 0, result.output
+    for step in ("read 7 rows", "validating, classifying and tabulating",
+                 "writing the labelled data"):
+        assert f"s] {step}" in result.stderr, result.stderr
+    quiet = invoke("--quiet", "run", str(wave), "--out", str(tmp_path / "run2"))
+    assert quiet.exit_code == 0 and "s] " not in quiet.stderr
+
+
 @pytest.mark.parametrize("args", [("--quiet", "validate"), ("validate", "--quiet"),
                                   ("validate", "-q"), ("validate", "--json")])
 def test_progress__quiet_or_json__says_nothing_on_a_terminal(tmp_path, tiny_rows, terminal,
@@ -198,7 +210,6 @@ def test_verify_json__not_a_run_folder__error_object(tmp_path):
     assert json.loads(result.stdout)["error"]["code"].startswith("VERIFY_")
 
 
-@pytest.mark.slow
 def test_run_json__tiny_wave__one_object_with_counts_and_files(tmp_path, tiny_rows):
     wave = make_project(tmp_path, tiny_rows)
     out = tmp_path / "run"
@@ -208,6 +219,23 @@ def test_run_json__tiny_wave__one_object_with_counts_and_files(tmp_path, tiny_ro
     assert payload["counts"]["analysed"] == 4
     assert "internal/partnerships.csv" in payload["files"]
     assert all((out / name).is_file() for name in payload["files"])
+
+
+def test_verify_json__rebuilt_run__identical_counts_and_exit_0(tmp_path, tiny_rows):
+    wave = make_project(tmp_path, tiny_rows)
+    out = tmp_path / "run"
+    assert invoke("run", str(wave), "--out", str(out)).exit_code == 0
+    (out / "internal" / "notes.txt").write_text("mine", encoding="utf-8")
+    result = invoke("verify", str(out), "--json")
+    payload = json.loads(result.stdout)
+    assert result.exit_code == payload["exit_code"] == 2
+    assert payload["files"]["not_written_by_the_run"] == ["internal/notes.txt"]
+    assert payload["error"]["code"] == "VERIFY_005"
+    (out / "internal" / "notes.txt").unlink()
+    again = invoke("verify", str(out), "--json")
+    payload = json.loads(again.stdout)
+    assert again.exit_code == payload["exit_code"] == 0
+    assert payload["counts"]["identical"] > 5 and payload["counts"]["differs"] == 0
 
 
 # -- validate lists each problem -------------------------------------------------------------
@@ -314,3 +342,16 @@ def test_shell_completion__completes_command_names():
     done = subprocess.run([sys.executable, "-m", "pipeline"], env=env, capture_output=True,
                           text=True, timeout=60, check=False)
     assert "plain,validate" in done.stdout.split()
+
+
+@pytest.mark.slow
+def test_progress__report_on_a_terminal__names_each_document(sample_run_dir, tmp_path,
+                                                             terminal):
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(sample_run_dir, folder)
+    result = invoke("report", str(folder), "--no-pdf", "--no-notebook", "--partner-reports")
+    assert result.exit_code == 0, result.output
+    assert "s] rendering the funder summary (HTML)" in result.stderr
+    assert "s] rendering partnership page 1 of " in result.stderr
