@@ -297,7 +297,7 @@ def test_ingest__wave_folder__is_a_catalogue_error_not_a_traceback(tmp_path, tin
                     "--out", str(tmp_path / "in"))
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
-    assert "error:" in result.stderr
+    assert "CLI_003" in result.stderr and "pulsecheck validate" in result.stderr
 
 
 # -- shared rendering options -------------------------------------------------------------

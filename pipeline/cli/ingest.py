@@ -17,7 +17,7 @@ from pipeline.cli.options import (
     quiet_option,
 )
 from pipeline.cli.raw_guard import refuse_overwrite, refuse_raw_out
-from pipeline.errors import EXIT_DATA_ERRORS, issues_frame
+from pipeline.errors import EXIT_DATA_ERRORS, PulsecheckError, issues_frame
 from pipeline.ingest.adapters import SOURCES
 from pipeline.ingest.adapters.responses import to_responses
 from pipeline.ingest.readers import (
@@ -65,6 +65,11 @@ def ingest(export: Path, instrument_path: Path, platform_name: str, map_path: Pa
       pulsecheck ingest kobo.xlsx --instrument form.xlsx --platform kobo --out in/
       pulsecheck ingest export.csv --instrument form.xlsx --out in/ --json
     """
+    if export.is_dir():
+        # A wave folder is a natural thing to pass; say which commands read one.
+        raise PulsecheckError("CLI_003", option="EXPORT", value=str(export),
+                              expected="one export file (a wave folder is read by "
+                                       "`pulsecheck validate` or `pulsecheck run`)")
     # Raw data are only read, and no output replaces an input (checked before reading).
     refuse_raw_out(out_dir)
     refuse_overwrite([out_dir / "responses.csv", out_dir / "issues.csv"],
