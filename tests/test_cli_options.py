@@ -355,3 +355,21 @@ def test_progress__report_on_a_terminal__names_each_document(sample_run_dir, tmp
     assert result.exit_code == 0, result.output
     assert "s] rendering the funder summary (HTML)" in result.stderr
     assert "s] rendering partnership page 1 of " in result.stderr
+
+
+def test_version__is_the_installed_package_s_version():
+    from importlib import metadata
+
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"pulsecheck, version {metadata.version('pulsecheck')}"
+
+
+def test_version__answers_without_reading_package_metadata():
+    done = subprocess.run([sys.executable, "-c",
+                           "import sys; from pipeline.cli.main import main; "
+                           "sys.argv = ['pulsecheck', '--version']\n"
+                           "try:\n    main()\nexcept SystemExit:\n    pass\n"
+                           "print('importlib.metadata' in sys.modules)"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.splitlines()[-1] == "False"

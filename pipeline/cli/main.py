@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pipeline import __version__
 from pipeline.cli.lazy import LazyGroup
 from pipeline.cli.options import STATUS as STATUS_TEXT
 from pipeline.cli.options import (
@@ -119,7 +120,9 @@ class _Group(LazyGroup):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="pulsecheck")
+# The version of the package itself: reading it from the installed metadata would first scan
+# every installed distribution (importlib.metadata), which --version need not wait for.
+@click.version_option(version=__version__, prog_name="pulsecheck")
 @click.option("--project", type=click.Path(path_type=Path), default=None,
               help="Work in this project folder, as if started there (like git -C); "
                    "relative paths are read from it. Default: the working directory.")
