@@ -233,7 +233,7 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
       pulsecheck run raw/pulse_check/2016
       pulsecheck run raw/pulse_check/2016 --out /tmp/pc2016
       pulsecheck run raw/pulse_check/2016 --no-pdf --no-notebook
-      pulsecheck run raw/pulse_check/2016 --json --no-pdf > run.json
+      pulsecheck run raw/pulse_check/2016 --json --no-pdf > summary.json
     """
     import pandas as pd
 
