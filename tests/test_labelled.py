@@ -261,3 +261,14 @@ def test_labelled__read_back_with_r_haven__labels_and_missing_codes(tmp_path):
     if "there is no package called" in done.stderr:
         pytest.skip("R package haven is not installed")
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_labelled__parquet__text_is_stored_plainly_for_byte_scans(tmp_path):
+    # The personal-data sweeps scan every output's bytes; a compressed file would hide text.
+    partnerships = _tiny_partnerships()
+    # Repetitive text, which compression would fold; neither the smallest nor the largest
+    # value, which the file's statistics would keep plainly anyway.
+    marker = "Planted marker, " * 8
+    partnerships["barriers_other"] = ["A", marker, "zzz"]
+    write_labelled(tmp_path, partnerships, tiny_instrument())
+    assert marker.encode() in (tmp_path / "partnerships.parquet").read_bytes()

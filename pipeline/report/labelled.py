@@ -351,8 +351,14 @@ def _fix_dta_date(path: Path, year: int) -> None:
 
 
 def write_parquet(data: LabelledData, path: Path) -> None:
-    """``partnerships.parquet``: labelled variables as categoricals (needs pyarrow)."""
-    data.categorical().to_parquet(path, engine="pyarrow", index=False, compression="zstd")
+    """``partnerships.parquet``: labelled variables as categoricals (needs pyarrow).
+
+    Notes
+    -----
+    Written uncompressed: the file is small, and its text stays readable to the byte scans
+    that check no output holds personal data.
+    """
+    data.categorical().to_parquet(path, engine="pyarrow", index=False, compression=None)
 
 
 def write_labelled(folder: Path, partnerships: pd.DataFrame, instrument: Instrument,
