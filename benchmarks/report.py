@@ -140,6 +140,10 @@ def results_markdown(payload: dict[str, Any], chart: str) -> str:
     lines += ["", "Render (every output file: CSV, XLSX, HTML, PDF, executed notebook) is "
               "measured only up to the largest size shown in its column.", *notes, "",
               f"![time per stage]({chart})", ""]
+    if payload.get("startup"):
+        from benchmarks.startup import startup_markdown
+
+        lines += [startup_markdown(payload["startup"]), ""]
     return "\n".join(lines)
 
 

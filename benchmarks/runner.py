@@ -247,11 +247,15 @@ def run_bench(options: BenchOptions, say: Callable[[str], None] = print) -> dict
     rscript = find_rscript() if options.with_r else None
     if options.with_r and rscript is None:
         say("R baseline skipped: Rscript with the survey package not found")
+    from benchmarks.startup import measure_startup
+
     results = [measure_size(options, n, rscript, say) for n in sorted(options.sizes)]
+    say("start-up: pulsecheck --help and --version")
     payload = {
         "machine": machine_details(rscript),
         "sizes": [_as_dict(r) for r in results],
         "summary": summarise(results),
+        "startup": measure_startup(),
     }
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "results.json").write_text(json.dumps(payload, indent=1) + "\n",

@@ -180,7 +180,7 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "Re-save as UTF-8, or pass --encoding."),
     ErrorSpec("READ_010", "info", "platform detected",
               "read with the platform profile '{platform}': {reason}.",
-              "If this is wrong, name the platform with --source (or platform in wave.toml)."),
+              "If this is wrong, name the platform with --platform (or platform in wave.toml)."),
     ErrorSpec("READ_011", "info", "encoding detected",
               "text decoded as {encoding} ({reason}).",
               "If characters look wrong, name the encoding with --encoding."),
@@ -201,10 +201,10 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "Give a CSV with columns export_column, question and optional choice."),
     ErrorSpec("READ_016", "fatal", "platform not recognised",
               "the export matches no platform profile ({reason}).",
-              "Name the platform with --source ({known})."),
+              "Name the platform with --platform ({known})."),
     ErrorSpec("READ_017", "fatal", "export unreadable by its adapter",
               "the file cannot be read as a {platform} export: {reason}.",
-              "Export the responses again, or name another platform with --source."),
+              "Export the responses again, or name another platform with --platform."),
     ErrorSpec("READ_018", "fatal", "no response rows",
               "the export has its header row(s) but no response rows.",
               "Export again once responses are in, or leave the file out of the wave."),
@@ -456,6 +456,10 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "the file {name} was not written: {reason}.",
               "{remedy} Every other output was written; render it later with `pulsecheck "
               "report RUN_DIR`, or pass --no-notebook to leave it out."),
+    ErrorSpec("RENDER_009", "warning", "Parquet file not written",
+              "the file {name} was not written: {reason}.",
+              "{remedy} Every other output was written; partnerships.sav, partnerships.dta "
+              "and partnerships.csv hold the same data."),
     # --- crosswalks between instrument versions ------------------------------------------------
     ErrorSpec("XWALK_001", "fatal", "crosswalk columns missing",
               "the crosswalk lacks the column(s) {names}.",

@@ -35,6 +35,7 @@ IO_MODULES = frozenset({
     "cli/raw_guard.py",              # moves a recorded export aside before it is replaced
     "cli/explain.py", "cli/init.py", "cli/lazy.py",
     "cli/new_wave.py",               # copies a wave's description into a new wave folder
+    "cli/options.py",                # progress on the terminal, JSON on stdout
     "report/labelled.py",            # writes the .sav/.dta files and the codebook
     "report/optional.py",            # finds whether the optional PDF/notebook parts are installed
     "resources.py",                  # finds the data shipped with pulsecheck and the project

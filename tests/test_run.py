@@ -13,6 +13,7 @@ from pipeline.cli.main import cli
 OUTPUTS = {"run.json", "internal/README.txt", "internal/flow.csv", "internal/dispositions.csv",
            "internal/issues.csv", "internal/quarantine.csv", "internal/partnerships.csv",
            "internal/partnerships.sav", "internal/partnerships.dta", "internal/codebook.csv",
+           "internal/partnerships.parquet", "internal/codebook.html",
            "internal/overview.html"}
 
 

@@ -33,8 +33,11 @@ def _project_root() -> Path:
 @click.option("--record", is_flag=True, default=False,
               help="Replace the committed results (benchmarks/results/ and "
                    "benchmarks/RESULTS.md) with this run's.")
+@click.option("--startup", is_flag=True, default=False,
+              help="Measure only how fast `pulsecheck --help` and `--version` answer "
+                   "(best of several fresh processes, beside `python -c pass`).")
 def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_max: int,
-          record: bool) -> None:
+          record: bool, startup: bool) -> None:
     """Benchmark every stage at 1 k to 1 M responses against pandas.read_csv and R.
 
     Results go to reports/out/bench/ (not kept in git); the committed figures change only
@@ -45,6 +48,7 @@ def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_m
       pulsecheck bench --quick
       pulsecheck bench --sizes 1000,10000 --no-r --out /tmp/bench
       pulsecheck bench --record
+      pulsecheck bench --startup --record
     """
     root = _project_root()
     if record and out is not None:
@@ -55,6 +59,9 @@ def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_m
         raise PulsecheckError("BENCH_001", path=str(root / "benchmarks"))
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+    if startup:
+        _bench_startup(root, out, record)
+        return
     from benchmarks.report import text_table
     from benchmarks.runner import FULL_SIZES, QUICK_SIZES, BenchOptions, run_bench
 
@@ -83,3 +90,21 @@ def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_m
         if size["r_note"]:
             click.echo(size["r_note"])
             break
+
+
+def _bench_startup(root: Path, out: Path | None, record: bool) -> None:
+    """``bench --startup``: the start-up times, recorded only with --record."""
+    import json
+
+    from benchmarks.startup import measure_startup, record_startup, startup_markdown
+
+    result = measure_startup()
+    if record:
+        for path in record_startup(result, root):
+            click.echo(f"Wrote {path}", err=True)
+    else:
+        folder = out or root / "reports" / "out" / "bench"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "startup.json").write_text(json.dumps(result, indent=1) + "\n",
+                                             encoding="utf-8")
+    click.echo(startup_markdown(result))

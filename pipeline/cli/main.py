@@ -16,7 +16,22 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pipeline import __version__
 from pipeline.cli.lazy import LazyGroup
+from pipeline.cli.options import STATUS as STATUS_TEXT
+from pipeline.cli.options import (
+    echo_skipped,
+    emit_json,
+    error_payload,
+    issue_records,
+    json_option,
+    json_wanted,
+    platform_option,
+    progress_reporter,
+    quiet_option,
+    render_options,
+    skipped_payload,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -91,6 +106,10 @@ class _Group(LazyGroup):
         try:
             return super().invoke(ctx)
         except PulsecheckError as error:
+            if json_wanted():
+                # --json: the error is the one JSON object on stdout, same exit code.
+                emit_json(error_payload(error, error.exit_code))
+                ctx.exit(error.exit_code)
             click.echo(f"error: {error.message}", err=True)
             problems = getattr(error, "problems", None)
             if problems is not None and len(problems):
@@ -105,20 +124,28 @@ class _Group(LazyGroup):
             failure = PulsecheckError("CLI_004", file=error.filename and str(error.filename),
                                       action="reading or writing a file",
                                       reason=error.strerror or str(error))
-            click.echo(f"error: {failure.message}", err=True)
+            if json_wanted():
+                emit_json(error_payload(failure, failure.exit_code))
+            else:
+                click.echo(f"error: {failure.message}", err=True)
             ctx.exit(failure.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="pulsecheck")
+# The version of the package itself: reading it from the installed metadata would first scan
+# every installed distribution (importlib.metadata), which --version need not wait for.
+@click.version_option(version=__version__, prog_name="pulsecheck")
 @click.option("--project", type=click.Path(path_type=Path), default=None,
               help="Work in this project folder, as if started there (like git -C); "
                    "relative paths are read from it. Default: the working directory.")
+@quiet_option
 def cli(project: Path | None) -> None:
     """pulsecheck: from a survey platform export to validated, phase-classified partnerships.
 
     The project (instruments, raw waves, run folders) is the working directory or the
     nearest folder above it holding survey_instrument/; `pulsecheck init DIR` creates one.
+    Progress of slow steps is shown on stderr when it is a terminal (never when piped, or
+    with --quiet).
 
     \b
     Examples:
@@ -136,16 +163,6 @@ def cli(project: Path | None) -> None:
         os.chdir(project)
 
 
-def _echo_progress(message: str) -> None:
-    click.echo(f"  {message}", err=True)
-
-
-def _echo_skipped(skipped) -> None:
-    """Warn once per missing part (every PDF fails for the same reason)."""
-    for message in dict.fromkeys(item.message for item in skipped):
-        click.echo(f"warning: {message}", err=True)
-
-
 def _print_table(frame: pd.DataFrame, title: str) -> None:
     import pandas as pd
     from rich.console import Console
@@ -159,6 +176,27 @@ def _print_table(frame: pd.DataFrame, title: str) -> None:
     for row in frame.itertuples(index=False):
         table.add_row(*("" if pd.isna(v) else str(v) for v in row))
     console.print(table)
+
+
+def _files_in(folder: Path) -> list[str]:
+    """Every file under ``folder``, relative to it, sorted."""
+    return sorted(path.relative_to(folder).as_posix() for path in Path(folder).rglob("*")
+                  if path.is_file())
+
+
+def _severity_counts(issues: pd.DataFrame) -> dict[str, int]:
+    counts = issues["severity"].value_counts()
+    return {"issues": len(issues),
+            **{severity: int(counts.get(severity, 0)) for severity in ("error", "warning",
+                                                                        "info")}}
+
+
+def _issue_summary(issues: pd.DataFrame) -> dict:
+    """Issue counts for a JSON object: by severity and by code (details are in issues.csv)."""
+    return {**_severity_counts(issues),
+            "by_code": [{"code": code, "severity": severity, "count": int(count)}
+                        for code, severity, _title, count in
+                        _issue_counts(issues).itertuples(index=False)]}
 
 
 def _issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
@@ -188,13 +226,12 @@ def _issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
                    "(published/partners/<id>.html and .pdf). A survey folder of waves "
                    "writes them for every wave, and always for a wave whose earlier run "
                    "folder had them.")
-@click.option("--no-pdf", is_flag=True, default=False,
-              help="Write the reports as HTML only (no WeasyPrint or Pango needed).")
-@click.option("--no-notebook", is_flag=True, default=False,
-              help="Do not execute the analyst notebook (no Jupyter packages needed).")
+@render_options
+@quiet_option
+@json_option
 def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
                 phase_basis: str | None, partner_reports: bool, no_pdf: bool,
-                no_notebook: bool) -> None:
+                no_notebook: bool, as_json: bool) -> None:
     """Run a wave: read, validate, exclude, classify, and write the run folder.
 
     WAVE_DIR is a folder with a wave.toml (see raw/README.md), or a survey folder of such
@@ -210,6 +247,7 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
       pulsecheck run raw/pulse_check/2016
       pulsecheck run raw/pulse_check/2016 --out /tmp/pc2016
       pulsecheck run raw/pulse_check/2016 --no-pdf --no-notebook
+      pulsecheck run raw/pulse_check/2016 --json --no-pdf > summary.json
     """
     import pandas as pd
 
@@ -220,16 +258,32 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     if out is not None:
         refuse_raw_out(out)  # raw data are only read (RAW_003)
         refuse_exports_out(out, wave_dir)  # exports kept outside the project too
+    progress = progress_reporter()
     if is_waves_folder(wave_dir):
         # A survey folder of waves: run each wave, then the trends and histories across them.
-        waves = run_waves(wave_dir, out, progress=_echo_progress, pdf=not no_pdf,
+        waves = run_waves(wave_dir, out, progress=progress, pdf=not no_pdf,
                           notebook=not no_notebook, partner_reports=partner_reports)
-        _echo_skipped(waves.skipped)
+        if as_json:
+            emit_json({"command": "run", "status": STATUS_TEXT[waves.exit_code],
+                       "exit_code": waves.exit_code, "out": str(waves.out),
+                       "waves": list(waves.waves), "counts": {"analysed": waves.counts},
+                       "links": waves.links, "files": _files_in(waves.out),
+                       "skipped": skipped_payload(waves.skipped)})
+            sys.exit(waves.exit_code)
+        echo_skipped(waves.skipped)
         click.echo(f"Ran waves {', '.join(waves.waves)}; wrote {waves.out}")
         sys.exit(waves.exit_code)
-    summary = run_wave(wave_dir, out, keep_personal=keep_personal, progress=_echo_progress,
+    summary = run_wave(wave_dir, out, keep_personal=keep_personal, progress=progress,
                        phase_basis=phase_basis, partner_reports=partner_reports,
                        pdf=not no_pdf, notebook=not no_notebook)
+    if as_json:
+        emit_json({"command": "run", "status": STATUS_TEXT[summary.exit_code],
+                   "exit_code": summary.exit_code, "out": str(summary.out),
+                   "counts": dict(summary.counts), "phases": dict(summary.phase_counts),
+                   "files": _files_in(summary.out),
+                   "issues": _issue_summary(summary.issues),
+                   "skipped": skipped_payload(summary.skipped)})
+        sys.exit(summary.exit_code)
     _print_table(summary.flow[["step", "n_in", "n_removed", "n_out", "reason"]],
                  "Raw → analysed")
     phases = pd.DataFrame({"phase": list(summary.phase_counts),
@@ -237,7 +291,7 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     _print_table(phases, "Phase (self-placement)")
     if len(summary.issues):
         _print_table(_issue_counts(summary.issues), "Data issues (details in internal/issues.csv)")
-    _echo_skipped(summary.skipped)
+    echo_skipped(summary.skipped)
     click.echo(f"Wrote {summary.out}")
     sys.exit(summary.exit_code)
 
@@ -247,17 +301,23 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
 @click.option("--instrument", "instrument_dir", default=None,
               type=click.Path(path_type=Path),
               help="Instrument folder (needed for an export file; a wave folder names its own).")
-@click.option("--platform", "platform_name", default="qualtrics", show_default=True,
-              help="Platform profile of the export (see survey_instrument/platforms/); a "
-                   "wave folder names its own.")
+@platform_option("Platform profile of an export file (see survey_instrument/platforms/; "
+                 "auto: detect it from the header); a wave folder names its own.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Also write issues.csv into this folder.")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="List at most this many problems (0: all); issues.csv has every one.")
+@quiet_option
+@json_option
 def validate_command(export: Path, instrument_dir: Path | None, platform_name: str,
-                     out: Path | None) -> None:
+                     out: Path | None, limit: int, as_json: bool) -> None:
     """Validate an export, or every export of a wave folder, and list every problem.
 
     EXPORT is an export file (then --instrument is needed) or a wave folder with a
-    wave.toml, whose instrument, platform and files are used.
+    wave.toml, read as `pulsecheck run` reads it (its checksums, instrument, platform,
+    limits and files). Each problem is listed with its file, row, column, code and message
+    (contact details and names typed by respondents masked), then a count per code. Exit
+    code 1 when a row would be quarantined, 2 when the input is unusable.
 
     \b
     Examples:
@@ -265,12 +325,13 @@ def validate_command(export: Path, instrument_dir: Path | None, platform_name: s
       pulsecheck validate raw/pulse_check/2016/pulse_check_2016_qualtrics.csv \\
           --instrument survey_instrument/pulse_check/2016
       pulsecheck validate export.csv --instrument survey_instrument/pulse_check/2016 --out checks/
+      pulsecheck validate raw/pulse_check/2016 --limit 0 --json
     """
     import pandas as pd
 
     from pipeline.cli.raw_guard import refuse_exports_out, refuse_overwrite, refuse_raw_out
     from pipeline.errors import EXIT_DATA_ERRORS, PulsecheckError
-    from pipeline.ingest.readers import read_export, read_instrument, read_platform, read_wave
+    from pipeline.ingest.readers import read_export, read_instrument, read_platform
     from pipeline.run.analyse import validation_config
     from pipeline.stages.privacy import inert_frame, instrument_mask, mask_personal
     from pipeline.stages.validate import validate_responses
@@ -283,12 +344,30 @@ def validate_command(export: Path, instrument_dir: Path | None, platform_name: s
         refuse_overwrite([out / "issues.csv"],
                          [export, *([instrument_dir] if instrument_dir else [])])
 
+    progress = progress_reporter()
     if export.is_dir():
-        # A wave folder (a natural thing to pass): read it as `pulsecheck run` does.
-        wave = read_wave(export)
-        instrument = read_instrument(instrument_dir or wave.instrument_path)
-        platform = read_platform(wave.platform, wave.root)
-        files, root = list(wave.files), wave.root
+        # A wave folder (a natural thing to pass): read through the one wave loader, as
+        # `pulsecheck run` reads it.
+        from pipeline.ingest.wave_folder import load_wave
+
+        for option, value, default in (("--instrument", instrument_dir, None),
+                                       ("--platform", platform_name, "auto")):
+            if value != default:
+                raise PulsecheckError("CLI_003", option=option, value=str(value),
+                                      expected="nothing with a wave folder (its wave.toml "
+                                               "names the instrument and platform)")
+        from pipeline.stages.corrections import apply_corrections
+
+        loaded = load_wave(export, progress)
+        instrument = loaded.instrument
+        # The wave's exports are validated together, after its corrections, as in a run.
+        frame = pd.concat([e.frame for e in loaded.exports], ignore_index=True)
+        corrected = apply_corrections(frame, loaded.corrections, instrument)
+        parts = [(corrected.frame,
+                  pd.concat([*(e.issues for e in loaded.exports), corrected.issues],
+                            ignore_index=True),
+                  sum(e.n_rows for e in loaded.exports),
+                  validation_config(loaded.platform, loaded.wave.steps))]
     else:
         if instrument_dir is None:
             raise PulsecheckError("CLI_003", option="--instrument", value="",
@@ -300,37 +379,47 @@ def validate_command(export: Path, instrument_dir: Path | None, platform_name: s
         # The project's own profiles first, then those shipped with pulsecheck.
         root = project_root()
         platform = read_platform(platform_name, root)
-        files = [export]
+        progress(f"reading {export}")
+        exported = read_export(export, instrument, platform, root=root)
+        # Detected (auto) exports are validated as exports of the platform detected.
+        parts = [(exported.frame, exported.issues, exported.n_rows,
+                  validation_config(read_platform(exported.platform, root)
+                                    if platform_name == "auto" else platform))]
     issues, n_rows = [], 0
-    exports = [read_export(path, instrument, platform, root=root) for path in files]
-    if export.is_dir():
-        # A wave's corrections apply to its exports together, as in `pulsecheck run`.
-        from pipeline.ingest.readers import read_corrections
-        from pipeline.stages.corrections import apply_corrections
-
-        frame = pd.concat([e.frame for e in exports], ignore_index=True)
-        corrected = apply_corrections(frame, read_corrections(wave.path.parent), instrument)
-        parts = [(corrected.frame, pd.concat([*(e.issues for e in exports), corrected.issues],
-                                             ignore_index=True))]
-    else:
-        parts = [(e.frame, e.issues) for e in exports]
-    for frame, read_issues in parts:
-        result = validate_responses(frame, instrument, validation_config(platform))
+    for frame, read_issues, rows, check in parts:
+        progress(f"validating {rows} rows")
+        result = validate_responses(frame, instrument, check)
         # Issues copy what was typed; contact details and names in them are masked.
         masked, _ = mask_personal(instrument_mask(frame, instrument),
                                   pd.concat([read_issues, result.issues], ignore_index=True),
                                   pd.DataFrame())
         issues.append(masked)
-    n_rows = sum(e.n_rows for e in exports)
+        n_rows += rows
     issues = pd.concat(issues, ignore_index=True)
-    click.echo(f"{export}: {n_rows} rows, {len(issues)} issue(s)")
-    if len(issues):
-        _print_table(_issue_counts(issues), "Data issues")
+    written = []
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         inert_frame(issues).to_csv(out / "issues.csv", index=False, lineterminator="\n")
-        click.echo(f"Wrote {out / 'issues.csv'}")
-    sys.exit(EXIT_DATA_ERRORS if issues["severity"].eq("error").any() else 0)
+        written.append(str(out / "issues.csv"))
+    exit_code = EXIT_DATA_ERRORS if issues["severity"].eq("error").any() else 0
+    shown = issues if limit == 0 else issues.head(limit)
+    if as_json:
+        emit_json({"command": "validate", "status": STATUS_TEXT[exit_code],
+                   "exit_code": exit_code, "input": str(export), "rows": n_rows,
+                   "counts": _severity_counts(issues), "files": written,
+                   "issues": issue_records(shown), "more_issues": len(issues) - len(shown)})
+        sys.exit(exit_code)
+    click.echo(f"{export}: {n_rows} rows, {len(issues)} issue(s)")
+    for severity, message in zip(shown["severity"], shown["message"], strict=True):
+        click.echo(f"  {severity:<7} {message}")
+    if len(issues) > len(shown):
+        click.echo(f"  … and {len(issues) - len(shown)} more (--limit 0 lists every one; "
+                   "--out DIR writes issues.csv)")
+    if len(issues):
+        _print_table(_issue_counts(issues), "Data issues")
+    if written:
+        click.echo(f"Wrote {written[0]}")
+    sys.exit(exit_code)
 
 
 class _InstrumentGroup(LazyGroup):
@@ -421,7 +510,8 @@ def manifest_command(wave_dir: Path, check: bool, replace: bool) -> None:
 def main() -> None:
     """Console entry point."""
     try:
-        cli.main(standalone_mode=True)
+        # One completion variable however it is started (`pulsecheck`, `python -m pipeline`).
+        cli.main(standalone_mode=True, complete_var="_PULSECHECK_COMPLETE")
     except Exception as error:
         from pipeline.errors import EXIT_INTERNAL, EXIT_UNUSABLE, PulsecheckError
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.cli.options import echo_skipped, progress_reporter, quiet_option, render_options
 from pipeline.errors import PulsecheckError
 
 
@@ -62,20 +63,13 @@ def refresh_manifest(folder: Path, partner_reports: bool = False,
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _warn(skipped: list) -> None:
-    for message in dict.fromkeys(item.message for item in skipped):
-        click.echo(f"warning: {message}", err=True)
-
-
 @click.command("report")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--partner-reports", is_flag=True, default=False,
               help="Also write a one-page report for each partnership (partners/<id>.html "
                    "and .pdf), for partnerships that asked for one.")
-@click.option("--no-notebook", is_flag=True, default=False,
-              help="Skip executing the analyst notebook (funder and partner reports only).")
-@click.option("--no-pdf", is_flag=True, default=False,
-              help="Write the reports as HTML only (no WeasyPrint or Pango needed).")
+@render_options
+@quiet_option
 def report(run_dir: Path, partner_reports: bool, no_notebook: bool, no_pdf: bool) -> None:
     """Re-render the reports of a run folder (funder summary, analyst notebook, partnership
     pages) from the tables it holds, without recomputing them.
@@ -92,19 +86,21 @@ def report(run_dir: Path, partner_reports: bool, no_notebook: bool, no_pdf: bool
     folder = Path(run_dir)
     check_run_files(folder)
     foreign = unrecorded_files(folder)  # not the run's: never recorded as its outputs
+    progress = progress_reporter()
     skipped: list = []  # PDFs or notebooks that cannot be rendered here (with cause and fix)
     if is_trends_folder(folder):
         # A trends folder (pulsecheck run over a folder of waves): workbook, summary, notebook.
         written = write_trend_reports(folder, notebook=not no_notebook, pdf=not no_pdf,
-                                      skipped=skipped)
+                                      skipped=skipped, progress=progress)
         refresh_manifest(folder, foreign=foreign, written=written)
-        _warn(skipped)
+        echo_skipped(skipped)
         click.echo(f"Wrote {len(written)} file(s) in {folder}")
         return
     if not (folder / "run.json").exists():
         raise PulsecheckError("RENDER_001", path=str(folder), name="run.json")
     written = write_reports(folder, partner_reports=partner_reports,
-                            notebook=not no_notebook, pdf=not no_pdf, skipped=skipped)
+                            notebook=not no_notebook, pdf=not no_pdf, skipped=skipped,
+                            progress=progress)
     refresh_manifest(folder, partner_reports, foreign=foreign, written=written)
-    _warn(skipped)
+    echo_skipped(skipped)
     click.echo(f"Wrote {len(written)} file(s) in {folder}")

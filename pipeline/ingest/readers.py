@@ -619,7 +619,7 @@ def read_export(path: Path, instrument: Instrument, platform: Platform | None = 
     platform : Platform, optional
         The wave's platform profile; its family limits detection (``auto``: any platform).
     source : str, optional
-        A platform family named by the user (``--source``); overrides ``platform``.
+        A platform family named by the user (``--platform``); overrides ``platform``.
     mapping : mapping, optional
         Explicit column mapping (:func:`read_mapping`), tried before names and labels.
     encoding : str, optional

@@ -108,6 +108,7 @@ def load_wave(folder: Path, progress: Callable[[str], None] = lambda message: No
     platform = read_platform(wave.platform, wave.root)
     limits = read_limits(wave.root, wave.config.get("limits"))
     versions = read_choice_versions(wave.instrument_path)
+    progress(f"reading {len(wave.files)} export file(s)")
     exports = tuple(read_export(path, instrument, platform, choice_versions=versions,
                                 root=wave.root, limits=limits) for path in wave.files)
     corrections = read_corrections(wave.path.parent)

@@ -55,6 +55,8 @@ class Choice:
     label: str
     code: str
     exclusive: bool = False
+    #: An answer that says "no information" ("Not sure"): user-missing in labelled exports.
+    missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,9 +225,10 @@ def check_instrument(tables: Mapping[str, Any]) -> pd.DataFrame:
         if name in lists.get(list_name, []):
             add("INST_008", "choices.csv", position, "name", list_name=list_name, name=name)
         lists.setdefault(list_name, []).append(name)
-        if "exclusive" in choices.columns and _flag(record.get("exclusive", "")) is None:
-            add("INST_017", "choices.csv", position, "exclusive",
-                value=record["exclusive"], field="exclusive")
+        for flag in ("exclusive", "missing"):
+            if flag in choices.columns and _flag(record.get(flag, "")) is None:
+                add("INST_017", "choices.csv", position, flag,
+                    value=record[flag], field=flag)
     if "code" in choices.columns:
         for list_name, group in choices.assign(line=range(2, len(choices) + 2)).groupby(
                 "list_name", sort=False):
@@ -452,6 +455,7 @@ def build_instrument(tables: Mapping[str, Any], source: Mapping[str, str] | None
             label=record["label"].strip(),
             code=code,
             exclusive=bool(_flag(record.get("exclusive", "")) or False),
+            missing=bool(_flag(record.get("missing", "")) or False),
         ))
 
     questions: list[Question] = []

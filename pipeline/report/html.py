@@ -13,7 +13,7 @@ import datetime
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import jinja2
 import pandas as pd
@@ -352,6 +352,10 @@ def write_html_and_pdf(html: str, folder: Path, stem: str, pdf: bool = True,
     return [f"{stem}.html", f"{stem}.pdf"]
 
 
+def _formats(pdf: bool) -> str:
+    return "HTML and PDF" if pdf else "HTML"
+
+
 def available_parts(pdf: bool, notebook: bool, skipped: "list[Skipped] | None",
                     names: tuple[str, str]) -> tuple[bool, bool]:
     """Which of the PDFs and the notebook can be rendered here; each missing part asked for
@@ -383,13 +387,15 @@ def render_partner_html(bundle: "RunBundle", partnership: str, layout: dict,
 
 def write_reports(folder: Path, manifest: dict | None = None, *,
                   partner_reports: bool = False, notebook: bool = True, pdf: bool = True,
-                  skipped: "list[Skipped] | None" = None) -> list[str]:
+                  skipped: "list[Skipped] | None" = None,
+                  progress: Callable[[str], None] = lambda message: None) -> list[str]:
     """Render every report of a run folder into it; returns the files written.
 
     Reads only the run folder (:func:`load_run`), so ``pulsecheck report`` gives the same
     files as ``pulsecheck run`` did. When ``skipped`` is a list, PDFs and the notebook are
     optional: one that cannot be rendered here, or fails, is recorded there and the other
-    files are still written.
+    files are still written. ``progress`` is called with a short message before each slow
+    step (rendering a document, executing a notebook).
     """
     import json
 
@@ -405,6 +411,7 @@ def write_reports(folder: Path, manifest: dict | None = None, *,
                                     ("funder_summary.pdf", "analyst.ipynb"))
     published = folder / PUBLISHED_DIR
     written = []
+    progress(f"rendering the funder summary ({_formats(pdf)})")
     with render_errors("funder summary", folder):
         written += [f"{PUBLISHED_DIR}/{name}" for name in
                     write_html_and_pdf(render_funder_html(bundle), published, "funder_summary",
@@ -412,10 +419,12 @@ def write_reports(folder: Path, manifest: dict | None = None, *,
     if partner_reports:
         with render_errors("partnership pages", folder):
             written += [f"{PUBLISHED_DIR}/{name}"
-                        for name in write_partner_reports(published, bundle, pdf, skipped)]
+                        for name in write_partner_reports(published, bundle, pdf, skipped,
+                                                          progress=progress)]
     if notebook:
         from pipeline.report.notebook import write_analyst_notebook
 
+        progress("executing the analyst notebook")
         # Executed in the run folder; it shows true counts, so it is written to internal/.
         internal = folder / INTERNAL_DIR
         written += [f"{INTERNAL_DIR}/{name}" for name in _optional_notebook(
@@ -463,7 +472,9 @@ def render_errors(document: str, folder: Path) -> Iterator[None]:
 
 
 def write_partner_reports(folder: Path, bundle: "RunBundle", pdf: bool = True,
-                          skipped: "list[Skipped] | None" = None) -> list[str]:
+                          skipped: "list[Skipped] | None" = None, *,
+                          progress: Callable[[str], None] = lambda message: None
+                          ) -> list[str]:
     """``partners/<name>.html`` and ``.pdf`` for every analysed partnership.
 
     The file name is the partnership id made safe (:func:`pipeline.paths.safe_slug`: a
@@ -477,7 +488,12 @@ def write_partner_reports(folder: Path, bundle: "RunBundle", pdf: bool = True,
     out = folder / "partners"
     out.mkdir(exist_ok=True)
     written = []
-    for partnership, stem in names.items():
+    # About ten progress messages, however many pages there are.
+    every = max(1, len(names) // 10)
+    for number, (partnership, stem) in enumerate(names.items(), start=1):
+        if number == 1 or number % every == 0:
+            progress(f"rendering partnership page {number} of {len(names)} "
+                     f"({_formats(pdf)})")
         html = render_partner_html(bundle, partnership, layout, wording, recommendations)
         written += [f"partners/{name}"
                     for name in write_html_and_pdf(html, out, stem, pdf, skipped)]
@@ -637,11 +653,13 @@ def render_trends_html(bundle: "TrendsBundle") -> str:
 
 def write_trend_reports(folder: Path, manifest: dict | None = None, *,
                         notebook: bool = True, pdf: bool = True,
-                        skipped: "list[Skipped] | None" = None) -> list[str]:
+                        skipped: "list[Skipped] | None" = None,
+                        progress: Callable[[str], None] = lambda message: None) -> list[str]:
     """Render the trend reports of a trends folder into it; returns the files written.
 
     ``trends.xlsx`` (the finished workbook), ``trends_summary.html`` and ``.pdf`` (funders)
     and the executed ``trends.ipynb`` and ``.html`` (analysts). Reads only the folder.
+    ``progress`` is called with a short message before each slow step.
     """
     from pipeline.report.workbook import write_trends_workbook
 
@@ -651,10 +669,12 @@ def write_trend_reports(folder: Path, manifest: dict | None = None, *,
                                     ("trends_summary.pdf", "trends.ipynb"))
     published = folder / PUBLISHED_DIR
     written = []
+    progress("writing the trends workbook")
     with render_errors("trends workbook", folder):
         write_trends_workbook(published / "trends.xlsx", bundle, trend_rule(bundle),
                               created_year=trend_year(bundle))
     written.append(f"{PUBLISHED_DIR}/trends.xlsx")
+    progress(f"rendering the trends summary ({_formats(pdf)})")
     with render_errors("trends summary", folder):
         written += [f"{PUBLISHED_DIR}/{name}" for name in
                     write_html_and_pdf(render_trends_html(bundle), published,
@@ -663,6 +683,7 @@ def write_trend_reports(folder: Path, manifest: dict | None = None, *,
         from pipeline.report.notebook import TRENDS_TEMPLATE, write_notebook
 
         internal = folder / INTERNAL_DIR
+        progress("executing the trends notebook")
         written += [f"{INTERNAL_DIR}/{name}" for name in _optional_notebook(
             lambda: write_notebook(folder, TRENDS_TEMPLATE, "trends", internal), "trends",
             "trends notebook", internal, skipped)]

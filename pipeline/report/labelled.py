@@ -1,5 +1,6 @@
 """Labelled exports of the analysed set for SPSS, Stata and R: ``partnerships.sav``,
-``partnerships.dta`` and ``codebook.csv`` (the output edge).
+``partnerships.dta``, ``partnerships.parquet`` (when pyarrow is installed), ``codebook.csv``
+and ``codebook.html`` (the output edge).
 
 The instrument supplies the labels: each question's text becomes its variable label, each
 choice's label the label of its value, and a check-all answer ``q/choice`` becomes a 0/1
@@ -11,6 +12,12 @@ phase order.
 Variable names are made legal for both formats by one documented, reversible rule
 (:func:`legal_name`); ``codebook.csv`` lists every variable with its original column
 (``source``), so ``partnerships.csv`` and the labelled files can always be matched.
+
+A choice marked ``missing = yes`` in ``choices.csv`` (an answer such as "Not sure" that gives
+no information) keeps its code and label and is declared *user-missing*: a discrete missing
+value in SPSS, a tagged missing value (``.a``, ``.b``, …) in Stata. ``partnerships.parquet``
+holds each labelled variable as a pandas categorical of its labels, in code order (a
+user-missing answer stays a category there, as Parquet has no user-missing values).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +62,11 @@ BOOKKEEPING_LABELS = {
 }
 #: Value labels of a check-all indicator.
 INDICATOR_LABELS = {0: "not selected", 1: "selected"}
+#: SPSS keeps at most three discrete missing values per variable; Stata has 26 tags .a-.z.
+MAX_USER_MISSING = 3
+#: Columns of ``codebook.csv`` and ``codebook.html``.
+CODEBOOK_COLUMNS = ["name", "source", "label", "type", "values", "user_missing", "base",
+                    "missing", "csv_values"]
 
 
 def legal_name(column: str) -> str:
@@ -93,6 +106,8 @@ class Variable:
     value_labels: Mapping[int, str]
     #: The values as ``partnerships.csv`` writes them → their labels (choice names there).
     csv_labels: Mapping[str, str] = field(default_factory=dict)
+    #: Codes that are answers but carry no information (user-missing), in code order.
+    user_missing: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,58 @@ class LabelledData:
     @property
     def value_labels(self) -> dict[str, dict[int, str]]:
         return {v.name: dict(v.value_labels) for v in self.variables if v.value_labels}
+
+    @property
+    def missing_ranges(self) -> dict[str, list[int]]:
+        """SPSS user-missing values: each as a discrete value."""
+        return {v.name: list(v.user_missing) for v in self.variables if v.user_missing}
+
+    def stata(self) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, dict]]:
+        """The frame, tagged missing values and value labels for Stata.
+
+        Each user-missing code becomes a tagged missing value, ``.a`` for the first, ``.b``
+        for the next, labelled as the code was.
+        """
+        frame = self.frame.copy()
+        tags: dict[str, list[str]] = {}
+        labels = self.value_labels
+        for variable in self.variables:
+            if not variable.user_missing:
+                continue
+            letters = dict(zip(variable.user_missing, "abcdefghijklmnopqrstuvwxyz",
+                               strict=False))
+            values = frame[variable.name].astype(object)
+            frame[variable.name] = values.map(
+                lambda value, letters=letters: letters.get(value, value)
+                if pd.notna(value) else value)
+            tags[variable.name] = list(letters.values())
+            labels[variable.name] = {letters.get(code, code): text
+                                     for code, text in variable.value_labels.items()}
+        return frame, tags, labels
+
+    def categorical(self) -> pd.DataFrame:
+        """The frame with every labelled variable as a categorical of its labels."""
+        columns = {}
+        for variable in self.variables:
+            values = self.frame[variable.name]
+            if variable.value_labels:
+                codes = list(variable.value_labels)
+                columns[variable.name] = pd.Categorical(
+                    values.map({float(code): text
+                                for code, text in variable.value_labels.items()}),
+                    categories=[variable.value_labels[code] for code in codes])
+            elif variable.kind == "string":
+                columns[variable.name] = values.astype("string")
+            else:
+                columns[variable.name] = values
+        return pd.DataFrame(columns, index=self.frame.index)
+
+
+def _user_missing(question: Question, instrument: Instrument,
+                  codes: Mapping[str, tuple[int, str]]) -> tuple[int, ...]:
+    """Codes of the question's choices marked ``missing`` in ``choices.csv``."""
+    return tuple(sorted(codes[c.name][0] for c in instrument.choices_for(question)
+                        if c.missing))[:MAX_USER_MISSING]
 
 
 def _choice_codes(question: Question, instrument: Instrument) -> dict[str, tuple[int, str]]:
@@ -166,6 +233,7 @@ def labelled_data(partnerships: pd.DataFrame, instrument: Instrument) -> Labelle
         text = _as_text(values)
         labels: dict[int, str] = {}
         csv_labels: dict[str, str] = {}
+        user_missing: tuple[int, ...] = ()
         if column in indicators:
             question, choice = indicators[column]
             label = f"{question.label}: {choice.label}"
@@ -178,6 +246,7 @@ def labelled_data(partnerships: pd.DataFrame, instrument: Instrument) -> Labelle
             data, kind = _coded(text, {k: v[0] for k, v in codes.items()}), "numeric"
             labels = {value: choice_label for value, choice_label in codes.values()}
             csv_labels = {name: choice_label for name, (_, choice_label) in codes.items()}
+            user_missing = _user_missing(question, instrument, codes)
         elif column in questions and questions[column].type in ("integer", "decimal"):
             label = questions[column].label
             data, kind = _numbers(text), "numeric"
@@ -202,19 +271,20 @@ def labelled_data(partnerships: pd.DataFrame, instrument: Instrument) -> Labelle
         columns[name] = data
         variables.append(Variable(name=name, source=str(column), label=label,
                                   kind=kind, value_labels=labels,
-                                  csv_labels=csv_labels))
+                                  csv_labels=csv_labels, user_missing=user_missing))
     return LabelledData(frame=pd.DataFrame(columns, index=partnerships.index),
                         variables=tuple(variables))
 
 
 def codebook(data: LabelledData) -> pd.DataFrame:
-    """One row per variable: name, source column, label, type, values, base, missing, and
+    """One row per variable: name, source column, label, type, values, user-missing codes,
+    base (answers that carry information), missing (system- or user-missing) and
     ``csv_values``: the values as ``partnerships.csv`` writes them with their labels (a
     single-choice answer is its choice name there, its code in the labelled files)."""
     rows = []
     for variable in data.variables:
         values = data.frame[variable.name]
-        missing = int(values.isna().sum())
+        missing = int((values.isna() | values.isin(variable.user_missing)).sum())
         rows.append({
             "name": variable.name,
             "source": variable.source,
@@ -222,13 +292,57 @@ def codebook(data: LabelledData) -> pd.DataFrame:
             "type": variable.kind,
             "values": "; ".join(f"{code}={text}"
                                 for code, text in variable.value_labels.items()),
+            "user_missing": "; ".join(f"{code}={variable.value_labels[code]}"
+                                      for code in variable.user_missing),
             "base": int(len(values) - missing),
             "missing": missing,
             "csv_values": "; ".join(f"{value}={text}"
                                     for value, text in variable.csv_labels.items()),
         })
-    return pd.DataFrame(rows, columns=["name", "source", "label", "type", "values", "base",
-                                       "missing", "csv_values"])
+    return pd.DataFrame(rows, columns=CODEBOOK_COLUMNS)
+
+
+def codebook_html(book: pd.DataFrame, title: str) -> str:
+    """``codebook.html``: the codebook as one self-contained page (all text escaped)."""
+    head = "".join(f"<th>{escape(column)}</th>" for column in book.columns)
+    body = []
+    for record in book.itertuples(index=False):
+        cells = []
+        for column, value in zip(book.columns, record, strict=True):
+            text = escape(str(value))
+            if column == "values" and text:
+                text = "<br>".join(text.split("; "))
+            cells.append(f"<td>{text}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    rows = "\n".join(body)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Codebook: {escape(title)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; font-size: 0.9em; }}
+th, td {{ border: 1px solid #bbb; padding: 0.3em 0.5em; text-align: left;
+          vertical-align: top; }}
+th {{ background: #eee; position: sticky; top: 0; }}
+</style>
+</head>
+<body>
+<h1>Codebook: {escape(title)}</h1>
+<p>One row per variable of partnerships.sav, partnerships.dta and partnerships.parquet.
+<em>source</em> is the column of partnerships.csv; <em>user_missing</em> lists answers that
+carry no information (user-missing in SPSS, tagged missing in Stata); <em>base</em> counts
+the answers that carry information and <em>missing</em> the rest.</p>
+<table>
+<thead><tr>{head}</tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+</body>
+</html>
+"""
 
 
 def _fix_sav_date(path: Path, year: int) -> None:
@@ -247,9 +361,24 @@ def _fix_dta_date(path: Path, year: int) -> None:
     path.write_bytes(data[:start] + bytes([len(stamp)]) + stamp + data[end:])
 
 
+def write_parquet(data: LabelledData, path: Path) -> None:
+    """``partnerships.parquet``: labelled variables as categoricals (needs pyarrow).
+
+    Notes
+    -----
+    Written uncompressed: the file is small, and its text stays readable to the byte scans
+    that check no output holds personal data.
+    """
+    data.categorical().to_parquet(path, engine="pyarrow", index=False, compression=None)
+
+
 def write_labelled(folder: Path, partnerships: pd.DataFrame, instrument: Instrument,
-                   stem: str = "partnerships") -> list[str]:
-    """Write ``<stem>.sav``, ``<stem>.dta`` and ``codebook.csv`` into ``folder``.
+                   stem: str = "partnerships", skipped: list | None = None) -> list[str]:
+    """Write ``<stem>.sav``, ``<stem>.dta``, ``<stem>.parquet``, ``codebook.csv`` and
+    ``codebook.html`` into ``folder``.
+
+    The Parquet file needs pyarrow (the ``parquet`` extra); without it the file is left out
+    and, when ``skipped`` is a list, a warning (RENDER_009) naming the fix is added to it.
 
     Returns
     -------
@@ -258,19 +387,32 @@ def write_labelled(folder: Path, partnerships: pd.DataFrame, instrument: Instrum
     """
     import pyreadstat
 
+    from pipeline.report.optional import parquet_problem
+    from pipeline.report.optional import skipped as skip
+
     data = labelled_data(partnerships, instrument)
     folder = Path(folder)
     title = f"{instrument.title} ({instrument.id} {instrument.version})"
     sav, dta = folder / f"{stem}.sav", folder / f"{stem}.dta"
     pyreadstat.write_sav(data.frame, str(sav), file_label=title[:64],
                          column_labels=data.column_labels("sav"),
-                         variable_value_labels=data.value_labels)
+                         variable_value_labels=data.value_labels,
+                         missing_ranges=data.missing_ranges)
     _fix_sav_date(sav, instrument.year)
-    pyreadstat.write_dta(data.frame, str(dta), file_label=title[:80],
+    stata, tags, stata_labels = data.stata()
+    pyreadstat.write_dta(stata, str(dta), file_label=title[:80],
                          column_labels=data.column_labels("dta"),
-                         variable_value_labels=data.value_labels)
+                         variable_value_labels=stata_labels, missing_user_values=tags)
     _fix_dta_date(dta, instrument.year)
+    written = [sav.name, dta.name]
+    problem = parquet_problem()
+    if problem is None:
+        write_parquet(data, folder / f"{stem}.parquet")
+        written.append(f"{stem}.parquet")
+    elif skipped is not None:
+        skipped.append(skip("RENDER_009", f"{stem}.parquet", *problem))
+    book = codebook(data)
     # Like every CSV output, no cell can run as a spreadsheet formula.
-    inert_frame(codebook(data)).to_csv(folder / "codebook.csv", index=False,
-                                       lineterminator="\n")
-    return [sav.name, dta.name, "codebook.csv"]
+    inert_frame(book).to_csv(folder / "codebook.csv", index=False, lineterminator="\n")
+    (folder / "codebook.html").write_text(codebook_html(book, title), encoding="utf-8")
+    return [*written, "codebook.csv", "codebook.html"]

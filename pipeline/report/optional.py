@@ -74,6 +74,14 @@ def pdf_failure(error: BaseException) -> tuple[str, str]:
             "Check the HTML page beside it, which was written.")
 
 
+def parquet_problem() -> tuple[str, str] | None:
+    """Why Parquet files cannot be written here, as ``(reason, remedy)``, or ``None``."""
+    if importlib.util.find_spec("pyarrow") is None:
+        return ("pyarrow is not installed",
+                "Install the parquet extra: pip install 'pulsecheck[parquet]'.")
+    return None
+
+
 def notebook_problem() -> tuple[str, str] | None:
     """Why the notebooks cannot be executed here, as ``(reason, remedy)``, or ``None``."""
     missing = [name for name in NOTEBOOK_PACKAGES if importlib.util.find_spec(name) is None]

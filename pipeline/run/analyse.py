@@ -412,7 +412,8 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapping[str, str],
                   keep_personal: bool, partner_reports: bool = False, *, pdf: bool = True,
-                  notebook: bool = True, skipped: list | None = None) -> None:
+                  notebook: bool = True, skipped: list | None = None,
+                  progress: Callable[[str], None] = lambda message: None) -> None:
     """Write every output of a run into ``folder``: ``published/`` (what may leave the team)
     and ``internal/`` (true counts, problems with their values, review lists), and
     ``run.json`` beside them.
@@ -421,7 +422,8 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
     files written here, exactly as ``pulsecheck report`` re-renders them later. PDFs and the
     notebook are left out when ``pdf`` or ``notebook`` is false; when ``skipped`` is a list,
     one that cannot be rendered is recorded there (RENDER_007, RENDER_008) and every other
-    output is still written.
+    output is still written. ``progress`` is called with a short message before each slow
+    step.
     """
     from pipeline.ingest.readers import sha256_file
     from pipeline.report.html import (
@@ -451,8 +453,10 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
     for name, frame in files.items():
         _write_csv(frame, internal / name)
     # The analysed set for SPSS, Stata and R: labels from the instrument, and a codebook.
-    write_labelled(internal, result.partnerships, result.instrument)
+    progress("writing the labelled data for SPSS, Stata and R")
+    write_labelled(internal, result.partnerships, result.instrument, skipped=skipped)
     if result.report is not None:
+        progress("writing the tables and the workbook")
         write_report_outputs(folder, wave, result)
     (internal / "overview.html").write_text(
         render_overview(wave, result), encoding="utf-8")
@@ -463,7 +467,7 @@ def write_outputs(folder: Path, wave: Wave, result: WaveResult, input_sums: Mapp
                                            keep_personal, partner_reports, pdf=pdf,
                                            notebook=notebook),
                       partner_reports=partner_reports, pdf=pdf, notebook=notebook,
-                      skipped=skipped)
+                      skipped=skipped, progress=progress)
     outputs = {path.relative_to(folder).as_posix(): sha256_file(path)
                for path in sorted(folder.rglob("*"))
                if path.is_file() and path.name != RUN_MANIFEST}
@@ -669,6 +673,7 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
     calibration = read_calibration(wave.calibration, wave.margins_path,
                                    _relative(Path(wave.margins_path), wave.root)
                                    if wave.margins_path else "")
+    progress("validating, classifying and tabulating")
     result = analyse_wave(loaded.exports, instrument, wave,
                           validation_config(loaded.platform, wave.steps), keep_personal,
                           spec=spec, phase_basis=phase_basis, corrections=loaded.corrections,
@@ -685,7 +690,7 @@ def run_wave(wave_dir: Path, out: Path | None = None, keep_personal: bool = Fals
     def write(folder: Path) -> None:
         skipped.clear()  # only what the published folder lacks
         write_outputs(folder, wave, result, input_sums, keep_personal, partner_reports,
-                      pdf=pdf, notebook=notebook, skipped=skipped)
+                      pdf=pdf, notebook=notebook, skipped=skipped, progress=progress)
 
     publish(target, write)
     if not len(result.flow.analysed):

@@ -126,7 +126,8 @@ def verify_run(run_dir: Path, progress: Callable[[str], None] = lambda message: 
                  phase_basis=settings.get("phase_basis"),
                  partner_reports=bool(settings.get("partner_reports", False)),
                  pdf=bool(settings.get("pdf", True)),
-                 notebook=bool(settings.get("notebook", True)))
+                 notebook=bool(settings.get("notebook", True)),
+                 progress=lambda message: progress(f"rebuilding: {message}"))
         progress("rebuilt the run in a temporary folder")
         original, again = _files(run_dir), _files(rebuilt)
         identical, different, missing = [], [], []

@@ -245,6 +245,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
     skipped: list = []  # PDFs and notebooks that could not be rendered (RENDER_007/008)
     analysed = []
     for folder in folders:
+        progress(f"reading and analysing {folder}")
         item = analyse_wave_dir(folder)
         progress(f"wave {item.wave.wave}: {item.result.counts['analysed']} partnerships "
                  f"analysed (instrument {item.instrument.version})")
@@ -263,9 +264,10 @@ def run_waves(root_dir: Path, out: Path | None = None,
         if pages and not partner_reports:
             progress(f"wave {item.wave.wave}: partnership pages written again (its earlier "
                      f"run folder had them)")
+        progress(f"writing {target}")
         publish(target, lambda f, item=item, pages=pages: write_outputs(
             f, item.wave, item.result, item.input_sums, False, pages, pdf=pdf,
-            notebook=notebook, skipped=skipped))
+            notebook=notebook, skipped=skipped, progress=progress))
         progress(f"wrote {target}")
         if not len(item.result.flow.analysed):
             # Where every row of the wave went is written; the trends cannot be.
@@ -423,7 +425,8 @@ def run_waves(root_dir: Path, out: Path | None = None,
         # one (with every output's hash) replaces it below.
         (folder / RUN_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                            + "\n", encoding="utf-8")
-        write_trend_reports(folder, manifest, pdf=pdf, notebook=notebook, skipped=skipped)
+        write_trend_reports(folder, manifest, pdf=pdf, notebook=notebook, skipped=skipped,
+                            progress=progress)
         files = {p.relative_to(folder).as_posix(): sha256_file(p)
                  for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RUN_MANIFEST}
         manifest["outputs"] = files

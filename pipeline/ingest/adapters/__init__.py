@@ -16,6 +16,6 @@ CLASSIFIERS = {
     "surveymonkey": surveymonkey.read_columns,
 }
 
-#: Names accepted by ``--source`` (platform families), besides ``auto``.
+#: Platform families accepted by ``--platform``, besides ``auto``.
 SOURCES = ("qualtrics", "surveymonkey", "redcap", "kobo", "odk", "googleforms", "msforms",
            "spss", "csv")

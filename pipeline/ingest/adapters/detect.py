@@ -5,7 +5,7 @@ row 1 (``first_row_all``), or all the names of one of several lists (``first_row
 header variants of one platform's exports), a name ending found in row 1
 (``first_row_suffix_any``), the first cell (``first_cell``), how row 3 starts (``row3_prefix``),
 or file name endings (``suffixes``). The matching profile with the highest ``priority`` wins;
-the reason is reported so a user can see why, and ``--source`` overrides it.
+the reason is reported so a user can see why, and ``--platform`` overrides it.
 """
 
 from __future__ import annotations
