@@ -437,7 +437,8 @@ def replicates_from_design(frame: pd.DataFrame, design: SurveyDesign, type: str,
             members = np.flatnonzero(psu_stratum == h)
             n_h = members.size
             if n_h == 1:
-                raise PulsecheckError("STAT_003", stratum=resolved.stratum_labels[h])
+                raise PulsecheckError("STAT_003", stratum=resolved.stratum_labels[h],
+                                      stage=1)
             keep = 1.0 - fraction[h]
             if keep <= 0.0:
                 # A stratum sampled completely has no variance: R drops its replicates.
