@@ -199,7 +199,7 @@ def test_labelled__codebook__counts_user_missing_outside_the_base(tmp_path):
     stage = book.set_index("name").loc["stage"]
     assert (stage["user_missing"], stage["base"], stage["missing"]) == ("4=Not sure", "2", "1")
     assert list(book.columns) == ["name", "source", "label", "type", "values",
-                                  "user_missing", "base", "missing"]
+                                  "user_missing", "base", "missing", "csv_values"]
 
 
 def test_labelled__codebook_html__one_row_per_variable_with_escaped_text(tmp_path):
