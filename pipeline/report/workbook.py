@@ -366,7 +366,7 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
     contents.write(0, 0, title, f["title"])
     row_index = 2
     for note in notes:
-        contents.merge_range(row_index, 0, row_index, 3, note, f["note"])
+        contents.merge_range(row_index, 0, row_index, 2, note, f["note"])
         contents.set_row(row_index, 28)
         row_index += 1
     row_index += 1
@@ -377,6 +377,8 @@ def write_workbook(path: Path, tables: ReportTables, protected: Mapping[str, pd.
     contents.set_column(0, 0, 24)
     contents.set_column(1, 1, 28)
     contents.set_column(2, 2, 70)
+    contents.set_paper(9)
+    contents.fit_to_pages(1, 0)  # one page wide when printed, as the table sheets
     for report in tables.tables:
         name = _sheet_name(report.spec.id, used)
         contents.write(row_index, 0, report.spec.section, f["label"])
