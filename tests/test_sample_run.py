@@ -86,6 +86,11 @@ def _text_of(path) -> str:
         frame, meta = read(str(path))
         return "\n".join([frame.astype(str).to_csv(), str(meta.column_names_to_labels),
                           str(meta.variable_value_labels), str(meta.file_label)])
+    if path.suffix == ".parquet":
+        import pandas as pd
+
+        frame = pd.read_parquet(path)
+        return "\n".join([frame.astype(str).to_csv(), " ".join(map(str, frame.columns))])
     if path.suffix == ".pdf":
         from pypdf import PdfReader
 

@@ -268,8 +268,11 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
                        "exit_code": waves.exit_code, "out": str(waves.out),
                        "waves": list(waves.waves), "counts": {"analysed": waves.counts},
                        "links": waves.links, "files": _files_in(waves.out),
-                       "skipped": skipped_payload(waves.skipped)})
+                       "skipped": skipped_payload(waves.skipped),
+                       "notices": list(waves.notices)})
             sys.exit(waves.exit_code)
+        for notice in waves.notices:
+            click.echo(f"  {notice}", err=True)
         echo_skipped(waves.skipped)
         click.echo(f"Ran waves {', '.join(waves.waves)}; wrote {waves.out}")
         sys.exit(waves.exit_code)

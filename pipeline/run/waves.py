@@ -183,6 +183,9 @@ class WavesSummary:
     exit_code: int
     #: Outputs asked for but not written (RENDER_007, RENDER_008), each with its cause and fix.
     skipped: tuple = ()
+    #: What the user must be told whatever the terminal: warnings (a wave left out of the
+    #: trends), partnership pages written again, and what the trends cover.
+    notices: tuple[str, ...] = ()
 
 
 def recorded_partner_reports(folder: Path) -> bool:
@@ -243,6 +246,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
         # An output place that cannot hold folders is refused before any analysis.
         check_writable_path(Path(out))
     skipped: list = []  # PDFs and notebooks that could not be rendered (RENDER_007/008)
+    notices: list[str] = []
     analysed = []
     for folder in folders:
         progress(f"reading and analysing {folder}")
@@ -262,8 +266,8 @@ def run_waves(root_dir: Path, out: Path | None = None,
         target = base / run_folder_name(item.wave)
         pages = partner_reports or recorded_partner_reports(target)
         if pages and not partner_reports:
-            progress(f"wave {item.wave.wave}: partnership pages written again (its earlier "
-                     f"run folder had them)")
+            notices.append(f"wave {item.wave.wave}: partnership pages written again (its "
+                           f"earlier run folder had them)")
         progress(f"writing {target}")
         publish(target, lambda f, item=item, pages=pages: write_outputs(
             f, item.wave, item.result, item.input_sums, False, pages, pdf=pdf,
@@ -295,10 +299,9 @@ def run_waves(root_dir: Path, out: Path | None = None,
                              phase=phase))
     trends = compute_trends(data, chains, settings)
     left_out = waves_left_out([a.wave.wave for a in analysed], chains)
-    for warning in left_out:
-        progress(f"warning: {warning['message']}")
+    notices += [f"warning: {warning['message']}" for warning in left_out]
     in_trends = sorted(set(trends.table["wave"].astype(str))) if len(trends.table) else []
-    progress(f"trends: {trends.table['measure'].nunique()} measures over {len(in_trends)} "
+    notices.append(f"trends: {trends.table['measure'].nunique()} measures over {len(in_trends)} "
              f"waves ({', '.join(in_trends) or 'none'}), {len(trends.changes)} tests of change")
 
     history = config.get("histories", {})
@@ -440,4 +443,4 @@ def run_waves(root_dir: Path, out: Path | None = None,
                                "confirmed": int(histories.links["method"].eq("confirmed").sum()),
                                "review": len(histories.review)},
                         exit_code=max(a.result.exit_code for a in analysed),
-                        skipped=tuple(skipped))
+                        skipped=tuple(skipped), notices=tuple(notices))
