@@ -149,8 +149,8 @@ def test_sample_run__personal_data_planted_in_every_field_kind__is_in_no_output(
 def test_sample_run__partnership_pages__hold_no_planted_personal_data(planted_run, tmp_path):
     # Every partnership's page, as `--partner-reports` renders it (HTML only: the PDF is
     # drawn from the same page, and 237 PDFs would take minutes).
-    from pipeline.report.partner_content import partner_ids
     from pipeline.report.html import load_run, read_report_data, render_partner_html
+    from pipeline.report.partner_content import partner_ids
 
     bundle = load_run(planted_run, with_partnerships=True)
     layout, wording, _ = read_report_data()
