@@ -184,8 +184,8 @@ def new_wave(directory: Path, source: str) -> None:
 
     \b
     Examples:
-      pulsecheck new-wave raw/pulse_check/2020 --from 2018
-      pulsecheck new-wave raw/pulse_check/2020 --from raw/pulse_check/2018
+      pulsecheck new-wave raw/pulse_check/2022 --from 2020
+      pulsecheck new-wave raw/pulse_check/2022 --from raw/pulse_check/2020
     """
     origin = source_folder(directory, source)
     written, left, settings = create_wave(directory, origin)
