@@ -39,6 +39,30 @@ from pipeline.stats.methods import (
 )
 
 
+def interaction_deltas(props: np.ndarray, v: np.ndarray, n_obs: int, nr: int,
+                       nc: int) -> np.ndarray:
+    """The Rao–Scott design-effect matrix of an ``nr`` × ``nc`` table (R's ``svychisq``).
+
+    ``props`` are the cell proportions in column-major order (rows vary fastest) and ``v``
+    their covariance under the design; the contrasts of the interaction are taken
+    orthogonal to the main-effects design. Raises ``numpy.linalg.LinAlgError`` when the
+    multinomial covariance of the contrasts is singular.
+    """
+    k = nr * nc
+    grid_r = np.tile(np.arange(nr), nc)
+    grid_c = np.repeat(np.arange(nc), nr)
+    main = np.column_stack([np.ones(k)] + [(grid_r == i).astype(float) for i in range(1, nr)]
+                           + [(grid_c == j).astype(float) for j in range(1, nc)])
+    inter = np.column_stack([((grid_r == i) & (grid_c == j)).astype(float)
+                             for j in range(1, nc) for i in range(1, nr)])
+    coef, *_ = np.linalg.lstsq(main, inter, rcond=None)
+    contrast = inter - main @ coef
+    inv_p = np.where(props > 0, 1.0 / np.where(props > 0, props, 1.0), 0.0)
+    denom = contrast.T @ (inv_p[:, None] / n_obs * contrast)
+    numer = contrast.T @ (inv_p[:, None] * v * inv_p[None, :]) @ contrast
+    return np.linalg.solve(denom, numer)
+
+
 def expected_counts(table: object) -> np.ndarray:
     """Expected counts under independence, :math:`E_{ij} = r_i c_j / n`.
 
@@ -309,19 +333,7 @@ def _design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: in
         table = props.reshape(nc, nr).T * n_obs
         exp = expected_counts(table)
         x2 = float(((table - exp) ** 2 / exp).sum())
-        # Contrasts of the interaction, orthogonal to the main-effects design.
-        grid_r = np.tile(np.arange(nr), nc)
-        grid_c = np.repeat(np.arange(nc), nr)
-        main = np.column_stack([np.ones(k)] + [(grid_r == i).astype(float) for i in range(1, nr)]
-                               + [(grid_c == j).astype(float) for j in range(1, nc)])
-        inter = np.column_stack([((grid_r == i) & (grid_c == j)).astype(float)
-                                 for j in range(1, nc) for i in range(1, nr)])
-        coef, *_ = np.linalg.lstsq(main, inter, rcond=None)
-        contrast = inter - main @ coef
-        inv_p = np.where(props > 0, 1.0 / np.where(props > 0, props, 1.0), 0.0)
-        denom = contrast.T @ (inv_p[:, None] / n_obs * contrast)
-        numer = contrast.T @ (inv_p[:, None] * v * inv_p[None, :]) @ contrast
-        delta = np.linalg.solve(denom, numer)
+        delta = interaction_deltas(props, v, n_obs, nr, nc)
         tr = float(np.trace(delta))
         tr2 = float(np.trace(delta @ delta))
         warnings = expected_count_warnings(exp)

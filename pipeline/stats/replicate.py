@@ -31,7 +31,11 @@ from scipy import special
 from scipy import stats as sps
 
 from pipeline.errors import PulsecheckError
-from pipeline.stats.contingency import expected_count_warnings, expected_counts
+from pipeline.stats.contingency import (
+    expected_count_warnings,
+    expected_counts,
+    interaction_deltas,
+)
 from pipeline.stats.design import SurveyDesign, resolve_design
 from pipeline.stats.intervals import design_interval
 from pipeline.stats.methods import (
@@ -879,19 +883,8 @@ def replicate_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: 
         table = props.reshape(nc, nr).T * n_obs
         exp = expected_counts(table)
         x2 = float(((table - exp) ** 2 / exp).sum())
-        grid_r = np.tile(np.arange(nr), nc)
-        grid_c = np.repeat(np.arange(nc), nr)
-        main = np.column_stack([np.ones(k)] + [(grid_r == i).astype(float) for i in range(1, nr)]
-                               + [(grid_c == j).astype(float) for j in range(1, nc)])
-        inter = np.column_stack([((grid_r == i) & (grid_c == j)).astype(float)
-                                 for j in range(1, nc) for i in range(1, nr)])
-        coef, *_ = np.linalg.lstsq(main, inter, rcond=None)
-        contrast = inter - main @ coef
-        inv_p = np.where(props > 0, 1.0 / np.where(props > 0, props, 1.0), 0.0)
-        denom = contrast.T @ (inv_p[:, None] / n_obs * contrast)
-        numer = contrast.T @ (inv_p[:, None] * v * inv_p[None, :]) @ contrast
         try:
-            delta = np.linalg.solve(denom, numer)
+            delta = interaction_deltas(props, v, n_obs, nr, nc)
         except np.linalg.LinAlgError:
             return _untestable(statistic, "the design effects cannot be estimated (singular "
                                           "matrix)")
