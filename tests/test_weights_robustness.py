@@ -3,9 +3,11 @@ warning, or a catalogue error — never any other exception."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import PulsecheckError
@@ -33,7 +35,9 @@ from pipeline.stats.replicate import (
     resolve_replicates,
 )
 
-SETTINGS = settings(max_examples=40, deadline=None,
+#: PULSECHECK_HYPOTHESIS_EXAMPLES=600 searches further than the quick suite's 40 examples.
+SETTINGS = settings(max_examples=int(os.environ.get("PULSECHECK_HYPOTHESIS_EXAMPLES", "40")),
+                    deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -73,6 +77,10 @@ def _exercise(frame: pd.DataFrame, resolved) -> None:
 
 @SETTINGS
 @given(tiny(), st.sampled_from(["JK1", "JKn", "BRR", "Fay", "bootstrap"]), st.booleans())
+@example(pd.DataFrame({"y": [0.0, 0.0, 0.0], "g": ["a", "a", "b"], "h": ["u", "u", "v"],
+                       "s": [1, 1, 1], "c": [1, 1, 1], "w": [1.0, 1.0, 1.0],
+                       "r1": [0.0, 0.0, 0.0], "r2": [0.0, 0.0, 0.0], "r3": [0.0, 0.0, 1.0]}),
+         "JK1", False)  # one non-zero replicate column: zero replicate df in the adjusted Wald
 def test_given_replicate_columns__never_raise_outside_the_catalogue(frame, kind, mse):
     try:
         resolved = resolve_replicates(frame, ReplicateDesign(

@@ -876,6 +876,8 @@ def replicate_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: 
     mm = np.zeros((cell.size, k))
     mm[np.arange(cell.size), cell] = 1.0
     nu = replicate_df(sub)
+    if nu < 1:
+        return _untestable(statistic, f"the replicate weights give {nu} degrees of freedom")
     n_obs = cell.size
     if statistic in ("F", "Chisq"):
         means = replicate_mean(mm, sub)
