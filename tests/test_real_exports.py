@@ -31,7 +31,10 @@ def _raw_table(path: Path, case: dict) -> tuple[list[str], list[list[str]]]:
     if path.suffix == ".sav":
         import pyreadstat
 
-        frame, _ = pyreadstat.read_sav(str(path))
+        try:
+            frame, _ = pyreadstat.read_sav(str(path))
+        except OverflowError:  # a date pyreadstat cannot convert: see _stored_times
+            frame = _stored_times(path)
         rows = [["" if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else
                  (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
                  for v in record] for record in frame.itertuples(index=False)]
@@ -41,6 +44,38 @@ def _raw_table(path: Path, case: dict) -> tuple[list[str], list[list[str]]]:
     names = [c.strip() for c in records[case.get("name_row", 1) - 1]]
     data = [r for r in records[case.get("header_rows", 1):] if any(c.strip() for c in r)]
     return names, data
+
+
+def _stored_times(path: Path) -> pd.DataFrame:
+    """A .sav file's values with its date, date-time and time variables turned from the
+    stored seconds since 14 October 1582 by calendar-day arithmetic (a value beyond the
+    year 9999 stays the number stored)."""
+    import datetime as dt
+
+    import pyreadstat
+
+    frame, meta = pyreadstat.read_sav(str(path), disable_datetime_conversion=True)
+    start = dt.date(1582, 10, 14).toordinal()
+
+    def when(seconds, kind):
+        if seconds is None or math.isnan(seconds):
+            return None
+        days, rest = divmod(seconds, 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes, secs = divmod(rest, 60)
+        clock = dt.time(int(hours), int(minutes), int(secs), round((secs % 1) * 1e6))
+        if kind == "TIME":
+            return str(clock)
+        if start + int(days) > dt.date.max.toordinal():
+            return seconds
+        day = dt.date.fromordinal(start + int(days))
+        return str(day) if kind == "DATE" else f"{day} {clock}"
+
+    for name, spss_format in meta.original_variable_types.items():
+        kind = next((k for k in ("DATETIME", "TIME", "DATE") if k in spss_format), None)
+        if kind:
+            frame[name] = [when(v, kind) for v in frame[name]]
+    return frame
 
 
 def _expected(question, instrument, raw_cells: dict[str, str], joiner: str) -> str | None:
@@ -446,3 +481,126 @@ def test_redcap_dictionary_problem__located_at_the_dictionary_row(tmp_path):
         read_instrument(dictionary)
     problem = error.value.problems.iloc[0]
     assert (problem["file"], problem["row"]) == ("project_dictionary.csv", 4)
+
+
+# --- classes met in the second collection of real exports --------------------------------------
+def _instrument(survey: dict, choices: dict | None = None, key: str = ""):
+    from pipeline.model.instrument import build_instrument
+
+    survey_frame = pd.DataFrame(survey)
+    return build_instrument({
+        "manifest": {"id": "m", "version": "1", "year": 2016,
+                     "keys": {"respondent": key or survey_frame["name"].iloc[0]}},
+        "survey": survey_frame,
+        "choices": pd.DataFrame(choices or {"list_name": [], "name": [], "label": []})})
+
+
+def test_qualtrics__codeless_text_column_and_two_followups__text_goes_to_the_picked_one(tmp_path):
+    instrument = _instrument(
+        {"type": ["text", "select_one kind", "text", "text"],
+         "name": ["name", "kind", "kind_2_TEXT", "kind_3_TEXT"],
+         "label": ["Name", "Kind", "Other kind", "Why none"],
+         "relevant": ["", "", "selected(${kind}, 'other')", "selected(${kind}, 'none')"]},
+        {"list_name": ["kind"] * 3, "name": ["club", "other", "none"],
+         "label": ["Club", "Other", "None of these"], "code": ["1", "5", "6"]})
+    export = tmp_path / "q.csv"
+    export.write_text(
+        "ResponseID,ResponseSet,name,kind,kind_TEXT\nResponseID,ResponseSet,Name,Kind,Kind\n"
+        "{'ImportId': 'responseId'},{'ImportId': 'responseSetId'},{'ImportId': 'QID9-TEXT'},"
+        "{'ImportId': 'QID1'},{'ImportId': 'QID1-TEXT'}\n"
+        "R_1,Default,Ann,5,Book circle\nR_2,Default,Bo,6,Not my thing\nR_3,Default,Cy,1,\n",
+        encoding="utf-8")
+    frame = read_export(export, instrument).frame
+    assert frame[["kind", "kind_2_TEXT", "kind_3_TEXT"]].values.tolist() == [
+        ["other", "Book circle", ""], ["none", "", "Not my thing"], ["club", "", ""]]
+
+
+def _qsf_matrix(tags) -> dict:
+    statements = {"1": {"Display": "Trust"}, "2": {"Display": "Goals"}}
+    return {"SurveyEntry": {"SurveyName": "s", "LastModified": "2016-05-01 10:00:00"},
+            "SurveyElements": [
+                {"Element": "BL", "Payload": [{"Type": "Default", "ID": "BL_1",
+                                               "Description": "B",
+                                               "BlockElements": [{"Type": "Question",
+                                                                  "QuestionID": "QID1"}]}]},
+                {"Element": "SQ", "Payload": {
+                    "QuestionID": "QID1", "DataExportTag": "Q3", "QuestionType": "Matrix",
+                    "Selector": "Likert", "SubSelector": "SingleAnswer",
+                    "QuestionText": "How much do you agree?", "Choices": statements,
+                    "ChoiceDataExportTags": tags,
+                    "Answers": {"1": {"Display": "Agree"}, "2": {"Display": "Disagree"}}}}]}
+
+
+def test_qsf__matrix_statements_with_their_own_export_tags__named_by_the_tags():
+    from pipeline.ingest.adapters.qsf import qsf_tables
+
+    tagged = qsf_tables(_qsf_matrix({"1": "trust", "2": "goals"}))["survey"]
+    plain = qsf_tables(_qsf_matrix(False))["survey"]
+    assert [n for n in tagged["name"] if n.startswith("Q3")] == ["Q3_trust", "Q3_goals"]
+    assert [n for n in plain["name"] if n.startswith("Q3")] == ["Q3_1", "Q3_2"]
+
+
+def test_qualtrics_legacy__statement_tags_repeated_across_matrices__each_read_by_its_label(
+        tmp_path):
+    instrument = _instrument(
+        {"type": ["text"] + ["select_one agree"] * 4,
+         "name": ["name", "Q3_trust", "Q3_goals", "Q5_trust", "Q5_goals"],
+         "label": ["Name", "Partners in the first year - Trust", "Partners in the first year "
+                   "- Goals", "Partners today - Trust", "Partners today - Goals"]},
+        {"list_name": ["agree"] * 2, "name": ["yes", "no"], "label": ["Agree", "Disagree"],
+         "code": ["1", "2"]})
+    export = tmp_path / "legacy.csv"
+    export.write_text(
+        "\ufeffV1,V2,V3,V4,V5,V6,V7,V8,V9,V10,name,trust,goals,trust,goals,\n"
+        "ResponseID,ResponseSet,Name,ExternalDataReference,EmailAddress,IPAddress,Status,"
+        "StartDate,EndDate,Finished,Name,Partners in the fi...-Trust,Partners in the fi...-Goals,"
+        "Partners to...-Trust,Partners to...-Goals,\n"
+        "R_1,Default,Anonymous,,,,0,2016-05-01 10:00:00,2016-05-01 10:05:00,1,Ann,1,2,2,1,\n",
+        encoding="utf-8")
+    exported = read_export(export, instrument)
+    assert exported.frame[["Q3_trust", "Q3_goals", "Q5_trust", "Q5_goals"]].values.tolist() \
+        == [["yes", "no", "no", "yes"]]
+    assert "READ_006" not in set(exported.issues["code"])
+
+
+def test_redcap__checkbox_codes_folded_into_column_names__ticks_read(tmp_path):
+    instrument = _instrument(
+        {"type": ["text", "select_multiple why"], "name": ["record_id", "why"],
+         "label": ["Record", "Why"]},
+        {"list_name": ["why"] * 3, "name": ["red", "unknown", "no_answer"],
+         "label": ["Red", "Unknown", "Not given"], "code": ["Aa", "-99", "-98"]})
+    export = tmp_path / "data.csv"
+    export.write_text("record_id,why___aa,why____99,why____98,form_1_complete\n"
+                      "1,1,0,1,2\n2,0,1,0,2\n", encoding="utf-8")
+    exported = read_export(export, instrument)
+    assert exported.frame["why"].tolist() == ["red no_answer", "unknown"]
+    assert "READ_006" not in set(exported.issues["code"])
+
+
+def test_redcap_dictionary__choice_field_without_choices__read_as_text_with_a_warning():
+    import io
+
+    from pipeline.ingest.adapters.forms import redcap_tables
+    from pipeline.model.instrument import build_instrument, check_instrument
+
+    dictionary = pd.read_csv(io.StringIO(
+        "field_name,form_name,section_header,field_type,field_label,"
+        "select_choices_or_calculations,field_note,text_validation_type_or_show_slider_number\n"
+        "record_id,f,,text,Record,,,\n"
+        "colour,f,,radio,Colour,\"1, Red | 2, Blue\",,\n"
+        "heading,f,,radio,Meant as descriptive text,,,\n"), dtype=str, keep_default_na=False)
+    tables = redcap_tables(dictionary, source="dictionary.csv")
+    assert check_instrument(tables).empty
+    instrument = build_instrument(tables)
+    assert [(q.name, q.type) for q in instrument.answerable] == [
+        ("record_id", "text"), ("colour", "select_one"), ("heading", "text")]
+    assert [w["code"] for w in tables["warnings"]] == ["INST_021"]
+    assert "heading" in tables["warnings"][0]["message"]
+
+
+def test_spss__a_date_beyond_pythons_calendar__file_read_and_the_value_kept_as_stored():
+    case = CORPUS / "spss" / "out-of-range-dates"
+    exported = read_export(case / "datetime.sav", read_instrument(case / "instrument"))
+    assert exported.frame[["date", "date.posix", "time"]].values.tolist() == [
+        ["2014-09-22", "6306150067200", "12:11:10.090000"],
+        ["2014-09-23", "2014-09-23 15:59:20", "15:59:20.010000"]]

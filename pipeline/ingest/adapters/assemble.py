@@ -46,6 +46,9 @@ VERSION = "version"    # the form version the row was answered in
 ANSWER = "answer"      # a whole answer to question ``name``
 CHOICE = "choice"      # one choice ``choice`` of select-multiple ``name`` (a split column)
 OTHER = "other"        # typed text for choice ``choice`` of question ``name``
+#: The choice of an OTHER column whose text belongs to whichever of the question's choices
+#: with a follow-up text question the row picked (Qualtrics' code-less ``<tag>_TEXT``).
+ANY_FOLLOWUP = ""
 METADATA = "metadata"  # platform bookkeeping, never analysed
 UNMAPPED = "unmapped"  # nothing known: reported
 
@@ -367,6 +370,8 @@ def _read_cell(context: _Context, question: Question, target: Target, cell: str,
             unmatched(cell)
     elif target.kind == OTHER and value:
         answer.others[target.choice] = cell
+        if target.choice == ANY_FOLLOWUP:
+            return  # the row's picked choice says whose text it is (see _settle)
         if question.type == "select_multiple":
             answer.ticks.append(target.choice)
         elif not (answer.raw or "").strip():
@@ -391,8 +396,14 @@ def _settle(context: _Context, question: Question, answer: _Answer, version: str
     instrument, name = context.instrument, question.name
     answer_problems: list[tuple[str, str, dict]] = []
     texts: list[tuple[str, str]] = []
-    for choice_name, text in answer.others.items():
-        target_question = context.followups.get(name, {}).get(choice_name)
+    for others_choice, text in answer.others.items():
+        by_choice = context.followups.get(name, {})
+        choice_name = others_choice
+        if choice_name == ANY_FOLLOWUP:
+            # The follow-up of the first picked choice that has one; else the first.
+            choice_name = next((c for c in answer.ticks if c in by_choice),
+                               next(iter(by_choice), ANY_FOLLOWUP))
+        target_question = by_choice.get(choice_name)
         if target_question is None:
             answer_problems.append(("READ_014", text, {"question": name,
                                                        "choice": choice_name}))
@@ -548,8 +559,8 @@ def _is_followup(name: str, followups: Mapping[str, Mapping[str, str]],
     for question, by_choice in followups.items():
         if name in by_choice.values():
             choice = next(c for c, q in by_choice.items() if q == name)
-            if any(t.kind == OTHER and t.name == question and t.choice == choice
-                   for t in targets):
+            if any(t.kind == OTHER and t.name == question
+                   and t.choice in (choice, ANY_FOLLOWUP) for t in targets):
                 return True
     return False
 

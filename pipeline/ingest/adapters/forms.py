@@ -306,8 +306,11 @@ def redcap_tables(dictionary: pd.DataFrame, source: str = "") -> dict[str, Any]:
     required = columns[12] if len(columns) > 12 else None
     survey_rows, choice_rows = [], []
     names_by_code: dict[str, dict[str, str]] = {}
+    from pipeline.errors import make_issue
+
     survey_places: list[int | None] = []
     choice_places: list[int | None] = []
+    warnings: list[dict] = []
     for line, row in enumerate(frame.to_dict("records"), start=2):
         field_type = row[kind].strip()
         name = row[field].strip()
@@ -320,9 +323,17 @@ def redcap_tables(dictionary: pd.DataFrame, source: str = "") -> dict[str, Any]:
         elif field_type == "text" and _NUMBER_VALIDATION.match(check):
             base = "decimal"
         constraint = _bounds(base, field_type, row, columns)
+        text = _FIXED_CHOICES.get(field_type, row[options])
+        if base.startswith("select") and not any("," in part for part in text.split("|")):
+            # A choice field without choices (REDCap saves one, e.g. a radio field used
+            # as descriptive text): its values are read as text, never refused.
+            warnings.append(make_issue(
+                "INST_021", file=source or "the data dictionary", column=name,
+                problem=f"{field_type} field '{name}' (row {line}) has no choices; its "
+                        f"values are read as text"))
+            base = "text"
         type_text = f"{base} {name}" if base.startswith("select") else base
         if base.startswith("select"):
-            text = _FIXED_CHOICES.get(field_type, row[options])
             used: set[str] = set()
             for part in text.split("|"):
                 if "," not in part:
@@ -356,6 +367,7 @@ def redcap_tables(dictionary: pd.DataFrame, source: str = "") -> dict[str, Any]:
                                                          "constraint"]),
             "choices": pd.DataFrame(choice_rows, columns=["list_name", "name", "label",
                                                           "code"]),
+            "warnings": warnings,
             # A problem is reported at the dictionary's row (see relocate).
             "places": {"survey.csv": (source or "the data dictionary", survey_places),
                        "choices.csv": (source or "the data dictionary", choice_places),

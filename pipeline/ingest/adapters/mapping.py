@@ -16,6 +16,7 @@ from pipeline.columns import ROLES
 from pipeline.errors import make_issue
 from pipeline.ingest.adapters.assemble import (
     ANSWER,
+    ANY_FOLLOWUP,
     CHOICE,
     METADATA,
     OTHER,
@@ -24,7 +25,13 @@ from pipeline.ingest.adapters.assemble import (
     VERSION,
     Target,
 )
-from pipeline.ingest.adapters.labels import find_choice, find_question, other_specify
+from pipeline.ingest.adapters.labels import (
+    MIN_PREFIX,
+    find_choice,
+    find_question,
+    normalise,
+    other_specify,
+)
 from pipeline.model.instrument import Instrument, Question
 
 #: Role of the column holding the form version, in a profile's ``[roles]``.
@@ -82,12 +89,22 @@ def _split_choice(stem: str, joiners: Sequence[str], questions: Mapping[str, Que
             left, right = stem[:at], stem[at + len(joiner):]
             question = questions.get(left)
             if question is not None and question.type in kinds:
-                options = [c for c in instrument.choices_for(question)
-                           if right in (c.name, c.code)]
+                choices = instrument.choices_for(question)
+                options = [c for c in choices if right in (c.name, c.code)]
+                if not options:
+                    # A platform may write the code in a column name folded (REDCap: lower
+                    # case, "-" and other signs as "_": code -99 → "<q>____99").
+                    options = [c for c in choices if _folded(c.code) == _folded(right)]
+                    options = options if len(options) == 1 else []
                 if options:
                     return question.name, options[0].name
             start = at + 1
     return None
+
+
+def _folded(code: str) -> str:
+    """A choice code as a column name may hold it: lower case, signs as ``_``."""
+    return re.sub(r"[^0-9a-z_]", "_", str(code).casefold())
 
 
 def classify_name(name: str, instrument: Instrument, settings: Mapping[str, Any]
@@ -105,13 +122,16 @@ def classify_name(name: str, instrument: Instrument, settings: Mapping[str, Any]
                                   ("select_one", "select_multiple"))
             if found:
                 return Target(OTHER, found[0], found[1], by="name")
-            # <question>_TEXT without a choice code: the typed text of the question's choice
-            # that has a follow-up text question.
+            # <question>_TEXT without a choice code: the typed text of whichever of the
+            # question's choices with a follow-up text question was picked (the choice is
+            # settled row by row: ANY_FOLLOWUP).
             question = questions.get(stem[:-len(suffix)])
             if question is not None and question.is_select:
                 followups = other_specify(instrument, question)
-                if followups:
+                if len(followups) == 1:
                     return Target(OTHER, question.name, next(iter(followups)), by="name")
+                if followups:
+                    return Target(OTHER, question.name, ANY_FOLLOWUP, by="name")
         found = _split_choice(stem, joiners, questions, instrument, ("select_multiple",))
         if found:
             return Target(CHOICE, found[0], found[1], by="name")
@@ -167,11 +187,53 @@ def classify_mapped(name: str, label: str, mapping: Mapping[str, tuple[str, str,
     return None
 
 
+_WORDS = re.compile(r"[\W_]+")
+
+
+def _pieces_in_order(found: str, label: str) -> bool:
+    """Whether every piece of ``found`` (cut at each ``...``) occurs in ``label`` in order,
+    letters and digits only: a label the platform truncated in several places."""
+    target = _WORDS.sub("", normalise(label))
+    position = 0
+    pieces = [_WORDS.sub("", normalise(p)) for p in re.split(r"\.\.\.|…", str(found))]
+    if sum(len(p) for p in pieces) < MIN_PREFIX:
+        return False
+    for piece in pieces:
+        at = target.find(piece, position) if piece else position
+        if at < 0 or (position == 0 and piece and at != 0):
+            return False
+        position = at + len(piece)
+    return True
+
+
+def classify_tail(name: str, label: str, instrument: Instrument,
+                  settings: Mapping[str, Any], taken: set[str]) -> Target | None:
+    """A column named by the last part of a question's name (``stmt`` for ``q_stmt``).
+
+    Qualtrics' legacy exports write a matrix statement that has its own export tag under
+    that tag alone, so several matrices give columns of the same name. The question is the
+    one (not yet read from another column) whose name ends in ``<joiner><name>`` and whose
+    label the column's label is, allowing the platform's truncation (``...``) in the
+    middle and at the end.
+    """
+    stem = name.strip()
+    if not stem:
+        return None
+    joiners = tuple(_names(settings).get("choice_joiners", ()))
+    candidates = [q for q in instrument.answerable if q.name not in taken
+                  and any(q.name.endswith(f"{j}{stem}") for j in joiners)]
+    if len(candidates) > 1 and label:
+        candidates = [q for q in candidates if _pieces_in_order(label, q.label)]
+    if len(candidates) == 1:
+        return Target(ANSWER, candidates[0].name, by="name tail")
+    return None
+
+
 def classify_columns(names: Sequence[str], labels: Sequence[str], instrument: Instrument,
                      settings: Mapping[str, Any],
                      mapping: Mapping[str, tuple[str, str, str]] | None = None
                      ) -> list[Target]:
-    """Classify every column by mapping, platform metadata, name, then label."""
+    """Classify every column by mapping, platform metadata, name, label, then name tail."""
     targets = []
     for name, label in zip(names, labels, strict=True):
         target = (classify_mapped(name, label, mapping or {}, instrument)
@@ -180,6 +242,13 @@ def classify_columns(names: Sequence[str], labels: Sequence[str], instrument: In
                   or (classify_label(label, instrument, settings) if label else None)
                   or Target(UNMAPPED))
         targets.append(target)
+    taken = {t.name for t in targets if t.kind in (ANSWER, CHOICE, OTHER)}
+    for position, (name, label) in enumerate(zip(names, labels, strict=True)):
+        if targets[position].kind == UNMAPPED:
+            found = classify_tail(name, label, instrument, settings, taken)
+            if found is not None:
+                targets[position] = found
+                taken.add(found.name)
     return targets
 
 

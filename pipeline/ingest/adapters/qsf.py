@@ -11,7 +11,8 @@ without hand-written names:
   ``<tag>_<choice id>_TEXT``, shown when the choice is picked;
 * text entry (``TE``): a text question (a decimal when validated as a number); a form
   (``FORM``) one text question per field, ``<tag>_<field id>``;
-* a matrix of single answers: one select-one per statement, ``<tag>_<statement id>``;
+* a matrix of single answers: one select-one per statement, ``<tag>_<statement id>`` (or
+  ``<tag>_<statement export tag>`` when the statement has its own export tag);
 * a slider: one decimal per slider, ``<tag>_<slider id>``;
 * descriptive text (``DB``): a note.
 
@@ -171,8 +172,12 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
             elif kind == "Matrix" and payload.get("SubSelector") in ("SingleAnswer", "DL"):
                 answers = _ordered(payload, "Answers", "AnswerOrder")
                 add_choices(name, answers, (payload.get("RecodeValues") or {}), None)
+                # A statement given its own export tag is exported as <tag>_<statement tag>.
+                tags = payload.get("ChoiceDataExportTags")
+                tags = tags if isinstance(tags, Mapping) else {}
                 for choice_id, statement in _ordered(payload, "Choices", "ChoiceOrder"):
-                    survey.append({"type": f"select_one {name}", "name": f"{name}_{choice_id}",
+                    suffix = _name(tags[choice_id]) if tags.get(choice_id) else choice_id
+                    survey.append({"type": f"select_one {name}", "name": f"{name}_{suffix}",
                                    "label": f"{label} - {_text(statement.get('Display'))}"})
             elif kind == "Slider":
                 for choice_id, choice in _ordered(payload, "Choices", "ChoiceOrder"):

@@ -9,6 +9,9 @@ shown and not ticked, a missing value means skipped.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -23,15 +26,66 @@ from pipeline.model.instrument import Instrument
 
 
 def read_sav(path: Path) -> tuple[pd.DataFrame, Any]:
-    """Read a ``.sav`` file's data and metadata (the file edge)."""
+    """Read a ``.sav`` file's data and metadata (the file edge).
+
+    Notes
+    -----
+    pyreadstat converts date, date-time and time variables itself and gives up on the whole
+    file when one value lies outside the calendar Python can hold (a date-time in the year
+    201,000 is a valid SPSS value). The file is then read again with the numbers as stored
+    and those variables are converted here, cell by cell: a value that cannot be a date is
+    kept as the number it is, for validation to report, and the rest of the file is read.
+    """
     import pyreadstat  # imported here: only .sav files need it
 
     try:
         return pyreadstat.read_sav(str(path), user_missing=True)
     except Exception as error:  # pyreadstat raises its own error types
-        reason = str(error).splitlines()[0] if str(error) else "unreadable"
+        first = error
+    try:
+        frame, meta = pyreadstat.read_sav(str(path), user_missing=True,
+                                          disable_datetime_conversion=True)
+    except Exception:  # unreadable either way: the first reason is the one to report
+        reason = str(first).splitlines()[0] if str(first) else "unreadable"
         raise PulsecheckError("READ_017", file=Path(path).name, platform="SPSS",
-                              reason=reason) from error
+                              reason=reason) from first
+    formats = dict(getattr(meta, "original_variable_types", {}) or {})
+    converted = {name: [_spss_time(value, formats.get(name, "")) for value in frame[name]]
+                 for name in frame.columns if _time_kind(formats.get(name, ""))}
+    return frame.assign(**{k: pd.Series(v, index=frame.index, dtype=object)
+                           for k, v in converted.items()}), meta
+
+
+#: The day SPSS counts its date and time values from, in seconds.
+_SPSS_EPOCH = dt.datetime(1582, 10, 14)
+_DATE_FORMATS = ("DATE", "ADATE", "EDATE", "JDATE", "SDATE", "QYR", "MOYR", "WKYR")
+_DATETIME_FORMATS = ("DATETIME", "YMDHMS")
+
+
+def _time_kind(spss_format: str) -> str:
+    """``date``, ``datetime``, ``time`` or ``""`` for an SPSS print format (``ADATE10``)."""
+    word = re.match(r"[A-Za-z]*", str(spss_format)).group().upper()
+    if word in _DATETIME_FORMATS:
+        return "datetime"
+    if word in _DATE_FORMATS:
+        return "date"
+    return "time" if word == "TIME" else ""
+
+
+def _spss_time(value: Any, spss_format: str) -> Any:
+    """One stored SPSS time value as a date, date-time or time; the number when it is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return value
+    kind = _time_kind(spss_format)
+    try:
+        if kind == "time":
+            if not 0 <= value < 86400:
+                return value  # a duration of a day or more is not a time of day
+            return (dt.datetime.min + dt.timedelta(seconds=float(value))).time()
+        moment = _SPSS_EPOCH + dt.timedelta(seconds=float(value))
+    except (OverflowError, ValueError, TypeError):
+        return value
+    return moment.date() if kind == "date" else moment
 
 
 def _is_missing(value: Any, ranges: list[Mapping[str, Any]]) -> bool:
