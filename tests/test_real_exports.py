@@ -125,6 +125,9 @@ def test_real_export__read_as_it_comes__every_row_and_value_kept(case_dir: Path)
             return raw.get(c, "")
 
         raw.update({q: cell(c) for q, c in columns.items()})
+        # An answer the platform splits over several columns, read as their values joined.
+        for q, parts in case.get("joined_columns", {}).items():
+            raw[q] = " ".join(v for v in (cell(c).strip() for c in parts) if v)
         # A choice read from its own column (ticked when the cell is not blank): stands for
         # the REDCap-style <question>___<code> split column the oracle reads.
         for q, by_choice in case.get("choice_columns", {}).items():
@@ -604,3 +607,17 @@ def test_spss__a_date_beyond_pythons_calendar__file_read_and_the_value_kept_as_s
     assert exported.frame[["date", "date.posix", "time"]].values.tolist() == [
         ["2014-09-22", "6306150067200", "12:11:10.090000"],
         ["2014-09-23", "2014-09-23 15:59:20", "15:59:20.010000"]]
+
+
+def test_odk__a_geopoint_split_over_four_columns__read_as_one_answer(tmp_path):
+    instrument = _instrument({"type": ["text", "text"], "name": ["name", "where"],
+                              "label": ["Name", "Where"]})
+    export = tmp_path / "briefcase.csv"
+    export.write_text(
+        "SubmissionDate,name,where-Latitude,where-Longitude,where-Altitude,where-Accuracy,KEY\n"
+        '"Apr 26, 2018 8:58:20 AM",North,43.31,-1.98,71.8,15.4,uuid:1\n'
+        '"Apr 27, 2018 9:00:00 AM",South,,,,,uuid:2\n', encoding="utf-8")
+    exported = read_export(export, instrument)
+    assert exported.platform == "odk"
+    assert exported.frame["where"].tolist() == ["43.31 -1.98 71.8 15.4", ""]
+    assert not {"READ_005", "READ_006", "READ_007"} & set(exported.issues["code"])

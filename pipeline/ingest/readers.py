@@ -27,6 +27,7 @@ from pipeline.ingest.adapters import CLASSIFIERS
 from pipeline.ingest.adapters.assemble import (
     ANSWER,
     CHOICE,
+    PART,
     ROLE,
     VERSION,
     assemble,
@@ -719,7 +720,8 @@ def _check_duplicate_targets(file_name: str, table: Any, targets: list[Any]) -> 
     for column, target in zip(table.columns, targets, strict=True):
         if target.kind not in (ROLE, ANSWER, CHOICE, VERSION):
             continue
-        key = (target.kind, target.name, target.choice)
+        # The parts of one split answer (a geopoint's -Latitude, ...) are one column each.
+        key = (target.kind, target.name, target.choice, column if target.by == PART else "")
         if key in seen:
             raise PulsecheckError("READ_005", file=file_name, row=table.header_row,
                                   column=column, name=column)

@@ -391,6 +391,11 @@ class PlatformNames(Closed):
     choice_joiners: list[str] | None = None
     group_separators: list[str] | None = None
     other_suffix: str | None = None
+    part_suffixes: list[str] | None = Field(
+        default=None,
+        description="Suffixes of the columns one answer is split over (an ODK geopoint's "
+                    "`-Latitude`, `-Longitude`, …): `<question><suffix>` columns are read "
+                    "as one answer, their values joined by a space in this order.")
 
 
 class PlatformHeadings(Closed):

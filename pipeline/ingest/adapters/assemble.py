@@ -49,6 +49,8 @@ OTHER = "other"        # typed text for choice ``choice`` of question ``name``
 #: The choice of an OTHER column whose text belongs to whichever of the question's choices
 #: with a follow-up text question the row picked (Qualtrics' code-less ``<tag>_TEXT``).
 ANY_FOLLOWUP = ""
+#: How a column holding one part of an answer split over several columns is found.
+PART = "part"
 METADATA = "metadata"  # platform bookkeeping, never analysed
 UNMAPPED = "unmapped"  # nothing known: reported
 
@@ -355,6 +357,9 @@ def _read_cell(context: _Context, question: Question, target: Target, cell: str,
                          context.followups[question.name], unmatched)
         elif question.type == "date":
             answer.raw = _date_text(cell)
+        elif target.by == PART:
+            # The parts of one answer, in column order, joined by a space.
+            answer.raw = " ".join(p for p in (answer.raw or "", value) if p)
         else:
             answer.raw = cell
     elif target.kind == CHOICE:

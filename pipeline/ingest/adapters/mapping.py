@@ -20,6 +20,7 @@ from pipeline.ingest.adapters.assemble import (
     CHOICE,
     METADATA,
     OTHER,
+    PART,
     ROLE,
     UNMAPPED,
     VERSION,
@@ -117,6 +118,11 @@ def classify_name(name: str, instrument: Instrument, settings: Mapping[str, Any]
     for stem in _stems(name.strip(), tuple(names.get("group_separators", ()))):
         if stem in questions:
             return Target(ANSWER, stem, by="name")
+        for part in names.get("part_suffixes", ()):
+            # One answer split over several columns (an ODK geopoint's -Latitude, ...).
+            question = questions.get(stem.removesuffix(part)) if stem.endswith(part) else None
+            if question is not None and not question.is_select:
+                return Target(ANSWER, question.name, by=PART)
         if suffix and stem.endswith(suffix):
             found = _split_choice(stem[:-len(suffix)], joiners, questions, instrument,
                                   ("select_one", "select_multiple"))
