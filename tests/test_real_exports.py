@@ -621,3 +621,21 @@ def test_odk__a_geopoint_split_over_four_columns__read_as_one_answer(tmp_path):
     assert exported.platform == "odk"
     assert exported.frame["where"].tolist() == ["43.31 -1.98 71.8 15.4", ""]
     assert not {"READ_005", "READ_006", "READ_007"} & set(exported.issues["code"])
+
+
+def test_qsf__matrix_of_multiple_answers__one_check_all_per_statement_and_its_typed_text():
+    from pipeline.ingest.adapters.qsf import qsf_tables
+
+    definition = _qsf_matrix({"1": "trust", "2": "goals"})
+    payload = definition["SurveyElements"][1]["Payload"]
+    payload["SubSelector"] = "MultipleAnswer"
+    payload["Choices"]["2"]["TextEntry"] = "true"
+    payload["RecodeValues"] = {"1": "10", "2": "11"}
+    tables = qsf_tables(definition)
+    survey = tables["survey"]
+    rows = survey[survey["name"].str.startswith("Q3")]
+    assert rows[["type", "name"]].values.tolist() == [
+        ["select_multiple Q3", "Q3_trust"], ["select_multiple Q3", "Q3_goals"],
+        ["text", "Q3_goals_TEXT"]]
+    assert tables["choices"]["code"].tolist() == ["10", "11"]
+    assert not tables["warnings"]

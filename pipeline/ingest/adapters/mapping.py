@@ -214,7 +214,8 @@ def _pieces_in_order(found: str, label: str) -> bool:
 
 def classify_tail(name: str, label: str, instrument: Instrument,
                   settings: Mapping[str, Any], taken: set[str]) -> Target | None:
-    """A column named by the last part of a question's name (``stmt`` for ``q_stmt``).
+    """A column named by the last part of a question's name (``stmt`` for ``q_stmt``), or
+    by its parts run together (``qstmt_TEXT`` for ``q_stmt_TEXT``).
 
     Qualtrics' legacy exports write a matrix statement that has its own export tag under
     that tag alone, so several matrices give columns of the same name. The question is the
@@ -228,6 +229,11 @@ def classify_tail(name: str, label: str, instrument: Instrument,
     joiners = tuple(_names(settings).get("choice_joiners", ()))
     candidates = [q for q in instrument.answerable if q.name not in taken
                   and any(q.name.endswith(f"{j}{stem}") for j in joiners)]
+    if not candidates:
+        # The same parts joined without one of the joiners (the legacy exporter's
+        # <tag><statement tag>_TEXT for a matrix statement's typed text).
+        candidates = [q for q in instrument.answerable if q.name not in taken and any(
+            j and q.name.replace(j, "") == stem.replace(j, "") for j in joiners)]
     if len(candidates) > 1 and label:
         candidates = [q for q in candidates if _pieces_in_order(label, q.label)]
     if len(candidates) == 1:

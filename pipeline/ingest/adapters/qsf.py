@@ -12,7 +12,9 @@ without hand-written names:
 * text entry (``TE``): a text question (a decimal when validated as a number); a form
   (``FORM``) one text question per field, ``<tag>_<field id>``;
 * a matrix of single answers: one select-one per statement, ``<tag>_<statement id>`` (or
-  ``<tag>_<statement export tag>`` when the statement has its own export tag);
+  ``<tag>_<statement export tag>`` when the statement has its own export tag); a matrix of
+  multiple answers the same with one select-multiple per statement (split columns
+  ``<tag>_<statement>_<recode>``);
 * a slider: one decimal per slider, ``<tag>_<slider id>``;
 * descriptive text (``DB``): a note.
 
@@ -169,7 +171,10 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                               .get("ContentType", ""))
                 survey.append({"type": "decimal" if content == "ValidNumber" else "text",
                                "name": name, "label": label})
-            elif kind == "Matrix" and payload.get("SubSelector") in ("SingleAnswer", "DL"):
+            elif kind == "Matrix" and payload.get("SubSelector") in ("SingleAnswer", "DL",
+                                                                     "MultipleAnswer"):
+                base = "select_multiple" if payload.get("SubSelector") == "MultipleAnswer" \
+                    else "select_one"
                 answers = _ordered(payload, "Answers", "AnswerOrder")
                 add_choices(name, answers, (payload.get("RecodeValues") or {}), None)
                 # A statement given its own export tag is exported as <tag>_<statement tag>.
@@ -177,8 +182,13 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                 tags = tags if isinstance(tags, Mapping) else {}
                 for choice_id, statement in _ordered(payload, "Choices", "ChoiceOrder"):
                     suffix = _name(tags[choice_id]) if tags.get(choice_id) else choice_id
-                    survey.append({"type": f"select_one {name}", "name": f"{name}_{suffix}",
+                    survey.append({"type": f"{base} {name}", "name": f"{name}_{suffix}",
                                    "label": f"{label} - {_text(statement.get('Display'))}"})
+                    if str(statement.get("TextEntry", "")).lower() == "true":
+                        # A statement the respondent may type: its text, <statement>_TEXT.
+                        survey.append({"type": "text", "name": f"{name}_{suffix}_TEXT",
+                                       "label": f"{label} - {_text(statement.get('Display'))}"
+                                                f" - text"})
             elif kind == "Slider":
                 for choice_id, choice in _ordered(payload, "Choices", "ChoiceOrder"):
                     survey.append({"type": "decimal", "name": f"{name}_{choice_id}",
