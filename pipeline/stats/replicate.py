@@ -147,6 +147,51 @@ class ResolvedReplicates:
         """Number of replicates."""
         return int(self.replicates.shape[1])
 
+    @property
+    def is_simple(self) -> bool:
+        """Never an unweighted simple random sample: variances come from the replicates."""
+        return False
+
+
+@dataclass(frozen=True)
+class ReplicateConversion:
+    """A linearisation design to be converted to replicate weights (R ``as.svrepdesign``).
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        Weights, strata, clusters and fpc.
+    type : {"JK1", "JKn", "BRR", "Fay"}
+        See :func:`replicates_from_design`.
+    rho : float
+        Fay's coefficient (``type="Fay"`` only; R's ``fay.rho``).
+    """
+
+    design: SurveyDesign
+    type: str
+    rho: float = 0.0
+
+    def columns(self) -> tuple[str, ...]:
+        """Every column the design reads."""
+        return self.design.columns()
+
+    def describe(self) -> str:
+        """A one-line description in the style of R's ``as.svrepdesign`` call."""
+        text = f"as.svrepdesign({self.design.describe()}, type='{self.type}'"
+        if self.type == "Fay":
+            text += f", fay.rho={self.rho:g}"
+        return text + ")"
+
+
+def resolve_replicate_design(frame: pd.DataFrame,
+                             design: ReplicateDesign | ReplicateConversion
+                             ) -> ResolvedReplicates:
+    """Replicate weights of ``frame``: its replicate columns, or those converted from its
+    linearisation design (:func:`resolve_replicates`, :func:`replicates_from_design`)."""
+    if isinstance(design, ReplicateConversion):
+        return replicates_from_design(frame, design.design, design.type, fay_rho=design.rho)
+    return resolve_replicates(frame, design)
+
 
 # --------------------------------------------------------------------------------------------
 # designs
@@ -755,13 +800,46 @@ def replicate_proportion(y: np.ndarray, resolved: ResolvedReplicates, *, method:
         return Interval(estimate=float("nan"), low=float("nan"), high=float("nan"),
                         method=method, level=level, n=0,
                         warnings=("no respondents in this cell",))
-    df = result.df
-    interval = design_interval(p, v, n=result.n, df=df,
-                               method="xlogit" if method == "logit" else method, level=level)
+    return replicate_interval(p, v, result.replicates[:, 0], resolved, n=result.n,
+                              df=result.df, method=method, level=level)
+
+
+def replicate_interval(estimate: float, variance: float, thetas: np.ndarray,
+                       resolved: ResolvedReplicates, *, n: int, df: float, method: str,
+                       level: float = 0.95, successes: int | None = None) -> Interval:
+    """The ``svyciprop`` interval of a proportion from its replicate estimates.
+
+    Parameters
+    ----------
+    estimate, variance : float
+        The full-sample proportion and its replicate variance.
+    thetas : ndarray, shape (R,)
+        The proportion under each replicate's weights (``logit`` takes its variance on the
+        log-odds scale from them).
+    resolved : ResolvedReplicates
+    n : int
+        Respondents of the domain.
+    df : float
+        Design degrees of freedom of the domain (:func:`replicate_df`).
+    method : {"logit", "asin", "beta", "mean", "xlogit"}
+    level : float
+    successes : int, optional
+        Respondents of the domain with the value 1: a cell of 0% or 100% is then decided
+        from the counts (:func:`pipeline.stats.intervals.design_interval`).
+
+    Returns
+    -------
+    Interval
+        As :func:`replicate_proportion`.
+    """
+    p, v = float(estimate), float(variance)
+    interval = design_interval(p, v, n=n, df=df,
+                               method="xlogit" if method == "logit" else method, level=level,
+                               successes=successes)
     if method != "logit" or interval.method != "xlogit":
         return interval
     with np.errstate(divide="ignore", invalid="ignore"):
-        logits = special.logit(result.replicates[:, 0])
+        logits = special.logit(np.asarray(thetas, dtype=float))
     var_logit = float(replicate_variance(logits, np.array(special.logit(p)), resolved)[0, 0])
     if not math.isfinite(var_logit):
         return Interval(**{**interval.__dict__, "method": "logit", "low": float("nan"),
@@ -773,7 +851,7 @@ def replicate_proportion(y: np.ndarray, resolved: ResolvedReplicates, *, method:
     centre = float(special.logit(p))
     return Interval(estimate=p, low=float(special.expit(centre - half)),
                     high=float(special.expit(centre + half)), method="logit", level=level,
-                    se=math.sqrt(max(v, 0.0)), df=float(df), n=result.n)
+                    se=math.sqrt(max(v, 0.0)), df=float(df), n=int(n))
 
 
 def replicate_crosstab(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int,
