@@ -30,9 +30,9 @@ from pipeline.stats.design import (
     ResolvedDesign,
     SurveyDesign,
     design_df,
-    resolve_design,
     psu_variances,
     ratio_estimate,
+    resolve_design,
     total_covariance,
 )
 from pipeline.stats.fisher import fisher_exact

@@ -36,7 +36,7 @@ from pipeline.stats.contingency import (
     expected_counts,
     interaction_deltas,
 )
-from pipeline.stats.design import SurveyDesign, resolve_design
+from pipeline.stats.design import SurveyDesign, design_from_settings, resolve_design
 from pipeline.stats.intervals import design_interval
 from pipeline.stats.methods import (
     DESIGN_CHISQ_STATISTICS,
@@ -181,6 +181,23 @@ class ReplicateConversion:
         if self.type == "Fay":
             text += f", fay.rho={self.rho:g}"
         return text + ")"
+
+
+def replicate_design_from_settings(settings: object
+                                   ) -> ReplicateDesign | ReplicateConversion:
+    """The replicate design of a configuration's ``[settings.design]`` with its
+    ``replicates`` table (:class:`pipeline.model.schemas.ReplicateSettings`): the columns
+    given, or the linearisation design converted."""
+    replicates = settings.replicates
+    columns = tuple(getattr(replicates, "columns", ()) or ())
+    if not columns:
+        return ReplicateConversion(design_from_settings(settings), replicates.type,
+                                   rho=float(replicates.rho or 0.0))
+    rscales = tuple(replicates.rscales) or None
+    return ReplicateDesign(replicates=columns, type=replicates.type,
+                           weights=getattr(settings, "weights", None), rho=replicates.rho,
+                           scale=replicates.scale, rscales=rscales, mse=bool(replicates.mse),
+                           combined_weights=bool(replicates.combined_weights))
 
 
 def resolve_replicate_design(frame: pd.DataFrame,

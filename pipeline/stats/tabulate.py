@@ -45,6 +45,7 @@ from scipy import stats as sps
 
 from pipeline.errors import PulsecheckError
 from pipeline.stats import cells as cellkit
+from pipeline.stats.calibrate import Calibration
 from pipeline.stats.cells import (
     ALL,
     MISSING_RULES,
@@ -65,7 +66,6 @@ from pipeline.stats.design import (
     ratio_estimate,
     resolve_design,
 )
-from pipeline.stats.calibrate import Calibration
 from pipeline.stats.fisher import fisher_exact
 from pipeline.stats.methods import TestResult
 from pipeline.stats.quantiles import sorted_weighted_quantiles
