@@ -84,6 +84,18 @@ def _design(spec: ReportSpec, weights: str | None, calibration: Calibration | No
         else dict(design=design)
 
 
+def table_design(spec: ReportSpec) -> object | None:
+    """The design of ``[settings.design]`` as the table functions take it (replicate
+    weights when asked), or ``None`` when the tables are an unweighted simple random
+    sample."""
+    if spec.design is None:
+        return None
+    if getattr(spec.design, "replicates", None) is not None:
+        return replicate_design_from_settings(spec.design)
+    design = design_from_settings(spec.design)
+    return None if design.is_simple else design
+
+
 def _designed(spec: ReportSpec, weights: str | None) -> bool:
     """Whether the tables are computed under a design (weights, strata, clusters, fpc or
     replicates) rather than as an unweighted simple random sample."""

@@ -365,7 +365,8 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
     Returns
     -------
     list of dict
-        One ``_cell``-style dict per shown row, in order.
+        One ``_cell``-style dict per shown row, in order, with the domain's design df
+        (``df``; 0 for binomial intervals).
     """
     # Row numbers of the column's respondents, found once and shared by every gather below.
     rows = np.flatnonzero(domain)
@@ -462,6 +463,7 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
             "ci_high": 100.0 * interval.high,
             "ci_method": interval.method,
             "warnings": "; ".join(interval.warnings),
+            "df": df,
         })
         if deff:
             out[-1]["deff"], out[-1]["n_effective"] = (float("nan"), float("nan")) \
@@ -527,7 +529,8 @@ def replicate_column_cells(rows: np.ndarray, resolved: ResolvedReplicates, metho
         interval = replicate_interval(float(estimates[i]), variance, thetas[:, i], resolved,
                                       n=base_n, df=df, method=method, level=level,
                                       successes=int(counts[i]))
-        out.append(cell_of(int(counts[i]), base_n, float(sums[i]), base_w, interval))
+        out.append({**cell_of(int(counts[i]), base_n, float(sums[i]), base_w, interval),
+                    "df": df})
         if deff:
             out[-1]["deff"], out[-1]["n_effective"] = cell_deff(
                 float(estimates[i]), variance, base_n, base_w)
