@@ -23,8 +23,8 @@ from pipeline.model.crosswalk import NOT_COMPARABLE, Crosswalk, MeasureSide
 from pipeline.model.instrument import Instrument
 from pipeline.stats import cells as cellkit
 from pipeline.stats.comparisons import adjust_pvalues, design_change_test
-from pipeline.stats.design import SurveyDesign
 from pipeline.stats.contingency import cochran_armitage, expected_counts, pearson_chisq
+from pipeline.stats.design import SurveyDesign
 from pipeline.stats.fisher import fisher_exact
 from pipeline.stats.intervals import binomial_interval
 from pipeline.stats.methods import TestResult
