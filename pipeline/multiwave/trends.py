@@ -256,7 +256,8 @@ def compute_trends(waves: Sequence[WaveData], chains: Sequence[MeasureChain],
                                 "comparability": comparability, "caveat": caveat})
             values = measure_indicator(data.frame, data.instrument, side) \
                 .reset_index(drop=True)
-            in_phase = data.phase.astype(str).reset_index(drop=True)
+            # Rows by position (as the resolved design holds them), phases by label.
+            in_phase = data.phase.reindex(data.frame.index).astype(str).reset_index(drop=True)
             groups = [(ALL, values)]
             groups.extend((phase, values[in_phase.eq(phase)])
                           for phase in data.instrument.phase_order)
