@@ -51,6 +51,7 @@ from pipeline.stats.replicate import (
     replicate_chisq,
     replicate_df,
     replicate_interval,
+    replicate_sums,
     replicate_variance,
     resolve_replicate_design,
 )
@@ -78,9 +79,10 @@ TABLE_TESTS = ("pearson", "pearson_yates", "lr", "fisher", "rao_scott_f", "rao_s
 
 MISSING_RULES = ("exclude", "show")
 
-#: What a table's ``design`` may be: a linearisation design, replicate-weight columns, or a
-#: linearisation design converted to replicate weights.
-AnyDesign = SurveyDesign | ReplicateDesign | ReplicateConversion
+#: What a table's ``design`` may be: a linearisation design, replicate-weight columns, a
+#: linearisation design converted to replicate weights, or replicate weights already made
+#: for the frame's rows (:func:`pipeline.stats.replicate.resolve_replicate_design`).
+AnyDesign = SurveyDesign | ReplicateDesign | ReplicateConversion | ResolvedReplicates
 #: A design resolved against the table's frame.
 Resolved = ResolvedDesign | ResolvedReplicates
 
@@ -96,6 +98,13 @@ def resolve_any(frame: pd.DataFrame, design: AnyDesign, calibration: Any = None)
         ``STAT_008`` for a calibration given with a replicate design (calibrate the
         replicate weights before, as their columns).
     """
+    if isinstance(design, ResolvedReplicates):
+        # Replicate weights made once (a conversion is the costly part) serve many tables.
+        if design.n_rows != len(frame):
+            raise PulsecheckError("STAT_008", name="design", value=f"{design.n_rows} rows",
+                                  expected=f"replicate weights for the {len(frame)} rows of "
+                                           "the table's frame")
+        return design
     if isinstance(design, (ReplicateDesign, ReplicateConversion)):
         if calibration is not None:
             raise PulsecheckError("STAT_008", name="calibration", value="given",
@@ -506,7 +515,6 @@ def replicate_column_cells(rows: np.ndarray, resolved: ResolvedReplicates, metho
     check_method(method, REPLICATE_CI_METHODS, "replicate-design interval method")
     base_n = int(rows.size)
     w_d = resolved.weights[rows]
-    reps_d = resolved.replicates[rows]
     base_w = float(w_d.sum())
     y = np.zeros((base_n, n_shown))
     if codes is not None:
@@ -518,10 +526,11 @@ def replicate_column_cells(rows: np.ndarray, resolved: ResolvedReplicates, metho
     counts = y.sum(axis=0).astype(int)
     sums = w_d @ y
     estimates = sums / base_w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        thetas = (reps_d.T @ y) / reps_d.sum(axis=0)[:, None]
     domain = np.zeros(resolved.n_rows, dtype=bool)
     domain[rows] = True
+    replicated = replicate_sums(resolved, np.column_stack([y, np.ones(base_n)]), domain)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        thetas = replicated[:, :-1] / replicated[:, -1:]
     df = replicate_df(resolved, domain)
     out = []
     for i in range(n_shown):

@@ -127,6 +127,12 @@ class ResolvedReplicates:
     rscales : ndarray, shape (R,)
     mse : bool
     type : str
+    psu : ndarray of int, shape (n,), optional
+        For replicates made from a design (:func:`replicates_from_design`): each row's PSU,
+        whose replicate factors ``factors`` are, so that ``replicates[i] = weights[i] *
+        factors[psu[i]]``. The design df of a domain is then found from the PSUs' sums
+        rather than from every row. ``None`` for replicate columns.
+    factors : ndarray, shape (P, R), optional
     """
 
     weights: np.ndarray
@@ -136,6 +142,8 @@ class ResolvedReplicates:
     mse: bool
     type: str
     notes: tuple[str, ...] = field(default=())
+    psu: np.ndarray | None = None
+    factors: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -510,20 +518,24 @@ def replicates_from_design(frame: pd.DataFrame, design: SurveyDesign, type: str,
                 # A stratum sampled completely has no variance: R drops its replicates.
                 continue
             for p in members:
-                factor = np.where(psu_stratum[row_psu] == h, n_h / (n_h - 1.0), 1.0)
-                factor = np.where(row_psu == p, 0.0, factor)
-                columns.append(weights * factor)
+                # The factor of each PSU: none for the PSU left out, n_h / (n_h - 1) for the
+                # others of its stratum, one elsewhere.
+                factor = np.where(psu_stratum == h, n_h / (n_h - 1.0), 1.0)
+                factor[p] = 0.0
+                columns.append(factor)
                 rscales.append(keep * (n_h - 1.0) / n_h)
         if not columns:
             raise PulsecheckError("REP_005", method=type, problem="every stratum is sampled "
                                                                   "completely (no variance)")
-        reps = np.column_stack(columns)
+        factors = np.column_stack(columns)
+        reps = weights[:, None] * factors[row_psu]
         if type == "JK1":
             return ResolvedReplicates(weights=weights, replicates=reps,
                                       scale=float(rscales[0]), rscales=np.ones(len(columns)),
-                                      mse=False, type="JK1")
+                                      mse=False, type="JK1", psu=row_psu, factors=factors)
         return ResolvedReplicates(weights=weights, replicates=reps, scale=1.0,
-                                  rscales=np.asarray(rscales), mse=False, type="JKn")
+                                  rscales=np.asarray(rscales), mse=False, type="JKn",
+                                  psu=row_psu, factors=factors)
     if design.fpc:
         raise PulsecheckError("REP_005", method=type, problem="half-samples cannot use an "
                                                               "fpc; describe the design "
@@ -553,14 +565,15 @@ def replicates_from_design(frame: pd.DataFrame, design: SurveyDesign, type: str,
     for i in range(h_matrix.shape[1]):
         signs = h_matrix[1 + rank_of_psu, i]  # 1: the first PSU is in the half-sample
         in_half = np.where(first_of_pair, signs == 1, signs == 0)
-        factor = np.where(in_half, 2.0 - fay_rho, fay_rho)
-        columns.append(weights * factor[row_psu])
-    reps = np.column_stack(columns)
+        columns.append(np.where(in_half, 2.0 - fay_rho, fay_rho))
+    factors = np.column_stack(columns)
+    reps = weights[:, None] * factors[row_psu]
     n_rep = reps.shape[1]
     return ResolvedReplicates(weights=weights, replicates=reps,
                               scale=1.0 / (n_rep * (1.0 - fay_rho) ** 2),
                               rscales=np.ones(n_rep), mse=False,
-                              type="BRR" if fay_rho == 0 else "Fay")
+                              type="BRR" if fay_rho == 0 else "Fay", psu=row_psu,
+                              factors=factors)
 
 
 def replicate_variance(thetas: np.ndarray, estimate: np.ndarray,
@@ -613,7 +626,11 @@ def _rank(matrix: np.ndarray, tol: float) -> int:
         return 0
     # numpy's own loop: a multithreaded BLAS product of a few dozen columns can spend more on
     # waking its threads than on the arithmetic.
-    gram = np.einsum("ni,nj->ij", a, a)
+    return _gram_rank(np.einsum("ni,nj->ij", a, a), tol)
+
+
+def _gram_rank(gram: np.ndarray, tol: float) -> int:
+    """The rank :func:`_rank` finds, from the columns' Gram matrix."""
     factor = np.zeros((0, gram.shape[0]))
     for j in range(gram.shape[0]):
         own = gram[j, j]
@@ -644,6 +661,17 @@ def replicate_df(resolved: ResolvedReplicates, domain: np.ndarray | None = None)
     ----------
     .. [1] Lumley, T. (2010). *Complex Surveys*, sec. 2.5; R ``survey::degf``. Wiley.
     """
+    if resolved.psu is not None and resolved.factors is not None:
+        # Rows of a PSU share its factors: the Gram matrix of the domain's replicate
+        # weights is the PSUs' factor products weighted by their rows' squared weights.
+        rows = np.ones(resolved.n_rows, dtype=bool) if domain is None else \
+            np.asarray(domain, dtype=bool)
+        squares = np.bincount(resolved.psu[rows], weights=resolved.weights[rows] ** 2,
+                              minlength=resolved.factors.shape[0])
+        if not squares.any():
+            return -1
+        gram = np.einsum("pi,p,pj->ij", resolved.factors, squares, resolved.factors)
+        return _gram_rank(gram, RANK_TOLERANCE) - 1
     reps = resolved.replicates if domain is None else \
         resolved.replicates[np.asarray(domain, dtype=bool)]
     return _rank(reps, RANK_TOLERANCE) - 1
@@ -731,17 +759,45 @@ def replicate_mean(y: np.ndarray, resolved: ResolvedReplicates,
     rows = _domain_rows(values, domain, resolved.n_rows)
     x = values[rows]
     w = resolved.weights[rows]
-    reps = resolved.replicates[rows]
     n = int(rows.sum())
     if n == 0 or w.sum() <= 0:
         k = x.shape[1]
         return ReplicateEstimate(np.full(k, np.nan), np.full((k, k), np.nan),
                                  np.full((resolved.n_replicates, k), np.nan), n)
     estimate = (w @ x) / w.sum()
+    sums = replicate_sums(resolved, np.column_stack([x, np.ones(n)]), rows)
     with np.errstate(invalid="ignore", divide="ignore"):
-        thetas = (reps.T @ x) / reps.sum(axis=0)[:, None]
+        thetas = sums[:, :-1] / sums[:, -1:]
     return ReplicateEstimate(estimate, replicate_variance(thetas, estimate, resolved),
                              thetas, n, resolved, rows)
+
+
+def replicate_sums(resolved: ResolvedReplicates, x: np.ndarray, rows: np.ndarray
+                   ) -> np.ndarray:
+    """Each replicate's weighted sums of the columns of ``x`` over ``rows``.
+
+    Parameters
+    ----------
+    resolved : ResolvedReplicates
+    x : ndarray, shape (m, k)
+        Values of the ``m`` rows selected by ``rows``, in order.
+    rows : ndarray of bool, shape (n,)
+
+    Returns
+    -------
+    ndarray, shape (R, k)
+        :math:`\\sum_i w_{ir} x_{ik}`. For replicates made from a design, each PSU's
+        weighted sums times its factors (a few thousand numbers rather than a product over
+        every row and replicate).
+    """
+    if resolved.psu is not None and resolved.factors is not None:
+        psu = resolved.psu[rows]
+        w = resolved.weights[rows]
+        size = resolved.factors.shape[0]
+        by_psu = np.column_stack([np.bincount(psu, weights=w * x[:, j], minlength=size)
+                                  for j in range(x.shape[1])])
+        return resolved.factors.T @ by_psu
+    return resolved.replicates[rows].T @ x
 
 
 def replicate_total(y: np.ndarray, resolved: ResolvedReplicates,
@@ -767,7 +823,7 @@ def replicate_total(y: np.ndarray, resolved: ResolvedReplicates,
     rows = _domain_rows(values, domain, resolved.n_rows)
     x = values[rows]
     estimate = resolved.weights[rows] @ x
-    thetas = resolved.replicates[rows].T @ x
+    thetas = replicate_sums(resolved, x, rows)
     return ReplicateEstimate(estimate, replicate_variance(thetas, estimate, resolved),
                              thetas, int(rows.sum()), resolved, rows)
 
@@ -963,7 +1019,9 @@ def replicate_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: 
                               problem=f"has {nr}×{nc} non-empty rows×columns; at least 2×2 needed")
     sub = ResolvedReplicates(weights=resolved.weights[complete],
                              replicates=resolved.replicates[complete], scale=resolved.scale,
-                             rscales=resolved.rscales, mse=resolved.mse, type=resolved.type)
+                             rscales=resolved.rscales, mse=resolved.mse, type=resolved.type,
+                             psu=None if resolved.psu is None else resolved.psu[complete],
+                             factors=resolved.factors)
     r_idx = np.searchsorted(present_r, rc[complete])
     c_idx = np.searchsorted(present_c, cc[complete])
     k = nr * nc
