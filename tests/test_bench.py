@@ -135,3 +135,25 @@ def test_replicate_case__groups_psus_four_to_a_stratum_and_converts_to_40_jkn_re
                                                               rel=1e-9)
     assert np.isfinite(replicated["chisq"][0]["statistic"])
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_record_replicate__replaces_only_its_section_of_the_results(tmp_path):
+    from benchmarks.report import REPLICATE_START, record_replicate
+    from benchmarks.startup import START
+
+    (tmp_path / "benchmarks").mkdir()
+    results = tmp_path / "benchmarks" / "RESULTS.md"
+    results.write_text(f"# Benchmark results\n\nkept\n\n{START}\nstart-up\n"
+                       "<!-- startup:end -->\n", encoding="utf-8")
+    size = {"n": 1000, "design_seconds": 0.2, "r_seconds": 1.0, "ratio_vs_r": 5.0,
+            "agreement": 1e-9, "replicate_seconds": 0.5, "r_replicate_seconds": 2.0,
+            "ratio_vs_r_replicate": 4.0, "replicate_agreement": 2e-9}
+    payload = {"machine": {}, "summary": {"replicate_size": 1000, "ratio_vs_r_replicate": 4.0},
+               "sizes": [size]}
+    record_replicate(payload, tmp_path)
+    record_replicate({**payload, "summary": {"replicate_size": 1000,
+                                             "ratio_vs_r_replicate": 6.0}}, tmp_path)
+    text = results.read_text(encoding="utf-8")
+    assert text.count(REPLICATE_START) == 1 and "ratio_vs_r_replicate=6.00" in text
+    assert text.index("kept") < text.index(REPLICATE_START) < text.index(START)
+    assert (tmp_path / "benchmarks" / "results" / "replicate.json").exists()
