@@ -293,7 +293,7 @@ def _changes(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
             if after["series"] != before["series"] or not before["base_n"] or \
                     not after["base_n"]:
                 continue  # not comparable: never tested together
-            if before["_designed"] or after["_designed"]:
+            if before.get("_designed") or after.get("_designed"):
                 # A design in either wave: the design-based test of the difference (an
                 # unweighted wave taken as a simple random sample).
                 result = design_change_test(
@@ -326,7 +326,7 @@ def _trend_tests(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         group = whole[whole["base_n"] > 0]
         if len(group) < 3:
             continue
-        if group["_designed"].astype(bool).any():
+        if "_designed" in group and group["_designed"].fillna(False).astype(bool).any():
             result = TestResult(
                 test="none", method="not tested (a wave has a sampling design: the "
                 "Cochran-Armitage test needs unweighted counts)", statistic=float("nan"),
