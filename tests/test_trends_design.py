@@ -126,3 +126,25 @@ def test_replicate_designed_wave__beside_an_unweighted_one__is_tested_by_design(
     assert "design-based t test" in change["test"] and np.isfinite(change["p_value"])
     assert change["difference"] == pytest.approx(100 * p2 - result.table["pct"].iloc[0])
     assert v2 > 0
+
+
+def test_calibrated_wave__shares_take_the_variance_after_calibration():
+    from pipeline.stats.calibrate import Margin, calibrated_proportion, poststratify
+    from pipeline.stats.design import resolve_design
+
+    first = wave_frame(ORACLE / "apistrat.csv", "awards", "Yes")
+    second = wave_frame(ORACLE / "apiclus1.csv", "awards", "Yes")
+    margin = Margin("stype", ("E", "H", "M"), (4421.0, 755.0, 1018.0))
+    calibration = poststratify(first, first["pw"].to_numpy(float), margin)
+    waves = [WaveData("2016", OLD, first, pd.Series(["x"] * len(first), index=first.index),
+                      calibration=calibration, ci_method="logit"),
+             WaveData("2018", NEW, second, pd.Series(["x"] * len(second), index=second.index),
+                      design=SurveyDesign(weights="pw", cluster="dnum"), ci_method="logit")]
+    result = compute_trends(waves, chains())
+    row = result.table.iloc[0]
+    expected = calibrated_proportion((first["reliance"] == "high").to_numpy(float),
+                                     resolve_design(first, SurveyDesign()), calibration,
+                                     method="logit")
+    assert row["pct"] == pytest.approx(100 * expected.estimate, rel=1e-12)
+    assert row["ci_low"] == pytest.approx(100 * expected.low, rel=1e-9)
+    assert "design-based t test" in result.changes.iloc[0]["test"]
