@@ -10,6 +10,9 @@ both sides, so the comparison is like for like:
   only, so pulsecheck does strictly more work here;
 * ``ciprop``: for each 0/1 item, the weighted proportion with its logit interval
   (:func:`pipeline.stats.intervals.proportion_interval`; R ``svyciprop(method="logit")``).
+
+The replicate-weight case runs the same plan on the same file with the design converted to
+JKn replicate weights (R ``as.svrepdesign(type = "JKn")``), the conversion timed on both sides.
 """
 
 from __future__ import annotations
@@ -67,13 +70,47 @@ def read_design_file(path: str, numeric: tuple[str, ...] = ()) -> pd.DataFrame:
     return pd.read_csv(path, dtype={c: types.get(c, "str") for c in header})
 
 
-def run_design_tables(frame: pd.DataFrame, plan: Mapping[str, Any]) -> dict[str, Any]:
-    """Compute the plan's tables with the design; return the headline numbers."""
+#: PSUs per stratum of the replicate-weight case: the file's PSUs grouped within their
+#: stratum, so that a jackknife has a replicate per group (10 strata × 4 = 40 replicates)
+#: rather than per PSU (ten thousand at 1 M rows, more than either side can hold).
+REPLICATE_GROUPS = 4
+#: The column of those groups, and the replication method of the replicate-weight case.
+REPLICATE_PSU, REPLICATE_TYPE = "rpsu", "JKn"
+
+
+def replicate_groups(psu: pd.Series) -> pd.Series:
+    """The replicate case's PSU of each row: its PSU's group within the stratum (R:
+    ``((psu - 1) %/% 10) %% 4``; PSU codes are stratum + 10 × k, so a group stays in its
+    stratum)."""
+    from benchmarks.scaled import N_STRATA
+
+    return ((psu - 1) // N_STRATA) % REPLICATE_GROUPS + 1
+
+
+def run_design_tables(frame: pd.DataFrame, plan: Mapping[str, Any],
+                      replicates: bool = False) -> dict[str, Any]:
+    """Compute the plan's tables with the design; return the headline numbers.
+
+    With ``replicates`` the design is the stratified design of :data:`REPLICATE_PSU`
+    groups converted to JKn replicate weights (as R's ``as.svrepdesign``), once, and every
+    table, test and interval is computed from the replicates.
+    """
     from pipeline.stats import tabulate
     from pipeline.stats.design import SurveyDesign, resolve_design
     from pipeline.stats.intervals import proportion_interval
+    from pipeline.stats.replicate import (
+        ReplicateConversion,
+        replicate_proportion,
+        resolve_replicate_design,
+    )
 
-    design = SurveyDesign(weights=WEIGHT, strata=STRATUM, cluster=PSU)
+    if replicates:
+        frame = frame.assign(**{REPLICATE_PSU: replicate_groups(frame[PSU])})
+        design = resolve_replicate_design(frame, ReplicateConversion(
+            SurveyDesign(weights=WEIGHT, strata=STRATUM, cluster=REPLICATE_PSU),
+            REPLICATE_TYPE))
+    else:
+        design = SurveyDesign(weights=WEIGHT, strata=STRATUM, cluster=PSU)
     out: dict[str, Any] = {"chisq": [], "ciprop": []}
     for row, col in plan["chisq"]:
         # The levels found in the data (as R's factor() does); blanks are NaN, not text.
@@ -85,11 +122,12 @@ def run_design_tables(frame: pd.DataFrame, plan: Mapping[str, Any]) -> dict[str,
         test = result.tests.iloc[0]
         out["chisq"].append({"row": row, "col": col, "statistic": float(test["statistic"]),
                              "p_value": float(test["p_value"])})
-    resolved = resolve_design(frame, design)
+    resolved = design if replicates else resolve_design(frame, design)
     for item in plan["ciprop"]:
         y = pd.to_numeric(frame[item], errors="coerce").to_numpy(dtype=float)
         domain = ~np.isnan(y)
-        interval = proportion_interval(y, domain, resolved, method="logit")
+        interval = replicate_proportion(y, resolved, method="logit", domain=domain) \
+            if replicates else proportion_interval(y, domain, resolved, method="logit")
         out["ciprop"].append({"item": item, "estimate": float(interval.estimate),
                               "ci_low": float(interval.low), "ci_high": float(interval.high)})
     return out

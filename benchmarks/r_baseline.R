@@ -1,6 +1,11 @@
 # The R baseline of `pulsecheck bench`: the same design-based tables, with R's survey package.
 #
-#   Rscript benchmarks/r_baseline.R design.csv plan.tsv results.csv
+#   Rscript benchmarks/r_baseline.R design.csv plan.tsv results.csv [JKn]
+#
+# With JKn, the replicate-weight case: each PSU's group within its stratum
+# (((psu - 1) %/% 10) %% 4, as benchmarks/design_tables.py) is the PSU, and the design is
+# converted to JKn replicate weights (as.svrepdesign, timed with the design) before the same
+# tables.
 #
 # design.csv  the comparison file written by the benchmark (answers, phase, stratum, psu, w)
 # plan.tsv    one line per table: "chisq<TAB>row<TAB>col" or "ciprop<TAB>item"
@@ -33,7 +38,14 @@ data$psu <- as.integer(data$psu)
 data$w <- as.numeric(data$w)
 put("read", r$seconds)
 
-r <- timed(svydesign(id = ~psu, strata = ~stratum, weights = ~w, nest = TRUE, data = data))
+replicates <- length(args) >= 4
+if (replicates) {
+  data$rpsu <- ((data$psu - 1) %/% 10) %% 4 + 1
+  r <- timed(as.svrepdesign(svydesign(id = ~rpsu, strata = ~stratum, weights = ~w,
+                                      nest = TRUE, data = data), type = args[4]))
+} else {
+  r <- timed(svydesign(id = ~psu, strata = ~stratum, weights = ~w, nest = TRUE, data = data))
+}
 design <- r$value
 put("design", r$seconds)
 

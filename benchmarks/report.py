@@ -61,7 +61,11 @@ def headline(payload: dict[str, Any]) -> str:
              f"ratio_vs_r={_ratio(summary['ratio_vs_r'])}"]
     if "scaling_exponent" in summary:
         parts.append(f"scaling_exponent={summary['scaling_exponent']:.2f}")
-    return f"at {summary['largest_size']:,} rows: " + " ".join(parts)
+    text = f"at {summary['largest_size']:,} rows: " + " ".join(parts)
+    if summary.get("ratio_vs_r_replicate") is not None:
+        text += (f"; at {summary['replicate_size']:,} rows with replicate weights: "
+                 f"ratio_vs_r_replicate={_ratio(summary['ratio_vs_r_replicate'])}")
+    return text
 
 
 def write_chart(payload: dict[str, Any], path: Path) -> None:
@@ -140,11 +144,91 @@ def results_markdown(payload: dict[str, Any], chart: str) -> str:
     lines += ["", "Render (every output file: CSV, XLSX, HTML, PDF, executed notebook) is "
               "measured only up to the largest size shown in its column.", *notes, "",
               f"![time per stage]({chart})", ""]
+    if any(size.get("replicate_seconds") for size in payload["sizes"]):
+        lines += [replicate_markdown(payload), ""]
     if payload.get("startup"):
         from benchmarks.startup import startup_markdown
 
         lines += [startup_markdown(payload["startup"]), ""]
     return "\n".join(lines)
+
+
+REPLICATE_START, REPLICATE_END = "<!-- replicate:start -->", "<!-- replicate:end -->"
+REPLICATE_FILE = Path("benchmarks") / "results" / "replicate.json"
+REPLICATE_HEADER = ["rows", "design tables s", "R survey s", "ratio_vs_r",
+                    "replicate tables s", "R replicate s", "ratio_vs_r_replicate",
+                    "agreement (replicate)"]
+
+
+def replicate_markdown(payload: dict[str, Any]) -> str:
+    """The section of ``RESULTS.md`` on the design tables with replicate weights."""
+    machine = payload.get("machine", {})
+    rows = [[f"{size['n']:,}", _s(size["design_seconds"]), _s(size["r_seconds"]),
+             _ratio(size["ratio_vs_r"]), _s(size.get("replicate_seconds")),
+             _s(size.get("r_replicate_seconds")), _ratio(size.get("ratio_vs_r_replicate")),
+             "—" if size.get("replicate_agreement") is None
+             else f"{size['replicate_agreement']:.1e}"]
+            for size in payload["sizes"] if size.get("replicate_seconds")]
+    summary = payload["summary"]
+    load = machine.get("load average")
+    return "\n".join([
+        REPLICATE_START,
+        "## Design tables with replicate weights",
+        "",
+        f"`at {summary['replicate_size']:,} rows with replicate weights: ratio_vs_r_replicate="
+        f"{_ratio(summary['ratio_vs_r_replicate'])}`",
+        "",
+        "The design-table workload (every by-phase table's cells with logit intervals and "
+        "its Rao–Scott F test, and each 0/1 item's proportion with its logit interval) on the "
+        "same files, with the design converted to JKn replicate weights: the file's PSUs "
+        "grouped four to a stratum (40 replicates), R `as.svrepdesign` then `svychisq` and "
+        "`svyciprop`, pulsecheck the conversion then the same tables from the replicates; "
+        "the conversion is timed on both sides, reading the file on neither. Beside it the "
+        "linearisation workload of the same run. Agreement: the largest relative difference "
+        "from R over the statistics and intervals, leaving out 0% cells, where R's model "
+        "gives about 1e-12 and pulsecheck the Korn–Graubard interval (README, Differences "
+        "from R). Regenerate with `pulsecheck bench` (`--replicate-max` sets the largest "
+        "size; R takes minutes beyond 100 000 rows)."
+        + (f" Load average of the machine during this run: {load}." if load else ""),
+        "",
+        "| " + " | ".join(REPLICATE_HEADER) + " |",
+        "|" + "---|" * len(REPLICATE_HEADER),
+        *["| " + " | ".join(row) + " |" for row in rows],
+        REPLICATE_END,
+    ])
+
+
+def record_replicate(payload: dict[str, Any], root: Path) -> list[Path]:
+    """Write ``benchmarks/results/replicate.json`` and the replicate section of
+    ``RESULTS.md`` alone (the rest of the recorded results left as they are)."""
+    import json
+
+    from benchmarks.startup import replace_section
+
+    keep = ("n", "design_seconds", "r_seconds", "ratio_vs_r", "agreement", "replicate_seconds",
+            "r_replicate_seconds", "ratio_vs_r_replicate", "replicate_agreement", "replicate",
+            "r_replicate")
+    record = {"machine": payload["machine"], "summary": {
+        k: v for k, v in payload["summary"].items() if "replicate" in k},
+        "sizes": [{k: size.get(k) for k in keep} for size in payload["sizes"]]}
+    target = root / REPLICATE_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    results_md = root / "benchmarks" / "RESULTS.md"
+    text = results_md.read_text(encoding="utf-8")
+    section = replicate_markdown(record)
+    if REPLICATE_START in text and REPLICATE_END in text:
+        head, rest = text.split(REPLICATE_START, 1)
+        text = head + section + rest.split(REPLICATE_END, 1)[1]
+    else:
+        # Before the start-up section, as a full run writes it.
+        from benchmarks.startup import START
+
+        head, marker, rest = text.partition(START)
+        text = head.rstrip("\n") + "\n\n" + section + "\n\n" + marker + rest if marker \
+            else replace_section(text, section)
+    results_md.write_text(text, encoding="utf-8")
+    return [target, results_md]
 
 
 def write_results(payload: dict[str, Any], out: Path, results_md: Path) -> None:

@@ -172,19 +172,20 @@ def measure_read_csv(path: Path, header_rows: int) -> dict[str, Any]:
             "frame_shape": list(frame.shape)}
 
 
-def measure_design(path: Path, plan_file: Path) -> dict[str, Any]:
-    """The design-based tables and tests of :mod:`benchmarks.design_tables` on one file."""
+def measure_design(path: Path, plan_file: Path, replicates: bool = False) -> dict[str, Any]:
+    """The design-based tables and tests of :mod:`benchmarks.design_tables` on one file
+    (with ``replicates``: on JKn replicate weights converted from its design)."""
     from benchmarks.design_tables import read_design_file, run_design_tables
 
     plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
     # Libraries load on first use; R's survey package is also loaded before its clock starts.
     numeric = tuple(plan["ciprop"])
     warm = read_design_file(path, numeric)
-    run_design_tables(warm.iloc[::max(1, len(warm) // 2000)], plan)
+    run_design_tables(warm.iloc[::max(1, len(warm) // 2000)], plan, replicates)
     del warm
     meter = _Meter()
     frame = meter.run("design_read", lambda: read_design_file(path, numeric))
-    summary = meter.run("design_tables", lambda: run_design_tables(frame, plan))
+    summary = meter.run("design_tables", lambda: run_design_tables(frame, plan, replicates))
     return {"stages": meter.stages, "summary": summary}
 
 
@@ -196,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--header-rows", type=int, default=3)
     parser.add_argument("--plan", type=Path)
     parser.add_argument("--design-out", type=Path)
+    parser.add_argument("--replicates", action="store_true")
     args = parser.parse_args(argv)
     if args.what == "pipeline":
         out = measure_pipeline(args.path, render=not args.no_render,
@@ -203,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.what == "read_csv":
         out = measure_read_csv(args.path, args.header_rows)
     else:
-        out = measure_design(args.path, args.plan)
+        out = measure_design(args.path, args.plan, args.replicates)
     sys.stdout.write(json.dumps(out) + "\n")
     return 0
 

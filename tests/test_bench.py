@@ -107,3 +107,53 @@ def test_bench_command__record__replaces_the_committed_results(monkeypatch):
     (options,) = seen
     assert options.write_report is True
     assert options.out == ROOT / "benchmarks" / "results"
+
+
+def test_replicate_case__groups_psus_four_to_a_stratum_and_converts_to_40_jkn_replicates():
+    import numpy as np
+    import pandas as pd
+
+    from benchmarks.design_tables import REPLICATE_PSU, replicate_groups, run_design_tables
+    from pipeline.stats.design import SurveyDesign
+    from pipeline.stats.replicate import ReplicateConversion, resolve_replicate_design
+
+    design = design_columns(5000)
+    frame = design.assign(**{REPLICATE_PSU: replicate_groups(design["psu"])})
+    assert frame.groupby("stratum")[REPLICATE_PSU].nunique().tolist() == [4] * 10
+    resolved = resolve_replicate_design(frame, ReplicateConversion(
+        SurveyDesign(weights="w", strata="stratum", cluster=REPLICATE_PSU), "JKn"))
+    assert resolved.n_replicates == 40
+    rng = np.random.default_rng(3)
+    frame = design.assign(row=rng.choice(["a", "b"], 5000), col=rng.choice(["x", "y"], 5000),
+                          item=(rng.random(5000) < 0.4).astype(float))
+    plan = {"chisq": [["row", "col"]], "ciprop": ["item"]}
+    linear = run_design_tables(frame, plan)
+    replicated = run_design_tables(frame, plan, replicates=True)
+    # The same estimate, a different variance.
+    assert replicated["ciprop"][0]["estimate"] == pytest.approx(linear["ciprop"][0]["estimate"])
+    assert replicated["ciprop"][0]["ci_low"] != pytest.approx(linear["ciprop"][0]["ci_low"],
+                                                              rel=1e-9)
+    assert np.isfinite(replicated["chisq"][0]["statistic"])
+    assert isinstance(frame, pd.DataFrame)
+
+
+def test_record_replicate__replaces_only_its_section_of_the_results(tmp_path):
+    from benchmarks.report import REPLICATE_START, record_replicate
+    from benchmarks.startup import START
+
+    (tmp_path / "benchmarks").mkdir()
+    results = tmp_path / "benchmarks" / "RESULTS.md"
+    results.write_text(f"# Benchmark results\n\nkept\n\n{START}\nstart-up\n"
+                       "<!-- startup:end -->\n", encoding="utf-8")
+    size = {"n": 1000, "design_seconds": 0.2, "r_seconds": 1.0, "ratio_vs_r": 5.0,
+            "agreement": 1e-9, "replicate_seconds": 0.5, "r_replicate_seconds": 2.0,
+            "ratio_vs_r_replicate": 4.0, "replicate_agreement": 2e-9}
+    payload = {"machine": {}, "summary": {"replicate_size": 1000, "ratio_vs_r_replicate": 4.0},
+               "sizes": [size]}
+    record_replicate(payload, tmp_path)
+    record_replicate({**payload, "summary": {"replicate_size": 1000,
+                                             "ratio_vs_r_replicate": 6.0}}, tmp_path)
+    text = results.read_text(encoding="utf-8")
+    assert text.count(REPLICATE_START) == 1 and "ratio_vs_r_replicate=6.00" in text
+    assert text.index("kept") < text.index(REPLICATE_START) < text.index(START)
+    assert (tmp_path / "benchmarks" / "results" / "replicate.json").exists()

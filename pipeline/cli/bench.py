@@ -30,6 +30,9 @@ def _project_root() -> Path:
 @click.option("--no-r", is_flag=True, default=False, help="Skip the R survey baseline.")
 @click.option("--render-max", type=int, default=10_000, show_default=True,
               help="Largest size at which the render stage is measured.")
+@click.option("--replicate-max", type=int, default=100_000, show_default=True,
+              help="Largest size at which the design tables are also timed on replicate "
+                   "weights (against R's as.svrepdesign).")
 @click.option("--record", is_flag=True, default=False,
               help="Replace the committed results (benchmarks/results/ and "
                    "benchmarks/RESULTS.md) with this run's.")
@@ -37,7 +40,7 @@ def _project_root() -> Path:
               help="Measure only how fast `pulsecheck --help` and `--version` answer "
                    "(best of several fresh processes, beside `python -c pass`).")
 def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_max: int,
-          record: bool, startup: bool) -> None:
+          replicate_max: int, record: bool, startup: bool) -> None:
     """Benchmark every stage at 1 k to 1 M responses against pandas.read_csv and R.
 
     Results go to reports/out/bench/ (not kept in git); the committed figures change only
@@ -80,6 +83,7 @@ def bench(quick: bool, sizes: str | None, out: Path | None, no_r: bool, render_m
     options = BenchOptions(root=root, sizes=chosen,
                            out=recorded if record else out or root / "reports" / "out" / "bench",
                            data_dir=root / "benchmarks" / "data", render_max=render_max,
+                           replicate_max=replicate_max,
                            with_r=not no_r, write_report=record)
     try:
         payload = run_bench(options, say=lambda message: click.echo(message, err=True))

@@ -121,6 +121,9 @@ def _expected(error: Mapping[str, Any]) -> str:
         return str(error["msg"]).replace("Input should be ", "a value ")
     if kind == "too_short":
         return "at least one entry"
+    if kind == "value_error":
+        # A rule across keys of one table (a model validator): its own words.
+        return str(error["msg"]).removeprefix("Value error, ")
     return str(error["msg"]).replace("Input should be ", "")
 
 

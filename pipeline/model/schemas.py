@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Closed(BaseModel):
@@ -209,6 +209,52 @@ Test = Literal["chisq", "fisher", "lr"]
 Pairwise = Literal["none", "bonferroni", "holm", "bh"]
 
 
+class ReplicateSettings(Closed):
+    """``[settings.design.replicates]``: variances from replicate weights, as R's
+    ``svrepdesign`` (replicate-weight columns) or ``as.svrepdesign`` (no columns: replicates
+    made from the strata, clusters and fpc of ``[settings.design]``)."""
+
+    type: Literal["JK1", "JKn", "BRR", "Fay", "bootstrap"] = Field(
+        description="Replication method. Without columns: JK1 (unstratified), JKn "
+                    "(stratified), BRR or Fay (two PSUs per stratum); bootstrap needs "
+                    "columns.")
+    columns: list[str] = Field(default_factory=list, description="The replicate-weight "
+                               "columns, in order (empty: converted from the design).")
+    combined_weights: bool = Field(True, description="The columns hold whole weights "
+                                   "(false: factors multiplying the design's weights).")
+    scale: float | None = Field(None, gt=0, description="Overall variance multiplier (R's "
+                                "scale; default as R for the type). Columns only; not for "
+                                "BRR or Fay.")
+    rscales: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=list, description="Multiplier of each replicate (R's rscales: one, "
+                                          "or one per column). Columns only.")
+    mse: bool = Field(False, description="Deviations from the full-sample estimate rather "
+                                         "than the replicates' mean. Columns only.")
+    rho: float | None = Field(None, ge=0, lt=1, description="Fay's coefficient; type Fay "
+                              "only, and required there.")
+
+    @model_validator(mode="after")
+    def _fits_together(self) -> ReplicateSettings:
+        if (self.rho is None) == (self.type == "Fay"):
+            raise ValueError("rho given exactly when type is \"Fay\"")
+        if not self.columns:
+            if self.type == "bootstrap":
+                raise ValueError("columns for type \"bootstrap\" (a design is converted "
+                                 "to JK1, JKn, BRR or Fay only)")
+            given = [k for k in ("scale", "rscales", "mse") if getattr(self, k)] + \
+                (["combined_weights"] if not self.combined_weights else [])
+            if given:
+                raise ValueError(f"no {', '.join(given)} without columns (a converted "
+                                 "design's are fixed by its strata and PSUs)")
+        if self.type in ("BRR", "Fay") and self.scale is not None:
+            raise ValueError(f"no scale for type \"{self.type}\" (it is fixed by the "
+                             "number of replicates)")
+        if self.rscales and len(self.rscales) not in (1, len(self.columns)):
+            raise ValueError(f"one rscale, or one per column ({len(self.columns)}), not "
+                             f"{len(self.rscales)}")
+        return self
+
+
 class DesignSettings(Closed):
     """``[settings.design]``: how the sample was drawn, as R's ``svydesign`` (optional)."""
 
@@ -224,6 +270,9 @@ class DesignSettings(Closed):
     adjust_domain_lonely: bool = Field(False, description="Apply the rule to a domain with "
                                        "one PSU in a stratum (R's "
                                        "survey.adjust.domain.lonely).")
+    replicates: ReplicateSettings | None = Field(
+        None, description="Replicate weights for every variance of the tables (unset: "
+                          "Taylor linearisation).")
 
 
 class SpecSettings(Closed):
@@ -235,9 +284,12 @@ class SpecSettings(Closed):
     level: float = Field(gt=0, lt=1, description="Confidence level of every interval.")
     disclosure_threshold: int = Field(ge=1, description="Counts below this are suppressed.")
     test: Test = Field(description="Test of association with phase of every by-phase table: "
-                                   "chisq (Pearson), fisher (exact r×c) or lr (G-test).")
+                                   "chisq (Pearson; under [settings.design] or calibrated "
+                                   "weights the Rao-Scott F test, R's svychisq), fisher "
+                                   "(exact r×c) or lr (G-test), both on unweighted counts.")
     trend: bool = Field(description="Also a Cochran–Armitage test across the ordered phases "
-                                    "for each level of a single-choice table by phase.")
+                                    "for each level of a single-choice table by phase "
+                                    "(unweighted counts only: refused under a design).")
     pairwise: Pairwise = Field(description="Adjustment of the pairwise column-proportion "
                                            "tests behind the significance letters.")
     pairwise_alpha: float = Field(gt=0, lt=1, description="Significance level of the "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,8 +21,10 @@ from pipeline.columns import MULTI_SEPARATOR
 from pipeline.errors import issues_frame, make_issue
 from pipeline.model.crosswalk import NOT_COMPARABLE, Crosswalk, MeasureSide
 from pipeline.model.instrument import Instrument
-from pipeline.stats.comparisons import adjust_pvalues
+from pipeline.stats import cells as cellkit
+from pipeline.stats.comparisons import adjust_pvalues, design_change_test
 from pipeline.stats.contingency import cochran_armitage, expected_counts, pearson_chisq
+from pipeline.stats.design import SurveyDesign
 from pipeline.stats.fisher import fisher_exact
 from pipeline.stats.intervals import binomial_interval
 from pipeline.stats.methods import TestResult
@@ -52,6 +54,20 @@ class WaveData:
     instrument: Instrument
     frame: pd.DataFrame
     phase: pd.Series
+    #: The wave's sampling design (``[settings.design]`` of its tables, or its calibrated
+    #: weights): its shares are then design-based and the tests of change with the wave
+    #: before and after it are the design-based test of a difference. ``None``: unweighted.
+    design: Any = None
+    #: The calibration of the wave (:class:`pipeline.stats.calibrate.Calibration`), whose
+    #: weights and variance the shares then use.
+    calibration: Any = None
+    #: The interval method of the wave's design-based shares (its tables' ``ci_method``).
+    ci_method: str | None = None
+
+    @property
+    def designed(self) -> bool:
+        """Whether the wave's shares are design-based."""
+        return self.design is not None or self.calibration is not None
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,35 @@ def _share(values: pd.Series, settings: Settings) -> dict:
             "ci_low": 100.0 * interval.low, "ci_high": 100.0 * interval.high}
 
 
+def _design_share(values: pd.Series, resolved: Any, method: str, level: float) -> dict:
+    """A wave's design-based share of the rows in ``values`` (a subset of the wave's rows,
+    index aligned with its frame), with its variance and design df for the change test."""
+    y = values.to_numpy(dtype=float)
+    present = ~np.isnan(y)
+    if not present.any():
+        return {"n": 0, "base_n": 0, "pct": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                "_variance": np.nan, "_df": 0, "ci_method": method}
+    domain = np.zeros(resolved.n_rows, dtype=bool)
+    domain[values.index.to_numpy()[present]] = True
+    ticks = np.zeros((resolved.n_rows, 1))
+    ticks[values.index.to_numpy()[present], 0] = y[present]
+    cell = cellkit.column_cells(domain, resolved, method, level, indicators=ticks, n_shown=1)[0]
+    return {"n": cell["n"], "base_n": cell["base_n"], "pct": cell["pct"],
+            "ci_low": cell["ci_low"], "ci_high": cell["ci_high"], "ci_method": cell["ci_method"],
+            "_variance": (cell["se"] / 100.0) ** 2, "_df": cell["df"]}
+
+
+def _simple_share(values: pd.Series) -> tuple[float, float]:
+    """Variance and df of an unweighted wave's share as a simple random sample (R's
+    ``svymean`` on ``svydesign(id=~1)``): :math:`p(1-p)/(n-1)` on :math:`n-1` df."""
+    valid = values.dropna()
+    n = len(valid)
+    if n < 2:
+        return np.nan, 0
+    p = float(valid.mean())
+    return p * (1.0 - p) / (n - 1), n - 1
+
+
 def _change_test(n1: int, b1: int, n2: int, b2: int) -> TestResult:
     """Two-proportion test of change: Pearson χ² on the 2×2 table, Fisher when sparse."""
     table = np.array([[n1, b1 - n1], [n2, b2 - n2]], dtype=float)
@@ -188,6 +233,11 @@ def compute_trends(waves: Sequence[WaveData], chains: Sequence[MeasureChain],
     """
     rows: list[dict] = []
     caveats: list[dict] = []
+    # Each designed wave's design, resolved once against its frame (positional rows).
+    resolved = {data.wave: cellkit.resolve_any(
+        data.frame.reset_index(drop=True), data.design or SurveyDesign(),
+        data.calibration) for data in waves if data.designed}
+    designed = bool(resolved)
     for chain in chains:
         series = 0
         previous: str | None = None
@@ -204,21 +254,33 @@ def compute_trends(waves: Sequence[WaveData], chains: Sequence[MeasureChain],
                 caveats.append({"measure": chain.measure, "label": chain.label,
                                 "from_wave": previous, "to_wave": data.wave,
                                 "comparability": comparability, "caveat": caveat})
-            values = measure_indicator(data.frame, data.instrument, side)
+            values = measure_indicator(data.frame, data.instrument, side) \
+                .reset_index(drop=True)
+            # Rows by position (as the resolved design holds them), phases by label.
+            in_phase = data.phase.reindex(data.frame.index).astype(str).reset_index(drop=True)
             groups = [(ALL, values)]
-            groups.extend((phase, values[data.phase.astype(str).eq(phase)])
+            groups.extend((phase, values[in_phase.eq(phase)])
                           for phase in data.instrument.phase_order)
             for phase, subset in groups:
+                if data.designed:
+                    share = _design_share(subset, resolved[data.wave],
+                                          data.ci_method or settings.ci_method, settings.level)
+                else:
+                    share = {**_share(subset, settings), "ci_method": settings.ci_method}
+                    if designed:
+                        share["_variance"], share["_df"] = _simple_share(subset)
                 rows.append({"measure": chain.measure, "label": chain.label,
                              "family": chain.family, "wave": data.wave, "phase": phase,
-                             **_share(subset, settings), "ci_method": settings.ci_method,
-                             "series": series + 1, "comparability": comparability,
+                             **share, "series": series + 1, "comparability": comparability,
                              "caveat": caveat, "question": side.question,
-                             "choices": " ".join(side.choices)})
+                             "choices": " ".join(side.choices),
+                             "_designed": data.designed})
             previous = data.wave
-    table = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
-    changes = _changes(table, settings)
-    trend_tests = _trend_tests(table, settings)
+    extra = ["_variance", "_df", "_designed"]
+    full = pd.DataFrame(rows, columns=[*TREND_COLUMNS, *extra])
+    changes = _changes(full, settings)
+    trend_tests = _trend_tests(full, settings)
+    table = full[list(TREND_COLUMNS)]
     return Trends(table=table, changes=changes, trend_tests=trend_tests,
                   caveats=pd.DataFrame(caveats, columns=list(CAVEAT_COLUMNS)))
 
@@ -231,7 +293,15 @@ def _changes(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
             if after["series"] != before["series"] or not before["base_n"] or \
                     not after["base_n"]:
                 continue  # not comparable: never tested together
-            result = _change_test(before["n"], before["base_n"], after["n"], after["base_n"])
+            if before.get("_designed") or after.get("_designed"):
+                # A design in either wave: the design-based test of the difference (an
+                # unweighted wave taken as a simple random sample).
+                result = design_change_test(
+                    before["pct"] / 100.0, before["_variance"], before["_df"],
+                    after["pct"] / 100.0, after["_variance"], after["_df"])
+            else:
+                result = _change_test(before["n"], before["base_n"], after["n"],
+                                      after["base_n"])
             out.append({"measure": measure, "label": after["label"], "family": after["family"],
                         "phase": phase, "from_wave": before["wave"], "to_wave": after["wave"],
                         "pct_from": before["pct"], "pct_to": after["pct"],
@@ -256,8 +326,14 @@ def _trend_tests(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         group = whole[whole["base_n"] > 0]
         if len(group) < 3:
             continue
-        result = cochran_armitage(group["n"].tolist(), group["base_n"].tolist(),
-                                        [float(w) for w in group["wave"]])
+        if "_designed" in group and group["_designed"].fillna(False).astype(bool).any():
+            result = TestResult(
+                test="none", method="not tested (a wave has a sampling design: the "
+                "Cochran-Armitage test needs unweighted counts)", statistic=float("nan"),
+                df=float("nan"), ddf=float("nan"), p_value=float("nan"))
+        else:
+            result = cochran_armitage(group["n"].tolist(), group["base_n"].tolist(),
+                                      [float(w) for w in group["wave"]])
         caveat = "; ".join(dict.fromkeys(c for c in group["caveat"] if c))
         out.append({"measure": measure, "label": group["label"].iloc[0],
                     "family": group["family"].iloc[0], "phase": ALL, "series": series,

@@ -119,7 +119,8 @@ def report_context(wave: "Wave", result: "WaveResult") -> dict[str, Any]:
         "analysed": len(result.partnerships),
         "basis": report.basis,
         "settings": {"ci_method": spec.ci_method, "level": spec.level,
-                     "disclosure_threshold": spec.disclosure_threshold},
+                     "disclosure_threshold": spec.disclosure_threshold,
+                     "variance": report.tables.variance},
         "distinctive": None if rule is None else {
             "tables": list(rule.tables), "min_difference": rule.min_difference,
             "test": rule.test, "adjust": rule.adjust, "alpha": rule.alpha,
@@ -764,6 +765,8 @@ def methods_text(bundle: RunBundle, wording: Mapping[str, Any]) -> list[str]:
             text["distinctive"],
             min_difference=f"{rule['min_difference']:.0f}",
             alpha_pct=f"{100 * rule['alpha']:.0f}"))
+    # Under a design: which variance the intervals and tests come from.
+    paragraphs.insert(2, settings.get("variance", ""))
     return [p for p in paragraphs if p]
 
 

@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 
 from pipeline.columns import PHASE_COLUMN
+from pipeline.errors import PulsecheckError
 from pipeline.model.instrument import Instrument
 from pipeline.model.report_spec import ReportSpec, TableSpec
 from pipeline.model.schemas import TABLE_TESTS
 from pipeline.stages.derive import multi_items, single_levels
 from pipeline.stages.results import ReportTable, ReportTables
 from pipeline.stats import tabulate
+from pipeline.stats.calibrate import Calibration
 from pipeline.stats.comparisons import adjust_pvalues
 from pipeline.stats.contingency import cochran_armitage, pearson_chisq
 from pipeline.stats.design import SurveyDesign, design_from_settings
@@ -32,6 +34,7 @@ from pipeline.stats.disclosure import (
     suppress_table,
 )
 from pipeline.stats.methods import TestResult
+from pipeline.stats.replicate import REPLICATE_CI_METHODS, replicate_design_from_settings
 
 #: The banner column used for by-phase tables: the phase, blank when unclassified.
 BANNER = "_phase_banner"
@@ -61,19 +64,106 @@ def _order_items(table: pd.DataFrame) -> pd.DataFrame:
         .drop(columns="_order").reset_index(drop=True)
 
 
-def _design(spec: ReportSpec, weights: str | None) -> dict:
+def _design(spec: ReportSpec, weights: str | None, calibration: Calibration | None = None
+            ) -> dict:
     """The sampling design of ``[settings.design]`` (none: each partnership counts once),
-    weighted by the wave's calibrated weights when it is calibrated."""
+    weighted by the wave's calibrated weights when it is calibrated: with replicate weights
+    when ``[settings.design.replicates]`` asks for them, and with the variance after
+    calibration when the calibration is given."""
+    replicates = getattr(spec.design, "replicates", None)
+    if replicates is not None:
+        return dict(design=replicate_design_from_settings(spec.design))
     if spec.design is None:
-        return dict(design=SurveyDesign(weights=weights)) if weights else {}
+        design = SurveyDesign(weights=weights) if weights else None
+    else:
+        design = design_from_settings(spec.design)
+        design = replace(design, weights=weights) if weights else design
+    if design is None:
+        return {}
+    return dict(design=design, calibration=calibration) if calibration is not None \
+        else dict(design=design)
+
+
+def table_design(spec: ReportSpec) -> object | None:
+    """The design of ``[settings.design]`` as the table functions take it (replicate
+    weights when asked), or ``None`` when the tables are an unweighted simple random
+    sample."""
+    if spec.design is None:
+        return None
+    if getattr(spec.design, "replicates", None) is not None:
+        return replicate_design_from_settings(spec.design)
     design = design_from_settings(spec.design)
-    return dict(design=replace(design, weights=weights) if weights else design)
+    return None if design.is_simple else design
+
+
+def _designed(spec: ReportSpec, weights: str | None) -> bool:
+    """Whether the tables are computed under a design (weights, strata, clusters, fpc or
+    replicates) rather than as an unweighted simple random sample."""
+    if weights:
+        return True
+    return spec.design is not None and (
+        getattr(spec.design, "replicates", None) is not None
+        or not design_from_settings(spec.design).is_simple)
+
+
+def check_design_settings(spec: ReportSpec, calibrated: bool) -> None:
+    """Refuse report settings the tables' design cannot compute, before any table is.
+
+    Raises
+    ------
+    PulsecheckError
+        ``REP_003`` for replicate weights in a calibrated wave (calibrating replicate
+        weights is not offered: supply calibrated replicate columns instead);
+        ``STAT_004`` for an interval method replicate weights do not give (the profile
+        ``likelihood``); ``STAT_009`` for a trend test across the phases under a design (the
+        Cochran–Armitage test is defined for unweighted counts; R's ``survey`` has no
+        design-based version of it).
+    """
+    replicates = getattr(spec.design, "replicates", None)
+    if replicates is not None:
+        if calibrated:
+            raise PulsecheckError("REP_003", problem="wave.toml calibrates the wave and "
+                                  "tables.toml gives replicate weights; calibrate the "
+                                  "replicate weights before and give them as columns, or "
+                                  "remove one of the two")
+        if spec.ci_method not in REPLICATE_CI_METHODS:
+            raise PulsecheckError("STAT_004", what="interval method with replicate weights",
+                                  value=spec.ci_method,
+                                  supported=", ".join(REPLICATE_CI_METHODS))
+    if _designed(spec, "weights" if calibrated else None):
+        trended = [t.id for t in spec.tables if t.trend and t.by_phase and t.kind == "single"]
+        if trended:
+            raise PulsecheckError("STAT_009", method=f"Cochran-Armitage trend (table "
+                                                     f"'{trended[0]}', trend = true)")
+
+
+def variance_method(spec: ReportSpec, weights: str | None,
+                    calibration: Calibration | None = None) -> str:
+    """How the tables' standard errors, intervals and tests were computed, in a sentence
+    (empty for an unweighted simple random sample, which the methods already describe)."""
+    replicates = getattr(spec.design, "replicates", None)
+    if replicates is not None:
+        design = replicate_design_from_settings(spec.design)
+        return (f"Standard errors, intervals and tests from replicate weights "
+                f"({design.describe()}), as R's svrepdesign.")
+    if not _designed(spec, weights):
+        return ""
+    design = design_from_settings(spec.design)
+    if calibration is not None and calibration.steps:
+        return (f"Standard errors, intervals and tests by Taylor linearisation after "
+                f"calibration ({calibration.method}: the residuals of the scores from the "
+                f"calibration, as R's svymean on the calibrated design), design "
+                f"{design.describe()}.")
+    return (f"Standard errors, intervals and tests by Taylor linearisation, design "
+            f"{replace(design, weights=design.weights or weights).describe()}.")
 
 
 def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
-                spec: ReportSpec, weights: str | None = None) -> ReportTable:
+                spec: ReportSpec, weights: str | None = None,
+                calibration: Calibration | None = None) -> ReportTable:
     """Compute one table of the specification (``frame`` has the banner column; ``weights``
-    names its column of calibrated weights, when the wave is weighted)."""
+    names its column of calibrated weights, when the wave is weighted, and ``calibration``
+    is the calibration that made them, whose variance the tables then use)."""
     order = list(instrument.phase_order)
     # An instrument without phases (no self-placement question) has only overall figures.
     by_phase = table.by_phase and bool(order)
@@ -81,12 +171,15 @@ def build_table(frame: pd.DataFrame, table: TableSpec, instrument: Instrument,
     tests: list[str] = []
     if by_phase and table.kind in ("single", "multi"):
         tests = [TABLE_TESTS[table.test]]
+        if table.test == "chisq" and _designed(spec, weights):
+            # Under a design the test of association is the design-based one (R svychisq).
+            tests = ["rao_scott_f"]
         if table.kind == "single" and table.trend:
             # Phases are ordered, so each level may also get a test for a trend across them.
             tests.append("trend")
     pairwise = dict(pairwise=table.pairwise, alpha=table.pairwise_alpha) if by_phase else {}
     trend = dict(trend_scores=list(range(1, len(order) + 1))) if "trend" in tests else {}
-    design = _design(spec, weights)
+    design = _design(spec, weights, calibration)
     if table.kind == "single":
         if table.row == PHASE_COLUMN:
             levels = [*order, instrument.unclassified]
@@ -238,7 +331,8 @@ def distinctive_findings(reports: Sequence[ReportTable], spec: ReportSpec,
 
 
 def build_report_tables(frame: pd.DataFrame, phase: pd.Series, instrument: Instrument,
-                        spec: ReportSpec, weights: str | None = None) -> ReportTables:
+                        spec: ReportSpec, weights: str | None = None,
+                        calibration: Calibration | None = None) -> ReportTables:
     """Compute every table of the specification and the phase-distinctive findings.
 
     Parameters
@@ -253,12 +347,23 @@ def build_report_tables(frame: pd.DataFrame, phase: pd.Series, instrument: Instr
     weights : str, optional
         Column of ``frame`` holding calibrated weights; the tables are then weighted
         (design-based intervals and tests). Unset: unweighted.
+    calibration : Calibration, optional
+        The calibration behind ``weights``: the tables' variances are then those after
+        calibration (:func:`pipeline.stats.calibrate.calibrated_design`).
+
+    Raises
+    ------
+    PulsecheckError
+        :func:`check_design_settings`, and the design's own errors (a missing design or
+        replicate column, ``STAT_001``; ``REP_001``-``REP_005``).
     """
+    check_design_settings(spec, calibrated=weights is not None)
     order = list(instrument.phase_order)
     data = _with_banner(frame, phase, order)
-    reports = tuple(build_table(data, table, instrument, spec, weights)
+    reports = tuple(build_table(data, table, instrument, spec, weights, calibration)
                     for table in spec.tables)
-    return ReportTables(tables=reports, findings=distinctive_findings(reports, spec, order))
+    return ReportTables(tables=reports, findings=distinctive_findings(reports, spec, order),
+                        variance=variance_method(spec, weights, calibration))
 
 
 def table_links(spec: ReportSpec) -> list[Link]:

@@ -239,7 +239,8 @@ def tabulate_wave(analysed: pd.DataFrame, self_phase: pd.Series, instrument: Ins
                               expected="'self' (this instrument defines no criteria)")
     phase = criteria.phase if basis == "criteria" else self_phase
     tables = build_report_tables(derived, phase, instrument, spec,
-                                 WEIGHT_COLUMN if weights is not None else None)
+                                 WEIGHT_COLUMN if weights is not None else None,
+                                 weights.calibration if weights is not None else None)
     return ReportResult(spec=spec, basis=basis, tables=tables,
                         protected=protect(tables, spec.disclosure_threshold, spec),
                         self_phase=self_phase, criteria=criteria, agreement=agreement,
@@ -324,6 +325,7 @@ def _statistics(result: WaveResult) -> dict[str, Any] | None:
     return {"ci_method": spec.ci_method, "level": spec.level,
             "disclosure_threshold": spec.disclosure_threshold,
             "weighted": result.report.tables.weighted,
+            "variance": result.report.tables.variance,
             "tables": {t.id: {"test": t.test, "trend": t.trend, "pairwise": t.pairwise,
                               "pairwise_alpha": t.pairwise_alpha, "sort": t.sort}
                        for t in spec.tables},
@@ -589,6 +591,7 @@ def write_report_outputs(folder: Path, wave: Wave, result: WaveResult) -> None:
         f"Percentages are {'weighted' if report.tables.weighted else 'unweighted'}, with "
         f"{level_text(report.spec.level)} intervals; the sample is voluntary, not a "
         "probability sample, so intervals describe sampling variability only.",
+        *([report.tables.variance] if report.tables.variance else []),
         f"{symbol}: hidden to protect the partnerships concerned: a count below {threshold}, "
         "or a cell hidden so that such a count cannot be worked out. Tests computed from a "
         "hidden count are withheld.",

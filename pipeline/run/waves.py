@@ -163,6 +163,23 @@ def read_crosswalks(folder: Path, versions: list[Instrument]
     return crosswalks, pd.DataFrame()
 
 
+def wave_design(result: Any) -> dict[str, Any]:
+    """The design a wave's trends use: that of its report tables (``[settings.design]``,
+    replicate weights included, and its calibration), with their interval method; nothing
+    for an unweighted wave."""
+    report = result.report
+    if report is None:
+        return {}
+    from pipeline.report.tables import table_design
+
+    spec = report.spec
+    calibration = report.calibration.calibration if report.calibration is not None else None
+    design = table_design(spec)
+    if design is None and calibration is None:
+        return {}
+    return {"design": design, "calibration": calibration, "ci_method": spec.ci_method}
+
+
 def read_trend_settings(folder: Path) -> dict[str, Any]:
     """``trends.toml`` of the crosswalks folder (empty when absent)."""
     path = Path(folder) / "trends.toml"
@@ -296,7 +313,7 @@ def run_waves(root_dir: Path, out: Path | None = None,
         phase = result.partnerships.set_index(item.instrument.respondent_key)["phase_group"] \
             .reindex(rows[item.instrument.respondent_key]).set_axis(rows.index)
         data.append(WaveData(wave=item.wave.wave, instrument=item.instrument, frame=rows,
-                             phase=phase))
+                             phase=phase, **wave_design(result)))
     trends = compute_trends(data, chains, settings)
     left_out = waves_left_out([a.wave.wave for a in analysed], chains)
     notices += [f"warning: {warning['message']}" for warning in left_out]

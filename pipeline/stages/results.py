@@ -35,6 +35,8 @@ class ReportTables:
 
     tables: tuple[ReportTable, ...]
     findings: pd.DataFrame
+    #: How the standard errors, intervals and tests were computed (for the methods).
+    variance: str = ""
 
     @property
     def weighted(self) -> bool:

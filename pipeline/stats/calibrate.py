@@ -459,6 +459,48 @@ def calibrated_scores(scores: np.ndarray, calibration: Calibration) -> np.ndarra
     return x
 
 
+def calibrated_design(resolved: ResolvedDesign, calibration: Calibration) -> ResolvedDesign:
+    """The design with the calibrated weights, whose variances are those after calibration.
+
+    Parameters
+    ----------
+    resolved : ResolvedDesign
+        The sampling design (strata, PSUs, fpc); its weights are replaced.
+    calibration : Calibration
+        Weights of the same rows.
+
+    Returns
+    -------
+    ResolvedDesign
+        Every variance formed through :func:`pipeline.stats.design.total_covariance` (the
+        report tables' cells, their tests, pairwise comparisons and means) is then that of
+        the calibration residuals of the scores (:func:`calibrated_scores`), as R's
+        ``svymean``, ``svyciprop`` and ``svychisq`` compute it on a ``rake``'d or
+        ``postStratify``'d design; without calibration steps (trimming alone) the scores are
+        used as they are, as R does.
+
+    Raises
+    ------
+    PulsecheckError
+        ``STAT_008`` when the calibration has other than one weight per row.
+
+    References
+    ----------
+    .. [1] Lumley, T. (2010). *Complex Surveys*, sec. 7.3-7.4; R ``survey::svyrecvar``.
+       Wiley.
+    """
+    weights = np.asarray(calibration.weights, dtype=float)
+    if weights.shape != (resolved.n_rows,):
+        raise PulsecheckError("STAT_008", name="calibration", value=f"{weights.size} weights",
+                              expected=f"one weight per row of the design ({resolved.n_rows})")
+
+    def residuals(scores: np.ndarray) -> np.ndarray:
+        return calibrated_scores(scores, calibration)
+
+    return replace(resolved, weights=weights, is_simple=False,
+                   score_residuals=residuals if calibration.steps else None)
+
+
 def _domain(domain: np.ndarray | None, n: int) -> np.ndarray:
     rows = np.ones(n, dtype=bool) if domain is None else np.asarray(domain, dtype=bool)
     if rows.shape != (n,):

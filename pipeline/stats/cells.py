@@ -6,13 +6,14 @@ from these pieces. All are pure functions of arrays and frames, which they never
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from pipeline.errors import PulsecheckError
+from pipeline.stats.calibrate import calibrated_design
 from pipeline.stats.comparisons import (
     column_letter,
     column_letters,
@@ -27,9 +28,11 @@ from pipeline.stats.contingency import (
 )
 from pipeline.stats.design import (
     ResolvedDesign,
+    SurveyDesign,
     design_df,
     psu_variances,
     ratio_estimate,
+    resolve_design,
     total_covariance,
 )
 from pipeline.stats.fisher import fisher_exact
@@ -40,6 +43,18 @@ from pipeline.stats.intervals import (
     proportion_interval,
 )
 from pipeline.stats.methods import BINOMIAL_METHODS, CI_METHODS, Interval, TestResult, check_method
+from pipeline.stats.replicate import (
+    REPLICATE_CI_METHODS,
+    ReplicateConversion,
+    ReplicateDesign,
+    ResolvedReplicates,
+    replicate_chisq,
+    replicate_df,
+    replicate_interval,
+    replicate_sums,
+    replicate_variance,
+    resolve_replicate_design,
+)
 
 #: Label of the overall column.
 ALL = "All"
@@ -63,6 +78,43 @@ TABLE_TESTS = ("pearson", "pearson_yates", "lr", "fisher", "rao_scott_f", "rao_s
                "wald", "adj_wald", "trend")
 
 MISSING_RULES = ("exclude", "show")
+
+#: What a table's ``design`` may be: a linearisation design, replicate-weight columns, a
+#: linearisation design converted to replicate weights, or replicate weights already made
+#: for the frame's rows (:func:`pipeline.stats.replicate.resolve_replicate_design`).
+AnyDesign = SurveyDesign | ReplicateDesign | ReplicateConversion | ResolvedReplicates
+#: A design resolved against the table's frame.
+Resolved = ResolvedDesign | ResolvedReplicates
+
+
+def resolve_any(frame: pd.DataFrame, design: AnyDesign, calibration: Any = None) -> Resolved:
+    """The table's design as arrays: linearisation (optionally after calibration, whose
+    variance it then gives) or replicate weights.
+
+    Raises
+    ------
+    PulsecheckError
+        The design's own errors (``STAT_001``-``STAT_004``, ``REP_001``-``REP_005``);
+        ``STAT_008`` for a calibration given with a replicate design (calibrate the
+        replicate weights before, as their columns).
+    """
+    if isinstance(design, ResolvedReplicates):
+        # Replicate weights made once (a conversion is the costly part) serve many tables.
+        if design.n_rows != len(frame):
+            raise PulsecheckError("STAT_008", name="design", value=f"{design.n_rows} rows",
+                                  expected=f"replicate weights for the {len(frame)} rows of "
+                                           "the table's frame")
+        return design
+    if isinstance(design, (ReplicateDesign, ReplicateConversion)):
+        if calibration is not None:
+            raise PulsecheckError("STAT_008", name="calibration", value="given",
+                                  expected="no calibration with replicate weights (their "
+                                           "columns carry any calibration)")
+        return resolve_replicate_design(frame, design)
+    resolved = resolve_design(frame, design)
+    if calibration is None:
+        return resolved
+    return calibrated_design(resolved, calibration)
 
 
 @dataclass(frozen=True)
@@ -322,7 +374,8 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
     Returns
     -------
     list of dict
-        One ``_cell``-style dict per shown row, in order.
+        One ``_cell``-style dict per shown row, in order, with the domain's design df
+        (``df``; 0 for binomial intervals).
     """
     # Row numbers of the column's respondents, found once and shared by every gather below.
     rows = np.flatnonzero(domain)
@@ -338,6 +391,9 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
     binomial = method in BINOMIAL_METHODS
     if binomial and not resolved.is_simple:
         raise PulsecheckError("STAT_009", method=method)
+    if isinstance(resolved, ResolvedReplicates):
+        return replicate_column_cells(rows, resolved, method, level, codes=codes,
+                                      indicators=indicators, n_shown=n_shown, deff=deff)
     w_d = resolved.weights[rows]
     base_w = float(w_d.sum())
     if codes is not None:
@@ -377,12 +433,25 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
                                         for i in range(n_shown)])
         totals = (chosen_w - unit_w[:, None] * estimates[None, :]) / base_w
         present = np.bincount(unit_d, minlength=n_unit) > 0 if resolved.general else None
-        variances = psu_variances(resolved, totals, present)
+        if resolved.score_residuals is not None:
+            variances = _calibrated_variances(resolved, rows, w_d, base_w, estimates,
+                                              c_d if codes is not None else None,
+                                              None if codes is not None else chosen_d,
+                                              n_shown)
+        else:
+            variances = psu_variances(resolved, totals, present)
     out = []
     for i in range(n_shown):
         if binomial:
             interval = binomial_interval(int(counts[i]), base_n, method=method,
                                                level=level)
+        elif resolved.score_residuals is not None and 0 < int(counts[i]) < base_n:
+            # As R's svyciprop on a calibrated design, whose domains keep every row (the
+            # beta interval's t on n - 1 counts them); 0% and 100% are decided from the
+            # counts as in every table.
+            interval = replace(design_interval(
+                float(estimates[i]), float(variances[i]), n=resolved.n_rows, df=df,
+                method=method, level=level), n=base_n)
         else:
             y_d = None
             if method == "likelihood":
@@ -403,11 +472,77 @@ def column_cells(domain: np.ndarray, resolved: ResolvedDesign, method: str, leve
             "ci_high": 100.0 * interval.high,
             "ci_method": interval.method,
             "warnings": "; ".join(interval.warnings),
+            "df": df,
         })
         if deff:
             out[-1]["deff"], out[-1]["n_effective"] = (float("nan"), float("nan")) \
                 if binomial else cell_deff(float(estimates[i]), float(variances[i]), base_n,
                                            base_w)
+    return out
+
+
+def _calibrated_variances(resolved: ResolvedDesign, rows: np.ndarray, w_d: np.ndarray,
+                          base_w: float, estimates: np.ndarray, c_d: np.ndarray | None,
+                          chosen_d: np.ndarray | None, n_shown: int) -> np.ndarray:
+    """Variances of a column's shares after calibration: the residuals of the rows' scores
+    (every row of the design takes part, so the scores are built row by row)."""
+    y = np.zeros((rows.size, n_shown))
+    if c_d is not None:
+        inside = c_d < n_shown
+        y[np.flatnonzero(inside), c_d[inside]] = 1.0
+    else:
+        y[:] = chosen_d
+    scores = np.zeros((resolved.n_rows, n_shown))
+    scores[rows] = w_d[:, None] * (y - estimates[None, :]) / base_w
+    domain = np.zeros(resolved.n_rows, dtype=bool)
+    domain[rows] = True
+    return np.diag(total_covariance(resolved, scores, domain)).copy()
+
+
+def replicate_column_cells(rows: np.ndarray, resolved: ResolvedReplicates, method: str,
+                           level: float, *, codes: np.ndarray | None = None,
+                           indicators: np.ndarray | None = None, n_shown: int,
+                           deff: bool = False) -> list[dict[str, Any]]:
+    """The cells of one column under replicate weights, every shown row at once.
+
+    Each share is the domain's weighted mean of the row's indicator under the full-sample
+    weights and under each replicate's (one product of the replicate weights with the
+    indicators), its variance :func:`pipeline.stats.replicate.replicate_variance` of those,
+    its design df the rank of the domain's replicate weights less one and its interval
+    :func:`pipeline.stats.replicate.replicate_interval`: R's ``svyciprop`` on the subset of
+    a ``svrepdesign``, as :func:`pipeline.stats.replicate.replicate_proportion`.
+    """
+    check_method(method, REPLICATE_CI_METHODS, "replicate-design interval method")
+    base_n = int(rows.size)
+    w_d = resolved.weights[rows]
+    base_w = float(w_d.sum())
+    y = np.zeros((base_n, n_shown))
+    if codes is not None:
+        c_d = np.asarray(codes, dtype=np.int64)[rows]
+        inside = c_d < n_shown
+        y[np.flatnonzero(inside), c_d[inside]] = 1.0
+    else:
+        y[:] = np.asarray(indicators)[rows] > 0.5
+    counts = y.sum(axis=0).astype(int)
+    sums = w_d @ y
+    estimates = sums / base_w
+    domain = np.zeros(resolved.n_rows, dtype=bool)
+    domain[rows] = True
+    replicated = replicate_sums(resolved, np.column_stack([y, np.ones(base_n)]), domain)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        thetas = replicated[:, :-1] / replicated[:, -1:]
+    df = replicate_df(resolved, domain)
+    out = []
+    for i in range(n_shown):
+        variance = float(replicate_variance(thetas[:, i], estimates[i], resolved)[0, 0])
+        interval = replicate_interval(float(estimates[i]), variance, thetas[:, i], resolved,
+                                      n=base_n, df=df, method=method, level=level,
+                                      successes=int(counts[i]))
+        out.append({**cell_of(int(counts[i]), base_n, float(sums[i]), base_w, interval),
+                    "df": df})
+        if deff:
+            out[-1]["deff"], out[-1]["n_effective"] = cell_deff(
+                float(estimates[i]), variance, base_n, base_w)
     return out
 
 
@@ -455,8 +590,12 @@ def run_tests(tests: Sequence[str], counts: np.ndarray,
             statistic = {"rao_scott_f": "F", "rao_scott_chisq": "Chisq", "wald": "Wald",
                          "adj_wald": "adjWald"}[test]
             row_codes, col_codes = codes()
-            results.append(design_chisq(row_codes, col_codes, n_row, n_col, resolved,
-                                              statistic=statistic))
+            if isinstance(resolved, ResolvedReplicates):
+                results.append(replicate_chisq(row_codes, col_codes, n_row, n_col, resolved,
+                                               statistic=statistic))
+            else:
+                results.append(design_chisq(row_codes, col_codes, n_row, n_col, resolved,
+                                            statistic=statistic))
         if not resolved.is_simple and test in ("pearson", "pearson_yates", "lr", "fisher"):
             note = "computed on unweighted counts; the design is ignored by this test"
             last = results[-1]
@@ -522,6 +661,19 @@ def pairwise_tests(counts: np.ndarray, bases: np.ndarray,
     n_rows, n_cols = len(rows), len(col_masks)
     estimates = np.zeros((n_rows, n_cols))
     covariances = []
+    if isinstance(resolved, ResolvedReplicates):
+        # Each column's share under every replicate: the covariance of the shares of one
+        # row across the columns, from the same replicates.
+        masks = np.column_stack([m & base_mask for m in col_masks]).astype(float)
+        full = resolved.weights @ masks
+        reps = resolved.replicates.T @ masks
+        for i, y in enumerate(rows):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                estimates[i] = (resolved.weights * y) @ masks / full
+                thetas = (resolved.replicates.T * y) @ masks / reps
+            covariances.append(replicate_variance(thetas, estimates[i], resolved))
+        return design_column_proportion_tests(estimates, covariances, replicate_df(resolved),
+                                              adjust=adjust, alpha=alpha)
     for i, y in enumerate(rows):
         scores = []
         for j, m in enumerate(col_masks):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from pipeline.stats.methods import ADJUST_METHODS, as_table, check_method
+from pipeline.stats.methods import ADJUST_METHODS, TestResult, as_table, check_method
 
 
 def adjust_pvalues(p_values: Sequence[float], *, method: str) -> np.ndarray:
@@ -256,3 +256,45 @@ def column_letter(j: int) -> str:
         j, rem = divmod(j - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def design_change_test(p1: float, v1: float, df1: float, p2: float, v2: float,
+                       df2: float) -> TestResult:
+    """Design-based test of the change of a proportion between two independent samples.
+
+    Parameters
+    ----------
+    p1, p2 : float
+        The two samples' (weighted) proportions.
+    v1, v2 : float
+        Their design-based variances.
+    df1, df2 : float
+        Their design degrees of freedom.
+
+    Returns
+    -------
+    TestResult
+        :math:`t = (\\hat p_2 - \\hat p_1)/\\sqrt{v_1 + v_2}` on :math:`df_1 + df_2`
+        degrees of freedom, two-sided (``ddf``: the df). Samples drawn independently have no
+        covariance; the df are those of the two designs taken as one design stratified by
+        sample, as R's ``degf`` of the stacked design gives them, and the test is then R's
+        ``svycontrast`` of ``svyby`` means on that design with a t reference. ``not
+        tested`` when the difference has no variance or no degrees of freedom.
+
+    References
+    ----------
+    .. [1] Lumley, T. (2010). *Complex Surveys*, sec. 2.5 (``svycontrast``) and 3.3
+       (independent samples as strata). Wiley.
+    .. [2] Korn, E. L. and Graubard, B. I. (1999). *Analysis of Health Surveys*, sec. 5.2.
+       Wiley.
+    """
+    variance = float(v1) + float(v2)
+    df = float(df1) + float(df2)
+    if not (math.isfinite(variance) and variance > 0 and df > 0):
+        return TestResult(test="design_change", method="not tested (no variation)",
+                          statistic=float("nan"), df=float("nan"), ddf=float("nan"),
+                          p_value=float("nan"))
+    t = (float(p2) - float(p1)) / math.sqrt(variance)
+    return TestResult(test="design_change", method="design-based t test of the difference "
+                      "(independent waves, df = df1 + df2)", statistic=t, df=df, ddf=df,
+                      p_value=float(2.0 * sps.t.sf(abs(t), df)))

@@ -322,13 +322,23 @@ def _design_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: in
         # Sufficient statistics: the PSU totals of the scores w (indicator - props) / total_w
         # are (weight of each cell in the PSU - props × weight of the PSU) / total_w, so no
         # rows × cells matrix is ever built.
-        n_unit = resolved.n_units
-        units = resolved.units
-        cell_w = np.bincount(units[complete] * k + cell[complete], weights=w[complete],
-                             minlength=n_unit * k).reshape(n_unit, k)
-        unit_w = np.bincount(units, weights=w, minlength=n_unit)
-        v = psu_covariance(resolved, (cell_w - unit_w[:, None] * props[None, :]) / total_w,
-                           blas=False, present=present_units(resolved, complete))
+        if resolved.score_residuals is not None:
+            # After calibration the variance is that of the scores' residuals, which needs
+            # the scores of the rows themselves.
+            scores = np.zeros((resolved.n_rows, k))
+            rows = np.flatnonzero(complete)
+            scores[rows, cell[rows]] = w[rows]
+            scores[rows] -= w[rows, None] * props[None, :]
+            v = total_covariance(resolved, scores / total_w, complete)
+        else:
+            n_unit = resolved.n_units
+            units = resolved.units
+            cell_w = np.bincount(units[complete] * k + cell[complete], weights=w[complete],
+                                 minlength=n_unit * k).reshape(n_unit, k)
+            unit_w = np.bincount(units, weights=w, minlength=n_unit)
+            v = psu_covariance(resolved,
+                               (cell_w - unit_w[:, None] * props[None, :]) / total_w,
+                               blas=False, present=present_units(resolved, complete))
         n_obs = int(complete.sum())
         table = props.reshape(nc, nr).T * n_obs
         exp = expected_counts(table)

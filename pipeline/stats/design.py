@@ -34,6 +34,7 @@ Conventions (all as in R's ``survey`` package, so that numbers agree with it):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -171,6 +172,11 @@ class ResolvedDesign:
     stages : tuple of LaterStage
         The second and later stages of a multistage design with an fpc at every stage
         (empty for a one-stage design or the ultimate-cluster variance).
+    score_residuals : callable, optional
+        Applied to the weighted scores of every variance :func:`total_covariance` forms
+        (rows × estimates in, the same shape out): after calibration, their residuals from
+        the calibration (:func:`pipeline.stats.calibrate.calibrated_design`), as R's
+        ``svyrecvar`` takes them on a calibrated design. ``None``: the scores as they are.
     """
 
     weights: np.ndarray
@@ -186,6 +192,7 @@ class ResolvedDesign:
     unit: np.ndarray | None = None
     unit_psu: np.ndarray | None = None
     stages: tuple[LaterStage, ...] = ()
+    score_residuals: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def n_rows(self) -> int:
@@ -486,6 +493,8 @@ def total_covariance(resolved: ResolvedDesign, scores: np.ndarray,
     z = np.asarray(scores, dtype=float)
     if z.ndim == 1:
         z = z[:, None]
+    if resolved.score_residuals is not None:
+        z = resolved.score_residuals(z)
     n_units = resolved.n_units
     units = resolved.units
     # One pass per column with bincount: the same sums, in the same order, as np.add.at, but

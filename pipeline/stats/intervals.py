@@ -301,6 +301,11 @@ def _approx_as_r(x: np.ndarray, y: np.ndarray, xout: np.ndarray) -> np.ndarray:
     return np.interp(xout, keys, means, left=np.nan, right=np.nan)
 
 
+#: A design variance below this multiple of p(1 - p) (a standard error 1e-12 of the
+#: binomial one) is rounding, taken as zero by :func:`design_interval`.
+ZERO_VARIANCE = 1e-24
+
+
 def design_interval(estimate: float, variance: float, *, n: int, df: float, method: str,
                     level: float = 0.95, y: np.ndarray | None = None,
                     weights: np.ndarray | None = None,
@@ -343,7 +348,8 @@ def design_interval(estimate: float, variance: float, *, n: int, df: float, meth
     Returns
     -------
     Interval
-        When :math:`\\hat p` is 0 or 1, or the variance is 0, every design-based method is
+        When :math:`\\hat p` is 0 or 1, or the variance is 0 (to rounding:
+        :data:`ZERO_VARIANCE`), every design-based method is
         undefined or of zero width; the Korn–Graubard interval with :math:`n_{eff} = n`
         (the Clopper–Pearson interval on the domain's respondents, df-adjusted) is returned
         instead, with ``method = "beta_n"`` and a warning naming the requested method.
@@ -389,7 +395,10 @@ def design_interval(estimate: float, variance: float, *, n: int, df: float, meth
             p = 0.0 if successes == 0 else 1.0
             v = 0.0
             base.update(estimate=p, se=0.0)
-    if p <= 0.0 or p >= 1.0 or v <= 0.0:
+    # A variance that is zero but for rounding (a design whose calibration or strata fix the
+    # share in every PSU leaves about 1e-36) is zero: which side of 0 the rounding falls on
+    # must not choose between an interval and none.
+    if p <= 0.0 or p >= 1.0 or v <= ZERO_VARIANCE * p * (1.0 - p):
         n_eff = n * (_qt(alpha / 2, n - 1) / _qt(alpha / 2, df)) ** 2 if n > 1 else 1.0
         low, high = _korn_graubard(p, n_eff, alpha)
         note = (f"estimate is {p:.0%} with zero design variance, so the {method} interval is "

@@ -36,7 +36,7 @@ from pipeline.stats.contingency import (
     expected_counts,
     interaction_deltas,
 )
-from pipeline.stats.design import SurveyDesign, resolve_design
+from pipeline.stats.design import SurveyDesign, design_from_settings, resolve_design
 from pipeline.stats.intervals import design_interval
 from pipeline.stats.methods import (
     DESIGN_CHISQ_STATISTICS,
@@ -127,6 +127,12 @@ class ResolvedReplicates:
     rscales : ndarray, shape (R,)
     mse : bool
     type : str
+    psu : ndarray of int, shape (n,), optional
+        For replicates made from a design (:func:`replicates_from_design`): each row's PSU,
+        whose replicate factors ``factors`` are, so that ``replicates[i] = weights[i] *
+        factors[psu[i]]``. The design df of a domain is then found from the PSUs' sums
+        rather than from every row. ``None`` for replicate columns.
+    factors : ndarray, shape (P, R), optional
     """
 
     weights: np.ndarray
@@ -136,6 +142,8 @@ class ResolvedReplicates:
     mse: bool
     type: str
     notes: tuple[str, ...] = field(default=())
+    psu: np.ndarray | None = None
+    factors: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -146,6 +154,68 @@ class ResolvedReplicates:
     def n_replicates(self) -> int:
         """Number of replicates."""
         return int(self.replicates.shape[1])
+
+    @property
+    def is_simple(self) -> bool:
+        """Never an unweighted simple random sample: variances come from the replicates."""
+        return False
+
+
+@dataclass(frozen=True)
+class ReplicateConversion:
+    """A linearisation design to be converted to replicate weights (R ``as.svrepdesign``).
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        Weights, strata, clusters and fpc.
+    type : {"JK1", "JKn", "BRR", "Fay"}
+        See :func:`replicates_from_design`.
+    rho : float
+        Fay's coefficient (``type="Fay"`` only; R's ``fay.rho``).
+    """
+
+    design: SurveyDesign
+    type: str
+    rho: float = 0.0
+
+    def columns(self) -> tuple[str, ...]:
+        """Every column the design reads."""
+        return self.design.columns()
+
+    def describe(self) -> str:
+        """A one-line description in the style of R's ``as.svrepdesign`` call."""
+        text = f"as.svrepdesign({self.design.describe()}, type='{self.type}'"
+        if self.type == "Fay":
+            text += f", fay.rho={self.rho:g}"
+        return text + ")"
+
+
+def replicate_design_from_settings(settings: object
+                                   ) -> ReplicateDesign | ReplicateConversion:
+    """The replicate design of a configuration's ``[settings.design]`` with its
+    ``replicates`` table (:class:`pipeline.model.schemas.ReplicateSettings`): the columns
+    given, or the linearisation design converted."""
+    replicates = settings.replicates
+    columns = tuple(getattr(replicates, "columns", ()) or ())
+    if not columns:
+        return ReplicateConversion(design_from_settings(settings), replicates.type,
+                                   rho=float(replicates.rho or 0.0))
+    rscales = tuple(replicates.rscales) or None
+    return ReplicateDesign(replicates=columns, type=replicates.type,
+                           weights=getattr(settings, "weights", None), rho=replicates.rho,
+                           scale=replicates.scale, rscales=rscales, mse=bool(replicates.mse),
+                           combined_weights=bool(replicates.combined_weights))
+
+
+def resolve_replicate_design(frame: pd.DataFrame,
+                             design: ReplicateDesign | ReplicateConversion
+                             ) -> ResolvedReplicates:
+    """Replicate weights of ``frame``: its replicate columns, or those converted from its
+    linearisation design (:func:`resolve_replicates`, :func:`replicates_from_design`)."""
+    if isinstance(design, ReplicateConversion):
+        return replicates_from_design(frame, design.design, design.type, fay_rho=design.rho)
+    return resolve_replicates(frame, design)
 
 
 # --------------------------------------------------------------------------------------------
@@ -448,20 +518,24 @@ def replicates_from_design(frame: pd.DataFrame, design: SurveyDesign, type: str,
                 # A stratum sampled completely has no variance: R drops its replicates.
                 continue
             for p in members:
-                factor = np.where(psu_stratum[row_psu] == h, n_h / (n_h - 1.0), 1.0)
-                factor = np.where(row_psu == p, 0.0, factor)
-                columns.append(weights * factor)
+                # The factor of each PSU: none for the PSU left out, n_h / (n_h - 1) for the
+                # others of its stratum, one elsewhere.
+                factor = np.where(psu_stratum == h, n_h / (n_h - 1.0), 1.0)
+                factor[p] = 0.0
+                columns.append(factor)
                 rscales.append(keep * (n_h - 1.0) / n_h)
         if not columns:
             raise PulsecheckError("REP_005", method=type, problem="every stratum is sampled "
                                                                   "completely (no variance)")
-        reps = np.column_stack(columns)
+        factors = np.column_stack(columns)
+        reps = weights[:, None] * factors[row_psu]
         if type == "JK1":
             return ResolvedReplicates(weights=weights, replicates=reps,
                                       scale=float(rscales[0]), rscales=np.ones(len(columns)),
-                                      mse=False, type="JK1")
+                                      mse=False, type="JK1", psu=row_psu, factors=factors)
         return ResolvedReplicates(weights=weights, replicates=reps, scale=1.0,
-                                  rscales=np.asarray(rscales), mse=False, type="JKn")
+                                  rscales=np.asarray(rscales), mse=False, type="JKn",
+                                  psu=row_psu, factors=factors)
     if design.fpc:
         raise PulsecheckError("REP_005", method=type, problem="half-samples cannot use an "
                                                               "fpc; describe the design "
@@ -491,14 +565,15 @@ def replicates_from_design(frame: pd.DataFrame, design: SurveyDesign, type: str,
     for i in range(h_matrix.shape[1]):
         signs = h_matrix[1 + rank_of_psu, i]  # 1: the first PSU is in the half-sample
         in_half = np.where(first_of_pair, signs == 1, signs == 0)
-        factor = np.where(in_half, 2.0 - fay_rho, fay_rho)
-        columns.append(weights * factor[row_psu])
-    reps = np.column_stack(columns)
+        columns.append(np.where(in_half, 2.0 - fay_rho, fay_rho))
+    factors = np.column_stack(columns)
+    reps = weights[:, None] * factors[row_psu]
     n_rep = reps.shape[1]
     return ResolvedReplicates(weights=weights, replicates=reps,
                               scale=1.0 / (n_rep * (1.0 - fay_rho) ** 2),
                               rscales=np.ones(n_rep), mse=False,
-                              type="BRR" if fay_rho == 0 else "Fay")
+                              type="BRR" if fay_rho == 0 else "Fay", psu=row_psu,
+                              factors=factors)
 
 
 def replicate_variance(thetas: np.ndarray, estimate: np.ndarray,
@@ -551,7 +626,11 @@ def _rank(matrix: np.ndarray, tol: float) -> int:
         return 0
     # numpy's own loop: a multithreaded BLAS product of a few dozen columns can spend more on
     # waking its threads than on the arithmetic.
-    gram = np.einsum("ni,nj->ij", a, a)
+    return _gram_rank(np.einsum("ni,nj->ij", a, a), tol)
+
+
+def _gram_rank(gram: np.ndarray, tol: float) -> int:
+    """The rank :func:`_rank` finds, from the columns' Gram matrix."""
     factor = np.zeros((0, gram.shape[0]))
     for j in range(gram.shape[0]):
         own = gram[j, j]
@@ -582,6 +661,17 @@ def replicate_df(resolved: ResolvedReplicates, domain: np.ndarray | None = None)
     ----------
     .. [1] Lumley, T. (2010). *Complex Surveys*, sec. 2.5; R ``survey::degf``. Wiley.
     """
+    if resolved.psu is not None and resolved.factors is not None:
+        # Rows of a PSU share its factors: the Gram matrix of the domain's replicate
+        # weights is the PSUs' factor products weighted by their rows' squared weights.
+        rows = np.ones(resolved.n_rows, dtype=bool) if domain is None else \
+            np.asarray(domain, dtype=bool)
+        squares = np.bincount(resolved.psu[rows], weights=resolved.weights[rows] ** 2,
+                              minlength=resolved.factors.shape[0])
+        if not squares.any():
+            return -1
+        gram = np.einsum("pi,p,pj->ij", resolved.factors, squares, resolved.factors)
+        return _gram_rank(gram, RANK_TOLERANCE) - 1
     reps = resolved.replicates if domain is None else \
         resolved.replicates[np.asarray(domain, dtype=bool)]
     return _rank(reps, RANK_TOLERANCE) - 1
@@ -669,17 +759,45 @@ def replicate_mean(y: np.ndarray, resolved: ResolvedReplicates,
     rows = _domain_rows(values, domain, resolved.n_rows)
     x = values[rows]
     w = resolved.weights[rows]
-    reps = resolved.replicates[rows]
     n = int(rows.sum())
     if n == 0 or w.sum() <= 0:
         k = x.shape[1]
         return ReplicateEstimate(np.full(k, np.nan), np.full((k, k), np.nan),
                                  np.full((resolved.n_replicates, k), np.nan), n)
     estimate = (w @ x) / w.sum()
+    sums = replicate_sums(resolved, np.column_stack([x, np.ones(n)]), rows)
     with np.errstate(invalid="ignore", divide="ignore"):
-        thetas = (reps.T @ x) / reps.sum(axis=0)[:, None]
+        thetas = sums[:, :-1] / sums[:, -1:]
     return ReplicateEstimate(estimate, replicate_variance(thetas, estimate, resolved),
                              thetas, n, resolved, rows)
+
+
+def replicate_sums(resolved: ResolvedReplicates, x: np.ndarray, rows: np.ndarray
+                   ) -> np.ndarray:
+    """Each replicate's weighted sums of the columns of ``x`` over ``rows``.
+
+    Parameters
+    ----------
+    resolved : ResolvedReplicates
+    x : ndarray, shape (m, k)
+        Values of the ``m`` rows selected by ``rows``, in order.
+    rows : ndarray of bool, shape (n,)
+
+    Returns
+    -------
+    ndarray, shape (R, k)
+        :math:`\\sum_i w_{ir} x_{ik}`. For replicates made from a design, each PSU's
+        weighted sums times its factors (a few thousand numbers rather than a product over
+        every row and replicate).
+    """
+    if resolved.psu is not None and resolved.factors is not None:
+        psu = resolved.psu[rows]
+        w = resolved.weights[rows]
+        size = resolved.factors.shape[0]
+        by_psu = np.column_stack([np.bincount(psu, weights=w * x[:, j], minlength=size)
+                                  for j in range(x.shape[1])])
+        return resolved.factors.T @ by_psu
+    return resolved.replicates[rows].T @ x
 
 
 def replicate_total(y: np.ndarray, resolved: ResolvedReplicates,
@@ -705,7 +823,7 @@ def replicate_total(y: np.ndarray, resolved: ResolvedReplicates,
     rows = _domain_rows(values, domain, resolved.n_rows)
     x = values[rows]
     estimate = resolved.weights[rows] @ x
-    thetas = resolved.replicates[rows].T @ x
+    thetas = replicate_sums(resolved, x, rows)
     return ReplicateEstimate(estimate, replicate_variance(thetas, estimate, resolved),
                              thetas, int(rows.sum()), resolved, rows)
 
@@ -755,13 +873,46 @@ def replicate_proportion(y: np.ndarray, resolved: ResolvedReplicates, *, method:
         return Interval(estimate=float("nan"), low=float("nan"), high=float("nan"),
                         method=method, level=level, n=0,
                         warnings=("no respondents in this cell",))
-    df = result.df
-    interval = design_interval(p, v, n=result.n, df=df,
-                               method="xlogit" if method == "logit" else method, level=level)
+    return replicate_interval(p, v, result.replicates[:, 0], resolved, n=result.n,
+                              df=result.df, method=method, level=level)
+
+
+def replicate_interval(estimate: float, variance: float, thetas: np.ndarray,
+                       resolved: ResolvedReplicates, *, n: int, df: float, method: str,
+                       level: float = 0.95, successes: int | None = None) -> Interval:
+    """The ``svyciprop`` interval of a proportion from its replicate estimates.
+
+    Parameters
+    ----------
+    estimate, variance : float
+        The full-sample proportion and its replicate variance.
+    thetas : ndarray, shape (R,)
+        The proportion under each replicate's weights (``logit`` takes its variance on the
+        log-odds scale from them).
+    resolved : ResolvedReplicates
+    n : int
+        Respondents of the domain.
+    df : float
+        Design degrees of freedom of the domain (:func:`replicate_df`).
+    method : {"logit", "asin", "beta", "mean", "xlogit"}
+    level : float
+    successes : int, optional
+        Respondents of the domain with the value 1: a cell of 0% or 100% is then decided
+        from the counts (:func:`pipeline.stats.intervals.design_interval`).
+
+    Returns
+    -------
+    Interval
+        As :func:`replicate_proportion`.
+    """
+    p, v = float(estimate), float(variance)
+    interval = design_interval(p, v, n=n, df=df,
+                               method="xlogit" if method == "logit" else method, level=level,
+                               successes=successes)
     if method != "logit" or interval.method != "xlogit":
         return interval
     with np.errstate(divide="ignore", invalid="ignore"):
-        logits = special.logit(result.replicates[:, 0])
+        logits = special.logit(np.asarray(thetas, dtype=float))
     var_logit = float(replicate_variance(logits, np.array(special.logit(p)), resolved)[0, 0])
     if not math.isfinite(var_logit):
         return Interval(**{**interval.__dict__, "method": "logit", "low": float("nan"),
@@ -773,7 +924,7 @@ def replicate_proportion(y: np.ndarray, resolved: ResolvedReplicates, *, method:
     centre = float(special.logit(p))
     return Interval(estimate=p, low=float(special.expit(centre - half)),
                     high=float(special.expit(centre + half)), method="logit", level=level,
-                    se=math.sqrt(max(v, 0.0)), df=float(df), n=result.n)
+                    se=math.sqrt(max(v, 0.0)), df=float(df), n=int(n))
 
 
 def replicate_crosstab(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: int,
@@ -868,7 +1019,9 @@ def replicate_chisq(row_codes: np.ndarray, col_codes: np.ndarray, n_row_levels: 
                               problem=f"has {nr}×{nc} non-empty rows×columns; at least 2×2 needed")
     sub = ResolvedReplicates(weights=resolved.weights[complete],
                              replicates=resolved.replicates[complete], scale=resolved.scale,
-                             rscales=resolved.rscales, mse=resolved.mse, type=resolved.type)
+                             rscales=resolved.rscales, mse=resolved.mse, type=resolved.type,
+                             psu=None if resolved.psu is None else resolved.psu[complete],
+                             factors=resolved.factors)
     r_idx = np.searchsorted(present_r, rc[complete])
     c_idx = np.searchsorted(present_c, cc[complete])
     k = nr * nc

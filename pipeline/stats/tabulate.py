@@ -45,6 +45,7 @@ from scipy import stats as sps
 
 from pipeline.errors import PulsecheckError
 from pipeline.stats import cells as cellkit
+from pipeline.stats.calibrate import Calibration
 from pipeline.stats.cells import (
     ALL,
     MISSING_RULES,
@@ -68,6 +69,7 @@ from pipeline.stats.design import (
 from pipeline.stats.fisher import fisher_exact
 from pipeline.stats.methods import TestResult
 from pipeline.stats.quantiles import sorted_weighted_quantiles
+from pipeline.stats.replicate import ResolvedReplicates, replicate_df, replicate_mean
 
 __all__ = ["ALL", "NUMERIC_COLUMNS", "TABLE_TESTS", "TEST_COLUMNS", "TIDY_COLUMNS", "TableResult",
            "any_of_net", "check_all_table", "crosstab_matrices", "level_key",
@@ -83,7 +85,8 @@ def single_choice_table(
     col: str | None = None,
     col_levels: Sequence[Any] | None = None,
     col_labels: Sequence[str] | Mapping[Any, str] | None = None,
-    design: SurveyDesign = SurveyDesign(),
+    design: cellkit.AnyDesign = SurveyDesign(),
+    calibration: Calibration | None = None,
     ci_method: str,
     level: float = 0.95,
     missing: str = "exclude",
@@ -108,8 +111,18 @@ def single_choice_table(
     col, col_levels, col_labels : optional
         Column (banner) variable with its ordered levels and labels. Respondents with a
         blank column variable count in the ``All`` column only.
-    design : SurveyDesign
-        ``SurveyDesign()`` for an unweighted simple random sample.
+    design : SurveyDesign, ReplicateDesign or ReplicateConversion
+        ``SurveyDesign()`` for an unweighted simple random sample; replicate-weight columns
+        (:class:`pipeline.stats.replicate.ReplicateDesign`) or a linearisation design
+        converted to replicates (:class:`pipeline.stats.replicate.ReplicateConversion`):
+        every share, interval, test and pairwise comparison is then computed from the
+        replicates, as R's ``svyciprop`` and ``svychisq`` on a ``svrepdesign`` (interval
+        methods :data:`pipeline.stats.replicate.REPLICATE_CI_METHODS`).
+    calibration : Calibration, optional
+        Weights calibrated to population counts (:mod:`pipeline.stats.calibrate`) for a
+        linearisation ``design``: they replace its weights, and every variance is that
+        after calibration (the residuals of the scores), as R on a ``rake``'d or
+        ``postStratify``'d design.
     ci_method : str
         One of :data:`pipeline.stats.methods.CI_METHODS` (binomial methods only without a design).
     level : float
@@ -147,7 +160,7 @@ def single_choice_table(
         raise PulsecheckError("STAT_008", name="tests", value=list(tests),
                               expected="no tests for a one-way table (give col=)")
     table_id = table_id or (row if col is None else f"{row}_by_{col}")
-    resolved = resolve_design(frame, design)
+    resolved = cellkit.resolve_any(frame, design, calibration)
     row_codes = cellkit.level_codes(frame[row], levels, row)
     row_names = cellkit.level_labels(levels, labels, row)
     col_codes, columns = cellkit.column_spec(frame, col, col_levels, col_labels)
@@ -275,7 +288,8 @@ def check_all_table(
     col: str | None = None,
     col_levels: Sequence[Any] | None = None,
     col_labels: Sequence[str] | Mapping[Any, str] | None = None,
-    design: SurveyDesign = SurveyDesign(),
+    design: cellkit.AnyDesign = SurveyDesign(),
+    calibration: Calibration | None = None,
     ci_method: str,
     level: float = 0.95,
     nets: Mapping[str, Sequence[str]] | None = None,
@@ -345,7 +359,7 @@ def check_all_table(
     row_var = row_var or _common_prefix(items)
     table_id = table_id or (row_var if col is None else f"{row_var}_by_{col}")
     item_labels = cellkit.level_labels(list(items), labels, row_var)
-    resolved = resolve_design(frame, design)
+    resolved = cellkit.resolve_any(frame, design, calibration)
     col_codes, columns = cellkit.column_spec(frame, col, col_levels, col_labels)
 
     # Shown rows (items, then nets) and, row by row, the respondents choosing them: only
@@ -462,7 +476,8 @@ def numeric_summary(
     col: str | None = None,
     col_levels: Sequence[Any] | None = None,
     col_labels: Sequence[str] | Mapping[Any, str] | None = None,
-    design: SurveyDesign = SurveyDesign(),
+    design: cellkit.AnyDesign = SurveyDesign(),
+    calibration: Calibration | None = None,
     level: float = 0.95,
     quantiles: Sequence[float] = (0.25, 0.5, 0.75),
     table_id: str | None = None,
@@ -504,7 +519,7 @@ def numeric_summary(
         raise PulsecheckError("STAT_008", name=var, value=", ".join(found[:5]),
                               expected="numbers or blanks")
     table_id = table_id or (var if col is None else f"{var}_by_{col}")
-    resolved = resolve_design(frame, design)
+    resolved = cellkit.resolve_any(frame, design, calibration)
     present = ~np.isnan(values)
     filled = np.nan_to_num(values)
     # Respondents with a value, ordered by it (ties in row order), with their values,
@@ -527,9 +542,14 @@ def numeric_summary(
             out.append({**common, "stat": "mean", "value": float("nan"), "ci_method": "mean_t",
                         "warnings": "no respondents in this group"})
             continue
-        est, var_est, _ = ratio_estimate(resolved, filled, domain)
+        if isinstance(resolved, ResolvedReplicates):
+            mean = replicate_mean(filled, resolved, domain)
+            est, var_est = float(mean.estimate[0]), float(mean.covariance[0, 0])
+            df = replicate_df(resolved, domain)
+        else:
+            est, var_est, _ = ratio_estimate(resolved, filled, domain)
+            df = design_df(resolved, domain)
         se = float(np.sqrt(max(var_est, 0.0)))
-        df = design_df(resolved, domain)
         warn = ""
         if df > 0:
             q = float(sps.t.ppf(1 - alpha / 2, df))
