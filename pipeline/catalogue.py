@@ -122,6 +122,10 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "{problem}.",
               "Nothing to do if this part of the form is not needed in the analysis; "
               "otherwise give it a supported type in the form."),
+    ErrorSpec("INST_022", "fatal", "form has nothing to analyse",
+              "{problem}, so no answer is given once per respondent.",
+              "Move the questions each respondent answers once out of the repeat group (or "
+              "add them), or analyse the repeat's own export with a form that describes it."),
     ErrorSpec("WAVE_001", "fatal", "wave description missing",
               "folder '{path}' has no wave.toml.",
               "Add a wave description; see raw/README.md."),

@@ -196,6 +196,12 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
             continue
         survey[index]["relevant"] = relevant
 
+    if not any(r["type"] not in ("note", "begin_group", "end_group") for r in survey):
+        from pipeline.errors import PulsecheckError
+
+        raise PulsecheckError("INST_022", file=where,
+                              problem="the survey definition has no question the import "
+                                      "can read")
     date = str(entry.get("LastModified") or entry.get("SurveyCreationDate") or "")
     year = int(date[:4]) if re.match(r"^\d{4}", date) else 0
     texts = [r["name"] for r in survey if r["type"] == "text"]

@@ -1,0 +1,286 @@
+"""Real questionnaire forms accepted as the instrument (tests/real_forms), and the classes of
+form they showed, one test each.
+
+Each folder of ``tests/real_forms`` holds a form from a public repository (an XLSForm as
+``.xlsx``, ``.xls`` or ``.csv``, a REDCap data dictionary or a Qualtrics ``.qsf``), its
+``SOURCE.md`` and a ``form.toml`` saying what to expect. A form is accepted when every question
+a respondent answers once is kept, and every part that is not checked is named in a warning:
+nothing is dropped silently. The sheets are read here with python-calamine or the csv module,
+never with the project's readers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import InstrumentError, PulsecheckError
+from pipeline.ingest.readers import read_instrument
+
+CORPUS = Path(__file__).resolve().parent / "real_forms"
+FORMS = sorted(p.parent for p in CORPUS.glob("*/form.toml"))
+#: XLSForm types that hold no answer of the respondent (device metadata, notes, structure).
+_NO_ANSWER = {"start", "end", "today", "deviceid", "username", "phonenumber", "audit",
+              "simserial", "subscriberid", "imei", "email", "note", "start-geopoint",
+              "background-audio", "background-geopoint", "xml-external", "csv-external",
+              "begin", "end_group", "begin_group", "end_repeat", "begin_repeat"}
+
+
+def _calamine_sheets(path: Path) -> dict[str, list[list[str]]]:
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+
+    def text(value) -> str:
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip()
+
+    return {name.strip().lower(): [[text(v) for v in row]
+                                   for row in book.get_sheet_by_name(name).to_python()]
+            for name in book.sheet_names}
+
+
+def _csv_sheets(path: Path) -> dict[str, list[list[str]]]:
+    """An XLSForm saved as CSV: a sheet name in column 1 opens each sheet."""
+    sheets: dict[str, list[list[str]]] = {}
+    current = None
+    for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))):
+        if row and row[0].strip():
+            current = sheets.setdefault(row[0].strip().lower(), [])
+        elif current is not None and any(c.strip() for c in row[1:]):
+            current.append([c.strip() for c in row[1:]])
+    return sheets
+
+
+def _expected_xlsform_questions(path: Path) -> list[str]:
+    """Names of the survey rows a respondent answers once (outside repeats and loops)."""
+    sheets = _csv_sheets(path) if path.suffix == ".csv" else _calamine_sheets(path)
+    rows = sheets["survey"]
+    header = [h.strip().lower() for h in rows[0]]
+    type_at = next(i for i, h in enumerate(header) if h in ("type", "command"))
+    name_at = next(i for i, h in enumerate(header) if h in ("name", "value", "tag"))
+    depth, names = 0, []
+    for row in rows[1:]:
+        cells = row + [""] * (len(header) - len(row))
+        words = cells[type_at].lower().replace("_", " ").split()
+        if words[:2] in (["begin", "repeat"], ["begin", "loop"]):
+            depth += 1
+        elif words[:2] in (["end", "repeat"], ["end", "loop"]):
+            depth -= 1
+        elif (not depth and words and cells[name_at]
+              and cells[type_at].strip().lower() not in _NO_ANSWER and words[0] not in
+              ("begin", "end", "note") and " ".join(words) not in _NO_ANSWER):
+            names.append(cells[name_at])
+    return names
+
+
+@pytest.mark.parametrize("form_dir", FORMS, ids=[p.name for p in FORMS])
+def test_real_form__accepted__every_question_kept_or_named_in_a_warning(form_dir: Path):
+    case = tomllib.loads((form_dir / "form.toml").read_text(encoding="utf-8"))
+    assert (form_dir / "SOURCE.md").exists()
+    path = form_dir / case["form"]
+    instrument = read_instrument(path)
+    kept = {q.name for q in instrument.answerable}
+    warned = " ".join(note["message"] for note in instrument.notes)
+    if case.get("kind", "xlsform") == "xlsform":
+        for name in _expected_xlsform_questions(path):
+            assert name in kept or f"'{name}'" in warned, name
+    for name in case.get("questions", []):
+        assert name in kept, name
+    for name, kind in case.get("types", {}).items():
+        assert instrument.question(name).type == kind, name
+    for name, choices in case.get("choices", {}).items():
+        assert [c.name for c in instrument.choices_for(instrument.question(name))] == choices
+    for name, label in case.get("labels", {}).items():
+        assert instrument.question(name).label == label, name
+    for name, relevant in case.get("relevant", {}).items():
+        assert instrument.question(name).relevant == relevant, name
+    for words in case.get("warned", []):
+        assert words in warned, words
+    assert len(kept) >= case.get("min_questions", 1)
+
+
+# --- the classes of form met in the corpus, one test each -------------------------------------
+def _xlsform(survey: list[list[str]], choices: list[list[str]] | None = None,
+             settings: list[list[str]] | None = None) -> dict:
+    from pipeline.ingest.adapters.forms import xlsform_tables
+
+    sheets = {"survey": pd.DataFrame(survey[1:], columns=survey[0])}
+    if choices:
+        sheets["choices"] = pd.DataFrame(choices[1:], columns=choices[0])
+    if settings:
+        sheets["settings"] = pd.DataFrame(settings[1:], columns=settings[0])
+    return xlsform_tables(sheets, source="form.xlsx")
+
+
+def _build(tables: dict):
+    from pipeline.ingest.adapters.forms import relocate
+    from pipeline.model.instrument import build_instrument, check_instrument
+
+    problems = relocate(check_instrument(tables), tables.get("places", {}))
+    assert problems.empty, problems["message"].tolist()
+    return build_instrument(tables)
+
+
+def test_xlsform__note_without_a_name__left_out_not_refused():
+    tables = _xlsform([["type", "name", "label"], ["note", "", "Welcome"],
+                       ["text", "who", "Who are you?"], ["note", "", "Thank you"]])
+    assert [q.name for q in _build(tables).answerable] == ["who"]
+
+
+def test_xlsform__row_with_an_unknown_type_and_no_name__left_out_with_a_warning():
+    tables = _xlsform([["type", "name", "label"], ["text", "a", "A"],
+                       ["party like it's 19999", "", ""]])
+    assert [q.name for q in _build(tables).answerable] == ["a"]
+    assert any("party like it's 19999" in w["message"] and "row 3" in w["message"]
+               for w in tables["warnings"])
+
+
+def test_xlsform__labels_in_the_default_language__whatever_the_column_order():
+    tables = _xlsform(
+        [["type", "name", "label::Français (fr)", "label::English (en)", "hint::English (en)"],
+         ["select_one yn", "ok", "Ça va ?", "Are you well?", "Say yes or no"]],
+        [["list_name", "name", "label::Français (fr)", "label::English (en)"],
+         ["yn", "yes", "Oui", "Yes"], ["yn", "no", "Non", "No"]],
+        [["form_id", "default_language"], ["f", "English (en)"]])
+    instrument = _build(tables)
+    question = instrument.question("ok")
+    assert (question.label, question.hint) == ("Are you well?", "Say yes or no")
+    assert [c.label for c in instrument.choices_for(question)] == ["Yes", "No"]
+    assert instrument.languages[0] == "en"
+
+
+def test_xlsform__old_bind_columns__relevant_and_constraint_kept():
+    tables = _xlsform([["type", "name", "label", "bind:relevant", "bind:constraint",
+                        "bind:jr:constraintMsg"],
+                       ["integer", "age", "Age", "", ". >= 0", "Not negative"],
+                       ["integer", "years", "Years", "${age} > 5", "", ""]])
+    instrument = _build(tables)
+    assert instrument.question("years").relevant == "${age} > 5"
+    assert instrument.question("age").constraint == ". >= 0"
+    assert instrument.question("age").constraint_message == "Not negative"
+
+
+def test_xlsform__the_same_column_twice__the_first_read_and_the_second_warned():
+    tables = _xlsform([["type", "name", "label", "label"], ["text", "a", "First", "Second"]])
+    assert _build(tables).question("a").label == "First"
+    assert any("label" in w["message"] and "column d" in w["message"].lower()
+               for w in tables["warnings"])
+
+
+def test_xlsform__conditional_required__not_made_unconditional_and_warned():
+    tables = _xlsform([["type", "name", "label", "required"],
+                       ["text", "a", "A", "yes"], ["text", "b", "B", "${a} != ''"]])
+    instrument = _build(tables)
+    assert instrument.question("a").required and not instrument.question("b").required
+    assert any("'b'" in w["message"] and "required" in w["message"]
+               for w in tables["warnings"])
+
+
+def test_xlsform__choice_filter__named_in_a_warning_as_not_checked():
+    tables = _xlsform([["type", "name", "label", "choice_filter"],
+                       ["select_one s", "state", "State", ""],
+                       ["select_one c", "city", "City", "state=${state}"]],
+                      [["list_name", "name", "label", "state"], ["s", "a", "A", ""],
+                       ["c", "x", "X", "a"]])
+    _build(tables)
+    assert any("'city'" in w["message"] and "choice_filter" in w["message"]
+               for w in tables["warnings"])
+
+
+def test_xlsform__group_named_like_a_question__both_kept():
+    tables = _xlsform([["type", "name", "label"], ["begin_group", "housing", "Housing"],
+                       ["text", "rooms", "Rooms"], ["end_group", "housing", ""],
+                       ["select_one yn", "housing", "Own a house?"]],
+                      [["list_name", "name", "label"], ["yn", "yes", "Yes"]])
+    instrument = _build(tables)
+    assert [q.name for q in instrument.answerable] == ["rooms", "housing"]
+
+
+def test_xlsform__a_name_used_twice__the_message_cites_both_sheet_rows():
+    tables = _xlsform([["type", "name", "label"], ["start", "start", ""],
+                       ["note", "", "Hello"], ["text", "a", "A"], ["text", "a", "A again"]])
+    from pipeline.ingest.adapters.forms import relocate
+    from pipeline.model.instrument import check_instrument
+
+    problems = relocate(check_instrument(tables), tables["places"])
+    message = problems.loc[problems["code"] == "INST_004", "message"].iloc[0]
+    assert "row 5" in message and "first at row 4" in message, message
+
+
+def test_xlsform__every_question_in_a_repeat__refused_with_one_message_naming_the_row():
+    with pytest.raises(PulsecheckError) as error:
+        _xlsform([["type", "name", "label"], ["begin repeat", "member", "Member"],
+                  ["text", "who", "Name"], ["end repeat", "", ""]])
+    assert error.value.code == "INST_022"
+    assert "form.xlsx sheet survey row 2" in str(error.value)
+
+
+def test_xlsform_saved_as_csv__read_as_the_workbook_is(tmp_path):
+    form = tmp_path / "form.csv"
+    form.write_text("survey,,,\n,type,name,label\n,select_one yn,ok,Are you well?\n"
+                    ",integer,age,Age\nchoices,,,\n,list_name,name,label\n,yn,yes,Yes\n"
+                    ",yn,no,No\nsettings,,,\n,form_id,version,\n,csvform,2024,\n",
+                    encoding="utf-8")
+    instrument = read_instrument(form)
+    assert [(q.name, q.type) for q in instrument.answerable] == [("ok", "select_one"),
+                                                                 ("age", "integer")]
+    assert instrument.id == "csvform" and instrument.year == 2024
+
+
+def test_xlsform__empty_formatted_cells_far_to_the_right__accepted(tmp_path):
+    import xlsxwriter
+
+    form = tmp_path / "wide.xlsx"
+    book = xlsxwriter.Workbook(str(form))
+    sheet = book.add_worksheet("survey")
+    for row, values in enumerate([("type", "name", "label"), ("text", "a", "A")]):
+        sheet.write_row(row, 0, values)
+    shade = book.add_format({"bg_color": "#FFFF00"})
+    sheet.write_blank(0, 6000, None, shade)  # a formatted empty cell in column HWJ
+    book.close()
+    assert [q.name for q in read_instrument(form).answerable] == ["a"]
+
+
+def test_redcap_dictionary__logic_the_pipeline_cannot_evaluate__warned_not_refused(tmp_path):
+    dictionary = tmp_path / "dictionary.csv"
+    header = ('"Variable / Field Name","Form Name","Section Header","Field Type","Field Label",'
+              '"Choices, Calculations, OR Slider Labels","Field Note",'
+              '"Text Validation Type OR Show Slider Number","Text Validation Min",'
+              '"Text Validation Max",Identifier?,"Branching Logic (Show field only if...)",'
+              '"Required Field?"\n')
+    dictionary.write_text(
+        header + "record_id,f,,text,Record,,,,,,,,\n"
+        "dob,f,,text,Birth,,,date_ymd,,,,,\n"
+        'sex,f,,radio,Sex,"1, Male | 2, Female",,,,,,,\n'
+        "age_note,f,,text,Age,,,,,,,\"datediff([dob], 'today', 'y') > 18\",\n"
+        "preg,f,,yesno,Pregnant,,,,,,,[baseline_arm_1][sex] = '2',\n"
+        "visit,f,,text,Visit,,,,,,,[sex] = '2',\n", encoding="utf-8")
+    instrument = read_instrument(dictionary)
+    assert [q.name for q in instrument.answerable] == ["record_id", "dob", "sex", "age_note",
+                                                       "preg", "visit"]
+    assert instrument.question("visit").relevant == "${sex} = 'female'"
+    assert instrument.question("age_note").relevant == ""
+    warned = " ".join(n["message"] for n in instrument.notes)
+    assert "'age_note'" in warned and "'preg'" in warned
+    assert "dictionary.csv row 5" in warned
+
+
+def test_qsf_without_questions__refused_with_one_message(tmp_path):
+    import json
+
+    definition = tmp_path / "empty.qsf"
+    definition.write_text(json.dumps({
+        "SurveyEntry": {"SurveyName": "Template"},
+        "SurveyElements": [{"Element": "BL", "Payload": [
+            {"Type": "Default", "ID": "BL_1", "Description": "Block", "BlockElements": []}]}]}),
+        encoding="utf-8")
+    with pytest.raises(PulsecheckError) as error:
+        read_instrument(definition)
+    assert error.value.code == "INST_022" and "empty.qsf" in str(error.value)
