@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.errors import InstrumentError, PulsecheckError
+from pipeline.errors import PulsecheckError
 from pipeline.ingest.readers import read_instrument
 
 CORPUS = Path(__file__).resolve().parent / "real_forms"
