@@ -284,3 +284,26 @@ def test_qsf_without_questions__refused_with_one_message(tmp_path):
     with pytest.raises(PulsecheckError) as error:
         read_instrument(definition)
     assert error.value.code == "INST_022" and "empty.qsf" in str(error.value)
+
+
+def test_xlsform__early_type_spellings__read_as_their_types():
+    tables = _xlsform([["type", "name", "label"], ["string", "s", "S"], ["int", "n", "N"],
+                       ["select1 yn", "ok", "OK?"]],
+                      [["list_name", "name", "label"], ["yn", "yes", "Yes"]])
+    instrument = _build(tables)
+    assert [(q.name, q.type) for q in instrument.answerable] == [
+        ("s", "text"), ("n", "integer"), ("ok", "select_one")]
+    assert tables["warnings"] == []
+
+
+def test_redcap_dictionary_written_by_r__na_cells_read_as_blank(tmp_path):
+    dictionary = tmp_path / "metadata.csv"
+    dictionary.write_text(
+        "field_name,form_name,section_header,field_type,field_label,"
+        "select_choices_or_calculations,field_note,text_validation_type_or_show_slider_number,"
+        "text_validation_min,text_validation_max,identifier,branching_logic,required_field\n"
+        "record_id,f,NA,text,Record,NA,NA,NA,NA,NA,NA,NA,NA\n"
+        "age,f,NA,text,Age,NA,NA,integer,0,120,NA,NA,NA\n", encoding="utf-8")
+    instrument = read_instrument(dictionary)
+    assert instrument.question("age").type == "integer"
+    assert instrument.question("age").relevant == "" and not instrument.notes

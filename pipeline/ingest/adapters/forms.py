@@ -133,13 +133,18 @@ def xlsform_csv_sheets(rows: list[list[str]]) -> dict[str, pd.DataFrame] | None:
     return sheets
 
 
+#: Early spellings of XLSForm types that pyxform still reads.
+_TYPE_ALIASES = {"string": "text", "int": "integer", "select1": "select_one",
+                 "select_all_that_apply": "select_multiple"}
+
+
 def _base_type(type_text: str) -> tuple[str, str]:
     """``select_one list or_other`` → (``select_one``, ``list``); ``begin repeat`` →
     (``begin_repeat``, ``""``); a blank between words of a type is an underscore."""
     words = type_text.split()
     if not words:
         return "", ""
-    first = words[0].lower()
+    first = _TYPE_ALIASES.get(words[0].lower(), words[0].lower())
     if first in ("begin", "end") and len(words) > 1:
         return f"{first}_{words[1].lower()}", ""
     if first in ("select_one", "select_multiple", "select_one_from_file",
@@ -297,8 +302,8 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
                 extra_choices.append({"list_name": list_name, "name": "other",
                                       "label": "Other"})
                 choice_sheet_rows.append(None)
-        elif base in ("begin_group", "end_group"):
-            entry["type"] = base
+        elif base in _ANALYSED:
+            entry["type"] = base  # as the checker spells it (``int`` → ``integer``)
         elif base not in _ANALYSED:
             entry["type"] = "text"
             warn("survey", position, "type", f"'{name}' has type "
@@ -465,7 +470,8 @@ def redcap_tables(dictionary: pd.DataFrame, source: str = "") -> dict[str, Any]:
     has no version or year: version ``1`` and year 0 stand in (assumption A-ADAPT-5); the
     record id field (the first) is the respondent key.
     """
-    frame = dictionary.fillna("").astype(str)
+    # A dictionary written from R (REDCapR's metadata) holds NA in every empty cell.
+    frame = dictionary.fillna("").astype(str).replace("NA", "")
     columns = list(frame.columns)
     field, form, kind, label, options = columns[0], columns[1], columns[3], columns[4], columns[5]
     validation = columns[7] if len(columns) > 7 else None
