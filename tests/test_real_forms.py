@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.errors import PulsecheckError
+from pipeline.errors import InstrumentError, PulsecheckError
 from pipeline.ingest.readers import read_instrument
 
 CORPUS = Path(__file__).resolve().parent / "real_forms"
@@ -103,6 +103,8 @@ def test_real_form__accepted__every_question_kept_or_named_in_a_warning(form_dir
         assert instrument.question(name).type == kind, name
     for name, choices in case.get("choices", {}).items():
         assert [c.name for c in instrument.choices_for(instrument.question(name))] == choices
+    for name, codes in case.get("codes", {}).items():
+        assert [c.code for c in instrument.choices_for(instrument.question(name))] == codes
     for name, label in case.get("labels", {}).items():
         assert instrument.question(name).label == label, name
     for name, relevant in case.get("relevant", {}).items():
@@ -313,3 +315,22 @@ def test_redcap_dictionary_written_by_r__na_cells_read_as_blank(tmp_path):
     instrument = read_instrument(dictionary)
     assert instrument.question("age").type == "integer"
     assert instrument.question("age").relevant == "" and not instrument.notes
+
+
+def test_qsf_problem__located_at_the_question_of_the_survey_definition(tmp_path):
+    import json
+
+    definition = tmp_path / "broken.qsf"
+    question = {"QuestionID": "QID1", "DataExportTag": "Q1", "QuestionType": "MC",
+                "Selector": "SAVR", "QuestionText": "Pick", "Choices": {"1": {"Display": "A"}},
+                "DisplayLogic": {"0": {"0": {"LogicType": "Question", "Operator": "Selected",
+                                             "ChoiceLocator": "q://QID1/SelectableChoice/1"}}}}
+    definition.write_text(json.dumps({"SurveyEntry": {"SurveyName": "S"}, "SurveyElements": [
+        {"Element": "BL", "Payload": [{"Type": "Default", "ID": "BL_1", "Description": "B",
+                                       "BlockElements": [{"Type": "Question",
+                                                          "QuestionID": "QID1"}]}]},
+        {"Element": "SQ", "Payload": question}]}), encoding="utf-8")
+    with pytest.raises(InstrumentError) as error:
+        read_instrument(definition)
+    message = error.value.problems["message"].iloc[0]
+    assert message.startswith("[broken.qsf, question Q1"), message

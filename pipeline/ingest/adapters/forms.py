@@ -423,17 +423,21 @@ def relocate(problems: pd.DataFrame, places: Mapping[str, Any]) -> pd.DataFrame:
         row = problem["row"]
         position = None if pd.isna(row) else int(row) - 2
         found = rows[position] if position is not None and 0 <= position < len(rows) else None
-        where = f"[{name}" + (f" row {found}" if found else "") + \
+        # A row of a sheet or dictionary, or a named place (a question of a survey
+        # definition).
+        at = f" row {found}" if isinstance(found, int) else (f", {found}" if found else "")
+        where = f"[{name}" + at + \
             (f", column {problem['column']}" if isinstance(problem["column"], str) and
              problem["column"] else "") + "]"
         moved.at[index, "file"] = name
-        moved.at[index, "row"] = found if found else pd.NA
+        moved.at[index, "row"] = found if isinstance(found, int) else pd.NA
         message = _LOCATION.sub(where, str(problem["message"]), count=1)
 
         def first_row(match: re.Match, rows: Any = rows) -> str:
             at = int(match.group(1)) - 2
             found = rows[at] if 0 <= at < len(rows) else None
-            return f"first at row {found}" if found else match.group(0)
+            return f"first at row {found}" if isinstance(found, int) else \
+                f"first at {found}" if found else match.group(0)
 
         # A repeated name's first row is a table row too: cite it in the form.
         moved.at[index, "message"] = re.sub(r"first at row (\d+)", first_row, message)

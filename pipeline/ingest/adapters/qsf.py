@@ -55,18 +55,24 @@ def _slug(text: str, used: set[str]) -> str:
     return slug
 
 
-def _items(container: Any) -> list[tuple[str, Any]]:
-    """``Choices`` and ``Answers`` as (id, entry): a dict by id, or a list numbered from 1."""
+def _items(container: Any, start: int = 1) -> list[tuple[str, Any]]:
+    """``Choices`` and ``Answers`` as (id, entry): a dict by id, or a list numbered from
+    ``start``."""
     if isinstance(container, Mapping):
         return [(str(k), v) for k, v in container.items()]
     if isinstance(container, list):
-        return [(str(i), v) for i, v in enumerate(container, start=1)]
+        return [(str(i), v) for i, v in enumerate(container, start=start)]
     return []
 
 
 def _ordered(payload: Mapping[str, Any], key: str, order_key: str) -> list[tuple[str, Any]]:
-    items = _items(payload.get(key))
     order = [str(o) for o in payload.get(order_key) or []]
+    container = payload.get(key)
+    # A list of choices whose order counts from 0 has ids from 0 (choices 0 to 10 of a net
+    # promoter score); a list without an order is numbered from 1.
+    zero = isinstance(container, list) and \
+        set(order) == {str(i) for i in range(len(container))}
+    items = _items(container, start=0 if zero else 1)
     if order and set(order) <= {i for i, _ in items}:
         by_id = dict(items)
         return [(i, by_id[i]) for i in order]
@@ -103,6 +109,8 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
 
     def warn(question: str, problem: str) -> None:
         warnings.append(make_issue("INST_021", file=where, column=question, problem=problem))
+
+    places: list[str | None] = []  # the question each survey row comes from
 
     elements = data.get("SurveyElements") or []
     if isinstance(elements, Mapping):
@@ -141,6 +149,7 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
             continue
         survey.append({"type": "begin_group", "name": block_name,
                        "label": _text(block.get("Description"))})
+        places.append(f"block {_text(block.get('Description')) or block.get('ID')}")
         for qid in questions:
             payload = payloads.get(qid)
             if payload is None:
@@ -148,7 +157,25 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
             name, label = names[qid], _text(payload.get("QuestionText"))
             kind, selector = payload.get("QuestionType"), payload.get("Selector")
             start = len(survey)
-            if kind == "MC" and selector in _SINGLE + _MULTIPLE:
+            dynamic = str((payload.get("DynamicChoices") or {}).get("Locator", ""))
+            source = re.match(r"^q://(QID\w+)/", dynamic)
+            if kind == "MC" and selector in _SINGLE + _MULTIPLE and dynamic:
+                # Choices carried forward from an earlier question: its list, whichever of
+                # its choices the respondent was shown.
+                origin = payloads.get(source.group(1)) if source else None
+                if origin is None or origin.get("QuestionType") != "MC" or \
+                        origin.get("DynamicChoices"):
+                    warn(name, f"question '{name}' carries its choices forward from "
+                               f"{dynamic or 'another question'}, which the import cannot "
+                               f"read; it is left out")
+                    continue
+                base = "select_one" if selector in _SINGLE else "select_multiple"
+                survey.append({"type": f"{base} {names[source.group(1)]}", "name": name,
+                               "label": label})
+                warn(name, f"the choices of '{name}' are carried forward from "
+                           f"'{names[source.group(1)]}'; which of them were shown is not "
+                           f"checked")
+            elif kind == "MC" and selector in _SINGLE + _MULTIPLE:
                 base = "select_one" if selector in _SINGLE else "select_multiple"
                 made = add_choices(name, _ordered(payload, "Choices", "ChoiceOrder"),
                                    payload.get("RecodeValues") or {}, qid)
@@ -168,12 +195,30 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                               .get("ContentType", ""))
                 survey.append({"type": "decimal" if content == "ValidNumber" else "text",
                                "name": name, "label": label})
-            elif kind == "Matrix" and payload.get("SubSelector") in ("SingleAnswer", "DL"):
+            elif kind == "Matrix" and payload.get("Selector") != "MaxDiff" and \
+                    payload.get("SubSelector") in ("SingleAnswer", "DL", "MultipleAnswer"):
+                # One question per statement (a check-all one when several answers are
+                # allowed per row), and the typed text of an "Other:" statement.
+                base = "select_multiple" if payload.get("SubSelector") == "MultipleAnswer" \
+                    else "select_one"
                 answers = _ordered(payload, "Answers", "AnswerOrder")
                 add_choices(name, answers, (payload.get("RecodeValues") or {}), None)
                 for choice_id, statement in _ordered(payload, "Choices", "ChoiceOrder"):
-                    survey.append({"type": f"select_one {name}", "name": f"{name}_{choice_id}",
-                                   "label": f"{label} - {_text(statement.get('Display'))}"})
+                    text = _text(statement.get("Display")) if isinstance(statement, Mapping) \
+                        else _text(statement)
+                    survey.append({"type": f"{base} {name}", "name": f"{name}_{choice_id}",
+                                   "label": f"{label} - {text}"})
+                    if isinstance(statement, Mapping) and \
+                            str(statement.get("TextEntry", "")).lower() in ("true", "1"):
+                        survey.append({"type": "text", "name": f"{name}_{choice_id}_TEXT",
+                                       "label": f"{label} - {text}"})
+            elif kind == "RO":
+                # Rank order: the rank given to each item, 1 to the number of items.
+                items = _ordered(payload, "Choices", "ChoiceOrder")
+                for choice_id, item in items:
+                    survey.append({"type": "integer", "name": f"{name}_{choice_id}",
+                                   "label": f"{label} - {_text(item.get('Display'))}",
+                                   "constraint": f". >= 1 and . <= {len(items)}"})
             elif kind == "Slider":
                 for choice_id, choice in _ordered(payload, "Choices", "ChoiceOrder"):
                     survey.append({"type": "decimal", "name": f"{name}_{choice_id}",
@@ -184,9 +229,11 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                 warn(name, f"question '{name}' ({kind} {selector}) has a type the import "
                            f"does not know; it is left out")
                 continue
+            places.extend([f"question {name}"] * (len(survey) - start))
             if payload.get("DisplayLogic"):
                 pending_logic.append((start, name, payload["DisplayLogic"]))
         survey.append({"type": "end_group", "name": "", "label": ""})
+        places.append(None)
 
     for index, name, logic in pending_logic:
         relevant = _display_logic(logic, names, choice_names)
@@ -216,10 +263,15 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
         "keys": {"respondent": texts[0] if texts else (answerable[0] if answerable else "")},
     }
     return {"manifest": manifest,
-            "survey": pd.DataFrame(survey, columns=["type", "name", "label", "relevant"],
-                                   dtype=object).fillna(""),
+            "survey": pd.DataFrame(survey, columns=["type", "name", "label", "relevant",
+                                                    "constraint"], dtype=object).fillna(""),
             "choices": pd.DataFrame(choices, columns=["list_name", "name", "label", "code"]),
-            "warnings": warnings}
+            "warnings": warnings,
+            # A problem is reported at the question it comes from (see relocate).
+            "places": {"survey.csv": (where, places),
+                       "choices.csv": (where, [f"choices of {c['list_name']}"
+                                               for c in choices]),
+                       "manifest.toml": (where, [])}}
 
 
 _LOCATOR = re.compile(r"^q://(?P<qid>[^/]+)/SelectableChoice/(?P<choice>[^/]+)$")
