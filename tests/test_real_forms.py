@@ -334,3 +334,39 @@ def test_qsf_problem__located_at_the_question_of_the_survey_definition(tmp_path)
         read_instrument(definition)
     message = error.value.problems["message"].iloc[0]
     assert message.startswith("[broken.qsf, question Q1"), message
+
+
+def test_xlsform_respondent_key__an_answer_everyone_gives__not_an_other_specify():
+    tables = _xlsform([["type", "name", "label", "required", "relevant"],
+                       ["select_one org", "org", "Organisation", "yes", ""],
+                       ["text", "org_other", "Other organisation", "", "${org} = 'other'"],
+                       ["begin_group", "g", "Group", "", "${org} = 'a'"],
+                       ["text", "note_g", "In group", "yes", ""], ["end_group", "", "", "", ""],
+                       ["text", "comment", "Comment", "", ""],
+                       ["text", "village", "Village", "yes", ""]],
+                      [["list_name", "name", "label"], ["org", "a", "A"],
+                       ["org", "other", "Other"]])
+    assert _build(tables).respondent_key == "village"
+
+
+def test_qsf__forced_response__required_and_preferred_as_respondent_key(tmp_path):
+    import json
+
+    def question(qid, tag, kind, selector, force, **extra):
+        return {"Element": "SQ", "Payload": {
+            "QuestionID": qid, "DataExportTag": tag, "QuestionType": kind,
+            "Selector": selector, "QuestionText": tag,
+            "Validation": {"Settings": {"ForceResponse": force}}, **extra}}
+
+    definition = tmp_path / "s.qsf"
+    definition.write_text(json.dumps({"SurveyEntry": {"SurveyName": "S"}, "SurveyElements": [
+        {"Element": "BL", "Payload": [{"Type": "Default", "ID": "BL_1", "Description": "B",
+                                       "BlockElements": [{"Type": "Question", "QuestionID": q}
+                                                         for q in ("QID1", "QID2", "QID3")]}]},
+        question("QID1", "Q1", "MC", "SAVR", "OFF",
+                 Choices={"1": {"Display": "A"}, "2": {"Display": "Other", "TextEntry": "true"}}),
+        question("QID2", "Q2", "TE", "SL", "OFF"),
+        question("QID3", "Q3", "TE", "SL", "ON")]}), encoding="utf-8")
+    instrument = read_instrument(definition)
+    assert instrument.question("Q3").required and not instrument.question("Q2").required
+    assert instrument.respondent_key == "Q3"

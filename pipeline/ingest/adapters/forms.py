@@ -254,9 +254,9 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
 
     rows: list[dict] = []
     survey_sheet_rows: list[int | None] = []
-    written_text: list[str] = []  # questions the form itself types as text
     repeat_depth = 0
     first_repeat: int | None = None
+    computed: list[str] = []  # read as text but not typed by the respondent as text
     for position, row in enumerate(survey.to_dict("records"), start=2):
         type_text = row.get("type", "").strip()
         name = row.get("name", "")
@@ -284,8 +284,6 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
                  f"and is not a question; it is left out")
             continue
         entry = dict(row)
-        if base == "text":
-            written_text.append(name)
         if base == "range":
             kind, bounds = _range_constraint(row.get("parameters", ""))
             entry["type"] = kind
@@ -293,6 +291,7 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
                 p for p in (row.get("constraint", ""), bounds) if p)
         elif base in TEXT_TYPES or base in ("select_one_from_file",):
             entry["type"] = "text"
+            computed.append(name)
             warn("survey", position, "type", f"'{name}' of type '{type_text}' "
                  f"is read as text and not analysed")
         elif base in ("select_one", "select_multiple"):
@@ -306,6 +305,7 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
             entry["type"] = base  # as the checker spells it (``int`` → ``integer``)
         elif base not in _ANALYSED:
             entry["type"] = "text"
+            computed.append(name)
             warn("survey", position, "type", f"'{name}' has type "
                  f"'{type_text}', which is read as text and not analysed")
         rows.append(entry)
@@ -360,9 +360,8 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
             if first_repeat else "the form has no question")
     version = str(settings.get("version", "")) or "1"
     year_text = str(settings.get("year", "")) or (re.findall(r"\d{4}", version) or ["0"])[0]
-    key = str(settings.get("respondent_key", ""))
-    if not key:
-        key = written_text[0] if written_text else answerable.iloc[0]
+    key = str(settings.get("respondent_key", "")) or \
+        guess_respondent_key(survey, frozenset(computed))
     code = re.search(r"\(([^()]+)\)\s*$", language)
     manifest = {
         "id": str(settings.get("form_id", "") or "xlsform"),
@@ -377,6 +376,40 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
             "places": {"survey.csv": (f"{where} sheet survey", survey_sheet_rows),
                        "choices.csv": (f"{where} sheet choices", choice_sheet_rows),
                        "manifest.toml": (f"{where} sheet settings", [])}}
+
+
+def guess_respondent_key(survey: pd.DataFrame, not_answers: frozenset[str] = frozenset()
+                         ) -> str:
+    """The question that stands for the respondent when the form names none.
+
+    Every row without this answer is an error (VAL_007), so the guess is an answer that every
+    respondent gives: a question shown to everyone (no ``relevant`` of its own or of its
+    groups), required before optional, typed text before other types, never one of
+    ``not_answers`` (values the form computes or the device records, read as text);
+    otherwise the first question (assumption A-ADAPT-4).
+    """
+    survey = survey.fillna("")
+    candidates: list[tuple[int, int, str]] = []
+    shown: list[bool] = []  # whether each open group is shown to everyone
+    first = ""
+    for row in survey.to_dict("records"):
+        kind = str(row.get("type", "")).split(" ")[0]
+        condition = str(row.get("relevant", "") or "").strip()
+        if kind == "begin_group":
+            shown.append(not condition)
+            continue
+        if kind == "end_group":
+            if shown:
+                shown.pop()
+            continue
+        if kind in ("note", "") or not row.get("name"):
+            continue
+        first = first or row["name"]
+        if condition or not all(shown) or row["name"] in not_answers:
+            continue
+        required = _REQUIRED_FLAGS.get(str(row.get("required", "")).strip().lower()) == "yes"
+        candidates.append((0 if required else 1, 0 if kind == "text" else 1, row["name"]))
+    return min(candidates, key=lambda c: c[:2])[2] if candidates else first
 
 
 #: ``required`` as XLSForm writes it; anything else is a condition.

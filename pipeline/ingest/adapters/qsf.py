@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.errors import make_issue
+from pipeline.ingest.adapters.forms import guess_respondent_key
 
 _SINGLE = ("SAVR", "SAHR", "SACOL", "DL", "SB", "NPS")
 _MULTIPLE = ("MAVR", "MAHR", "MACOL", "MSB")
@@ -229,6 +230,13 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                 warn(name, f"question '{name}' ({kind} {selector}) has a type the import "
                            f"does not know; it is left out")
                 continue
+            forced = str((payload.get("Validation") or {}).get("Settings", {})
+                         .get("ForceResponse", "")).upper() == "ON"
+            for row in survey[start:]:
+                # A forced response is a required answer (of each statement of a matrix),
+                # never of a follow-up text, which is asked only when its choice is picked.
+                row["required"] = "yes" if forced and not row["name"].endswith("_TEXT") \
+                    else "no"
             places.extend([f"question {name}"] * (len(survey) - start))
             if payload.get("DisplayLogic"):
                 pending_logic.append((start, name, payload["DisplayLogic"]))
@@ -251,20 +259,20 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                                       "can read")
     date = str(entry.get("LastModified") or entry.get("SurveyCreationDate") or "")
     year = int(date[:4]) if re.match(r"^\d{4}", date) else 0
-    texts = [r["name"] for r in survey if r["type"] == "text"]
-    answerable = [r["name"] for r in survey
-                  if r["type"] not in ("note", "begin_group", "end_group")]
     manifest = {
         "id": _name(entry.get("SurveyName") or entry.get("SurveyID") or "qualtrics"),
         "version": date[:10] or "1",
         "year": year,
         "title": str(entry.get("SurveyName") or ""),
         "languages": [str(entry.get("SurveyLanguage") or "EN").lower()],
-        "keys": {"respondent": texts[0] if texts else (answerable[0] if answerable else "")},
+        "keys": {"respondent": guess_respondent_key(
+            pd.DataFrame(survey), frozenset(r["name"] for r in survey
+                                            if r["name"].endswith("_TEXT")))},
     }
     return {"manifest": manifest,
-            "survey": pd.DataFrame(survey, columns=["type", "name", "label", "relevant",
-                                                    "constraint"], dtype=object).fillna(""),
+            "survey": pd.DataFrame(survey, columns=["type", "name", "label", "required",
+                                                    "relevant", "constraint"],
+                                   dtype=object).fillna(""),
             "choices": pd.DataFrame(choices, columns=["list_name", "name", "label", "code"]),
             "warnings": warnings,
             # A problem is reported at the question it comes from (see relocate).
