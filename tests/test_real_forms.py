@@ -112,6 +112,28 @@ def test_real_form__accepted__every_question_kept_or_named_in_a_warning(form_dir
     for words in case.get("warned", []):
         assert words in warned, words
     assert len(kept) >= case.get("min_questions", 1)
+    if "data" in case:
+        _check_export_read_with_the_form(path, form_dir / case["data"])
+
+
+def _check_export_read_with_the_form(form: Path, export: Path) -> None:
+    """The form's own export, validated with the form as instrument: every row read, no
+    question without its column, exit 0 or 1 (never a refusal)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["validate", str(export), "--instrument", str(form),
+                                      "--json", "--limit", "0"])
+    assert result.exit_code in (0, 1), result.output
+    report = json.loads(result.stdout)
+    with open(export, encoding="utf-8-sig", newline="") as handle:
+        rows = [r for r in list(csv.reader(handle))[1:] if any(c.strip() for c in r)]
+    assert report["rows"] == len(rows)
+    codes = {issue["code"] for issue in report["issues"]}
+    assert not codes & {"READ_007", "READ_044", "READ_006"}, codes
 
 
 # --- the classes of form met in the corpus, one test each -------------------------------------
