@@ -392,3 +392,21 @@ def test_qsf__forced_response__required_and_preferred_as_respondent_key(tmp_path
     instrument = read_instrument(definition)
     assert instrument.question("Q3").required and not instrument.question("Q2").required
     assert instrument.respondent_key == "Q3"
+
+
+def test_choice_name_with_blanks__accepted_for_single_choice_refused_for_check_all():
+    from pipeline.ingest.adapters.forms import relocate
+    from pipeline.model.instrument import check_instrument
+
+    choices = [["list_name", "name", "label"], ["sector", "Cross cutting", "Cross cutting"],
+               ["sector", "Health", "Health"]]
+    single = _xlsform([["type", "name", "label"], ["select_one sector", "s", "Sector"]],
+                      choices)
+    instrument = _build(single)
+    assert [c.name for c in instrument.choices_for(instrument.question("s"))] == \
+        ["Cross cutting", "Health"]
+    multiple = _xlsform([["type", "name", "label"], ["select_multiple sector", "s", "Sector"]],
+                        choices)
+    problems = relocate(check_instrument(multiple), multiple["places"])
+    assert problems["code"].tolist() == ["INST_005"]
+    assert problems["message"].iloc[0].startswith("[form.xlsx sheet choices row 2")
