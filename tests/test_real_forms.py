@@ -410,3 +410,15 @@ def test_choice_name_with_blanks__accepted_for_single_choice_refused_for_check_a
     problems = relocate(check_instrument(multiple), multiple["places"])
     assert problems["code"].tolist() == ["INST_005"]
     assert problems["message"].iloc[0].startswith("[form.xlsx sheet choices row 2")
+
+
+def test_instrument_check_of_a_form__sound__and_every_part_not_checked_listed():
+    from click.testing import CliRunner
+
+    from pipeline.cli.main import cli
+
+    form = CORPUS / "sms_info" / "sms_info.xls"
+    result = CliRunner().invoke(cli, ["instrument", "check", str(form)])
+    assert result.exit_code == 0, result.output
+    assert "is sound" in result.output
+    assert "'gps' of type 'geopoint'" in result.output and "INST_021" in result.output
