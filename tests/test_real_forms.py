@@ -422,3 +422,28 @@ def test_instrument_check_of_a_form__sound__and_every_part_not_checked_listed():
     assert result.exit_code == 0, result.output
     assert "is sound" in result.output
     assert "'gps' of type 'geopoint'" in result.output and "INST_021" in result.output
+
+
+def test_qsf_loop_and_merge_block__left_out_with_one_warning_like_a_repeat(tmp_path):
+    import json
+
+    def block(bid, name, qids, **extra):
+        return {"Type": "Standard", "ID": bid, "Description": name, **extra,
+                "BlockElements": [{"Type": "Question", "QuestionID": q} for q in qids]}
+
+    def text(qid, tag):
+        return {"Element": "SQ", "Payload": {"QuestionID": qid, "DataExportTag": tag,
+                                             "QuestionType": "TE", "Selector": "SL",
+                                             "QuestionText": tag}}
+
+    definition = tmp_path / "loop.qsf"
+    definition.write_text(json.dumps({"SurveyEntry": {"SurveyName": "S"}, "SurveyElements": [
+        {"Element": "BL", "Payload": [
+            block("BL_1", "Intro", ["QID1"]),
+            block("BL_2", "Per brand", ["QID2", "QID3"],
+                  Options={"Looping": "Question", "LoopingOptions": {"QID": "QID1"}})]},
+        text("QID1", "Q1"), text("QID2", "Q2"), text("QID3", "Q3")]}), encoding="utf-8")
+    instrument = read_instrument(definition)
+    assert [q.name for q in instrument.answerable] == ["Q1"]
+    warned = [n["message"] for n in instrument.notes]
+    assert len(warned) == 1 and "Per brand" in warned[0] and "loop" in warned[0].lower()

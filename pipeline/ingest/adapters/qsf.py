@@ -148,6 +148,17 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                      if isinstance(b, Mapping) and b.get("Type") == "Question"]
         if not any(q in payloads for q in questions):
             continue
+        looping = str((block.get("Options") or {}).get("Looping") or "None")
+        if looping not in ("None", "false", ""):
+            # Loop and merge: the block's questions are exported once per loop (1_Q5, 2_Q5…),
+            # many answers per respondent, as an XLSForm repeat group is.
+            warnings.append(make_issue(
+                "INST_021", file=where, column=block_name,
+                problem=f"block '{_text(block.get('Description')) or block.get('ID')}' is a "
+                        f"loop and merge: its questions "
+                        f"({', '.join(names[q] for q in questions if q in payloads)}) are "
+                        f"left out (one answer per respondent is analysed)"))
+            continue
         survey.append({"type": "begin_group", "name": block_name,
                        "label": _text(block.get("Description"))})
         places.append(f"block {_text(block.get('Description')) or block.get('ID')}")
