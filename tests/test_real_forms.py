@@ -447,3 +447,14 @@ def test_qsf_loop_and_merge_block__left_out_with_one_warning_like_a_repeat(tmp_p
     assert [q.name for q in instrument.answerable] == ["Q1"]
     warned = [n["message"] for n in instrument.notes]
     assert len(warned) == 1 and "Per brand" in warned[0] and "loop" in warned[0].lower()
+
+
+def test_xlsform__a_bind_attribute_named_like_a_column__not_taken_for_that_column():
+    tables = _xlsform([["bind::type", "type", "name", "label", "bind::relevant"],
+                       ["esriFieldTypeString", "text", "a", "A", ""],
+                       ["", "integer", "b", "B", "${a} != ''"]])
+    instrument = _build(tables)
+    assert [(q.name, q.type) for q in instrument.answerable] == [("a", "text"),
+                                                                 ("b", "integer")]
+    assert instrument.question("b").relevant == "${a} != ''"
+    assert not any("repeats column" in w["message"] for w in tables["warnings"])

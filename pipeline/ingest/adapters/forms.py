@@ -34,6 +34,9 @@ _COLUMN_ALIASES = {"caption": "label", "relevance": "relevant", "calculate": "ca
                    "jr:count": "repeat_count", "count": "repeat_count"}
 #: Prefixes of the early column spellings (``bind:relevant``, ``control:appearance``).
 _COLUMN_PREFIXES = ("bind::", "bind:", "control::", "control:", "media::", "media:")
+#: The columns the early ``bind:``/``control:``/``media:`` spellings stand for.
+_PREFIXED_COLUMNS = ("relevant", "constraint", "required", "calculate", "readonly",
+                     "jr:", "appearance", "image", "audio", "video", "big-image")
 #: The XLSForm types this reader knows (others are read as text with a warning).
 _KNOWN_TYPES = {*METADATA_TYPES, *TEXT_TYPES, *_ANALYSED, "range", "select_one_external",
                 "begin_repeat", "end_repeat", "begin_loop", "end_loop", "osm", "photo",
@@ -48,7 +51,12 @@ def _header(name: object) -> tuple[str, str]:
     lowered = text.lower()
     for prefix in _COLUMN_PREFIXES:
         if lowered.startswith(prefix):
-            text, lowered = text[len(prefix):], lowered[len(prefix):]
+            rest = lowered[len(prefix):]
+            if not rest.startswith(_PREFIXED_COLUMNS):
+                # Another bind or control attribute (``bind::type`` of Survey123, say): a
+                # column of its own, never the question's type.
+                return lowered, ""
+            text, lowered = text[len(prefix):], rest
             break
     for alias in ("jr:constraintmsg", "jr:requiredmsg", "jr:count"):
         if lowered.startswith(alias):
