@@ -458,3 +458,30 @@ def test_xlsform__a_bind_attribute_named_like_a_column__not_taken_for_that_colum
                                                                  ("b", "integer")]
     assert instrument.question("b").relevant == "${a} != ''"
     assert not any("repeats column" in w["message"] for w in tables["warnings"])
+
+
+def test_xlsform__default_language_named_without_its_code__still_chosen():
+    tables = _xlsform([["type", "name", "label::French (fr)", "label::English (en)"],
+                       ["text", "a", "Nom", "Name"]],
+                      settings=[["form_id", "default_language", "year"], ["f", "English", "FY24"]])
+    instrument = _build(tables)
+    assert instrument.question("a").label == "Name"
+    assert instrument.year == 0  # a year that is not a number is not guessed
+
+
+def test_xlsform__settings_year_and_version_as_spreadsheet_numbers(tmp_path):
+    import xlsxwriter
+
+    form = tmp_path / "numbers.xlsx"
+    book = xlsxwriter.Workbook(str(form))
+    survey = book.add_worksheet("survey")
+    survey.write_row(0, 0, ("type", "name", "label"))
+    survey.write_row(1, 0, ("text", "a", "A"))
+    settings = book.add_worksheet("settings")
+    settings.write_row(0, 0, ("form_id", "version", "year"))
+    settings.write_row(1, 0, ("f",))
+    settings.write_number(1, 1, 2022081103)
+    settings.write_number(1, 2, 2022)
+    book.close()
+    instrument = read_instrument(form)
+    assert (instrument.version, instrument.year) == ("2022081103", 2022)

@@ -85,6 +85,19 @@ def _languages(frame: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _matching_language(wanted: str, languages: list[str]) -> str | None:
+    """The label language that ``default_language`` names: exactly, or by its name or code
+    alone (``English`` and ``en`` both name ``English (en)``), case aside."""
+    def parts(text: str) -> set[str]:
+        match = re.match(r"^\s*(.*?)\s*(?:\(([^()]*)\))?\s*$", text)
+        return {p.casefold() for p in (match.group(1), match.group(2)) if p} if match else set()
+
+    if wanted in languages:
+        return wanted
+    found = [x for x in languages if x and parts(wanted) & parts(x)]
+    return found[0] if found else None
+
+
 def _tidy(frame: pd.DataFrame, language: str = "", sheet: str = "",
           warn: Any = None) -> pd.DataFrame:
     """The sheet's columns under their plain names, each translated column in ``language``
@@ -225,8 +238,9 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
     settings = settings_frame.iloc[0].to_dict() if len(settings_frame) else {}
     languages = _languages(raw_survey)
     default = str(settings.get("default_language", "")).strip()
-    language = default if default in languages else \
-        ("" if "" in languages or not languages else languages[0])
+    language = _matching_language(default, languages) if default else None
+    if language is None:
+        language = "" if "" in languages or not languages else languages[0]
     if len(languages) > 1:
         others = ", ".join(f"'{x}'" for x in languages if x != language and x)
         warn("survey", 1, "label", f"labels are read in "
@@ -367,7 +381,12 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
             problem="every question of the form is inside a repeat group or loop"
             if first_repeat else "the form has no question")
     version = str(settings.get("version", "")) or "1"
-    year_text = str(settings.get("year", "")) or (re.findall(r"\d{4}", version) or ["0"])[0]
+    year_text = str(settings.get("year", "")).strip() or \
+        (re.findall(r"\d{4}", version) or ["0"])[0]
+    if not year_text.isdigit():
+        warn("settings", 2, "year", f"the year '{year_text}' is not a number; the form's "
+             f"year is left unknown (0)")
+        year_text = "0"
     key = str(settings.get("respondent_key", "")) or \
         guess_respondent_key(survey, frozenset(computed))
     code = re.search(r"\(([^()]+)\)\s*$", language)
