@@ -485,3 +485,27 @@ def test_xlsform__settings_year_and_version_as_spreadsheet_numbers(tmp_path):
     book.close()
     instrument = read_instrument(form)
     assert (instrument.version, instrument.year) == ("2022081103", 2022)
+
+
+def test_qsf_constant_sum_and_bipolar_matrix__one_question_per_item(tmp_path):
+    import json
+
+    definition = tmp_path / "cs.qsf"
+    items = {"1": {"Display": "Rent"}, "2": {"Display": "Food"}}
+    definition.write_text(json.dumps({"SurveyEntry": {"SurveyName": "S"}, "SurveyElements": [
+        {"Element": "BL", "Payload": [{"Type": "Default", "ID": "BL_1", "Description": "B",
+                                       "BlockElements": [{"Type": "Question", "QuestionID": q}
+                                                         for q in ("QID1", "QID2")]}]},
+        {"Element": "SQ", "Payload": {"QuestionID": "QID1", "DataExportTag": "Q1",
+                                      "QuestionType": "CS", "Selector": "VRTL",
+                                      "QuestionText": "Share of spending", "Choices": items}},
+        {"Element": "SQ", "Payload": {"QuestionID": "QID2", "DataExportTag": "Q2",
+                                      "QuestionType": "Matrix", "Selector": "Bipolar",
+                                      "QuestionText": "Feel", "Choices": items,
+                                      "Answers": {"1": {"Display": "1"},
+                                                  "2": {"Display": "2"}}}}]}),
+        encoding="utf-8")
+    instrument = read_instrument(definition)
+    assert [(q.name, q.type) for q in instrument.answerable] == [
+        ("Q1_1", "decimal"), ("Q1_2", "decimal"), ("Q2_1", "select_one"),
+        ("Q2_2", "select_one")]

@@ -208,7 +208,8 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                 survey.append({"type": "decimal" if content == "ValidNumber" else "text",
                                "name": name, "label": label})
             elif kind == "Matrix" and payload.get("Selector") != "MaxDiff" and \
-                    payload.get("SubSelector") in ("SingleAnswer", "DL", "MultipleAnswer"):
+                    (payload.get("SubSelector") in ("SingleAnswer", "DL", "MultipleAnswer")
+                     or payload.get("Selector") == "Bipolar"):
                 # One question per statement (a check-all one when several answers are
                 # allowed per row), and the typed text of an "Other:" statement.
                 base = "select_multiple" if payload.get("SubSelector") == "MultipleAnswer" \
@@ -224,6 +225,11 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                             str(statement.get("TextEntry", "")).lower() in ("true", "1"):
                         survey.append({"type": "text", "name": f"{name}_{choice_id}_TEXT",
                                        "label": f"{label} - {text}"})
+            elif kind == "CS":
+                # Constant sum: the amount given to each item.
+                for choice_id, item in _ordered(payload, "Choices", "ChoiceOrder"):
+                    survey.append({"type": "decimal", "name": f"{name}_{choice_id}",
+                                   "label": f"{label} - {_text(item.get('Display'))}"})
             elif kind == "RO":
                 # Rank order: the rank given to each item, 1 to the number of items.
                 items = _ordered(payload, "Choices", "ChoiceOrder")
