@@ -509,3 +509,27 @@ def test_qsf_constant_sum_and_bipolar_matrix__one_question_per_item(tmp_path):
     assert [(q.name, q.type) for q in instrument.answerable] == [
         ("Q1_1", "decimal"), ("Q1_2", "decimal"), ("Q2_1", "select_one"),
         ("Q2_2", "select_one")]
+
+
+def test_xlsform_without_a_type_column__refused_naming_the_sheet_and_column():
+    with pytest.raises(PulsecheckError) as error:
+        _xlsform([["name", "label"], ["a", "A"]])
+    assert error.value.code == "INST_003"
+    assert str(error.value).startswith("[form.xlsx sheet survey row 1")
+
+
+def test_workbook_without_a_survey_sheet__refused_naming_its_sheets():
+    from pipeline.ingest.adapters.forms import xlsform_tables
+
+    with pytest.raises(PulsecheckError) as error:
+        xlsform_tables({"Sheet1": pd.DataFrame([["a"]], columns=["x"])}, source="f.xlsx")
+    assert error.value.code == "INST_022" and "Sheet1" in str(error.value)
+
+
+def test_form_problem__the_fix_names_the_forms_sheet_not_an_instrument_file():
+    from pipeline.ingest.adapters.forms import relocate
+    from pipeline.model.instrument import check_instrument
+
+    tables = _xlsform([["type", "name", "label"], ["select_one missing", "a", "A"]])
+    message = relocate(check_instrument(tables), tables["places"])["message"].iloc[0]
+    assert "choices.csv" not in message and "form.xlsx sheet choices" in message, message

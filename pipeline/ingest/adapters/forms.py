@@ -233,7 +233,17 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
                  if {"type", "name"} <= {_column_name(c) for c in v.columns}]
         if len(found) == 1:
             by_name["survey"] = found[0]
-    raw_survey = by_name.get("survey", pd.DataFrame(columns=["type", "name", "label"]))
+    if "survey" not in by_name:
+        raise PulsecheckError(
+            "INST_022", file=where, problem="the workbook has no sheet named 'survey' (its "
+            "sheets: " + (", ".join(f"'{k}'" for k in sheets) or "none") + ")")
+    raw_survey = by_name["survey"]
+    headers = [_header(c)[0] for c in raw_survey.columns]
+    for needed in ("type", "name"):
+        if needed not in headers and not raw_survey.empty:
+            raise PulsecheckError("INST_003", file=f"{where} sheet survey", row=1,
+                                  name=needed, present=", ".join(
+                                      str(c) for c in raw_survey.columns if str(c).strip()))
     settings_frame = _tidy(by_name.get("settings", pd.DataFrame()), sheet="settings", warn=warn)
     settings = settings_frame.iloc[0].to_dict() if len(settings_frame) else {}
     languages = _languages(raw_survey)
@@ -329,7 +339,8 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
             entry["type"] = "text"
             computed.append(name)
             warn("survey", position, "type", f"'{name}' has type "
-                 f"'{type_text}', which is read as text and not analysed")
+                 f"'{type_text}', which is read as text and not analysed" if type_text else
+                 f"'{name}' has no type; it is read as text and not analysed")
         rows.append(entry)
         survey_sheet_rows.append(position)
     if extra_choices:
@@ -499,8 +510,13 @@ def relocate(problems: pd.DataFrame, places: Mapping[str, Any]) -> pd.DataFrame:
             return f"first at row {found}" if isinstance(found, int) else \
                 f"first at {found}" if found else match.group(0)
 
-        # A repeated name's first row is a table row too: cite it in the form.
-        moved.at[index, "message"] = re.sub(r"first at row (\d+)", first_row, message)
+        # A repeated name's first row is a table row too: cite it in the form; and the fix
+        # names the form's sheet, not a file of an instrument folder the user does not have.
+        message = re.sub(r"first at row (\d+)", first_row, message)
+        for table, (place, _) in places.items():
+            message = message.replace(f"to {table}", f"to {place}") \
+                .replace(f"Fix {table}", f"Fix {place}")
+        moved.at[index, "message"] = message
     return moved
 
 
