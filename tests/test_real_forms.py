@@ -533,3 +533,28 @@ def test_form_problem__the_fix_names_the_forms_sheet_not_an_instrument_file():
     tables = _xlsform([["type", "name", "label"], ["select_one missing", "a", "A"]])
     message = relocate(check_instrument(tables), tables["places"])["message"].iloc[0]
     assert "choices.csv" not in message and "form.xlsx sheet choices" in message, message
+
+
+_DICTIONARY_HEADER = ["Variable / Field Name", "Form Name", "Section Header", "Field Type",
+                      "Field Label", "Choices, Calculations, OR Slider Labels", "Field Note"]
+
+
+def test_redcap_dictionary_saved_with_semicolons__read_as_with_commas(tmp_path):
+    dictionary = tmp_path / "dictionary.csv"
+    dictionary.write_text(";".join(f'"{h}"' for h in _DICTIONARY_HEADER) + "\n"
+                          "record_id;f;;text;Record;;\n"
+                          'sex;f;;radio;Sex;"1, Male | 2, Female";\n', encoding="utf-8")
+    instrument = read_instrument(dictionary)
+    assert [(q.name, q.type) for q in instrument.answerable] == [("record_id", "text"),
+                                                                 ("sex", "select_one")]
+
+
+def test_redcap_dictionary_field_of_an_unknown_type__read_as_text_with_a_warning(tmp_path):
+    dictionary = tmp_path / "dictionary.csv"
+    dictionary.write_text(",".join(f'"{h}"' for h in _DICTIONARY_HEADER) + "\n"
+                          "record_id,f,,text,Record,,\n"
+                          "term,f,,bioportal,Diagnosis term,,\n", encoding="utf-8")
+    instrument = read_instrument(dictionary)
+    assert instrument.question("term").type == "text"
+    assert any("'term'" in n["message"] and "bioportal" in n["message"]
+               and "row 3" in n["message"] for n in instrument.notes)

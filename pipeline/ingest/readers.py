@@ -137,8 +137,12 @@ def _read_instrument_file(path: Path) -> dict[str, Any]:
     if form_sheets is not None:
         # An XLSForm saved as CSV (a sheet name in column 1 opens each sheet).
         return xlsform_tables(form_sheets, source=path.name)
+    first_line = text.split("\n", 1)[0]
+    # A dictionary saved by a spreadsheet program set for a decimal comma uses semicolons.
+    delimiter = max((",", ";", "\t"), key=first_line.count)
     try:
-        dictionary = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        dictionary = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                                 sep=delimiter)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise PulsecheckError("INST_002", file=str(path),
                               reason=str(error).splitlines()[0]) from error

@@ -562,12 +562,17 @@ def redcap_tables(dictionary: pd.DataFrame, source: str = "") -> dict[str, Any]:
     names_by_code: dict[str, dict[str, str]] = {}
     survey_places: list[int | None] = []
     choice_places: list[int | None] = []
+    unknown_types: list[tuple[int, str, str]] = []
     for line, row in enumerate(frame.to_dict("records"), start=2):
         field_type = row[kind].strip()
         name = row[field].strip()
+        if not field_type and not name:
+            continue  # an empty row
         if field_type not in _FIELD_TYPES:
-            continue
-        base = _FIELD_TYPES[field_type]
+            # A field type this reader does not know (a newer REDCap's or a module's): its
+            # value is exported as written, so it is read as text, and the user is told.
+            unknown_types.append((line, name, field_type))
+        base = _FIELD_TYPES.get(field_type, "text")
         check = row[validation].strip() if validation else ""
         if field_type == "text" and check in _VALIDATION_TYPES:
             base = _VALIDATION_TYPES[check]
@@ -601,7 +606,10 @@ def redcap_tables(dictionary: pd.DataFrame, source: str = "") -> dict[str, Any]:
     from pipeline.errors import make_issue
     from pipeline.model import expressions
 
-    warnings: list[dict] = []
+    warnings: list[dict] = [make_issue(
+        "INST_021", file=source or "the data dictionary", row=line, column=kind,
+        problem=f"field '{name}' has the type '{field_type}', which is read as text and "
+                f"not analysed") for line, name, field_type in unknown_types]
     fields = {entry["name"] for entry in survey_rows}
     for entry, line in zip(survey_rows, survey_places, strict=True):
         written = entry["relevant"]
