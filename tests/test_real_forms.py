@@ -558,3 +558,16 @@ def test_redcap_dictionary_field_of_an_unknown_type__read_as_text_with_a_warning
     assert instrument.question("term").type == "text"
     assert any("'term'" in n["message"] and "bioportal" in n["message"]
                and "row 3" in n["message"] for n in instrument.notes)
+
+
+def test_xlsform_or_other__the_specify_text_question_is_kept_as_pyxform_makes_it():
+    tables = _xlsform([["type", "name", "label"], ["select_one c or_other", "colour", "Colour"],
+                       ["select_multiple c or_other", "likes", "Likes"]],
+                      [["list_name", "name", "label"], ["c", "red", "Red"]])
+    instrument = _build(tables)
+    assert [(q.name, q.type) for q in instrument.answerable] == [
+        ("colour", "select_one"), ("colour_other", "text"),
+        ("likes", "select_multiple"), ("likes_other", "text")]
+    assert instrument.question("colour_other").relevant == "selected(${colour}, 'other')"
+    assert [c.name for c in instrument.choices_for(instrument.question("likes"))] == \
+        ["red", "other"]

@@ -289,6 +289,7 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
     repeat_depth = 0
     first_repeat: int | None = None
     computed: list[str] = []  # read as text but not typed by the respondent as text
+    sheet_names = set(survey["name"]) if "name" in survey else set()
     for position, row in enumerate(survey.to_dict("records"), start=2):
         type_text = row.get("type", "").strip()
         name = row.get("name", "")
@@ -316,6 +317,7 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
                  f"and is not a question; it is left out")
             continue
         entry = dict(row)
+        follow_up: dict | None = None
         if base == "range":
             kind, bounds = _range_constraint(row.get("parameters", ""))
             entry["type"] = kind
@@ -328,11 +330,17 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
                  f"is read as text and not analysed")
         elif base in ("select_one", "select_multiple"):
             entry["type"] = f"{base} {list_name}"
-            if "or_other" in type_text.split() and (list_name, "other") not in seen_choices:
-                seen_choices.add((list_name, "other"))
-                extra_choices.append({"list_name": list_name, "name": "other",
-                                      "label": "Other"})
-                choice_sheet_rows.append(None)
+            if "or_other" in type_text.split():
+                if (list_name, "other") not in seen_choices:
+                    seen_choices.add((list_name, "other"))
+                    extra_choices.append({"list_name": list_name, "name": "other",
+                                          "label": "Other"})
+                    choice_sheet_rows.append(None)
+                if f"{name}_other" not in sheet_names:
+                    # pyxform adds the text of the other answer as <name>_other.
+                    follow_up = {"type": "text", "name": f"{name}_other",
+                                 "label": "Specify other.",
+                                 "relevant": f"selected(${{{name}}}, 'other')"}
         elif base in _ANALYSED:
             entry["type"] = base  # as the checker spells it (``int`` → ``integer``)
         elif base not in _ANALYSED:
@@ -343,6 +351,9 @@ def xlsform_tables(sheets: Mapping[str, pd.DataFrame], source: str = "") -> dict
                  f"'{name}' has no type; it is read as text and not analysed")
         rows.append(entry)
         survey_sheet_rows.append(position)
+        if follow_up:
+            rows.append(follow_up)
+            survey_sheet_rows.append(position)
     if extra_choices:
         choices = pd.concat([choices, pd.DataFrame(extra_choices)], ignore_index=True) \
             .fillna("")
