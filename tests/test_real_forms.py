@@ -1,8 +1,8 @@
-"""Real questionnaire forms accepted as the instrument (tests/real_forms), and the classes of
-form they showed, one test each.
+"""Real questionnaire forms accepted as the instrument (tests/real_exports/forms), and the
+classes of form they showed, one test each.
 
-Each folder of ``tests/real_forms`` holds a form from a public repository (an XLSForm as
-``.xlsx``, ``.xls`` or ``.csv``, a REDCap data dictionary or a Qualtrics ``.qsf``), its
+Each folder of ``tests/real_exports/forms`` holds a form from a public repository (an XLSForm
+as ``.xlsx``, ``.xls`` or ``.csv``, a REDCap data dictionary or a Qualtrics ``.qsf``), its
 ``SOURCE.md`` and a ``form.toml`` saying what to expect. A form is accepted when every question
 a respondent answers once is kept, and every part that is not checked is named in a warning:
 nothing is dropped silently. The sheets are read here with python-calamine or the csv module,
@@ -22,7 +22,7 @@ import pytest
 from pipeline.errors import InstrumentError, PulsecheckError
 from pipeline.ingest.readers import read_instrument
 
-CORPUS = Path(__file__).resolve().parent / "real_forms"
+CORPUS = Path(__file__).resolve().parent / "real_exports" / "forms"
 FORMS = sorted(p.parent for p in CORPUS.glob("*/form.toml"))
 #: XLSForm types that hold no answer of the respondent (device metadata, notes, structure).
 _NO_ANSWER = {"start", "end", "today", "deviceid", "username", "phonenumber", "audit",
