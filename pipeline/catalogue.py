@@ -60,7 +60,9 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "Add the file; see survey_instrument/README.md for the layout."),
     ErrorSpec("INST_002", "fatal", "instrument table unreadable",
               "cannot read the table: {reason}.",
-              "Save it as UTF-8 CSV with a header row."),
+              "Save it again as the program that made it writes it: an instrument table or a "
+              "REDCap data dictionary as UTF-8 CSV with a header row, an XLSForm as .xlsx, "
+              ".xls or CSV, a Qualtrics survey definition as exported (.qsf)."),
     ErrorSpec("INST_003", "error", "missing column",
               "the table has no column '{name}' (it has: {present}).",
               "Add the column to the header row."),

@@ -571,3 +571,12 @@ def test_xlsform_or_other__the_specify_text_question_is_kept_as_pyxform_makes_it
     assert instrument.question("colour_other").relevant == "selected(${colour}, 'other')"
     assert [c.name for c in instrument.choices_for(instrument.question("likes"))] == \
         ["red", "other"]
+
+
+def test_unreadable_survey_definition__the_fix_fits_the_kind_of_file(tmp_path):
+    definition = tmp_path / "broken.qsf"
+    definition.write_text("{not json", encoding="utf-8")
+    with pytest.raises(PulsecheckError) as error:
+        read_instrument(definition)
+    assert error.value.code == "INST_002" and "Qualtrics survey definition as exported (.qsf)" \
+        in error.value.fix
