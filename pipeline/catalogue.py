@@ -60,7 +60,9 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "Add the file; see survey_instrument/README.md for the layout."),
     ErrorSpec("INST_002", "fatal", "instrument table unreadable",
               "cannot read the table: {reason}.",
-              "Save it as UTF-8 CSV with a header row."),
+              "Save it again as the program that made it writes it: an instrument table or a "
+              "REDCap data dictionary as UTF-8 CSV with a header row, an XLSForm as .xlsx, "
+              ".xls or CSV, a Qualtrics survey definition as exported (.qsf)."),
     ErrorSpec("INST_003", "error", "missing column",
               "the table has no column '{name}' (it has: {present}).",
               "Add the column to the header row."),
@@ -122,6 +124,10 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "{problem}.",
               "Nothing to do if this part of the form is not needed in the analysis; "
               "otherwise give it a supported type in the form."),
+    ErrorSpec("INST_022", "fatal", "form has nothing to analyse",
+              "{problem}, so no answer is given once per respondent.",
+              "Move the questions each respondent answers once out of the repeat group (or "
+              "add them), or analyse the repeat's own export with a form that describes it."),
     ErrorSpec("WAVE_001", "fatal", "wave description missing",
               "folder '{path}' has no wave.toml.",
               "Add a wave description; see raw/README.md."),

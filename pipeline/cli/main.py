@@ -460,6 +460,9 @@ def instrument_check(instrument_dir: Path) -> None:
         click.echo(f"{instrument_dir}: instrument {instrument.id} {instrument.version} is "
                    f"sound ({len(instrument.questions)} questions, "
                    f"{len(instrument.choices)} choice lists).")
+        # A form (XLSForm, REDCap dictionary, .qsf) says what it reads but does not check.
+        for note in instrument.notes:
+            click.echo(f"  - {note['message']}")
         return
     click.echo(f"{instrument_dir}: {len(problems)} problem(s)", err=True)
     for message in problems["message"]:

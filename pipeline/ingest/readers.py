@@ -11,8 +11,11 @@ column names and question text travel no further.
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import difflib
 import hashlib
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -34,7 +37,12 @@ from pipeline.ingest.adapters.assemble import (
     conventions_from,
 )
 from pipeline.ingest.adapters.detect import detect_platform
-from pipeline.ingest.adapters.forms import redcap_tables, relocate, xlsform_tables
+from pipeline.ingest.adapters.forms import (
+    redcap_tables,
+    relocate,
+    xlsform_csv_sheets,
+    xlsform_tables,
+)
 from pipeline.ingest.adapters.keys import response_keys, settle_roles
 from pipeline.ingest.adapters.mapping import check_mapping, unused_mapping
 from pipeline.ingest.adapters.qsf import qsf_tables
@@ -105,24 +113,56 @@ def _read_instrument_file(path: Path) -> dict[str, Any]:
                                   reason="not a Qualtrics survey definition (no SurveyElements)")
         return qsf_tables(data, source=path.name)
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-        check_spreadsheet(path, read_limits(), sheet=None)
+        limits = read_limits()
+        # A form is small whatever its width: spreadsheet programs leave formatted empty
+        # cells far to the right, so its span is capped by cells, not by an export's columns.
+        check_spreadsheet(path, dataclasses.replace(limits, max_columns=limits.max_cells),
+                          sheet=None)
         try:
-            sheets = pd.read_excel(path, sheet_name=None, header=0, dtype=object,
+            sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
                                    engine="calamine", keep_default_na=False, na_filter=False)
         except Exception as error:  # calamine raises its own error types
             raise PulsecheckError("INST_002", file=str(path),
                                   reason=str(error).splitlines()[0]) from error
-        sheets = {name: frame.map(cell_text) for name, frame in sheets.items()}
-        return xlsform_tables(sheets, source=path.name)
+        return xlsform_tables({name: _headed(frame.map(cell_text))
+                               for name, frame in sheets.items()}, source=path.name)
     try:
-        dictionary = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise PulsecheckError("INST_002", file=str(path),
+                              reason=str(error).splitlines()[0]) from error
+    try:
+        form_sheets = xlsform_csv_sheets(list(csv.reader(io.StringIO(text))))
+    except csv.Error as error:
+        raise PulsecheckError("INST_002", file=str(path), reason=str(error)) from error
+    if form_sheets is not None:
+        # An XLSForm saved as CSV (a sheet name in column 1 opens each sheet).
+        return xlsform_tables(form_sheets, source=path.name)
+    first_line = text.split("\n", 1)[0]
+    # A dictionary saved by a spreadsheet program set for a decimal comma uses semicolons.
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    try:
+        dictionary = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                                 sep=delimiter)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise PulsecheckError("INST_002", file=str(path),
                               reason=str(error).splitlines()[0]) from error
     if len(dictionary.columns) < 6:
         raise PulsecheckError("INST_002", file=str(path),
-                              reason="not a REDCap data dictionary (fewer than 6 columns)")
+                              reason="not a REDCap data dictionary (fewer than 6 columns) "
+                                     "nor an XLSForm saved as CSV (no 'survey' in its first "
+                                     "cell)")
     return redcap_tables(dictionary, source=path.name)
+
+
+def _headed(frame: pd.DataFrame) -> pd.DataFrame:
+    """A sheet read without a header, its first row made the header (repeats kept as they
+    are, so that the form reader can report them)."""
+    if frame.empty:
+        return pd.DataFrame()
+    headed = frame.iloc[1:].reset_index(drop=True)
+    headed.columns = [str(c) for c in frame.iloc[0]]
+    return headed
 
 
 def read_instrument_tables(path: Path) -> dict[str, Any]:

@@ -41,6 +41,9 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 #: (``mid-slope``) included; no blanks (they separate the choices of a select-multiple
 #: answer) and no quotes (they delimit a choice in an expression).
 _CHOICE_NAME = re.compile(r"""^[^\s'"/]+$""")
+#: A choice only ever picked alone (its list serves no select_multiple question) may hold
+#: blanks, as pyxform allows: ``Cross cutting``.
+_SINGLE_CHOICE_NAME = re.compile(r"""^[^'"/]*[^\s'"/][^'"/]*$""")
 _YES = {"yes", "true", "1", "y"}
 _NO = {"no", "false", "0", "n", ""}
 
@@ -214,13 +217,16 @@ def check_instrument(tables: Mapping[str, Any]) -> pd.DataFrame:
         return issues_frame(issues)
 
     # Choice lists.
+    check_all_lists = {_split_type(str(t).strip())[1] for t in survey["type"]
+                       if _split_type(str(t).strip())[0] == "select_multiple"}
     lists: dict[str, list[str]] = {}
     for position, row in enumerate(choices.itertuples(index=False), start=2):
         record = row._asdict()
         list_name, name = record["list_name"].strip(), record["name"].strip()
         if not list_name and not name:
             continue
-        if not _CHOICE_NAME.match(name):
+        rule = _CHOICE_NAME if list_name in check_all_lists else _SINGLE_CHOICE_NAME
+        if not rule.match(name):
             add("INST_005", "choices.csv", position, "name", value=name, name=name)
         if name in lists.get(list_name, []):
             add("INST_008", "choices.csv", position, "name", list_name=list_name, name=name)

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.errors import make_issue
+from pipeline.ingest.adapters.forms import guess_respondent_key
 
 _SINGLE = ("SAVR", "SAHR", "SACOL", "DL", "SB", "NPS")
 _MULTIPLE = ("MAVR", "MAHR", "MACOL", "MSB")
@@ -58,18 +59,24 @@ def _slug(text: str, used: set[str]) -> str:
     return slug
 
 
-def _items(container: Any) -> list[tuple[str, Any]]:
-    """``Choices`` and ``Answers`` as (id, entry): a dict by id, or a list numbered from 1."""
+def _items(container: Any, start: int = 1) -> list[tuple[str, Any]]:
+    """``Choices`` and ``Answers`` as (id, entry): a dict by id, or a list numbered from
+    ``start``."""
     if isinstance(container, Mapping):
         return [(str(k), v) for k, v in container.items()]
     if isinstance(container, list):
-        return [(str(i), v) for i, v in enumerate(container, start=1)]
+        return [(str(i), v) for i, v in enumerate(container, start=start)]
     return []
 
 
 def _ordered(payload: Mapping[str, Any], key: str, order_key: str) -> list[tuple[str, Any]]:
-    items = _items(payload.get(key))
     order = [str(o) for o in payload.get(order_key) or []]
+    container = payload.get(key)
+    # A list of choices whose order counts from 0 has ids from 0 (choices 0 to 10 of a net
+    # promoter score); a list without an order is numbered from 1.
+    zero = isinstance(container, list) and \
+        set(order) == {str(i) for i in range(len(container))}
+    items = _items(container, start=0 if zero else 1)
     if order and set(order) <= {i for i, _ in items}:
         by_id = dict(items)
         return [(i, by_id[i]) for i in order]
@@ -107,6 +114,8 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
     def warn(question: str, problem: str) -> None:
         warnings.append(make_issue("INST_021", file=where, column=question, problem=problem))
 
+    places: list[str | None] = []  # the question each survey row comes from
+
     elements = data.get("SurveyElements") or []
     if isinstance(elements, Mapping):
         elements = list(elements.values())
@@ -142,8 +151,20 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                      if isinstance(b, Mapping) and b.get("Type") == "Question"]
         if not any(q in payloads for q in questions):
             continue
+        looping = str((block.get("Options") or {}).get("Looping") or "None")
+        if looping not in ("None", "false", ""):
+            # Loop and merge: the block's questions are exported once per loop (1_Q5, 2_Q5…),
+            # many answers per respondent, as an XLSForm repeat group is.
+            warnings.append(make_issue(
+                "INST_021", file=where, column=block_name,
+                problem=f"block '{_text(block.get('Description')) or block.get('ID')}' is a "
+                        f"loop and merge: its questions "
+                        f"({', '.join(names[q] for q in questions if q in payloads)}) are "
+                        f"left out (one answer per respondent is analysed)"))
+            continue
         survey.append({"type": "begin_group", "name": block_name,
                        "label": _text(block.get("Description"))})
+        places.append(f"block {_text(block.get('Description')) or block.get('ID')}")
         for qid in questions:
             payload = payloads.get(qid)
             if payload is None:
@@ -151,7 +172,25 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
             name, label = names[qid], _text(payload.get("QuestionText"))
             kind, selector = payload.get("QuestionType"), payload.get("Selector")
             start = len(survey)
-            if kind == "MC" and selector in _SINGLE + _MULTIPLE:
+            dynamic = str((payload.get("DynamicChoices") or {}).get("Locator", ""))
+            source = re.match(r"^q://(QID\w+)/", dynamic)
+            if kind == "MC" and selector in _SINGLE + _MULTIPLE and dynamic:
+                # Choices carried forward from an earlier question: its list, whichever of
+                # its choices the respondent was shown.
+                origin = payloads.get(source.group(1)) if source else None
+                if origin is None or origin.get("QuestionType") != "MC" or \
+                        origin.get("DynamicChoices"):
+                    warn(name, f"question '{name}' carries its choices forward from "
+                               f"{dynamic or 'another question'}, which the import cannot "
+                               f"read; it is left out")
+                    continue
+                base = "select_one" if selector in _SINGLE else "select_multiple"
+                survey.append({"type": f"{base} {names[source.group(1)]}", "name": name,
+                               "label": label})
+                warn(name, f"the choices of '{name}' are carried forward from "
+                           f"'{names[source.group(1)]}'; which of them were shown is not "
+                           f"checked")
+            elif kind == "MC" and selector in _SINGLE + _MULTIPLE:
                 base = "select_one" if selector in _SINGLE else "select_multiple"
                 made = add_choices(name, _ordered(payload, "Choices", "ChoiceOrder"),
                                    payload.get("RecodeValues") or {}, qid)
@@ -171,8 +210,11 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                               .get("ContentType", ""))
                 survey.append({"type": "decimal" if content == "ValidNumber" else "text",
                                "name": name, "label": label})
-            elif kind == "Matrix" and payload.get("SubSelector") in ("SingleAnswer", "DL",
-                                                                     "MultipleAnswer"):
+            elif kind == "Matrix" and payload.get("Selector") != "MaxDiff" and \
+                    (payload.get("SubSelector") in ("SingleAnswer", "DL", "MultipleAnswer")
+                     or payload.get("Selector") == "Bipolar"):
+                # One question per statement (a check-all one when several answers are
+                # allowed per row), and the typed text of an "Other:" statement.
                 base = "select_multiple" if payload.get("SubSelector") == "MultipleAnswer" \
                     else "select_one"
                 answers = _ordered(payload, "Answers", "AnswerOrder")
@@ -181,14 +223,28 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                 tags = payload.get("ChoiceDataExportTags")
                 tags = tags if isinstance(tags, Mapping) else {}
                 for choice_id, statement in _ordered(payload, "Choices", "ChoiceOrder"):
+                    text = _text(statement.get("Display")) if isinstance(statement, Mapping) \
+                        else _text(statement)
                     suffix = _name(tags[choice_id]) if tags.get(choice_id) else choice_id
                     survey.append({"type": f"{base} {name}", "name": f"{name}_{suffix}",
-                                   "label": f"{label} - {_text(statement.get('Display'))}"})
-                    if str(statement.get("TextEntry", "")).lower() == "true":
+                                   "label": f"{label} - {text}"})
+                    if isinstance(statement, Mapping) and \
+                            str(statement.get("TextEntry", "")).lower() in ("true", "1"):
                         # A statement the respondent may type: its text, <statement>_TEXT.
                         survey.append({"type": "text", "name": f"{name}_{suffix}_TEXT",
-                                       "label": f"{label} - {_text(statement.get('Display'))}"
-                                                f" - text"})
+                                       "label": f"{label} - {text} - text"})
+            elif kind == "CS":
+                # Constant sum: the amount given to each item.
+                for choice_id, item in _ordered(payload, "Choices", "ChoiceOrder"):
+                    survey.append({"type": "decimal", "name": f"{name}_{choice_id}",
+                                   "label": f"{label} - {_text(item.get('Display'))}"})
+            elif kind == "RO":
+                # Rank order: the rank given to each item, 1 to the number of items.
+                items = _ordered(payload, "Choices", "ChoiceOrder")
+                for choice_id, item in items:
+                    survey.append({"type": "integer", "name": f"{name}_{choice_id}",
+                                   "label": f"{label} - {_text(item.get('Display'))}",
+                                   "constraint": f". >= 1 and . <= {len(items)}"})
             elif kind == "Slider":
                 for choice_id, choice in _ordered(payload, "Choices", "ChoiceOrder"):
                     survey.append({"type": "decimal", "name": f"{name}_{choice_id}",
@@ -199,9 +255,18 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                 warn(name, f"question '{name}' ({kind} {selector}) has a type the import "
                            f"does not know; it is left out")
                 continue
+            forced = str((payload.get("Validation") or {}).get("Settings", {})
+                         .get("ForceResponse", "")).upper() == "ON"
+            for row in survey[start:]:
+                # A forced response is a required answer (of each statement of a matrix),
+                # never of a follow-up text, which is asked only when its choice is picked.
+                row["required"] = "yes" if forced and not row["name"].endswith("_TEXT") \
+                    else "no"
+            places.extend([f"question {name}"] * (len(survey) - start))
             if payload.get("DisplayLogic"):
                 pending_logic.append((start, name, payload["DisplayLogic"]))
         survey.append({"type": "end_group", "name": "", "label": ""})
+        places.append(None)
 
     for index, name, logic in pending_logic:
         relevant = _display_logic(logic, names, choice_names)
@@ -211,24 +276,35 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
             continue
         survey[index]["relevant"] = relevant
 
+    if not any(r["type"] not in ("note", "begin_group", "end_group") for r in survey):
+        from pipeline.errors import PulsecheckError
+
+        raise PulsecheckError("INST_022", file=where,
+                              problem="the survey definition has no question the import "
+                                      "can read")
     date = str(entry.get("LastModified") or entry.get("SurveyCreationDate") or "")
     year = int(date[:4]) if re.match(r"^\d{4}", date) else 0
-    texts = [r["name"] for r in survey if r["type"] == "text"]
-    answerable = [r["name"] for r in survey
-                  if r["type"] not in ("note", "begin_group", "end_group")]
     manifest = {
         "id": _name(entry.get("SurveyName") or entry.get("SurveyID") or "qualtrics"),
         "version": date[:10] or "1",
         "year": year,
         "title": str(entry.get("SurveyName") or ""),
         "languages": [str(entry.get("SurveyLanguage") or "EN").lower()],
-        "keys": {"respondent": texts[0] if texts else (answerable[0] if answerable else "")},
+        "keys": {"respondent": guess_respondent_key(
+            pd.DataFrame(survey), frozenset(r["name"] for r in survey
+                                            if r["name"].endswith("_TEXT")))},
     }
     return {"manifest": manifest,
-            "survey": pd.DataFrame(survey, columns=["type", "name", "label", "relevant"],
+            "survey": pd.DataFrame(survey, columns=["type", "name", "label", "required",
+                                                    "relevant", "constraint"],
                                    dtype=object).fillna(""),
             "choices": pd.DataFrame(choices, columns=["list_name", "name", "label", "code"]),
-            "warnings": warnings}
+            "warnings": warnings,
+            # A problem is reported at the question it comes from (see relocate).
+            "places": {"survey.csv": (where, places),
+                       "choices.csv": (where, [f"choices of {c['list_name']}"
+                                               for c in choices]),
+                       "manifest.toml": (where, [])}}
 
 
 _LOCATOR = re.compile(r"^q://(?P<qid>[^/]+)/SelectableChoice/(?P<choice>[^/]+)$")
