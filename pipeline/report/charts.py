@@ -109,7 +109,7 @@ def _axes(height: float, width: float = 7.0):
 #: so that their type keeps its size (no smaller than 8 pt) on paper.
 PAGE_WIDTH, SIDE_WIDTH = 7.0, 3.5
 #: Height (inches) of one row of a chart of labelled rows, and of its axes and title.
-ROW_HEIGHT, FRAME_HEIGHT = 0.21, 0.75
+ROW_HEIGHT, FRAME_HEIGHT = 0.2, 0.75
 #: Characters of a row's label per line (the labels take about two fifths of the width).
 LABEL_WIDTH = 60
 #: Shading of every other row, so that a row can be followed across the panels.
@@ -156,7 +156,7 @@ def _panels(labels: Sequence[str], panels: Sequence[tuple[str, Sequence[Estimate
         count = max(len(panels), 1)
         wrapped = [_wrap(label, LABEL_WIDTH) for label in labels]
         # A row as tall as its label needs: one line, or a little more when one wraps.
-        row = ROW_HEIGHT if any("\n" in label for label in wrapped) else ROW_HEIGHT - 0.025
+        row = ROW_HEIGHT + 0.07 if any("\n" in label for label in wrapped) else ROW_HEIGHT
         height = row * len(labels) + FRAME_HEIGHT
         fig, axes = plt.subplots(1, count, figsize=(PAGE_WIDTH, height), sharey=True,
                                  squeeze=False)
@@ -196,7 +196,7 @@ def _panels(labels: Sequence[str], panels: Sequence[tuple[str, Sequence[Estimate
         inch = 1 / height
         fig.text((first.x0 + last.x1) / 2, first.y0 - 0.3 * inch, xlabel, fontsize=8.5,
                  ha="center", va="top")
-        fig.text(0.0, first.y1 + 0.22 * inch, title, fontsize=10.5, fontweight="bold",
+        fig.text(0.0, first.y1 + 0.3 * inch, title, fontsize=10.5, fontweight="bold",
                  ha="left", va="bottom")
         return _finish(fig, fmt)
 
@@ -241,7 +241,8 @@ def trend_chart(waves: Sequence[str],
     """
     with plt.rc_context(_RC):
         several = len(series) > 1
-        fig, ax = plt.subplots(figsize=(3.5, 2.6 + (0.25 * len(series) if several else 0)))
+        # Half the page wide, as printed two a row; the legend's lines below the axes.
+        fig, ax = plt.subplots(figsize=(3.5, 2.15 + (0.12 * len(series) if several else 0)))
         position = {wave: i for i, wave in enumerate(waves)}
         ax.set_xlim(-0.4, len(waves) - 0.6)
         ax.set_ylim(0, 100)
@@ -273,8 +274,9 @@ def trend_chart(waves: Sequence[str],
         ax.set_ylabel(ylabel)
         ax.set_title(_wrap(title, 40), loc="left", fontweight="bold", fontsize=10)
         if several:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False,
-                      fontsize=8, ncols=1)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), frameon=False,
+                      fontsize=8, ncols=2 if sum(len(name) for name, _ in series) <= 36
+                      else 1)
         return _finish(fig, fmt)
 
 
