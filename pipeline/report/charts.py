@@ -34,6 +34,8 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 OVERALL_COLOUR = "#3E4C59"
 #: Waves side by side (oldest lightest, newest the overall colour): never a phase's colour.
 WAVE_COLOURS = ("#CBD2D9", "#9AA5B1", "#616E7C", OVERALL_COLOUR)
+#: Series side by side that are not phases (e.g. participating and leading).
+SERIES_COLOURS = (OVERALL_COLOUR, "#7B8794", "#9AA5B1")
 
 
 def group_colour(position: int) -> str:
@@ -206,7 +208,8 @@ def paired_bar_chart(labels: Sequence[str], series: Sequence[Sequence[Estimate]]
                      fmt: str = "svg") -> bytes:
     """Bars for two or more series per label (e.g. participating and leading), one panel
     per series side by side (:func:`_panels`)."""
-    colours = [PALETTE[index % len(PALETTE)] for index in range(len(series))]
+    # Not phases: shades of the overall colour, so that no series reads as a phase.
+    colours = [SERIES_COLOURS[index % len(SERIES_COLOURS)] for index in range(len(series))]
     return _panels(labels, list(zip(names, series, strict=True)), colours, bars=True,
                    title=title, xlabel=xlabel, fmt=fmt)
 
