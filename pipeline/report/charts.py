@@ -191,7 +191,7 @@ def _panels(labels: Sequence[str], panels: Sequence[tuple[str, Sequence[Estimate
             ax.tick_params(axis="x", labelsize=8.5)
             ax.tick_params(axis="y", length=0, labelsize=8.5)
         axes[0][0].set_yticks(base, wrapped)
-        fig.tight_layout(w_pad=0.8)
+        fig.tight_layout(w_pad=1.5)
         # The title above the panels and one axis label under them, placed once the panels
         # are laid out, so that no space is left between them.
         first, last = axes[0][0].get_position(), axes[0][-1].get_position()
