@@ -269,3 +269,37 @@ def sample_personal_values() -> set[str]:
     with open(SAMPLE_WAVE / "pulse_check_2016_qualtrics.csv", encoding="utf-8-sig") as f:
         rows = list(csv_module.DictReader(f))[2:]
     return {r[c].strip() for r in rows for c in personal if c in r and len(r[c].strip()) > 3}
+
+
+def pages_ending_in_a_heading(pdf: Path) -> list[tuple[int, str]]:
+    """(page, heading) for each page but the last whose lowest line above the footer is an
+    ``h2`` or ``h3`` heading of the same document's HTML (``<stem>.html`` beside the PDF).
+
+    The lines and their positions come from poppler's ``pdftotext -bbox-layout``, chart
+    text included, so "lowest" is what a reader sees last on the page; a heading that wraps
+    counts by its last line.
+    """
+    import html
+    import re
+    import subprocess
+
+    source = pdf.with_suffix(".html").read_text(encoding="utf-8")
+    headings = [" ".join(re.sub(r"<[^>]+>", "", html.unescape(h)).split())
+                for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", source, re.S)]
+    layout = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], check=True,
+                            capture_output=True, text=True).stdout
+    found = []
+    pages = re.findall(r'<page width="[\d.]+" height="([\d.]+)">(.*?)</page>', layout, re.S)
+    for number, (height, body) in enumerate(pages[:-1], start=1):
+        lines = []
+        for bottom, inner in re.findall(r'<line xMin="[\d.]+" yMin="[\d.]+" xMax="[\d.]+" '
+                                        r'yMax="([\d.]+)">(.*?)</line>', body, re.S):
+            if float(bottom) < float(height) - 50:  # above the footer (2 cm margin)
+                words = re.findall(r">([^<]*)</word>", inner)
+                lines.append((float(bottom), html.unescape(" ".join(words))))
+        if not lines:
+            continue
+        lowest = max(bottom for bottom, _ in lines)
+        last = " ".join(text for bottom, text in lines if abs(bottom - lowest) < 1).strip()
+        found += [(number, h) for h in headings if last and (h == last or h.endswith(last))]
+    return found

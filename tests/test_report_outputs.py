@@ -166,7 +166,8 @@ def test_analyst_notebook__shows_flow_issues_every_table_and_assumptions(run_dir
 
 @pytest.mark.slow
 def test_funder_pdf__has_the_headings_in_order_on_a_few_pages(pdf_text):
-    assert 3 <= len(pdf_text) <= 10
+    # About six pages, the provenance appendix included.
+    assert 3 <= len(pdf_text) <= 7
     text = "\n".join(pdf_text)
     positions = [text.find(h) for h in HEADINGS]
     assert all(p >= 0 for p in positions), dict(zip(HEADINGS, positions, strict=True))

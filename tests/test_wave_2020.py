@@ -148,7 +148,7 @@ def test_2020_funder_summary__has_the_module_sections_and_every_number_traces(ru
     assert not untraced, f"HTML numbers not in any table: {untraced}"
     pages = PdfReader(run_2020 / "published" / "funder_summary.pdf").pages
     # The 2016 report's parts, the profile with its map, and the two module sections.
-    assert 3 <= len(pages) <= 11
+    assert 3 <= len(pages) <= 8
     pdf = "\n".join(p.extract_text() for p in pages)
     end = pdf.find("Appendix: provenance of this run")
     assert end > 0

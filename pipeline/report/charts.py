@@ -6,7 +6,8 @@ statistic. Choices that make them readable by everyone:
 
 * the Okabe–Ito palette, which stays distinguishable under the common colour-vision
   deficiencies, with a different marker per series so colour is never the only cue;
-* labelled axes, type no smaller than 9 pt, intervals drawn on every estimate;
+* labelled axes, type no smaller than 8 pt at the size printed, intervals drawn on
+  every estimate;
 * text kept as text (crisp, searchable, light; DejaVu Sans or the viewer's sans-serif)
   and fixed ids and no date in the file
   (``svg.hashsalt`` and ``metadata={"Date": None}``), so two runs give the same bytes.
@@ -33,6 +34,8 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 OVERALL_COLOUR = "#3E4C59"
 #: Waves side by side (oldest lightest, newest the overall colour): never a phase's colour.
 WAVE_COLOURS = ("#CBD2D9", "#9AA5B1", "#616E7C", OVERALL_COLOUR)
+#: Series side by side that are not phases (e.g. participating and leading).
+SERIES_COLOURS = (OVERALL_COLOUR, "#7B8794", "#9AA5B1")
 
 
 def group_colour(position: int) -> str:
@@ -103,77 +106,128 @@ def _axes(height: float, width: float = 7.0):
     return fig, ax
 
 
+#: Widths (inches) the funder charts are drawn at: the printed page's text width, and the
+#: narrow column a small chart takes beside its table. Drawn at the size they are printed,
+#: so that their type keeps its size (no smaller than 8 pt) on paper.
+PAGE_WIDTH, SIDE_WIDTH = 7.0, 3.5
+#: Height (inches) of one row of a chart of labelled rows, and of its axes and title.
+ROW_HEIGHT, FRAME_HEIGHT = 0.2, 0.75
+#: Characters of a row's label per line (the labels take about two fifths of the width).
+LABEL_WIDTH = 60
+#: Shading of every other row, so that a row can be followed across the panels.
+ROW_SHADE = "#F3F5F8"
+
+
 def bar_chart(estimates: Sequence[Estimate], *, title: str, xlabel: str,
               fmt: str = "svg") -> bytes:
-    """Horizontal bars with interval whiskers, one per estimate, in the order given."""
+    """Horizontal bars with interval whiskers, one per estimate, in the order given.
+
+    Drawn small (:data:`SIDE_WIDTH`), to sit beside the table of the same figures.
+    """
     with plt.rc_context(_RC):
-        fig, ax = _axes(0.55 * len(estimates) + 1.2)
+        fig, ax = _axes(0.28 * len(estimates) + FRAME_HEIGHT, SIDE_WIDTH)
         positions = list(range(len(estimates)))[::-1]
         values, errors = _errors(estimates)
         ax.barh(positions, [0 if math.isnan(v) else v for v in values], color=PALETTE[0],
-                height=0.6, xerr=errors, error_kw={"ecolor": "#1F2933", "capsize": 4,
-                                                   "elinewidth": 1.2})
-        for position, value in zip(positions, values, strict=True):
+                height=0.6, xerr=errors, error_kw={"ecolor": "#1F2933", "capsize": 3,
+                                                   "elinewidth": 1.1})
+        for position, value, low in zip(positions, values, errors[1], strict=True):
             if not math.isnan(value):
-                ax.text(1.5, position, f"{value:.0f}%", va="center", ha="left",
-                        color="white", fontweight="bold", fontsize=9.5)
-        ax.set_yticks(positions, [_wrap(e.label) for e in estimates])
-        ax.set_xlabel(xlabel)
-        ax.set_title(title, loc="left", fontweight="bold")
+                # The value beyond its interval, where it is never on top of the bar's end.
+                ax.text(value + low + 2, position, f"{value:.0f}%", va="center",
+                        ha="left", color="#1F2933", fontsize=8.5)
+        ax.set_yticks(positions, [_wrap(e.label, 18) for e in estimates])
+        ax.set_xticks([0, 50, 100])
+        ax.set_xlabel(xlabel, fontsize=8.5)
+        ax.tick_params(labelsize=8.5)
+        ax.set_title(title, loc="left", fontweight="bold", fontsize=10)
+        return _finish(fig, fmt)
+
+
+def _panels(labels: Sequence[str], panels: Sequence[tuple[str, Sequence[Estimate]]],
+            colours: Sequence[str], *, bars: bool, title: str, xlabel: str,
+            fmt: str) -> bytes:
+    """Small multiples: one panel per series side by side, the rows' labels once at left.
+
+    Each panel draws its series' estimates (a bar or a dot, with its interval) on the same
+    0–100 scale, and is titled with the series' name in its colour, so a reader compares
+    the phases row by row without a legend. A hidden estimate (NaN) is marked ``[c]``
+    rather than drawn, so an empty place never reads as zero.
+    """
+    with plt.rc_context(_RC):
+        count = max(len(panels), 1)
+        wrapped = [_wrap(label, LABEL_WIDTH) for label in labels]
+        # A row as tall as its label needs: one line, or a little more when one wraps.
+        row = ROW_HEIGHT + 0.07 if any("\n" in label for label in wrapped) else ROW_HEIGHT
+        height = row * len(labels) + FRAME_HEIGHT
+        fig, axes = plt.subplots(1, count, figsize=(PAGE_WIDTH, height), sharey=True,
+                                 squeeze=False)
+        base = list(range(len(labels)))[::-1]
+        for index, (ax, (name, estimates), colour) in enumerate(
+                zip(axes[0], panels, colours, strict=True)):
+            ax.set_xlim(0, 100)
+            ax.set_ylim(-0.6, len(labels) - 0.4)
+            for b in base[::2]:
+                ax.axhspan(b - 0.5, b + 0.5, color=ROW_SHADE, zorder=0, linewidth=0)
+            ax.set_xticks([0, 50, 100])
+            ax.set_xticks([25, 75], minor=True)
+            ax.xaxis.grid(True, which="both", color="#D9E2EC", linewidth=0.7)
+            ax.set_axisbelow(True)
+            values, errors = _errors(estimates)
+            shown = [v for v in values if not math.isnan(v)]
+            if bars:
+                ax.barh(base, [0 if math.isnan(v) else v for v in values], height=0.62,
+                        color=colour, xerr=errors,
+                        error_kw={"ecolor": "#1F2933", "capsize": 2, "elinewidth": 0.9})
+            elif shown:
+                ax.errorbar(values, base, xerr=errors, fmt=MARKERS[index % len(MARKERS)],
+                            color=colour, markersize=5, capsize=2, elinewidth=1,
+                            markeredgecolor="white", markeredgewidth=0.5)
+            for position, value in zip(base, values, strict=True):
+                if math.isnan(value):
+                    ax.text(2, position, "[c]", va="center", ha="left", fontsize=8,
+                            color="#52606D")
+            ax.set_title(name, loc="left", fontsize=9.5, fontweight="bold", color=colour)
+            ax.tick_params(axis="x", labelsize=8.5)
+            ax.tick_params(axis="y", length=0, labelsize=8.5)
+        axes[0][0].set_yticks(base, wrapped)
+        fig.tight_layout(w_pad=1.5)
+        # The title above the panels and one axis label under them, placed once the panels
+        # are laid out, so that no space is left between them.
+        first, last = axes[0][0].get_position(), axes[0][-1].get_position()
+        inch = 1 / height
+        fig.text((first.x0 + last.x1) / 2, first.y0 - 0.3 * inch, xlabel, fontsize=8.5,
+                 ha="center", va="top")
+        fig.text(0.0, first.y1 + 0.3 * inch, title, fontsize=10.5, fontweight="bold",
+                 ha="left", va="bottom")
         return _finish(fig, fmt)
 
 
 def paired_bar_chart(labels: Sequence[str], series: Sequence[Sequence[Estimate]],
                      names: Sequence[str], *, title: str, xlabel: str,
                      fmt: str = "svg") -> bytes:
-    """Horizontal bars for two or more series per label (e.g. participating and leading)."""
-    with plt.rc_context(_RC):
-        fig, ax = _axes(0.42 * len(labels) * max(len(series), 1) / 1.6 + 1.4)
-        count = len(series)
-        height = 0.8 / count
-        base = [float(i) for i in range(len(labels))][::-1]
-        for index, (estimates, name) in enumerate(zip(series, names, strict=True)):
-            offset = (count - 1) / 2 * height - index * height
-            values, errors = _errors(estimates)
-            ax.barh([b + offset for b in base], [0 if math.isnan(v) else v for v in values],
-                    height=height * 0.92, color=PALETTE[index], label=name, xerr=errors,
-                    hatch=(None, "///", "..")[index % 3], edgecolor="white",
-                    error_kw={"ecolor": "#1F2933", "capsize": 2.5, "elinewidth": 1})
-        ax.set_yticks(base, [_wrap(label, 30) for label in labels])
-        ax.set_xlabel(xlabel)
-        ax.set_title(title, loc="left", fontweight="bold")
-        ax.legend(loc="lower right", frameon=True, framealpha=0.95)
-        return _finish(fig, fmt)
+    """Bars for two or more series per label (e.g. participating and leading), one panel
+    per series side by side (:func:`_panels`)."""
+    # Not phases: shades of the overall colour, so that no series reads as a phase.
+    colours = [SERIES_COLOURS[index % len(SERIES_COLOURS)] for index in range(len(series))]
+    return _panels(labels, list(zip(names, series, strict=True)), colours, bars=True,
+                   title=title, xlabel=xlabel, fmt=fmt)
 
 
 def dots_by_group_chart(labels: Sequence[str], groups: Sequence[str],
                         estimates: Sequence[Sequence[Estimate]], *, title: str, xlabel: str,
                         fmt: str = "svg") -> bytes:
-    """A dot plot: one row per label, one dot with its interval per group (e.g. phase).
+    """Small multiples by group (e.g. phase): one row per label, one panel per group with
+    the group's dot and interval (:func:`_panels`).
 
     ``estimates[g][i]`` is group ``g``'s estimate for label ``i``; NaN values (suppressed
-    cells) are left out rather than drawn as zero.
+    cells) are marked ``[c]`` rather than drawn as zero. A single group (a wave without
+    phases) is drawn in the overall colour.
     """
-    with plt.rc_context(_RC):
-        fig, ax = _axes(0.5 * len(labels) + 1.5)
-        spread = 0.22
-        base = list(range(len(labels)))[::-1]
-        for g, (name, row) in enumerate(zip(groups, estimates, strict=True)):
-            offset = spread * ((len(groups) - 1) / 2 - g)
-            values, errors = _errors(row)
-            ax.errorbar(values, [b + offset for b in base], xerr=errors, fmt=MARKERS[g],
-                        color=group_colour(g), markersize=6.5, capsize=2.5, elinewidth=1.1,
-                        label=name, markeredgecolor="white", markeredgewidth=0.6)
-        for b in base[:-1]:
-            ax.axhline(b - 0.5, color="#EEF1F4", linewidth=0.8, zorder=0)
-        ax.set_yticks(base, [_wrap(label) for label in labels])
-        ax.set_ylim(-0.6, len(labels) - 0.4)
-        ax.set_xlabel(xlabel)
-        ax.set_title(title, loc="left", fontweight="bold")
-        ax.legend(title="Phase", loc="upper center",
-                  bbox_to_anchor=(0.5, -0.05 - 0.5 / len(labels)), ncols=len(groups),
-                  frameon=False)
-        return _finish(fig, fmt)
+    colours = ([OVERALL_COLOUR] if len(groups) == 1
+               else [group_colour(g) for g in range(len(groups))])
+    return _panels(labels, list(zip(groups, estimates, strict=True)), colours, bars=False,
+                   title=title, xlabel=xlabel, fmt=fmt)
 
 
 def trend_chart(waves: Sequence[str],
@@ -190,7 +244,8 @@ def trend_chart(waves: Sequence[str],
     """
     with plt.rc_context(_RC):
         several = len(series) > 1
-        fig, ax = plt.subplots(figsize=(3.5, 2.6 + (0.25 * len(series) if several else 0)))
+        # Half the page wide, as printed two a row; the legend's lines below the axes.
+        fig, ax = plt.subplots(figsize=(3.5, 2.15 + (0.12 * len(series) if several else 0)))
         position = {wave: i for i, wave in enumerate(waves)}
         ax.set_xlim(-0.4, len(waves) - 0.6)
         ax.set_ylim(0, 100)
@@ -222,8 +277,9 @@ def trend_chart(waves: Sequence[str],
         ax.set_ylabel(ylabel)
         ax.set_title(_wrap(title, 40), loc="left", fontweight="bold", fontsize=10)
         if several:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False,
-                      fontsize=8, ncols=1)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), frameon=False,
+                      fontsize=8, ncols=2 if sum(len(name) for name, _ in series) <= 36
+                      else 1)
         return _finish(fig, fmt)
 
 
@@ -249,7 +305,8 @@ def tile_map(tiles: Sequence[dict], bins: Sequence[float], labels: dict[str, str
     with plt.rc_context(_RC):
         rows = max(t["row"] for t in tiles) + 1
         cols = max(t["col"] for t in tiles) + 1
-        fig, ax = plt.subplots(figsize=(0.58 * cols, 0.58 * rows + 0.9))
+        # Drawn at the size printed beside its table (about half the page), codes at 8 pt.
+        fig, ax = plt.subplots(figsize=(0.27 * cols, 0.27 * rows + 0.8))
         for tile in tiles:
             x, y = tile["col"], rows - 1 - tile["row"]
             hatch, face, ink = None, MAP_NONE, "#52606D"
@@ -262,7 +319,7 @@ def tile_map(tiles: Sequence[dict], bins: Sequence[float], labels: dict[str, str
             ax.add_patch(matplotlib.patches.Rectangle(
                 (x + 0.04, y + 0.04), 0.92, 0.92, facecolor=face, edgecolor="#9AA5B1",
                 linewidth=0.6, hatch=hatch))
-            ax.text(x + 0.5, y + 0.5, tile["code"], ha="center", va="center", fontsize=7.5,
+            ax.text(x + 0.5, y + 0.5, tile["code"], ha="center", va="center", fontsize=8,
                     color=ink, fontweight="bold" if tile["status"] == "shown" else "normal")
         ax.set_xlim(0, cols)
         ax.set_ylim(0, rows)
@@ -279,5 +336,5 @@ def tile_map(tiles: Sequence[dict], bins: Sequence[float], labels: dict[str, str
                                              label=labels["none"])]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
                   ncols=3, frameon=False, fontsize=8)
-        ax.set_title(title, loc="left", fontweight="bold", fontsize=11)
+        ax.set_title(title, loc="left", fontweight="bold", fontsize=10)
         return _finish(fig, fmt)
