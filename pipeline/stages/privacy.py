@@ -12,9 +12,10 @@ Two protections every writer of an output applies:
   (``Dr. Maria Gonzalez``) and (given a list of them) the wave's known names typed into
   answers are replaced by a placeholder. A name typed without a title cannot be found by a
   pattern: free text therefore never leaves ``internal/`` (no published file, report or
-  partner page carries an open answer) and no command prints one. Questions marked ``personal`` in the
-  instrument are dropped altogether (see :func:`pipeline.run.analyse.analyse_wave`); masking
-  covers what respondents type where no personal data was asked for.
+  partner page carries an open answer) and no command prints one. Questions marked
+  ``personal`` in the instrument are dropped altogether (see
+  :func:`pipeline.run.analyse.analyse_wave`); masking covers what respondents type where no
+  personal data was asked for.
 * :func:`mask_personal` — the one masking step of a run: every open answer of the analysed
   set and every issue's value, rule, fix and message pass through it before anything is
   written, so no output (whatever folder it lands in) carries them unless the user asked
