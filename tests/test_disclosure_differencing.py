@@ -220,3 +220,39 @@ def test_sample_run__overall_minus_phases__publishes_no_small_count(sample_run_d
                 if 0 < rest < K:
                     found.append((path.stem, level, rest))
     assert found == []
+
+
+# --- numeric summaries --------------------------------------------------------------------------
+
+def numeric_published(values: list[float], groups: list[str | None]) -> pd.DataFrame:
+    from pipeline.stats.tabulate import numeric_summary
+
+    frame = pd.DataFrame({"x": values, "g": groups})
+    shown = [g for g in dict.fromkeys(groups) if g is not None]
+    table = numeric_summary(frame, "x", col="g", col_levels=shown).table
+    return published_view(suppress_table(table, DisclosureRule(threshold=K)), "[c]")
+
+
+def _stat(published: pd.DataFrame, column: str, stat: str) -> float:
+    row = published[(published["col_level"] == column) & (published["stat"] == stat)]
+    return _num(row["value"].iloc[0]) if len(row) else math.nan
+
+
+def test_numeric__minimum_and_maximum__are_not_published():
+    # The largest value is one partnership's own answer (the oldest partnership's age).
+    published = numeric_published([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 41],
+                                  ["a"] * 6 + ["b"] * 6)
+    shown = [(c, s) for c in ("All", "a", "b") for s in ("min", "max")
+             if not math.isnan(_stat(published, c, s))]
+    assert shown == []
+
+
+def test_numeric__overall_mean_less_phase_means__does_not_give_an_unclassified_value():
+    values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 40]
+    published = numeric_published(values, ["a"] * 6 + ["b"] * 6 + [None])
+    n = {c: _num(published[published["col_level"] == c]["n"].iloc[0]) for c in ("All", "a", "b")}
+    means = {c: _stat(published, c, "mean") for c in ("All", "a", "b")}
+    rest = n["All"] - n["a"] - n["b"]
+    if not any(math.isnan(v) for v in [*means.values(), *n.values()]) and 0 < rest < K:
+        worked_out = (means["All"] * n["All"] - means["a"] * n["a"] - means["b"] * n["b"]) / rest
+        assert abs(worked_out - 40) > 0.5, worked_out

@@ -293,6 +293,37 @@ def _unshown_rows(group: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(col_level=UNSHOWN_COLUMN, n=rest.to_numpy())
 
 
+#: Statistics of a numeric summary that are one respondent's own answer.
+EXTREME_STATS = ("min", "max")
+
+
+def _numeric_hidden(group: pd.DataFrame, primary: np.ndarray, threshold: int) -> np.ndarray:
+    """Rows of a numeric summary to hide beyond groups that are too small.
+
+    The minimum and maximum are each one respondent's answer (the oldest partnership's age
+    is that partnership's), so they are never published. And ``All``'s mean times its count,
+    less each published column's mean times its count, is the total of the respondents in
+    no published column (unclassified, or in a column hidden as too small): when they are 1
+    to ``threshold - 1``, ``All`` is hidden.
+    """
+    extra = group["stat"].isin(EXTREME_STATS).to_numpy(copy=True) if "stat" in group else \
+        np.zeros(len(group), dtype=bool)
+    columns = group["col_level"].to_numpy()
+    counts = pd.to_numeric(group["n"], errors="coerce").to_numpy(dtype=float)
+    n_of: dict[str, float] = {}
+    hidden_column: dict[str, bool] = {}
+    for column, n, hidden in zip(columns, counts, primary, strict=True):
+        n_of.setdefault(column, n)
+        hidden_column[column] = hidden_column.get(column, False) or bool(hidden)
+    if "All" in n_of and len(n_of) > 1:
+        published = sum(n for column, n in n_of.items()
+                        if column != "All" and not hidden_column[column] and not np.isnan(n))
+        rest = n_of["All"] - published
+        if 0 < rest < threshold:
+            extra = extra | (columns == "All")
+    return extra
+
+
 def _protect(group: pd.DataFrame, values: np.ndarray, primary: np.ndarray,
              unshown: pd.DataFrame, small_columns: set[str],
              rule: DisclosureRule) -> np.ndarray:
@@ -391,6 +422,7 @@ def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
         values = counts[positions]
         primary = small[positions].copy()
         if group["table_type"].iloc[0] == "numeric":
+            primary |= _numeric_hidden(group, primary, rule.threshold)
             suppressed[positions] = primary
             kind[positions[primary]] = "primary"
             continue
