@@ -256,3 +256,84 @@ def test_numeric__overall_mean_less_phase_means__does_not_give_an_unclassified_v
     if not any(math.isnan(v) for v in [*means.values(), *n.values()]) and 0 < rest < K:
         worked_out = (means["All"] * n["All"] - means["a"] * n["a"] - means["b"] * n["b"]) / rest
         assert abs(worked_out - 40) > 0.5, worked_out
+
+
+# --- a tiny wave, end to end ----------------------------------------------------------------------
+
+def _tiny_wave(root):
+    """The 2016 sample cut to 12 partnerships: 6 Earlier, 3 Middle, 2 Later, 1 unclassified."""
+    import csv
+
+    from bad_inputs.builders import sample_copy
+    from pipeline.ingest.readers import write_checksums
+
+    wave = sample_copy(root)
+    export = wave / "pulse_check_2016_qualtrics.csv"
+    with open(export, newline="", encoding="utf-8-sig") as handle:
+        records = list(csv.reader(handle))
+    names = records[0]
+    at = {name: names.index(name) for name in names}
+    kept, seen = [], set()
+    for record in records[3:]:
+        pid = record[at["partnership_id"]]
+        if record[at["Finished"]] == "1" and record[at["is_multisector"]] == "1" and \
+                record[at["DistributionChannel"]] != "preview" and pid not in seen:
+            seen.add(pid)
+            kept.append(record)
+        if len(kept) == 12:
+            break
+    for record, stage in zip(kept, ["1"] * 6 + ["3"] * 3 + ["4"] * 2 + ["6"], strict=True):
+        record[at["pathway_stage"]] = stage
+    with open(export, "w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(
+            records[:3] + kept)
+    write_checksums(wave, [export.name])
+    return wave
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from pipeline.cli.main import cli
+
+    root = tmp_path_factory.mktemp("tiny")
+    wave = _tiny_wave(root)
+    result = CliRunner().invoke(cli, ["run", str(wave), "--out", str(root / "out")])
+    assert result.exit_code in (0, 1), result.output
+    return root / "out"
+
+
+def _tables(folder):
+    for path in sorted(folder.glob("*.csv")):
+        if path.name != "tests.csv":
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+            if "table_type" in table and table["table_type"].iloc[0] in ("single", "multi"):
+                yield path.stem, table
+
+
+@pytest.mark.slow
+def test_tiny_wave__no_published_base__counts_fewer_than_five(tiny_run):
+    small = []
+    for name, table in _tables(tiny_run / "published" / "tables"):
+        for column, base in zip(table["col_level"], table["base_n"].map(_num), strict=True):
+            if 0 < base < K:
+                small.append((name, column, base))
+    assert sorted(set(small)) == []
+
+
+@pytest.mark.slow
+def test_tiny_wave__no_sensitive_count__can_be_worked_out_from_a_published_table(tiny_run):
+    found = {}
+    truth_of = dict(_tables(tiny_run / "internal" / "tables"))
+    for name, published in _tables(tiny_run / "published" / "tables"):
+        analyst = truth_of[name]
+        for column in ("n", "base_n"):
+            analyst = analyst.assign(**{column: analyst[column].map(_num)})
+        bounds = attack(published)
+        for key, true in sensitive_true_counts(analyst).items():
+            low, high = bounds.get(key, (-math.inf, math.inf))
+            if math.isfinite(low) and math.isfinite(high) and \
+                    math.ceil(low - 1e-6) == math.floor(high + 1e-6):
+                found.setdefault(name, []).append((key, true))
+    assert found == {}
