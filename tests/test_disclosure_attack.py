@@ -826,3 +826,22 @@ def test_attack__overall_less_phases__gives_no_count_of_fewer_than_five(all_wave
             found += [(folder.name, *hit) for hit in _overall_less_phases(
                 _read(published / "trends.csv"), ["measure", "wave"], "phase")]
     assert found == [], f"{len(found)}: {found[:6]}"
+
+
+def test_attack__row_order__does_not_place_a_hidden_overall_count(all_waves_run):
+    # Items are listed by their overall share, highest first: a hidden overall count listed
+    # between two printed ones lies between them. Hidden ones must come after every printed
+    # one (their order then says nothing).
+    found = []
+    for folder in sorted(all_waves_run.iterdir()):
+        tables = published_dir(folder) / "tables"
+        for path in sorted(tables.glob("*.csv")) if tables.is_dir() else []:
+            table = _read(path)
+            if "row_type" not in table or "rank" not in table:
+                continue
+            overall = table[(table["col_level"] == "All")
+                            & table["row_type"].isin(["item", "level"])]
+            hidden = overall["suppressed"].str.lower().eq("true").tolist()
+            if True in hidden and False in hidden[hidden.index(True):]:
+                found.append((folder.name, path.stem))
+    assert found == [], found

@@ -337,3 +337,21 @@ def test_tiny_wave__no_sensitive_count__can_be_worked_out_from_a_published_table
                     math.ceil(low - 1e-6) == math.floor(high + 1e-6):
                 found.setdefault(name, []).append((key, true))
     assert found == {}
+
+
+def test_published_view__hidden_row__keeps_only_its_labels_base_and_mark():
+    # Any other column beside the mark (a rank, a warning, an interval method, a design
+    # effect) can narrow the hidden count; an interval method that changes at 0% or 100%
+    # would tell it outright.
+    table = single({"c0": [10, 2, 8], "c1": [8, 12, 7], None: [6, 5, 6]})
+    table = table.assign(rank=range(len(table)), deff=1.5, warnings="interval at 0%",
+                         ci_method="beta_n")
+    published = published_view(suppress_table(table, DisclosureRule(threshold=K)), "[c]")
+    hidden = published[published["suppressed"].astype(bool)]
+    assert len(hidden)
+    kept = {"table_id", "table_type", "row_var", "row_level", "row_label", "row_type",
+            "col_var", "col_level", "col_label", "col_letter", "base_n", "base_weighted",
+            "stat", "suppressed", "suppression", "n_display", "pct_display"}
+    leaking = {c: hidden[c].tolist() for c in hidden.columns
+               if c not in kept and hidden[c].notna().any()}
+    assert leaking == {}

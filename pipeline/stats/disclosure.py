@@ -462,6 +462,13 @@ PUBLISHED_LABEL = "hidden"
 WITHHELD = "withheld: computed from a hidden count"
 
 
+#: Columns of a hidden row that published files keep (everything else is blank there).
+KEPT_BESIDE_MARK = frozenset({
+    "table_id", "table_type", "row_var", "row_level", "row_label", "row_type", "col_var",
+    "col_level", "col_label", "col_letter", "base_n", "base_weighted", "stat",
+    *DISCLOSURE_COLUMNS})
+
+
 def published_view(table: pd.DataFrame, symbol: str | None = None) -> pd.DataFrame:
     """Blank the hidden numbers of a suppressed table (for output that leaves the project).
 
@@ -476,20 +483,23 @@ def published_view(table: pd.DataFrame, symbol: str | None = None) -> pd.DataFra
     Returns
     -------
     DataFrame
-        A copy where every numeric column that could reveal a suppressed count (``n``,
-        ``n_weighted``, ``pct``, ``se``, ``ci_low``, ``ci_high``, ``pct_of_mentions``,
-        ``value``) is blank on suppressed rows; ``suppression`` is :data:`PUBLISHED_LABEL` on
-        every hidden row (primary or complementary alike); and the significance letters of
-        a row are blank wherever a cell of that row is hidden, since they compare its cells.
+        A copy where every column but the labels, the base and the mark
+        (:data:`KEPT_BESIDE_MARK`) is blank on suppressed rows (counts, percentages,
+        intervals, interval method, rank, warnings, design effect); ``suppression`` is
+        :data:`PUBLISHED_LABEL` on every hidden row (primary or complementary alike); and
+        the significance letters of a row are blank wherever a cell of that row is hidden,
+        since they compare its cells.
     """
     if "suppressed" not in table.columns:
         raise PulsecheckError("STAT_001", name="suppressed",
                               present=", ".join(map(str, table.columns[:20])))
     out = table.copy()
     hidden = out["suppressed"].to_numpy(dtype=bool)
-    for column in ("n", "n_weighted", "pct", "se", "ci_low", "ci_high", "pct_of_mentions",
-                   "value", "sig_letters"):
-        if column in out.columns:
+    # Only the cell's labels, its base and its mark are kept beside a hidden cell: any other
+    # column (a rank, a warning, an interval method that changes at 0% or 100%, a design
+    # effect) could narrow the count.
+    for column in out.columns:
+        if column not in KEPT_BESIDE_MARK and hidden.any():
             out[column] = out[column].astype(object)
             out.loc[hidden, column] = None
     # A hidden base (a column of too few respondents, hidden whole) is blank beside every
