@@ -794,3 +794,54 @@ def test_attack__statistics_are_recomputed_as_published(all_waves_run):
                 (test.method, keys[0])
             checked += 1
     assert checked >= 10
+
+
+def _overall_less_phases(rows: pd.DataFrame, keys: list[str], phase: str) -> list[tuple]:
+    """(keys..., difference) wherever ``All`` and every phase are printed and ``All`` less the
+    phases (the unclassified partnerships) counts 1 to 4."""
+    found = []
+    for key, group in rows.groupby(keys, sort=False):
+        n = {p: _num(v) for p, v in zip(group[phase], group["n"], strict=True)}
+        phases = [p for p in n if p != "All"]
+        if "All" in n and phases and not any(math.isnan(v) for v in n.values()):
+            rest = n["All"] - sum(n[p] for p in phases)
+            if 0 < rest < 5:
+                found.append((*key, rest))
+    return found
+
+
+def test_attack__overall_less_phases__gives_no_count_of_fewer_than_five(all_waves_run):
+    # Unclassified partnerships are in All only: All less the phases counts them.
+    found = []
+    for folder in sorted(all_waves_run.iterdir()):
+        published = published_dir(folder)
+        for path in sorted((published / "tables").glob("*.csv")) \
+                if (published / "tables").is_dir() else []:
+            table = _read(path)
+            if "row_type" in table and path.name != "tests.csv":
+                body = table[table["row_type"].isin(["level", "item"])]
+                found += [(folder.name, path.stem, *hit) for hit in
+                          _overall_less_phases(body, ["row_level"], "col_level")]
+        if (published / "trends.csv").exists():
+            found += [(folder.name, *hit) for hit in _overall_less_phases(
+                _read(published / "trends.csv"), ["measure", "wave"], "phase")]
+    assert found == [], f"{len(found)}: {found[:6]}"
+
+
+def test_attack__row_order__does_not_place_a_hidden_overall_count(all_waves_run):
+    # Items are listed by their overall share, highest first: a hidden overall count listed
+    # between two printed ones lies between them. Hidden ones must come after every printed
+    # one (their order then says nothing).
+    found = []
+    for folder in sorted(all_waves_run.iterdir()):
+        tables = published_dir(folder) / "tables"
+        for path in sorted(tables.glob("*.csv")) if tables.is_dir() else []:
+            table = _read(path)
+            if "row_type" not in table or "rank" not in table:
+                continue
+            overall = table[(table["col_level"] == "All")
+                            & table["row_type"].isin(["item", "level"])]
+            hidden = overall["suppressed"].str.lower().eq("true").tolist()
+            if True in hidden and False in hidden[hidden.index(True):]:
+                found.append((folder.name, path.stem))
+    assert found == [], found

@@ -110,8 +110,11 @@ class _Group(LazyGroup):
                 # --json: the error is the one JSON object on stdout, same exit code.
                 emit_json(error_payload(error, error.exit_code))
                 ctx.exit(error.exit_code)
-            click.echo(f"error: {error.message}", err=True)
-            problems = getattr(error, "problems", None)
+            from pipeline.cli.options import masked_problems
+            from pipeline.stages.privacy import mask_contacts
+
+            click.echo(f"error: {mask_contacts(error.message)}", err=True)
+            problems = masked_problems(error)
             if problems is not None and len(problems):
                 for message in problems["message"]:
                     click.echo(f"  - {message}", err=True)

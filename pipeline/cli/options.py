@@ -170,13 +170,30 @@ def issue_records(issues: Any, limit: int | None = None) -> list[dict[str, Any]]
 
 def error_payload(error: Exception, exit_code: int) -> dict[str, Any]:
     """The JSON object of a catalogue error (code, file, row, column, rule, fix, message)."""
+    from pipeline.stages.privacy import mask_contacts
+
     payload: dict[str, Any] = {
         "status": STATUS.get(exit_code, "error"),
         "exit_code": exit_code,
-        "error": {name: getattr(error, name, None)
+        "error": {name: mask_contacts(getattr(error, name, None))
                   for name in ("code", "file", "row", "column", "rule", "fix", "message")},
     }
-    problems = getattr(error, "problems", None)
+    problems = masked_problems(error)
     if problems is not None and len(problems):
         payload["problems"] = issue_records(problems)
     return payload
+
+
+def masked_problems(error: Exception) -> Any:
+    """The problems an error lists (an issues table, or ``None``), their text masked.
+
+    An error may quote what was read (a refused correction names the answer it found), and
+    what a command prints leaves the team as easily as a published file: contact details
+    and titled names are masked as in every output (:mod:`pipeline.stages.privacy`).
+    """
+    from pipeline.stages.privacy import ISSUE_TEXT_COLUMNS, mask_frame
+
+    problems = getattr(error, "problems", None)
+    if problems is None or not len(problems):
+        return problems
+    return mask_frame(problems, [c for c in ISSUE_TEXT_COLUMNS if c in problems])

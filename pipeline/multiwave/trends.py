@@ -388,7 +388,8 @@ def _hidden_rows(table: pd.DataFrame, threshold: int,
                  wave_hidden: frozenset[tuple[str, str, str, str]] = frozenset()
                  ) -> np.ndarray:
     """Primary cells (a count or base from 1 to ``threshold`` - 1), shares whose count is a
-    cell (or a sum of cells) hidden in the wave's own tables, and, where a wave's phases
+    cell (or a sum of cells) hidden in the wave's own tables, overall shares that less the
+    phases would count 1 to ``threshold`` - 1 unclassified partnerships, and, where a wave's phases
     would otherwise give a lone hidden phase away (the overall count minus the other phases),
     the smallest other phase of that wave and measure."""
     n = table["n"].to_numpy(dtype=float)
@@ -404,7 +405,14 @@ def _hidden_rows(table: pd.DataFrame, threshold: int,
     positions = np.arange(len(table))
     for _, group in table.groupby(["measure", "wave"], sort=False):
         where = positions[table.index.get_indexer(group.index)]
-        phases = where[group["phase"].to_numpy() != ALL]
+        is_all = group["phase"].to_numpy() == ALL
+        phases = where[~is_all]
+        # The overall share less the phases counts the partnerships in no phase: when they
+        # are 1 to threshold - 1, the overall share is hidden (as the wave's tables hide an
+        # All cell first for the same reason).
+        rest = n[where[is_all]].sum() - n[phases].sum()
+        if is_all.any() and len(phases) and 0 < rest < threshold:
+            hidden[where[is_all]] = True
         if len(phases) < 2 or hidden[phases].sum() != 1:
             continue
         shown = phases[~hidden[phases]]

@@ -64,6 +64,26 @@ def _order_items(table: pd.DataFrame) -> pd.DataFrame:
         .drop(columns="_order").reset_index(drop=True)
 
 
+def _order_published_items(table: pd.DataFrame) -> pd.DataFrame:
+    """Items ranked by their published overall percentage; items whose overall count is
+    hidden come after every printed one, in label order (assumption A-DISC-4).
+
+    Listed by the true share, a hidden overall count would lie between its neighbours'.
+    """
+    overall = table[(table["col_level"] == tabulate.ALL)
+                    & table["row_type"].isin(["item", "level"])]
+    pct = pd.to_numeric(overall["pct"], errors="coerce")
+    shown = overall[pct.notna()].assign(_pct=pct[pct.notna()]).sort_values(
+        "_pct", ascending=False, kind="stable")["row_level"].tolist()
+    hidden = overall[pct.isna()].sort_values(["row_label", "row_level"], kind="stable")
+    ranking = shown + [level for level in hidden["row_level"] if level not in shown]
+    rank = {level: i + 1 for i, level in enumerate(ranking)}
+    ranked = table.assign(rank=table["row_level"].map(rank).astype("Int64"))
+    order = ranked["rank"].fillna(len(rank) + 1).astype(int)
+    return ranked.assign(_order=order).sort_values(["_order"], kind="stable") \
+        .drop(columns="_order").reset_index(drop=True)
+
+
 def _design(spec: ReportSpec, weights: str | None, calibration: Calibration | None = None
             ) -> dict:
     """The sampling design of ``[settings.design]`` (none: each partnership counts once),
@@ -450,8 +470,11 @@ def published_report_tables(tables: ReportTables, protected: dict[str, pd.DataFr
     published = []
     for report in tables.tables:
         table = protected[report.spec.id]
+        view = published_view(table, symbol)
+        if "rank" in view.columns:
+            view = _order_published_items(view)
         published.append(ReportTable(spec=report.spec,
-                                     table=published_view(table, symbol),
+                                     table=view,
                                      tests=published_tests(report.tests, table)))
     published = tuple(published)
     return ReportTables(tables=published,

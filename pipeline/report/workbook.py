@@ -298,7 +298,7 @@ def _write_numeric(sheet, f: dict, table: pd.DataFrame, columns: Sequence[str],
     sheet.write(row_index, 0, "Base (partnerships with an answer)", f["label_bold"])
     counts = table.drop_duplicates("col_level").set_index("col_level")["n"]
     for position, column in enumerate(columns):
-        if column in counts.index:
+        if column in counts.index and pd.notna(counts.loc[column]):
             sheet.write(row_index, 1 + 3 * position, float(counts.loc[column]), f["count"])
     sheet.set_column(0, 0, 40)
     sheet.set_column(1, 3 * len(columns), 10)

@@ -77,7 +77,8 @@ def apply_corrections(frame: pd.DataFrame, corrections: pd.DataFrame | None,
 
     Notes
     -----
-    A personal question's values are left out of its ``CORR_007`` message.
+    A personal question's values are left out of its ``CORR_007`` message, and neither a
+    personal question's value nor an open answer is quoted by ``CORR_004``.
     """
     if corrections is None or not len(corrections):
         return Corrected(frame=frame, issues=issues_frame([]), count=0)
@@ -126,8 +127,11 @@ def apply_corrections(frame: pd.DataFrame, corrections: pd.DataFrame | None,
         found = frame[question].iloc[position]
         found = "" if pd.isna(found) else str(found)
         if found != old:
+            # An open answer is not quoted either: the message is printed by the command,
+            # and free text may name people in ways no masking can find.
             shown = "(not shown: a personal question)" if answerable[question].personal \
-                else f"'{found}'"
+                else f"(not shown: an open answer of {len(found)} characters)" \
+                if answerable[question].type == "text" and found else f"'{found}'"
             problem("CORR_004", "old_value", "" if answerable[question].personal else old,
                     found=shown, response=respondent, question=question)
             continue

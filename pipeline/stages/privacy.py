@@ -6,11 +6,16 @@ Two protections every writer of an output applies:
   formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written
   with a leading apostrophe, as the OWASP guidance on CSV injection recommends. Excel and
   LibreOffice show such a cell as the text typed; numbers are left alone.
-* :func:`mask_contacts` / :func:`mask_frame` — e-mail addresses, phone numbers, IP
-  addresses, web addresses that carry a user name or password, and (given a list of them)
-  names typed into answers are replaced by a placeholder. Questions marked ``personal`` in the
-  instrument are dropped altogether (see :func:`pipeline.run.analyse.analyse_wave`); masking
-  covers what respondents type where no personal data was asked for.
+* :func:`mask_contacts` / :func:`mask_frame` — e-mail addresses (spelt-out ones such as
+  ``jane at example dot org`` too), phone numbers (grouped or unbroken), IP addresses, web
+  addresses that carry a user name or password, names after a title or office
+  (``Dr. Maria Gonzalez``) and (given a list of them) the wave's known names typed into
+  answers are replaced by a placeholder. A name typed without a title cannot be found by a
+  pattern: free text therefore never leaves ``internal/`` (no published file, report or
+  partner page carries an open answer) and no command prints one. Questions marked
+  ``personal`` in the instrument are dropped altogether (see
+  :func:`pipeline.run.analyse.analyse_wave`); masking covers what respondents type where no
+  personal data was asked for.
 * :func:`mask_personal` — the one masking step of a run: every open answer of the analysed
   set and every issue's value, rule, fix and message pass through it before anything is
   written, so no output (whatever folder it lands in) carries them unless the user asked
@@ -55,7 +60,27 @@ _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # Digit groups joined by spaces, dots or dashes, with an optional +country code and area code
 # in brackets; which of these are phone numbers is decided by their digits (_is_phone).
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?"
-                    r"\d{2,4}(?:[\s.-]\d{2,5}){1,4}(?![\w])")
+                    r"\d{2,5}(?:[\s.-]\d{2,6}){1,4}(?![\w])")
+# A number typed without separators: + and 9 to 15 digits, or 10 to 15 digits (07700900123,
+# 2025550147); shorter runs are left, so that counts, amounts and years stay readable.
+_UNBROKEN_PHONE = re.compile(r"(?<![\w+.,])(?:\+\d{9,15}|\d{10,15})(?![\w.,]*\d)")
+# An e-mail address spelt out so that it is not a link: "jane.doe at example dot org",
+# "jdoe [at] example [dot] org", "j.doe{at}example.net". The host must end in a word of
+# letters after a spelt or written dot, so "arrived at 5.30" is left.
+_AT = r"(?:\s*[\[({]\s*at\s*[\])}]\s*|\s+at\s+)"
+_DOT = r"(?:\s*[\[({]\s*dot\s*[\])}]\s*|\s+dot\s+|\.)"
+_SPELT_EMAIL = re.compile(
+    rf"(?<![\w.])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[A-Za-z]{{2,24}}\b", re.IGNORECASE)
+# A name after a title or office ("Dr. Maria Gonzalez", "Mayor Tom Bradshaw"): the title
+# says the capitalised words that follow are a person's name. A name typed without a title
+# cannot be told from other words by a pattern (see mask_contacts).
+_TITLES = ("Dr", "Dra", "Mr", "Mrs", "Ms", "Mx", "Miss", "Prof", "Professor", "Rev", "Revd",
+           "Reverend", "Fr", "Sr", "Sra", "Srta", "Sir", "Dame", "Mayor", "Senator", "Rep",
+           "Representative", "Governor", "Councilman", "Councilwoman", "Councilmember",
+           "Councillor", "Commissioner", "Judge", "Pastor", "Rabbi", "Imam")
+_NAME_WORD = r"(?:[A-Z](?:[a-z\u00df-\u00ff]*['\u2019-][A-Z])?[\w\u00c0-\u00ff'\u2019-]*\.?)"
+_TITLED_NAME = re.compile(rf"\b(?:{'|'.join(_TITLES)})\.?\s+{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}}"
+                          rf"(?<![.'\u2019-])")
 _LOCAL_PHONE = re.compile(r"\d{3}[\s.-]\d{4}")
 # scheme://userinfo@host...: a web address that carries a user name (and maybe a password).
 _URL_CREDENTIALS = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@]+@[^\s]*")
@@ -120,8 +145,17 @@ def mask_contacts(text: str, names: re.Pattern[str] | None = None) -> str:
     """``text`` with contact details replaced by placeholders.
 
     Masks, in this order, web addresses with a user name or password (``https://u:p@host``),
-    e-mail addresses, IP addresses (v4 and v6, checked with :mod:`ipaddress`), phone numbers
-    and, when ``names`` is given (see :func:`names_pattern`), those names.
+    e-mail addresses (written, or spelt out: ``jane.doe at example dot org``,
+    ``jdoe [at] example [dot] org``), IP addresses (v4 and v6, checked with :mod:`ipaddress`),
+    phone numbers (digit groups, or an unbroken run of 10 to 15 digits, or ``+`` and 9 to 15),
+    when ``names`` is given (see :func:`names_pattern`) those names, and capitalised words
+    after a title or office (``Dr.``, ``Mrs``, ``Prof``, ``Mayor``, ...).
+
+    Notes
+    -----
+    A name typed without a title ("ask Maria") is not masked unless it is one of ``names``:
+    no pattern tells it from other capitalised words. Outputs keep free text inside
+    ``internal/`` for that reason.
     """
     if not isinstance(text, str) or not text:
         return text
@@ -129,10 +163,12 @@ def mask_contacts(text: str, names: re.Pattern[str] | None = None) -> str:
     masked = _EMAIL.sub(EMAIL_MASK, masked)
     masked = _IPV4.sub(_mask_ip, masked)
     masked = _IPV6.sub(_mask_ip, masked)
+    masked = _SPELT_EMAIL.sub(EMAIL_MASK, masked)
     masked = _PHONE.sub(lambda m: PHONE_MASK if _is_phone(m.group(0)) else m.group(0), masked)
+    masked = _UNBROKEN_PHONE.sub(PHONE_MASK, masked)
     if names is not None:
         masked = names.sub(NAME_MASK, masked)
-    return masked
+    return _TITLED_NAME.sub(NAME_MASK, masked)
 
 
 def names_pattern(names: Iterable[object]) -> re.Pattern[str] | None:

@@ -96,9 +96,10 @@ def recoverable_cells(values: np.ndarray, suppressed: np.ndarray,
     .. [1] Hundepool, A. et al. (2012). *Statistical Disclosure Control*, sec. 4.2
        (linked tables and the audit of suppression patterns). Wiley.
     """
-    unknown = np.flatnonzero(suppressed)
+    pinned = _pinned_at_zero(np.asarray(values, dtype=float), suppressed, equations)
+    unknown = np.flatnonzero(suppressed & ~pinned)
     if unknown.size == 0:
-        return np.zeros(len(values), dtype=bool)
+        return pinned & suppressed
     index = {cell: k for k, cell in enumerate(unknown)}
     n_slack = sum(1 for eq in equations if eq[2])
     a = np.zeros((len(equations), unknown.size + n_slack))
@@ -115,9 +116,38 @@ def recoverable_cells(values: np.ndarray, suppressed: np.ndarray,
     null = linalg.null_space(a) if a.size else np.eye(a.shape[1])
     free = np.abs(null[: unknown.size]).max(axis=1) > 1e-9 if null.size else \
         np.zeros(unknown.size, dtype=bool)
-    out = np.zeros(len(values), dtype=bool)
+    out = pinned & suppressed
     out[unknown[~free]] = True
     return out
+
+
+def _pinned_at_zero(values: np.ndarray, unknown: np.ndarray,
+                    equations: Sequence[Equation]) -> np.ndarray:
+    """Unknown cells that counts being non-negative pins at zero: in an equation whose
+    unknowns all carry the same sign and whose published cells add up to zero, each unknown
+    is zero (repeated until nothing more is pinned)."""
+    pinned = np.zeros(len(values), dtype=bool)
+    changed = True
+    while changed:
+        changed = False
+        for cells, coefs, has_slack in equations:
+            open_terms = [(c, k) for c, k in zip(cells, coefs, strict=True)
+                          if unknown[c] and not pinned[c]]
+            if not open_terms:
+                continue
+            signs = {np.sign(k) for _, k in open_terms}
+            known = sum(k * values[c] for c, k in zip(cells, coefs, strict=True)
+                        if not unknown[c] or pinned[c])
+            if has_slack:
+                # The slack is a non-negative unknown added with sign +1.
+                if signs != {1.0} or abs(known) > 1e-9:
+                    continue
+            elif len(signs) != 1 or abs(known) > 1e-9:
+                continue
+            for c, _ in open_terms:
+                pinned[c] = True
+            changed = True
+    return pinned
 
 
 def _equations(group: pd.DataFrame) -> list[Equation]:
@@ -170,32 +200,181 @@ def _equations(group: pd.DataFrame) -> list[Equation]:
 
 
 def _complementary(values: np.ndarray, suppressed: np.ndarray, is_total: np.ndarray,
-                   equations: Sequence[Equation]) -> np.ndarray:
+                   equations: Sequence[Equation], protect: np.ndarray | None = None,
+                   eligible: np.ndarray | None = None,
+                   worth: np.ndarray | None = None,
+                   prefer: np.ndarray | None = None, fallback: bool = True) -> np.ndarray:
     """Greedy complementary suppression: add, one at a time, the published cell (on an
-    equation that exposes a suppressed cell) that leaves the fewest cells exposed, and
-    among those a non-zero interior cell with the smallest count."""
+    equation that exposes a protected cell) that leaves the fewest cells exposed, and
+    among those a non-zero interior cell with the smallest count.
+
+    ``suppressed`` marks every unknown of the equations (hidden cells, and cells that are
+    never published such as the unshown column); ``protect`` those that must stay unknown
+    (default: all of them); ``eligible`` the cells that may be hidden to protect them
+    (default: every published one); ``worth`` the cells whose exposure matters when hidden
+    as complements (default: all); ``prefer`` the cells to hide first among those that
+    leave as few cells exposed (default: none); without ``fallback``, cells off the exposing
+    equations are never tried. A base is published beside every cell of its column,
+    so hiding it protects nothing: the caller leaves bases out of ``eligible``.
+    """
+    protect = suppressed.copy() if protect is None else protect
+    worth = np.ones_like(suppressed) if worth is None else worth
+    prefer = np.zeros_like(suppressed) if prefer is None else prefer
+    eligible = np.ones_like(suppressed) if eligible is None else eligible
     extra = np.zeros_like(suppressed)
     current = suppressed.copy()
+
+    # A zero is published where it is not hidden (unless the rule protects zeros), so a
+    # hidden zero worked out is no disclosure; the caller says which cells count.
+    def exposed_of(unknown: np.ndarray, added: np.ndarray) -> np.ndarray:
+        return recoverable_cells(values, unknown, equations) & (protect | (added & worth))
+
     for _ in range(len(values) + 1):
-        exposed = recoverable_cells(values, current, equations)
+        exposed = exposed_of(current, extra)
         if not exposed.any():
             break
         hot = set(np.flatnonzero(exposed).tolist())
         candidates = {c for cells, _, _ in equations if hot & set(cells) for c in cells
-                      if not current[c]}
+                      if not current[c] and eligible[c]}
+        if not candidates and fallback:
+            # Nothing on the exposing equations may be hidden: hide any other published
+            # cell of the table, which at worst hides more than needed.
+            candidates = set(np.flatnonzero(~current & eligible).tolist())
         if not candidates:
             break
 
         def score(c: int) -> tuple:
-            trial = current.copy()
-            trial[c] = True
-            left = int(recoverable_cells(values, trial, equations).sum())
-            return (left, bool(values[c] == 0), bool(is_total[c]), values[c], c)
+            trial, added = current.copy(), extra.copy()
+            trial[c] = added[c] = True
+            left = int(exposed_of(trial, added).sum())
+            return (left, not prefer[c], bool(values[c] == 0), bool(is_total[c]), values[c], c)
 
         best = min(candidates, key=score)
         current[best] = True
         extra[best] = True
     return extra
+
+
+#: The column of partnerships counted in ``All`` but in no shown column (no phase, or a
+#: phase too small to show): never published, but worked out as ``All`` less the columns.
+UNSHOWN_COLUMN = "\x00unshown"
+#: Rows that hold a column's base (printed as ``base_n`` beside every cell of the column).
+BASE_ROWS = ("total", "respondents")
+
+
+def _small_columns(group: pd.DataFrame, threshold: int) -> set[str]:
+    """Shown columns whose base counts 1 to ``threshold - 1`` respondents."""
+    if "base_n" not in group:
+        return set()
+    body = group[group["row_type"].isin(["level", "item", *BASE_ROWS])]
+    small = set()
+    bases = pd.to_numeric(body["base_n"], errors="coerce")
+    for column, base in zip(body["col_level"], bases, strict=True):
+        if column != "All" and not pd.isna(base) and 0 < base < threshold:
+            small.add(column)
+    return small
+
+
+def _unshown_rows(group: pd.DataFrame) -> pd.DataFrame:
+    """One row per line of the table for the unshown column: ``All`` less the shown columns
+    (empty when every respondent of ``All`` is in a shown column)."""
+    columns = [c for c in dict.fromkeys(group["col_level"]) if c != "All"]
+    if not columns or not (group["col_level"] == "All").any():
+        return group.iloc[0:0]
+    counts = pd.to_numeric(group["n"], errors="coerce").fillna(0.0)
+    keys = ["row_level", "row_type"]
+    whole = group[group["col_level"] == "All"].assign(n=counts)
+    parts = group[group["col_level"] != "All"].assign(n=counts).groupby(
+        keys, sort=False)["n"].sum()
+    rest = whole.set_index(keys)["n"].sub(parts, fill_value=0.0)
+    if not (rest != 0).any():
+        return group.iloc[0:0]
+    rows = whole.drop(columns="n").set_index(keys).loc[rest.index].reset_index()
+    return rows.assign(col_level=UNSHOWN_COLUMN, n=rest.to_numpy())
+
+
+#: Statistics of a numeric summary that are one respondent's own answer.
+EXTREME_STATS = ("min", "max")
+
+
+def _numeric_hidden(group: pd.DataFrame, primary: np.ndarray, threshold: int) -> np.ndarray:
+    """Rows of a numeric summary to hide beyond groups that are too small.
+
+    The minimum and maximum are each one respondent's answer (the oldest partnership's age
+    is that partnership's), so they are never published. And ``All``'s mean times its count,
+    less each published column's mean times its count, is the total of the respondents in
+    no published column (unclassified, or in a column hidden as too small): when they are 1
+    to ``threshold - 1``, ``All`` is hidden.
+    """
+    extra = group["stat"].isin(EXTREME_STATS).to_numpy(copy=True) if "stat" in group else \
+        np.zeros(len(group), dtype=bool)
+    columns = group["col_level"].to_numpy()
+    counts = pd.to_numeric(group["n"], errors="coerce").to_numpy(dtype=float)
+    n_of: dict[str, float] = {}
+    hidden_column: dict[str, bool] = {}
+    for column, n, hidden in zip(columns, counts, primary, strict=True):
+        n_of.setdefault(column, n)
+        hidden_column[column] = hidden_column.get(column, False) or bool(hidden)
+    if "All" in n_of and len(n_of) > 1:
+        published = sum(n for column, n in n_of.items()
+                        if column != "All" and not hidden_column[column] and not np.isnan(n))
+        rest = n_of["All"] - published
+        if 0 < rest < threshold:
+            extra = extra | (columns == "All")
+    return extra
+
+
+def _protect(group: pd.DataFrame, values: np.ndarray, primary: np.ndarray,
+             unshown: pd.DataFrame, small_columns: set[str],
+             rule: DisclosureRule) -> np.ndarray:
+    """Complementary cells of one table, so that no hidden count and no small count of the
+    unshown column (``All`` less the shown columns) can be worked out.
+
+    The unshown column's cells are unknowns of the equations (they are never printed);
+    those counting 1 to threshold - 1 respondents (or any, when the unshown column itself
+    counts so few) must stay unknown, like a hidden cell. Bases are printed beside every
+    cell, so a base is never hidden to protect another cell, and the base of a hidden small
+    column, which the printed bases give together with the unshown column's, is not audited.
+    """
+    body = pd.concat([group, unshown], ignore_index=True) if len(unshown) else \
+        group.reset_index(drop=True)
+    n_real = len(group)
+    counts = pd.to_numeric(body["n"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    counts[:n_real] = values
+    is_base = body["row_type"].isin(BASE_ROWS).to_numpy()
+    virtual = np.zeros(len(body), dtype=bool)
+    virtual[n_real:] = True
+    unknown = np.zeros(len(body), dtype=bool)
+    unknown[:n_real] = primary
+    small_unshown = False
+    if len(unshown):
+        bases = counts[virtual & is_base]
+        small_unshown = bool(len(bases) and 0 < bases.max() < rule.threshold)
+        # The unshown column's base is known (All less the shown bases) unless a shown
+        # base is hidden too.
+        unknown |= virtual & (~is_base | bool(small_columns))
+    # A base cannot be protected by hiding cells (the other bases and All's are printed),
+    # so a hidden small column's base is not audited: its size is All less the shown bases,
+    # told together with the unshown column's; the answers of its respondents are.
+    worth = (counts > 0) | rule.suppress_zeros
+    protect = unknown & ~virtual & ~is_base & worth
+    sensitive = worth & ((counts < rule.threshold) | small_unshown)
+    protect |= virtual & unknown & sensitive
+    eligible = ~virtual & ~is_base
+    is_total = body["row_type"].isin(["total", "respondents", "mentions"]).to_numpy() | \
+        (body["col_level"] == "All").to_numpy()
+    equations = _equations(body)
+    extra = np.zeros(len(body), dtype=bool)
+    if len(unshown):
+        # The unshown column is protected with All cells first (two hidden All cells hide
+        # each other's unshown cells): that keeps the by-phase comparisons (tests, findings)
+        # whole, where a hidden phase cell would withhold them.
+        is_all = (body["col_level"] == "All").to_numpy()
+        extra = _complementary(counts, unknown, is_total, equations, protect & virtual,
+                               eligible & is_all, worth, fallback=False)
+    extra |= _complementary(counts, unknown | extra, is_total, equations,
+                            protect | (extra & worth), eligible, worth)
+    return extra[:n_real]
 
 
 def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
@@ -243,16 +422,18 @@ def suppress_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
         values = counts[positions]
         primary = small[positions].copy()
         if group["table_type"].iloc[0] == "numeric":
+            primary |= _numeric_hidden(group, primary, rule.threshold)
             suppressed[positions] = primary
             kind[positions[primary]] = "primary"
             continue
+        # A column of 1 to threshold - 1 respondents is hidden whole, its base included:
+        # every share in it describes those few (and its base is a small count itself).
+        small_columns = _small_columns(group, rule.threshold)
+        primary |= group["col_level"].isin(small_columns).to_numpy()
         extra = np.zeros_like(primary)
-        if rule.complementary and primary.any():
-            is_total = group["row_type"].isin(
-                ["total", "respondents", "mentions"]).to_numpy() | \
-                (group["col_level"] == "All").to_numpy()
-            extra = _complementary(values, primary, is_total,
-                                   _equations(group.reset_index(drop=True)))
+        unshown = _unshown_rows(group)
+        if rule.complementary and (primary.any() or len(unshown)):
+            extra = _protect(group, values, primary, unshown, small_columns, rule)
         suppressed[positions] = primary | extra
         kind[positions[primary]] = "primary"
         kind[positions[extra]] = "complementary"
@@ -281,6 +462,13 @@ PUBLISHED_LABEL = "hidden"
 WITHHELD = "withheld: computed from a hidden count"
 
 
+#: Columns of a hidden row that published files keep (everything else is blank there).
+KEPT_BESIDE_MARK = frozenset({
+    "table_id", "table_type", "row_var", "row_level", "row_label", "row_type", "col_var",
+    "col_level", "col_label", "col_letter", "base_n", "base_weighted", "stat",
+    *DISCLOSURE_COLUMNS})
+
+
 def published_view(table: pd.DataFrame, symbol: str | None = None) -> pd.DataFrame:
     """Blank the hidden numbers of a suppressed table (for output that leaves the project).
 
@@ -295,22 +483,37 @@ def published_view(table: pd.DataFrame, symbol: str | None = None) -> pd.DataFra
     Returns
     -------
     DataFrame
-        A copy where every numeric column that could reveal a suppressed count (``n``,
-        ``n_weighted``, ``pct``, ``se``, ``ci_low``, ``ci_high``, ``pct_of_mentions``,
-        ``value``) is blank on suppressed rows; ``suppression`` is :data:`PUBLISHED_LABEL` on
-        every hidden row (primary or complementary alike); and the significance letters of
-        a row are blank wherever a cell of that row is hidden, since they compare its cells.
+        A copy where every column but the labels, the base and the mark
+        (:data:`KEPT_BESIDE_MARK`) is blank on suppressed rows (counts, percentages,
+        intervals, interval method, rank, warnings, design effect); ``suppression`` is
+        :data:`PUBLISHED_LABEL` on every hidden row (primary or complementary alike); and
+        the significance letters of a row are blank wherever a cell of that row is hidden,
+        since they compare its cells.
     """
     if "suppressed" not in table.columns:
         raise PulsecheckError("STAT_001", name="suppressed",
                               present=", ".join(map(str, table.columns[:20])))
     out = table.copy()
     hidden = out["suppressed"].to_numpy(dtype=bool)
-    for column in ("n", "n_weighted", "pct", "se", "ci_low", "ci_high", "pct_of_mentions",
-                   "value", "sig_letters"):
-        if column in out.columns:
+    # Only the cell's labels, its base and its mark are kept beside a hidden cell: any other
+    # column (a rank, a warning, an interval method that changes at 0% or 100%, a design
+    # effect) could narrow the count.
+    for column in out.columns:
+        if column not in KEPT_BESIDE_MARK and hidden.any():
             out[column] = out[column].astype(object)
             out.loc[hidden, column] = None
+    # A hidden base (a column of too few respondents, hidden whole) is blank beside every
+    # cell of its column.
+    if {"table_id", "col_level", "row_type"} <= set(out.columns):
+        keys = list(zip(out["table_id"], out["col_level"], strict=True))
+        small = {key for key, h, kind in zip(keys, hidden, out["row_type"], strict=True)
+                 if h and kind in BASE_ROWS}
+        if small:
+            rows = np.array([key in small for key in keys], dtype=bool)
+            for column in ("base_n", "base_weighted"):
+                if column in out.columns:
+                    out[column] = out[column].astype(object)
+                    out.loc[rows, column] = None
     if "suppression" in out.columns:
         out["suppression"] = np.where(hidden, PUBLISHED_LABEL, "")
     if symbol is not None:
