@@ -54,6 +54,9 @@ ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("CLI_003", "fatal", "bad option value",
               "option {option} has value '{value}', expected {expected}.",
               "Use one of the accepted values (see --help)."),
+    ErrorSpec("CLI_005", "fatal", "command line not understood",
+              "the command line is not understood: {reason}.",
+              "See `{command} --help` for its arguments and options."),
     # --- instrument -----------------------------------------------------------------------------
     ErrorSpec("INST_001", "fatal", "instrument file missing",
               "the instrument has no '{name}'.",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.cli.options import json_option
 from pipeline.ingest.readers import read_instrument
 from pipeline.model.instrument_diff import diff_instruments, format_diff
 
@@ -14,8 +15,8 @@ from pipeline.model.instrument_diff import diff_instruments, format_diff
 @click.command("diff")
 @click.argument("old_dir", type=click.Path(path_type=Path))
 @click.argument("new_dir", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, default=False,
-              help="Print the changes as JSON instead of text.")
+@json_option(help_text="Print the changes as JSON instead of text; an error is a JSON "
+                       "object too.")
 def instrument_diff(old_dir: Path, new_dir: Path, as_json: bool) -> None:
     """List every change between two instrument versions.
 

@@ -24,6 +24,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from pipeline.cli.options import json_option
 from pipeline.errors import PulsecheckError
 from pipeline.stats import cells
 from pipeline.stats.design import LONELY_PSU_RULES, SurveyDesign, design_df, resolve_design
@@ -219,7 +220,7 @@ def _clean(obj: Any) -> Any:
               help="Row levels in order, separated by commas (others follow, sorted).")
 @click.option("--col-order", "col_order", default=None,
               help="Column levels in order, separated by commas (others follow, sorted).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option(help_text="Print JSON instead of a table; an error is a JSON object too.")
 def crosstab(file: str, row: str, col: str, weight: str | None, strata: str | None,
              cluster: str | None, fpc: str | None, lonely_psu: str,
              adjust_domain_lonely: bool, tests: str | None, pairwise: str | None,
@@ -430,7 +431,7 @@ def _print_headline_tests(tests: dict[str, Any]) -> None:
               help="Also the design effect and effective n (design-based methods).")
 @click.option("--instrument", "instrument", default=None,
               help="Instrument folder giving the order of the --by groups.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option(help_text="Print JSON instead of text; an error is a JSON object too.")
 def proportion(file: str, var: str, level_value: str, by: str | None, weight: str | None,
                strata: str | None, cluster: str | None, fpc: str | None, lonely_psu: str,
                adjust_domain_lonely: bool, ci_method: str, conf_level: float, deff: bool,
@@ -507,7 +508,7 @@ def proportion(file: str, var: str, level_value: str, by: str | None, weight: st
               help="Confidence level.")
 @click.option("--instrument", "instrument", default=None,
               help="Instrument folder giving the order of the --by groups.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option(help_text="Print JSON instead of text; an error is a JSON object too.")
 def mean(file: str, var: str, by: str | None, weight: str | None, strata: str | None,
          cluster: str | None, fpc: str | None, lonely_psu: str, adjust_domain_lonely: bool,
          with_total: bool, quantiles: str | None, deff: bool, conf_level: float,

@@ -19,6 +19,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from pipeline.cli.options import json_option
 from pipeline.cli.stats import read_table
 from pipeline.errors import PulsecheckError
 from pipeline.stats.calibrate import (
@@ -93,7 +94,7 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
 @click.option("--key", default=None, help="Column identifying each row in --out.")
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
               help="Write the calibrated weights here (CSV: key or row, weight).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option(help_text="Print JSON instead of text; an error is a JSON object too.")
 def calibrate(file: str, margins: str, method: str, weight: str | None, strata: str | None,
               cluster: str | None, fpc: str | None, max_iterations: int, epsilon: float,
               trim_lower: float | None, trim_upper: float | None, strict: bool,
@@ -188,7 +189,7 @@ def calibrate(file: str, margins: str, method: str, weight: str | None, strata: 
 @click.option("--ci", "ci_method", required=True, type=click.Choice(REPLICATE_CI_METHODS),
               help="Interval method (R's svyciprop).")
 @click.option("--conf-level", "conf_level", default=0.95, show_default=True, type=float)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option(help_text="Print JSON instead of text; an error is a JSON object too.")
 def replicate(file: str, var: str, level_value: str, by: str | None, rep_type: str,
               replicates: str | None, weight: str | None, strata: str | None,
               cluster: str | None, fpc: str | None, rho: float | None, scale: float | None,
