@@ -192,6 +192,15 @@ def test_crosstab_misspelt_column__suggests_the_close_name():
     assert "did you mean 'sch.wide'" in result.output
 
 
+def test_crosstab_misspelt_column__lists_the_columns_then_the_suggestion():
+    result = run("crosstab", CLUS2, "--row", "sch.wid", "--col", "stype")
+    with open(CLUS2, encoding="utf-8") as handle:
+        first = handle.readline().strip().split(",")[0].strip('"')
+    # "(they have: <the columns>; did you mean …?)", never the question inside the list.
+    assert f"(they have: {first}, " in result.output, result.output
+    assert "; did you mean 'sch.wide'?)" in result.output, result.output
+
+
 def test_proportion_lonely_psu_option__reaches_the_design():
     result = run("proportion", STRAT, "--var", "sch.wide", "--level", "Yes",
                  "--weight", "pw", "--strata", "stype", "--ci", "logit",

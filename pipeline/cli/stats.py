@@ -89,8 +89,8 @@ def require_columns(frame: pd.DataFrame, names: Sequence[str | None]) -> None:
             continue
         close = difflib.get_close_matches(name, columns, n=3, cutoff=0.6)
         listed = ", ".join(columns[:20]) + (", …" if len(columns) > 20 else "")
-        present = (f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "") \
-            + listed
+        present = listed + (f"; did you mean {' or '.join(repr(c) for c in close)}?"
+                            if close else "")
         raise PulsecheckError("STAT_001", name=name, present=present)
 
 
