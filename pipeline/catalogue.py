@@ -637,7 +637,7 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "{first}.",
               "Keep one row per answer: merge the two into one correction."),
     ErrorSpec("CORR_006", "fatal", "corrections file has problems",
-              "{path} has {n} problem(s); no correction was applied.",
+              "the corrections file {path} has {n} problem(s); no correction was applied.",
               "Fix each problem listed below in the wave's corrections.csv; the raw export "
               "stays as it is."),
     ErrorSpec("CORR_007", "info", "answer corrected",

@@ -99,3 +99,16 @@ def test_readme__install__names_the_warnings_a_missing_pdf_or_notebook_gives():
     assert {spec.title for spec in warned.values()} >= {"PDF not written",
                                                         "notebook not executed"}, warned
     assert {spec.severity for spec in warned.values()} == {"warning"}, warned
+
+
+def test_catalogue__a_file_named_first_in_a_rule__keeps_its_spelling():
+    from pipeline.catalogue import ENTRIES
+    from pipeline.errors import render_message
+
+    for entry in ENTRIES:
+        for field in ("path", "name", "file_name"):
+            if entry.rule.startswith("{" + field + "}"):
+                fields = {f for f in _fields(entry.rule) | _fields(entry.fix)}
+                params = dict.fromkeys(fields, "x") | {field: "wave/fixes.csv"}
+                _, _, message = render_message(entry.code, **params)
+                assert "wave/fixes.csv" in message, (entry.code, message)
