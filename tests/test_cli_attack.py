@@ -224,7 +224,9 @@ def test_cli__usage_error_under_json__is_one_json_object_exit_2(project, words, 
     assert "--help" in payload["error"]["fix"], payload
 
 
-def test_cli__unknown_command_under_json__is_one_json_object(project):
-    result = CliRunner().invoke(cli, ["nonesuch", "--json"])
+@pytest.mark.parametrize("words", [("nonesuch", "--json"), ("--json",), ("--json", "run"),
+                                   ("--nonesuch", "--json")], ids=" ".join)
+def test_cli__usage_error_of_the_group_under_json__is_one_json_object(project, words):
+    result = CliRunner().invoke(cli, list(words))
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["code"] == "CLI_005"

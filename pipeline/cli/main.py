@@ -122,11 +122,12 @@ class _Group(LazyGroup):
     lazy_commands = COMMANDS
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        ctx.meta[ARGS] = tuple(args)
+        # Kept before parsing: click's parser consumes the list it is given.
+        words = ctx.meta[ARGS] = tuple(args)
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as error:
-            if not json_wanted(args):
+            if not json_wanted(words):
                 raise
             failure = _usage_failure(error)
             emit_json(error_payload(failure, failure.exit_code))
