@@ -57,6 +57,11 @@ ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("CLI_005", "fatal", "command line not understood",
               "the command line is not understood: {reason}.",
               "See `{command} --help` for its arguments and options."),
+    ErrorSpec("CLI_006", "fatal", "project folder not empty",
+              "'{path}' already holds files; a new project is created only in an absent or "
+              "empty folder.",
+              "Name a new folder; to work in the project already there, run the commands "
+              "from it or with `pulsecheck --project {path}`. Nothing was written."),
     # --- instrument -----------------------------------------------------------------------------
     ErrorSpec("INST_001", "fatal", "instrument file missing",
               "the instrument has no '{name}'.",

@@ -230,3 +230,19 @@ def test_cli__usage_error_of_the_group_under_json__is_one_json_object(project, w
     result = CliRunner().invoke(cli, list(words))
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["code"] == "CLI_005"
+
+
+@pytest.mark.parametrize("command", ["run", "manifest"])
+def test_cli__export_file_given_for_a_wave_folder__says_so_not_toml(project, command):
+    result = CliRunner().invoke(cli, [command, EXPORT])
+    assert result.exit_code == 2, result.output
+    assert "TOML" not in result.stderr and "CONF_001" not in result.stderr, result.stderr
+    assert "wave folder" in result.stderr and "pulsecheck validate" in result.stderr, (
+        result.stderr)
+
+
+def test_init__existing_project__says_init_needs_a_new_folder_not_a_run_folder(project):
+    result = CliRunner().invoke(cli, ["init", "."])
+    assert result.exit_code == 2, result.output
+    assert "earlier run" not in result.stderr, result.stderr
+    assert "--project" in result.stderr, result.stderr

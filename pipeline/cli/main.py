@@ -291,10 +291,11 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     """
     import pandas as pd
 
-    from pipeline.cli.raw_guard import refuse_exports_out, refuse_raw_out
+    from pipeline.cli.raw_guard import refuse_export_for_wave, refuse_exports_out, refuse_raw_out
     from pipeline.run.analyse import run_wave
     from pipeline.run.waves import is_waves_folder, run_waves
 
+    refuse_export_for_wave(wave_dir)
     if out is not None:
         refuse_raw_out(out)  # raw data are only read (RAW_003)
         refuse_exports_out(out, wave_dir)  # exports kept outside the project too
@@ -527,10 +528,16 @@ def manifest_command(wave_dir: Path, check: bool, replace: bool) -> None:
       pulsecheck manifest raw/pulse_check/2016
       pulsecheck manifest raw/pulse_check/2016 --check
     """
-    from pipeline.cli.raw_guard import REPLACED_DIR, copy_checksums_aside, digest_changes
+    from pipeline.cli.raw_guard import (
+        REPLACED_DIR,
+        copy_checksums_aside,
+        digest_changes,
+        refuse_export_for_wave,
+    )
     from pipeline.errors import PulsecheckError
     from pipeline.ingest.readers import read_wave, write_checksums
 
+    refuse_export_for_wave(wave_dir)
     wave = read_wave(wave_dir)
     if check:
         from pipeline.ingest.readers import verify_checksums
