@@ -114,3 +114,22 @@ def test_explain__code_typed_loosely__is_read_as_the_catalogue_code(typed):
     result = invoke("explain", typed)
     assert result.exit_code == 0, result.output
     assert result.output.startswith("VAL_004 (warning)")
+
+
+def test_readme__commands_block__names_every_command_and_subcommand():
+    import click
+
+    from conftest import PROJECT
+
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("## Commands"):]
+    block = block[:block.index("\n```\n")]
+    context = click.Context(cli)
+    named = []
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        if isinstance(command, click.Group):
+            named += [f"{name} {sub}" for sub in command.list_commands(context)]
+        else:
+            named.append(name)
+    assert [name for name in named if f"\npulsecheck {name} " not in block] == []
