@@ -361,6 +361,10 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "the exact test for this {shape} table with {n} respondents needs more than "
               "{limit} steps.",
               "Use the chi-square test, or merge sparse levels."),
+    ErrorSpec("STAT_011", "fatal", "level not in the data",
+              "variable '{name}' has no answer '{level}' (its answers: {present}).",
+              "Give the level exactly as the file holds it; a level nobody chose is a share "
+              "of 0 only where the instrument lists it (--instrument)."),
     # --- replicate weights ---------------------------------------------------------------------
     ErrorSpec("REP_001", "fatal", "unknown replication method",
               "replication method '{value}' is not supported (supported: {supported}).",

@@ -75,3 +75,11 @@ def test_replicate__conversion_of_a_design_to_brr():
     low, high = out["groups"][0]["ci"]
     assert abs(low / REF["clus2_brr/ciprop/All/beta/ci[1]"] - 1) < 1e-6
     assert abs(high / REF["clus2_brr/ciprop/All/beta/ci[2]"] - 1) < 1e-6
+
+
+def test_replicate__misspelt_level__is_an_error_naming_the_answers():
+    result = run("replicate", str(HERE / "clus1_jk1.csv"), "--var", "sch.wide", "--level",
+                 "yes", "--type", "JK1", "--replicates", "rw*", "--weight", "pw",
+                 "--ci", "logit")
+    assert result.exit_code == 2, result.output
+    assert "STAT_011" in result.output and "'Yes'" in result.output

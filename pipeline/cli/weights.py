@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.cli.options import json_option
-from pipeline.cli.stats import read_table
+from pipeline.cli.stats import read_table, require_level
 from pipeline.errors import PulsecheckError
 from pipeline.stats.calibrate import (
     CALIBRATION_METHODS,
@@ -223,6 +223,8 @@ def replicate(file: str, var: str, level_value: str, by: str | None, rep_type: s
             frame, SurveyDesign(weights=weight, strata=strata, cluster=cluster, fpc=fpc),
             rep_type, fay_rho=rho or 0.0)
         described = f"{resolved.type} replicates of the design ({resolved.n_replicates})"
+    # A misspelt level is an error naming the answers, never a share of 0.
+    require_level(frame[var].astype(str)[frame[var].notna()].tolist(), var, str(level_value))
     answered = frame[var].notna().to_numpy()
     target = str(level_value)
     y_codes = np.where(answered, np.where(frame[var].astype(str).to_numpy() == target, 1, 0),
