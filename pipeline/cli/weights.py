@@ -107,6 +107,11 @@ def calibrate(file: str, margins: str, method: str, weight: str | None, strata: 
       pulsecheck calibrate schools.csv --margins margins.csv --method rake \\
           --weight pw --cluster dnum --mean api00 --out weights.csv
     """
+    if out is not None:
+        # The weights never replace the data or the margins they were computed from.
+        from pipeline.cli.raw_guard import refuse_overwrite
+
+        refuse_overwrite([Path(out)], [Path(file), Path(margins)])
     frame = read_table(file)
     if not Path(margins).exists():
         raise PulsecheckError("CLI_001", path=margins)
