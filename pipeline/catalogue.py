@@ -62,6 +62,11 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "empty folder.",
               "Name a new folder; to work in the project already there, run the commands "
               "from it or with `pulsecheck --project {path}`. Nothing was written."),
+    ErrorSpec("CLI_007", "fatal", "instrument folder would be replaced",
+              "'{path}' already holds an instrument's files ({files}); an import never "
+              "replaces a version.",
+              "Import into a new version folder (absent, or without manifest.toml, "
+              "survey.csv and choices.csv); nothing was written."),
     # --- instrument -----------------------------------------------------------------------------
     ErrorSpec("INST_001", "fatal", "instrument file missing",
               "the instrument has no '{name}'.",

@@ -246,3 +246,26 @@ def test_init__existing_project__says_init_needs_a_new_folder_not_a_run_folder(p
     assert result.exit_code == 2, result.output
     assert "earlier run" not in result.stderr, result.stderr
     assert "--project" in result.stderr, result.stderr
+
+
+def test_instrument_import__into_an_instrument_folder__is_refused_and_it_is_kept(project):
+    form = project / "form"
+    form.mkdir()
+    (form / "survey.csv").write_bytes((project / INSTRUMENT / "survey.csv").read_bytes())
+    (form / "choices.csv").write_bytes((project / INSTRUMENT / "choices.csv").read_bytes())
+    (form / "manifest.toml").write_bytes((project / INSTRUMENT / "manifest.toml").read_bytes())
+    # An XLSForm-like folder is not a form file; a REDCap dictionary is: build one in place.
+    dictionary = project / "dict" / "survey.csv"
+    dictionary.parent.mkdir()
+    dictionary.write_text(
+        "Variable / Field Name,Form Name,Section Header,Field Type,Field Label,"
+        "Choices, Calculations, OR Slider Labels\n"
+        "record_id,f,,text,Record,\nq,f,,radio,Question,\"1, Yes | 2, No\"\n",
+        encoding="utf-8")
+    before = {path: path.read_bytes() for path in (*form.iterdir(), dictionary)}
+    for source, out in ((dictionary, form), (dictionary, dictionary.parent)):
+        result = CliRunner().invoke(cli, ["instrument", "import", str(source),
+                                          "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert re.search(r"\((CLI_007|RAW_002)\)", result.stderr), result.stderr
+    assert {path: path.read_bytes() for path in before} == before
