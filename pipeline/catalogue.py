@@ -54,6 +54,19 @@ ENTRIES: tuple[ErrorSpec, ...] = (
     ErrorSpec("CLI_003", "fatal", "bad option value",
               "option {option} has value '{value}', expected {expected}.",
               "Use one of the accepted values (see --help)."),
+    ErrorSpec("CLI_005", "fatal", "command line not understood",
+              "the command line is not understood: {reason}.",
+              "See `{command} --help` for its arguments and options."),
+    ErrorSpec("CLI_006", "fatal", "project folder not empty",
+              "'{path}' already holds files; a new project is created only in an absent or "
+              "empty folder.",
+              "Name a new folder; to work in the project already there, run the commands "
+              "from it or with `pulsecheck --project {path}`. Nothing was written."),
+    ErrorSpec("CLI_007", "fatal", "instrument folder would be replaced",
+              "'{path}' already holds an instrument's files ({files}); an import never "
+              "replaces a version.",
+              "Import into a new version folder (absent, or without manifest.toml, "
+              "survey.csv and choices.csv); nothing was written."),
     # --- instrument -----------------------------------------------------------------------------
     ErrorSpec("INST_001", "fatal", "instrument file missing",
               "the instrument has no '{name}'.",
@@ -359,6 +372,10 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "the exact test for this {shape} table with {n} respondents needs more than "
               "{limit} steps.",
               "Use the chi-square test, or merge sparse levels."),
+    ErrorSpec("STAT_011", "fatal", "level not in the data",
+              "variable '{name}' has no answer '{level}' (its answers: {present}).",
+              "Give the level exactly as the file holds it; a level nobody chose is a share "
+              "of 0 only where the instrument lists it (--instrument)."),
     # --- replicate weights ---------------------------------------------------------------------
     ErrorSpec("REP_001", "fatal", "unknown replication method",
               "replication method '{value}' is not supported (supported: {supported}).",
@@ -640,7 +657,7 @@ ENTRIES: tuple[ErrorSpec, ...] = (
               "{first}.",
               "Keep one row per answer: merge the two into one correction."),
     ErrorSpec("CORR_006", "fatal", "corrections file has problems",
-              "{path} has {n} problem(s); no correction was applied.",
+              "the corrections file {path} has {n} problem(s); no correction was applied.",
               "Fix each problem listed below in the wave's corrections.csv; the raw export "
               "stays as it is."),
     ErrorSpec("CORR_007", "info", "answer corrected",

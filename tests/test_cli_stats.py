@@ -192,6 +192,15 @@ def test_crosstab_misspelt_column__suggests_the_close_name():
     assert "did you mean 'sch.wide'" in result.output
 
 
+def test_crosstab_misspelt_column__lists_the_columns_then_the_suggestion():
+    result = run("crosstab", CLUS2, "--row", "sch.wid", "--col", "stype")
+    with open(CLUS2, encoding="utf-8") as handle:
+        first = handle.readline().strip().split(",")[0].strip('"')
+    # "(they have: <the columns>; did you mean …?)", never the question inside the list.
+    assert f"(they have: {first}, " in result.output, result.output
+    assert "; did you mean 'sch.wide'?)" in result.output, result.output
+
+
 def test_proportion_lonely_psu_option__reaches_the_design():
     result = run("proportion", STRAT, "--var", "sch.wide", "--level", "Yes",
                  "--weight", "pw", "--strata", "stype", "--ci", "logit",
@@ -242,3 +251,27 @@ def test_crosstab_order__a_run_folder_gives_the_instrument_order(tmp_path):
                    "--row", "geo_level", "--col", "phase_group", "--instrument",
                    str(instrument), "--json")
     assert json.loads(explicit.output)["row_levels"] == out["row_levels"]
+
+
+def test_proportion_misspelt_level__is_an_error_naming_the_answers_not_a_zero_share():
+    result = run("proportion", CLUS2, "--var", "sch.wide", "--level", "Yess", "--ci", "logit",
+                 "--json")
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.output)["error"]
+    assert error["code"] == "STAT_011"
+    assert "'Yes'" in error["message"] and "'No'" in error["message"], error
+
+
+def test_proportion_level_of_the_instrument_nobody_chose__is_a_share_of_zero(tmp_path):
+    from conftest import make_project, row
+
+    make_project(tmp_path, [row()])
+    data = tmp_path / "d.csv"
+    data.write_text("pid,stage\nP1,first\nP2,second\nP3,first\n", encoding="utf-8")
+    def share(level: str):
+        return run("proportion", str(data), "--var", "stage", "--level", level, "--ci",
+                   "wilson", "--instrument", str(tmp_path / "instrument"), "--json")
+
+    assert json.loads(share("unsure").output)["estimate"] == 0
+    # The file holds choice names: a code is not one of its levels (it would count 0).
+    assert json.loads(share("1").output)["error"]["code"] == "STAT_011"

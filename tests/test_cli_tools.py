@@ -6,9 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import make_project
+from pipeline.catalogue import CATALOGUE
 from pipeline.cli.main import cli
 
 
@@ -60,7 +62,7 @@ def test_explain__known_code__gives_severity_effect_and_fix():
 
 
 def test_explain__misspelt_code__suggests_close_codes():
-    result = invoke("explain", "WAVE_05")
+    result = invoke("explain", "WAEV_005")
     assert result.exit_code == 2
     assert "WAVE_005" in result.output
 
@@ -94,3 +96,40 @@ def test_lazy_commands__listed_help__is_each_command_s_own():
     for name, (module, attribute, text) in {**COMMANDS, **INSTRUMENT_COMMANDS}.items():
         command = getattr(importlib.import_module(module), attribute)
         assert command.get_short_help_str(limit=1000) == text, name
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_explain__every_catalogue_code__names_severity_effect_problem_and_fix(code):
+    entry = CATALOGUE[code]
+    result = invoke("explain", code)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"{code} ({entry.severity}): {entry.title}"
+    assert [line.split(":")[0].strip() for line in lines[1:4]] == ["effect", "problem", "fix"]
+    assert all(len(line.split(":", 1)[1].strip()) > 10 for line in lines[1:4]), lines
+
+
+@pytest.mark.parametrize("typed", ["val4", "VAL-004", "val_4", " Val 004 ", "VAL004"])
+def test_explain__code_typed_loosely__is_read_as_the_catalogue_code(typed):
+    result = invoke("explain", typed)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("VAL_004 (warning)")
+
+
+def test_readme__commands_block__names_every_command_and_subcommand():
+    import click
+
+    from conftest import PROJECT
+
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("## Commands"):]
+    block = block[:block.index("\n```\n")]
+    context = click.Context(cli)
+    named = []
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        if isinstance(command, click.Group):
+            named += [f"{name} {sub}" for sub in command.list_commands(context)]
+        else:
+            named.append(name)
+    assert [name for name in named if f"\npulsecheck {name} " not in block] == []

@@ -75,3 +75,25 @@ def test_replicate__conversion_of_a_design_to_brr():
     low, high = out["groups"][0]["ci"]
     assert abs(low / REF["clus2_brr/ciprop/All/beta/ci[1]"] - 1) < 1e-6
     assert abs(high / REF["clus2_brr/ciprop/All/beta/ci[2]"] - 1) < 1e-6
+
+
+def test_replicate__misspelt_level__is_an_error_naming_the_answers():
+    result = run("replicate", str(HERE / "clus1_jk1.csv"), "--var", "sch.wide", "--level",
+                 "yes", "--type", "JK1", "--replicates", "rw*", "--weight", "pw",
+                 "--ci", "logit")
+    assert result.exit_code == 2, result.output
+    assert "STAT_011" in result.output and "'Yes'" in result.output
+
+
+def test_calibrate__out_naming_the_data_or_the_margins__is_refused_and_both_kept(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_bytes((ORACLE / "apiclus1.csv").read_bytes())
+    margins = tmp_path / "m.csv"
+    margins.write_text("variable,level,count\nstype,E,4421\nstype,H,755\nstype,M,1018\n")
+    before = {path: path.read_bytes() for path in (data, margins)}
+    for out in (data, margins, tmp_path / "." / "data.csv"):
+        result = run("calibrate", str(data), "--margins", str(margins), "--method",
+                     "poststratify", "--weight", "pw", "--out", str(out))
+        assert result.exit_code == 2, result.output
+        assert "RAW_002" in result.output
+    assert {path: path.read_bytes() for path in before} == before

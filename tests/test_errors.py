@@ -73,3 +73,42 @@ def test_readme__error_code_table__matches_the_catalogue():
     end = readme.index("<!-- catalogue:end -->")
     assert readme[start:end] == catalogue_markdown(), \
         "README table is out of date: run python -m pipeline.errors --markdown"
+
+
+def test_readme__every_code_it_names__is_in_the_catalogue():
+    import re
+    from pathlib import Path
+
+    from pipeline.errors import CATALOGUE
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\b[A-Z]{2,}_\d{3}\b", readme))
+    assert named and not named - set(CATALOGUE), sorted(named - set(CATALOGUE))
+
+
+def test_readme__install__names_the_warnings_a_missing_pdf_or_notebook_gives():
+    from pathlib import Path
+
+    from pipeline.errors import CATALOGUE
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    install = readme[readme.index("## Install"):readme.index("## How data flow")]
+    warned = {code: CATALOGUE[code] for code in CATALOGUE
+              if f"`{code}`" in install and code.startswith("RENDER_")}
+    # What the README promises: a warning (not a stop) for the PDF and for the notebook.
+    assert {spec.title for spec in warned.values()} >= {"PDF not written",
+                                                        "notebook not executed"}, warned
+    assert {spec.severity for spec in warned.values()} == {"warning"}, warned
+
+
+def test_catalogue__a_file_named_first_in_a_rule__keeps_its_spelling():
+    from pipeline.catalogue import ENTRIES
+    from pipeline.errors import render_message
+
+    for entry in ENTRIES:
+        for field in ("path", "name", "file_name"):
+            if entry.rule.startswith("{" + field + "}"):
+                fields = {f for f in _fields(entry.rule) | _fields(entry.fix)}
+                params = dict.fromkeys(fields, "x") | {field: "wave/fixes.csv"}
+                _, _, message = render_message(entry.code, **params)
+                assert "wave/fixes.csv" in message, (entry.code, message)

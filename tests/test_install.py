@@ -123,7 +123,7 @@ def test_init__folder_with_files__is_refused_and_left_alone(tmp_path):
     (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
     result = CliRunner().invoke(cli, ["init", str(tmp_path)])
     assert result.exit_code == 2
-    assert "RUN_001" in result.output
+    assert "CLI_006" in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 

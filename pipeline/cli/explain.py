@@ -3,8 +3,29 @@
 from __future__ import annotations
 
 import difflib
+import re
+import string
 
 import click
+
+#: A code as people type it: any case, with or without the underscore and leading zeros.
+_LOOSE_CODE = re.compile(r"\s*([A-Za-z]+)[\s_-]*(\d{1,3})\s*")
+
+
+def catalogue_key(typed: str) -> str:
+    """``val4``, ``VAL-004`` or `` Val 004 `` as the catalogue writes it, ``VAL_004``."""
+    match = _LOOSE_CODE.fullmatch(typed)
+    if match is None:
+        return typed.strip().upper()
+    return f"{match.group(1).upper()}_{int(match.group(2)):03d}"
+
+
+def _problem_text(rule: str, title: str) -> str:
+    """The rule, or its title when the rule is only words filled in from the data."""
+    fixed = "".join(text for text, _, _, _ in string.Formatter().parse(rule))
+    if sum(ch.isalpha() for ch in fixed) >= 10:
+        return rule
+    return f"{title} (the message says what exactly, from the data)"
 
 
 @click.command("explain")
@@ -16,10 +37,11 @@ def explain(code: str) -> None:
     Examples:
       pulsecheck explain VAL_004
       pulsecheck explain wave_005
+      pulsecheck explain val4
     """
     from pipeline.errors import CATALOGUE, PulsecheckError
 
-    key = code.strip().upper()
+    key = catalogue_key(code)
     if key not in CATALOGUE:
         close = difflib.get_close_matches(key, list(CATALOGUE), n=3, cutoff=0.6)
         expected = f"a catalogue code such as {', '.join(close) or 'VAL_004'}"
@@ -33,6 +55,6 @@ def explain(code: str) -> None:
     }[entry.severity]
     click.echo(f"{entry.code} ({entry.severity}): {entry.title}")
     click.echo(f"  effect:  {effect}")
-    click.echo(f"  problem: {entry.rule}")
+    click.echo(f"  problem: {_problem_text(entry.rule, entry.title)}")
     click.echo(f"  fix:     {entry.fix}")
     click.echo("  (words in braces are filled in from the data when the problem is reported)")

@@ -73,12 +73,12 @@ def create_project(target: Path) -> list[Path]:
     Raises
     ------
     PulsecheckError
-        ``RUN_001`` when ``target`` already holds files (nothing is overwritten),
+        ``CLI_006`` when ``target`` already holds files (nothing is overwritten),
         ``CLI_002`` when it cannot be written.
     """
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise PulsecheckError("RUN_001", path=str(target))
+        raise PulsecheckError("CLI_006", path=str(target))
     source = data_root()
     try:
         target.mkdir(parents=True, exist_ok=True)

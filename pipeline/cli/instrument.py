@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.cli.options import json_option
 from pipeline.ingest.readers import read_instrument
 from pipeline.model.instrument_diff import diff_instruments, format_diff
 
@@ -14,8 +15,8 @@ from pipeline.model.instrument_diff import diff_instruments, format_diff
 @click.command("diff")
 @click.argument("old_dir", type=click.Path(path_type=Path))
 @click.argument("new_dir", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, default=False,
-              help="Print the changes as JSON instead of text.")
+@json_option(help_text="Print the changes as JSON instead of text; an error is a JSON "
+                       "object too.")
 def instrument_diff(old_dir: Path, new_dir: Path, as_json: bool) -> None:
     """List every change between two instrument versions.
 
@@ -74,11 +75,18 @@ def instrument_import(source: Path, out_dir: Path) -> None:
       pulsecheck instrument import survey.qsf --out survey_instrument/partners/2016
       pulsecheck instrument import form.xlsx --out survey_instrument/partners/2018
     """
-    from pipeline.errors import InstrumentError, issues_frame
+    from pipeline.cli.raw_guard import refuse_overwrite
+    from pipeline.errors import InstrumentError, PulsecheckError, issues_frame
     from pipeline.ingest.adapters.forms import relocate
     from pipeline.ingest.readers import read_instrument_tables
     from pipeline.model.instrument import check_instrument
 
+    written = [out_dir / name for name in ("manifest.toml", "survey.csv", "choices.csv")]
+    # The form is never written over, and an instrument version is never replaced.
+    refuse_overwrite(written, [source])
+    present = [path.name for path in written if path.exists()]
+    if present:
+        raise PulsecheckError("CLI_007", path=str(out_dir), files=", ".join(present))
     tables = read_instrument_tables(source)
     problems = relocate(check_instrument(tables), tables.get("places", {}))
     if len(problems):

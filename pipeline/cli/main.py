@@ -36,6 +36,8 @@ from pipeline.cli.options import (
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from pipeline.errors import PulsecheckError
+
 # Heavy modules (pandas, scipy, the pipeline's stages) are imported inside the commands that
 # use them, so that `pulsecheck --help` and `--version` answer at once.
 
@@ -95,18 +97,56 @@ INSTRUMENT_COMMANDS = {
 }
 
 
+#: Key in ``click.Context.meta``: the words of the command line, as the group was given them.
+ARGS = "pulsecheck.args"
+
+
+def _usage_failure(error: click.UsageError) -> PulsecheckError:
+    """A usage error of click as the catalogue's ``CLI_005``, for a JSON object."""
+    from pipeline.errors import PulsecheckError
+
+    command = error.ctx.command_path if error.ctx is not None else "pulsecheck"
+    return PulsecheckError("CLI_005", reason=error.format_message().rstrip("."),
+                           command=command)
+
+
 class _Group(LazyGroup):
-    """A click group that turns :class:`PulsecheckError` into a message and an exit code."""
+    """A click group that turns :class:`PulsecheckError` into a message and an exit code.
+
+    With ``--json`` on the command line every failure is one JSON object on stdout: a
+    catalogue error, an error of the file system and a usage error of click (an unknown
+    option, a missing argument, a bad value: ``CLI_005``), each with exit code 2. Without it
+    a usage error is click's own usage text (exit code 2).
+    """
 
     lazy_commands = COMMANDS
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Kept before parsing: click's parser consumes the list it is given.
+        words = ctx.meta[ARGS] = tuple(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            if not json_wanted(words):
+                raise
+            failure = _usage_failure(error)
+            emit_json(error_payload(failure, failure.exit_code))
+            ctx.exit(failure.exit_code)
 
     def invoke(self, ctx: click.Context):
         from pipeline.errors import PulsecheckError
 
+        args = ctx.meta.get(ARGS, ())
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            if not json_wanted(args):
+                raise
+            failure = _usage_failure(error)
+            emit_json(error_payload(failure, failure.exit_code))
+            ctx.exit(failure.exit_code)
         except PulsecheckError as error:
-            if json_wanted():
+            if json_wanted(args):
                 # --json: the error is the one JSON object on stdout, same exit code.
                 emit_json(error_payload(error, error.exit_code))
                 ctx.exit(error.exit_code)
@@ -127,7 +167,7 @@ class _Group(LazyGroup):
             failure = PulsecheckError("CLI_004", file=error.filename and str(error.filename),
                                       action="reading or writing a file",
                                       reason=error.strerror or str(error))
-            if json_wanted():
+            if json_wanted(args):
                 emit_json(error_payload(failure, failure.exit_code))
             else:
                 click.echo(f"error: {failure.message}", err=True)
@@ -254,10 +294,11 @@ def run_command(wave_dir: Path, out: Path | None, keep_personal: bool,
     """
     import pandas as pd
 
-    from pipeline.cli.raw_guard import refuse_exports_out, refuse_raw_out
+    from pipeline.cli.raw_guard import refuse_export_for_wave, refuse_exports_out, refuse_raw_out
     from pipeline.run.analyse import run_wave
     from pipeline.run.waves import is_waves_folder, run_waves
 
+    refuse_export_for_wave(wave_dir)
     if out is not None:
         refuse_raw_out(out)  # raw data are only read (RAW_003)
         refuse_exports_out(out, wave_dir)  # exports kept outside the project too
@@ -493,10 +534,16 @@ def manifest_command(wave_dir: Path, check: bool, replace: bool) -> None:
       pulsecheck manifest raw/pulse_check/2016
       pulsecheck manifest raw/pulse_check/2016 --check
     """
-    from pipeline.cli.raw_guard import REPLACED_DIR, copy_checksums_aside, digest_changes
+    from pipeline.cli.raw_guard import (
+        REPLACED_DIR,
+        copy_checksums_aside,
+        digest_changes,
+        refuse_export_for_wave,
+    )
     from pipeline.errors import PulsecheckError
     from pipeline.ingest.readers import read_wave, write_checksums
 
+    refuse_export_for_wave(wave_dir)
     wave = read_wave(wave_dir)
     if check:
         from pipeline.ingest.readers import verify_checksums

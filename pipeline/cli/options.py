@@ -49,12 +49,22 @@ def quiet_option(function: Callable) -> Callable:
                         help="No progress messages, even on a terminal.")(function)
 
 
-def json_option(function: Callable) -> Callable:
-    """``--json``: print one JSON object on stdout, errors included, and nothing else."""
-    return click.option("--json", "as_json", is_flag=True, default=False, is_eager=True,
-                        callback=_set_flag(JSON),
-                        help="Print one JSON object on stdout (status, exit code, counts, "
-                             "files, issues), errors too; nothing else.")(function)
+JSON_HELP = ("Print one JSON object on stdout (status, exit code, counts, files, issues), "
+             "errors too; nothing else.")
+
+
+def json_option(function: Callable | None = None, *,
+                help_text: str = JSON_HELP) -> Callable:
+    """``--json``: print one JSON object on stdout, errors included, and nothing else.
+
+    Used bare (``@json_option``) or with the command's own help text
+    (``@json_option(help_text=...)``). Every command's ``--json`` goes through it, so that a
+    catalogue error of any command is a JSON object too.
+    """
+    def decorate(command: Callable) -> Callable:
+        return click.option("--json", "as_json", is_flag=True, default=False, is_eager=True,
+                            callback=_set_flag(JSON), help=help_text)(command)
+    return decorate(function) if function is not None else decorate
 
 
 def stderr_is_terminal() -> bool:
@@ -129,9 +139,16 @@ def skipped_payload(skipped: Iterable[Any]) -> list[str]:
     return list(dict.fromkeys(item.message for item in skipped))
 
 
-def json_wanted() -> bool:
-    """Whether the running command was given ``--json``."""
-    return bool(_meta().get(JSON))
+def json_wanted(args: Iterable[str] = ()) -> bool:
+    """Whether the running command was given ``--json``.
+
+    ``args`` are the words of the command line: when parsing them failed (a usage error, or
+    an error of the group's own options), ``--json`` among them still asks for JSON.
+    """
+    if _meta().get(JSON):
+        return True
+    words = list(args)
+    return "--json" in (words[:words.index("--")] if "--" in words else words)
 
 
 def _plain(value: Any) -> Any:

@@ -37,6 +37,20 @@ def raw_folder_of(path: Path) -> Path | None:
     return None
 
 
+def refuse_export_for_wave(path: Path) -> None:
+    """Refuse a file that is not a wave description where a wave folder is expected.
+
+    An export is the natural thing to pass by mistake; read as a wave description it would
+    be reported as a TOML error. A folder, and ``wave.toml`` itself, pass.
+    """
+    if path.is_file() and path.suffix.lower() != ".toml":
+        raise PulsecheckError(
+            "CLI_003", option="WAVE_DIR", value=str(path),
+            expected="a wave folder (the folder holding wave.toml) or a survey folder of "
+                     "waves; an export file on its own is checked with `pulsecheck validate "
+                     "FILE --instrument DIR`")
+
+
 def refuse_raw_out(out: Path) -> None:
     """Refuse an output folder inside raw data (RAW_003)."""
     raw = raw_folder_of(out)

@@ -24,6 +24,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from pipeline.cli.options import json_option
 from pipeline.errors import PulsecheckError
 from pipeline.stats import cells
 from pipeline.stats.design import LONELY_PSU_RULES, SurveyDesign, design_df, resolve_design
@@ -88,9 +89,28 @@ def require_columns(frame: pd.DataFrame, names: Sequence[str | None]) -> None:
             continue
         close = difflib.get_close_matches(name, columns, n=3, cutoff=0.6)
         listed = ", ".join(columns[:20]) + (", …" if len(columns) > 20 else "")
-        present = (f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "") \
-            + listed
+        present = listed + (f"; did you mean {' or '.join(repr(c) for c in close)}?"
+                            if close else "")
         raise PulsecheckError("STAT_001", name=name, present=present)
+
+
+def require_level(values: Sequence[Any], name: str, level: str,
+                  known: Sequence[Any] = ()) -> None:
+    """Raise ``STAT_011`` when ``level`` is neither an answer in ``values`` nor a level the
+    instrument lists (``known``): a misspelt level would otherwise be a share of 0.
+
+    ``values`` and ``known`` are compared as :func:`level_key` makes them.
+    """
+    target = level_key(level)
+    present = sorted({level_key(v) for v in values if not pd.isna(v)}, key=str)
+    if target in present or target in {level_key(k) for k in known}:
+        return
+    words = [str(p) for p in present]
+    close = difflib.get_close_matches(str(target), words, n=3, cutoff=0.6)
+    listed = ", ".join(repr(w) for w in words[:20]) + (", …" if len(words) > 20 else "")
+    listed = (listed or "none") + (f"; did you mean {' or '.join(repr(c) for c in close)}?"
+                                   if close else "")
+    raise PulsecheckError("STAT_011", name=name, level=level, present=listed)
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -167,16 +187,26 @@ def instrument_orders(file: str, instrument: str | None) -> dict[str, list[str]]
     return orders
 
 
+def _held_as_codes(name: str, series: pd.Series, orders: dict[str, list[str]]) -> bool:
+    """Whether the file holds ``name``'s answers as the instrument's codes, not names."""
+    names, codes = orders.get(name), orders.get(name + "\0codes")
+    present = {level_key(v) for v in series.dropna().unique().tolist()}
+    return bool(codes) and present <= {level_key(c) for c in codes} and \
+        not present <= {level_key(c) for c in names or ()}
+
+
+def _instrument_levels(name: str, series: pd.Series,
+                       orders: dict[str, list[str]]) -> list[str]:
+    """Every level the instrument lists for ``name``, as the file holds them."""
+    held = name + "\0codes" if _held_as_codes(name, series, orders) else name
+    return list(orders.get(held) or ())
+
+
 def _order_for(name: str, series: pd.Series, explicit: str | None,
                orders: dict[str, list[str]]) -> list[Any]:
     if explicit:
         return _levels(series, _split(explicit))
-    names, codes = orders.get(name), orders.get(name + "\0codes")
-    present = {level_key(v) for v in series.dropna().unique().tolist()}
-    if codes and present <= {level_key(c) for c in codes} and \
-            not present <= {level_key(c) for c in names or ()}:
-        return _levels(series, codes)
-    return _levels(series, names)
+    return _levels(series, _instrument_levels(name, series, orders))
 
 
 def _json_number(value: Any) -> Any:
@@ -219,7 +249,7 @@ def _clean(obj: Any) -> Any:
               help="Row levels in order, separated by commas (others follow, sorted).")
 @click.option("--col-order", "col_order", default=None,
               help="Column levels in order, separated by commas (others follow, sorted).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option(help_text="Print JSON instead of a table; an error is a JSON object too.")
 def crosstab(file: str, row: str, col: str, weight: str | None, strata: str | None,
              cluster: str | None, fpc: str | None, lonely_psu: str,
              adjust_domain_lonely: bool, tests: str | None, pairwise: str | None,
@@ -430,7 +460,7 @@ def _print_headline_tests(tests: dict[str, Any]) -> None:
               help="Also the design effect and effective n (design-based methods).")
 @click.option("--instrument", "instrument", default=None,
               help="Instrument folder giving the order of the --by groups.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option(help_text="Print JSON instead of text; an error is a JSON object too.")
 def proportion(file: str, var: str, level_value: str, by: str | None, weight: str | None,
                strata: str | None, cluster: str | None, fpc: str | None, lonely_psu: str,
                adjust_domain_lonely: bool, ci_method: str, conf_level: float, deff: bool,
@@ -447,6 +477,9 @@ def proportion(file: str, var: str, level_value: str, by: str | None, weight: st
     """
     frame = read_table(file)
     require_columns(frame, (var, by))
+    orders = instrument_orders(file, instrument)
+    require_level(frame[var].tolist(), var, level_value,
+                  _instrument_levels(var, frame[var], orders))
     design = _design(weight, strata, cluster, fpc, lonely_psu, adjust_domain_lonely)
     resolved = resolve_design(frame, design)
     keys = [level_key(v) if not pd.isna(v) else None for v in frame[var].tolist()]
@@ -471,7 +504,6 @@ def proportion(file: str, var: str, level_value: str, by: str | None, weight: st
     if by is not None:
         groups = []
         by_keys = [level_key(v) if not pd.isna(v) else None for v in frame[by].tolist()]
-        orders = instrument_orders(file, instrument)
         for g in _order_for(by, frame[by], None, orders):
             mask = answered & np.asarray([k == level_key(g) for k in by_keys])
             groups.append({"group": level_key(g), **one(mask)})
@@ -507,7 +539,7 @@ def proportion(file: str, var: str, level_value: str, by: str | None, weight: st
               help="Confidence level.")
 @click.option("--instrument", "instrument", default=None,
               help="Instrument folder giving the order of the --by groups.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option(help_text="Print JSON instead of text; an error is a JSON object too.")
 def mean(file: str, var: str, by: str | None, weight: str | None, strata: str | None,
          cluster: str | None, fpc: str | None, lonely_psu: str, adjust_domain_lonely: bool,
          with_total: bool, quantiles: str | None, deff: bool, conf_level: float,

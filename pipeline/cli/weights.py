@@ -19,7 +19,8 @@ import click
 import numpy as np
 import pandas as pd
 
-from pipeline.cli.stats import read_table
+from pipeline.cli.options import json_option
+from pipeline.cli.stats import read_table, require_level
 from pipeline.errors import PulsecheckError
 from pipeline.stats.calibrate import (
     CALIBRATION_METHODS,
@@ -93,7 +94,7 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
 @click.option("--key", default=None, help="Column identifying each row in --out.")
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
               help="Write the calibrated weights here (CSV: key or row, weight).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option(help_text="Print JSON instead of text; an error is a JSON object too.")
 def calibrate(file: str, margins: str, method: str, weight: str | None, strata: str | None,
               cluster: str | None, fpc: str | None, max_iterations: int, epsilon: float,
               trim_lower: float | None, trim_upper: float | None, strict: bool,
@@ -106,6 +107,11 @@ def calibrate(file: str, margins: str, method: str, weight: str | None, strata: 
       pulsecheck calibrate schools.csv --margins margins.csv --method rake \\
           --weight pw --cluster dnum --mean api00 --out weights.csv
     """
+    if out is not None:
+        # The weights never replace the data or the margins they were computed from.
+        from pipeline.cli.raw_guard import refuse_overwrite
+
+        refuse_overwrite([Path(out)], [Path(file), Path(margins)])
     frame = read_table(file)
     if not Path(margins).exists():
         raise PulsecheckError("CLI_001", path=margins)
@@ -188,7 +194,7 @@ def calibrate(file: str, margins: str, method: str, weight: str | None, strata: 
 @click.option("--ci", "ci_method", required=True, type=click.Choice(REPLICATE_CI_METHODS),
               help="Interval method (R's svyciprop).")
 @click.option("--conf-level", "conf_level", default=0.95, show_default=True, type=float)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option(help_text="Print JSON instead of text; an error is a JSON object too.")
 def replicate(file: str, var: str, level_value: str, by: str | None, rep_type: str,
               replicates: str | None, weight: str | None, strata: str | None,
               cluster: str | None, fpc: str | None, rho: float | None, scale: float | None,
@@ -222,6 +228,8 @@ def replicate(file: str, var: str, level_value: str, by: str | None, rep_type: s
             frame, SurveyDesign(weights=weight, strata=strata, cluster=cluster, fpc=fpc),
             rep_type, fay_rho=rho or 0.0)
         described = f"{resolved.type} replicates of the design ({resolved.n_replicates})"
+    # A misspelt level is an error naming the answers, never a share of 0.
+    require_level(frame[var].astype(str)[frame[var].notna()].tolist(), var, str(level_value))
     answered = frame[var].notna().to_numpy()
     target = str(level_value)
     y_codes = np.where(answered, np.where(frame[var].astype(str).to_numpy() == target, 1, 0),
