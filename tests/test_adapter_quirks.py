@@ -240,3 +240,19 @@ def test_run__wave_with_platform_auto__detects_its_plain_export_and_analyses_it(
                                                                'platform = "auto"'))
     summary = run_wave(wave, tmp_path / "out")
     assert summary.counts["analysed"] == 4
+
+
+@pytest.mark.parametrize("separator", [".", "-"])
+def test_read_export__kobo_with_another_group_separator__reads_the_same_frame(
+        tmp_path, mini, separator):
+    # KoboToolbox lets the exporter choose the group separator ("/" by default; R tools
+    # such as koboloadeR write "."): the same answers must come out whatever was chosen.
+    slashed = write_kobo_csv(tmp_path)
+    text = slashed.read_text(encoding="utf-8")
+    header, rest = text.split("\n", 1)
+    (tmp_path / "other").mkdir()
+    other = tmp_path / "other" / "kobo.csv"
+    other.write_text(header.replace("/", separator) + "\n" + rest, encoding="utf-8")
+    expected, got = read_export(slashed, mini), read_export(other, mini)
+    assert got.platform == "kobo"
+    pd.testing.assert_frame_equal(got.frame, expected.frame)
