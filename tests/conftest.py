@@ -26,6 +26,15 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _working_directory_kept():
+    """``pulsecheck --project DIR`` changes the working directory, as a new process started
+    there would; invoked in-process by a test, it must not move the tests that follow."""
+    start = os.getcwd()
+    yield
+    os.chdir(start)
 INSTRUMENT_2016 = PROJECT / "survey_instrument" / "pulse_check" / "2016"
 SAMPLE_WAVE = PROJECT / "raw" / "pulse_check" / "2016"
 
