@@ -101,6 +101,16 @@ INSTRUMENT_COMMANDS = {
 ARGS = "pulsecheck.args"
 
 
+def _usage_error_as_json(ctx: click.Context, error: click.UsageError,
+                         words: tuple[str, ...]) -> None:
+    """Under ``--json``, a usage error is the one JSON object on stdout and the command
+    exits with its code; otherwise nothing happens and click reports it as usual."""
+    if json_wanted(words):
+        failure = _usage_failure(error)
+        emit_json(error_payload(failure, failure.exit_code))
+        ctx.exit(failure.exit_code)
+
+
 def _usage_failure(error: click.UsageError) -> PulsecheckError:
     """A usage error of click as the catalogue's ``CLI_005``, for a JSON object."""
     from pipeline.errors import PulsecheckError
@@ -127,11 +137,8 @@ class _Group(LazyGroup):
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as error:
-            if not json_wanted(words):
-                raise
-            failure = _usage_failure(error)
-            emit_json(error_payload(failure, failure.exit_code))
-            ctx.exit(failure.exit_code)
+            _usage_error_as_json(ctx, error, words)
+            raise
 
     def invoke(self, ctx: click.Context):
         from pipeline.errors import PulsecheckError
@@ -140,11 +147,8 @@ class _Group(LazyGroup):
         try:
             return super().invoke(ctx)
         except click.UsageError as error:
-            if not json_wanted(args):
-                raise
-            failure = _usage_failure(error)
-            emit_json(error_payload(failure, failure.exit_code))
-            ctx.exit(failure.exit_code)
+            _usage_error_as_json(ctx, error, args)
+            raise
         except PulsecheckError as error:
             if json_wanted(args):
                 # --json: the error is the one JSON object on stdout, same exit code.
