@@ -233,11 +233,6 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                         # A statement the respondent may type: its text, <statement>_TEXT.
                         survey.append({"type": "text", "name": f"{name}_{suffix}_TEXT",
                                        "label": f"{label} - {text} - text"})
-            elif kind == "CS":
-                # Constant sum: the amount given to each item.
-                for choice_id, item in _ordered(payload, "Choices", "ChoiceOrder"):
-                    survey.append({"type": "decimal", "name": f"{name}_{choice_id}",
-                                   "label": f"{label} - {_text(item.get('Display'))}"})
             elif kind == "RO":
                 # Rank order: the rank given to each item, 1 to the number of items.
                 items = _ordered(payload, "Choices", "ChoiceOrder")
@@ -245,7 +240,8 @@ def qsf_tables(data: Mapping[str, Any], source: str = "") -> dict[str, Any]:
                     survey.append({"type": "integer", "name": f"{name}_{choice_id}",
                                    "label": f"{label} - {_text(item.get('Display'))}",
                                    "constraint": f". >= 1 and . <= {len(items)}"})
-            elif kind == "Slider":
+            elif kind in ("Slider", "CS"):
+                # A slider, or a constant sum: one number per item (the amount given to it).
                 for choice_id, choice in _ordered(payload, "Choices", "ChoiceOrder"):
                     survey.append({"type": "decimal", "name": f"{name}_{choice_id}",
                                    "label": f"{label} - {_text(choice.get('Display'))}"})
