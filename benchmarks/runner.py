@@ -88,38 +88,48 @@ class SizeResult:
 
     @property
     def design_seconds(self) -> float | None:
-        return None if self.design is None else self.design["stages"]["design_tables"]["seconds"]
+        return _tables_seconds(self.design)
 
     @property
     def r_seconds(self) -> float | None:
         """R's design plus tables (reading the CSV apart, as for pulsecheck)."""
-        if not self.r:
-            return None
-        return sum(float(r["seconds"]) for r in self.r if r["step"] != "read")
+        return _r_seconds(self.r)
 
     @property
     def ratio_vs_r(self) -> float | None:
-        if self.r_seconds is None or not self.design_seconds:
-            return None
-        return self.r_seconds / self.design_seconds
+        return _ratio(self.r_seconds, self.design_seconds)
 
     @property
     def replicate_seconds(self) -> float | None:
         """The same tables on JKn replicate weights, the conversion included."""
-        return None if self.replicate is None else \
-            self.replicate["stages"]["design_tables"]["seconds"]
+        return _tables_seconds(self.replicate)
 
     @property
     def r_replicate_seconds(self) -> float | None:
-        if not self.r_replicate:
-            return None
-        return sum(float(r["seconds"]) for r in self.r_replicate if r["step"] != "read")
+        return _r_seconds(self.r_replicate)
 
     @property
     def ratio_vs_r_replicate(self) -> float | None:
-        if self.r_replicate_seconds is None or not self.replicate_seconds:
-            return None
-        return self.r_replicate_seconds / self.replicate_seconds
+        return _ratio(self.r_replicate_seconds, self.replicate_seconds)
+
+
+def _tables_seconds(result: dict[str, Any] | None) -> float | None:
+    """The design-table stage's time of one child run (None when it did not run)."""
+    return None if result is None else result["stages"]["design_tables"]["seconds"]
+
+
+def _r_seconds(steps: list[dict[str, Any]] | None) -> float | None:
+    """R's time for the design and the tables: every step but reading the CSV."""
+    if not steps:
+        return None
+    return sum(float(r["seconds"]) for r in steps if r["step"] != "read")
+
+
+def _ratio(r_seconds: float | None, seconds: float | None) -> float | None:
+    """R's time over pulsecheck's (None when either is missing or pulsecheck's is zero)."""
+    if r_seconds is None or not seconds:
+        return None
+    return r_seconds / seconds
 
 
 def _child(args: list[str], root: Path) -> dict[str, Any]:
